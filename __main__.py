@@ -1,0 +1,17 @@
+"""The release platform's Pulumi program: config in, components, exports."""
+
+import pulumi
+
+from components import config as stack_config
+
+config = stack_config.from_pulumi()
+release = config.release
+
+pulumi.export("environment", config.environment.value)
+pulumi.export("strategy", release.strategy.value)
+pulumi.export("live_colour", release.live.value)
+pulumi.export("candidate_colour", release.candidate.value)
+pulumi.export("versions", {"blue": release.versions.blue, "green": release.versions.green})
+pulumi.export("weights", {colour.value: release.weight_of(colour) for colour in stack_config.Colour})
+pulumi.export("steps", list(release.steps))
+pulumi.export("bake_minutes", release.bake_minutes)

@@ -1,0 +1,13 @@
+"""``python -m bench``: every benchmark, one JSON line a figure, then a table."""
+
+from __future__ import annotations
+
+import json
+
+from bench import plan
+
+BENCHMARKS = [plan.run]
+
+rows = [row for bench in BENCHMARKS for row in bench()]
+for row in rows:
+    print(json.dumps(row))

@@ -1,0 +1,1 @@
+"""Component resources of the release platform, one concern a module."""

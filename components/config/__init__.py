@@ -1,0 +1,95 @@
+"""Typed stack config: one pydantic model per namespace, built once at start-up.
+
+``load`` takes the flat ``namespace:key`` map Pulumi gives a program and returns a
+``StackConfig``, or raises ``ConfigError`` listing every problem at once. It is a
+pure function; ``from_pulumi`` reads the map from the running program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.platform import Environment, PlatformConfig
+from components.config.release import Colour, ReleaseConfig, Strategy, Versions
+
+__all__ = [
+    "Colour",
+    "ConfigError",
+    "Environment",
+    "PlatformConfig",
+    "ReleaseConfig",
+    "StackConfig",
+    "Strategy",
+    "Versions",
+    "from_pulumi",
+    "load",
+]
+
+# Namespace -> model. Each concern adds its own namespace here.
+NAMESPACES: dict[str, type[ConfigModel]] = {
+    "platform": PlatformConfig,
+    "release": ReleaseConfig,
+}
+
+# Keys whose values are secrets: never part of a model, read with require_secret.
+SECRET_KEYS: tuple[str, ...] = ()
+
+REGION_KEY = "aws:region"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the program needs, validated."""
+
+    stack: str
+    region: str
+    platform: PlatformConfig
+    release: ReleaseConfig
+
+    @property
+    def environment(self) -> Environment:
+        """The kind of environment this stack is."""
+        return self.platform.environment
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this stack gets production's stricter settings."""
+        return self.platform.environment is Environment.PRODUCTION
+
+
+def load(raw: Mapping[str, str], stack: str) -> StackConfig:
+    """Validate the flat config map of one stack; raise ``ConfigError`` with every problem."""
+    problems: list[Problem] = []
+    region = raw.get(REGION_KEY, "")
+    if not region:
+        problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
+    models: dict[str, Any] = {}
+    for namespace, model in NAMESPACES.items():
+        data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
+        problems.extend(decode_problems)
+        if namespace == "platform" and "environment" not in data and stack in set(Environment):
+            data["environment"] = stack
+        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        try:
+            models[namespace] = model.model_validate(data, context=context)
+        except ValidationError as exc:
+            problems.extend(format_errors(namespace, exc, data))
+    if problems:
+        raise ConfigError(problems)
+    return StackConfig(stack=stack, region=region, **models)
+
+
+def from_pulumi() -> StackConfig:
+    """Read and validate the running program's config."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    # The runtime keeps the whole map; the public Config API only answers key by key,
+    # and an unknown (misspelt) key must be reported rather than ignored.
+    raw = {str(k): str(v) for k, v in runtime_config.CONFIG.get().items()}
+    return load(raw, pulumi.get_stack())

@@ -1,0 +1,1 @@
+"""CrossGuard policies for the release platform's stacks."""

@@ -1,0 +1,1 @@
+"""The release driver and the offline tools around the Pulumi program."""

@@ -1,0 +1,1 @@
+"""The ``python -m release`` commands, one module per group."""

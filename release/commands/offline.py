@@ -1,0 +1,56 @@
+"""``plan`` and ``diff``: the offline evaluation of a stack, for people and for CI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from components.config import ConfigError
+from release.errors import ExitCode
+from release.offline import evaluate_stack
+from release.offline.diff import diff as diff_plans
+from release.offline.render import render_diff, render_plan
+from release.stacks import BadOverrideError, UnknownStackError, parse_override
+
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack to evaluate (a Pulumi.<stack>.yaml).")]
+ConfigOption = Annotated[
+    list[str] | None,
+    typer.Option("--config", "-c", help="KEY=VALUE config override, as with `pulumi up --config`; repeatable."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of the tree.")]
+
+
+@contextmanager
+def bad_input_exits() -> Iterator[None]:
+    """Turn bad config, an unknown stack or a bad override into exit code 2 with a message."""
+    try:
+        yield
+    except (ConfigError, UnknownStackError, BadOverrideError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the offline commands to the CLI."""
+
+    @app.command()
+    def plan(stack: StackOption = "staging", config: ConfigOption = None, as_json: JsonOption = False) -> None:
+        """Evaluate a stack offline and print its resources and outputs."""
+        with bad_input_exits():
+            overrides = [parse_override(c) for c in config or []]
+            result = evaluate_stack(stack, overrides)
+        typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_plan(result))
+
+    @app.command()
+    def diff(stack: StackOption, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+        """Compare the stack's file config with the overrides: what `pulumi up -c ...` would change."""
+        with bad_input_exits():
+            overrides = [parse_override(c) for c in config or []]
+            before = evaluate_stack(stack)
+            after = evaluate_stack(stack, overrides)
+        result = diff_plans(before, after)
+        typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_diff(result, after))

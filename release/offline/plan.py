@@ -1,0 +1,80 @@
+"""What an offline evaluation produces: the registered resources and the stack outputs.
+
+Every value here is plain data (str, int, float, bool, None, list, dict) with secrets
+already replaced by ``SECRET``, so a plan can be printed, diffed or serialised
+without leaking anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+SECRET = "[secret]"  # noqa: S105 - the marker shown in place of a secret, not a secret
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One resource as the program registered it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool = False
+    outputs: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The resource as the ``plan --json`` document shows it."""
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "protect": self.protect,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The resources and outputs of one stack evaluated with one config."""
+
+    project: str
+    stack: str
+    resources: tuple[PlannedResource, ...]
+    outputs: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        """The resources keyed by URN."""
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        """The resources of one type token, in registration order."""
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> PlannedResource:
+        """The one resource with this logical name; KeyError when there is none."""
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            message = f"{len(found)} resources named {name!r}"
+            raise KeyError(message)
+        return found[0]
+
+    def children(self, parent_urn: str | None) -> Iterator[PlannedResource]:
+        """The resources directly under a parent (None: top level)."""
+        return (r for r in self.resources if r.parent == parent_urn)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``plan --json`` document."""
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }

@@ -1,0 +1,157 @@
+"""Human output of a plan and a diff: a resource tree with what a reviewer cares about.
+
+Weighted forwards are drawn as bars, so a 90/10 split is seen at a glance.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from release.offline.diff import PlanDiff
+from release.offline.plan import Plan, PlannedResource
+
+BAR_WIDTH = 40
+
+# Per type, the input paths worth showing beside the resource in the tree.
+REVIEW_KEYS: dict[str, tuple[str, ...]] = {
+    "aws:lb/targetGroup:TargetGroup": ("name", "port", "healthCheck.path"),
+    "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
+    "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
+    "aws:ecs/service:Service": ("desiredCount",),
+    "aws:appautoscaling/target:Target": ("minCapacity", "maxCapacity"),
+}
+
+Summariser = Callable[[PlannedResource, Plan], list[str]]
+# Per type, a function giving extra lines (e.g. a workflow file's jobs).
+SUMMARISERS: dict[str, Summariser] = {}
+
+
+def _get(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def bar(label: str, weight: int, total: int) -> str:
+    """One weight as a bar of ``BAR_WIDTH`` cells."""
+    share = weight / total if total else 0.0
+    filled = round(share * BAR_WIDTH)
+    return f"{label:<14} {'█' * filled}{'░' * (BAR_WIDTH - filled)} {weight:>3} ({share:.0%})"
+
+
+def forwards(value: Any) -> Iterator[list[dict[str, Any]]]:
+    """Every weighted forward's target-group list inside an input value."""
+    if isinstance(value, dict):
+        forward = value.get("forward")
+        if isinstance(forward, dict) and isinstance(forward.get("targetGroups"), list):
+            yield forward["targetGroups"]
+        for key, sub in value.items():
+            if key != "forward":
+                yield from forwards(sub)
+    elif isinstance(value, list):
+        for item in value:
+            yield from forwards(item)
+
+
+def _target_group_names(plan: Plan) -> dict[str, str]:
+    return {
+        str(r.outputs.get("arn")): r.name
+        for r in plan.of_type("aws:lb/targetGroup:TargetGroup")
+        if r.outputs.get("arn")
+    }
+
+
+def weight_bars(resource: PlannedResource, plan: Plan) -> list[str]:
+    """Bars for every weighted forward the resource holds."""
+    names = _target_group_names(plan)
+    lines: list[str] = []
+    for groups in forwards(resource.inputs):
+        weights = [(names.get(str(g.get("arn")), str(g.get("arn"))), int(g.get("weight", 1))) for g in groups]
+        total = sum(w for _, w in weights)
+        lines.append("weighted forward:")
+        lines.extend(f"  {bar(name, w, total)}" for name, w in weights)
+    return lines
+
+
+def images(resource: PlannedResource) -> list[str]:
+    """The container images of an ECS task definition."""
+    raw = resource.inputs.get("containerDefinitions")
+    try:
+        containers = json.loads(raw) if isinstance(raw, str) else []
+    except json.JSONDecodeError:
+        return []
+    return [f"image {c.get('name')}: {c.get('image')}" for c in containers if isinstance(c, dict)]
+
+
+def details(resource: PlannedResource, plan: Plan) -> list[str]:
+    """The lines shown under a resource in the tree."""
+    lines = []
+    for path in REVIEW_KEYS.get(resource.type, ()):
+        value = _get(resource.inputs, path)
+        if value is not None:
+            lines.append(f"{path}: {value}")
+    if resource.type == "aws:ecs/taskDefinition:TaskDefinition":
+        lines.extend(images(resource))
+    lines.extend(weight_bars(resource, plan))
+    summarise = SUMMARISERS.get(resource.type)
+    if summarise:
+        lines.extend(summarise(resource, plan))
+    if resource.protect:
+        lines.append("protected")
+    return lines
+
+
+def _short_type(type_: str) -> str:
+    package, _, rest = type_.partition(":")
+    module, _, name = rest.partition(":")
+    return f"{package}:{module.split('/')[0]}:{name}" if name else type_
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan as an indented tree, then the outputs."""
+    out = [f"Plan of {plan.project}/{plan.stack}: {len(plan.resources)} resources"]
+
+    def walk(parent: str | None, depth: int) -> None:
+        for res in plan.children(parent):
+            pad = "  " * depth
+            out.append(f"{pad}{'+' if res.custom else '▸'} {_short_type(res.type)} {res.name}")
+            out.extend(f"{pad}    {line}" for line in details(res, plan))
+            walk(res.urn, depth + 1)
+
+    walk(None, 1)
+    for warning in plan.warnings:
+        out.append(f"warning: {warning}")
+    out.append("Outputs:")
+    for key, value in plan.outputs.items():
+        out.append(f"  {key}: {json.dumps(value)}")
+    return "\n".join(out)
+
+
+SYMBOLS = {"add": "+", "remove": "-", "replace": "+-", "update": "~"}
+
+
+def render_diff(result: PlanDiff, new: Plan) -> str:
+    """The diff: one block a resource, each changed input as ``path: old -> new``."""
+    counts = {kind: len(result.of_kind(kind)) for kind in SYMBOLS}
+    out = [
+        f"Diff of {new.project}/{new.stack}: {counts['add']} to add, {counts['update']} to change, "
+        f"{counts['replace']} to replace, {counts['remove']} to delete"
+    ]
+    by_urn = new.by_urn()
+    for item in result.resources:
+        out.append(f"{SYMBOLS[item.kind]:>2} {_short_type(item.type)} {item.name} ({item.kind})")
+        if item.reason:
+            out.append(f"     {item.reason}")
+        out.extend(f"     {change}" for change in item.changes)
+        if item.urn in by_urn and item.kind != "remove":
+            out.extend(f"     {line}" for line in weight_bars(by_urn[item.urn], new))
+    if result.outputs:
+        out.append("Outputs:")
+        out.extend(f"  ~ {change}" for change in result.outputs)
+    if not result.resources and not result.outputs:
+        out.append("  no changes")
+    return "\n".join(out)

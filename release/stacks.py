@@ -1,0 +1,144 @@
+"""This repository's Pulumi project files: the project name, the stacks and their config.
+
+Pulumi gives a program its config as a flat map of ``namespace:key`` to strings
+(objects and lists JSON-encoded). This module builds the same map from a
+``Pulumi.<stack>.yaml`` file, so the offline evaluator sees what the engine
+would pass. Encrypted (``secure:``) values cannot be decrypted here; they, and
+required secrets a user sets on their own machine, are given placeholders that
+are marked secret and print as ``[secret]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class UnknownStackError(Exception):
+    """The named stack has no ``Pulumi.<stack>.yaml``."""
+
+    def __init__(self, stack: str, known: Iterable[str]) -> None:
+        self.stack = stack
+        self.known = sorted(known)
+        super().__init__(f"unknown stack {stack!r}; the stacks are: {', '.join(self.known) or '(none)'}")
+
+
+class BadOverrideError(ValueError):
+    """A ``-c KEY=VALUE`` override that cannot be applied."""
+
+
+def encode(value: Any) -> str:
+    """Encode one YAML or JSON config value the way Pulumi passes it to a program."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def secret_placeholder(key: str) -> str:
+    """The stand-in for a secret value offline (never printed: it is marked secret)."""
+    return f"offline-placeholder-for-{key.replace(':', '-')}"
+
+
+@dataclass(frozen=True)
+class ProjectFiles:
+    """The project at ``root``: ``Pulumi.yaml`` and its ``Pulumi.<stack>.yaml`` files."""
+
+    root: Path
+
+    @classmethod
+    def here(cls) -> ProjectFiles:
+        """This repository's project."""
+        return cls(ROOT)
+
+    @property
+    def project(self) -> str:
+        """The project name from ``Pulumi.yaml``."""
+        data = yaml.safe_load((self.root / "Pulumi.yaml").read_text())
+        return str(data["name"])
+
+    def stacks(self) -> list[str]:
+        """The stacks that have a config file."""
+        return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in self.root.glob("Pulumi.*.yaml"))
+
+    def stack_file(self, stack: str) -> Path:
+        """The config file of a stack; UnknownStackError when there is none."""
+        path = self.root / f"Pulumi.{stack}.yaml"
+        if stack not in self.stacks():
+            raise UnknownStackError(stack, self.stacks())
+        return path
+
+    def stack_config(self, stack: str, required_secrets: Iterable[str] | None = None) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The flat config map of a stack and the keys that are secret."""
+        data = yaml.safe_load(self.stack_file(stack).read_text()) or {}
+        config: dict[str, str] = {}
+        secrets: list[str] = []
+        for key, value in (data.get("config") or {}).items():
+            full = self.full_key(str(key))
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                config[full] = secret_placeholder(full)
+                secrets.append(full)
+            else:
+                config[full] = encode(value)
+        if required_secrets is None:
+            from components.config import SECRET_KEYS
+
+            required_secrets = SECRET_KEYS
+        for key in required_secrets:
+            if key not in config:
+                config[key] = secret_placeholder(key)
+                secrets.append(key)
+        return config, tuple(secrets)
+
+    def full_key(self, key: str) -> str:
+        """A key with its namespace; a bare key belongs to the project's namespace."""
+        return key if ":" in key else f"{self.project}:{key}"
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE``; a VALUE that parses as JSON is JSON, else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        message = f"-c {text!r}: expected KEY=VALUE, e.g. -c release:canaryWeight=25"
+        raise BadOverrideError(message)
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(config: dict[str, str], overrides: Iterable[tuple[str, Any]], files: ProjectFiles) -> dict[str, str]:
+    """Apply overrides to a flat config map. ``ns:key.sub`` sets a field of an object value."""
+    result = dict(config)
+    for key, value in overrides:
+        full = files.full_key(key)
+        namespace, _, path = full.partition(":")
+        base, *fields = path.split(".")
+        if not fields:
+            result[full] = encode(value)
+            continue
+        base_key = f"{namespace}:{base}"
+        try:
+            current = json.loads(result.get(base_key, "{}"))
+        except json.JSONDecodeError:
+            current = None
+        if not isinstance(current, dict):
+            message = f"-c {key}: {base_key} is not an object, so {key} cannot be set"
+            raise BadOverrideError(message)
+        node = current
+        for field in fields[:-1]:
+            node = node.setdefault(field, {})
+        node[fields[-1]] = value
+        result[base_key] = encode(current)
+    return result

@@ -1,0 +1,76 @@
+"""The one mock harness: every test plans through the offline evaluator.
+
+``plan_of(stack, *overrides)`` evaluates the real ``__main__.py`` under Pulumi's
+mocks with the stack's real ``Pulumi.<stack>.yaml`` and returns a ``Plan`` of
+plain values: a test cannot pass without its assertions running on resolved data.
+Plans are cached per (stack, overrides) for the session; they are immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from release.offline import Plan, evaluate, evaluate_stack
+from release.stacks import ProjectFiles, apply_overrides, parse_override
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+Override = tuple[str, Any] | str
+
+
+def _normalise(overrides: tuple[Override, ...]) -> tuple[tuple[str, Any], ...]:
+    return tuple(parse_override(o) if isinstance(o, str) else o for o in overrides)
+
+
+_CACHE: dict[tuple[str, str], Plan] = {}
+
+
+def _key(stack: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
+    return stack, repr(overrides)
+
+
+@pytest.fixture(scope="session")
+def plan_of() -> Callable[..., Plan]:
+    """Plan a stack of this repository with overrides: ``plan_of("production", "release:canaryWeight=25")``."""
+
+    def get(stack: str, *overrides: Override) -> Plan:
+        normal = _normalise(overrides)
+        key = _key(stack, normal)
+        if key not in _CACHE:
+            _CACHE[key] = evaluate_stack(stack, normal)
+        return _CACHE[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def config_problems() -> Callable[..., list[str]]:
+    """Evaluate a stack expecting bad config; return the problems, after checking nothing was registered."""
+
+    def get(stack: str, *overrides: Override) -> list[str]:
+        with pytest.raises(ConfigError) as caught:
+            evaluate_stack(stack, _normalise(overrides))
+        assert caught.value.registered_before_error == 0, "resources were registered before the config error"  # type: ignore[attr-defined]
+        assert caught.value.problems, "a ConfigError must name at least one problem"
+        return caught.value.problems
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def fixture_plan() -> Callable[..., Plan]:
+    """Plan a fixture program under tests/fixtures/<name> with its ``dev`` stack and overrides."""
+
+    def get(name: str, *overrides: Override, secret: tuple[str, ...] = ()) -> Plan:
+        files = ProjectFiles(FIXTURES / name)
+        config, secrets = files.stack_config("dev", required_secrets=())
+        config = apply_overrides(config, _normalise(overrides), files)
+        secret_keys = secrets + tuple(files.full_key(k) for k in secret)
+        return evaluate(files.root, files.project, "dev", config, secret_keys)
+
+    return get
