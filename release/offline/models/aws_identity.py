@@ -1,0 +1,72 @@
+"""Offline models of IAM and KMS: roles, policies, OIDC providers, keys.
+
+Shared by every concern that grants access (the fleet's roles, the delivery and
+deployment OIDC trusts, encryption keys), so each type token is modelled once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.runtime.mocks import MockResourceArgs
+
+from release.offline.models import MockContext, autoname, invoke, resource
+
+
+@resource("aws:iam/role:Role")
+def _role(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx)
+    path = str(args.inputs.get("path") or "/")
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:iam::{ctx.account}:role{path}{name}",
+        "uniqueId": f"AROA{ctx.digest(args.name, length=17).upper()}",
+        "createDate": "2026-01-01T00:00:00Z",
+    }
+
+
+@resource("aws:iam/policy:Policy")
+def _policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx)
+    path = str(args.inputs.get("path") or "/")
+    arn = f"arn:aws:iam::{ctx.account}:policy{path}{name}"
+    return {"id": arn, "arn": arn, "name": name, "policyId": f"ANPA{ctx.digest(args.name, length=17).upper()}"}
+
+
+@resource("aws:iam/rolePolicy:RolePolicy")
+def _role_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx)
+    return {"id": f"{args.inputs.get('role')}:{name}", "name": name}
+
+
+@resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def _attachment(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    return {"id": f"{args.inputs.get('role')}-{ctx.digest(args.name, length=8)}"}
+
+
+@resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _oidc_provider(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    host = str(args.inputs.get("url", "")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ctx.account}:oidc-provider/{host}"
+    return {"id": arn, "arn": arn}
+
+
+@invoke("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
+def _lookup_oidc_provider(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
+    url = str(args.get("url", ""))
+    host = url.removeprefix("https://")
+    arn = str(args.get("arn") or f"arn:aws:iam::{ctx.account}:oidc-provider/{host}")
+    return {"id": arn, "arn": arn, "url": host, "clientIdLists": ["sts.amazonaws.com"], "thumbprintLists": [], "tags": {}}
+
+
+@resource("aws:kms/key:Key")
+def _key(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    key_id = f"{ctx.digest(args.name, length=8)}-{ctx.digest(args.name, 'a', length=4)}-4000-8000-{ctx.digest(args.name, 'b', length=12)}"
+    return {"id": key_id, "keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
+
+
+@resource("aws:kms/alias:Alias")
+def _alias(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx)
+    return {"id": name, "name": name, "arn": ctx.arn("kms", name), "targetKeyArn": ctx.arn("kms", f"key/{args.inputs.get('targetKeyId')}")}
