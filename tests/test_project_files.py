@@ -12,7 +12,8 @@ import yaml
 from release.stacks import BadOverrideError, ProjectFiles, UnknownStackError, apply_overrides, parse_override
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+SCHEMA = ROOT / "schemas" / "pulumi-project.schema.json"
 
 
 def test_pulumi_yaml_validates_against_the_shared_schema() -> None:
@@ -21,6 +22,11 @@ def test_pulumi_yaml_validates_against_the_shared_schema() -> None:
     jsonschema.validate(project, schema)
     assert project["name"] == "release-platform"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+@pytest.mark.skipif(not SHARED_SCHEMA.exists(), reason="../shared is not beside this checkout")
+def test_the_vendored_schema_is_the_shared_one() -> None:
+    assert json.loads(SCHEMA.read_text()) == json.loads(SHARED_SCHEMA.read_text())
 
 
 def test_schema_rejects_a_broken_project_file() -> None:
