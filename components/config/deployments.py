@@ -15,9 +15,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
-from components.config.base import ConfigModel, Problem, cross_field
+from components.config.base import MISSING, ConfigModel, Problem, cross_field
 from components.config.cron import check_cron
 
 WEBHOOK_URL_KEY = "deployments:webhookUrl"
@@ -170,7 +170,7 @@ class DeploymentsConfig(ConfigModel):
                 ("repository", self.repository, "acme/release-platform"),
             ):
                 if value is None:
-                    problems.append(Problem(key, None, f"required when deployments:enabled is true, e.g. {example}"))
+                    problems.append(Problem(key, MISSING, f"required when deployments:enabled is true, e.g. {example}"))
         if self.remediate_drift and (info.context or {}).get("environment") == "production":
             problems.append(Problem(
                 "remediateDrift", True,
@@ -200,13 +200,20 @@ def check_webhook_url(url: str) -> str | None:
 def webhook_secret_problems(raw: Mapping[str, str], models: Mapping[str, Any]) -> list[Problem]:
     """Check the secret webhook URL where its plaintext is available: the program's config map."""
     settings = models.get("deployments")
-    enabled = isinstance(settings, DeploymentsConfig) and settings.enabled
+    if isinstance(settings, DeploymentsConfig):
+        enabled = settings.enabled
+    else:
+        # The namespace had other problems; whether it is on is still worth knowing.
+        try:
+            enabled = TypeAdapter(bool).validate_python(raw.get("deployments:enabled", False))
+        except ValidationError:
+            enabled = False
     url = raw.get(WEBHOOK_URL_KEY)
     if url is None:
         if not enabled:
             return []
         return [Problem(
-            WEBHOOK_URL_KEY, None,
+            WEBHOOK_URL_KEY, MISSING,
             f"required when deployments:enabled is true: pulumi config set --secret {WEBHOOK_URL_KEY} https://hooks.slack.com/...",
         )]
     wrong = check_webhook_url(url)
