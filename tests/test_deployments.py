@@ -10,6 +10,7 @@ import pytest
 
 from release.offline import Plan, PlannedResource
 from release.offline.diff import diff
+from release.offline.path_filters import file_matches, push_deploys
 from release.offline.render import render_plan
 
 SETTINGS = "pulumiservice:index:DeploymentSettings"
@@ -30,32 +31,6 @@ def one(plan: Plan, type_: str) -> PlannedResource:
 def trust_of(plan: Plan) -> dict[str, Any]:
     (role,) = [r for r in plan.of_type(ROLE) if r.name == "deployments-aws-oidc-role"]
     return json.loads(role.inputs["assumeRolePolicy"])
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    # Pulumi's path filters: a glob over the whole path from the repository root; '**/' is any folders, '*' one level.
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
-
-
-def push_deploys(filters: list[str], changed: list[str]) -> bool:
-    """Pulumi's documented rule: a push deploys when a changed file matches an include (or none exist) and no exclude."""
-    includes = [_glob(f) for f in filters if not f.startswith("!")]
-    excludes = [_glob(f[1:]) for f in filters if f.startswith("!")]
-    return any(
-        (not includes or any(p.match(path) for p in includes)) and not any(p.match(path) for p in excludes)
-        for path in changed
-    )
 
 
 @pytest.mark.parametrize(("stack", "branch"), [("staging", "develop"), ("production", "main")])
@@ -87,6 +62,26 @@ def test_documentation_only_pushes_do_not_deploy(plan_of, stack: str) -> None:
     assert not push_deploys(filters, ["docs/runbook.md", "README.md", "components/README.md"])
     assert push_deploys(filters, ["docs/runbook.md", "components/deployments.py"])
     assert push_deploys(filters, [f"Pulumi.{stack}.yaml"])
+
+
+@pytest.mark.parametrize(
+    ("filters", "path", "counts"),
+    [
+        (["!docs/**"], "docs/a/b.md", False),
+        (["!docs/**"], "docsite/index.html", True),
+        (["!**/*.md"], "README.md", False),
+        (["!**/*.md"], "components/notes.md", False),
+        (["!**/*.md"], "components/notes.mdx", True),
+        (["infra/*"], "infra/a/b.py", False),
+        (["infra/**", "!infra/docs/**"], "infra/a/b.py", True),
+        (["infra/**", "!infra/docs/**"], "infra/docs/x.md", False),
+        (["infra/**"], "app/main.py", False),
+        (["Pulumi.?.yaml"], "Pulumi.a.yaml", True),
+        ([], "anything", True),
+    ],
+)
+def test_path_filter_rules(filters: list[str], path: str, counts: bool) -> None:
+    assert file_matches(filters, path) is counts
 
 
 def test_the_program_folder_moves_source_and_filters(plan_of) -> None:
