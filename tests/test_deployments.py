@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from release.cli import app
 from release.offline import Plan, PlannedResource
 from release.offline.diff import diff
 from release.offline.path_filters import file_matches, push_deploys
@@ -215,3 +217,11 @@ def test_moving_the_stack_to_another_organisation_replaces_its_settings(plan_of)
     assert kinds["deployments-settings"] == "replace"
     assert kinds["deployments-drift"] == "replace"
     assert kinds["deployments-aws-oidc-role"] == "update"
+
+
+def test_release_plan_command_shows_production_branch_and_schedule() -> None:
+    result = CliRunner().invoke(app, ["plan", "--stack", "production"])
+    assert result.exit_code == 0, result.output
+    assert "pulumiservice:index:DeploymentSettings deployments-settings" in result.output
+    assert "triggers: update on push to main, preview pull requests" in result.output
+    assert "drift detection: Monday to Friday at 06:30 UTC; drift is reported only" in result.output
