@@ -3,6 +3,7 @@
 import pulumi
 
 from components import config as stack_config
+from components.delivery import Delivery, DeliveryArgs
 
 config = stack_config.from_pulumi()
 release = config.release
@@ -15,3 +16,22 @@ pulumi.export("versions", {"blue": release.versions.blue, "green": release.versi
 pulumi.export("weights", {colour.value: release.weight_of(colour) for colour in stack_config.Colour})
 pulumi.export("steps", list(release.steps))
 pulumi.export("bake_minutes", release.bake_minutes)
+
+# Delivery: the application's GitHub repository, pipeline, image repository and OIDC roles.
+delivery_secrets = pulumi.Config("delivery")
+stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
+delivery = Delivery("delivery", DeliveryArgs(
+    stack=config.stack,
+    environment=config.environment.value,
+    region=config.region,
+    app_name=config.platform.app_name,
+    settings=config.delivery,
+    secrets={
+        "PULUMI_ACCESS_TOKEN": delivery_secrets.require_secret("pulumiAccessToken"),
+        "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
+    },
+    tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
+))
+pulumi.export("image_repository_url", delivery.image_repository_url)
+pulumi.export("deploy_role_arn", delivery.deploy_role_arn)
+pulumi.export("workflow_path", delivery.workflow_path)

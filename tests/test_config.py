@@ -11,6 +11,11 @@ from components.config import Colour, ConfigError, Strategy, load
 BASE = {
     "aws:region": "eu-west-1",
     "release:versions": json.dumps({"blue": "1.0.0", "green": "1.1.0"}),
+    "delivery:applicationRepository": "acme/webapp",
+    "delivery:infrastructureRepository": "acme/release-platform",
+    "delivery:repositoryOwnerStack": "production",
+    "delivery:automationAppId": "1183467",
+    "delivery:reviewers": json.dumps(["team:release-approvers"]),
 }
 
 

@@ -14,18 +14,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
 
 __all__ = [
     "Colour",
     "ConfigError",
+    "DeliveryConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
     "Strategy",
     "Versions",
+    "check_provider_owner",
     "from_pulumi",
     "load",
 ]
@@ -34,10 +37,11 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "delivery": DeliveryConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("delivery:pulumiAccessToken", "delivery:infrastructureReadToken")
 
 REGION_KEY = "aws:region"
 
@@ -50,6 +54,7 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    delivery: DeliveryConfig
 
     @property
     def environment(self) -> Environment:

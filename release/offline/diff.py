@@ -27,6 +27,15 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:rds/instance:Instance": frozenset({"identifier", "engine", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName"}),
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
     "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
+    "aws:ecr/repository:Repository": frozenset({"name"}),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": frozenset({"url"}),
+    "github:index/branch:Branch": frozenset({"repository", "branch", "sourceBranch", "sourceSha"}),
+    "github:index/repositoryFile:RepositoryFile": frozenset({"repository", "file", "branch"}),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": frozenset({"repository", "environment"}),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": frozenset({"repository", "environment"}),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": frozenset({"repository", "environment", "variableName"}),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": frozenset({"repository", "environment", "secretName"}),
+    "github:index/actionsVariable:ActionsVariable": frozenset({"repository", "variableName"}),
 }
 
 _ABSENT = object()

@@ -11,6 +11,7 @@ from typing import Any
 
 from release.offline.diff import PlanDiff
 from release.offline.plan import Plan, PlannedResource
+from release.offline.workflow_summary import summarise_workflow
 
 BAR_WIDTH = 40
 
@@ -21,11 +22,20 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
     "aws:ecs/service:Service": ("desiredCount",),
     "aws:appautoscaling/target:Target": ("minCapacity", "maxCapacity"),
+    "aws:ecr/repository:Repository": ("name", "imageTagMutability", "imageScanningConfiguration.scanOnPush"),
+    "aws:iam/role:Role": ("name",),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": ("environment", "waitTimer", "preventSelfReview", "canAdminsBypass"),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": ("environment", "branchPattern"),
+    "github:index/repositoryRuleset:RepositoryRuleset": ("name", "conditions.refName.includes"),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": ("variableName", "value"),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ("secretName",),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
 # Per type, a function giving extra lines (e.g. a workflow file's jobs).
-SUMMARISERS: dict[str, Summariser] = {}
+SUMMARISERS: dict[str, Summariser] = {
+    "github:index/repositoryFile:RepositoryFile": summarise_workflow,
+}
 
 
 def _get(data: Any, path: str) -> Any:

@@ -111,8 +111,9 @@ class OfflineMocks(Mocks):
             message = f"no offline model for invoke {args.token}: add one in release/offline/models/"
             self.failures.append(message)
             raise UnmodelledError(message)
-        return model(dict(args.args), self.ctx), None
+        # An empty failure list, not None: the mock monitor iterates it.
+        return model(dict(args.args), self.ctx), []
 
 
 # Provider modules register their models on import.
-from release.offline.models import aws, aws_identity, github, pulumiservice  # noqa: E402, F401
+from release.offline.models import aws, aws_delivery, aws_identity, github, pulumiservice  # noqa: E402, F401
