@@ -74,12 +74,15 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
+    # Every namespace's rules may depend on the environment, so it is known before any model is built.
+    platform_data, _ = namespace_data(raw, "platform", skip=SECRET_KEYS)
+    environment = platform_data.get("environment") or (stack if stack in set(Environment) else None)
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)
         if namespace == "platform" and "environment" not in data and stack in set(Environment):
             data["environment"] = stack
-        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        context = {"stack": stack, "region": region, "environment": environment}
         try:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:
