@@ -66,7 +66,8 @@ class RepositoryGovernance(pulumi.ComponentResource):
         default = github.BranchDefault(f"{name}-default-branch", repository=repo, branch=args.production_branch, opts=child)
         staging = github.Branch(
             f"{name}-staging-branch", repository=repo, branch=args.staging_branch, source_branch=args.production_branch,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[default]),
+            # Deleting the branch would drop unreleased work; a rename in config must be done by hand.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[default], protect=True),
         )
         branches = [args.production_branch, args.staging_branch]
         refs = [f"refs/heads/{b}" for b in branches]

@@ -117,7 +117,8 @@ def test_a_deploy_releases_the_built_image_through_the_release_driver(jobs: dict
 
 def test_node_version_comes_from_config(plan_of: Callable[..., Plan]) -> None:
     jobs = _workflow(plan_of("production", "delivery:nodeVersion=20"))["jobs"]
-    versions = {s["with"]["node-version"] for job in jobs.values() for s in job["steps"] if s.get("uses", "").startswith("actions/setup-node@")}
+    setups = [s for job in jobs.values() for s in job["steps"] if s.get("uses", "").startswith("actions/setup-node@")]
+    versions = {s["with"]["node-version"] for s in setups}
     assert versions == {"20"}
     for job_id in ("lint", "test", "build", "security-scan"):
         setup = next(s for s in jobs[job_id]["steps"] if s.get("uses", "").startswith("actions/setup-node@"))
