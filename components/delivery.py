@@ -22,6 +22,14 @@ from components.pipeline import HEADER, REQUIRED_CHECKS, WORKFLOW_PATH, Pipeline
 from components.registry import ImageRegistry, ImageRegistryArgs
 
 
+def _required(value: int | None, key: str) -> int:
+    # The config model refuses an owner stack without it; this only narrows the type.
+    if value is None:
+        message = f"{key} is required in the repository owner stack"
+        raise ValueError(message)
+    return value
+
+
 @dataclass
 class DeliveryArgs:
     """Inputs of the delivery of one stack."""
@@ -91,7 +99,7 @@ class Delivery(pulumi.ComponentResource):
                 production_branch=settings.branches.production,
                 staging_branch=settings.branches.staging,
                 required_checks=REQUIRED_CHECKS,
-                automation_app_id=settings.automation_app_id or 0,
+                automation_app_id=_required(settings.automation_app_id, "delivery:automationAppId"),
                 workflow_path=WORKFLOW_PATH,
                 workflow_content=workflow.render(HEADER),
                 variables={"AWS_REGION": args.region, "AWS_BUILD_ROLE_ARN": oidc.build_role_arn, "ECR_REPOSITORY": registry.name},
