@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from release.offline import Plan, evaluate_stack
 from release.offline.diff import diff
+from release.offline.render import render_diff
 
 
 def test_renaming_the_image_repository_replaces_it(plan_of: Callable[..., Plan]) -> None:
@@ -24,6 +25,13 @@ def test_a_new_node_version_updates_both_workflow_files_only(plan_of: Callable[.
     result = diff(plan_of("production"), plan_of("production", "delivery:nodeVersion=24"))
     assert sorted(d.name for d in result.resources) == ["delivery-repository-workflow-production", "delivery-repository-workflow-staging"]
     assert {d.kind for d in result.resources} == {"update"}
+
+
+def test_a_workflow_change_is_shown_as_the_lines_that_change(plan_of: Callable[..., Plan]) -> None:
+    new = plan_of("production", "delivery:nodeVersion=24")
+    text = render_diff(diff(plan_of("production"), new), new)
+    assert "       -        node-version: '22'\n       +        node-version: '24'\n" in text
+    assert "Delivery pipeline of the application" not in text, "unchanged lines stay out of the diff"
 
 
 def test_two_evaluations_of_a_stack_agree(plan_of: Callable[..., Plan]) -> None:

@@ -47,3 +47,14 @@ def summarise_workflow(resource: PlannedResource, plan: Plan) -> list[str]:
         return [*lines, "no jobs"]
     lines.extend(_job_line(str(job_id), job) for job_id, job in jobs.items() if isinstance(job, dict))
     return lines
+
+
+def text_change(old: Any, new: Any, limit: int = 40) -> list[str]:
+    """A changed multi-line text (a committed file's content) as the unified diff of its lines."""
+    import difflib
+
+    lines = list(difflib.unified_diff(str(old).splitlines(), str(new).splitlines(), "before", "after", lineterm="", n=1))
+    shown = lines[2:limit + 2]
+    if len(lines) - 2 > limit:
+        shown.append(f"... {len(lines) - 2 - limit} more line(s)")
+    return shown
