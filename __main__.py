@@ -6,6 +6,8 @@ from components import config as stack_config
 from components.delivery import Delivery, DeliveryArgs
 
 config = stack_config.from_pulumi()
+# Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
+stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
 release = config.release
 
 pulumi.export("environment", config.environment.value)
@@ -19,7 +21,6 @@ pulumi.export("bake_minutes", release.bake_minutes)
 
 # Delivery: the application's GitHub repository, pipeline, image repository and OIDC roles.
 delivery_secrets = pulumi.Config("delivery")
-stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
 delivery = Delivery("delivery", DeliveryArgs(
     stack=config.stack,
     environment=config.environment.value,

@@ -1,4 +1,4 @@
-"""A committed workflow file, summarised for a reviewer: its path and one line per job.
+"""Committed files for a reviewer: a workflow as its path and one line per job, a changed file as a line diff.
 
 The plan shows what the program will commit to the application repository; a
 reviewer wants to see which jobs run when, in which environment and with what rights,
