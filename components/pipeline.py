@@ -158,7 +158,8 @@ def _deploy(settings: PipelineSettings, environment: str, branch: str) -> Job:
                     "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
                     "PULUMI_STACK": "${{ vars.PULUMI_STACK }}",
                 },
-                run='python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA"',
+                # --yes: no one is at a terminal to confirm; the environment's reviewers already approved.
+                run='python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA" --yes',
             ),
         ),
     )

@@ -108,7 +108,7 @@ def test_a_deploy_releases_the_built_image_through_the_release_driver(jobs: dict
     assert checkout["uses"] == "actions/checkout@v6"
     assert checkout["with"]["repository"] == "acme-web/release-platform"
     assert any(s.startswith("aws ecr describe-images") for s in steps)
-    assert steps[-1] == 'python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA"'
+    assert steps[-1] == 'python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA" --yes'
     release = job["steps"][-1]
     assert release["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}", "PULUMI_STACK": "${{ vars.PULUMI_STACK }}"}
     role = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
