@@ -33,6 +33,14 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "pulumiservice:index:DriftSchedule": frozenset({"organization", "project", "stack"}),
     "pulumiservice:index:Webhook": frozenset({"organizationName", "projectName", "stackName", "environmentName"}),
     "pulumiservice:index:StackTag": frozenset({"organization", "project", "stack", "name", "value"}),
+    "aws:ecr/repository:Repository": frozenset({"name"}),
+    "github:index/branch:Branch": frozenset({"repository", "branch", "sourceBranch", "sourceSha"}),
+    "github:index/repositoryFile:RepositoryFile": frozenset({"repository", "file", "branch"}),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": frozenset({"repository", "environment"}),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": frozenset({"repository", "environment"}),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": frozenset({"repository", "environment", "variableName"}),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": frozenset({"repository", "environment", "secretName"}),
+    "github:index/actionsVariable:ActionsVariable": frozenset({"repository", "variableName"}),
 }
 
 _ABSENT = object()
