@@ -14,12 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.data import DataConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
 
 __all__ = [
     "Colour",
     "ConfigError",
+    "DataConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
@@ -34,10 +36,11 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "data": DataConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("data:cacheAuthToken",)
 
 REGION_KEY = "aws:region"
 
@@ -50,6 +53,7 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    data: DataConfig
 
     @property
     def environment(self) -> Environment:
@@ -69,12 +73,16 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
+    # platform comes first in NAMESPACES: every later namespace's defaults follow its environment.
+    environment: Any = None
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)
-        if namespace == "platform" and "environment" not in data and stack in set(Environment):
-            data["environment"] = stack
-        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        if namespace == "platform":
+            if "environment" not in data and stack in set(Environment):
+                data["environment"] = stack
+            environment = data.get("environment")
+        context = {"stack": stack, "region": region, "environment": environment}
         try:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:
