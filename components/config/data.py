@@ -78,8 +78,8 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")
 class DataConfig(ConfigModel):
     """The ``data`` namespace."""
 
-    engine_version: Annotated[str, BeforeValidator(_postgres_version)] = "16.4"
-    """PostgreSQL version, ``<major>`` or ``<major>.<minor>``, major 12-17. Default ``16.4``."""
+    engine_version: Annotated[str, BeforeValidator(_postgres_version)] = "16"
+    """PostgreSQL version, major 12-17: ``16`` takes RDS's minor upgrades, ``16.4`` pins the minor. Default ``16``."""
     instance_class: str
     """RDS instance class ``db.<family>.<size>``. Default ``db.t4g.medium`` (staging), ``db.r7g.large`` (production)."""
     allocated_storage: int = Field(ge=20, le=65536)
@@ -135,7 +135,7 @@ class DataConfig(ConfigModel):
         if not match or int(match.group(1)) not in POSTGRES_MAJORS:
             message = (
                 f"a PostgreSQL version RDS offers: <major> or <major>.<minor> with major "
-                f"{POSTGRES_MAJORS.start}-{POSTGRES_MAJORS.stop - 1}, e.g. 16.4"
+                f"{POSTGRES_MAJORS.start}-{POSTGRES_MAJORS.stop - 1}, e.g. 16 or 16.4"
             )
             raise ValueError(message)
         return value
@@ -225,6 +225,11 @@ class DataConfig(ConfigModel):
             message = "production keeps daily Redis snapshots: at least 1 day (1-35)"
             raise ValueError(message)
         return value
+
+    @property
+    def minor_pinned(self) -> bool:
+        """Whether the version names a minor; RDS then must not upgrade it behind the program's back."""
+        return "." in self.engine_version
 
     @property
     def engine_major(self) -> str:

@@ -27,6 +27,16 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:rds/instance:Instance": frozenset({"identifier", "engine", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName"}),
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
     "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "description", "vpcId"}),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
+    "aws:rds/parameterGroup:ParameterGroup": frozenset({"name", "namePrefix", "family", "description"}),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name", "namePrefix"}),
+    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset({
+        "replicationGroupId", "port", "subnetGroupName", "atRestEncryptionEnabled", "kmsKeyId", "snapshotArns", "snapshotName",
+    }),
+    "aws:elasticache/subnetGroup:SubnetGroup": frozenset({"name"}),
+    "aws:secretsmanager/secret:Secret": frozenset({"name", "namePrefix"}),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset({"secretId", "secretString", "secretBinary"}),
 }
 
 _ABSENT = object()

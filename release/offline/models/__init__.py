@@ -115,4 +115,4 @@ class OfflineMocks(Mocks):
 
 
 # Provider modules register their models on import.
-from release.offline.models import aws, aws_identity, github, pulumiservice  # noqa: E402, F401
+from release.offline.models import aws, aws_data, aws_identity, github, pulumiservice  # noqa: E402, F401
