@@ -1,4 +1,4 @@
-"""Offline models of the data tier: RDS, ElastiCache, Secrets Manager, and the pieces it shares.
+"""Offline models of the data tier: RDS, ElastiCache, Secrets Manager, and security group rules.
 
 Endpoints follow the services' DNS formats (``<id>.<hash>.<region>.rds.amazonaws.com``,
 ``master.<id>.<hash>.<zone>.cache.amazonaws.com`` with in-transit encryption), and an
@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import RESOURCES, MockContext, ResourceModel, autoname, resource
+from release.offline.models import MockContext, autoname, resource
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -109,37 +109,7 @@ def _secret_version(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     return {"id": f"{secret}|{version}", "arn": secret, "secretArn": secret, "versionId": version, "versionStages": ["AWSCURRENT"]}
 
 
-# --- shared with the network and the fleet -------------------------------------
-# The data tier needs these types too. Whichever concern models them first keeps its
-# model (setdefault), so importing this file never replaces the network's or fleet's.
-
-
-def _security_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    group_id = f"sg-{ctx.digest('sg', args.name)}"
-    return {
-        "id": group_id,
-        "arn": ctx.arn("ec2", f"security-group/{group_id}"),
-        "name": autoname(args, ctx),
-        "ownerId": ctx.account,
-    }
-
-
+@resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
 def _ingress_rule(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     rule_id = f"sgr-{ctx.digest('sgr', args.name)}"
     return {"id": rule_id, "securityGroupRuleId": rule_id, "arn": ctx.arn("ec2", f"security-group-rule/{rule_id}")}
-
-
-def _task_definition(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    family = str(args.inputs.get("family") or args.name)
-    base = ctx.arn("ecs", f"task-definition/{family}")
-    # Every registration is a new revision; offline there is only ever the first.
-    return {"id": family, "arn": f"{base}:1", "arnWithoutRevision": base, "revision": 1}
-
-
-_SHARED: dict[str, ResourceModel] = {
-    "aws:ec2/securityGroup:SecurityGroup": _security_group,
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
-    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
-}
-for _type, _model in _SHARED.items():
-    RESOURCES.setdefault(_type, _model)
