@@ -122,6 +122,9 @@ class Cache(pulumi.ComponentResource):
             at_rest_encryption_enabled=True,
             transit_encryption_enabled=True,
             auth_token=pulumi.Output.secret(args.auth_token),
+            # A new token is added beside the old one, so running tasks keep their connections
+            # until they restart with the new secret value.
+            auth_token_update_strategy="ROTATE",  # noqa: S106 - a strategy name, not a token
             automatic_failover_enabled=args.is_production,
             multi_az_enabled=args.is_production,
             snapshot_retention_limit=args.snapshot_retention_days,

@@ -104,3 +104,16 @@ def test_staging_may_run_single_zone_without_backups_or_protection() -> None:
 def test_the_auth_token_is_never_part_of_the_model() -> None:
     data = data_of("staging", cacheAuthToken="not-in-the-model-0123456789")
     assert "not-in-the-model" not in data.model_dump_json()
+
+
+@pytest.mark.parametrize("token", ["too-short", "has space in the middle!", "has@at-sign-0123456789", "x" * 129])
+def test_a_bad_auth_token_is_refused_without_showing_it(token: str) -> None:
+    found = problems("staging", cacheAuthToken=token)
+    assert len(found) == 1
+    assert found[0].startswith("data:cacheAuthToken: got \"(secret, not shown)\"; ElastiCache accepts 16-128")
+    assert token not in found[0]
+
+
+def test_a_good_auth_token_passes_and_an_absent_one_is_left_to_require_secret() -> None:
+    assert data_of("staging", cacheAuthToken="Good-token_0123456789").multi_az is False
+    assert data_of("staging").multi_az is False

@@ -215,3 +215,7 @@ def test_stateful_names_never_carry_the_version(staging: Plan) -> None:
     for name in ("db-postgres", "cache-redis", "migration-task"):
         assert "1.4.0" not in staging.named(name).urn
     assert "1.4.0" not in staging.named("migration-task").inputs["family"]
+
+
+def test_a_new_auth_token_rotates_beside_the_old_one(staging: Plan) -> None:
+    assert staging.named("cache-redis").inputs["authTokenUpdateStrategy"] == "ROTATE"

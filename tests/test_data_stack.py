@@ -175,3 +175,9 @@ def test_a_production_backup_retention_under_a_week_stops_the_stack(config_probl
 def test_a_public_database_stops_the_stack(config_problems: Callable[..., list[str]]) -> None:
     found = config_problems("staging", "data:publiclyAccessible=true")
     assert any(p.startswith("data:publiclyAccessible: got true; only false") for p in found), found
+
+
+def test_a_malformed_auth_token_stops_the_stack_without_being_shown(config_problems: Callable[..., list[str]]) -> None:
+    found = config_problems("staging", "data:cacheAuthToken=short@token")
+    assert [p for p in found if p.startswith("data:cacheAuthToken:")], found
+    assert "short@token" not in "\n".join(found)

@@ -54,6 +54,21 @@ def _production(info: ValidationInfo) -> bool:
     return (info.context or {}).get("environment") == "production"
 
 
+# ElastiCache's rule for AUTH tokens.
+_AUTH_TOKEN = re.compile(r"^[\x21-\x7e]{16,128}$")
+_AUTH_TOKEN_FORBIDDEN = set('@"/')
+
+
+def check_auth_token(token: str) -> str | None:
+    """What is wrong with a Redis AUTH token, or None; the token itself is never part of the answer."""
+    if _AUTH_TOKEN.match(token) and not _AUTH_TOKEN_FORBIDDEN & set(token):
+        return None
+    return (
+        f"ElastiCache accepts 16-128 printable ASCII characters without spaces, '@', '\"' or '/' "
+        f"(this one has {len(token)} characters); set it with `pulumi config set --secret data:cacheAuthToken <token>`"
+    )
+
+
 def _postgres_version(value: Any) -> Any:
     # A YAML 16.4 arrives as a string; 16 may arrive as an int. Both mean a version.
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
