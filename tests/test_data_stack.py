@@ -181,3 +181,9 @@ def test_a_malformed_auth_token_stops_the_stack_without_being_shown(config_probl
     found = config_problems("staging", "data:cacheAuthToken=short@token")
     assert [p for p in found if p.startswith("data:cacheAuthToken:")], found
     assert "short@token" not in "\n".join(found)
+
+
+def test_a_stack_cannot_set_the_data_tiers_variables_by_hand(config_problems: Callable[..., list[str]]) -> None:
+    found = config_problems("staging", ("fleet:environment", {"DATABASE_PASSWORD": "hunter2-plain", "LOG_LEVEL": "info"}))
+    assert [p for p in found if p.startswith("fleet:environment.DATABASE_PASSWORD: got \"(not shown)\"; the data tier sets")], found
+    assert "hunter2-plain" not in "\n".join(found)
