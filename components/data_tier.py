@@ -108,6 +108,7 @@ class DataTier:
             container_environment=fleet.container_environment, container_secrets=self.container_secrets,
             subnet_ids=self.args.private_subnet_ids, security_group_id=self.args.service_security_group_id,
             migrate_command=cfg.migrate_args, rollback_command=cfg.rollback_args, reversible=cfg.migration_reversible,
+            cpu=fleet.cpu, memory=fleet.memory,
         ), opts)
 
 
@@ -131,3 +132,7 @@ class MigrationFleet:
     """The candidate colour's image tag."""
     container_environment: Mapping[str, pulumi.Input[str]]
     """The same plain environment the fleet's containers get."""
+    cpu: int
+    """Fargate CPU units of the fleet's tasks; migrations get the same size."""
+    memory: int
+    """Fargate memory in MiB of the fleet's tasks."""
