@@ -134,7 +134,7 @@ def test_the_migration_runs_the_candidates_image_on_the_fleets_cluster(plan_of: 
     assert migrate["image"] == app["image"]
     assert migrate["image"].endswith(f":{plan.outputs['versions'][candidate]}")
     assert migrate["command"] == ["npm", "run", "migrate"]
-    for key in ("executionRoleArn", "taskRoleArn"):
+    for key in ("executionRoleArn", "taskRoleArn", "cpu", "memory"):
         assert migration.inputs[key] == fleet_task.inputs[key]
     logs = migrate["logConfiguration"]["options"]
     assert logs["awslogs-group"] == app["logConfiguration"]["options"]["awslogs-group"]
