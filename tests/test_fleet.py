@@ -156,3 +156,27 @@ def test_repository_arn_from_url() -> None:
 def test_bad_fleet_values_are_config_errors(config_problems, overrides: tuple[str, ...], expected: str) -> None:
     problems = config_problems("production", *overrides)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixture_plan) -> None:
+    plan = fixture_plan("environment")
+    out = plan.outputs
+    assert out["vpc_id"].startswith("vpc-")
+    assert [len(out[k]) for k in ("private_subnet_ids", "public_subnet_ids")] == [2, 2]
+    assert out["service_security_group_id"].startswith("sg-")
+    assert out["alb_security_group_id"].startswith("sg-")
+    assert out["cluster_arn"] == "arn:aws:ecs:eu-west-1:123456789012:cluster/webapp-staging"
+    assert out["execution_role_arn"].startswith("arn:aws:iam::123456789012:role/")
+    assert out["log_group_name"] == "/ecs/webapp-staging"
+    assert out["image_repository"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
+    assert (out["container_name"], out["container_port"]) == ("app", 8080)
+    assert out["service_names"] == {"blue": "webapp-staging-blue", "green": "webapp-staging-green"}
+    assert [len(out["alarm_arns"][c]) for c in ("blue", "green")] == [3, 3]
+    assert out["alert_topic_arn"].startswith("arn:aws:sns:eu-west-1:123456789012:")
+    app = container(plan, "green", prefix="app-fleet")
+    assert {"name": "SEARCH_HOST", "value": "search.internal"} in app["environment"]
+    assert app["secrets"][0] == {"name": "SEARCH_API_KEY", "valueFrom": f"{SECRET_EXTRA}:key::"}
+    assert [s["name"] for s in app["secrets"][1:]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
+
+
+SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
