@@ -177,3 +177,15 @@ def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixtu
 
 
 SECRET_DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf"
+
+
+def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
+    from components.config import ConfigError, load
+    from components.environment import environment_args
+
+    config = load({"aws:region": "eu-west-1", "release:versions": json.dumps({"blue": "1", "green": "2"})}, "staging")
+    with pytest.raises(ConfigError) as caught:
+        environment_args(config)
+    assert caught.value.problems == [
+        "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
+    ]
