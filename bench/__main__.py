@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, delivery, deployments, plan
+from bench import data, delivery, deployments, environment, plan
 
-BENCHMARKS = [plan.run, data.run, delivery.run, deployments.run]
+BENCHMARKS = [plan.run, environment.run, data.run, delivery.run, deployments.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -8,6 +8,7 @@ import pytest
 
 from components.data_tier import DATA_VARIABLES
 from components.fleet_iam import repository_arn
+from tests.support import MINIMAL_CONFIG
 
 REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webapp/db-AbCdEf"
@@ -180,3 +181,15 @@ def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixtu
 
 
 SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
+
+
+def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
+    from components.config import ConfigError, load
+    from components.environment import environment_args
+
+    config = load(MINIMAL_CONFIG, "staging")
+    with pytest.raises(ConfigError) as caught:
+        environment_args(config, cache_auth_token="fixture-token-0123456789abcdef")
+    assert caught.value.problems == [
+        "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
+    ]

@@ -71,3 +71,21 @@ def test_defaults_alone_give_production_its_stricter_settings() -> None:
     assert (staging.fleet.autoscaling.enabled, production.fleet.autoscaling.enabled) == (False, True)
     assert (staging.fleet.log_retention_days, production.fleet.log_retention_days) == (14, 90)
     assert (staging.fleet.desired_count, production.fleet.desired_count) == (1, 2)
+
+
+def test_the_stacks_can_share_an_account_and_region(plan_of) -> None:
+    # Both stacks deploy to one account in eu-west-1: every name they set themselves must differ.
+    # Only AWS names share the account: Pulumi stack tags and GitHub objects live elsewhere, and a
+    # parameter group's "family" is its engine, not a name.
+    def given_names(stack: str) -> set[str]:
+        names = set()
+        for r in plan_of(stack).resources:
+            if not r.type.startswith("aws:"):
+                continue
+            keys = ("name", "family") if r.type == "aws:ecs/taskDefinition:TaskDefinition" else ("name",)
+            names.update(str(r.inputs[k]) for k in keys if k in r.inputs)
+        return names
+
+    staging, production = given_names("staging"), given_names("production")
+    assert len(staging) >= 10
+    assert staging.isdisjoint(production), staging & production
