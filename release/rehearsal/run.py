@@ -86,16 +86,23 @@ class Rehearsal:
     touched_by_abort: int | None = None
 
 
-def make_engine(stack: str, overrides: Sequence[tuple[str, Any]], clock: ScheduledClock) -> tuple[OfflineEngine, bool]:
-    """The offline engine of the stack (with overrides); the stand-in program when the stack has no load balancer yet."""
+def make_engine(
+    stack: str, overrides: Sequence[tuple[str, Any]], clock: ScheduledClock, *, needs_migration: bool = False,
+) -> tuple[OfflineEngine, str]:
+    """The offline engine of the stack (with overrides), or of the stand-in when the stack lacks what the scenario needs."""
     files = ProjectFiles.here()
     engine = OfflineEngine(stack, files, clock=clock)
     engine.set_config(apply_overrides(engine.get_config(), overrides, files))
-    if engine.outputs().get("listener_arn"):
-        return engine, False
+    outputs = engine.outputs()
+    if not outputs.get("listener_arn"):
+        why = "the stack exports no load balancer yet"
+    elif needs_migration and not outputs.get("migration"):
+        why = "the stack exports no migration task yet"
+    else:
+        return engine, "the stack's own plan"
     standin = OfflineEngine(stack, files, program_dir=STANDIN, clock=clock)
     standin.set_config(engine.get_config())
-    return standin, True
+    return standin, f"stand-in ({why})"
 
 
 def _weights(config: Mapping[str, str], stack: str) -> dict[str, int]:
@@ -117,7 +124,7 @@ def rehearse(
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
     clock = ScheduledClock()
-    offline, standin = make_engine(stack, overrides, clock)
+    offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
     behaviour = Behaviour(test_status=500 if scenario == "smoke-fails" else 200)
     broken = frozenset({config.release.candidate}) if scenario == "unhealthy" else frozenset()
@@ -160,7 +167,7 @@ def rehearse(
         "snapshot": result.record.snapshot if result.record else None,
         "migration": _migration(result),
         "failed": {"step": result.failed_step, "why": result.why, "next": result.next_command} if result.why else None,
-        "environment": "stand-in (the stack exports no load balancer yet)" if standin else "the stack's own plan",
+        "environment": source,
         "updates": updates,
     }
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
