@@ -85,6 +85,13 @@ class Executor:
 
     def _failed(self, step: Step, record: ReleaseRecord, exc: Exception, done: int) -> Result:
         what, why, next_command = _explain(exc, self.ctx.stack)
+        # The durable record may know more than the one in hand (a failing step records what it did first).
+        try:
+            stored = records.in_progress(self.ctx.engine)
+        except EngineError:
+            stored = None
+        if stored is not None and stored.id == record.id:
+            record = stored
         infrastructure = not isinstance(exc, StepFailure) or exc.infrastructure
         if getattr(exc, "elsewhere", False):
             return Result(Outcome.ABORTED, record, step.name, why, next_command, False, done)
