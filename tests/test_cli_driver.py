@@ -186,3 +186,24 @@ def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
     assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails" in result.output
+
+
+def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = OfflineEngine("staging")
+
+    class Interrupted:
+        def __init__(self, ctx: Any) -> None:
+            self.ctx = ctx
+
+        def run(self, steps: Any, record: Any) -> Any:
+            engine.set_config({"release:versions": CANDIDATE_VERSIONS, records.IN_PROGRESS: json.dumps(RECORD)})
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
+    monkeypatch.setattr(driver, "Executor", Interrupted)
+    result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "4a5b6c7d", "--yes", "-o", "json"])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.output)["error"]
+    assert error["why"] == "interrupted; the candidate stays at its last verified weight (25%)"
+    assert error["next"] == "python -m release abort --stack staging  (or: python -m release promote --stack staging)"
+    assert records.in_progress(engine) is not None

@@ -154,7 +154,17 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = _context(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
-            result = Executor(ctx).run(planned, record)
+            try:
+                result = Executor(ctx).run(planned, record)
+            except KeyboardInterrupt:
+                # The last verified weights stay; the durable record lets another shell finish the release.
+                current = records.in_progress(conn.engine)
+                weight = current.weight if current else 0
+                why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
+                raise _fail(
+                    console, as_json, ExitCode.REFUSED, "deploy", why,
+                    f"python -m release abort --stack {stack}  (or: python -m release promote --stack {stack})",
+                ) from None
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,
             "why": result.why, "next": result.next_command,
