@@ -189,7 +189,8 @@ class StepRunner:
             container_name=str(found.get("container_name", "")), command=step.command,
         )
         run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
-        record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code))
+        reversible = bool(found.get("reversible", True))
+        record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible))
         self._write({}, record)
         if run.exit_code != 0:
             keep = f"; snapshot {record.snapshot} is kept" if record.snapshot else ""
