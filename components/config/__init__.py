@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.monitoring import MonitoringConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
 
@@ -21,6 +22,7 @@ __all__ = [
     "Colour",
     "ConfigError",
     "Environment",
+    "MonitoringConfig",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
@@ -34,6 +36,7 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "monitoring": MonitoringConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -50,6 +53,7 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    monitoring: MonitoringConfig
 
     @property
     def environment(self) -> Environment:
@@ -69,12 +73,14 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
+    # Every namespace may default by environment, so each is told the platform's, not only platform itself.
+    environment = raw.get("platform:environment") or (stack if stack in set(Environment) else None)
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)
         if namespace == "platform" and "environment" not in data and stack in set(Environment):
             data["environment"] = stack
-        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        context = {"stack": stack, "region": region, "environment": data.get("environment", environment)}
         try:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:
