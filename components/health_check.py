@@ -99,7 +99,7 @@ class HealthCheck(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         bus = pulumi.Output.concat("arn:aws:events:", args.region, ":", account, ":event-bus/default")
         role = aws.iam.Role(
-            f"{name}-relay",
+            f"{name}-relay-role",
             assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole",
             }]}),
@@ -107,7 +107,7 @@ class HealthCheck(pulumi.ComponentResource):
             opts=child,
         )
         aws.iam.RolePolicy(
-            f"{name}-relay",
+            f"{name}-relay-policy",
             role=role.id,
             policy=bus.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": "events:PutEvents", "Resource": arn,
