@@ -27,6 +27,13 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:rds/instance:Instance": frozenset({"identifier", "engine", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName"}),
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
     "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": frozenset({"name", "region"}),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": frozenset({"alarmName", "region"}),
+    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName"}),
+    "aws:cloudwatch/eventRule:EventRule": frozenset({"name", "namePrefix", "eventBusName", "region"}),
+    "aws:cloudwatch/eventTarget:EventTarget": frozenset({"rule", "targetId", "eventBusName", "region"}),
+    "aws:sns/topicPolicy:TopicPolicy": frozenset({"arn"}),
+    "aws:route53/healthCheck:HealthCheck": frozenset({"type", "referenceName", "requestInterval", "measureLatency"}),
 }
 
 _ABSENT = object()
