@@ -1,4 +1,6 @@
-"""Offline models of CloudWatch alarms and dashboards, EventBridge rules and targets, topic policies, health checks.
+"""Offline models of composite alarms, dashboards, EventBridge rules and targets, Route 53 health checks.
+
+Metric alarms and topic policies are modelled in ``aws_cloudwatch``.
 
 A resource may name its own ``region`` (pulumi-aws 7): its ARN then carries that
 region, as AWS's would.
@@ -17,13 +19,6 @@ from release.offline.models import MockContext, autoname, resource
 def _region(args: MockResourceArgs, ctx: MockContext) -> str:
     given = args.inputs.get("region")
     return given if isinstance(given, str) and given else ctx.region
-
-
-@resource("aws:cloudwatch/metricAlarm:MetricAlarm")
-def _metric_alarm(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    name = autoname(args, ctx)
-    arn = f"arn:aws:cloudwatch:{_region(args, ctx)}:{ctx.account}:alarm:{name}"
-    return {"id": name, "name": name, "arn": arn, "region": _region(args, ctx)}
 
 
 @resource("aws:cloudwatch/compositeAlarm:CompositeAlarm")
@@ -60,12 +55,6 @@ def _event_target(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     rule = str(args.inputs.get("rule", ""))
     target = str(args.inputs.get("targetId") or f"terraform-{ctx.digest(args.name, length=20)}")
     return {"id": f"{rule}-{target}", "targetId": target, "eventBusName": "default", "region": _region(args, ctx)}
-
-
-@resource("aws:sns/topicPolicy:TopicPolicy")
-def _topic_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    arn = str(args.inputs.get("arn", ""))
-    return {"id": arn, "owner": ctx.account}
 
 
 @resource("aws:route53/healthCheck:HealthCheck")
