@@ -168,6 +168,7 @@ class Environment(pulumi.ComponentResource):
         self.alert_topic_arn = alerts.topic_arn
         self.alarm_names = alerts.alarm_names
         self.alarm_arns = alerts.alarm_arns
+        self.tags = tags
         self.register_outputs({
             "endpoint_url": self.endpoint_url,
             "listener_arn": self.listener_arn,

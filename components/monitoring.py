@@ -12,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components import deployment_events as events
+from components.config import StackConfig
 from components.config.monitoring import MonitoringConfig
 from components.config.release import Colour
 from components.dashboard import DashboardValues, environment_dashboard
 from components.health_check import HealthCheck, HealthCheckArgs
+from components.naming import names_for
+
+if TYPE_CHECKING:
+    from components.environment import Environment
 
 GIB = 1024**3
 
@@ -54,10 +59,38 @@ class MonitoringArgs:
     """ElastiCache replication group id; no Redis alarms without it."""
     cache_node_count: int = 1
     """Nodes in the replication group; ElastiCache names them ``<group>-001``, ``-002``, ..."""
+    health_check_path: pulumi.Input[str] = "/health"
+    """The load balancer's health-check path; Route 53 probes it too unless ``monitoring:healthPath`` says otherwise."""
     manage_topic_policy: bool = True
     """Whether this component owns the topic's policy (letting EventBridge and CloudWatch publish)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource that takes them."""
+
+
+def monitoring_args(
+    config: StackConfig,
+    environment: Environment,
+    database_identifier: pulumi.Input[str] | None = None,
+    cache_replication_group_id: pulumi.Input[str] | None = None,
+    cache_node_count: int = 1,
+) -> MonitoringArgs:
+    """What the monitoring of a stack watches: its environment, and its data tier when it has one."""
+    return MonitoringArgs(
+        name_prefix=names_for(config.platform.app_name, config.stack).prefix,
+        config=config.monitoring,
+        region=config.region,
+        load_balancer_arn_suffix=environment.load_balancer_arn_suffix,
+        target_group_arn_suffixes=environment.target_group_arn_suffixes,
+        cluster_name=environment.cluster_name,
+        service_names=environment.service_names,
+        alert_topic_arn=environment.alert_topic_arn,
+        release_alarm_names=environment.alarm_names,
+        database_identifier=database_identifier,
+        cache_replication_group_id=cache_replication_group_id,
+        cache_node_count=cache_node_count,
+        health_check_path=environment.health_check_path,
+        tags=environment.tags,
+    )
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -104,7 +137,7 @@ class Monitoring(pulumi.ComponentResource):
 
         if self._cfg.domain:
             health = HealthCheck(f"{name}-health", HealthCheckArgs(
-                name_prefix=args.name_prefix, domain=self._cfg.domain, path=self._cfg.health_path,
+                name_prefix=args.name_prefix, domain=self._cfg.domain, path=self._cfg.health_path or args.health_check_path,
                 failure_threshold=self._cfg.health_check_failures, region=args.region,
                 alert_topic_arn=args.alert_topic_arn, tags=args.tags,
             ), pulumi.ResourceOptions(parent=self))

@@ -34,7 +34,7 @@ def test_staging_defaults() -> None:
     assert cfg.breaching_datapoints == 3
     assert cfg.percentiles == (50, 99)
     assert cfg.domain is None
-    assert cfg.health_path == "/health"
+    assert cfg.health_path is None  # the load balancer's path is used
 
 
 def test_production_pages_earlier_and_waits_longer() -> None:

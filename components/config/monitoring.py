@@ -85,8 +85,8 @@ class MonitoringConfig(ConfigModel):
     """Response-time percentiles drawn on the dashboard, each above 0 and below 100. Default 50, 99."""
     domain: str | None = None
     """Public hostname of the application; when set, a Route 53 health check probes it over HTTPS. Default none."""
-    health_path: str = "/health"
-    """Path of the application's health endpoint (see docs/health-contract.md). Default ``/health``."""
+    health_path: str | None = None
+    """Path the Route 53 health check probes (see docs/health-contract.md). Default: the load balancer's, ``traffic:healthCheck.path``."""
     health_check_failures: int = Field(default=3, ge=1, le=10)
     """Consecutive failed probes before the Route 53 health check is unhealthy, 1-10. Default 3."""
 
@@ -120,8 +120,8 @@ class MonitoringConfig(ConfigModel):
 
     @field_validator("health_path")
     @classmethod
-    def _check_health_path(cls, path: str) -> str:
-        if not HEALTH_PATH.match(path):
+    def _check_health_path(cls, path: str | None) -> str | None:
+        if path is not None and not HEALTH_PATH.match(path):
             message = "a URL path starting with / such as /health (letters, digits and . _ ~ / - only, no query)"
             raise ValueError(message)
         return path
