@@ -57,7 +57,8 @@ def test_composites_watch_exactly_the_environments_release_alarms(plan_of: Calla
     registered = {r.inputs["name"] for r in plan.of_type(ALARM)}
     for colour in ("blue", "green"):
         release_alarms = plan.outputs["alarm_names"][colour]
-        assert release_alarms and set(release_alarms) <= registered
+        assert release_alarms
+        assert set(release_alarms) <= registered
         rule = plan.named(f"webapp-monitoring-{colour}-release").inputs["alarmRule"]
         assert rule == " OR ".join(f'ALARM("{n}")' for n in release_alarms)
 
@@ -131,8 +132,7 @@ def test_production_probes_the_load_balancers_health_path_from_route_53(plan_of:
     check = one(plan, "aws:route53/healthCheck:HealthCheck")
     assert check.inputs["fqdn"] == "app.example.com"
     assert check.inputs["resourcePath"] == plan.outputs["health_check_path"]
-    assert plan.of_type("aws:route53/healthCheck:HealthCheck") and not plan_of("staging").of_type(
-        "aws:route53/healthCheck:HealthCheck")
+    assert not plan_of("staging").of_type("aws:route53/healthCheck:HealthCheck")
 
 
 def test_production_alarms_wait_for_four_breaching_periods_of_five(plan_of: Callable[..., Plan]) -> None:
