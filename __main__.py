@@ -9,7 +9,9 @@ from components.monitoring import Monitoring, monitoring_args
 config = stack_config.from_pulumi()
 release = config.release
 
-environment = Environment(config.platform.app_name, environment_args(config))
+# Secret config is read here, never into a model: it stays a secret Output end to end.
+cache_auth_token = pulumi.Config("data").require_secret("cacheAuthToken")
+environment = Environment(config.platform.app_name, environment_args(config, cache_auth_token=cache_auth_token))
 monitoring = Monitoring(f"{config.platform.app_name}-monitoring", monitoring_args(config, environment))
 
 pulumi.export("environment", config.environment.value)

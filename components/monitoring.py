@@ -67,14 +67,8 @@ class MonitoringArgs:
     """Tags for every resource that takes them."""
 
 
-def monitoring_args(
-    config: StackConfig,
-    environment: Environment,
-    database_identifier: pulumi.Input[str] | None = None,
-    cache_replication_group_id: pulumi.Input[str] | None = None,
-    cache_node_count: int = 1,
-) -> MonitoringArgs:
-    """What the monitoring of a stack watches: its environment, and its data tier when it has one."""
+def monitoring_args(config: StackConfig, environment: Environment) -> MonitoringArgs:
+    """What the monitoring of a stack watches: its environment's load balancer, services and data tier."""
     return MonitoringArgs(
         name_prefix=names_for(config.platform.app_name, config.stack).prefix,
         config=config.monitoring,
@@ -85,9 +79,10 @@ def monitoring_args(
         service_names=environment.service_names,
         alert_topic_arn=environment.alert_topic_arn,
         release_alarm_names=environment.alarm_names,
-        database_identifier=database_identifier,
-        cache_replication_group_id=cache_replication_group_id,
-        cache_node_count=cache_node_count,
+        database_identifier=environment.database_identifier,
+        cache_replication_group_id=environment.cache_replication_group_id,
+        # A primary and its replicas: one node each.
+        cache_node_count=1 + config.data.cache_replicas,
         health_check_path=environment.health_check_path,
         tags=environment.tags,
     )

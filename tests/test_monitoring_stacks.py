@@ -35,7 +35,12 @@ def real_dimensions(plan: Plan) -> dict[str, dict[str, str]]:
     } | {"any": {
         "LoadBalancer": one(plan, "aws:lb/loadBalancer:LoadBalancer").outputs["arnSuffix"],
         "ClusterName": one(plan, "aws:ecs/cluster:Cluster").outputs["name"],
+        "DBInstanceIdentifier": one(plan, "aws:rds/instance:Instance").inputs["identifier"],
     }}
+
+
+def cache_nodes(plan: Plan) -> list[str]:
+    return one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").outputs["memberClusters"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -69,13 +74,15 @@ def test_the_dashboard_names_only_this_plans_load_balancer_groups_cluster_and_se
 ) -> None:
     plan = plan_of(stack)
     real = real_dimensions(plan)
-    allowed: dict[str, set[str]] = {}
+    allowed: dict[str, set[str]] = {"CacheClusterId": set(cache_nodes(plan))}
     for values in real.values():
         for key, value in values.items():
             allowed.setdefault(key, set()).add(value)
     body = one(plan, "aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
     named = list(named_dimensions(body))
     assert {key for _, key, _ in named} == set(allowed)
+    # Every Redis node is drawn, not only the first.
+    assert {value for _, key, value in named if key == "CacheClusterId"} == set(cache_nodes(plan))
     for metric, key, value in named:
         assert value in allowed[key], (metric, key, value)
     # A series labelled with a colour draws that colour's target group or service, never the other's.
@@ -99,6 +106,20 @@ def test_resource_alarms_watch_this_plans_services_and_load_balancer(plan_of: Ca
     lb_queries = plan.named("webapp-monitoring-alb-5xx").inputs["metricQueries"]
     assert {json.dumps(q["metric"]["dimensions"]) for q in lb_queries if "metric" in q} == {
         json.dumps({"LoadBalancer": real["any"]["LoadBalancer"]})}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_data_alarms_watch_this_plans_database_and_every_redis_node(plan_of: Callable[..., Plan], stack: str) -> None:
+    plan = plan_of(stack)
+    database = real_dimensions(plan)["any"]["DBInstanceIdentifier"]
+    for suffix in ("rds-cpu", "rds-free-storage", "rds-connections"):
+        assert plan.named(f"webapp-monitoring-{suffix}").inputs["dimensions"] == {"DBInstanceIdentifier": database}
+    rds_rule = json.loads(plan.named("webapp-monitoring-rds-events").inputs["eventPattern"])
+    assert rds_rule["detail"]["SourceIdentifier"] == [database]
+    for suffix in ("redis-memory", "redis-evictions"):
+        queries = plan.named(f"webapp-monitoring-{suffix}").inputs["metricQueries"]
+        nodes = [q["metric"]["dimensions"]["CacheClusterId"] for q in queries if "metric" in q]
+        assert nodes == cache_nodes(plan)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -52,6 +52,15 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:cloudwatch/eventTarget:EventTarget": frozenset({"rule", "targetId", "eventBusName", "region"}),
     "aws:sns/topicPolicy:TopicPolicy": frozenset({"arn"}),
     "aws:route53/healthCheck:HealthCheck": frozenset({"type", "referenceName", "requestInterval", "measureLatency"}),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
+    "aws:rds/parameterGroup:ParameterGroup": frozenset({"name", "namePrefix", "family", "description"}),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name", "namePrefix"}),
+    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset({
+        "replicationGroupId", "port", "subnetGroupName", "atRestEncryptionEnabled", "kmsKeyId", "snapshotArns", "snapshotName",
+    }),
+    "aws:elasticache/subnetGroup:SubnetGroup": frozenset({"name"}),
+    "aws:secretsmanager/secret:Secret": frozenset({"name", "namePrefix"}),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset({"secretId", "secretString", "secretBinary"}),
 }
 
 _ABSENT = object()

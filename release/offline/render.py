@@ -22,6 +22,12 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
     "aws:ecs/service:Service": ("desiredCount",),
     "aws:appautoscaling/target:Target": ("minCapacity", "maxCapacity"),
+    "aws:rds/instance:Instance": (
+        "identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "deletionProtection",
+    ),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit",
+    ),
     "aws:ec2/vpc:Vpc": ("cidrBlock",),
     "aws:ec2/subnet:Subnet": ("cidrBlock",),
     "aws:ecs/cluster:Cluster": ("name",),
