@@ -133,6 +133,11 @@ def test_the_topic_policy_names_every_rule(plan: Plan) -> None:
     assert sorted(allowed) == sorted(r.outputs["arn"] for r in plan.of_type(RULE))
 
 
+def test_a_topic_whose_policy_is_owned_elsewhere_gets_none_from_monitoring(fixture_plan: Callable[..., Plan]) -> None:
+    assert fixture_plan("monitoring").of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert not fixture_plan("monitoring", "topicPolicy=false").of_type("aws:sns/topicPolicy:TopicPolicy")
+
+
 def test_the_dashboard_names_only_the_stacks_own_resources(plan: Plan) -> None:
     dashboard = plan.of_type("aws:cloudwatch/dashboard:Dashboard")[0]
     assert dashboard.inputs["dashboardName"] == plan.outputs["dashboard_name"] == "webapp-staging"
