@@ -169,3 +169,15 @@ def test_a_bad_monitoring_value_in_a_stack_is_refused_before_anything_is_registe
         "monitoring:evaluationPeriods: got 0; input should be greater than or equal to 1",
         "monitoring:percentiles[1]: got 100; input should be less than 100",
     ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_service_the_deployment_rule_watches_has_a_circuit_breaker(plan_of: Callable[..., Plan], stack: str) -> None:
+    # ECS only reports a failed deployment (and rolls it back) when the circuit breaker is on.
+    plan = plan_of(stack)
+    pattern = json.loads(plan.named("webapp-monitoring-ecs-deployments").inputs["eventPattern"])
+    watched = {entry["wildcard"].rsplit("/", 1)[1] for entry in pattern["resources"]}
+    services = {r.inputs["name"]: r.inputs for r in plan.of_type("aws:ecs/service:Service")}
+    assert watched == set(services)
+    for name in watched:
+        assert services[name]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}, name
