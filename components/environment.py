@@ -21,7 +21,7 @@ from components.data_tier import DataTier, DataTierArgs, MigrationFleet
 from components.fleet import Fleet, FleetArgs, ScalingArgs
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
-from components.traffic import TrafficRouter, TrafficRouterArgs
+from components.traffic import TrafficRouter, TrafficRouterArgs, forward_weights
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Environment(pulumi.ComponentResource):
                 timeout=health.timeout_seconds, healthy_threshold=health.healthy_threshold,
                 unhealthy_threshold=health.unhealthy_threshold, protocol="HTTP", port="traffic-port",
             ),
-            weights={c: release.weight_of(c) for c in Colour}, candidate=release.candidate, region=cfg.region,
+            weights=forward_weights(release), candidate=release.candidate, region=cfg.region,
             test_port=traffic.test_port, certificate_arn=traffic.certificate_arn, ssl_policy=traffic.ssl_policy,
             deregistration_delay=traffic.deregistration_delay_seconds,
             stickiness_seconds=traffic.stickiness.duration_seconds if traffic.stickiness.enabled else None,
