@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import monitoring, plan
+from bench import data, monitoring, plan
 
-BENCHMARKS = [plan.run, monitoring.run]
+BENCHMARKS = [plan.run, data.run, monitoring.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

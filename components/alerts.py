@@ -60,9 +60,11 @@ def _key_policy(account: str) -> str:
         "Statement": [
             {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
              "Action": "kms:*", "Resource": "*"},
-            # CloudWatch publishes alarm notifications, EventBridge deployment and database events, to the encrypted topic.
-            {"Sid": "CloudWatchPublishes", "Effect": "Allow",
-             "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+            # CloudWatch publishes alarm notifications to the encrypted topic.
+            {"Sid": "CloudWatchPublishes", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+            # EventBridge publishes deployment, database and health-check events (components/monitoring.py).
+            {"Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
              "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
         ],
     })

@@ -14,9 +14,25 @@ from dataclasses import dataclass
 import pulumi
 
 from components.cache import Cache, CacheArgs
+from components.config.base import Problem
 from components.config.data import DataConfig
 from components.database import Database, DatabaseArgs
 from components.migration import MigrationTask, MigrationTaskArgs
+
+# Every variable the data tier gives a container, plain or by secret reference.
+DATA_VARIABLES = (
+    "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD",
+    "REDIS_HOST", "REDIS_PORT", "REDIS_AUTH_TOKEN",
+)
+
+
+def reserved_variable_problems(environment: Mapping[str, str], key: str = "fleet:environment") -> list[Problem]:
+    """Variables a stack sets by hand that the data tier owns; the value is not shown, it may be a credential."""
+    return [
+        Problem(f"{key}.{name}", "(not shown)",
+                "the data tier sets this variable (endpoints as plain values, credentials from Secrets Manager): remove it")
+        for name in DATA_VARIABLES if name in environment
+    ]
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ class DataTier:
             container_environment=fleet.container_environment, container_secrets=self.container_secrets,
             subnet_ids=self.args.private_subnet_ids, security_group_id=self.args.service_security_group_id,
             migrate_command=cfg.migrate_args, rollback_command=cfg.rollback_args, reversible=cfg.migration_reversible,
+            cpu=fleet.cpu, memory=fleet.memory,
         ), opts)
 
 
@@ -115,3 +132,7 @@ class MigrationFleet:
     """The candidate colour's image tag."""
     container_environment: Mapping[str, pulumi.Input[str]]
     """The same plain environment the fleet's containers get."""
+    cpu: int
+    """Fargate CPU units of the fleet's tasks; migrations get the same size."""
+    memory: int
+    """Fargate memory in MiB of the fleet's tasks."""

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from components.alerts import Alerts, AlertsArgs
 from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
-from components.data_tier import DataTier, DataTierArgs, MigrationFleet
+from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
 from components.fleet import Fleet, FleetArgs, ScalingArgs
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
@@ -54,6 +54,7 @@ def environment_args(
     """The environment's arguments from the stack config; ``ConfigError`` for cross-namespace problems."""
     problems = name_problems(config.platform.app_name, config.stack)
     fleet, release = config.fleet, config.release
+    problems.extend(reserved_variable_problems(fleet.environment))
     if fleet.image_repository is None:
         problems.append(Problem("fleet:imageRepository", MISSING,
                                 "set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"))
@@ -149,7 +150,7 @@ class Environment(pulumi.ComponentResource):
             region=cfg.region, cluster_arn=fleet_component.cluster_arn, execution_role_arn=fleet_component.execution_role_arn,
             task_role_arn=fleet_component.task_role_arn, log_group_name=fleet_component.log_group_name,
             image_repository=args.image_repository, candidate_version=release.versions.of(release.candidate),
-            container_environment=container_environment,
+            container_environment=container_environment, cpu=fleet.cpu, memory=fleet.memory,
         ), child)
         alarms = cfg.alerts
         alerts = Alerts(f"{name}-alerts", AlertsArgs(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.data_tier import DATA_VARIABLES
 from release.offline import Plan
 from release.offline.diff import diff
 
@@ -219,3 +220,8 @@ def test_stateful_names_never_carry_the_version(staging: Plan) -> None:
 
 def test_a_new_auth_token_rotates_beside_the_old_one(staging: Plan) -> None:
     assert staging.named("cache-redis").inputs["authTokenUpdateStrategy"] == "ROTATE"
+
+
+def test_the_reserved_variables_are_exactly_those_the_components_give(staging: Plan) -> None:
+    given = set(staging.outputs["container_environment"]) | {name for name, _ in staging.outputs["container_secrets"]}
+    assert given == set(DATA_VARIABLES)

@@ -134,7 +134,7 @@ def test_the_migration_runs_the_candidates_image_on_the_fleets_cluster(plan_of: 
     assert migrate["image"] == app["image"]
     assert migrate["image"].endswith(f":{plan.outputs['versions'][candidate]}")
     assert migrate["command"] == ["npm", "run", "migrate"]
-    for key in ("executionRoleArn", "taskRoleArn"):
+    for key in ("executionRoleArn", "taskRoleArn", "cpu", "memory"):
         assert migration.inputs[key] == fleet_task.inputs[key]
     logs = migrate["logConfiguration"]["options"]
     assert logs["awslogs-group"] == app["logConfiguration"]["options"]["awslogs-group"]
@@ -181,3 +181,9 @@ def test_a_malformed_auth_token_stops_the_stack_without_being_shown(config_probl
     found = config_problems("staging", "data:cacheAuthToken=short@token")
     assert [p for p in found if p.startswith("data:cacheAuthToken:")], found
     assert "short@token" not in "\n".join(found)
+
+
+def test_a_stack_cannot_set_the_data_tiers_variables_by_hand(config_problems: Callable[..., list[str]]) -> None:
+    found = config_problems("staging", ("fleet:environment", {"DATABASE_PASSWORD": "hunter2-plain", "LOG_LEVEL": "info"}))
+    assert [p for p in found if p.startswith("fleet:environment.DATABASE_PASSWORD: got \"(not shown)\"; the data tier sets")], found
+    assert "hunter2-plain" not in "\n".join(found)

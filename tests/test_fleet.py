@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.data_tier import DATA_VARIABLES
 from components.fleet_iam import repository_arn
 
 REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"
@@ -35,9 +36,10 @@ def test_each_colour_runs_its_own_version_on_its_own_target_group(plan_of) -> No
         app = container(plan, colour)
         assert app["image"] == f"{REPOSITORY}:{version}"
         assert app["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
-        env = {e["name"]: e["value"] for e in app["environment"]}
+        # The data tier's variables are tested with the data tier (test_data_stack.py).
+        env = {e["name"]: e["value"] for e in app["environment"] if e["name"] not in DATA_VARIABLES}
         assert env == {"APP_COLOUR": colour, "APP_VERSION": version, "LOG_LEVEL": "info"}
-        assert app["secrets"] == []
+        assert [s["name"] for s in app["secrets"]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
         assert app["healthCheck"]["command"] == ["CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1"]
         assert app["logConfiguration"]["options"]["awslogs-group"] == "/ecs/webapp-production"
         svc = service(plan, colour)

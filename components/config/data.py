@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from components.config.base import ConfigModel
+from components.config.by_environment import fill_defaults
 
 # Major versions RDS for PostgreSQL offers today; 11 and older are past end of support.
 POSTGRES_MAJORS = range(12, 18)
@@ -34,17 +35,19 @@ _CACHE_NODE = re.compile(r"^cache\.[a-z][a-z0-9-]*\.(?:micro|small|medium|large|
 # Redis versions ElastiCache offers with in-transit encryption and auth tokens on one primary endpoint.
 REDIS_VERSIONS = ("6.2", "7.0", "7.1")
 
-# Per environment: (staging, production).
-_DEFAULTS: dict[str, tuple[Any, Any]] = {
-    "instance_class": ("db.t4g.medium", "db.r7g.large"),
-    "allocated_storage": (20, 100),
-    "max_allocated_storage": (100, 1000),
-    "backup_retention_days": (1, 14),
-    "multi_az": (False, True),
-    "deletion_protection": (False, True),
-    "cache_node_type": ("cache.t4g.small", "cache.r7g.large"),
-    "cache_replicas": (0, 1),
-    "cache_snapshot_retention_days": (0, 7),
+# Where production's defaults differ from the declared (staging) ones.
+BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
+    "production": {
+        "instanceClass": "db.r7g.large",
+        "allocatedStorage": 100,
+        "maxAllocatedStorage": 1000,
+        "backupRetentionDays": 14,
+        "multiAz": True,
+        "deletionProtection": True,
+        "cacheNodeType": "cache.r7g.large",
+        "cacheReplicas": 1,
+        "cacheSnapshotRetentionDays": 7,
+    },
 }
 
 PRODUCTION_MIN_BACKUP_DAYS = 7
@@ -69,8 +72,8 @@ def check_auth_token(token: str) -> str | None:
     )
 
 
-def _postgres_version(value: Any) -> Any:
-    # A YAML 16.4 arrives as a string; 16 may arrive as an int. Both mean a version.
+def _version_text(value: Any) -> Any:
+    # Pulumi passes config as strings, but inside a JSON object 16 is a number: both mean a version.
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
@@ -93,19 +96,19 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")
 class DataConfig(ConfigModel):
     """The ``data`` namespace."""
 
-    engine_version: Annotated[str, BeforeValidator(_postgres_version)] = "16"
+    engine_version: Annotated[str, BeforeValidator(_version_text)] = "16"
     """PostgreSQL version, major 12-17: ``16`` takes RDS's minor upgrades, ``16.4`` pins the minor. Default ``16``."""
-    instance_class: str
+    instance_class: str = "db.t4g.medium"
     """RDS instance class ``db.<family>.<size>``. Default ``db.t4g.medium`` (staging), ``db.r7g.large`` (production)."""
-    allocated_storage: int = Field(ge=20, le=65536)
+    allocated_storage: int = Field(default=20, ge=20, le=65536)
     """Initial gp3 storage in GiB, 20-65536. Default 20 (staging), 100 (production)."""
-    max_allocated_storage: int = Field(ge=22, le=65536)
+    max_allocated_storage: int = Field(default=100, ge=22, le=65536)
     """Ceiling of storage autoscaling in GiB, at least 10% above ``allocatedStorage``. Default 100 (staging), 1000 (production)."""
-    backup_retention_days: int = Field(ge=0, le=35)
+    backup_retention_days: int = Field(default=1, ge=0, le=35)
     """Days of automated backups, 0-35; production needs at least 7. Default 1 (staging), 14 (production)."""
-    multi_az: bool
+    multi_az: bool = False
     """A standby in a second zone; production must keep it on. Default off (staging), on (production)."""
-    deletion_protection: bool
+    deletion_protection: bool = False
     """Refuse to delete the instance; production must keep it on. Default off (staging), on (production)."""
     performance_insights: bool = True
     """Performance Insights with 7 days of history, encrypted with the database key. Default on."""
@@ -115,13 +118,13 @@ class DataConfig(ConfigModel):
     """Name of the application's database: lowercase letters, digits, underscores. Default ``app``."""
     master_username: Identifier = "app_admin"
     """Master user; its password is generated and rotated by RDS in Secrets Manager. Default ``app_admin``."""
-    cache_node_type: str
+    cache_node_type: str = "cache.t4g.small"
     """ElastiCache node type ``cache.<family>.<size>``. Default ``cache.t4g.small`` (staging), ``cache.r7g.large`` (production)."""
-    cache_engine_version: Annotated[str, BeforeValidator(_postgres_version)] = "7.1"
+    cache_engine_version: Annotated[str, BeforeValidator(_version_text)] = "7.1"
     """Redis version: 6.2, 7.0 or 7.1. Default ``7.1``."""
-    cache_replicas: int = Field(ge=0, le=5)
+    cache_replicas: int = Field(default=0, ge=0, le=5)
     """Read replicas beside the primary, 0-5; production needs at least 1 for failover. Default 0 (staging), 1 (production)."""
-    cache_snapshot_retention_days: int = Field(ge=0, le=35)
+    cache_snapshot_retention_days: int = Field(default=0, ge=0, le=35)
     """Days of daily Redis snapshots, 0-35; production needs at least 1. Default 0 (staging), 7 (production)."""
     migrate_command: Command = "npm run migrate"
     """Command the migration task runs in the candidate's image, shell-style words. Default ``npm run migrate``."""
@@ -133,15 +136,7 @@ class DataConfig(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _environment_defaults(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict):
-            return data
-        production = _production(info)
-        filled = dict(data)
-        for field, (staging, prod) in _DEFAULTS.items():
-            alias = cls.model_fields[field].alias or field
-            if alias not in filled and field not in filled:
-                filled[alias] = prod if production else staging
-        return filled
+        return fill_defaults(data, info, BY_ENVIRONMENT)
 
     @field_validator("engine_version")
     @classmethod

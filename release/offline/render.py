@@ -22,17 +22,17 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
     "aws:ecs/service:Service": ("desiredCount",),
     "aws:appautoscaling/target:Target": ("minCapacity", "maxCapacity"),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock",),
+    "aws:ecs/cluster:Cluster": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays",),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "threshold"),
     "aws:rds/instance:Instance": (
         "identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "deletionProtection",
     ),
     "aws:elasticache/replicationGroup:ReplicationGroup": (
         "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit",
     ),
-    "aws:ec2/vpc:Vpc": ("cidrBlock",),
-    "aws:ec2/subnet:Subnet": ("cidrBlock",),
-    "aws:ecs/cluster:Cluster": ("name",),
-    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays",),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "threshold"),
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": ("alarmRule",),
     "aws:route53/healthCheck:HealthCheck": ("fqdn", "resourcePath"),
 }
