@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, plan, release
+from bench import data, monitoring, plan, release
 
-BENCHMARKS = [plan.run, data.run, release.run]
+BENCHMARKS = [plan.run, data.run, monitoring.run, release.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:
