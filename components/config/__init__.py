@@ -19,6 +19,7 @@ from components.config.data import DataConfig, auth_token_problems
 from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
 from components.config.fleet import FleetConfig
+from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
@@ -31,6 +32,7 @@ __all__ = [
     "DeliveryConfig",
     "DeploymentsConfig",
     "Environment",
+    "MonitoringConfig",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
@@ -52,6 +54,7 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "data": DataConfig,
     "deployments": DeploymentsConfig,
     "delivery": DeliveryConfig,
+    "monitoring": MonitoringConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -86,6 +89,7 @@ class StackConfig:
     data: DataConfig
     deployments: DeploymentsConfig
     delivery: DeliveryConfig
+    monitoring: MonitoringConfig
 
     @property
     def environment(self) -> Environment:
