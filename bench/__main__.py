@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, monitoring, plan
+from bench import data, environment, monitoring, plan
 
-BENCHMARKS = [plan.run, data.run, monitoring.run]
+BENCHMARKS = [plan.run, environment.run, data.run, monitoring.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -34,6 +34,8 @@ class AlertsArgs:
     """The load balancer's ARN suffix (metric dimension)."""
     target_group_arn_suffixes: Mapping[Colour, pulumi.Input[str]]
     """Each colour's target group ARN suffix (metric dimension)."""
+    key_alias: str = "alias/release-alerts"
+    """Alias of the topic's KMS key; unique per account and region, so it names the stack."""
     emails: Sequence[str] = ()
     """Addresses subscribed to the topic."""
     https_endpoints: Sequence[str] = ()
@@ -89,7 +91,7 @@ class Alerts(pulumi.ComponentResource):
         account = aws.get_caller_identity_output().account_id
         key = aws.kms.Key(f"{name}-key", description="Encrypts the release alert topic", enable_key_rotation=True,
                           deletion_window_in_days=30, policy=account.apply(_key_policy), tags=tags, opts=child)
-        aws.kms.Alias(f"{name}-key", name=f"alias/{name}-alerts", target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(f"{name}-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags, opts=child)
         endpoints = [("email", e) for e in args.emails] + [("https", u) for u in args.https_endpoints]
         for protocol, endpoint in endpoints:

@@ -18,7 +18,7 @@ from components.alerts import Alerts, AlertsArgs
 from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
 from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
-from components.fleet import Fleet, FleetArgs, ScalingArgs
+from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
 from components.traffic import TrafficRouter, TrafficRouterArgs, forward_weights
@@ -154,7 +154,7 @@ class Environment(pulumi.ComponentResource):
         ), child)
         alarms = cfg.alerts
         alerts = Alerts(f"{name}-alerts", AlertsArgs(
-            alarm_name=names.alarm, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
+            alarm_name=names.alarm, key_alias=names.alert_key_alias, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
             target_group_arn_suffixes=router.target_group_arn_suffixes, emails=alarms.emails,
             https_endpoints=alarms.https_endpoints, unhealthy_hosts=alarms.unhealthy_hosts,
             error_rate_percent=alarms.error_rate_percent, min_requests=alarms.min_requests,
@@ -183,6 +183,9 @@ class Environment(pulumi.ComponentResource):
         self.task_role_arn = fleet_component.task_role_arn
         self.log_group_name = fleet_component.log_group_name
         self.service_names = fleet_component.service_names
+        self.task_definition_arns = fleet_component.task_definition_arns
+        self.container_name = CONTAINER
+        self.container_port = fleet.container_port
         self.image_repository = args.image_repository
         self.database_identifier = data.database.identifier
         self.cache_replication_group_id = data.cache.replication_group.replication_group_id

@@ -156,3 +156,39 @@ def test_repository_arn_from_url() -> None:
 def test_bad_fleet_values_are_config_errors(config_problems, overrides: tuple[str, ...], expected: str) -> None:
     problems = config_problems("production", *overrides)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixture_plan) -> None:
+    plan = fixture_plan("environment")
+    out = plan.outputs
+    assert out["vpc_id"].startswith("vpc-")
+    assert [len(out[k]) for k in ("private_subnet_ids", "public_subnet_ids")] == [2, 2]
+    assert out["service_security_group_id"].startswith("sg-")
+    assert out["alb_security_group_id"].startswith("sg-")
+    assert out["cluster_arn"] == "arn:aws:ecs:eu-west-1:123456789012:cluster/webapp-staging"
+    assert out["execution_role_arn"].startswith("arn:aws:iam::123456789012:role/")
+    assert out["log_group_name"] == "/ecs/webapp-staging"
+    assert out["image_repository"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"
+    assert (out["container_name"], out["container_port"]) == ("app", 8080)
+    assert out["service_names"] == {"blue": "webapp-staging-blue", "green": "webapp-staging-green"}
+    assert [len(out["alarm_arns"][c]) for c in ("blue", "green")] == [3, 3]
+    assert out["alert_topic_arn"].startswith("arn:aws:sns:eu-west-1:123456789012:")
+    app = container(plan, "green", prefix="app-fleet")
+    # Names the data tier does not set itself (it refuses to be overridden on DATABASE_* and REDIS_*).
+    assert {"name": "SEARCH_HOST", "value": "search.internal"} in app["environment"]
+    assert {"name": "SEARCH_API_KEY", "valueFrom": f"{SECRET_DB}:key::"} in app["secrets"]
+
+
+SECRET_DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
+
+
+def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
+    from components.config import ConfigError, load
+    from components.environment import environment_args
+
+    config = load({"aws:region": "eu-west-1", "release:versions": json.dumps({"blue": "1", "green": "2"})}, "staging")
+    with pytest.raises(ConfigError) as caught:
+        environment_args(config, cache_auth_token="fixture-redis-token-0123456789")
+    assert caught.value.problems == [
+        "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
+    ]
