@@ -4,7 +4,8 @@ Traffic is TLS and clients authenticate with a token. The token comes from the
 stack's secret config (``data:cacheAuthToken``), is given to ElastiCache, and is
 stored in a Secrets Manager secret that the fleet's tasks read through their
 ``secrets``; it never appears in a container's plain environment. Production has a
-replica in another zone with automatic failover, and keeps daily snapshots.
+replica in another zone with automatic failover, keeps daily snapshots and is
+``protect``-ed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class CacheArgs:
     names_prefix: str
     """Prefix of physical names, e.g. ``webapp-staging``; the group is ``<prefix>-redis``."""
     is_production: bool
-    """Production: automatic failover, Multi-AZ, a final snapshot on delete."""
+    """Production: automatic failover, Multi-AZ, a final snapshot on delete, ``protect``."""
     node_type: pulumi.Input[str]
     """ElastiCache node type, e.g. ``cache.t4g.small``."""
     engine_version: str
@@ -64,6 +65,8 @@ class Cache(pulumi.ComponentResource):
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("release:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Sessions live here: production's group cannot be deleted or replaced by an update.
+        kept = pulumi.ResourceOptions(parent=self, protect=args.is_production)
         tags = dict(args.tags)
         major = args.engine_version.split(".")[0]
 
@@ -134,7 +137,7 @@ class Cache(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             apply_immediately=not args.is_production,
             tags=tags,
-            opts=child,
+            opts=kept,
         )
 
         # Read the ARN through the version, so no task starts before the secret has a value.

@@ -37,7 +37,7 @@ class EnvironmentArgs:
     cache_auth_token: pulumi.Input[str]
     """The Redis AUTH token (secret), from ``data:cacheAuthToken``."""
     container_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Extra plain environment variables for every colour's container (e.g. a database host)."""
+    """Extra plain environment variables for every colour's container, beside the data tier's DATABASE_* and REDIS_*."""
     container_secrets: Sequence[tuple[str, pulumi.Input[str]]] = ()
     """(name, Secrets Manager reference) pairs injected into every colour's container."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()

@@ -63,7 +63,7 @@ def test_versions_written_as_yaml_numbers_are_versions() -> None:
         ("production", {"multiAz": "false"}, "data:multiAz: got false", "production runs Multi-AZ"),
         ("production", {"deletionProtection": "false"}, "data:deletionProtection: got false", "deletion protection on"),
         ("production", {"cacheReplicas": "0"}, "data:cacheReplicas: got 0", "at least 1 replica"),
-        ("production", {"cacheSnapshotRetentionDays": "0"}, "data:cacheSnapshotRetentionDays: got 0", "at least 1 day"),
+        ("production", {"cacheSnapshotRetentionDays": "3"}, "data:cacheSnapshotRetentionDays: got 3", "at least 7 days"),
         ("staging", {"engineVersion": "9.6"}, "data:engineVersion: got 9.6", "major 12-17"),
         ("staging", {"engineVersion": "8.0.35"}, 'data:engineVersion: got "8.0.35"', "PostgreSQL version"),
         ("staging", {"engineVersion": "latest"}, 'data:engineVersion: got "latest"', "e.g. 16 or 16.4"),

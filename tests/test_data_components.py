@@ -118,6 +118,7 @@ def test_staging_cache_is_one_node_without_failover_or_snapshots(staging: Plan) 
     redis = staging.named("cache-redis").inputs
     assert (redis["numCacheClusters"], redis["automaticFailoverEnabled"], redis["multiAzEnabled"]) == (1, False, False)
     assert redis["snapshotRetentionLimit"] == 0
+    assert not staging.named("cache-redis").protect
 
 
 def test_production_cache_fails_over_across_zones_and_keeps_snapshots(production: Plan) -> None:
@@ -125,6 +126,7 @@ def test_production_cache_fails_over_across_zones_and_keeps_snapshots(production
     assert (redis["numCacheClusters"], redis["automaticFailoverEnabled"], redis["multiAzEnabled"]) == (2, True, True)
     assert redis["snapshotRetentionLimit"] == 7
     assert redis["finalSnapshotIdentifier"] == "shop-production-redis-final"
+    assert production.named("cache-redis").protect
 
 
 def test_redis_six_uses_its_default_parameter_group(fixture_plan: FixturePlan) -> None:

@@ -64,6 +64,7 @@ def test_stacks_differ_in_resilience_and_protection(
     assert (db.inputs["multiAz"], db.inputs["deletionProtection"], db.protect) == (multi_az, protected, protected)
     assert db.inputs["skipFinalSnapshot"] is not protected
     assert db.inputs["backupRetentionPeriod"] >= (7 if stack == "production" else 1)
+    assert plan.named("webapp-cache-redis").protect is protected
     redis = plan.named("webapp-cache-redis").inputs
     assert (redis["numCacheClusters"], redis["automaticFailoverEnabled"], redis["multiAzEnabled"]) == (nodes, multi_az, multi_az)
     assert redis["snapshotRetentionLimit"] == snapshots

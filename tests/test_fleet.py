@@ -174,12 +174,12 @@ def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixtu
     assert [len(out["alarm_arns"][c]) for c in ("blue", "green")] == [3, 3]
     assert out["alert_topic_arn"].startswith("arn:aws:sns:eu-west-1:123456789012:")
     app = container(plan, "green", prefix="app-fleet")
-    # Names the data tier does not set itself (it refuses to be overridden on DATABASE_* and REDIS_*).
     assert {"name": "SEARCH_HOST", "value": "search.internal"} in app["environment"]
-    assert {"name": "SEARCH_API_KEY", "valueFrom": f"{SECRET_DB}:key::"} in app["secrets"]
+    assert app["secrets"][0] == {"name": "SEARCH_API_KEY", "valueFrom": f"{SECRET_EXTRA}:key::"}
+    assert [s["name"] for s in app["secrets"][1:]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
 
 
-SECRET_DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
+SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
 
 
 def test_an_environment_without_an_image_repository_is_a_config_error() -> None:

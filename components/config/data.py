@@ -50,6 +50,7 @@ BY_ENVIRONMENT: dict[str, dict[str, Any]] = {
     },
 }
 
+# Production keeps a week of database backups and cache snapshots (the policy pack checks the same).
 PRODUCTION_MIN_BACKUP_DAYS = 7
 
 
@@ -125,7 +126,7 @@ class DataConfig(ConfigModel):
     cache_replicas: int = Field(default=0, ge=0, le=5)
     """Read replicas beside the primary, 0-5; production needs at least 1 for failover. Default 0 (staging), 1 (production)."""
     cache_snapshot_retention_days: int = Field(default=0, ge=0, le=35)
-    """Days of daily Redis snapshots, 0-35; production needs at least 1. Default 0 (staging), 7 (production)."""
+    """Days of daily Redis snapshots, 0-35; production needs at least 7. Default 0 (staging), 7 (production)."""
     migrate_command: Command = "npm run migrate"
     """Command the migration task runs in the candidate's image, shell-style words. Default ``npm run migrate``."""
     rollback_command: Command = "npm run migrate:rollback"
@@ -231,8 +232,8 @@ class DataConfig(ConfigModel):
     @field_validator("cache_snapshot_retention_days")
     @classmethod
     def _check_cache_snapshots(cls, value: int, info: ValidationInfo) -> int:
-        if _production(info) and value < 1:
-            message = "production keeps daily Redis snapshots: at least 1 day (1-35)"
+        if _production(info) and value < PRODUCTION_MIN_BACKUP_DAYS:
+            message = f"production keeps at least {PRODUCTION_MIN_BACKUP_DAYS} days of Redis snapshots (7-35)"
             raise ValueError(message)
         return value
 
