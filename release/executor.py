@@ -19,7 +19,7 @@ from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.aws.base import AwsError
 from release.context import Context
-from release.engine import EngineError
+from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
 from release.steps import Step
@@ -80,7 +80,8 @@ class Executor:
 
     def _failed(self, step: Step, record: ReleaseRecord, exc: Exception, done: int) -> Result:
         what, why, next_command = _explain(exc, self.ctx.stack)
-        infrastructure = not isinstance(exc, StepFailure) or exc.infrastructure
+        # Somebody else holding the stack is a refusal to act, not a broken environment.
+        infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
         if getattr(exc, "elsewhere", False):
             return Result(Outcome.ABORTED, record, step.name, why, next_command, False, done)
         if done == 0:
