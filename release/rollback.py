@@ -14,7 +14,8 @@ back is then a release of the previous version (``--to-version``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.context import Context
-from release.engine import HistoryEntry
+from release.engine import HistoryEntry, StackBusyError
 from release.executor import Timing, abort
 from release.executor_steps import StepRunner
 
@@ -95,9 +96,25 @@ def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
     return _flip_back(ctx, release, last, why)
 
 
+@contextmanager
+def restoring(ctx: Context) -> Iterator[None]:
+    """Put the config back when another update holds the stack: ours never ran, so the record must still say what AWS serves."""
+    saved = ctx.engine.get_config()
+    try:
+        yield
+    except StackBusyError:
+        now = ctx.engine.get_config()
+        ctx.engine.set_config({k: v for k, v in saved.items() if now.get(k) != v})
+        added = [k for k in now if k not in saved]
+        if added:
+            ctx.engine.remove_config(added)
+        raise
+
+
 def _abort_canary(ctx: Context, running: ReleaseRecord, why: str) -> RollbackResult:
     before = _updates(ctx)
-    final = abort(ctx, running, why)
+    with restoring(ctx):
+        final = abort(ctx, running, why)
     weights = _served(ctx)
     release = current_release(ctx)
     return RollbackResult(
@@ -140,11 +157,12 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
     final = records.finished(record, Outcome.ROLLED_BACK, ctx.clock, f"{why}: undid release {last.id} of {last.version}")
     changes = {"release:live": previous.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
     _check_config(ctx, changes)
-    ctx.engine.set_config(changes)
     outputs = ctx.engine.outputs()
     targets = [str(outputs["listener_urn"])] if outputs.get("listener_urn") else None
     before = _updates(ctx)
-    ctx.engine.update(f"rollback: {previous} ({last.previous}) live again, undoing release {last.id}"[:1000], targets=targets)
+    with restoring(ctx):
+        ctx.engine.set_config(changes)
+        ctx.engine.update(f"rollback: {previous} ({last.previous}) live again, undoing release {last.id}"[:1000], targets=targets)
     # After the flip the colour that is not live is the one rolled away from: it must get 0.
     weights = step_runner.verify(current, 0)
     notes = [f"{current} keeps running {last.version} with no traffic"]
