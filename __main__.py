@@ -3,9 +3,12 @@
 import pulumi
 
 from components import config as stack_config
+from components.environment import Environment, environment_args
 
 config = stack_config.from_pulumi()
 release = config.release
+
+environment = Environment(config.platform.app_name, environment_args(config))
 
 pulumi.export("environment", config.environment.value)
 pulumi.export("strategy", release.strategy.value)
@@ -15,3 +18,5 @@ pulumi.export("versions", {"blue": release.versions.blue, "green": release.versi
 pulumi.export("weights", {colour.value: release.weight_of(colour) for colour in stack_config.Colour})
 pulumi.export("steps", list(release.steps))
 pulumi.export("bake_minutes", release.bake_minutes)
+for key, value in environment.exports().items():
+    pulumi.export(key, value)

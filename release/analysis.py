@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from components.config import Colour
@@ -29,6 +29,8 @@ class Thresholds:
     """A candidate p99 under this never fails, whatever the ratio. Default 200 ms."""
     min_requests: int = 20
     """Requests the candidate needs in the window before rates are compared. Default 20."""
+    latency_stat: str = "p99"
+    """The CloudWatch statistic read as the latency figure. Default ``p99``."""
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,14 @@ class Analysis:
         return [
             MetricQuery(f"{colour}_requests", ns, "RequestCount", dims, "Sum"),
             MetricQuery(f"{colour}_errors", ns, "HTTPCode_Target_5XX_Count", dims, "Sum"),
-            MetricQuery(f"{colour}_p99", ns, "TargetResponseTime", dims, "p99"),
+            MetricQuery(f"{colour}_p99", ns, "TargetResponseTime", dims, self.limits.latency_stat),
         ]
 
     def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
         """Each colour's requests, 5xx and p99 in the window."""
         queries = [q for c in colours for q in self._queries(c)]
+        # CloudWatch refuses an empty window; the first poll of a bake looks at the last minute.
+        start = min(start, end - timedelta(seconds=60))
         data = self.metrics.metric_data(queries, start, end) if queries else {}
         found = {}
         for colour in colours:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from components.config import Colour, ConfigError, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
@@ -23,6 +25,9 @@ from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
 from release.steps import Step
+
+# What a step may fail with; anything else is a bug and is not swallowed.
+FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class Executor:
             began, engine_before = time.perf_counter(), self.runner.engine_seconds
             try:
                 record = self.runner.run(step, record)
-            except (StepFailure, AwsError, EngineError) as exc:
+            except FAILURES as exc:
                 return self._failed(step, record, exc, done)
             finally:
                 self.timing.steps.append((step.name, time.perf_counter() - began, self.runner.engine_seconds - engine_before))
@@ -95,13 +100,15 @@ class Executor:
             )
         try:
             aborted = abort(self.ctx, record, f"{what}: {why}", self.timing)
-        except (StepFailure, AwsError, EngineError) as second:
+        except FAILURES as second:
             w2, y2, n2 = _explain(second, self.ctx.stack)
             return Result(Outcome.ABORTED, record, step.name, f"{what}: {why}; then the abort failed: {w2}: {y2}", n2, True, done)
         return Result(Outcome.ABORTED, aborted, step.name, f"{what}: {why}", next_command, infrastructure, done)
 
 
 def _explain(exc: Exception, stack: str) -> tuple[str, str, str]:
+    if isinstance(exc, ClientError):
+        return f"AWS {exc.operation_name}", str(exc), f"retry, or check AWS; then python -m release status --stack {stack}"
     if isinstance(exc, (StepFailure, AwsError, EngineError)):
         nxt = exc.next_command or f"python -m release status --stack {stack}"
         return exc.what, exc.why, nxt

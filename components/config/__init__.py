@@ -13,9 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from components.config.alerts import AlertsConfig
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.fleet import FleetConfig
+from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
+from components.config.traffic import TrafficConfig
 
 __all__ = [
     "Colour",
@@ -34,6 +38,10 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "network": NetworkConfig,
+    "traffic": TrafficConfig,
+    "fleet": FleetConfig,
+    "alerts": AlertsConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -50,6 +58,10 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    network: NetworkConfig
+    traffic: TrafficConfig
+    fleet: FleetConfig
+    alerts: AlertsConfig
 
     @property
     def environment(self) -> Environment:
@@ -69,12 +81,14 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
+    # Every namespace sees the same environment, so its environment-dependent defaults agree with platform's.
+    environment = raw.get("platform:environment") or (stack if stack in set(Environment) else None)
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)
         if namespace == "platform" and "environment" not in data and stack in set(Environment):
             data["environment"] = stack
-        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        context = {"stack": stack, "region": region, "environment": environment}
         try:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:

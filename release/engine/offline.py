@@ -28,6 +28,11 @@ from release.stacks import ProjectFiles
 
 UpdateHook = Callable[[Plan, UpdateResult], None]
 
+# Plans are immutable and a function of (program, stack, config): rehearsals repeat the same
+# configs (the same release on a fresh stack), so their evaluations are shared. Bounded.
+_PLANS: dict[tuple[str, str, str], Plan] = {}
+_PLANS_MAX = 128
+
 
 class OfflineEngine:
     """A stack whose updates are offline evaluations of the program."""
@@ -109,6 +114,16 @@ class OfflineEngine:
         return self._plan
 
     def _evaluate(self) -> Plan:
+        key = (str(self.program_dir), self.stack, json.dumps(self._config, sort_keys=True))
+        if key in _PLANS:
+            return _PLANS[key]
+        plan = self._evaluate_uncached()
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = plan
+        return plan
+
+    def _evaluate_uncached(self) -> Plan:
         try:
             return evaluate(self.program_dir, self.files.project, self.stack, self._config, self._secret_keys)
         except ConfigError as exc:

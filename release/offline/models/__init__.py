@@ -111,8 +111,9 @@ class OfflineMocks(Mocks):
             message = f"no offline model for invoke {args.token}: add one in release/offline/models/"
             self.failures.append(message)
             raise UnmodelledError(message)
-        return model(dict(args.args), self.ctx), None
+        # The SDK iterates the failures list: an empty list, never None.
+        return model(dict(args.args), self.ctx), []
 
 
 # Provider modules register their models on import.
-from release.offline.models import aws, aws_identity, github, pulumiservice  # noqa: E402, F401
+from release.offline.models import aws, aws_cloudwatch, aws_fleet, aws_identity, aws_network, aws_traffic, github, pulumiservice  # noqa: E402, F401, I001
