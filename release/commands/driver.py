@@ -20,6 +20,7 @@ from components.config import ConfigError, Strategy, load
 from release import record as records
 from release.aws.base import AwsError
 from release.clock import Clock, SystemClock
+from release.commands.interrupts import interrupt_exits
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.display import ConsoleReporter, DryRun, as_data
 from release.engine import EngineError, StackEngine
@@ -154,7 +155,8 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = _context(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
-            result = Executor(ctx).run(planned, record)
+            with interrupt_exits(stack, console):
+                result = Executor(ctx).run(planned, record)
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,
             "why": result.why, "next": result.next_command,
