@@ -24,7 +24,7 @@ from release.context import Context
 from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
-from release.steps import Step
+from release.steps import Shift, Step
 
 # What a step may fail with; anything else is a bug and is not swallowed.
 FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError)
@@ -71,6 +71,9 @@ class Executor:
     def run(self, steps: list[Step], record: ReleaseRecord) -> Result:
         """Run every step; abort on the first failure once the release has started."""
         done = 0
+        if record.steps is None:
+            # Recorded so that a resumed release walks the same weights.
+            record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
         for index, step in enumerate(steps, start=1):
             self.ctx.reporter.step(index, len(steps), step)
             began, engine_before = time.perf_counter(), self.runner.engine_seconds

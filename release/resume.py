@@ -62,7 +62,7 @@ def plan_resume(ctx: Context) -> tuple[ReleaseRecord, list[Step]]:
     if record is None:
         msg = "resume"
         raise RollbackRefusedError(msg, f"no release is in progress on {ctx.stack}", f"python -m release status --stack {ctx.stack}")
-    steps_source = release.steps if record.strategy is Strategy.CANARY else None
+    steps_source = (record.steps or release.steps) if record.strategy is Strategy.CANARY else None
     options = ReleaseOptions(version=record.version, strategy=record.strategy, steps=steps_source)
     # Planned against the config as it was before the release: the live colour and its version are unchanged until promotion.
     steps = plan_release(release, ctx.engine.outputs(), options, ctx.stack)

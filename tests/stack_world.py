@@ -27,7 +27,7 @@ from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.stacks import ProjectFiles
-from release.steps import Bake
+from release.steps import Bake, Shift
 
 LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::web-http"
 
@@ -251,8 +251,10 @@ def release(w: World, version: str, *, until_weight: int | None = None, by: str 
     config = w.stack.release_config()
     opts = ReleaseOptions(version=version, bake_minutes=options.pop("bake_minutes", 1), **options)
     steps = plan_release(config, w.stack.outputs(), opts, "staging")
+    record = new_record(config, version, (opts.strategy or config.strategy).value, w.clock, by or w.ctx.by)
+    # The whole release's weights are recorded even when the test stops it early, as a real interruption would leave them.
+    record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
     if until_weight is not None:
         end = next(i for i, s in enumerate(steps) if isinstance(s, Bake) and s.weight == until_weight)
         steps = steps[: end + 1]
-    record = new_record(config, version, (opts.strategy or config.strategy).value, w.clock, by or w.ctx.by)
     return Executor(w.ctx).run(steps, record)

@@ -78,6 +78,17 @@ def test_abort_after_an_interrupt_restores_live_at_100(session: Any) -> None:
     assert w.stack.served() == {"blue": 100, "green": 0}
 
 
+def test_resume_walks_the_weights_the_release_started_with_not_the_stacks(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=50, steps=(50, 100))
+    assert w.stack.release_config().in_progress.steps == (50, 100)
+    w.stack.issued.clear()
+    assert resume(w.ctx).outcome is Outcome.PROMOTED
+    assert [u["message"].split(": ", 1)[1] for u in w.stack.issued] == [
+        "50% to green (step 1/2)", "100% to green (step 2/2)", "promote green (v2) to live",
+    ]
+
+
 def test_resume_with_no_release_in_progress_is_refused(session: Any) -> None:
     w = world(session)
     with pytest.raises(RollbackRefusedError) as caught:

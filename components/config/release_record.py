@@ -87,6 +87,8 @@ class ReleaseRecord(ConfigModel):
     """When the release ended. Default none."""
     reason: str | None = Field(default=None, max_length=500)
     """Why it was aborted or refused. Default none."""
+    steps: tuple[int, ...] | None = None
+    """The candidate weights the release walks through, so a resumed release keeps them. Default none (the stack's steps)."""
     rollback_to: int | None = Field(default=None, ge=1)
     """The stack version whose release inputs this release restores (``rollback --to-version``). Default none."""
 
