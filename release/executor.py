@@ -88,6 +88,13 @@ class Executor:
 
     def _failed(self, step: Step, record: ReleaseRecord, exc: Exception, done: int) -> Result:
         what, why, next_command = _explain(exc, self.ctx.stack)
+        # The durable record may know more than the one in hand (a failing step records what it did first).
+        try:
+            stored = records.in_progress(self.ctx.engine)
+        except EngineError:
+            stored = None
+        if stored is not None and stored.id == record.id:
+            record = stored
         # Somebody else holding the stack is a refusal to act, not a broken environment.
         infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
         if getattr(exc, "elsewhere", False):

@@ -91,8 +91,8 @@ def interrupted_message(stack: str) -> str:
 
 
 @contextmanager
-def interruptible(stack: str, say: Callable[[str], None]) -> Iterator[None]:
-    """Turn SIGTERM into an interrupt, and an interrupt into the message and ``KeyboardInterrupt`` re-raised."""
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (a killed process) stops the release the way Ctrl-C does."""
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -102,9 +102,17 @@ def interruptible(stack: str, say: Callable[[str], None]) -> Iterator[None]:
         previous = None
     try:
         yield
-    except KeyboardInterrupt:
-        say(interrupted_message(stack))
-        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def interruptible(stack: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Turn SIGTERM into an interrupt, and an interrupt into the message and ``KeyboardInterrupt`` re-raised."""
+    try:
+        with terminate_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        say(interrupted_message(stack))
+        raise

@@ -20,7 +20,6 @@ from components.config import ConfigError, Strategy, load
 from release import record as records
 from release.aws.base import AwsError
 from release.clock import Clock, SystemClock
-from release.commands.interrupts import interrupt_exits
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.display import ConsoleReporter, DryRun, as_data
 from release.engine import EngineError, StackEngine
@@ -28,6 +27,7 @@ from release.errors import BadInputError, ExitCode
 from release.executor import Executor, abort, promote_now
 from release.executor_steps import StepFailure
 from release.planner import ReleaseOptions, plan_release
+from release.resume import terminate_as_interrupt
 from release.stacks import ProjectFiles, UnknownStackError
 from release.status import gather
 
@@ -155,8 +155,18 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = _context(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
-            with interrupt_exits(stack, console):
-                result = Executor(ctx).run(planned, record)
+            try:
+                with terminate_as_interrupt():
+                    result = Executor(ctx).run(planned, record)
+            except KeyboardInterrupt:
+                # The last verified weights stay; the durable record lets another shell finish the release.
+                current = records.in_progress(conn.engine)
+                weight = current.weight if current else 0
+                why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
+                raise _fail(
+                    console, as_json, ExitCode.REFUSED, "deploy", why,
+                    f"python -m release resume --stack {stack}  (or: python -m release abort --stack {stack})",
+                ) from None
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,
             "why": result.why, "next": result.next_command,

@@ -61,6 +61,8 @@ class OfflineEngine:
         self._version = 1
         if state_path is not None and state_path.exists():
             self._load(state_path)
+        # The deployed state is the config of the last successful update (the file's, to start with).
+        self._deployed = dict(self._config)
         self._plan: Plan | None = None
 
     # --- state file -----------------------------------------------------------
@@ -110,22 +112,22 @@ class OfflineEngine:
     def plan(self) -> Plan:
         """The plan of the last successful update (the deployed state); evaluated once on first use."""
         if self._plan is None:
-            self._plan = self._evaluate()
+            self._plan = self._evaluate(self._deployed)
         return self._plan
 
-    def _evaluate(self) -> Plan:
-        key = (str(self.program_dir), self.stack, json.dumps(self._config, sort_keys=True))
+    def _evaluate(self, config: dict[str, str]) -> Plan:
+        key = (str(self.program_dir), self.stack, json.dumps(config, sort_keys=True))
         if key in _PLANS:
             return _PLANS[key]
-        plan = self._evaluate_uncached()
+        plan = self._evaluate_uncached(config)
         if len(_PLANS) >= _PLANS_MAX:
             _PLANS.pop(next(iter(_PLANS)))
         _PLANS[key] = plan
         return plan
 
-    def _evaluate_uncached(self) -> Plan:
+    def _evaluate_uncached(self, config: dict[str, str]) -> Plan:
         try:
-            return evaluate(self.program_dir, self.files.project, self.stack, self._config, self._secret_keys)
+            return evaluate(self.program_dir, self.files.project, self.stack, config, self._secret_keys)
         except ConfigError as exc:
             msg = f"update of stack {self.stack}"
             raise UpdateFailedError(
@@ -149,7 +151,7 @@ class OfflineEngine:
         before = self.plan()
         started = self.clock.now()
         try:
-            after = self._evaluate()
+            after = self._evaluate(self._config)
         except UpdateFailedError:
             self._history.insert(0, HistoryEntry(self._version + 1, message, dict(self._config), "failed", started, self.clock.now()))
             self._version += 1
@@ -164,6 +166,7 @@ class OfflineEngine:
         self._version += 1
         result = UpdateResult(version=self._version, changed=changed, counts=counts)
         self._plan = after
+        self._deployed = dict(self._config)
         self.updates.append(result)
         self._history.insert(0, HistoryEntry(self._version, message, dict(self._config), "succeeded", started, self.clock.now(), counts))
         self._save()
