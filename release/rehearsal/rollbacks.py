@@ -166,7 +166,7 @@ def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
     return refused, _summary(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
 
 
-def _interrupt_in_first_bake(st: Stage, version: str) -> None:
+def interrupt_in_first_bake(st: Stage, version: str) -> None:
     """Start a release and stop it, as Ctrl-C would, partway into its first bake."""
     def stop() -> None:
         raise KeyboardInterrupt
@@ -190,13 +190,13 @@ def _interrupt_in_first_bake(st: Stage, version: str) -> None:
 
 def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
     """Interrupted mid-bake: ``abort`` restores 100/0; a second interrupted release is resumed to promotion."""
-    _interrupt_in_first_bake(st, "rehearsal-1")
+    interrupt_in_first_bake(st, "rehearsal-1")
     held = load(st.engine.get_config(), st.stack).release
     left = {"weights": st.served(), "in_progress": held.in_progress is not None}
     assert held.in_progress is not None  # noqa: S101 - the interrupt leaves the record by construction
     abort(st.ctx, held.in_progress, "rehearsal: aborted after an interrupt")
     after_abort = st.served()
-    _interrupt_in_first_bake(st, "rehearsal-2")
+    interrupt_in_first_bake(st, "rehearsal-2")
     result = resume(st.ctx)
     extra = {"interrupted": left, "after_abort": after_abort}
     return result, _summary(st, "interrupted", result.outcome.value, result, [], **extra)
