@@ -161,3 +161,32 @@ def test_a_busy_stack_refuses_a_rollback_naming_the_holder_and_changes_nothing(s
         fast_rollback(w.ctx)
     assert "another update holds stack staging (carol@ci)" in caught.value.why
     assert (w.stack.served(), w.stack.get_config()) == before, "the record still says what the listener serves"
+
+
+def test_pulumis_lock_message_is_mapped_to_the_user_who_holds_the_stack(tmp_path: Any) -> None:
+    from types import SimpleNamespace
+
+    from pulumi import automation as auto
+    from pulumi.automation._cmd import CommandResult
+
+    from release.engine.automation import AutomationEngine
+
+    text = (
+        "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock "
+        "file with `pulumi cancel`.\n  s3://state/.pulumi/locks/release-platform/staging/5d1c.json: "
+        "created by alice@laptop (pid 4242) at 2026-11-26T03:12:00Z"
+    )
+
+    class Locked:
+        def up(self, **kwargs: Any) -> Any:
+            raise auto.ConcurrentUpdateError(CommandResult(stdout="", stderr=text, code=255))
+
+    module = SimpleNamespace(
+        create_or_select_stack=lambda stack_name, work_dir: Locked(), ConcurrentUpdateError=auto.ConcurrentUpdateError,
+        StackNotFoundError=auto.StackNotFoundError, CommandError=auto.CommandError, ConfigValue=auto.ConfigValue,
+    )
+    engine = AutomationEngine("staging", tmp_path, automation=module)  # type: ignore[arg-type]
+    with pytest.raises(StackBusyError) as caught:
+        engine.update("rollback")
+    assert caught.value.why == "another update holds stack staging (alice@laptop)"
+    assert engine.holder() == "alice@laptop"
