@@ -8,7 +8,9 @@ from components.environment import Environment, environment_args
 config = stack_config.from_pulumi()
 release = config.release
 
-environment = Environment(config.platform.app_name, environment_args(config))
+# Secret config is read here, never into a model: it stays a secret Output end to end.
+cache_auth_token = pulumi.Config("data").require_secret("cacheAuthToken")
+environment = Environment(config.platform.app_name, environment_args(config, cache_auth_token=cache_auth_token))
 
 pulumi.export("environment", config.environment.value)
 pulumi.export("strategy", release.strategy.value)

@@ -17,10 +17,11 @@ import pulumi_aws as aws
 from components.alerts import Alerts, AlertsArgs
 from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
+from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
 from components.fleet import Fleet, FleetArgs, ScalingArgs
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
-from components.traffic import TrafficRouter, TrafficRouterArgs
+from components.traffic import TrafficRouter, TrafficRouterArgs, forward_weights
 
 
 @dataclass
@@ -33,6 +34,8 @@ class EnvironmentArgs:
     """Physical names, already checked against AWS's limits."""
     image_repository: str
     """ECR repository URL of the application image."""
+    cache_auth_token: pulumi.Input[str]
+    """The Redis AUTH token (secret), from ``data:cacheAuthToken``."""
     container_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Extra plain environment variables for every colour's container (e.g. a database host)."""
     container_secrets: Sequence[tuple[str, pulumi.Input[str]]] = ()
@@ -43,6 +46,7 @@ class EnvironmentArgs:
 
 def environment_args(
     config: StackConfig,
+    cache_auth_token: pulumi.Input[str],
     container_environment: Mapping[str, pulumi.Input[str]] | None = None,
     container_secrets: Sequence[tuple[str, pulumi.Input[str]]] = (),
     readable_secret_arns: Sequence[pulumi.Input[str]] = (),
@@ -50,6 +54,7 @@ def environment_args(
     """The environment's arguments from the stack config; ``ConfigError`` for cross-namespace problems."""
     problems = name_problems(config.platform.app_name, config.stack)
     fleet, release = config.fleet, config.release
+    problems.extend(reserved_variable_problems(fleet.environment))
     if fleet.image_repository is None:
         problems.append(Problem("fleet:imageRepository", MISSING,
                                 "set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"))
@@ -61,7 +66,8 @@ def environment_args(
         raise ConfigError(problems)
     return EnvironmentArgs(
         config=config, names=names_for(config.platform.app_name, config.stack), image_repository=fleet.image_repository,
-        container_environment=dict(container_environment or {}), container_secrets=tuple(container_secrets),
+        cache_auth_token=cache_auth_token, container_environment=dict(container_environment or {}),
+        container_secrets=tuple(container_secrets),
         readable_secret_arns=tuple(readable_secret_arns),
     )
 
@@ -104,13 +110,20 @@ class Environment(pulumi.ComponentResource):
                 timeout=health.timeout_seconds, healthy_threshold=health.healthy_threshold,
                 unhealthy_threshold=health.unhealthy_threshold, protocol="HTTP", port="traffic-port",
             ),
-            weights={c: release.weight_of(c) for c in Colour}, candidate=release.candidate, region=cfg.region,
+            weights=forward_weights(release), candidate=release.candidate, region=cfg.region,
             test_port=traffic.test_port, certificate_arn=traffic.certificate_arn, ssl_policy=traffic.ssl_policy,
             deregistration_delay=traffic.deregistration_delay_seconds,
             stickiness_seconds=traffic.stickiness.duration_seconds if traffic.stickiness.enabled else None,
             idle_timeout=traffic.idle_timeout_seconds, access_log_days=traffic.access_log_days,
             deletion_protection=traffic.deletion_protection, tags=tags,
         ), child)
+        # After the network (private subnets, service group), before the fleet (endpoints, secrets).
+        data = DataTier(name, DataTierArgs(
+            config=cfg.data, names_prefix=names.prefix, is_production=cfg.is_production, vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids, service_security_group_id=network.service_security_group_id,
+            cache_auth_token=args.cache_auth_token, tags=tags,
+        ), child)
+        container_environment = {**fleet.environment, **args.container_environment, **data.container_environment}
         scaling = fleet.autoscaling
         counts = {c: fleet.desired_count if c is release.live else fleet.standby_count for c in Colour}
         fleet_component = Fleet(f"{name}-fleet", FleetArgs(
@@ -129,8 +142,15 @@ class Environment(pulumi.ComponentResource):
                 load_balancer_arn_suffix=router.load_balancer_arn_suffix,
                 target_group_arn_suffixes=router.target_group_arn_suffixes,
             ) if scaling.enabled else None,
-            container_environment={**fleet.environment, **args.container_environment},
-            container_secrets=args.container_secrets, readable_secret_arns=args.readable_secret_arns, tags=tags,
+            container_environment=container_environment,
+            container_secrets=(*args.container_secrets, *data.container_secrets),
+            readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns), tags=tags,
+        ), child)
+        migration = data.migration(f"{name}-migration", MigrationFleet(
+            region=cfg.region, cluster_arn=fleet_component.cluster_arn, execution_role_arn=fleet_component.execution_role_arn,
+            task_role_arn=fleet_component.task_role_arn, log_group_name=fleet_component.log_group_name,
+            image_repository=args.image_repository, candidate_version=release.versions.of(release.candidate),
+            container_environment=container_environment, cpu=fleet.cpu, memory=fleet.memory,
         ), child)
         alarms = cfg.alerts
         alerts = Alerts(f"{name}-alerts", AlertsArgs(
@@ -164,6 +184,8 @@ class Environment(pulumi.ComponentResource):
         self.log_group_name = fleet_component.log_group_name
         self.service_names = fleet_component.service_names
         self.image_repository = args.image_repository
+        self.database_identifier = data.database.identifier
+        self.migration = migration.driver_contract
         self.health_check_path = health.path
         self.alert_topic_arn = alerts.topic_arn
         self.alarm_names = alerts.alarm_names
@@ -197,4 +219,6 @@ class Environment(pulumi.ComponentResource):
             "health_check_path": self.health_check_path,
             "alarm_names": by_colour(self.alarm_names),
             "alert_topic_arn": self.alert_topic_arn,
+            "database_identifier": self.database_identifier,
+            "migration": self.migration,
         }

@@ -17,7 +17,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
-from components.config.release import Colour
+from components.config.release import Colour, ReleaseConfig
+
+
+def forward_weights(release: ReleaseConfig) -> dict[Colour, int]:
+    """The weight of each colour in the forward, in the fixed order blue, green: live gets the rest of the canary's share."""
+    return {colour: release.weight_of(colour) for colour in Colour}
 
 
 @dataclass

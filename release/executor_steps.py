@@ -191,7 +191,7 @@ class StepRunner:
             container_name=str(found.get("container_name", "")), command=step.command,
         )
         run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
-        reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible)
+        reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible, found.get("reversible"))
         record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible))
         self._write({}, record)
         if run.exit_code != 0:

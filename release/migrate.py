@@ -83,7 +83,8 @@ def check(ctx: Context, rollback: bool) -> TaskSpec:
     last = release.last_release
     if rollback:
         recorded = last.migration if last is not None else None
-        if not migration_reversible(config) or (recorded is not None and not recorded.reversible):
+        exported = (ctx.engine.outputs().get("migration") or {}).get("reversible")
+        if not migration_reversible(config, exported=exported) or (recorded is not None and not recorded.reversible):
             snapshot = (last.snapshot if last is not None else None) or "the last release's snapshot"
             raise RollbackRefusedError(
                 what, f"the last migration is recorded as irreversible ({REVERSIBLE_KEY} or the release's own flag)",

@@ -125,3 +125,15 @@ def test_migrate_on_a_stack_without_a_database_is_bad_input(w: World) -> None:
     with pytest.raises(BadInputError) as caught:
         migrate(w.ctx)
     assert str(caught.value) == "stack staging exports no database_identifier and migration task: it has no database to migrate"
+
+
+def test_reversibility_the_release_then_the_export_then_the_stack_key_then_true() -> None:
+    from release.reversibility import migration_reversible
+
+    key = {"data:migrationReversible": "false"}
+    assert migration_reversible({}) is True
+    assert migration_reversible(key) is False
+    assert migration_reversible(key, exported=True) is True
+    assert migration_reversible({}, exported=False) is False
+    assert migration_reversible({}, override=False, exported=True) is False
+    assert migration_reversible(key, override=True) is True

@@ -7,7 +7,7 @@ pure function; ``from_pulumi`` reads the map from the running program.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from components.config.alerts import AlertsConfig
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.data import DataConfig, check_auth_token
 from components.config.fleet import FleetConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
@@ -24,6 +25,7 @@ from components.config.traffic import TrafficConfig
 __all__ = [
     "Colour",
     "ConfigError",
+    "DataConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
@@ -42,10 +44,13 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "traffic": TrafficConfig,
     "fleet": FleetConfig,
     "alerts": AlertsConfig,
+    "data": DataConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("data:cacheAuthToken",)
+# Shape checks of secret values; a problem shows the key, never the value.
+SECRET_CHECKS: dict[str, Callable[[str], str | None]] = {"data:cacheAuthToken": check_auth_token}
 
 REGION_KEY = "aws:region"
 
@@ -62,6 +67,7 @@ class StackConfig:
     traffic: TrafficConfig
     fleet: FleetConfig
     alerts: AlertsConfig
+    data: DataConfig
 
     @property
     def environment(self) -> Environment:
@@ -93,6 +99,10 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:
             problems.extend(format_errors(namespace, exc, data))
+    for key, check in SECRET_CHECKS.items():
+        allowed = check(raw[key]) if key in raw else None
+        if allowed:
+            problems.append(Problem(key, "(secret, not shown)", allowed))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)

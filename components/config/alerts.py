@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
 from components.config.base import ConfigModel
-
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")]
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/]+(/\S*)?$")]
+from components.config.text import Email, HttpsUrl
 
 
 class AlertsConfig(ConfigModel):

@@ -41,6 +41,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 def check_retention(days: int) -> int:
     """Refuse a retention CloudWatch Logs would refuse."""
     if days not in LOG_RETENTION_DAYS:
-        message = f"CloudWatch Logs keeps logs for one of {', '.join(map(str, LOG_RETENTION_DAYS))} days"
+        message = f"a CloudWatch Logs retention in days: one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
         raise ValueError(message)
     return days

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
 from components.config.by_environment import check_retention, fill_defaults
+from components.config.text import EcrRepository, EnvName
 
 # Fargate's task sizes: CPU units -> the memory sizes (MiB) it accepts.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -20,10 +21,6 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122881, 8192)),
 }
 
-EcrRepository = Annotated[str, StringConstraints(
-    pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9][a-z0-9._/-]{0,254}$",
-)]
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
 
 
 class Autoscaling(ConfigModel):

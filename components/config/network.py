@@ -6,10 +6,11 @@ import ipaddress
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
 from components.config.by_environment import check_retention, fill_defaults
+from components.config.text import matching
 
 # Zones each region offers to every account. A region missing here is assumed to give 3,
 # the number every commercial region has had since 2017.
@@ -22,8 +23,8 @@ REGION_ZONES: dict[str, int] = {
 ASSUMED_ZONES = 3
 MAX_ZONES = 4  # the VPC is carved into 8 equal blocks: up to 4 public and 4 private subnets
 
-VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")]
-SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")]
+VpcId = Annotated[str, matching(r"vpc-[0-9a-f]{8}([0-9a-f]{9})?", "a VPC id such as vpc-0a1b2c3d4e5f60718")]
+SubnetId = Annotated[str, matching(r"subnet-[0-9a-f]{8}([0-9a-f]{9})?", "a subnet id such as subnet-0a1b2c3d4e5f60718")]
 
 
 class NatMode(StrEnum):

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
 from components.config.by_environment import fill_defaults
 from components.config.network import parse_cidr
+from components.config.text import HealthPath, Matcher
 
 ACM_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 # The ELB policies that negotiate TLS 1.3 (and 1.2 for older clients) all carry this prefix.
 TLS13_PREFIX = "ELBSecurityPolicy-TLS13-"
 
-HealthPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1023}$")]
-Matcher = Annotated[str, StringConstraints(pattern=r"^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$")]
 
 
 class HealthCheck(ConfigModel):

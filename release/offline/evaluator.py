@@ -75,7 +75,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
             self.stack_urn = response.urn
             return response
         inputs = redact(rpc.deserialize_properties(request.object))
-        outputs = redact(self.resources[response.urn].state)
+        # The physical id is part of what the provider answers: other resources' inputs refer to it.
+        state = self.resources[response.urn].state
+        outputs = redact({"id": response.id, **state} if request.custom else state)
         parent = request.parent or None
         self.registered.append(PlannedResource(
             urn=response.urn,

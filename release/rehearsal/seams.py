@@ -59,5 +59,6 @@ class RehearsalTaskRunner:
             return TaskRun(task_arn="", exit_code=None, reason=f"no container {spec.container_name} in {names}")
         self.runs.append(spec)
         ident = hashlib.sha256(f"{spec.task_definition_arn}{len(self.runs)}".encode()).hexdigest()[:32]
-        arn = f"arn:aws:ecs:{self.session.region}:123456789012:task/{spec.cluster}/{ident}"
+        cluster = spec.cluster.rsplit("cluster/", 1)[-1]
+        arn = f"arn:aws:ecs:{self.session.region}:123456789012:task/{cluster}/{ident}"
         return TaskRun(task_arn=arn, exit_code=self.exit_code, reason="" if self.exit_code == 0 else "Essential container in task exited")

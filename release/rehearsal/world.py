@@ -185,25 +185,36 @@ class World:
 
     def _cluster(self, out: Mapping[str, Any]) -> None:
         migration = out.get("migration") or {}
-        cluster = migration.get("cluster") or out.get("cluster_name")
+        cluster = str(migration.get("cluster") or out.get("cluster_name") or "")
         if not cluster:
             return
         ecs = self.session.client("ecs")
-        ecs.create_cluster(clusterName=str(cluster))
-        if migration.get("task_definition_arn"):
-            family = _name_from_arn(str(migration["task_definition_arn"]), "task-definition").split(":")[0]
-            container = {"name": str(migration.get("container_name") or "migrate"), "image": "app", "cpu": 256, "memory": 512}
-            arn = ecs.register_task_definition(
-                family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-                containerDefinitions=[container],
-            )["taskDefinition"]["taskDefinitionArn"]
-            self.book.add(migration["task_definition_arn"], arn)
+        # The contract allows the cluster's name or its ARN.
+        created = ecs.create_cluster(clusterName=cluster.rsplit("cluster/", 1)[-1])["cluster"]["clusterArn"]
+        if cluster.startswith("arn:"):
+            self.book.add(cluster, created)
+        self._task_definition(out)
+
+    def _task_definition(self, out: Mapping[str, Any]) -> None:
+        """Register the migration task definition; each deploy of a new version plans a new revision."""
+        migration = out.get("migration") or {}
+        planned = migration.get("task_definition_arn")
+        if not planned or planned in self.book.names:
+            return
+        family = _name_from_arn(str(planned), "task-definition").split(":")[0]
+        container = {"name": str(migration.get("container_name") or "migrate"), "image": "app", "cpu": 256, "memory": 512}
+        arn = self.session.client("ecs").register_task_definition(
+            family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[container],
+        )["taskDefinition"]["taskDefinitionArn"]
+        self.book.add(planned, arn)
 
     # --- after each update ------------------------------------------------------
 
     def apply(self, plan: Plan, result: UpdateResult | None = None) -> None:
         """Bring moto in line with a new plan: forward weights and the fleet of each colour."""
         out = plan.outputs
+        self._task_definition(out)
         weights = {self.book.translate(arn): w for arn, w in planned_weights(plan).items()}
         self.elbv2.set_forward_weights(self.book.translate(out["listener_arn"]), weights)
         versions = out.get("versions") or {}
