@@ -147,3 +147,36 @@ def test_resume_completes_the_release(w: World) -> None:
     assert done.exit_code == ExitCode.OK, done.output
     assert json.loads(done.output)["outcome"] == "promoted"
     assert w.stack.release_config().live is Colour.GREEN
+
+
+def test_an_interrupted_resume_prints_how_to_resume_or_abort_and_exits_1(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    release(w, "v2", until_weight=25)
+
+    def stopped(ctx: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("release.commands.rollback.resume", stopped)
+    done = runner.invoke(app, ["resume", "--stack", "staging"], env={"COLUMNS": "200"})
+    assert done.exit_code == ExitCode.REFUSED
+    assert "traffic stays at the last verified weights" in done.output
+    assert "python -m release resume --stack staging" in done.output
+    assert "python -m release abort --stack staging" in done.output
+    assert w.stack.served() == {"blue": 75, "green": 25}
+
+
+def test_sigterm_stops_a_release_like_ctrl_c() -> None:
+    import os
+    import signal
+    import time
+
+    from release.resume import terminate_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    def killed() -> None:
+        with terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(2)  # the handler raises as soon as the signal arrives
+
+    with pytest.raises(KeyboardInterrupt):
+        killed()
+    assert signal.getsignal(signal.SIGTERM) == before, "the previous handler is back"
