@@ -49,7 +49,7 @@ class VersionRollback:
     options: ReleaseOptions
     steps: list[Step]
     changes: list[str]
-    """``key: now -> then`` for every config key that differs, release inputs first."""
+    """``key: now -> after`` for each release key the rollback's release will have set once promoted."""
     kept: list[str]
     """Keys that differ but keep today's value (other namespaces)."""
     diff: PlanDiff | None
@@ -121,8 +121,10 @@ def prepare(ctx: Context, stack_version: int, differ: Differ | None = None) -> V
         bake_minutes=float(then_release.bake_minutes),
     )
     steps = plan_release(release, ctx.engine.outputs(), options, stack)
-    changes, kept = compare(now, then)
     target = _end_state(now, then, release, version)
+    # What will be set is the promoted end state (live may stay on either colour); what differs elsewhere is kept.
+    changes, _ = compare(now, target)
+    _, kept = compare(now, then)
     return VersionRollback(stack_version, version, options, steps, changes, kept, differ(now, target) if differ else None, target)
 
 

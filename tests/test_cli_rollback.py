@@ -65,7 +65,8 @@ def test_rollback_to_version_shows_the_changes_and_asks_first(w: World, monkeypa
 
     assert declined.exit_code == ExitCode.REFUSED
     assert f"rollback to stack version {first}: release v2 again" in declined.output
-    assert "release:versions:" in declined.output
+    # Green still runs v2 (v3 went to blue), so the release only has to make green live again.
+    assert "release:live: blue -> green" in declined.output
     assert "deploy v2 to" in declined.output
     assert len(w.stack.issued) == issued, "declining changes nothing"
 
