@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, plan, release, rollback
+from bench import data, monitoring, plan, release, rollback
 
-BENCHMARKS = [plan.run, data.run, release.run, rollback.run]
+BENCHMARKS = [plan.run, data.run, monitoring.run, release.run, rollback.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -117,3 +117,13 @@ def test_subnet_blocks_outside_the_vpc_or_miscounted_are_refused(config_problems
     problems = config_problems("staging", ("network:publicSubnetCidrs", ["10.99.0.0/24"]))
     assert 'network:publicSubnetCidrs: got ["10.99.0.0/24"]; one block per zone: 2 blocks (azCount)' in problems
     assert 'network:publicSubnetCidrs[0]: got "10.99.0.0/24"; a block inside the VPC\'s 10.20.0.0/16' in problems
+
+
+def test_a_malformed_existing_vpc_is_refused_key_by_key(config_problems) -> None:
+    problems = config_problems("staging", ("network:existingVpc", {
+        "vpcId": "default", "cidrBlock": "172.31.0.0/16", "publicSubnetIds": ["subnet-0aaaaaaaaaaaaaaa1"],
+        "privateSubnetIds": ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+    }))
+    assert 'network:existingVpc.vpcId: got "default"; a VPC id such as vpc-0a1b2c3d4e5f60718' in problems
+    assert any(p.startswith('network:existingVpc.publicSubnetIds: got ["subnet-0aaaaaaaaaaaaaaa1"]; tuple should have at least 2')
+               for p in problems), problems

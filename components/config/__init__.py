@@ -17,6 +17,7 @@ from components.config.alerts import AlertsConfig
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
 from components.config.data import DataConfig, check_auth_token
 from components.config.fleet import FleetConfig
+from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "Environment",
+    "MonitoringConfig",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
@@ -45,6 +47,7 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "fleet": FleetConfig,
     "alerts": AlertsConfig,
     "data": DataConfig,
+    "monitoring": MonitoringConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -68,6 +71,7 @@ class StackConfig:
     fleet: FleetConfig
     alerts: AlertsConfig
     data: DataConfig
+    monitoring: MonitoringConfig
 
     @property
     def environment(self) -> Environment:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from release.offline import render_monitoring
 from release.offline.diff import PlanDiff
 from release.offline.plan import Plan, PlannedResource
 
@@ -32,11 +33,17 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": (
         "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit",
     ),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": ("alarmRule",),
+    "aws:route53/healthCheck:HealthCheck": ("fqdn", "resourcePath"),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
 # Per type, a function giving extra lines (e.g. a workflow file's jobs).
-SUMMARISERS: dict[str, Summariser] = {}
+SUMMARISERS: dict[str, Summariser] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": render_monitoring.alarm_lines,
+    "aws:cloudwatch/eventRule:EventRule": render_monitoring.rule_lines,
+    "aws:cloudwatch/dashboard:Dashboard": render_monitoring.dashboard_lines,
+}
 
 
 def listener_route(resource: PlannedResource, plan: Plan) -> list[str]:
