@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, delivery, deployments, environment, monitoring, plan, release
+from bench import data, delivery, deployments, environment, monitoring, plan, release, rollback
 
-BENCHMARKS = [plan.run, environment.run, data.run, monitoring.run, delivery.run, deployments.run, release.run]
+BENCHMARKS = [plan.run, environment.run, data.run, monitoring.run, delivery.run, deployments.run, release.run, rollback.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from release.commands import driver, offline, rehearse
+from release.commands import driver, offline, rehearse, rollback
 
 app = typer.Typer(
     name="release",
@@ -16,6 +16,7 @@ app = typer.Typer(
 offline.register(app)
 driver.register(app)
 rehearse.register(app)
+rollback.register(app)
 
 
 def main() -> None:

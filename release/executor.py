@@ -21,10 +21,10 @@ from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.aws.base import AwsError
 from release.context import Context
-from release.engine import EngineError
+from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
-from release.steps import Step
+from release.steps import Shift, Step
 
 # What a step may fail with; anything else is a bug and is not swallowed.
 FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError)
@@ -71,6 +71,9 @@ class Executor:
     def run(self, steps: list[Step], record: ReleaseRecord) -> Result:
         """Run every step; abort on the first failure once the release has started."""
         done = 0
+        if record.steps is None:
+            # Recorded so that a resumed release walks the same weights.
+            record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
         for index, step in enumerate(steps, start=1):
             self.ctx.reporter.step(index, len(steps), step)
             began, engine_before = time.perf_counter(), self.runner.engine_seconds
@@ -92,7 +95,8 @@ class Executor:
             stored = None
         if stored is not None and stored.id == record.id:
             record = stored
-        infrastructure = not isinstance(exc, StepFailure) or exc.infrastructure
+        # Somebody else holding the stack is a refusal to act, not a broken environment.
+        infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
         if getattr(exc, "elsewhere", False):
             return Result(Outcome.ABORTED, record, step.name, why, next_command, False, done)
         if done == 0:

@@ -14,6 +14,7 @@ from release.analysis import Analysis, alarm_names
 from release.aws.base import wait_until
 from release.aws.ecs import TaskSpec
 from release.context import Context
+from release.reversibility import migration_reversible
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class StepRunner:
         if release.in_progress is not None:
             msg = "preflight"
             raise StepFailure(
-                msg, f"release {release.in_progress.id} of {release.in_progress.version} is in progress",
+                msg, f"release {release.in_progress.id} of {release.in_progress.version} is in progress, "
+                f"held by {release.in_progress.started_by} since {release.in_progress.started_at:%Y-%m-%d %H:%M} UTC",
                 f"`python -m release abort --stack {self.ctx.stack}` or `python -m release promote --stack {self.ctx.stack}`",
             )
         ok, state = self.healthy(step.live)
@@ -189,7 +191,7 @@ class StepRunner:
             container_name=str(found.get("container_name", "")), command=step.command,
         )
         run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
-        reversible = bool(found.get("reversible", True))
+        reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible, found.get("reversible"))
         record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible))
         self._write({}, record)
         if run.exit_code != 0:

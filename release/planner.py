@@ -31,6 +31,7 @@ class ReleaseOptions:
     bake_minutes: float | None = None
     poll_seconds: float = 10.0
     health_timeout_seconds: float = 600.0
+    migration_reversible: bool | None = None
 
 
 def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
@@ -96,7 +97,7 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     steps.append(Deploy(candidate, options.version, options.health_timeout_seconds))
     migration = outputs.get("migration")
     if isinstance(migration, Mapping) and migration.get("task_definition_arn"):
-        steps.append(Migrate(_command(migration.get("migrate_command"))))
+        steps.append(Migrate(_command(migration.get("migrate_command")), reversible=options.migration_reversible))
     steps.append(Smoke("test_endpoint_url", health_path))
     weights = (100,) if strategy is Strategy.BLUE_GREEN else (options.steps or config.steps)
     for number, weight in enumerate(weights, start=1):

@@ -93,6 +93,8 @@ class Migrate(Step):
 
     command: tuple[str, ...]
     timeout_seconds: float = 1800.0
+    reversible: bool | None = None
+    """Whether the rollback command undoes it; None: the stack's ``data:migrationReversible`` (default true)."""
 
     def describe(self) -> str:
         """One line for people."""

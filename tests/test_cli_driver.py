@@ -185,7 +185,7 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
 def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
-    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails" in result.output
+    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, rollback-after-promote" in result.output
 
 
 def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,5 +205,5 @@ def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_o
     assert result.exit_code == 1, result.output
     error = json.loads(result.output)["error"]
     assert error["why"] == "interrupted; the candidate stays at its last verified weight (25%)"
-    assert error["next"] == "python -m release abort --stack staging  (or: python -m release promote --stack staging)"
+    assert error["next"] == "python -m release resume --stack staging  (or: python -m release abort --stack staging)"
     assert records.in_progress(engine) is not None

@@ -40,6 +40,7 @@ class Outcome(StrEnum):
     PROMOTED = "promoted"
     ABORTED = "aborted"
     REFUSED = "refused"
+    ROLLED_BACK = "rolled-back"
 
 
 class MigrationRun(ConfigModel):
@@ -86,6 +87,10 @@ class ReleaseRecord(ConfigModel):
     """When the release ended. Default none."""
     reason: str | None = Field(default=None, max_length=500)
     """Why it was aborted or refused. Default none."""
+    steps: tuple[int, ...] | None = None
+    """The candidate weights the release walks through, so a resumed release keeps them. Default none (the stack's steps)."""
+    rollback_to: int | None = Field(default=None, ge=1)
+    """The stack version whose release inputs this release restores (``rollback --to-version``). Default none."""
 
     @model_validator(mode="after")
     def _check(self) -> ReleaseRecord:

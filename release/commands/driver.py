@@ -27,6 +27,7 @@ from release.errors import BadInputError, ExitCode
 from release.executor import Executor, abort, promote_now
 from release.executor_steps import StepFailure
 from release.planner import ReleaseOptions, plan_release
+from release.resume import terminate_as_interrupt
 from release.stacks import ProjectFiles, UnknownStackError
 from release.status import gather
 
@@ -155,7 +156,8 @@ def register(app: typer.Typer) -> None:
             ctx = _context(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
             try:
-                result = Executor(ctx).run(planned, record)
+                with terminate_as_interrupt():
+                    result = Executor(ctx).run(planned, record)
             except KeyboardInterrupt:
                 # The last verified weights stay; the durable record lets another shell finish the release.
                 current = records.in_progress(conn.engine)
@@ -163,7 +165,7 @@ def register(app: typer.Typer) -> None:
                 why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
                 raise _fail(
                     console, as_json, ExitCode.REFUSED, "deploy", why,
-                    f"python -m release abort --stack {stack}  (or: python -m release promote --stack {stack})",
+                    f"python -m release resume --stack {stack}  (or: python -m release abort --stack {stack})",
                 ) from None
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,

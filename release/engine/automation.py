@@ -29,6 +29,8 @@ from release.offline.plan import SECRET
 from release.stacks import ROOT
 
 # The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
+# Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".
+_LOCK_OWNER = re.compile(r"created by\s+([^\s;,()]+)", re.IGNORECASE)
 _HOLDER = re.compile(r"(?:locked by|held by|by user)\s+([^\s;,]+)", re.IGNORECASE)
 
 
@@ -64,7 +66,7 @@ class AutomationEngine:
             yield
         except auto.ConcurrentUpdateError as exc:
             text = _text(exc)
-            match = _HOLDER.search(text)
+            match = _LOCK_OWNER.search(text) or _HOLDER.search(text)
             self._holder = match.group(1) if match else "another update"
             raise StackBusyError(
                 what, f"another update holds stack {self.stack} ({self._holder})",
