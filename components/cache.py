@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.service_access import service_only_group
+
 REDIS_PORT = 6379
 # Apart from the database's backup (02:00-03:00) and maintenance (sun 03:30-04:30) windows.
 SNAPSHOT_WINDOW = "00:30-01:30"
@@ -70,21 +72,12 @@ class Cache(pulumi.ComponentResource):
         tags = dict(args.tags)
         major = args.engine_version.split(".")[0]
 
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        self.security_group, self.ingress = service_only_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"{args.names_prefix} Redis: {REDIS_PORT} from the service only",
-            tags=tags,
-            opts=child,
-        )
-        self.ingress = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-service",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=args.service_security_group_id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            description="Redis from the application's tasks",
+            service_security_group_id=args.service_security_group_id,
+            port=REDIS_PORT,
+            label=f"{args.names_prefix} Redis",
             tags=tags,
             opts=child,
         )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.service_access import service_only_group
+
 POSTGRES_PORT = 5432
 # Daily backups, then weekly maintenance, outside European working hours and apart from each other.
 BACKUP_WINDOW = "02:00-03:00"
@@ -90,23 +92,12 @@ class Database(pulumi.ComponentResource):
             tags=tags,
             opts=kept,
         )
-        # No inline rules: the provider then removes AWS's default allow-all egress, and the
-        # database needs no outbound traffic.
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        self.security_group, self.ingress = service_only_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"{args.names_prefix} PostgreSQL: {POSTGRES_PORT} from the service only",
-            tags=tags,
-            opts=child,
-        )
-        self.ingress = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-service",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=args.service_security_group_id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="PostgreSQL from the application's tasks",
+            service_security_group_id=args.service_security_group_id,
+            port=POSTGRES_PORT,
+            label=f"{args.names_prefix} PostgreSQL",
             tags=tags,
             opts=child,
         )
