@@ -75,7 +75,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
             self.stack_urn = response.urn
             return response
         inputs = redact(rpc.deserialize_properties(request.object))
-        outputs = redact(self.resources[response.urn].state)
+        registration = self.resources[response.urn]
+        # The id is part of what the engine records as outputs; other resources refer to it.
+        outputs = redact({"id": registration.id, **registration.state})
         parent = request.parent or None
         self.registered.append(PlannedResource(
             urn=response.urn,
