@@ -66,3 +66,20 @@ def test_module_entry_point_runs_in_a_fresh_process() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "the stacks are: production, staging" in proc.stderr
+
+
+def test_plan_with_policy_prints_findings_beside_the_plan() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "production", "--policy"])
+    assert result.exit_code == 0, result.output
+    assert "Plan of release-platform/production" in result.stdout
+    assert "Policy findings for release-platform/production: 0 mandatory" in result.stdout
+
+
+def test_plan_with_policy_json_carries_the_findings() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "staging", "--policy", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"project", "stack", "resources", "outputs", "policy"}
+    for finding in doc["policy"]:
+        assert set(finding) == {"policy", "enforcement", "urn", "message"}
+        assert finding["enforcement"] == "advisory"
