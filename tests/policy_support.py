@@ -22,20 +22,22 @@ def urn(type_: str, name: str, stack: str = "production") -> str:
     return f"urn:pulumi:{stack}::{PROJECT}::{type_}::{name}"
 
 
-def opts(protect: bool = False) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+def opts(protect: bool = False, secret_outputs: tuple[str, ...] = ()) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), list(secret_outputs), None)
 
 
 def policy(name: str) -> PackPolicy:
     return by_name()[name]
 
 
-def violations(name: str, type_: str, props: Mapping[str, Any], *, protect: bool = False) -> list[str]:
+def violations(
+    name: str, type_: str, props: Mapping[str, Any], *, protect: bool = False, secret_outputs: tuple[str, ...] = (),
+) -> list[str]:
     """The messages a resource policy reports for one resource."""
     found: list[str] = []
     target = policy(name)
     assert isinstance(target, ResourcePolicy)
-    args = ResourceValidationArgs(type_, props, urn(type_, "res"), "res", opts(protect), None)
+    args = ResourceValidationArgs(type_, props, urn(type_, "res"), "res", opts(protect, secret_outputs), None)
     target.validate(args, lambda message, _urn: found.append(message))
     return found
 

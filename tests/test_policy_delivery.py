@@ -85,3 +85,10 @@ def test_plaintext_github_secret_is_caught(key: str) -> None:
         f"{key}: got a value that is not a secret; read it with pulumi.Config(...).require_secret (set with "
         "`pulumi config set --secret`) or pass encryptedValue",
     ]
+
+
+def test_a_value_the_engine_shows_unwrapped_passes_when_registered_as_a_secret_output() -> None:
+    # Under `pulumi preview` the policy sees the plaintext; pulumi-github registers these properties as secrets.
+    props = {"secretName": "AWS_ROLE", "value": "arn:aws:iam::123456789012:role/deploy"}
+    assert violations("github-secret-not-plaintext", SECRET_TYPE, props, secret_outputs=("plaintextValue", "value")) == []
+    assert violations("github-secret-not-plaintext", SECRET_TYPE, props, secret_outputs=("plaintextValue",))

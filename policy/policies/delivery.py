@@ -59,10 +59,13 @@ def _production_reviewed(props: Mapping[str, Any], _: ResourceValidationArgs) ->
                       "allow only protected branches (protectedBranches true) or named ones (customBranchPolicies true)")
 
 
-def _not_plaintext(props: Mapping[str, Any], _: ResourceValidationArgs) -> Iterator[str]:
+def _not_plaintext(props: Mapping[str, Any], args: ResourceValidationArgs) -> Iterator[str]:
+    # The engine hands policies secret values already unwrapped; what it still reports is
+    # whether the resource registered the property as a secret output (pulumi-github does).
+    registered_secret = set(args.opts.additional_secret_outputs or ())
     for key in PLAINTEXT_KEYS:
         value = get(props, key)
-        if value is not None and not is_secret(value):
+        if value is not None and not is_secret(value) and key not in registered_secret:
             yield (f"{key}: got a value that is not a secret; read it with pulumi.Config(...).require_secret "
                    "(set with `pulumi config set --secret`) or pass encryptedValue")
 

@@ -19,8 +19,8 @@ ATTACHMENTS = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
 )
-# AWS managed policies that grant every action on every resource.
-ADMIN_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(AdministratorAccess|PowerUserAccess)$")
+# The AWS managed policy that is exactly Action "*" on Resource "*".
+ADMIN_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$")
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 PULUMI_ISSUER = "api.pulumi.com/oidc"
