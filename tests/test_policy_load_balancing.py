@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.policy_support import violations
 
@@ -131,3 +133,11 @@ def test_weighted_forward_with_zero_total_is_caught_on_listener_rules_too() -> N
         "actions[0].forward.targetGroups: got 'total weight 0'; at least one target group needs a positive weight, "
         "or the listener serves nothing",
     ]
+
+
+@given(st.lists(st.integers(min_value=-3, max_value=1003), max_size=7))
+def test_weighted_forward_passes_exactly_when_aws_would_accept_it(weights: list[int]) -> None:
+    accepted = 2 <= len(weights) <= 5 and all(0 <= w <= 999 for w in weights) and sum(weights) > 0
+    groups = [{"arn": f"{BLUE}{i}", "weight": w} for i, w in enumerate(weights)]
+    props = {"defaultActions": [{"type": "forward", "forward": {"targetGroups": groups}}]}
+    assert (violations("weighted-forward-bounds", LISTENER, props) == []) is accepted
