@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 RUNS = 5
 TARGET_RATIO = 0.25
@@ -36,9 +37,9 @@ def run() -> list[dict[str, object]]:
 
     rows: list[dict[str, object]] = []
     for stack in ProjectFiles.here().stacks():
-        plan_seconds = median_seconds(lambda s=stack: evaluate_stack(s))
+        plan_seconds = median_seconds(partial(evaluate_stack, stack))
         plan = evaluate_stack(stack)
-        pack_seconds = median_seconds(lambda p=plan: evaluate_policies(p))
+        pack_seconds = median_seconds(partial(evaluate_policies, plan))
         findings = evaluate_policies(plan)
         custom = [r for r in plan.resources if r.custom]
         resource_policies = [p for p in POLICIES if isinstance(p, ResourcePolicy)]
