@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from pulumi_policy import EnforcementLevel
 from components.config import Environment
 from policy.enforcement import PolicyConfigError, level_of, load_config, pack_config, stack_environments
 from policy.policies import POLICIES, ResourcePolicy, Scope, by_name
+from policy.policies.base import SECRET_MARKER
+from release.offline.plan import SECRET
 from tests.policy_support import urn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,11 +95,14 @@ def test_an_unknown_level_names_the_policy_the_value_and_the_levels() -> None:
 
 
 @pytest.fixture(scope="module")
-def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+def analyzer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     # The engine runs the pack through the Python SDK's policy host, from inside the pack's directory.
+    # A copy under another name, away from the repository, proves the pack stands alone as published.
+    pack = tmp_path_factory.mktemp("published") / "release-platform-0.1.0"
+    shutil.copytree(ROOT / "policy", pack, ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", "."],
-        cwd=ROOT / "policy", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=pack, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert proc.stdout is not None
@@ -138,3 +144,7 @@ def test_the_staging_config_makes_production_rules_advisory_in_the_real_server(a
                 "deletionProtection": True, "backupRetentionPeriod": 7.0}
     found = {d.policyName: d.enforcementLevel for d in _analyze(analyzer, "aws:rds/instance:Instance", database)}
     assert found == {"database-not-public": analyzer_pb2.MANDATORY, "data-multi-az": analyzer_pb2.ADVISORY}
+
+
+def test_the_pack_reads_secrets_with_the_offline_plans_marker() -> None:
+    assert SECRET_MARKER == SECRET

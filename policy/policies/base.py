@@ -24,7 +24,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.secret import Secret
 
-from release.offline.plan import SECRET
+# How an offline plan shows a secret (release.offline.plan.SECRET). Repeated here so the pack
+# imports nothing but pulumi-policy and can be published on its own.
+SECRET_MARKER = "[secret]"  # noqa: S105 - a marker, not a secret
 
 
 class Scope(StrEnum):
@@ -116,7 +118,7 @@ def as_strings(value: Any) -> list[str]:
 
 def is_secret(value: Any) -> bool:
     """Whether a property value was marked secret: offline it prints as the secret marker."""
-    return value == SECRET or isinstance(value, Secret)
+    return value == SECRET_MARKER or isinstance(value, Secret)
 
 
 def walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
