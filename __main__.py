@@ -15,3 +15,10 @@ pulumi.export("versions", {"blue": release.versions.blue, "green": release.versi
 pulumi.export("weights", {colour.value: release.weight_of(colour) for colour in stack_config.Colour})
 pulumi.export("steps", list(release.steps))
 pulumi.export("bake_minutes", release.bake_minutes)
+
+# Pulumi Deployments: update on push, preview pull requests, drift detection, notifications.
+if config.deployments.enabled:
+    from components.deployments import PulumiDeployments, deployments_args
+
+    webhook_url = pulumi.Config("deployments").require_secret("webhookUrl")
+    PulumiDeployments("deployments", deployments_args(config, pulumi.get_project(), webhook_url))

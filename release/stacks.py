@@ -46,8 +46,15 @@ def encode(value: Any) -> str:
 
 
 def secret_placeholder(key: str) -> str:
-    """The stand-in for a secret value offline (never printed: it is marked secret)."""
-    return f"offline-placeholder-for-{key.replace(':', '-')}"
+    """The stand-in for a secret value offline (never printed: it is marked secret).
+
+    A key named ``...Url`` holds a URL that the config checks (e.g. for https), so
+    its stand-in is one, on the reserved ``.invalid`` domain that never resolves.
+    """
+    slug = key.replace(":", "-")
+    if key.endswith("Url"):
+        return f"https://offline-placeholder.invalid/{slug}"
+    return f"offline-placeholder-for-{slug}"
 
 
 @dataclass(frozen=True)

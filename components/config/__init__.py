@@ -7,19 +7,21 @@ pure function; ``from_pulumi`` reads the map from the running program.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.deployments import DeploymentsConfig, webhook_secret_problems
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
 
 __all__ = [
     "Colour",
     "ConfigError",
+    "DeploymentsConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
@@ -34,10 +36,14 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "deployments": DeploymentsConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("deployments:webhookUrl",)
+
+# Checks of secret values, run on the config map (where the program sees the plaintext), never echoing it.
+SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (webhook_secret_problems,)
 
 REGION_KEY = "aws:region"
 
@@ -50,6 +56,7 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    deployments: DeploymentsConfig
 
     @property
     def environment(self) -> Environment:
@@ -69,16 +76,20 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
+    # Every namespace sees the same environment, so its environment-dependent defaults agree with platform's.
+    environment = raw.get("platform:environment") or (stack if stack in set(Environment) else None)
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)
         if namespace == "platform" and "environment" not in data and stack in set(Environment):
             data["environment"] = stack
-        context = {"stack": stack, "region": region, "environment": data.get("environment")}
+        context = {"stack": stack, "region": region, "environment": environment}
         try:
             models[namespace] = model.model_validate(data, context=context)
         except ValidationError as exc:
             problems.extend(format_errors(namespace, exc, data))
+    for check in SECRET_CHECKS:
+        problems.extend(check(raw, models))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)

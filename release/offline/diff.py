@@ -27,6 +27,12 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:rds/instance:Instance": frozenset({"identifier", "engine", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName"}),
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
     "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": frozenset({"url"}),
+    # Pulumi Cloud resources are addressed by organisation/project/stack; moving one is a new resource.
+    "pulumiservice:index:DeploymentSettings": frozenset({"organization", "project", "stack"}),
+    "pulumiservice:index:DriftSchedule": frozenset({"organization", "project", "stack"}),
+    "pulumiservice:index:Webhook": frozenset({"organizationName", "projectName", "stackName", "environmentName"}),
+    "pulumiservice:index:StackTag": frozenset({"organization", "project", "stack", "name", "value"}),
 }
 
 _ABSENT = object()

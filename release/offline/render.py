@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from release.offline import render_deployments
 from release.offline.diff import PlanDiff
 from release.offline.plan import Plan, PlannedResource
 
@@ -21,11 +22,18 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
     "aws:ecs/service:Service": ("desiredCount",),
     "aws:appautoscaling/target:Target": ("minCapacity", "maxCapacity"),
+    "pulumiservice:index:DeploymentSettings": ("sourceContext.git.branch",),
+    "pulumiservice:index:DriftSchedule": ("scheduleCron", "autoRemediate"),
+    "pulumiservice:index:Webhook": ("format", "filters"),
+    "pulumiservice:index:StackTag": ("name", "value"),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
 # Per type, a function giving extra lines (e.g. a workflow file's jobs).
-SUMMARISERS: dict[str, Summariser] = {}
+SUMMARISERS: dict[str, Summariser] = {
+    "pulumiservice:index:DeploymentSettings": render_deployments.settings_lines,
+    "pulumiservice:index:DriftSchedule": render_deployments.drift_lines,
+}
 
 
 def _get(data: Any, path: str) -> Any:

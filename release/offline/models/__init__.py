@@ -111,7 +111,8 @@ class OfflineMocks(Mocks):
             message = f"no offline model for invoke {args.token}: add one in release/offline/models/"
             self.failures.append(message)
             raise UnmodelledError(message)
-        return model(dict(args.args), self.ctx), None
+        # The SDK iterates the failures list: an empty list, never None.
+        return model(dict(args.args), self.ctx), []
 
 
 # Provider modules register their models on import.
