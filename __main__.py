@@ -22,3 +22,9 @@ if config.deployments.enabled:
 
     webhook_url = pulumi.Config("deployments").require_secret("webhookUrl")
     PulumiDeployments("deployments", deployments_args(config, pulumi.get_project(), webhook_url))
+
+# Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
+if config.guardrails.enabled:
+    from components.guardrails import Guardrails, guardrails_args
+
+    Guardrails("guardrails", guardrails_args(config, pulumi.get_project()))

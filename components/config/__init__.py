@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
+from components.config.guardrails import GuardrailsConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
 
@@ -37,6 +38,7 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
     "deployments": DeploymentsConfig,
+    "guardrails": GuardrailsConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -57,6 +59,7 @@ class StackConfig:
     platform: PlatformConfig
     release: ReleaseConfig
     deployments: DeploymentsConfig
+    guardrails: GuardrailsConfig
 
     @property
     def environment(self) -> Environment:

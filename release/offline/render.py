@@ -26,6 +26,8 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "pulumiservice:index:DriftSchedule": ("scheduleCron", "autoRemediate"),
     "pulumiservice:index:Webhook": ("format", "filters"),
     "pulumiservice:index:StackTag": ("name", "value"),
+    "pulumiservice:index:PolicyPack": ("name", "versionTag"),
+    "pulumiservice:index:PolicyGroup": ("mode", "policyPacks"),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
