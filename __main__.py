@@ -3,8 +3,11 @@
 import pulumi
 
 from components import config as stack_config
+from components.delivery import Delivery, DeliveryArgs
 
 config = stack_config.from_pulumi()
+# Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
+stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
 release = config.release
 
 pulumi.export("environment", config.environment.value)
@@ -22,6 +25,24 @@ if config.deployments.enabled:
 
     webhook_url = pulumi.Config("deployments").require_secret("webhookUrl")
     PulumiDeployments("deployments", deployments_args(config, pulumi.get_project(), webhook_url))
+
+# Delivery: the application's GitHub repository, pipeline, image repository and OIDC roles.
+delivery_secrets = pulumi.Config("delivery")
+delivery = Delivery("delivery", DeliveryArgs(
+    stack=config.stack,
+    environment=config.environment.value,
+    region=config.region,
+    app_name=config.platform.app_name,
+    settings=config.delivery,
+    secrets={
+        "PULUMI_ACCESS_TOKEN": delivery_secrets.require_secret("pulumiAccessToken"),
+        "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
+    },
+    tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
+))
+pulumi.export("image_repository_url", delivery.image_repository_url)
+pulumi.export("deploy_role_arn", delivery.deploy_role_arn)
+pulumi.export("workflow_path", delivery.workflow_path)
 
 # Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
 if config.guardrails.enabled:

@@ -7,11 +7,9 @@ import json
 import pytest
 
 from components.config import Colour, ConfigError, Strategy, load
+from tests.support import MINIMAL_CONFIG
 
-BASE = {
-    "aws:region": "eu-west-1",
-    "release:versions": json.dumps({"blue": "1.0.0", "green": "1.1.0"}),
-}
+BASE = MINIMAL_CONFIG
 
 
 def problems(stack: str = "staging", **values: object) -> list[str]:

@@ -10,11 +10,9 @@ from components.config import ConfigError, load
 from components.config.cron import check_cron
 from components.config.deployments import check_webhook_url
 from release.stacks import secret_placeholder
+from tests.support import MINIMAL_CONFIG
 
-BASE = {
-    "aws:region": "eu-west-1",
-    "release:versions": json.dumps({"blue": "1.0.0", "green": "1.1.0"}),
-}
+BASE = MINIMAL_CONFIG
 ENABLED = {
     **BASE,
     "deployments:enabled": "true",

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
 from components.config.guardrails import GuardrailsConfig
 from components.config.platform import Environment, PlatformConfig
@@ -23,12 +24,14 @@ __all__ = [
     "Colour",
     "ConfigError",
     "DeploymentsConfig",
+    "DeliveryConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
     "Strategy",
     "Versions",
+    "check_provider_owner",
     "from_pulumi",
     "load",
 ]
@@ -39,10 +42,11 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "release": ReleaseConfig,
     "deployments": DeploymentsConfig,
     "guardrails": GuardrailsConfig,
+    "delivery": DeliveryConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ("deployments:webhookUrl",)
+SECRET_KEYS: tuple[str, ...] = ("deployments:webhookUrl", "delivery:pulumiAccessToken", "delivery:infrastructureReadToken")
 
 # Checks of secret values, run on the config map (where the program sees the plaintext), never echoing it.
 SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (webhook_secret_problems,)
@@ -60,6 +64,7 @@ class StackConfig:
     release: ReleaseConfig
     deployments: DeploymentsConfig
     guardrails: GuardrailsConfig
+    delivery: DeliveryConfig
 
     @property
     def environment(self) -> Environment:
@@ -79,8 +84,9 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
     if not region:
         problems.append(Problem(REGION_KEY, None, "set the AWS region, e.g. `pulumi config set aws:region eu-west-1`"))
     models: dict[str, Any] = {}
-    # Every namespace sees the same environment, so its environment-dependent defaults agree with platform's.
-    environment = raw.get("platform:environment") or (stack if stack in set(Environment) else None)
+    # Every namespace's rules may depend on the environment, so it is known before any model is built.
+    platform_data, _ = namespace_data(raw, "platform", skip=SECRET_KEYS)
+    environment = platform_data.get("environment") or (stack if stack in set(Environment) else None)
     for namespace, model in NAMESPACES.items():
         data, decode_problems = namespace_data(raw, namespace, skip=SECRET_KEYS)
         problems.extend(decode_problems)

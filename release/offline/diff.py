@@ -35,6 +35,14 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "pulumiservice:index:StackTag": frozenset({"organization", "project", "stack", "name", "value"}),
     "pulumiservice:index:PolicyPack": frozenset({"organization", "name", "versionTag"}),
     "pulumiservice:index:PolicyGroup": frozenset({"organizationName", "name"}),
+    "aws:ecr/repository:Repository": frozenset({"name"}),
+    "github:index/branch:Branch": frozenset({"repository", "branch", "sourceBranch", "sourceSha"}),
+    "github:index/repositoryFile:RepositoryFile": frozenset({"repository", "file", "branch"}),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": frozenset({"repository", "environment"}),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": frozenset({"repository", "environment"}),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": frozenset({"repository", "environment", "variableName"}),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": frozenset({"repository", "environment", "secretName"}),
+    "github:index/actionsVariable:ActionsVariable": frozenset({"repository", "variableName"}),
 }
 
 _ABSENT = object()

@@ -12,6 +12,7 @@ from typing import Any
 from release.offline import render_deployments
 from release.offline.diff import PlanDiff
 from release.offline.plan import Plan, PlannedResource
+from release.offline.workflow_summary import summarise_workflow, text_change
 
 BAR_WIDTH = 40
 
@@ -28,6 +29,13 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "pulumiservice:index:StackTag": ("name", "value"),
     "pulumiservice:index:PolicyPack": ("name", "versionTag"),
     "pulumiservice:index:PolicyGroup": ("mode", "policyPacks"),
+    "aws:ecr/repository:Repository": ("name", "imageTagMutability", "imageScanningConfiguration.scanOnPush"),
+    "aws:iam/role:Role": ("name",),
+    "github:index/repositoryEnvironment:RepositoryEnvironment": ("environment", "waitTimer", "preventSelfReview", "canAdminsBypass"),
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": ("environment", "branchPattern"),
+    "github:index/repositoryRuleset:RepositoryRuleset": ("name", "conditions.refName.includes"),
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": ("variableName", "value"),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ("secretName",),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
@@ -35,6 +43,7 @@ Summariser = Callable[[PlannedResource, Plan], list[str]]
 SUMMARISERS: dict[str, Summariser] = {
     "pulumiservice:index:DeploymentSettings": render_deployments.settings_lines,
     "pulumiservice:index:DriftSchedule": render_deployments.drift_lines,
+    "github:index/repositoryFile:RepositoryFile": summarise_workflow,
 }
 
 
@@ -142,6 +151,8 @@ def render_plan(plan: Plan) -> str:
 
 
 SYMBOLS = {"add": "+", "remove": "-", "replace": "+-", "update": "~"}
+# Per type, an input holding a whole file: a change to it is shown as a line diff.
+TEXT_INPUTS: dict[str, str] = {"github:index/repositoryFile:RepositoryFile": "content"}
 
 
 def render_diff(result: PlanDiff, new: Plan) -> str:
@@ -156,7 +167,12 @@ def render_diff(result: PlanDiff, new: Plan) -> str:
         out.append(f"{SYMBOLS[item.kind]:>2} {_short_type(item.type)} {item.name} ({item.kind})")
         if item.reason:
             out.append(f"     {item.reason}")
-        out.extend(f"     {change}" for change in item.changes)
+        for change in item.changes:
+            if item.type in TEXT_INPUTS and change.path == TEXT_INPUTS[item.type] and isinstance(change.new, str):
+                out.append(f"     {change.path}:")
+                out.extend(f"       {line}" for line in text_change(change.old, change.new))
+            else:
+                out.append(f"     {change}")
         if item.urn in by_urn and item.kind != "remove":
             out.extend(f"     {line}" for line in weight_bars(by_urn[item.urn], new))
     if result.outputs:

@@ -116,4 +116,4 @@ class OfflineMocks(Mocks):
 
 
 # Provider modules register their models on import.
-from release.offline.models import aws, aws_identity, github, pulumiservice, pulumiservice_policy  # noqa: E402, F401
+from release.offline.models import aws, aws_delivery, aws_identity, github, pulumiservice, pulumiservice_policy  # noqa: E402, F401

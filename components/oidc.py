@@ -1,0 +1,162 @@
+"""GitHub Actions' way into AWS: the account's OIDC provider and the roles workflows assume.
+
+No long-lived AWS key exists anywhere: a job asks GitHub for a token and exchanges it
+for a role whose trust policy pins the audience to STS and the subject to exactly one
+place. The deploy role of an environment trusts only jobs running in that GitHub
+environment (``repo:<owner>/<repo>:environment:<env>``), so the environment's
+reviewers and branch policy guard the role too. The build role trusts only pushes to
+the deploy branches, never pull requests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+ISSUER = "token.actions.githubusercontent.com"
+ISSUER_URL = f"https://{ISSUER}"
+AUDIENCE = "sts.amazonaws.com"
+# Pulumi manages everything a stack owns, so a deploy needs broad rights; the trust policy, the
+# environment's reviewers and its branch policy are what keep those rights for the right runs.
+DEPLOY_MANAGED_POLICY = "arn:aws:iam::aws:policy/PowerUserAccess"
+IAM_ACTIONS = (
+    "iam:*Role*", "iam:*RolePolicy*", "iam:*Policy*", "iam:*InstanceProfile*",
+    "iam:*OpenIDConnectProvider*", "iam:PassRole", "iam:CreateServiceLinkedRole", "iam:List*", "iam:Get*",
+)
+ECR_PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
+    "ecr:DescribeImageScanFindings", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
+
+
+def environment_subject(repository: str, environment: str) -> str:
+    """The token subject of a job running in a GitHub environment of a repository."""
+    return f"repo:{repository}:environment:{environment}"
+
+
+def branch_subject(repository: str, branch: str) -> str:
+    """The token subject of a job run by a push to a branch, outside any environment."""
+    return f"repo:{repository}:ref:refs/heads/{branch}"
+
+
+def trust_policy(provider_arn: str, subjects: Sequence[str]) -> str:
+    """A role trust policy for GitHub's OIDC tokens with exactly these subjects (no wildcards)."""
+    sub: str | list[str] = subjects[0] if len(subjects) == 1 else sorted(subjects)
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{ISSUER}:aud": AUDIENCE, f"{ISSUER}:sub": sub}},
+        }],
+    }, indent=2)
+
+
+def push_policy(repository_arn: str) -> str:
+    """What the build role may do: log in to ECR, push and read images of one repository."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Sid": "PushImages", "Effect": "Allow", "Action": sorted(ECR_PUSH_ACTIONS), "Resource": repository_arn},
+        ],
+    }, indent=2)
+
+
+def iam_policy() -> str:
+    """The IAM rights PowerUserAccess leaves out and a stack's own roles need."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ManageStackIdentities", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"}],
+    }, indent=2)
+
+
+@dataclass
+class GitHubOidcArgs:
+    """Inputs of the OIDC trust between GitHub Actions and this account."""
+
+    create_provider: bool
+    """Create the account's GitHub OIDC provider (exactly one stack per account) or look it up."""
+    repository: str
+    """The application repository, ``owner/name``: the only one whose tokens are trusted."""
+    environment: str
+    """The GitHub environment whose jobs may assume the deploy role."""
+    deploy_role_name: str
+    """Name of the deploy role (stable: workflows find it through a GitHub variable)."""
+    build_role_name: str | None = None
+    """Name of the build role; None when another stack owns it."""
+    build_branches: tuple[str, ...] = ()
+    """Branches whose push runs may assume the build role."""
+    image_repository_arn: pulumi.Input[str] | None = None
+    """The ECR repository the build role may push to."""
+    tags: pulumi.Input[dict[str, str]] = field(default_factory=dict)
+    """Tags of every resource."""
+
+
+class GitHubOidc(pulumi.ComponentResource):
+    """The GitHub OIDC provider (created or looked up), a deploy role and, for the owner stack, the build role."""
+
+    provider_arn: pulumi.Output[str]
+    deploy_role_arn: pulumi.Output[str]
+    build_role_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: GitHubOidcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("release:oidc:GitHubOidc", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if args.create_provider:
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-provider", url=ISSUER_URL, client_id_lists=[AUDIENCE], tags=args.tags, opts=child,
+            )
+            self.provider_arn = provider.arn
+        else:
+            self.provider_arn = aws.iam.get_open_id_connect_provider_output(
+                url=ISSUER_URL, opts=pulumi.InvokeOutputOptions(parent=self),
+            ).arn
+
+        deploy_subject = environment_subject(args.repository, args.environment)
+        deploy = aws.iam.Role(
+            f"{name}-deploy",
+            name=args.deploy_role_name,
+            description=f"Assumed by {args.repository} jobs in the {args.environment} environment to release it",
+            assume_role_policy=self.provider_arn.apply(lambda arn: trust_policy(arn, [deploy_subject])),
+            max_session_duration=7200,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(f"{name}-deploy-power-user", role=deploy.name, policy_arn=DEPLOY_MANAGED_POLICY, opts=child)
+        aws.iam.RolePolicy(f"{name}-deploy-iam", role=deploy.id, policy=iam_policy(), opts=child)
+        self.deploy_role_arn = deploy.arn
+
+        self.build_role_arn = None
+        if args.build_role_name is not None:
+            if args.image_repository_arn is None or not args.build_branches:
+                message = "a build role needs the image repository it pushes to and the branches it trusts"
+                raise ValueError(message)
+            subjects = [branch_subject(args.repository, b) for b in args.build_branches]
+            build = aws.iam.Role(
+                f"{name}-build",
+                name=args.build_role_name,
+                description=f"Assumed by {args.repository} pushes to {', '.join(args.build_branches)} to push images",
+                assume_role_policy=self.provider_arn.apply(lambda arn: trust_policy(arn, subjects)),
+                tags=args.tags,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-build-push",
+                role=build.id,
+                policy=pulumi.Output.from_input(args.image_repository_arn).apply(push_policy),
+                opts=child,
+            )
+            self.build_role_arn = build.arn
+
+        self.register_outputs({
+            "provider_arn": self.provider_arn,
+            "deploy_role_arn": self.deploy_role_arn,
+            "build_role_arn": self.build_role_arn,
+        })

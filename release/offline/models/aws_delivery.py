@@ -1,0 +1,43 @@
+"""Offline models of what the delivery pipeline uses in AWS: the ECR image repository."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.runtime.mocks import MockResourceArgs
+
+from release.offline.models import MockContext, autoname, invoke, resource
+
+
+def _repository_answer(name: str, ctx: MockContext) -> dict[str, Any]:
+    return {
+        "id": name,
+        "name": name,
+        "arn": ctx.arn("ecr", f"repository/{name}"),
+        "registryId": ctx.account,
+        "repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{name}",
+    }
+
+
+@resource("aws:ecr/repository:Repository")
+def _repository(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    return _repository_answer(autoname(args, ctx), ctx)
+
+
+@resource("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+def _lifecycle_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    repository = str(args.inputs.get("repository", ""))
+    return {"id": repository, "registryId": ctx.account}
+
+
+@invoke("aws:ecr/getRepository:getRepository")
+def _get_repository(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
+    answer = _repository_answer(str(args.get("name", "")), ctx)
+    return {
+        **answer,
+        "imageTagMutability": "IMMUTABLE",
+        "imageScanningConfigurations": [{"scanOnPush": True}],
+        "encryptionConfigurations": [{"encryptionType": "AES256", "kmsKey": ""}],
+        "mostRecentImageTags": [],
+        "tags": {},
+    }

@@ -1,0 +1,51 @@
+"""The typed workflow model refuses shapes GitHub would reject or this project forbids, and renders readable YAML."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.workflows import Concurrency, Job, Step, Triggers, Workflow, WorkflowModelError
+
+RUN = (Step("hello", run="echo hello"),)
+
+
+def test_a_step_is_an_action_or_a_script_never_both_or_neither() -> None:
+    with pytest.raises(WorkflowModelError, match="step 'x': give exactly one of uses or run"):
+        Step("x", uses="actions/checkout@v6", run="ls")
+    with pytest.raises(WorkflowModelError, match="step 'x': give exactly one of uses or run"):
+        Step("x")
+    with pytest.raises(WorkflowModelError, match="step 'x': with is only for actions"):
+        Step("x", run="ls", with_={"a": "b"})
+
+
+@pytest.mark.parametrize("minutes", [0, 361])
+def test_a_job_timeout_is_bounded(minutes: int) -> None:
+    with pytest.raises(WorkflowModelError, match=f"job 'j': timeout_minutes must be 1-360, got {minutes}"):
+        Job(name="j", timeout_minutes=minutes, permissions={}, steps=RUN)
+
+
+def test_needs_must_name_jobs_of_the_workflow_and_form_no_cycle() -> None:
+    a = Job(name="a", timeout_minutes=5, permissions={}, steps=RUN, needs=("b",))
+    with pytest.raises(WorkflowModelError, match=r"job 'a' needs unknown job\(s\) \['b'\]"):
+        Workflow(name="w", on=Triggers(push_branches=("main",)), jobs={"a": a})
+    b = Job(name="b", timeout_minutes=5, permissions={}, steps=RUN, needs=("a",))
+    with pytest.raises(WorkflowModelError, match="jobs form a cycle: a -> b -> a"):
+        Workflow(name="w", on=Triggers(push_branches=("main",)), jobs={"a": a, "b": b})
+
+
+def test_render_writes_scripts_as_literal_blocks_and_round_trips() -> None:
+    job = Job(
+        name="j", timeout_minutes=5, permissions={"contents": "read"},
+        steps=(Step("two lines", run="echo one\necho two"),),
+        concurrency=Concurrency(group="g"),
+    )
+    workflow = Workflow(name="w", on=Triggers(push_branches=("main",), pull_request_branches=("main",)), jobs={"j": job})
+    text = workflow.render("first\nsecond")
+    assert text.startswith("# first\n# second\nname: w\n")
+    assert "run: |-\n        echo one\n        echo two\n" in text
+    data = yaml.safe_load(text)
+    assert data["on"] == {"push": {"branches": ["main"]}, "pull_request": {"branches": ["main"]}}
+    assert data["jobs"]["j"]["concurrency"] == {"group": "g", "cancel-in-progress": False}
+    assert data["jobs"]["j"]["timeout-minutes"] == 5
+    assert data["permissions"] == {}
