@@ -4,11 +4,16 @@ import pulumi
 
 from components import config as stack_config
 from components.delivery import Delivery, DeliveryArgs
+from components.environment import Environment, environment_args
 
 config = stack_config.from_pulumi()
 # Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
 stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
 release = config.release
+
+# Secret config is read here, never into a model: it stays a secret Output end to end.
+cache_auth_token = pulumi.Config("data").require_secret("cacheAuthToken")
+environment = Environment(config.platform.app_name, environment_args(config, cache_auth_token=cache_auth_token))
 
 pulumi.export("environment", config.environment.value)
 pulumi.export("strategy", release.strategy.value)
@@ -43,6 +48,8 @@ delivery = Delivery("delivery", DeliveryArgs(
 pulumi.export("image_repository_url", delivery.image_repository_url)
 pulumi.export("deploy_role_arn", delivery.deploy_role_arn)
 pulumi.export("workflow_path", delivery.workflow_path)
+for key, value in environment.exports().items():
+    pulumi.export(key, value)
 
 # Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
 if config.guardrails.enabled:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from release.offline.diff import diff
+from release.offline.diff import REPLACE_ON, diff
 from release.offline.render import render_diff
 
 
@@ -57,3 +57,9 @@ def test_the_diff_draws_the_new_weights(fixture_plan) -> None:
     text = render_diff(diff(fixture_plan("weighted"), fixture_plan("weighted", "weight=10")), fixture_plan("weighted", "weight=10"))
     assert "app-blue       ████████████████████████████████████░░░░  90 (90%)" in text
     assert "app-green      ████░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░  10 (10%)" in text
+
+
+def test_data_tier_create_only_inputs_are_replacements() -> None:
+    assert "family" in REPLACE_ON["aws:rds/parameterGroup:ParameterGroup"]
+    assert "secretString" in REPLACE_ON["aws:secretsmanager/secretVersion:SecretVersion"]
+    assert "replicationGroupId" in REPLACE_ON["aws:elasticache/replicationGroup:ReplicationGroup"]

@@ -13,18 +13,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from components.config.alerts import AlertsConfig
 from components.config.base import ConfigError, ConfigModel, Problem, format_errors, namespace_data
+from components.config.data import DataConfig, auth_token_problems
 from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
+from components.config.fleet import FleetConfig
 from components.config.guardrails import GuardrailsConfig
+from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
+from components.config.traffic import TrafficConfig
 
 __all__ = [
     "Colour",
     "ConfigError",
-    "DeploymentsConfig",
+    "DataConfig",
     "DeliveryConfig",
+    "DeploymentsConfig",
     "Environment",
     "PlatformConfig",
     "ReleaseConfig",
@@ -40,16 +46,29 @@ __all__ = [
 NAMESPACES: dict[str, type[ConfigModel]] = {
     "platform": PlatformConfig,
     "release": ReleaseConfig,
+    "network": NetworkConfig,
+    "traffic": TrafficConfig,
+    "fleet": FleetConfig,
+    "alerts": AlertsConfig,
+    "data": DataConfig,
     "deployments": DeploymentsConfig,
     "guardrails": GuardrailsConfig,
     "delivery": DeliveryConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
-SECRET_KEYS: tuple[str, ...] = ("deployments:webhookUrl", "delivery:pulumiAccessToken", "delivery:infrastructureReadToken")
+SECRET_KEYS: tuple[str, ...] = (
+    "data:cacheAuthToken",
+    "deployments:webhookUrl",
+    "delivery:pulumiAccessToken",
+    "delivery:infrastructureReadToken",
+)
 
 # Checks of secret values, run on the config map (where the program sees the plaintext), never echoing it.
-SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (webhook_secret_problems,)
+SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (
+    auth_token_problems,
+    webhook_secret_problems,
+)
 
 REGION_KEY = "aws:region"
 
@@ -62,6 +81,11 @@ class StackConfig:
     region: str
     platform: PlatformConfig
     release: ReleaseConfig
+    network: NetworkConfig
+    traffic: TrafficConfig
+    fleet: FleetConfig
+    alerts: AlertsConfig
+    data: DataConfig
     deployments: DeploymentsConfig
     guardrails: GuardrailsConfig
     delivery: DeliveryConfig

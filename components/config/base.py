@@ -95,7 +95,7 @@ class ConfigError(pulumi.RunError):
 def parse_value(raw: str) -> Any:
     """Decode one config value the way Pulumi encodes it: objects and lists as JSON."""
     text = raw.strip()
-    if text[:1] in "[{":
+    if text[:1] and text[0] in "[{":
         return json.loads(text)
     return raw
 

@@ -75,9 +75,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
             self.stack_urn = response.urn
             return response
         inputs = redact(rpc.deserialize_properties(request.object))
-        registration = self.resources[response.urn]
-        # The id is part of what the engine records as outputs; other resources refer to it.
-        outputs = redact({"id": registration.id, **registration.state})
+        # The physical id is part of what the provider answers: other resources' inputs refer to it.
+        state = self.resources[response.urn].state
+        outputs = redact({"id": response.id, **state} if request.custom else state)
         parent = request.parent or None
         self.registered.append(PlannedResource(
             urn=response.urn,

@@ -36,6 +36,17 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "github:index/repositoryRuleset:RepositoryRuleset": ("name", "conditions.refName.includes"),
     "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": ("variableName", "value"),
     "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ("secretName",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock",),
+    "aws:ecs/cluster:Cluster": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays",),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "threshold"),
+    "aws:rds/instance:Instance": (
+        "identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "deletionProtection",
+    ),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit",
+    ),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
@@ -45,6 +56,36 @@ SUMMARISERS: dict[str, Summariser] = {
     "pulumiservice:index:DriftSchedule": render_deployments.drift_lines,
     "github:index/repositoryFile:RepositoryFile": summarise_workflow,
 }
+
+
+def listener_route(resource: PlannedResource, plan: Plan) -> list[str]:
+    """Where a listener sends traffic when it is not a weighted forward: one target group, or a redirect."""
+    names = _target_group_names(plan)
+    lines = []
+    for action in resource.inputs.get("defaultActions") or []:
+        if not isinstance(action, dict):
+            continue
+        if action.get("targetGroupArn"):
+            lines.append(f"forwards to {names.get(str(action['targetGroupArn']), action['targetGroupArn'])}")
+        redirect = action.get("redirect")
+        if isinstance(redirect, dict):
+            lines.append(f"redirects to {redirect.get('protocol')}:{redirect.get('port')} ({redirect.get('statusCode')})")
+    return lines
+
+
+def security_group_rules(resource: PlannedResource, _: Plan) -> list[str]:
+    """A security group's rules, one line each."""
+    lines = []
+    for direction, key in (("in", "ingress"), ("out", "egress")):
+        for rule in resource.inputs.get(key) or []:
+            peers = [*(rule.get("cidrBlocks") or []), *(f"group {g}" for g in rule.get("securityGroups") or [])]
+            ports = rule.get("fromPort") if rule.get("fromPort") == rule.get("toPort") else f"{rule.get('fromPort')}-{rule.get('toPort')}"
+            lines.append(f"{direction} {rule.get('protocol')} {ports} {'from' if direction == 'in' else 'to'} {', '.join(peers)}")
+    return lines
+
+
+SUMMARISERS["aws:lb/listener:Listener"] = listener_route
+SUMMARISERS["aws:ec2/securityGroup:SecurityGroup"] = security_group_rules
 
 
 def _get(data: Any, path: str) -> Any:

@@ -116,4 +116,7 @@ class OfflineMocks(Mocks):
 
 
 # Provider modules register their models on import.
-from release.offline.models import aws, aws_delivery, aws_identity, github, pulumiservice, pulumiservice_policy  # noqa: E402, F401
+from release.offline.models import (  # noqa: E402, F401, I001
+    aws, aws_cloudwatch, aws_data, aws_delivery, aws_fleet, aws_identity, aws_network, aws_traffic, github, pulumiservice,
+    pulumiservice_policy,
+)

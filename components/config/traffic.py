@@ -1,0 +1,125 @@
+"""The ``traffic`` namespace: the load balancer, its listeners and the two target groups."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from components.config.base import ConfigModel, Problem, cross_field
+from components.config.by_environment import fill_defaults
+from components.config.network import parse_cidr
+from components.config.text import HealthPath, Matcher
+
+ACM_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+# The ELB policies that negotiate TLS 1.3 (and 1.2 for older clients) all carry this prefix.
+TLS13_PREFIX = "ELBSecurityPolicy-TLS13-"
+
+
+
+class HealthCheck(ConfigModel):
+    """How the load balancer decides a task may receive traffic."""
+
+    path: HealthPath = "/healthz"
+    """Path requested on each task. Default ``/healthz``."""
+    matcher: Matcher = "200"
+    """HTTP codes that count as healthy, e.g. ``200`` or ``200-299``. Default ``200``."""
+    interval_seconds: int = Field(default=15, ge=5, le=300)
+    """Seconds between checks, 5-300. Default 15."""
+    timeout_seconds: int = Field(default=5, ge=2, le=120)
+    """Seconds to wait for an answer, 2-120 and less than the interval. Default 5."""
+    healthy_threshold: int = Field(default=3, ge=2, le=10)
+    """Passes in a row before a task gets traffic, 2-10. Default 3."""
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
+    """Failures in a row before a task loses traffic, 2-10. Default 3."""
+
+    @model_validator(mode="after")
+    def _check(self) -> HealthCheck:
+        if self.timeout_seconds >= self.interval_seconds:
+            cross_field([Problem("timeoutSeconds", self.timeout_seconds,
+                                 f"must be less than intervalSeconds ({self.interval_seconds})")])
+        return self
+
+
+class Stickiness(ConfigModel):
+    """Whether a client keeps reaching the same colour during a canary."""
+
+    enabled: bool = False
+    """Pin a client to the colour it first reached. Default off."""
+    duration_seconds: int = Field(default=3600, ge=1, le=604800)
+    """How long a client stays pinned, 1 s to 7 days. Default 3600."""
+
+
+class TrafficConfig(ConfigModel):
+    """The ``traffic`` namespace."""
+
+    certificate_arn: str | None = None
+    """ACM certificate for HTTPS, in the stack's region. Default none: HTTP only, with a warning."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """TLS policy of the HTTPS listeners; must be a TLS 1.3 policy. Default ``ELBSecurityPolicy-TLS13-1-2-2021-06``."""
+    ingress_cidrs: tuple[str, ...] = Field(default=("0.0.0.0/0",), min_length=1)
+    """Who may reach ports 80 and 443. Default everyone."""
+    test_port: int = Field(default=8443, ge=1, le=65535)
+    """Port of the test listener, which always serves the candidate colour. Default 8443."""
+    test_cidrs: tuple[str, ...] = Field(default=("10.0.0.0/8",), min_length=1)
+    """Who may reach the test listener. Default ``10.0.0.0/8`` (private addresses only)."""
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+    """Target group health check. Defaults as documented on each key."""
+    deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
+    """Seconds a removed task keeps finishing its requests, 0-3600. Default 30 (short: releases move tasks often)."""
+    stickiness: Stickiness = Field(default_factory=Stickiness)
+    """Client stickiness to a colour during a canary. Default off."""
+    deletion_protection: bool = False
+    """Refuse to delete the load balancer (and ``protect`` it in Pulumi). Default off; production on."""
+    idle_timeout_seconds: int = Field(default=60, ge=1, le=4000)
+    """Seconds an idle connection stays open, 1-4000. Default 60."""
+    access_log_days: int = Field(default=30, ge=1, le=3650)
+    """Days access logs are kept in their bucket before they expire, 1-3650. Default 30; production 365."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, data: Any, info: ValidationInfo) -> Any:
+        return fill_defaults(data, info, {"production": {"deletionProtection": True, "accessLogDays": 365}})
+
+    @field_validator("ingress_cidrs", "test_cidrs")
+    @classmethod
+    def _cidrs(cls, blocks: tuple[str, ...]) -> tuple[str, ...]:
+        problems = []
+        for i, block in enumerate(blocks):
+            try:
+                parse_cidr(block)
+            except ValueError as exc:
+                problems.append(Problem(str(i), block, str(exc)))
+        cross_field(problems)
+        return blocks
+
+    @field_validator("ssl_policy")
+    @classmethod
+    def _tls13(cls, policy: str) -> str:
+        if not policy.startswith(TLS13_PREFIX):
+            message = f"a TLS 1.3 policy, whose name starts with {TLS13_PREFIX} (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06)"
+            raise ValueError(message)
+        return policy
+
+    @model_validator(mode="after")
+    def _check(self, info: ValidationInfo) -> TrafficConfig:
+        problems: list[Problem] = []
+        region = str((info.context or {}).get("region") or "")
+        if self.certificate_arn is not None:
+            match = ACM_ARN.match(self.certificate_arn)
+            if not match:
+                problems.append(Problem("certificateArn", self.certificate_arn,
+                                        "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>"))
+            elif region and match["region"] != region:
+                problems.append(Problem("certificateArn", self.certificate_arn,
+                                        f"a load balancer uses certificates of its own region: use one from {region}"))
+        if self.test_port in (80, 443):
+            problems.append(Problem("testPort", self.test_port, "a port other than 80 and 443, which serve users"))
+        cross_field(problems)
+        return self
+
+    @property
+    def https(self) -> bool:
+        """Whether the listeners serve HTTPS."""
+        return self.certificate_arn is not None

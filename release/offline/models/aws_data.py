@@ -1,0 +1,115 @@
+"""Offline models of the data tier: RDS, ElastiCache, Secrets Manager, and security group rules.
+
+Endpoints follow the services' DNS formats (``<id>.<hash>.<region>.rds.amazonaws.com``,
+``master.<id>.<hash>.<zone>.cache.amazonaws.com`` with in-transit encryption), and an
+instance with ``manageMasterUserPassword`` gets the ``rds!db-...`` secret RDS creates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.runtime.mocks import MockResourceArgs
+
+from release.offline.models import MockContext, autoname, resource
+
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+
+
+def _uuid(ctx: MockContext, *parts: str) -> str:
+    d = ctx.digest(*parts, length=32)
+    return f"{d[:8]}-{d[8:12]}-4{d[13:16]}-8{d[17:20]}-{d[20:32]}"
+
+
+def secret_arn(ctx: MockContext, name: str) -> str:
+    """A Secrets Manager ARN: the name plus the six random characters AWS appends."""
+    return ctx.arn("secretsmanager", f"secret:{name}-{ctx.digest('secret', name, length=6)}")
+
+
+def _region_code(region: str) -> str:
+    # ElastiCache's endpoint names shorten the region: eu-west-1 -> euw1.
+    area, direction, number = region.split("-")
+    return f"{area}{direction[0]}{number}"
+
+
+@resource("aws:rds/instance:Instance")
+def _db_instance(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    identifier = autoname(args, ctx, "identifier").lower()
+    port = int(args.inputs.get("port") or POSTGRES_PORT)
+    address = f"{identifier}.c{ctx.digest('rds', ctx.region, length=11)}.{ctx.region}.rds.amazonaws.com"
+    outputs: dict[str, Any] = {
+        "id": identifier,
+        "identifier": identifier,
+        "arn": ctx.arn("rds", f"db:{identifier}"),
+        "resourceId": f"db-{ctx.digest('resource', identifier, length=26).upper()}",
+        "address": address,
+        "endpoint": f"{address}:{port}",
+        "port": port,
+        "hostedZoneId": "Z29XKXDKYMONMX",
+        "engineVersionActual": str(args.inputs.get("engineVersion") or ""),
+        "status": "available",
+    }
+    if args.inputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [{
+            "secretArn": secret_arn(ctx, f"rds!db-{_uuid(ctx, 'master', identifier)}"),
+            "kmsKeyId": str(args.inputs.get("masterUserSecretKmsKeyId") or ctx.arn("kms", f"key/{_uuid(ctx, 'aws/secretsmanager')}")),
+            "secretStatus": "active",
+        }]
+    return outputs
+
+
+@resource("aws:rds/parameterGroup:ParameterGroup")
+def _db_parameter_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx).lower()
+    return {"id": name, "name": name, "arn": ctx.arn("rds", f"pg:{name}")}
+
+
+@resource("aws:rds/subnetGroup:SubnetGroup")
+def _db_subnet_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx).lower()
+    return {"id": name, "name": name, "arn": ctx.arn("rds", f"subgrp:{name}"), "supportedNetworkTypes": ["IPV4"]}
+
+
+@resource("aws:elasticache/replicationGroup:ReplicationGroup")
+def _replication_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    group_id = autoname(args, ctx, "replicationGroupId").lower()
+    zone = f"{ctx.digest('cache', group_id, length=6)}.{_region_code(ctx.region)}.cache.amazonaws.com"
+    members = int(args.inputs.get("numCacheClusters") or 1)
+    return {
+        "id": group_id,
+        "replicationGroupId": group_id,
+        "arn": ctx.arn("elasticache", f"replicationgroup:{group_id}"),
+        "primaryEndpointAddress": f"master.{group_id}.{zone}",
+        "readerEndpointAddress": f"replica.{group_id}.{zone}",
+        "port": int(args.inputs.get("port") or REDIS_PORT),
+        "memberClusters": [f"{group_id}-{i:03d}" for i in range(1, members + 1)],
+        "clusterEnabled": False,
+        "engineVersionActual": f"{args.inputs.get('engineVersion') or '7.1'}.0",
+    }
+
+
+@resource("aws:elasticache/subnetGroup:SubnetGroup")
+def _cache_subnet_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx).lower()
+    return {"id": name, "name": name, "arn": ctx.arn("elasticache", f"subnetgroup:{name}")}
+
+
+@resource("aws:secretsmanager/secret:Secret")
+def _secret(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    name = autoname(args, ctx)
+    arn = secret_arn(ctx, name)
+    return {"id": arn, "arn": arn, "name": name}
+
+
+@resource("aws:secretsmanager/secretVersion:SecretVersion")
+def _secret_version(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    secret = str(args.inputs.get("secretId") or "")
+    version = _uuid(ctx, "version", args.name)
+    return {"id": f"{secret}|{version}", "arn": secret, "secretArn": secret, "versionId": version, "versionStages": ["AWSCURRENT"]}
+
+
+@resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+def _ingress_rule(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    rule_id = f"sgr-{ctx.digest('sgr', args.name)}"
+    return {"id": rule_id, "securityGroupRuleId": rule_id, "arn": ctx.arn("ec2", f"security-group-rule/{rule_id}")}

@@ -1,0 +1,57 @@
+"""Generated AWS names: built from app and stack, within AWS's limits, or a config error."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.config import Colour, ConfigError
+from components.naming import ELB_NAME_LIMIT, name_problems, names_for, stack_slug
+
+
+def test_names_are_app_stack_and_colour() -> None:
+    names = names_for("webapp", "production")
+    assert names.load_balancer == "webapp-production"
+    assert names.target_group(Colour.GREEN) == "webapp-production-green"
+    assert names.service(Colour.BLUE) == "webapp-production-blue"
+    assert names.alarm(Colour.BLUE, "5xx-rate") == "webapp-production-blue-5xx-rate"
+
+
+def test_stack_names_become_aws_name_parts() -> None:
+    assert stack_slug("Org_Dev.eu") == "org-dev-eu"
+    assert names_for("web", "_x_").load_balancer == "web-x"
+
+
+def test_a_name_that_cannot_fit_is_a_config_error_naming_the_key_and_the_limit() -> None:
+    with pytest.raises(ConfigError) as caught:
+        names_for("storefront-api", "production-eu-west")
+    (problem,) = caught.value.problems
+    assert problem == (
+        'platform:appName: got "storefront-api"; with stack \'production-eu-west\' the target group name '
+        "'storefront-api-production-eu-west-green' has 39 characters and AWS allows 32: use an appName of at most "
+        "7 characters or a shorter stack name"
+    )
+
+
+def test_the_longest_app_name_with_production_is_refused_before_anything_is_registered(config_problems) -> None:
+    problems = config_problems("production", "platform:appName=abcdefghijklmnop")
+    assert any(p.startswith('platform:appName: got "abcdefghijklmnop"; with stack \'production\' the target group name') for p in problems)
+
+
+@given(
+    app=st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True),
+    stack=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=40),
+)
+def test_every_accepted_name_fits_and_every_refused_one_would_not(app: str, stack: str) -> None:
+    if name_problems(app, stack):
+        with pytest.raises(ConfigError):
+            names_for(app, stack)
+        assert len(f"{app}-{stack_slug(stack)}-green".rstrip("-")) > ELB_NAME_LIMIT
+        return
+    names = names_for(app, stack)
+    for name in (names.load_balancer, *(names.target_group(c) for c in Colour)):
+        assert len(name) <= ELB_NAME_LIMIT
+        assert not name.startswith("-")
+        assert not name.endswith("-")
+        assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")

@@ -1,0 +1,73 @@
+"""Staging and production differ as configured; each difference is stated here."""
+
+from __future__ import annotations
+
+from tests.support import MINIMAL_CONFIG
+
+
+def count(plan, type_: str) -> int:
+    return len(plan.of_type(type_))
+
+
+def test_zones_and_nat(plan_of) -> None:
+    staging, production = plan_of("staging"), plan_of("production")
+    assert count(staging, "aws:ec2/subnet:Subnet") == 4
+    assert count(production, "aws:ec2/subnet:Subnet") == 6
+    assert count(staging, "aws:ec2/natGateway:NatGateway") == 1
+    assert count(production, "aws:ec2/natGateway:NatGateway") == 3
+
+
+def test_deletion_protection_and_protect(plan_of) -> None:
+    protected = {stack: sorted(r.name for r in plan_of(stack).resources if r.protect) for stack in ("staging", "production")}
+    assert protected == {"staging": [], "production": [
+        "delivery-images-repository", "delivery-repository-repository", "delivery-repository-staging-branch",
+        "webapp-alerts-key", "webapp-cache-redis", "webapp-database-key", "webapp-database-postgres", "webapp-traffic-access-logs-bucket",
+        "webapp-traffic-alb",
+    ]}
+
+
+def test_autoscaling_and_task_counts(plan_of) -> None:
+    staging, production = plan_of("staging"), plan_of("production")
+    assert count(staging, "aws:appautoscaling/target:Target") == 0
+    assert count(production, "aws:appautoscaling/target:Target") == 2
+    assert count(production, "aws:appautoscaling/policy:Policy") == 4
+
+    def desired(plan) -> list[int]:
+        return sorted(r.inputs["desiredCount"] for r in plan.of_type("aws:ecs/service:Service"))
+
+    assert desired(staging) == [1, 1]
+    assert desired(production) == [3, 3]
+
+
+def test_log_retention(plan_of) -> None:
+    def retention(plan) -> dict[str, int]:
+        return {r.name: r.inputs["retentionInDays"] for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
+
+    assert retention(plan_of("staging")) == {"webapp-network-flow-logs": 14, "webapp-fleet-logs": 14}
+    assert retention(plan_of("production")) == {"webapp-network-flow-logs": 90, "webapp-fleet-logs": 90}
+
+
+def test_https_and_task_size(plan_of) -> None:
+    staging, production = plan_of("staging"), plan_of("production")
+    assert staging.outputs["endpoint_url"].startswith("http://")
+    assert production.outputs["endpoint_url"].startswith("https://")
+    sizes = {
+        stack: {(r.inputs["cpu"], r.inputs["memory"]) for r in plan_of(stack).of_type("aws:ecs/taskDefinition:TaskDefinition")}
+        for stack in ("staging", "production")
+    }
+    assert sizes == {"staging": {("256", "512")}, "production": {("512", "1024")}}
+
+
+def test_defaults_alone_give_production_its_stricter_settings() -> None:
+    import json
+
+    from components.config import load
+
+    raw = {**MINIMAL_CONFIG, "release:versions": json.dumps({"blue": "a", "green": "b"})}
+    staging, production = load(raw, "staging"), load(raw, "production")
+    assert (staging.network.az_count, production.network.az_count) == (2, 3)
+    assert (staging.network.nat.value, production.network.nat.value) == ("single", "perZone")
+    assert (staging.traffic.deletion_protection, production.traffic.deletion_protection) == (False, True)
+    assert (staging.fleet.autoscaling.enabled, production.fleet.autoscaling.enabled) == (False, True)
+    assert (staging.fleet.log_retention_days, production.fleet.log_retention_days) == (14, 90)
+    assert (staging.fleet.desired_count, production.fleet.desired_count) == (1, 2)
