@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, delivery, deployments, plan, policy
+from bench import data, delivery, deployments, environment, plan, policy
 
-BENCHMARKS = [plan.run, data.run, delivery.run, deployments.run, policy.run]
+BENCHMARKS = [plan.run, environment.run, data.run, delivery.run, deployments.run, policy.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -34,6 +34,8 @@ class AlertsArgs:
     """The load balancer's ARN suffix (metric dimension)."""
     target_group_arn_suffixes: Mapping[Colour, pulumi.Input[str]]
     """Each colour's target group ARN suffix (metric dimension)."""
+    key_alias: str = "alias/release-alerts"
+    """Alias of the topic's KMS key; unique per account and region, so it names the stack."""
     emails: Sequence[str] = ()
     """Addresses subscribed to the topic."""
     https_endpoints: Sequence[str] = ()
@@ -90,7 +92,7 @@ class Alerts(pulumi.ComponentResource):
                           deletion_window_in_days=30, policy=account.apply(_key_policy), tags=tags,
                           # A deleted key cannot be recovered after its window; production keeps it.
                           opts=pulumi.ResourceOptions(parent=self, protect=args.protect_key))
-        aws.kms.Alias(f"{name}-key", name=f"alias/{name}-alerts", target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(f"{name}-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags, opts=child)
         endpoints = [("email", e) for e in args.emails] + [("https", u) for u in args.https_endpoints]
         for protocol, endpoint in endpoints:

@@ -154,7 +154,7 @@ class Environment(pulumi.ComponentResource):
         ), child)
         alarms = cfg.alerts
         alerts = Alerts(f"{name}-alerts", AlertsArgs(
-            alarm_name=names.alarm, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
+            alarm_name=names.alarm, key_alias=names.alert_key_alias, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
             target_group_arn_suffixes=router.target_group_arn_suffixes, emails=alarms.emails,
             https_endpoints=alarms.https_endpoints, unhealthy_hosts=alarms.unhealthy_hosts,
             error_rate_percent=alarms.error_rate_percent, min_requests=alarms.min_requests,

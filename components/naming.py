@@ -53,6 +53,11 @@ class Names:
         """One colour's task definition family (its revisions carry the versions)."""
         return f"{self.prefix}-{colour.value}"
 
+    @property
+    def alert_key_alias(self) -> str:
+        """The alias of the alert topic's KMS key."""
+        return f"alias/{self.prefix}-alerts"
+
     def alarm(self, colour: Colour, signal: str) -> str:
         """One colour's release alarm for a signal such as ``5xx-rate``."""
         return f"{self.prefix}-{colour.value}-{signal}"

@@ -52,6 +52,9 @@ def test_the_topic_is_encrypted_with_a_key_cloudwatch_may_use(plan_of) -> None:
     topic = plan.named("webapp-alerts-topic")
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
+    # Both stacks share an account and region: the alias names the stack.
+    alias = next(r for r in plan.of_type("aws:kms/alias:Alias") if r.name == "webapp-alerts-key")
+    assert alias.inputs == {"name": "alias/webapp-production-alerts", "targetKeyId": key.outputs["keyId"]}
     statements = json.loads(key.inputs["policy"])["Statement"]
     cloudwatch = next(s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]

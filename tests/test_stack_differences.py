@@ -71,3 +71,18 @@ def test_defaults_alone_give_production_its_stricter_settings() -> None:
     assert (staging.fleet.autoscaling.enabled, production.fleet.autoscaling.enabled) == (False, True)
     assert (staging.fleet.log_retention_days, production.fleet.log_retention_days) == (14, 90)
     assert (staging.fleet.desired_count, production.fleet.desired_count) == (1, 2)
+
+
+def test_the_stacks_can_share_an_account_and_region(plan_of) -> None:
+    # Both stacks deploy to one account in eu-west-1: every name they set themselves must differ.
+    def given_names(stack: str) -> set[str]:
+        # AWS names only: Pulumi Cloud tags are per stack, and a parameter group's family is not a name.
+        return {
+            str(r.inputs[k]) for r in plan_of(stack).resources for k in ("name", "family")
+            if r.custom and r.type.startswith("aws:") and k in r.inputs
+            and (k == "name" or r.type == "aws:ecs/taskDefinition:TaskDefinition")
+        }
+
+    staging, production = given_names("staging"), given_names("production")
+    assert len(staging) >= 10
+    assert staging.isdisjoint(production), staging & production
