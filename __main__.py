@@ -5,6 +5,7 @@ import pulumi
 from components import config as stack_config
 from components.delivery import Delivery, DeliveryArgs
 from components.environment import Environment, environment_args
+from components.monitoring import Monitoring, monitoring_args
 
 config = stack_config.from_pulumi()
 # Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
@@ -14,6 +15,7 @@ release = config.release
 # Secret config is read here, never into a model: it stays a secret Output end to end.
 cache_auth_token = pulumi.Config("data").require_secret("cacheAuthToken")
 environment = Environment(config.platform.app_name, environment_args(config, cache_auth_token=cache_auth_token))
+monitoring = Monitoring(f"{config.platform.app_name}-monitoring", monitoring_args(config, environment))
 
 pulumi.export("environment", config.environment.value)
 pulumi.export("strategy", release.strategy.value)
@@ -50,6 +52,7 @@ pulumi.export("deploy_role_arn", delivery.deploy_role_arn)
 pulumi.export("workflow_path", delivery.workflow_path)
 for key, value in environment.exports().items():
     pulumi.export(key, value)
+pulumi.export("composite_alarm_names", {c.value: n for c, n in monitoring.composite_alarm_names.items()})
 
 # Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
 if config.guardrails.enabled:

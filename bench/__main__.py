@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bench import data, delivery, deployments, environment, plan, policy
+from bench import data, delivery, deployments, environment, monitoring, plan, policy
 
-BENCHMARKS = [plan.run, environment.run, data.run, delivery.run, deployments.run, policy.run]
+BENCHMARKS = [plan.run, environment.run, data.run, monitoring.run, delivery.run, deployments.run, policy.run]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -67,6 +67,9 @@ def _key_policy(account: str) -> str:
             # CloudWatch publishes alarm notifications to the encrypted topic.
             {"Sid": "CloudWatchPublishes", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
              "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+            # EventBridge publishes deployment, database and health-check events (components/monitoring.py).
+            {"Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
         ],
     })
 

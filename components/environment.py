@@ -188,11 +188,13 @@ class Environment(pulumi.ComponentResource):
         self.container_port = fleet.container_port
         self.image_repository = args.image_repository
         self.database_identifier = data.database.identifier
+        self.cache_replication_group_id = data.cache.replication_group.replication_group_id
         self.migration = migration.driver_contract
         self.health_check_path = health.path
         self.alert_topic_arn = alerts.topic_arn
         self.alarm_names = alerts.alarm_names
         self.alarm_arns = alerts.alarm_arns
+        self.tags = tags
         self.register_outputs({
             "endpoint_url": self.endpoint_url,
             "listener_arn": self.listener_arn,

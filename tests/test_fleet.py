@@ -180,7 +180,6 @@ def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixtu
 
 
 SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"
-SECRET_DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf"
 
 
 def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
@@ -192,7 +191,7 @@ def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
     raw.pop("fleet:imageRepository", None)
     config = load(raw, "staging")
     with pytest.raises(ConfigError) as caught:
-        environment_args(config, cache_auth_token="offline-token-0123456789")
+        environment_args(config, cache_auth_token="fixture-redis-token-0123456789")
     assert caught.value.problems == [
         "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
     ]

@@ -20,6 +20,7 @@ from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
 from components.config.fleet import FleetConfig
 from components.config.guardrails import GuardrailsConfig
+from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
@@ -32,6 +33,7 @@ __all__ = [
     "DeliveryConfig",
     "DeploymentsConfig",
     "Environment",
+    "MonitoringConfig",
     "PlatformConfig",
     "ReleaseConfig",
     "StackConfig",
@@ -54,6 +56,7 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "deployments": DeploymentsConfig,
     "guardrails": GuardrailsConfig,
     "delivery": DeliveryConfig,
+    "monitoring": MonitoringConfig,
 }
 
 # Keys whose values are secrets: never part of a model, read with require_secret.
@@ -89,6 +92,7 @@ class StackConfig:
     deployments: DeploymentsConfig
     guardrails: GuardrailsConfig
     delivery: DeliveryConfig
+    monitoring: MonitoringConfig
 
     @property
     def environment(self) -> Environment:

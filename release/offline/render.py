@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from release.offline import render_deployments
+from release.offline import render_deployments, render_monitoring
 from release.offline.diff import PlanDiff
 from release.offline.plan import Plan, PlannedResource
 from release.offline.workflow_summary import summarise_workflow, text_change
@@ -47,6 +47,8 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": (
         "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit",
     ),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": ("alarmRule",),
+    "aws:route53/healthCheck:HealthCheck": ("fqdn", "resourcePath"),
 }
 
 Summariser = Callable[[PlannedResource, Plan], list[str]]
@@ -55,6 +57,9 @@ SUMMARISERS: dict[str, Summariser] = {
     "pulumiservice:index:DeploymentSettings": render_deployments.settings_lines,
     "pulumiservice:index:DriftSchedule": render_deployments.drift_lines,
     "github:index/repositoryFile:RepositoryFile": summarise_workflow,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": render_monitoring.alarm_lines,
+    "aws:cloudwatch/eventRule:EventRule": render_monitoring.rule_lines,
+    "aws:cloudwatch/dashboard:Dashboard": render_monitoring.dashboard_lines,
 }
 
 

@@ -18,7 +18,9 @@ def _log_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 @resource("aws:cloudwatch/metricAlarm:MetricAlarm")
 def _metric_alarm(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     name = autoname(args, ctx)
-    return {"id": name, "name": name, "arn": ctx.arn("cloudwatch", f"alarm:{name}")}
+    # An alarm may be placed in another region (pulumi-aws 7's `region`); its ARN says where.
+    region = str(args.inputs.get("region") or ctx.region)
+    return {"id": name, "name": name, "arn": f"arn:aws:cloudwatch:{region}:{ctx.account}:alarm:{name}"}
 
 
 @resource("aws:sns/topicSubscription:TopicSubscription")

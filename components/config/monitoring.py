@@ -1,0 +1,161 @@
+"""The ``monitoring`` namespace: alarm thresholds, how long a breach must last, the dashboard, the health check.
+
+Every threshold has a default per environment: production pages earlier than
+staging. A stack overrides single thresholds with
+``pulumi config set --path 'monitoring:thresholds.ecsCpuPercent' 70``; the others
+keep their environment's default.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from components.config.base import ConfigModel, Problem, cross_field
+
+
+def _number(value: Any) -> Any:
+    # pydantic reads true as 1.0; a threshold written as a boolean is a mistake, not a number.
+    if isinstance(value, bool):
+        message = "a number is required, not a boolean"
+        raise ValueError(message)  # noqa: TRY004 - pydantic reports ValueError as a validation problem
+    return value
+
+
+# A threshold is a finite number, never negative: "nan" and "inf" parse as floats, and must not pass.
+NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0, allow_inf_nan=False)]
+Percent = Annotated[float, BeforeValidator(_number), Field(ge=0, le=100, allow_inf_nan=False)]
+Percentile = Annotated[float, BeforeValidator(_number), Field(gt=0, lt=100, allow_inf_nan=False)]
+
+HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
+
+
+class Thresholds(ConfigModel):
+    """When each resource alarm fires. Defaults shown as staging / production."""
+
+    load_balancer_5xx_percent: Percent = Field(default=5.0, alias="loadBalancer5xxPercent")
+    """Percent of requests answered 5xx by the load balancer itself (no healthy target, timeouts). Default 5 / 2."""
+    ecs_cpu_percent: Percent = 85.0
+    """Average CPU of a colour's service, percent of its reservation. Default 85 / 80."""
+    ecs_memory_percent: Percent = 90.0
+    """Average memory of a colour's service, percent of its reservation. Default 90 / 85."""
+    rds_cpu_percent: Percent = 85.0
+    """Average database CPU, percent. Default 85 / 80."""
+    rds_free_storage_gib: NonNegative = 2.0
+    """The database alarms when its free storage falls below this many GiB. Default 2 / 10."""
+    rds_connections: NonNegative = 80.0
+    """Open database connections; set it to about 80% of the instance class's max_connections. Default 80 / 400."""
+    redis_memory_percent: Percent = 80.0
+    """Redis memory used, percent of the node's maxmemory, on the fullest node. Default 80 / 75."""
+    redis_evictions: NonNegative = 1000.0
+    """Keys evicted per period on the busiest node; evictions mean the cache is too small. Default 1000 / 100."""
+
+
+# Production's defaults, by config key; a key the stack sets wins.
+PRODUCTION_THRESHOLDS: dict[str, float] = {
+    "loadBalancer5xxPercent": 2.0,
+    "ecsCpuPercent": 80.0,
+    "ecsMemoryPercent": 85.0,
+    "rdsCpuPercent": 80.0,
+    "rdsFreeStorageGib": 10.0,
+    "rdsConnections": 400.0,
+    "redisMemoryPercent": 75.0,
+    "redisEvictions": 100.0,
+}
+
+# CloudWatch accepts these periods for standard-resolution metrics: 10, 30, or a multiple of 60 seconds.
+SHORT_PERIODS = (10, 30)
+
+
+class MonitoringConfig(ConfigModel):
+    """The ``monitoring`` namespace."""
+
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    """Alarm thresholds, ``{ecsCpuPercent: 80, ...}``; unset keys take the environment's default."""
+    period_seconds: int = Field(default=60, ge=10, le=86400)
+    """Length of one evaluation period in seconds: 10, 30 or a multiple of 60. Default 60."""
+    evaluation_periods: int = Field(default=3, ge=1, le=100)
+    """How many recent periods an alarm looks at, at least 1. Default 3 in staging, 5 in production."""
+    datapoints_to_alarm: int | None = Field(default=None, ge=1)
+    """How many of those periods must breach, 1 to ``evaluationPeriods``. Default: all of them."""
+    percentiles: tuple[Percentile, ...] = (50.0, 99.0)
+    """Response-time percentiles drawn on the dashboard, each above 0 and below 100. Default 50, 99."""
+    domain: str | None = None
+    """Public hostname of the application; when set, a Route 53 health check probes it over HTTPS. Default none."""
+    health_path: str | None = None
+    """Path the Route 53 health check probes (see docs/health-contract.md). Default: the load balancer's, ``traffic:healthCheck.path``."""
+    health_check_failures: int = Field(default=3, ge=1, le=10)
+    """Consecutive failed probes before the Route 53 health check is unhealthy, 1-10. Default 3."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or (info.context or {}).get("environment") != "production":
+            return data
+        result = dict(data)
+        given = result.get("thresholds", {})
+        if isinstance(given, dict):
+            result["thresholds"] = {**PRODUCTION_THRESHOLDS, **given}
+        result.setdefault("evaluationPeriods", 5)
+        return result
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _check_period(cls, period: int) -> int:
+        if period not in SHORT_PERIODS and period % 60:
+            message = "allowed periods are 10, 30 or a multiple of 60 seconds"
+            raise ValueError(message)
+        return period
+
+    @field_validator("domain")
+    @classmethod
+    def _check_domain(cls, domain: str | None) -> str | None:
+        if domain is not None and (len(domain) > 253 or not HOSTNAME.match(domain)):
+            message = "a lowercase public hostname such as app.example.com (no scheme, port or path)"
+            raise ValueError(message)
+        return domain
+
+    @field_validator("health_path")
+    @classmethod
+    def _check_health_path(cls, path: str | None) -> str | None:
+        if path is not None and not HEALTH_PATH.match(path):
+            message = "a URL path starting with / such as /health (letters, digits and . _ ~ / - only, no query)"
+            raise ValueError(message)
+        return path
+
+    @field_validator("percentiles")
+    @classmethod
+    def _check_percentiles(cls, percentiles: tuple[float, ...]) -> tuple[float, ...]:
+        if not percentiles:
+            message = "at least one percentile is required, e.g. [50, 99]"
+            raise ValueError(message)
+        if len(set(percentiles)) != len(percentiles):
+            message = f"each percentile once: {list(percentiles)} repeats one"
+            raise ValueError(message)
+        return percentiles
+
+    @model_validator(mode="after")
+    def _check(self) -> MonitoringConfig:
+        problems: list[Problem] = []
+        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
+            problems.append(Problem(
+                "datapointsToAlarm", self.datapoints_to_alarm,
+                f"at most evaluationPeriods ({self.evaluation_periods}): an alarm cannot need more breaching "
+                "periods than it looks at",
+            ))
+        if self.period_seconds * self.evaluation_periods > 86400:
+            problems.append(Problem(
+                "evaluationPeriods", self.evaluation_periods,
+                f"periodSeconds x evaluationPeriods must be at most one day (86400 s); with periodSeconds "
+                f"{self.period_seconds} that is at most {86400 // self.period_seconds}",
+            ))
+        cross_field(problems)
+        return self
+
+    @property
+    def breaching_datapoints(self) -> int:
+        """How many periods must breach before an alarm fires."""
+        return self.datapoints_to_alarm or self.evaluation_periods
