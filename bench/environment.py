@@ -1,4 +1,4 @@
-"""Where the environment's offline plan time goes: loading the AWS SDK modules it uses, or evaluating.
+"""Where the offline plan time goes: loading the AWS SDK modules it uses, or evaluating.
 
 ``pulumi_aws`` loads a service's module on first use, and each is large
 (generated code for every resource of the service). A bare ``import pulumi_aws``
@@ -14,12 +14,13 @@ from bench.plan import median_seconds
 
 # One resource class per service the environment uses: touching it loads the service's module.
 SERVICES = ("ec2.Vpc", "ecs.Service", "lb.Listener", "cloudwatch.MetricAlarm", "s3.Bucket", "appautoscaling.Policy",
-            "iam.Role", "kms.Key", "sns.Topic")
+            "iam.Role", "kms.Key", "sns.Topic", "rds.Instance", "elasticache.ReplicationGroup", "secretsmanager.Secret",
+            "ecr.Repository", "route53.HealthCheck", "vpc.SecurityGroupIngressRule")
 
 
 def run() -> list[dict[str, object]]:
     """One row: SDK module load time, production plan time, and their ratio."""
-    load = "import pulumi_aws as aws, pulumi_github; " + "; ".join(f"aws.{s}" for s in SERVICES)
+    load = "import pulumi_aws as aws, pulumi_github, pulumi_pulumiservice; " + "; ".join(f"aws.{s}" for s in SERVICES)
     sdk = median_seconds([sys.executable, "-c", load])
     plan = median_seconds([sys.executable, "-m", "release", "plan", "--stack", "production", "--json"])
     return [{

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from release.commands import offline
+from release.commands import driver, offline, rehearse, rollback
 
 app = typer.Typer(
     name="release",
@@ -14,6 +14,9 @@ app = typer.Typer(
     add_completion=False,
 )
 offline.register(app)
+driver.register(app)
+rehearse.register(app)
+rollback.register(app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from components.data_tier import DATA_VARIABLES
 from components.fleet_iam import repository_arn
+from tests.support import MINIMAL_CONFIG
 
 REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webapp/db-AbCdEf"
@@ -185,13 +186,10 @@ SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-
 def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
     from components.config import ConfigError, load
     from components.environment import environment_args
-    from tests.support import MINIMAL_CONFIG
 
-    raw = {**MINIMAL_CONFIG, "release:versions": json.dumps({"blue": "1", "green": "2"})}
-    raw.pop("fleet:imageRepository", None)
-    config = load(raw, "staging")
+    config = load(MINIMAL_CONFIG, "staging")
     with pytest.raises(ConfigError) as caught:
-        environment_args(config, cache_auth_token="fixture-redis-token-0123456789")
+        environment_args(config, cache_auth_token="fixture-token-0123456789abcdef")
     assert caught.value.problems == [
         "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
     ]

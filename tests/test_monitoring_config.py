@@ -9,7 +9,7 @@ import pytest
 from components.config import ConfigError, load
 from tests.support import MINIMAL_CONFIG
 
-BASE = {**MINIMAL_CONFIG, "release:versions": json.dumps({"blue": "1.0.0", "green": "1.1.0"})}
+BASE = MINIMAL_CONFIG
 
 
 def monitoring(stack: str = "staging", **values: object):  # noqa: ANN201 - the model under test

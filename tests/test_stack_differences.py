@@ -75,12 +75,16 @@ def test_defaults_alone_give_production_its_stricter_settings() -> None:
 
 def test_the_stacks_can_share_an_account_and_region(plan_of) -> None:
     # Both stacks deploy to one account in eu-west-1: every name they set themselves must differ.
+    # Only AWS names share the account: Pulumi stack tags and GitHub objects live elsewhere, and a
+    # parameter group's "family" is its engine, not a name.
     def given_names(stack: str) -> set[str]:
-        # A task definition's family is a name; a parameter group's family is its engine (postgres16), shared on purpose.
-        # AWS names only: Pulumi Cloud stack tags are per stack.
-        keys = {"aws:ecs/taskDefinition:TaskDefinition": ("name", "family")}
-        return {str(r.inputs[k]) for r in plan_of(stack).resources for k in keys.get(r.type, ("name",))
-                if r.custom and r.type.startswith("aws:") and k in r.inputs}
+        names = set()
+        for r in plan_of(stack).resources:
+            if not r.type.startswith("aws:"):
+                continue
+            keys = ("name", "family") if r.type == "aws:ecs/taskDefinition:TaskDefinition" else ("name",)
+            names.update(str(r.inputs[k]) for k in keys if k in r.inputs)
+        return names
 
     staging, production = given_names("staging"), given_names("production")
     assert len(staging) >= 10

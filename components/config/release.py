@@ -8,11 +8,14 @@ These keys are the user-facing interface of a release. A canary shift is
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
+
+if TYPE_CHECKING:
+    from components.config.release_record import ReleaseRecord
 
 
 class Colour(StrEnum):
@@ -68,6 +71,10 @@ class ReleaseConfig(ConfigModel):
     """Canary weights a release walks through: strictly increasing, ending at 100. Default 10, 25, 50, 100."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
+    in_progress: ReleaseRecord | None = None
+    """The release being driven now, written by ``python -m release deploy``. Default none."""
+    last_release: ReleaseRecord | None = None
+    """The last finished release, with its outcome. Default none."""
 
     @property
     def candidate(self) -> Colour:
@@ -109,5 +116,26 @@ class ReleaseConfig(ConfigModel):
                 f"differs from the live one (both are {self.versions.blue!r}): set "
                 f"release:versions.{self.candidate} first",
             ))
+        if self.in_progress is not None:
+            problems.extend(self._check_in_progress(self.in_progress))
+        if self.last_release is not None and self.last_release.outcome is None:
+            problems.append(Problem("lastRelease.outcome", None, "a finished release records its outcome: promoted, aborted or refused"))
         cross_field(problems)
         return self
+
+    def _check_in_progress(self, record: ReleaseRecord) -> list[Problem]:
+        problems: list[Problem] = []
+        if record.outcome is not None:
+            problems.append(Problem("inProgress.outcome", record.outcome.value, "a release in progress has no outcome yet"))
+        if record.colour is not self.candidate:
+            problems.append(Problem(
+                "inProgress.colour", record.colour.value,
+                f"the release in progress must target the candidate colour ({self.candidate}), not the live one",
+            ))
+        return problems
+
+
+# The record refers to Colour and Strategy above, so it is imported once they exist.
+from components.config.release_record import ReleaseRecord  # noqa: E402
+
+ReleaseConfig.model_rebuild()

@@ -1,0 +1,105 @@
+"""A release's durable record, kept in stack config: ``release:inProgress`` and ``release:lastRelease``.
+
+The driver writes the record of the release in progress into the stack config
+before its first change and updates it at every verified step, so ``status`` and
+``abort`` work from another shell and an interrupted release can be resumed.
+When the release ends, the record moves to ``release:lastRelease`` with its
+outcome in the same update. Each update's recorded config is in the stack
+history, so the history of releases is the history of these two keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from components.config.base import ConfigModel, Problem, cross_field
+from components.config.release import Colour, ImageTag, Strategy
+
+ReleaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
+
+
+class Phase(StrEnum):
+    """How far a release has got; each is recorded once it is verified."""
+
+    STARTED = "started"
+    BACKED_UP = "backed-up"
+    DEPLOYED = "deployed"
+    MIGRATED = "migrated"
+    SMOKE_TESTED = "smoke-tested"
+    SHIFTING = "shifting"
+    PROMOTED = "promoted"
+
+
+class Outcome(StrEnum):
+    """How a release ended."""
+
+    PROMOTED = "promoted"
+    ABORTED = "aborted"
+    REFUSED = "refused"
+    ROLLED_BACK = "rolled-back"
+
+
+class MigrationRun(ConfigModel):
+    """The migration task a release ran."""
+
+    task: str = Field(min_length=1)
+    """ARN of the ECS task. Required."""
+    exit_code: int | None = None
+    """The container's exit code; None when it never stopped. Default None."""
+    reversible: bool = True
+    """Whether its rollback command undoes it. Default true."""
+
+
+class ReleaseRecord(ConfigModel):
+    """One release: what it shipped where, how far it got and how it ended."""
+
+    id: ReleaseId
+    """Unique id of the release, e.g. ``r-20261126t061500-3f9c2e1a``. Required."""
+    version: ImageTag
+    """The image tag being released. Required."""
+    colour: Colour
+    """The candidate colour the version is put on. Required."""
+    previous: ImageTag
+    """The version the live colour ran when the release started. Required."""
+    strategy: Strategy
+    """The strategy the release follows. Required."""
+    started_at: datetime
+    """When the release started (UTC). Required."""
+    started_by: str = Field(min_length=1, max_length=128)
+    """Who started it (user@host, or the CI run). Required."""
+    phase: Phase = Phase.STARTED
+    """The last verified phase. Default ``started``."""
+    weight: int = Field(default=0, ge=0, le=100)
+    """The candidate's last verified weight. Default 0."""
+    highest_weight: int = Field(default=0, ge=0, le=100)
+    """The highest candidate weight verified during the release. Default 0."""
+    snapshot: str | None = None
+    """The database snapshot taken before the release. Default none."""
+    migration: MigrationRun | None = None
+    """The migration task run, if any. Default none."""
+    outcome: Outcome | None = None
+    """How the release ended; only in ``lastRelease``. Default none."""
+    finished_at: datetime | None = None
+    """When the release ended. Default none."""
+    reason: str | None = Field(default=None, max_length=500)
+    """Why it was aborted or refused. Default none."""
+    steps: tuple[int, ...] | None = None
+    """The candidate weights the release walks through, so a resumed release keeps them. Default none (the stack's steps)."""
+    rollback_to: int | None = Field(default=None, ge=1)
+    """The stack version whose release inputs this release restores (``rollback --to-version``). Default none."""
+
+    @model_validator(mode="after")
+    def _check(self) -> ReleaseRecord:
+        problems: list[Problem] = []
+        if self.weight > self.highest_weight:
+            problems.append(Problem("highestWeight", self.highest_weight, f"must be at least weight ({self.weight})"))
+        if (self.outcome is None) != (self.finished_at is None):
+            problems.append(Problem(
+                "finishedAt", self.finished_at, "a finished release has both outcome and finishedAt; one in progress neither",
+            ))
+        cross_field(problems)
+        return self

@@ -1,0 +1,1 @@
+"""One typed wrapper per AWS client the release driver uses; session and clock injected."""

@@ -1,0 +1,80 @@
+"""CloudWatch for a release: alarm states and load balancer metrics per target group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from release.aws.base import with_retries
+from release.clock import Clock
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One ``get_metric_data`` query: an id and a metric statistic over the window."""
+
+    id: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str
+    period: int = 60
+
+    def to_api(self) -> dict[str, Any]:
+        """The query in the API's shape."""
+        return {
+            "Id": self.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.namespace,
+                    "MetricName": self.metric,
+                    "Dimensions": [{"Name": n, "Value": v} for n, v in self.dimensions],
+                },
+                "Period": self.period,
+                "Stat": self.stat,
+            },
+            "ReturnData": True,
+        }
+
+
+class Metrics:
+    """CloudWatch calls of a release."""
+
+    def __init__(self, session: Any, clock: Clock) -> None:
+        self.client = session.client("cloudwatch")
+        self.clock = clock
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
+        """Alarm name -> state (``OK``, ``ALARM``, ``INSUFFICIENT_DATA``); a missing alarm is ``MISSING``."""
+        states = {name: "MISSING" for name in names}
+        # describe_alarms takes at most 100 names a call.
+        for start in range(0, len(names), 100):
+            chunk = list(names[start:start + 100])
+            answer = with_retries(
+                partial(self.client.describe_alarms, AlarmNames=chunk, AlarmTypes=["CompositeAlarm", "MetricAlarm"]),
+                self.clock, what="reading alarm states",
+            )
+            for alarm in [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]:
+                states[alarm["AlarmName"]] = alarm["StateValue"]
+        return states
+
+    def metric_data(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, list[float]]:
+        """Query id -> values in the window, oldest first."""
+        found: dict[str, list[float]] = {q.id: [] for q in queries}
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": [q.to_api() for q in queries], "StartTime": start, "EndTime": end,
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            answer = with_retries(partial(self.client.get_metric_data, **kwargs), self.clock, what="reading metrics")
+            for result in answer.get("MetricDataResults", []):
+                found.setdefault(result["Id"], []).extend(float(v) for v in result.get("Values", []))
+            token = answer.get("NextToken")
+            if not token:
+                return found

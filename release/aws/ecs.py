@@ -1,0 +1,89 @@
+"""ECS for a release: service running counts and one-off tasks (the database migration)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from release.aws.base import AwsError, wait_until, with_retries
+from release.clock import Clock
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """How to run the migration task: the stack output ``migration`` plus which command."""
+
+    cluster: str
+    task_definition_arn: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    container_name: str
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """A finished one-off task."""
+
+    task_arn: str
+    exit_code: int | None
+    reason: str = ""
+
+
+class Containers:
+    """ECS calls of a release."""
+
+    def __init__(self, session: Any, clock: Clock) -> None:
+        self.client = session.client("ecs")
+        self.clock = clock
+
+    def running_count(self, cluster: str, service: str) -> tuple[int, int]:
+        """(running, desired) tasks of a service."""
+        what = f"reading service {service}"
+        try:
+            answer = with_retries(lambda: self.client.describe_services(cluster=cluster, services=[service]), self.clock, what=what)
+        except self.client.exceptions.ClusterNotFoundException as exc:
+            raise AwsError(what, f"cluster {cluster} does not exist", "check the stack output cluster_name") from exc
+        services = answer.get("services", [])
+        if not services:
+            raise AwsError(what, f"no service {service} in cluster {cluster}", "check the stack output service_names")
+        return int(services[0].get("runningCount", 0)), int(services[0].get("desiredCount", 0))
+
+    def start_task(self, spec: TaskSpec, started_by: str) -> str:
+        """Start the task on Fargate with the command overridden; return its ARN."""
+        what = f"starting task {spec.task_definition_arn}"
+        answer = with_retries(
+            lambda: self.client.run_task(
+                cluster=spec.cluster,
+                taskDefinition=spec.task_definition_arn,
+                launchType="FARGATE",
+                startedBy=started_by[:36],
+                networkConfiguration={"awsvpcConfiguration": {
+                    "subnets": list(spec.subnets), "securityGroups": list(spec.security_groups), "assignPublicIp": "DISABLED",
+                }},
+                overrides={"containerOverrides": [{"name": spec.container_name, "command": list(spec.command)}]},
+            ),
+            self.clock, what=what,
+        )
+        if answer.get("failures") or not answer.get("tasks"):
+            why = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in answer.get("failures", [])) or "no task"
+            raise AwsError(what, why, "check the cluster's capacity and the task definition")
+        return str(answer["tasks"][0]["taskArn"])
+
+    def wait_stopped(self, cluster: str, task_arn: str, container: str, *, timeout: float, interval: float = 10) -> TaskRun:
+        """Wait until the task stops; return the named container's exit code."""
+        last: dict[str, Any] = {}
+
+        def stopped() -> tuple[bool, str]:
+            answer = with_retries(lambda: self.client.describe_tasks(cluster=cluster, tasks=[task_arn]), self.clock, what="reading task")
+            tasks: Sequence[dict[str, Any]] = answer.get("tasks", [])
+            if not tasks:
+                return False, "not found yet"
+            last.update(tasks[0])
+            return tasks[0].get("lastStatus") == "STOPPED", str(tasks[0].get("lastStatus"))
+
+        wait_until(stopped, self.clock, what=f"task {task_arn}", timeout=timeout, interval=interval,
+                   next_command=f"aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}")
+        code = next((c.get("exitCode") for c in last.get("containers", []) if c.get("name") == container), None)
+        return TaskRun(task_arn=task_arn, exit_code=None if code is None else int(code), reason=str(last.get("stoppedReason", "")))

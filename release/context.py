@@ -1,0 +1,118 @@
+"""What the executor works with: the engine, the AWS wrappers, the clock, and the seams a rehearsal controls."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from release.analysis import Thresholds
+from release.aws.cloudwatch import Metrics
+from release.aws.ecs import Containers, TaskRun, TaskSpec
+from release.aws.elbv2 import LoadBalancing
+from release.aws.rds import Databases
+from release.aws.sns import Notifications
+from release.clock import Clock
+from release.engine import StackEngine
+from release.steps import Step
+
+Probe = Callable[[str], int]
+
+
+def http_probe(url: str, timeout: float = 5.0) -> int:
+    """GET ``url``; the status code, or 0 when nothing answered."""
+    if not url.startswith(("http://", "https://")):
+        return 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - the scheme is checked above
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+class TaskRunner(Protocol):
+    """Runs a one-off task to completion (the migration)."""
+
+    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
+        """Start the task, wait until it stops, return how it ended."""
+        ...
+
+
+class EcsTaskRunner:
+    """Runs the task on ECS and reads the container's exit code."""
+
+    def __init__(self, ecs: Containers) -> None:
+        self.ecs = ecs
+
+    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
+        """Start, wait until stopped, return the exit code."""
+        arn = self.ecs.start_task(spec, started_by)
+        return self.ecs.wait_stopped(spec.cluster, arn, spec.container_name, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Aws:
+    """The AWS wrappers of one session."""
+
+    elbv2: LoadBalancing
+    cloudwatch: Metrics
+    ecs: Containers
+    rds: Databases
+    sns: Notifications
+
+    @classmethod
+    def from_session(cls, session: Any, clock: Clock) -> Aws:
+        """Every wrapper over one boto3 session."""
+        return cls(
+            LoadBalancing(session, clock), Metrics(session, clock), Containers(session, clock),
+            Databases(session, clock), Notifications(session, clock),
+        )
+
+
+class Reporter(Protocol):
+    """Where the executor tells people what happens."""
+
+    def step(self, index: int, total: int, step: Step) -> None:
+        """A step starts."""
+        ...
+
+    def note(self, text: str) -> None:
+        """Something worth showing."""
+        ...
+
+    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+        """One poll of a bake."""
+        ...
+
+
+class SilentReporter:
+    """Shows nothing (JSON output, tests)."""
+
+    def step(self, index: int, total: int, step: Step) -> None:
+        """Nothing."""
+
+    def note(self, text: str) -> None:
+        """Nothing."""
+
+    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+        """Nothing."""
+
+
+@dataclass
+class Context:
+    """Everything a release runs against."""
+
+    stack: str
+    engine: StackEngine
+    aws: Aws
+    clock: Clock
+    runner: TaskRunner
+    probe: Probe = http_probe
+    reporter: Reporter = field(default_factory=SilentReporter)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    verify_timeout: float = 60.0
+    by: str = "unknown"

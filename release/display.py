@@ -1,0 +1,76 @@
+"""What people see: the dry run (a display-only executor) and the live progress of a release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from release.planner import expected_seconds
+from release.steps import Step
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class DryRun:
+    """The display-only executor: shows each step, the config it would set and how long it should take."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def run(self, steps: list[Step], title: str) -> dict[str, Any]:
+        """Print the plan; return it as data. Nothing is changed."""
+        table = Table(title=title, show_lines=False)
+        table.add_column("#", justify="right")
+        table.add_column("step")
+        table.add_column("config change")
+        table.add_column("expected", justify="right")
+        for i, step in enumerate(steps, start=1):
+            change = ", ".join(f"{k}={v}" for k, v in step.config_change().items()) or "-"
+            table.add_row(str(i), step.describe(), change, _duration(step.expected_seconds()))
+        self.console.print(table)
+        self.console.print(f"expected duration: {_duration(expected_seconds(steps))}; dry run: nothing was changed")
+        return as_data(steps)
+
+
+def as_data(steps: list[Step]) -> dict[str, Any]:
+    """The plan as JSON-ready data."""
+    return {
+        "steps": [
+            {"step": s.name, "describe": s.describe(), "config": dict(s.config_change()), "expected_seconds": s.expected_seconds()}
+            for s in steps
+        ],
+        "expected_seconds": expected_seconds(steps),
+    }
+
+
+class ConsoleReporter:
+    """Progress for people: each step, notes, and a bake line with the time left, weights and alarm states."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._last_bake = -1.0
+
+    def step(self, index: int, total: int, step: Step) -> None:
+        """A step starts."""
+        self._last_bake = -1.0
+        self.console.print(f"[bold][{index}/{total}][/bold] {step.describe()}")
+
+    def note(self, text: str) -> None:
+        """Something worth showing."""
+        self.console.print(f"      {text}")
+
+    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+        """One poll of a bake: shown once a minute, and whenever an alarm is not OK."""
+        minute = remaining // 60
+        bad = {n: s for n, s in alarms.items() if s != "OK"}
+        if minute == self._last_bake and not bad:
+            return
+        self._last_bake = minute
+        shown = ", ".join(f"{k} {v}%" for k, v in sorted(weights.items()))
+        states = ", ".join(f"{n}={s}" for n, s in bad.items()) or f"{len(alarms)} alarm(s) OK"
+        self.console.print(f"      bake: {_duration(remaining)} left; {shown}; {states}")

@@ -1,0 +1,156 @@
+"""The real engine: Pulumi's Automation API over this repository's program.
+
+``create_or_select_stack(stack_name=..., work_dir=<repo root>)`` runs the local
+program, one stack at a time. The Automation API raises ``ConcurrentUpdateError``,
+``StackNotFoundError`` and ``CommandError``; each is mapped here to a domain error
+that says what failed, why and what to run next, so no raw CLI output reaches a user.
+The ``automation`` module is injectable: tests pass a stand-in whose stack object
+records the calls, because the Pulumi CLI cannot run where the tests run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from release.engine.base import (
+    EngineError,
+    HistoryEntry,
+    StackBusyError,
+    StackMissingError,
+    UpdateFailedError,
+    UpdateResult,
+)
+from release.offline.plan import SECRET
+from release.stacks import ROOT
+
+# The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
+# Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".
+_LOCK_OWNER = re.compile(r"created by\s+([^\s;,()]+)", re.IGNORECASE)
+_HOLDER = re.compile(r"(?:locked by|held by|by user)\s+([^\s;,]+)", re.IGNORECASE)
+
+
+def _automation() -> ModuleType:
+    from pulumi import automation
+
+    return automation
+
+
+class AutomationEngine:
+    """A stack of this repository's project, driven through the Automation API."""
+
+    def __init__(
+        self,
+        stack: str,
+        work_dir: Path = ROOT,
+        *,
+        automation: ModuleType | None = None,
+        on_output: Callable[[str], None] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.work_dir = work_dir
+        self._auto = automation or _automation()
+        self._on_output = on_output
+        self._handle: Any = None
+        self._holder: str | None = None
+
+    @contextmanager
+    def _mapped(self, what: str) -> Iterator[None]:
+        auto = self._auto
+        status = f"python -m release status --stack {self.stack}"
+        try:
+            yield
+        except auto.ConcurrentUpdateError as exc:
+            text = _text(exc)
+            match = _LOCK_OWNER.search(text) or _HOLDER.search(text)
+            self._holder = match.group(1) if match else "another update"
+            raise StackBusyError(
+                what, f"another update holds stack {self.stack} ({self._holder})",
+                f"wait for it to finish, then `{status}`; if it was killed, `pulumi cancel --stack {self.stack}`",
+            ) from exc
+        except auto.StackNotFoundError as exc:
+            raise StackMissingError(
+                what, f"stack {self.stack} does not exist in the Pulumi backend",
+                f"`pulumi stack init {self.stack}` (or `pulumi login` to the right backend)",
+            ) from exc
+        except auto.CommandError as exc:
+            raise UpdateFailedError(what, _last_error_line(_text(exc)), f"read the update log, then `{status}`") from exc
+
+    @property
+    def _stack(self) -> Any:
+        if self._handle is None:
+            with self._mapped(f"selecting stack {self.stack}"):
+                self._handle = self._auto.create_or_select_stack(stack_name=self.stack, work_dir=str(self.work_dir))
+        return self._handle
+
+    def get_config(self) -> dict[str, str]:
+        """The stack's config map."""
+        with self._mapped("reading the stack config"):
+            values = self._stack.get_all_config()
+        return {key: (SECRET if v.secret else str(v.value)) for key, v in values.items()}
+
+    def set_config(self, values: Mapping[str, str]) -> None:
+        """Write config keys to the stack's settings file."""
+        config = {key: self._auto.ConfigValue(value=value, secret=False) for key, value in values.items()}
+        with self._mapped("setting the stack config"):
+            self._stack.set_all_config(config)
+
+    def remove_config(self, keys: Sequence[str]) -> None:
+        """Remove config keys."""
+        present = set(self.get_config())
+        wanted = [k for k in keys if k in present]
+        if wanted:
+            with self._mapped("removing stack config"):
+                self._stack.remove_all_config(wanted)
+
+    def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
+        """``pulumi up`` with a message; ``targets`` limits it to those URNs."""
+        with self._mapped(f"update of stack {self.stack}"):
+            result = self._stack.up(message=message, target=list(targets) if targets else None, on_output=self._on_output)
+        counts = dict(result.summary.resource_changes or {})
+        return UpdateResult(version=int(result.summary.version or 0), changed=(), counts=counts)
+
+    def outputs(self) -> dict[str, Any]:
+        """The stack outputs; secrets as ``[secret]``."""
+        with self._mapped("reading the stack outputs"):
+            values = self._stack.outputs()
+        return {key: (SECRET if v.secret else v.value) for key, v in values.items()}
+
+    def history(self) -> list[HistoryEntry]:
+        """The stack's update history with the config of each update, newest first."""
+        with self._mapped("reading the stack history"):
+            summaries = self._stack.history()
+        return [
+            HistoryEntry(
+                version=int(s.version or 0),
+                message=s.message or "",
+                config={key: (SECRET if v.secret else str(v.value)) for key, v in s.config.items()},
+                result=s.result,
+                started=s.start_time,
+                finished=s.end_time,
+                counts=dict(s.resource_changes or {}),
+            )
+            for s in summaries
+        ]
+
+    def holder(self) -> str | None:
+        """Who held the stack when an update was last refused; None when nobody did."""
+        return self._holder
+
+
+def _text(exc: Exception) -> str:
+    # The Automation API's errors carry the CLI's code, stdout and stderr in their message.
+    return str(exc)
+
+
+def _last_error_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    return (errors or lines or ["the Pulumi CLI failed without a message"])[-1]
+
+
+__all__ = ["AutomationEngine", "EngineError"]

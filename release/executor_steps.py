@@ -1,0 +1,277 @@
+"""What each step does: one method a step type, over the engine and the AWS wrappers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from components.config import Colour, ConfigError, load
+from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
+from release import record as records
+from release.analysis import Analysis, alarm_names
+from release.aws.base import wait_until
+from release.aws.ecs import TaskSpec
+from release.context import Context
+from release.reversibility import migration_reversible
+from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
+
+if TYPE_CHECKING:
+    from release.executor import Timing
+
+
+class StepFailure(Exception):
+    """A step did not succeed: what, why, and the next command to run."""
+
+    def __init__(self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False) -> None:
+        super().__init__(f"{what}: {why}")
+        self.what = what
+        self.why = why
+        self.next_command = next_command
+        self.infrastructure = infrastructure
+        self.elsewhere = elsewhere
+
+
+class StepRunner:
+    """Runs one step at a time and keeps the record up to date."""
+
+    def __init__(self, ctx: Context, timing: Timing) -> None:
+        self.ctx = ctx
+        self.timing = timing
+        self.engine_seconds = 0.0
+
+    # --- shared -----------------------------------------------------------------
+
+    def run(self, step: Step, record: ReleaseRecord) -> ReleaseRecord:
+        """Run a step; return the record as it stands after it."""
+        handler = getattr(self, f"_{step.name}")
+        result: ReleaseRecord = handler(step, record)
+        return result
+
+    def _status(self) -> str:
+        return f"python -m release status --stack {self.ctx.stack}"
+
+    def _write(self, changes: Mapping[str, str], record: ReleaseRecord | None, remove: tuple[str, ...] = ()) -> None:
+        """Set config after checking the whole map still validates, so the next update cannot refuse it."""
+        current = self.ctx.engine.get_config()
+        merged = {k: v for k, v in {**current, **changes}.items() if k not in remove}
+        if record is not None:
+            merged[records.IN_PROGRESS] = records.encode(record)
+        try:
+            load(merged, self.ctx.stack)
+        except ConfigError as exc:
+            msg = "stack config"
+            raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {self.ctx.stack}") from exc
+        written = dict(changes)
+        if record is not None:
+            written[records.IN_PROGRESS] = records.encode(record)
+        self.ctx.engine.set_config(written)
+        if remove:
+            self.ctx.engine.remove_config(list(remove))
+
+    def _update(self, message: str, targets: list[str] | None = None) -> None:
+        self.timing.events.append((self.ctx.clock.monotonic(), f"update: {message}"))
+        began = time.perf_counter()
+        try:
+            self.ctx.engine.update(message, targets)
+        finally:
+            self.engine_seconds += time.perf_counter() - began
+
+    def _outputs(self) -> dict[str, Any]:
+        return self.ctx.engine.outputs()
+
+    def _group_arn(self, colour: Colour) -> str:
+        groups = self._outputs().get("target_group_arns") or {}
+        return str(groups.get(colour.value, ""))
+
+    def verify(self, candidate: Colour, weight: int) -> dict[str, int]:
+        """Wait (bounded) until the listener serves ``weight`` percent to the candidate; return what it serves."""
+        outputs = self._outputs()
+        listener = str(outputs.get("listener_arn", ""))
+        by_arn = {str(arn): colour for colour, arn in (outputs.get("target_group_arns") or {}).items()}
+        expected = {candidate.value: weight, candidate.other.value: 100 - weight}
+        seen: dict[str, int] = {}
+
+        def serves() -> tuple[bool, str]:
+            raw = self.ctx.aws.elbv2.forward_weights(listener)
+            total = sum(raw.values())
+            seen.clear()
+            seen.update({by_arn.get(arn, arn): round(100 * w / total) if total else 0 for arn, w in raw.items()})
+            return seen == expected, json.dumps(seen, sort_keys=True)
+
+        try:
+            wait_until(serves, self.ctx.clock, what=f"listener {listener}", timeout=self.ctx.verify_timeout, interval=5)
+        except Exception as exc:
+            msg = "verifying the listener"
+            raise StepFailure(
+                msg, f"it should serve {json.dumps(expected, sort_keys=True)} but serves {json.dumps(seen, sort_keys=True)}",
+                f"{self._status()} shows the drift; `python -m release abort --stack {self.ctx.stack}` returns traffic to live",
+                infrastructure=True,
+            ) from exc
+        self.ctx.reporter.note(f"verified: the listener serves {json.dumps(seen, sort_keys=True)}")
+        return dict(seen)
+
+    def healthy(self, colour: Colour) -> tuple[bool, str]:
+        """Whether a colour's targets are registered and healthy and its service runs what it should."""
+        targets = self.ctx.aws.elbv2.target_health(self._group_arn(colour))
+        if not targets:
+            return False, f"no targets registered in {colour}'s target group"
+        sick = [f"{t.id}:{t.state}" for t in targets if t.state != "healthy"]
+        if sick:
+            return False, f"{colour} targets not healthy: {', '.join(sick)}"
+        outputs = self._outputs()
+        services = outputs.get("service_names") or {}
+        if outputs.get("cluster_name") and services.get(colour.value):
+            running, desired = self.ctx.aws.ecs.running_count(str(outputs["cluster_name"]), str(services[colour.value]))
+            if desired == 0 or running < desired:
+                return False, f"{colour} service runs {running} of {desired} tasks"
+        return True, f"{len(targets)} healthy target(s)"
+
+    # --- steps ------------------------------------------------------------------
+
+    def _preflight(self, step: Preflight, record: ReleaseRecord) -> ReleaseRecord:
+        config = self.ctx.engine.get_config()
+        try:
+            release = load(config, self.ctx.stack).release
+        except ConfigError as exc:
+            msg = "preflight"
+            why = "the stack config is invalid: " + "; ".join(exc.problems)
+            raise StepFailure(msg, why, f"fix the config of {self.ctx.stack}") from exc
+        if release.in_progress is not None:
+            msg = "preflight"
+            raise StepFailure(
+                msg, f"release {release.in_progress.id} of {release.in_progress.version} is in progress, "
+                f"held by {release.in_progress.started_by} since {release.in_progress.started_at:%Y-%m-%d %H:%M} UTC",
+                f"`python -m release abort --stack {self.ctx.stack}` or `python -m release promote --stack {self.ctx.stack}`",
+            )
+        ok, state = self.healthy(step.live)
+        if not ok:
+            msg = "preflight"
+            raise StepFailure(msg, f"the live colour is not healthy: {state}", self._status())
+        alarms = alarm_names(self._outputs(), step.live)
+        firing = [n for n, s in self.ctx.aws.cloudwatch.alarm_states(alarms).items() if s == "ALARM"] if alarms else []
+        if firing:
+            msg = "preflight"
+            raise StepFailure(msg, f"live alarms in ALARM: {', '.join(firing)}", self._status())
+        self._write({}, record)
+        return record
+
+    def _backup(self, step: Backup, record: ReleaseRecord) -> ReleaseRecord:
+        arn = self.ctx.aws.rds.snapshot(step.instance, step.snapshot_id)
+        self.ctx.reporter.note(f"snapshot {step.snapshot_id} available")
+        record = records.advance(record, Phase.BACKED_UP, snapshot=step.snapshot_id)
+        self._write({}, record)
+        del arn
+        return record
+
+    def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
+        release = load(self.ctx.engine.get_config(), self.ctx.stack).release
+        versions = {"blue": release.versions.blue, "green": release.versions.green, step.colour.value: step.version}
+        self._write({"release:versions": json.dumps(versions, separators=(",", ":"))}, record)
+        self._update(f"release {record.id}: {step.version} on {step.colour}")
+        try:
+            wait_until(lambda: self.healthy(step.colour), self.ctx.clock, what=f"{step.colour} becoming healthy",
+                       timeout=step.timeout_seconds, interval=15)
+        except Exception as exc:
+            msg = f"deploying {step.version} to {step.colour}"
+            raise StepFailure(
+                msg, str(getattr(exc, "why", exc)),
+                f"check the {step.colour} service's events and logs; no traffic was moved",
+            ) from exc
+        record = records.advance(record, Phase.DEPLOYED)
+        self._write({}, record)
+        return record
+
+    def _migrate(self, step: Migrate, record: ReleaseRecord) -> ReleaseRecord:
+        found = self._outputs().get("migration") or {}
+        spec = TaskSpec(
+            cluster=str(found.get("cluster", "")), task_definition_arn=str(found.get("task_definition_arn", "")),
+            subnets=tuple(found.get("subnets") or ()), security_groups=tuple(found.get("security_groups") or ()),
+            container_name=str(found.get("container_name", "")), command=step.command,
+        )
+        run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
+        reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible, found.get("reversible"))
+        record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible))
+        self._write({}, record)
+        if run.exit_code != 0:
+            keep = f"; snapshot {record.snapshot} is kept" if record.snapshot else ""
+            msg = "migration"
+            raise StepFailure(
+                msg, f"task {run.task_arn} exited with {run.exit_code} {run.reason}".strip() + keep,
+                f"read the task's logs; restore from snapshot {record.snapshot} if the data is damaged" if record.snapshot
+                else "read the task's logs",
+            )
+        record = records.advance(record, Phase.MIGRATED)
+        self._write({}, record)
+        return record
+
+    def _smoke(self, step: Smoke, record: ReleaseRecord) -> ReleaseRecord:
+        url = str(self._outputs().get(step.endpoint_output, "")).rstrip("/") + step.path
+        status = 0
+        for attempt in range(step.attempts):
+            status = self.ctx.probe(url)
+            if 200 <= status < 300:
+                self.ctx.reporter.note(f"smoke test {url}: {status}")
+                if record.phase is not Phase.PROMOTED:
+                    record = records.advance(record, Phase.SMOKE_TESTED)
+                    self._write({}, record)
+                return record
+            if attempt < step.attempts - 1:
+                self.ctx.clock.sleep(5)
+        msg = "smoke test"
+        raise StepFailure(msg, f"GET {url} answered {status or 'nothing'} after {step.attempts} attempts",
+                          f"curl -i {url}; check the candidate's logs")
+
+    def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
+        self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
+        self._update(f"release {record.id}: {step.weight}% to {step.candidate} (step {step.number}/{step.total})")
+        self.verify(step.candidate, step.weight)
+        record = records.advance(record, Phase.SHIFTING, weight=step.weight)
+        self._write({}, record)
+        return record
+
+    def _bake(self, step: Bake, record: ReleaseRecord) -> ReleaseRecord:
+        outputs = self._outputs()
+        candidate = Colour(record.colour)
+        analysis = Analysis(self.ctx.aws.cloudwatch, outputs, self.ctx.thresholds)
+        start, window = self.ctx.clock.monotonic(), self.ctx.clock.now()
+        while True:
+            current = records.in_progress(self.ctx.engine)
+            if current is None or current.id != record.id:
+                msg = "bake"
+                raise StepFailure(msg, "the release was ended from another shell", self._status(), elsewhere=True)
+            verdict = analysis.judge(candidate, window, self.ctx.clock.now())
+            remaining = step.seconds - (self.ctx.clock.monotonic() - start)
+            self.ctx.reporter.bake(max(0.0, remaining), {candidate.value: step.weight, candidate.other.value: 100 - step.weight},
+                                   dict(verdict.alarms))
+            if not verdict.ok:
+                self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
+                msg = f"bake at {step.weight}%"
+                raise StepFailure(msg, "; ".join(verdict.reasons), self._status())
+            if remaining <= 0:
+                return record
+            self.ctx.clock.sleep(min(step.poll_seconds, remaining))
+
+    def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
+        return self.promote(step.colour, record)
+
+    def promote(self, colour: Colour, record: ReleaseRecord) -> ReleaseRecord:
+        """Make ``colour`` live with weight 0, verified; the record becomes the last release."""
+        final = records.finished(records.advance(record, Phase.PROMOTED, weight=100), Outcome.PROMOTED, self.ctx.clock)
+        changes = {"release:live": colour.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+        self._write(changes, None, remove=(records.IN_PROGRESS,))
+        self._update(f"release {record.id}: promote {colour} ({record.version}) to live")
+        # The new live colour is now the one that is not the candidate: it serves 100.
+        self.verify(colour.other, 0)
+        return final
+
+    def _notify(self, step: Notify, record: ReleaseRecord) -> ReleaseRecord:
+        topic = str(self._outputs().get(step.topic_output, ""))
+        summary = {
+            "stack": self.ctx.stack, "release": record.id, "version": record.version, "live": record.colour.value,
+            "previous": record.previous, "outcome": record.outcome.value if record.outcome else None,
+            "snapshot": record.snapshot, "by": record.started_by,
+        }
+        self.ctx.aws.sns.publish(topic, f"{self.ctx.stack}: {record.version} released to {record.colour}", json.dumps(summary, indent=2))
+        return record

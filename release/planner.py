@@ -1,0 +1,123 @@
+"""From stack config, stack outputs and the user's options to the list of steps of a release.
+
+Canary: shift through the configured weights, baking at each. Blue-green: the
+same skeleton with a single 100 step after the smoke test, and a bake after the
+switch that reverts on failure. Steps that need part of the stack the outputs
+do not have (a database, a migration task, an alert topic) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.config import ReleaseConfig, Strategy
+from release.errors import BadInputError
+from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+REQUIRED_OUTPUTS = ("listener_arn", "target_group_arns", "test_endpoint_url", "endpoint_url")
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """What the user asked for on the command line; None means the stack config's value."""
+
+    version: str
+    strategy: Strategy | None = None
+    steps: tuple[int, ...] | None = None
+    bake_minutes: float | None = None
+    poll_seconds: float = 10.0
+    health_timeout_seconds: float = 600.0
+    migration_reversible: bool | None = None
+
+
+def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
+    """Refuse options that cannot make a release; every problem is named at once."""
+    problems: list[str] = []
+    if not _TAG.match(options.version):
+        problems.append(
+            f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "
+            "not starting with '.' or '-'",
+        )
+    elif options.version == config.versions.of(config.live):
+        problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
+    if options.steps is not None:
+        steps = list(options.steps)
+        if not steps or any(not 1 <= s <= 100 for s in steps):
+            problems.append(f"--steps {_show(steps)}: each step is a percent from 1 to 100")
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+            problems.append(f"--steps {_show(steps)}: steps must be strictly increasing, e.g. 10,25,50,100")
+        if steps and steps[-1] != 100:
+            problems.append(f"--steps {_show(steps)}: the last step must be 100")
+    if options.bake_minutes is not None and not 0 <= options.bake_minutes <= 1440:
+        problems.append(f"--bake {options.bake_minutes:g}: minutes from 0 to 1440")
+    if options.poll_seconds <= 0:
+        problems.append(f"--poll {options.poll_seconds:g}: seconds, more than 0")
+    if problems:
+        raise BadInputError("\n".join(problems))
+
+
+def _show(steps: list[int]) -> str:
+    return ",".join(str(s) for s in steps) or "(empty)"
+
+
+def check_outputs(outputs: Mapping[str, Any], stack: str) -> None:
+    """Refuse to plan when the stack has no load balancer to shift."""
+    missing = [key for key in REQUIRED_OUTPUTS if not outputs.get(key)]
+    if missing:
+        message = (
+            f"stack {stack} has no {', '.join(missing)} output(s): its AWS environment is not deployed; "
+            f"run `pulumi up --stack {stack}` first"
+        )
+        raise BadInputError(message)
+
+
+def snapshot_id(stack: str, version: str) -> str:
+    """A valid RDS snapshot identifier named for the stack and version."""
+    text = re.sub(r"[^A-Za-z0-9]+", "-", f"{stack}-release-{version}").strip("-")
+    if not text[:1].isalpha():
+        text = f"s-{text}"
+    return text[:255].rstrip("-")
+
+
+def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: ReleaseOptions, stack: str) -> list[Step]:
+    """The steps of a release of ``options.version`` on this stack."""
+    check_options(options, config, stack)
+    check_outputs(outputs, stack)
+    candidate = config.candidate
+    strategy = options.strategy or config.strategy
+    bake_seconds = 60.0 * (config.bake_minutes if options.bake_minutes is None else options.bake_minutes)
+    health_path = str(outputs.get("health_check_path") or "/health")
+    steps: list[Step] = [Preflight(config.live)]
+    if outputs.get("database_identifier"):
+        steps.append(Backup(str(outputs["database_identifier"]), snapshot_id(stack, options.version)))
+    steps.append(Deploy(candidate, options.version, options.health_timeout_seconds))
+    migration = outputs.get("migration")
+    if isinstance(migration, Mapping) and migration.get("task_definition_arn"):
+        steps.append(Migrate(_command(migration.get("migrate_command")), reversible=options.migration_reversible))
+    steps.append(Smoke("test_endpoint_url", health_path))
+    weights = (100,) if strategy is Strategy.BLUE_GREEN else (options.steps or config.steps)
+    for number, weight in enumerate(weights, start=1):
+        steps.append(Shift(candidate, weight, number, len(weights)))
+        steps.append(Bake(weight, bake_seconds, options.poll_seconds))
+    steps.append(Promote(candidate))
+    steps.append(Smoke("endpoint_url", health_path))
+    if outputs.get("alert_topic_arn"):
+        steps.append(Notify())
+    return steps
+
+
+def _command(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+def expected_seconds(steps: list[Step]) -> float:
+    """The whole release's expected duration."""
+    return sum(step.expected_seconds() for step in steps)

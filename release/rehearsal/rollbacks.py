@@ -1,0 +1,244 @@
+"""Rehearsals of rollbacks, interruptions and two drivers on one stack, on the same moto world as a release.
+
+Each scenario first records the stack as deployed (one update, so the history
+has a version to go back to), then runs real releases with the real driver and
+the rollback under test. Releases here use two canary steps (50, 100) unless a
+scenario needs more: what is rehearsed is the rollback, and every offline
+update costs an evaluation of the program.
+
+Scenarios and their exit codes (0 released, 1 aborted, refused or rolled back):
+``rollback-after-promote`` (1: rolled back), ``rollback-to-version`` (0: the
+first release's version is released again and promoted), ``irreversible`` (1:
+refused, nothing changed), ``interrupted`` (0: an interrupted release is aborted
+back to 100/0, a second one is resumed and promoted), ``concurrent`` (1: the
+second driver is refused while the first goes on to promotion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from components.config import Colour, Strategy, load
+from components.config.release_record import Outcome
+from release import rollback_version
+from release.analysis import Thresholds
+from release.context import Aws, Context, Reporter, SilentReporter
+from release.engine.offline import OfflineEngine
+from release.executor import Executor, Result, abort
+from release.offline import evaluate
+from release.offline.diff import PlanDiff, diff
+from release.planner import ReleaseOptions, plan_release
+from release.record import new_record
+from release.rehearsal.run import Rehearsal, RehearsalEngine, make_engine
+from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
+from release.rehearsal.servers import Behaviour, HealthServer, Moto
+from release.rehearsal.world import World
+from release.resume import resume
+from release.rollback import RollbackRefusedError, fast_rollback
+from release.steps import Step
+
+SCENARIOS = ("rollback-after-promote", "rollback-to-version", "irreversible", "interrupted", "concurrent")
+STEPS = (50, 100)
+INTERRUPT_AFTER = 45.0  # seconds into the first bake: between two polls
+
+
+@dataclass
+class Stage:
+    """One rehearsal's world: the offline engine mirrored into moto, and a driver context over it."""
+
+    stack: str
+    offline: OfflineEngine
+    engine: RehearsalEngine
+    world: World
+    clock: ScheduledClock
+    ctx: Context
+    source: str
+    strategy: Strategy | None
+    issued: list[str] = field(default_factory=list)
+
+    def release(self, version: str, by: str = "rehearsal", **options: Any) -> tuple[Result, list[Step]]:
+        """A whole release of ``version`` by ``by``; its result and steps."""
+        config = load(self.engine.get_config(), self.stack).release
+        strategy = options.pop("strategy", self.strategy)
+        steps_option = options.pop("steps", STEPS if (strategy or config.strategy) is Strategy.CANARY else None)
+        opts = ReleaseOptions(version=version, strategy=strategy, steps=steps_option, **options)
+        steps = plan_release(config, self.engine.outputs(), opts, self.stack)
+        record = new_record(config, version, (strategy or config.strategy).value, self.clock, by)
+        ctx = self.ctx if by == self.ctx.by else replace(self.ctx, by=by)
+        return Executor(ctx).run(steps, record), steps
+
+    def served(self) -> dict[str, int]:
+        """Colour -> percent the listener in moto serves."""
+        served = self.world.served_weights(self.offline.outputs())
+        total = sum(served.values()) or 1
+        return {c.value: round(100 * served.get(c.value, 0) / total) for c in Colour}
+
+    def differ(self) -> Callable[[Any, Any], PlanDiff | None]:
+        """The offline diff between the deployed plan and the plan of another config."""
+        secrets = self.offline.files.stack_config(self.stack)[1]
+
+        def compare(now: Any, target: Any) -> PlanDiff | None:
+            after = evaluate(self.offline.program_dir, self.offline.files.project, self.stack, dict(target), secrets)
+            return diff(self.offline.plan(), after)
+
+        return compare
+
+
+@contextmanager
+def stage(
+    stack: str, overrides: Sequence[tuple[str, Any]], strategy: Strategy | None, reporter: Reporter | None,
+) -> Iterator[Stage]:
+    """Moto, the health server, the stack's AWS side and a context; the stack as deployed is recorded as one update."""
+    clock = ScheduledClock()
+    offline, source = make_engine(stack, overrides, clock, needs_migration=True)
+    region = load(offline.get_config(), stack).region
+    with Moto(region) as session, HealthServer(Behaviour()) as health:
+        world = World(session, clock, health.base_url)
+        world.build(offline.plan())
+        offline.hooks.append(world.apply)
+        engine = RehearsalEngine(offline, world)
+        ctx = Context(
+            stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
+            runner=RehearsalTaskRunner(session), reporter=reporter or SilentReporter(),
+            thresholds=Thresholds(latency_stat="Maximum"), by="rehearsal",
+        )
+        offline.update("the stack as deployed before the rehearsal")
+        yield Stage(stack, offline, engine, world, clock, ctx, source, strategy)
+
+
+def _summary(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
+    final = load(st.offline.get_config(), st.stack).release
+    record = result.record if result else None
+    run = record.migration if record else None
+    failed = {"step": result.failed_step, "why": result.why, "next": result.next_command} if result and result.why else None
+    return {
+        "scenario": scenario, "outcome": outcome, "live": final.live.value, "weights": st.served(),
+        "steps": [{"step": s.describe(), "done": result is not None and i < result.steps_done} for i, s in enumerate(steps)],
+        "snapshot": record.snapshot if record else None,
+        "migration": None if run is None else {"task": run.task, "exit_code": run.exit_code, "reversible": run.reversible},
+        "failed": failed, "environment": st.source,
+        "updates": [{"version": h.version, "message": h.message, "counts": dict(h.counts)} for h in reversed(st.offline.history())],
+        **extra,
+    }
+
+
+def after_promote(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """A release is promoted; the fast rollback flips live back in one listener update, read back from moto."""
+    result, steps = st.release("rehearsal-1")
+    done = fast_rollback(st.ctx, "rehearsal: the new version misbehaves after promotion")
+    rolled = Result(Outcome.ROLLED_BACK, done.record, steps_done=result.steps_done)
+    extra = {"release": result.outcome.value, "rollback": {
+        "action": done.action, "updates": done.updates, "touched": done.touched, "live_version": done.version, "notes": list(done.notes),
+    }}
+    return rolled, _summary(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
+
+
+def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """Three releases, then ``--to-version`` of the first one's promotion: its version is live again, through a release."""
+    versions = ("rehearsal-1", "rehearsal-2", "rehearsal-3")
+    for version in versions:
+        st.release(version)
+    first = next(h.version for h in reversed(st.offline.history()) if f"({versions[0]}) to live" in h.message)
+    preview = rollback_version.prepare(st.ctx, first, st.differ())
+    result = rollback_version.run(st.ctx, preview)
+    final = load(st.offline.get_config(), st.stack).release
+    extra = {"to_version": first, "live_version": final.versions.of(final.live), "preview": preview.to_json()}
+    return result, _summary(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
+
+
+def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """A release whose migration is irreversible, then ``--to-version`` from before it: refused, nothing changed."""
+    before = st.offline.history()[0].version
+    result, steps = st.release("rehearsal-1", migration_reversible=False)
+    updates, served = len(st.offline.history()), st.served()
+    try:
+        rollback_version.prepare(st.ctx, before, st.differ())
+    except RollbackRefusedError as exc:
+        refused = Result(Outcome.REFUSED, result.record, "rollback --to-version", exc.why, exc.next_command, False, 0)
+    else:  # pragma: no cover - the scenario exists to show the refusal
+        msg = "the rollback across an irreversible migration was not refused"
+        raise AssertionError(msg)
+    unchanged = len(st.offline.history()) == updates and st.served() == served
+    extra = {"to_version": before, "nothing_changed": unchanged}
+    return refused, _summary(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
+
+
+def interrupt_in_first_bake(st: Stage, version: str) -> None:
+    """Start a release and stop it, as Ctrl-C would, partway into its first bake."""
+    def stop() -> None:
+        raise KeyboardInterrupt
+
+    original = st.offline.update
+
+    def arm(message: str, targets: Any = None) -> Any:
+        found = original(message, targets)
+        if "% to " in message:
+            st.offline.update = original  # type: ignore[method-assign]
+            st.clock.at(st.clock.monotonic() + INTERRUPT_AFTER, stop)
+        return found
+
+    st.offline.update = arm  # type: ignore[method-assign]
+    try:
+        st.release(version)
+    except KeyboardInterrupt:
+        pass
+    st.offline.update = original  # type: ignore[method-assign]
+
+
+def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """Interrupted mid-bake: ``abort`` restores 100/0; a second interrupted release is resumed to promotion."""
+    interrupt_in_first_bake(st, "rehearsal-1")
+    held = load(st.engine.get_config(), st.stack).release
+    left = {"weights": st.served(), "in_progress": held.in_progress is not None}
+    assert held.in_progress is not None  # noqa: S101 - the interrupt leaves the record by construction
+    abort(st.ctx, held.in_progress, "rehearsal: aborted after an interrupt")
+    after_abort = st.served()
+    interrupt_in_first_bake(st, "rehearsal-2")
+    result = resume(st.ctx)
+    extra = {"interrupted": left, "after_abort": after_abort}
+    return result, _summary(st, "interrupted", result.outcome.value, result, [], **extra)
+
+
+def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """While one driver bakes its first step, a second starts a release: refused at once, naming the first."""
+    second: dict[str, Result] = {}
+    original = st.offline.update
+
+    def arm(message: str, targets: Any = None) -> Any:
+        found = original(message, targets)
+        if "% to " in message and not second:
+            def start_second() -> None:
+                second["result"], _ = st.release("rehearsal-2", by="second-driver")
+            st.clock.at(st.clock.monotonic() + INTERRUPT_AFTER, start_second)
+        return found
+
+    st.offline.update = arm  # type: ignore[method-assign]
+    first, steps = st.release("rehearsal-1", by="first-driver")
+    st.offline.update = original  # type: ignore[method-assign]
+    refused = second["result"]
+    extra = {"first": {"outcome": first.outcome.value, "by": "first-driver"}, "second_by": "second-driver"}
+    return refused, _summary(st, "concurrent", refused.outcome.value, refused, steps, **extra)
+
+
+RUNS: dict[str, Callable[[Stage], tuple[Result, dict[str, Any]]]] = {
+    "rollback-after-promote": after_promote,
+    "rollback-to-version": to_version,
+    "irreversible": irreversible,
+    "interrupted": interrupted,
+    "concurrent": concurrent,
+}
+
+
+def rehearse_rollback(
+    stack: str, scenario: str, overrides: Sequence[tuple[str, Any]] = (), *,
+    strategy: Strategy | None = None, reporter: Reporter | None = None,
+) -> Rehearsal:
+    """Run one rollback scenario; the same ``Rehearsal`` (summary, exit code) as a release scenario."""
+    with stage(stack, overrides, strategy, reporter) as st:
+        result, summary = RUNS[scenario](st)
+        updates = summary["updates"]
+        touched = st.offline.updates[-1].touched if st.offline.updates else None
+    return Rehearsal(scenario, result, summary, updates, touched_by_abort=touched)

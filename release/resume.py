@@ -1,0 +1,118 @@
+"""Continue an interrupted release from its last verified step, or end it.
+
+The record in ``release:inProgress`` says how far the release got: its phase,
+the snapshot it took, the migration it ran and the last weight the listener was
+*verified* to serve. A release killed mid-shift may have written a higher
+weight to config without applying or verifying it; resuming therefore sets the
+last verified weight again (set, then verify), bakes it afresh, and carries on
+with the remaining steps. Steps already verified (backup, deploy, migration,
+smoke test) are not repeated.
+
+An interrupt (Ctrl-C, SIGTERM) never moves traffic: the weights stay as last
+verified and the two ways on are printed.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from components.config import Strategy
+from components.config.release_record import Outcome, Phase, ReleaseRecord
+from release.context import Context
+from release.executor import Executor, Result, abort
+from release.planner import ReleaseOptions, plan_release
+from release.rollback import RollbackRefusedError, current_release
+from release.steps import Backup, Bake, Deploy, Migrate, Preflight, Shift, Smoke, Step
+
+ORDER = list(Phase)
+
+
+def reached(record: ReleaseRecord, phase: Phase) -> bool:
+    """Whether the record's last verified phase is ``phase`` or later."""
+    return ORDER.index(record.phase) >= ORDER.index(phase)
+
+
+def remaining(steps: list[Step], record: ReleaseRecord) -> list[Step]:
+    """The steps of the release still to run, given what its record says was verified."""
+    left: list[Step] = []
+    for step in steps:
+        if isinstance(step, Preflight):
+            continue
+        if isinstance(step, Backup) and record.snapshot:
+            continue
+        if isinstance(step, Deploy) and reached(record, Phase.DEPLOYED):
+            continue
+        if isinstance(step, Migrate) and record.migration is not None and record.migration.exit_code == 0:
+            continue
+        if isinstance(step, Smoke) and step.endpoint_output == "test_endpoint_url" and reached(record, Phase.SMOKE_TESTED):
+            continue
+        if isinstance(step, (Shift, Bake)) and step.weight < record.weight:
+            continue
+        left.append(step)
+    return left
+
+
+def plan_resume(ctx: Context) -> tuple[ReleaseRecord, list[Step]]:
+    """The release in progress and what is left of it; a refusal when there is none."""
+    release = current_release(ctx)
+    record = release.in_progress
+    if record is None:
+        msg = "resume"
+        raise RollbackRefusedError(msg, f"no release is in progress on {ctx.stack}", f"python -m release status --stack {ctx.stack}")
+    steps_source = (record.steps or release.steps) if record.strategy is Strategy.CANARY else None
+    options = ReleaseOptions(version=record.version, strategy=record.strategy, steps=steps_source)
+    # Planned against the config as it was before the release: the live colour and its version are unchanged until promotion.
+    steps = plan_release(release, ctx.engine.outputs(), options, ctx.stack)
+    return record, remaining(steps, record)
+
+
+def resume(ctx: Context) -> Result:
+    """Run what is left of the release in progress; any failure aborts it (the candidate back to 0)."""
+    record, steps = plan_resume(ctx)
+    ctx.reporter.note(f"resuming release {record.id} of {record.version} at phase {record.phase}, {record.weight}% verified")
+    result = Executor(ctx).run(steps, record)
+    if result.outcome is not Outcome.REFUSED:
+        return result
+    # The executor treats a failure of the first step as a refusal; here the release had already started.
+    aborted = abort(ctx, record, result.why or "resume failed")
+    return Result(Outcome.ABORTED, aborted, result.failed_step, result.why, result.next_command, result.infrastructure, 0)
+
+
+def interrupted_message(stack: str) -> str:
+    """What a person reads after stopping a release: nothing moved, and the two ways on."""
+    return (
+        f"interrupted: the release on {stack} is still in progress and traffic stays at the last verified weights.\n"
+        f"  continue it:  python -m release resume --stack {stack}\n"
+        f"  end it:       python -m release abort --stack {stack}"
+    )
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (a killed process) stops the release the way Ctrl-C does."""
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: only Ctrl-C is caught
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def interruptible(stack: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Turn SIGTERM into an interrupt, and an interrupt into the message and ``KeyboardInterrupt`` re-raised."""
+    try:
+        with terminate_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        say(interrupted_message(stack))
+        raise

@@ -1,0 +1,209 @@
+"""The fast rollback: one stack update, targeted at the listener, then verified.
+
+During a canary the candidate goes back to 0 (the abort of the release in
+progress). After a promotion, while the previous colour still runs the previous
+version, ``release:live`` goes back to it. Either way the listener is the only
+resource the update touches when the stack exports its URN, and the driver then
+confirms what the listener serves. Nothing is deleted: the colour rolled away
+from keeps running its version, and every snapshot stays.
+
+When the previous colour no longer runs what it ran (it was scaled down or
+given another version), flipping back would send traffic to nothing; the way
+back is then a release of the previous version (``--to-version``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.config import Colour, ConfigError, ReleaseConfig, load
+from components.config.release_record import Outcome, Phase, ReleaseRecord
+from release import record as records
+from release.context import Context
+from release.engine import HistoryEntry, StackBusyError
+from release.executor import Timing, abort
+from release.executor_steps import StepRunner
+
+
+class RollbackRefusedError(Exception):
+    """A rollback that was not done: what, why, and the command to run instead."""
+
+    def __init__(self, what: str, why: str, next_command: str) -> None:
+        super().__init__(f"{what}: {why}")
+        self.what = what
+        self.why = why
+        self.next_command = next_command
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """What a fast rollback did."""
+
+    action: str
+    """``aborted`` (a canary's candidate back to 0) or ``flipped`` (live back to the previous colour)."""
+    live: Colour
+    version: str
+    """The version live serves now."""
+    weights: dict[str, int]
+    """What the listener serves, read back after the update."""
+    record: ReleaseRecord
+    updates: int = 1
+    touched: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def current_release(ctx: Context) -> ReleaseConfig:
+    """The stack's release config; a refusal naming every problem when it is invalid."""
+    try:
+        return load(ctx.engine.get_config(), ctx.stack).release
+    except ConfigError as exc:
+        msg = "rollback"
+        why = "the stack config is invalid: " + "; ".join(exc.problems)
+        raise RollbackRefusedError(msg, why, f"fix the config of {ctx.stack}") from exc
+
+
+def version_serving(history: Sequence[HistoryEntry], version: str, stack: str) -> int | None:
+    """The newest stack version at which the live colour ran ``version`` with no canary traffic."""
+    for entry in history:
+        if entry.result != "succeeded":
+            continue
+        try:
+            release = load(entry.config, stack).release
+        except ConfigError:
+            continue
+        if release.versions.of(release.live) == version and release.canary_weight == 0:
+            return entry.version
+    return None
+
+
+def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
+    """Undo the release in progress, or the last promotion, in one verified update."""
+    release = current_release(ctx)
+    why = reason or f"rolled back by {ctx.by}"
+    if release.in_progress is not None:
+        return _abort_canary(ctx, release.in_progress, why)
+    last = release.last_release
+    if last is None or last.outcome is not Outcome.PROMOTED:
+        state = "no release has run" if last is None else f"the last release, {last.id} of {last.version}, ended {last.outcome}"
+        msg = "rollback"
+        raise RollbackRefusedError(
+            msg, f"nothing to roll back on {ctx.stack}: no release is in progress and {state}",
+            f"python -m release history --stack {ctx.stack}, then `python -m release rollback --stack {ctx.stack} --to-version N`",
+        )
+    return _flip_back(ctx, release, last, why)
+
+
+@contextmanager
+def restoring(ctx: Context) -> Iterator[None]:
+    """Put the config back when another update holds the stack: ours never ran, so the record must still say what AWS serves."""
+    saved = ctx.engine.get_config()
+    try:
+        yield
+    except StackBusyError:
+        now = ctx.engine.get_config()
+        ctx.engine.set_config({k: v for k, v in saved.items() if now.get(k) != v})
+        added = [k for k in now if k not in saved]
+        if added:
+            ctx.engine.remove_config(added)
+        raise
+
+
+def _abort_canary(ctx: Context, running: ReleaseRecord, why: str) -> RollbackResult:
+    before = _updates(ctx)
+    with restoring(ctx):
+        final = abort(ctx, running, why)
+    weights = _served(ctx)
+    release = current_release(ctx)
+    return RollbackResult(
+        "aborted", release.live, release.versions.of(release.live), weights, final,
+        updates=_updates(ctx) - before, touched=_touched(ctx),
+        notes=(f"{running.colour} keeps running {running.version} with no traffic",),
+    )
+
+
+def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: str) -> RollbackResult:
+    current, previous = release.live, release.live.other
+    to_version = f"python -m release rollback --stack {ctx.stack} --to-version N"
+    if current is not last.colour:
+        msg = "rollback"
+        raise RollbackRefusedError(
+            msg, f"the last release put {last.version} on {last.colour}, but {current} is live now: it was already rolled back",
+            f"python -m release history --stack {ctx.stack}",
+        )
+    running = release.versions.of(previous)
+    if running != last.previous:
+        msg = "rollback"
+        raise RollbackRefusedError(
+            msg, f"{previous} runs {running} now, not {last.previous} (what it served before release {last.id})",
+            _to_version_hint(ctx, last.previous, to_version),
+        )
+    step_runner = StepRunner(ctx, Timing())
+    healthy, state = step_runner.healthy(previous)
+    if not healthy:
+        msg = "rollback"
+        raise RollbackRefusedError(
+            msg, f"the previous colour {previous} was scaled down or is not healthy ({state}): flipping to it would serve nothing",
+            _to_version_hint(ctx, last.previous, to_version),
+        )
+    now = ctx.clock.now()
+    record = ReleaseRecord.model_validate({
+        "id": f"rb-{now:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
+        "version": last.previous, "colour": previous, "previous": last.version, "strategy": last.strategy,
+        "startedAt": now, "startedBy": ctx.by, "phase": Phase.PROMOTED, "weight": 100, "highestWeight": 100,
+    })
+    final = records.finished(record, Outcome.ROLLED_BACK, ctx.clock, f"{why}: undid release {last.id} of {last.version}")
+    changes = {"release:live": previous.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+    _check_config(ctx, changes)
+    outputs = ctx.engine.outputs()
+    targets = [str(outputs["listener_urn"])] if outputs.get("listener_urn") else None
+    before = _updates(ctx)
+    with restoring(ctx):
+        ctx.engine.set_config(changes)
+        ctx.engine.update(f"rollback: {previous} ({last.previous}) live again, undoing release {last.id}"[:1000], targets=targets)
+    # After the flip the colour that is not live is the one rolled away from: it must get 0.
+    weights = step_runner.verify(current, 0)
+    notes = [f"{current} keeps running {last.version} with no traffic"]
+    if targets:
+        notes.append("only the listener was updated; the next full `pulumi up` brings the test listener and outputs in line")
+    return RollbackResult(
+        "flipped", previous, last.previous, weights, final, updates=_updates(ctx) - before, touched=_touched(ctx), notes=tuple(notes),
+    )
+
+
+def _check_config(ctx: Context, changes: dict[str, str]) -> None:
+    merged = {**ctx.engine.get_config(), **changes}
+    try:
+        load(merged, ctx.stack)
+    except ConfigError as exc:
+        msg = "rollback"
+        raise RollbackRefusedError(msg, "the rolled-back config would be invalid: " + "; ".join(exc.problems),
+                                   f"fix the config of {ctx.stack}") from exc
+
+
+def _to_version_hint(ctx: Context, version: str, fallback: str) -> str:
+    found = version_serving(ctx.engine.history(), version, ctx.stack)
+    if found is None:
+        return fallback
+    return f"python -m release rollback --stack {ctx.stack} --to-version {found}  (stack version {found} served {version})"
+
+
+def _updates(ctx: Context) -> int:
+    return len(ctx.engine.history())
+
+
+def _touched(ctx: Context) -> int:
+    latest = ctx.engine.history()[:1]
+    if not latest:
+        return 0
+    return sum(n for op, n in latest[0].counts.items() if op != "same")
+
+
+def _served(ctx: Context) -> dict[str, int]:
+    outputs: dict[str, Any] = ctx.engine.outputs()
+    raw = ctx.aws.elbv2.forward_weights(str(outputs.get("listener_arn", "")))
+    by_arn = {str(arn): colour for colour, arn in (outputs.get("target_group_arns") or {}).items()}
+    total = sum(raw.values()) or 1
+    return {by_arn.get(arn, arn): round(100 * w / total) for arn, w in raw.items()}

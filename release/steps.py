@@ -1,0 +1,188 @@
+"""The steps of a release, as frozen data: what a release will do, before anything runs.
+
+The planner turns config and options into a list of these; the executor runs
+them; the dry run prints them. Each step says which stack config it changes and
+how long it is expected to take, so the plan can be read before it is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from components.config import Colour
+
+
+@dataclass(frozen=True)
+class Step:
+    """Base of every step."""
+
+    def describe(self) -> str:
+        """One line for people."""
+        raise NotImplementedError
+
+    def config_change(self) -> Mapping[str, object]:
+        """The stack config this step sets (empty when it changes none)."""
+        return {}
+
+    def expected_seconds(self) -> float:
+        """How long the step is expected to take."""
+        return 30.0
+
+    @property
+    def name(self) -> str:
+        """The step's kind, e.g. ``shift``."""
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True)
+class Preflight(Step):
+    """Config valid, no release in progress, the live colour healthy."""
+
+    live: Colour
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"preflight: config valid, no release in progress, {self.live} healthy"
+
+    def expected_seconds(self) -> float:
+        """Reads only."""
+        return 5.0
+
+
+@dataclass(frozen=True)
+class Backup(Step):
+    """Snapshot the database and wait until the snapshot is available."""
+
+    instance: str
+    snapshot_id: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"back up database {self.instance} as snapshot {self.snapshot_id}"
+
+    def expected_seconds(self) -> float:
+        """Snapshots of a small instance take minutes."""
+        return 300.0
+
+
+@dataclass(frozen=True)
+class Deploy(Step):
+    """Put the version on the candidate colour (stack update), then wait until its targets are healthy."""
+
+    colour: Colour
+    version: str
+    timeout_seconds: float = 600.0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"deploy {self.version} to {self.colour}, wait until its targets are healthy"
+
+    def config_change(self) -> Mapping[str, object]:
+        """The candidate's version."""
+        return {f"release:versions.{self.colour}": self.version}
+
+    def expected_seconds(self) -> float:
+        """An ECS rolling deployment."""
+        return 180.0
+
+
+@dataclass(frozen=True)
+class Migrate(Step):
+    """Run the migration task and require exit code 0."""
+
+    command: tuple[str, ...]
+    timeout_seconds: float = 1800.0
+    reversible: bool | None = None
+    """Whether the rollback command undoes it; None: the stack's ``data:migrationReversible`` (default true)."""
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"run the migration task: {' '.join(self.command)}"
+
+    def expected_seconds(self) -> float:
+        """Start-up of a Fargate task plus the migration."""
+        return 120.0
+
+
+@dataclass(frozen=True)
+class Smoke(Step):
+    """GET the health path through an endpoint output; require 2xx within a few attempts."""
+
+    endpoint_output: str
+    path: str
+    attempts: int = 5
+
+    def describe(self) -> str:
+        """One line for people."""
+        where = "the test listener" if self.endpoint_output == "test_endpoint_url" else "the public endpoint"
+        return f"smoke test {self.path} through {where}"
+
+    def expected_seconds(self) -> float:
+        """A handful of requests."""
+        return 5.0
+
+
+@dataclass(frozen=True)
+class Shift(Step):
+    """Set the candidate's weight (stack update), then verify the listener serves it."""
+
+    candidate: Colour
+    weight: int
+    number: int
+    total: int
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"step {self.number}/{self.total}: send {self.weight}% to {self.candidate}, verify the listener"
+
+    def config_change(self) -> Mapping[str, object]:
+        """The candidate's weight."""
+        return {"release:canaryWeight": self.weight}
+
+
+@dataclass(frozen=True)
+class Bake(Step):
+    """Watch the candidate for a while; any failure aborts (the candidate back to 0)."""
+
+    weight: int
+    seconds: float
+    poll_seconds: float = 10.0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, 5xx rate and p99 against live, every {self.poll_seconds:g}s"
+
+    def expected_seconds(self) -> float:
+        """The bake time."""
+        return self.seconds
+
+
+@dataclass(frozen=True)
+class Promote(Step):
+    """Make the candidate live with weight 0 (stack update), verified; the old colour stays as the backup."""
+
+    colour: Colour
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"promote {self.colour} to live; {self.colour.other} keeps running as the backup"
+
+    def config_change(self) -> Mapping[str, object]:
+        """Live colour and weight."""
+        return {"release:live": self.colour.value, "release:canaryWeight": 0}
+
+
+@dataclass(frozen=True)
+class Notify(Step):
+    """Send the release summary to the alert topic."""
+
+    topic_output: str = "alert_topic_arn"
+
+    def describe(self) -> str:
+        """One line for people."""
+        return "notify: the release summary to the alert topic"
+
+    def expected_seconds(self) -> float:
+        """One API call."""
+        return 1.0

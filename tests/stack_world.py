@@ -1,0 +1,260 @@
+"""A small, fast stack for rollback tests: config and history in memory, the load balancer in moto.
+
+``FakeStack`` is a ``StackEngine`` whose update validates the config with the
+real models, writes the listener's forward weights to moto (as the real
+program's listener would) and registers a target for each colour whose version
+changed, unless that colour is "scaled down". It counts what each update
+touched, honouring targets, so tests can assert on every update issued.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from components.config import Colour, ConfigError, load
+from release.aws.ecs import TaskRun, TaskSpec
+from release.clock import ManualClock
+from release.context import Aws, Context
+from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
+from release.executor import Executor, Result
+from release.planner import ReleaseOptions, plan_release
+from release.record import new_record
+from release.stacks import ProjectFiles
+from release.steps import Bake, Shift
+
+LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::web-http"
+
+
+@dataclass
+class Runner:
+    """The migration task: records each run and exits with ``exit_code``."""
+
+    exit_code: int = 0
+    runs: list[TaskSpec] = field(default_factory=list)
+
+    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
+        self.runs.append(spec)
+        return TaskRun(task_arn=f"arn:aws:ecs:eu-west-1:123456789012:task/web/{len(self.runs)}", exit_code=self.exit_code)
+
+
+class FakeStack:
+    """The staging stack's release config over a load balancer in moto."""
+
+    def __init__(self, session: Any, clock: ManualClock, stack: str = "staging", prefix: str = "web") -> None:
+        self.stack = stack
+        self.prefix = prefix
+        self.clock = clock
+        config, _ = ProjectFiles.here().stack_config(stack)
+        self.config = config
+        self.busy_with: str | None = None
+        self.scaled_down: set[Colour] = set()
+        self.entries: list[HistoryEntry] = []
+        self.issued: list[dict[str, Any]] = []
+        self._build(session)
+        self._applied: dict[str, Any] = {}
+        self._registered: dict[Colour, tuple[str, str]] = {}
+        self._ip = 10
+        self.update("initial deployment")
+        self.issued.clear()
+
+    def _build(self, session: Any) -> None:
+        p = self.prefix
+        ec2 = session.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"]["SubnetId"]
+            for i, z in ((1, "a"), (2, "b"))
+        ]
+        self.elb = session.client("elbv2")
+        lb = self.elb.create_load_balancer(Name=p, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        self.groups = {
+            c: self.elb.create_target_group(Name=f"{p}-{c.value}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")
+            ["TargetGroups"][0]["TargetGroupArn"]
+            for c in Colour
+        }
+        self.listener = self.elb.create_listener(
+            LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": self.groups[Colour.BLUE]}],
+        )["Listeners"][0]["ListenerArn"]
+        cw = session.client("cloudwatch")
+        for c in Colour:
+            cw.put_metric_alarm(AlarmName=f"{p}-{c.value}-health", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+                                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
+            cw.set_alarm_state(AlarmName=f"{p}-{c.value}-health", StateValue="OK", StateReason="start")
+        session.client("rds").create_db_instance(
+            DBInstanceIdentifier=f"{p}-db", DBInstanceClass="db.t4g.micro", Engine="postgres",
+            MasterUsername="app", MasterUserPassword="moto-only", AllocatedStorage=20,
+        )
+
+    # --- StackEngine -----------------------------------------------------------
+
+    def get_config(self) -> dict[str, str]:
+        return dict(self.config)
+
+    def set_config(self, values: Mapping[str, str]) -> None:
+        self.config.update(values)
+
+    def remove_config(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.config.pop(key, None)
+
+    def outputs(self) -> dict[str, Any]:
+        release = load(self.config, self.stack).release
+        return {
+            "listener_arn": self.listener, "listener_urn": LISTENER_URN,
+            "target_group_arns": {c.value: self.groups[c] for c in Colour},
+            "endpoint_url": "http://live.example", "test_endpoint_url": "http://test.example", "health_check_path": "/health",
+            "composite_alarm_names": {c.value: f"{self.prefix}-{c.value}-health" for c in Colour},
+            "database_identifier": f"{self.prefix}-db",
+            "migration": {"cluster": "web", "task_definition_arn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-migrate:1",
+                          "subnets": ["subnet-a"], "security_groups": ["sg-a"], "container_name": "migrate",
+                          "migrate_command": ["npm", "run", "migrate"], "rollback_command": ["npm", "run", "migrate:rollback"]},
+            "live_colour": release.live.value,
+            "versions": {"blue": release.versions.blue, "green": release.versions.green},
+        }
+
+    def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
+        if self.busy_with:
+            raise StackBusyError(f"update of stack {self.stack}", f"another update holds stack {self.stack} ({self.busy_with})", "wait")
+        try:
+            release = load(self.config, self.stack).release
+        except ConfigError as exc:
+            raise UpdateFailedError(f"update of stack {self.stack}", "; ".join(exc.problems), "fix it") from exc
+        weights = {c.value: release.weight_of(c) for c in Colour}
+        versions = {c.value: release.versions.of(c) for c in Colour}
+        changed: list[str] = []
+        if weights != self._applied.get("weights"):
+            changed.append(LISTENER_URN)
+        changed.extend(f"service-{c}" for c in Colour if versions[c.value] != self._applied.get("versions", {}).get(c.value))
+        if targets is not None:
+            changed = [urn for urn in changed if urn in targets]
+        if LISTENER_URN in changed:
+            groups = [{"TargetGroupArn": self.groups[Colour(c)], "Weight": w} for c, w in weights.items()]
+            action = {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
+            self.elb.modify_listener(ListenerArn=self.listener, DefaultActions=[action])
+            self._applied["weights"] = weights
+        for c in Colour:
+            if f"service-{c}" in changed:
+                self._fleet(c, versions[c.value])
+                self._applied.setdefault("versions", {})[c.value] = versions[c.value]
+        version = len(self.entries) + 1
+        counts = {"update": len(changed)} if changed else {"same": 1}
+        self.entries.insert(0, HistoryEntry(version, message, dict(self.config), "succeeded", self.clock.now(), self.clock.now(), counts))
+        self.issued.append({"message": message, "targets": list(targets) if targets else None, "weights": weights, "changed": changed})
+        return UpdateResult(version=version, changed=tuple(changed), counts=counts)
+
+    def _fleet(self, colour: Colour, version: str) -> None:
+        current = self._registered.pop(colour, None)
+        if current is not None:
+            self.elb.deregister_targets(TargetGroupArn=self.groups[colour], Targets=[{"Id": current[1], "Port": 8080}])
+        if colour in self.scaled_down:
+            return
+        ip = f"10.0.1.{self._ip}"
+        self._ip += 1
+        self.elb.register_targets(TargetGroupArn=self.groups[colour], Targets=[{"Id": ip, "Port": 8080}])
+        self._registered[colour] = (version, ip)
+
+    def scale_down(self, colour: Colour) -> None:
+        """Take a colour's targets away, as scaling its service to 0 would."""
+        self.scaled_down.add(colour)
+        current = self._registered.pop(colour, None)
+        if current is not None:
+            self.elb.deregister_targets(TargetGroupArn=self.groups[colour], Targets=[{"Id": current[1], "Port": 8080}])
+
+    def history(self) -> list[HistoryEntry]:
+        return list(self.entries)
+
+    def holder(self) -> str | None:
+        return self.busy_with
+
+    # --- for assertions --------------------------------------------------------------
+
+    def served(self) -> dict[str, int]:
+        """Colour -> weight moto's listener serves now."""
+        action = self.elb.describe_listeners(ListenerArns=[self.listener])["Listeners"][0]["DefaultActions"][0]
+        by_arn = {arn: c.value for c, arn in self.groups.items()}
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+        total = sum(int(g.get("Weight", 1)) for g in groups) or 1
+        found = {c.value: 0 for c in Colour}
+        found.update({by_arn[g["TargetGroupArn"]]: round(100 * int(g.get("Weight", 1)) / total) for g in groups})
+        return found
+
+    def release_config(self) -> Any:
+        return load(self.config, self.stack).release
+
+    def set_release(self, **values: Any) -> None:
+        """Set release keys the way `pulumi config set` would (objects JSON-encoded)."""
+        self.config.update({f"release:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()})
+
+
+@dataclass
+class World:
+    """A FakeStack, its AWS wrappers and a Context to drive it."""
+
+    stack: FakeStack
+    ctx: Context
+    runner: Runner
+    clock: ManualClock
+    probes: list[str]
+
+
+_COUNT = [0]
+
+
+@contextmanager
+def aws_session() -> Iterator[Any]:
+    """One moto session for a test module: moto's first EC2 call of a session costs seconds, later ones nothing."""
+    with mock_aws():
+        yield boto3.Session(region_name="eu-west-1", aws_access_key_id="moto", aws_secret_access_key="moto")  # noqa: S106
+
+
+def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock: ManualClock | None = None) -> World:
+    """A fresh stack (its own load balancer, groups, alarms and database) with a driver context over it."""
+    _COUNT[0] += 1
+    clock = clock or ManualClock()
+    fake = FakeStack(session, clock, prefix=f"web{_COUNT[0]}")
+    runner = Runner()
+    probes: list[str] = []
+
+    def probe(url: str) -> int:
+        probes.append(url)
+        return probe_status
+
+    ctx = Context(stack="staging", engine=fake, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
+                  probe=probe, by=by, verify_timeout=10)
+    return World(fake, ctx, runner, clock, probes)
+
+
+class InterruptingClock(ManualClock):
+    """A manual clock that raises KeyboardInterrupt once it has slept past ``at`` seconds, as Ctrl-C would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if self.at is not None and self.monotonic() >= self.at:
+            self.at = None
+            raise KeyboardInterrupt
+
+
+def release(w: World, version: str, *, until_weight: int | None = None, by: str | None = None, **options: Any) -> Result:
+    """Run a release of ``version`` (one-minute bakes); ``until_weight`` stops it, still in progress, after that step's bake."""
+    config = w.stack.release_config()
+    opts = ReleaseOptions(version=version, bake_minutes=options.pop("bake_minutes", 1), **options)
+    steps = plan_release(config, w.stack.outputs(), opts, "staging")
+    record = new_record(config, version, (opts.strategy or config.strategy).value, w.clock, by or w.ctx.by)
+    # The whole release's weights are recorded even when the test stops it early, as a real interruption would leave them.
+    record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
+    if until_weight is not None:
+        end = next(i for i, s in enumerate(steps) if isinstance(s, Bake) and s.weight == until_weight)
+        steps = steps[: end + 1]
+    return Executor(w.ctx).run(steps, record)

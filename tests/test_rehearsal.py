@@ -1,0 +1,120 @@
+"""The rehearsal is the driver's acceptance test: every scenario, both strategies, against moto."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from components.config import Strategy
+from release.rehearsal.run import ALARM_DELAY, Rehearsal, rehearse
+
+# One minute of bake keeps the suite quick; the poll interval stays the default 10 s.
+FAST = (("release:bakeMinutes", 1),)
+STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
+NO_SHIFT = ("unhealthy", "smoke-fails", "migration-fails")
+
+_RUNS: dict[tuple[str, Strategy], Rehearsal] = {}
+
+
+@pytest.fixture(scope="module")
+def run() -> Callable[[str, Strategy], Rehearsal]:
+    def get(scenario: str, strategy: Strategy) -> Rehearsal:
+        if (scenario, strategy) not in _RUNS:
+            _RUNS[(scenario, strategy)] = rehearse("staging", scenario, FAST, strategy=strategy)
+        return _RUNS[(scenario, strategy)]
+
+    return get
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_happy_release_is_promoted_and_moto_serves_the_new_colour(run: Callable[..., Rehearsal], strategy: Strategy) -> None:
+    done = run("happy", strategy)
+    assert done.summary["outcome"] == "promoted"
+    assert done.result.exit_code == 0
+    assert done.summary["live"] == "green"
+    assert done.summary["weights"] == {"blue": 0, "green": 100}
+    assert all(step["done"] for step in done.summary["steps"])
+
+
+def test_canary_walks_every_configured_weight_in_order(run: Callable[..., Rehearsal]) -> None:
+    candidate_weights = [u["weights"]["green"] for u in run("happy", Strategy.CANARY).updates]
+    # deploy (0), the four steps, then the promotion (green live, so 100 to green).
+    assert candidate_weights == [0, 10, 25, 50, 100, 100]
+
+
+def test_blue_green_switches_in_one_step_after_the_smoke_test(run: Callable[..., Rehearsal]) -> None:
+    done = run("happy", Strategy.BLUE_GREEN)
+    assert [u["weights"]["green"] for u in done.updates] == [0, 100, 100]
+    names = [s["step"] for s in done.summary["steps"]]
+    smoke = next(i for i, n in enumerate(names) if n.startswith("smoke test") and "test listener" in n)
+    shift = next(i for i, n in enumerate(names) if n.startswith("step 1/1"))
+    assert smoke < shift
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_alarm_during_a_bake_aborts_back_to_live(run: Callable[..., Rehearsal], strategy: Strategy) -> None:
+    done = run("alarm", strategy)
+    assert done.summary["outcome"] == "aborted"
+    assert done.result.exit_code == 1
+    assert done.summary["weights"] == {"blue": 100, "green": 0}
+    assert done.summary["live"] == "blue"
+    assert "ALARM" in done.summary["failed"]["why"]
+    last = done.updates[-1]
+    assert last["message"].startswith("abort release")
+    assert last["weights"] == {"blue": 100, "green": 0}
+
+
+def test_canary_alarm_fires_during_the_second_step(run: Callable[..., Rehearsal]) -> None:
+    done = run("alarm", Strategy.CANARY)
+    reached = [u["weights"]["green"] for u in done.updates]
+    assert reached == [0, 10, 25, 0]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_abort_follows_the_alarm_within_one_poll_and_touches_one_resource(run: Callable[..., Rehearsal], strategy: Strategy) -> None:
+    done = run("alarm", strategy)
+    assert done.alarm_at is not None
+    assert done.abort_at is not None
+    assert 0 <= done.abort_at - done.alarm_at <= 10.0
+    assert done.touched_by_abort == 1
+    assert ALARM_DELAY % 10 != 0, "the alarm must not land on a poll boundary, or the latency proves nothing"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("scenario", NO_SHIFT)
+def test_failures_before_the_first_shift_never_move_traffic(run: Callable[..., Rehearsal], scenario: str, strategy: Strategy) -> None:
+    done = run(scenario, strategy)
+    assert done.summary["outcome"] == "aborted"
+    assert done.result.exit_code == 1
+    assert done.summary["weights"] == {"blue": 100, "green": 0}
+    assert done.updates, "the release deploys the candidate before it fails"
+    for update in done.updates:
+        assert update["weights"] == {"blue": 100, "green": 0}, update["message"]
+
+
+@pytest.mark.parametrize(("scenario", "why"), [
+    ("unhealthy", "no targets registered in green's target group"),
+    ("smoke-fails", "answered 500 after 5 attempts"),
+    ("migration-fails", "exited with 1"),
+])
+def test_each_failure_says_what_failed_and_why(run: Callable[..., Rehearsal], scenario: str, why: str) -> None:
+    failed = run(scenario, Strategy.CANARY).summary["failed"]
+    assert why in failed["why"]
+    assert failed["next"]
+
+
+def test_a_failed_migration_keeps_its_snapshot(run: Callable[..., Rehearsal]) -> None:
+    done = run("migration-fails", Strategy.CANARY)
+    assert done.summary["snapshot"] == "staging-release-rehearsal-1"
+    assert done.summary["migration"]["exit_code"] == 1
+    assert "snapshot staging-release-rehearsal-1 is kept" in done.summary["failed"]["why"]
+
+
+def test_the_abort_is_recorded_as_the_last_release(run: Callable[..., Rehearsal]) -> None:
+    done = run("smoke-fails", Strategy.CANARY)
+    assert done.result.record is not None
+    assert done.result.record.outcome is not None
+    assert done.result.record.outcome.value == "aborted"
+    assert done.result.record.reason is not None
+    assert "smoke test" in done.result.record.reason

@@ -1,0 +1,75 @@
+"""The rollback rehearsals from the command line: each scenario's JSON summary (weights read back from moto) and exit code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from release.cli import app
+from release.errors import ExitCode
+
+runner = CliRunner()
+SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration"}
+
+
+def rehearse(scenario: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    done = runner.invoke(app, ["rehearse", "--stack", "staging", "--scenario", scenario, "--json", *extra])
+    assert done.stdout.strip().startswith("{"), done.output
+    return done.exit_code, json.loads(done.stdout)
+
+
+def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
+    code, data = rehearse("rollback-after-promote")
+    assert code == ExitCode.REFUSED, "rolled back exits 1"
+    assert set(data) >= SUMMARY_KEYS
+    assert (data["outcome"], data["release"], data["live"]) == ("rolled-back", "promoted", "blue")
+    assert data["weights"] == {"blue": 100, "green": 0}
+    assert data["rollback"]["action"] == "flipped"
+    assert (data["rollback"]["updates"], data["rollback"]["touched"]) == (1, 1)
+    assert data["updates"][-1]["message"].startswith("rollback: blue (3f9c2e1a) live again")
+
+
+def test_rollback_to_version_makes_the_first_releases_version_live_again() -> None:
+    code, data = rehearse("rollback-to-version")
+    assert code == ExitCode.OK
+    assert (data["outcome"], data["live_version"]) == ("promoted", "rehearsal-1")
+    assert data["weights"][data["live"]] == 100
+    assert any(line.startswith("release:versions:") for line in data["preview"]["config_changes"])
+    assert data["preview"]["diff"] is not None
+    messages = [u["message"] for u in data["updates"]]
+    assert sum("promote" in m for m in messages) == 4, "three releases, then the rollback's own release"
+
+
+def test_irreversible_is_refused_with_the_snapshot_and_nothing_changes() -> None:
+    code, data = rehearse("irreversible")
+    assert code == ExitCode.REFUSED
+    assert data["outcome"] == "refused"
+    assert data["nothing_changed"] is True
+    assert data["migration"]["reversible"] is False
+    assert "recorded as irreversible" in data["failed"]["why"]
+    assert f"restore the database from snapshot {data['snapshot']}" in data["failed"]["next"]
+    assert data["weights"] == {"blue": 0, "green": 100}
+
+
+@pytest.mark.parametrize("strategy", ["canary", "blue-green"])
+def test_interrupted_is_aborted_to_100_0_then_a_second_release_is_resumed(strategy: str) -> None:
+    code, data = rehearse("interrupted", "--strategy", strategy)
+    assert code == ExitCode.OK
+    assert data["interrupted"]["in_progress"] is True
+    assert data["interrupted"]["weights"]["green"] > 0, "the interrupt left the last verified weight"
+    assert data["after_abort"] == {"blue": 100, "green": 0}
+    assert (data["outcome"], data["live"], data["weights"]) == ("promoted", "green", {"blue": 0, "green": 100})
+    resumed = [u["message"] for u in data["updates"] if "rehearsal2" in u["message"]]
+    assert sum(" on green" in m for m in resumed) == 1, "resuming does not deploy again"
+
+
+def test_concurrent_refuses_the_second_driver_naming_the_first() -> None:
+    code, data = rehearse("concurrent")
+    assert code == ExitCode.REFUSED
+    assert data["outcome"] == "refused"
+    assert "held by first-driver" in data["failed"]["why"]
+    assert data["first"]["outcome"] == "promoted"
+    assert not any("rehearsal-2" in u["message"] for u in data["updates"]), "the second driver issued no update"
