@@ -53,3 +53,9 @@ pulumi.export("workflow_path", delivery.workflow_path)
 for key, value in environment.exports().items():
     pulumi.export(key, value)
 pulumi.export("composite_alarm_names", {c.value: n for c, n in monitoring.composite_alarm_names.items()})
+
+# Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
+if config.guardrails.enabled:
+    from components.guardrails import Guardrails, guardrails_args
+
+    Guardrails("guardrails", guardrails_args(config, pulumi.get_project()))

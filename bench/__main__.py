@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bench import data, delivery, deployments, environment, monitoring, plan, release, rollback
+from bench import data, delivery, deployments, environment, monitoring, plan, policy, release, rollback
 
-BENCHMARKS = [plan.run, environment.run, data.run, monitoring.run, delivery.run, deployments.run, release.run, rollback.run]
+BENCHMARKS = [
+    plan.run, environment.run, data.run, monitoring.run, delivery.run, deployments.run, release.run, rollback.run, policy.run,
+]
 
 rows = [row for bench in BENCHMARKS for row in bench()]
 for row in rows:

@@ -52,6 +52,8 @@ class AlertsArgs:
     """Length of one alarm period."""
     evaluation_periods: int = 3
     """Periods over the threshold before an alarm fires."""
+    protect_key: bool = False
+    """Protect the topic's KMS key from deletion by an update (production)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -90,7 +92,9 @@ class Alerts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = aws.get_caller_identity_output().account_id
         key = aws.kms.Key(f"{name}-key", description="Encrypts the release alert topic", enable_key_rotation=True,
-                          deletion_window_in_days=30, policy=account.apply(_key_policy), tags=tags, opts=child)
+                          deletion_window_in_days=30, policy=account.apply(_key_policy), tags=tags,
+                          # A deleted key cannot be recovered after its window; production keeps it.
+                          opts=pulumi.ResourceOptions(parent=self, protect=args.protect_key))
         aws.kms.Alias(f"{name}-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags, opts=child)
         endpoints = [("email", e) for e in args.emails] + [("https", u) for u in args.https_endpoints]

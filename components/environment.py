@@ -159,7 +159,7 @@ class Environment(pulumi.ComponentResource):
             https_endpoints=alarms.https_endpoints, unhealthy_hosts=alarms.unhealthy_hosts,
             error_rate_percent=alarms.error_rate_percent, min_requests=alarms.min_requests,
             p99_latency_seconds=alarms.p99_latency_seconds, period_seconds=alarms.period_seconds,
-            evaluation_periods=alarms.evaluation_periods, tags=tags,
+            evaluation_periods=alarms.evaluation_periods, protect_key=cfg.is_production, tags=tags,
         ), child)
 
         self.vpc_id = network.vpc_id

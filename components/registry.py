@@ -68,7 +68,8 @@ class ImageRegistry(pulumi.ComponentResource):
             # Images are releases: deleting the repository must not silently drop them.
             force_delete=False,
             tags=args.tags,
-            opts=child,
+            # Every stack's releases live here, so no update may delete or replace it.
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

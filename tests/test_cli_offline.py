@@ -66,3 +66,27 @@ def test_module_entry_point_runs_in_a_fresh_process() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "the stacks are: production, staging" in proc.stderr
+
+
+def test_plan_with_policy_prints_findings_beside_the_plan() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "production", "--policy"])
+    assert result.exit_code == 0, result.output
+    assert "Plan of release-platform/production" in result.stdout
+    assert "Policy findings for release-platform/production: 0 mandatory, 0 advisory" in result.stdout
+
+
+def test_plan_with_policy_exits_1_on_a_mandatory_finding_and_names_it() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "production", "--policy", "-c", 'traffic:testCidrs=["0.0.0.0/0"]'])
+    assert result.exit_code == 1
+    assert "Policy findings for release-platform/production: 1 mandatory, 0 advisory" in result.stdout
+    assert "[mandatory] no-public-ingress-except-web webapp-network-alb: ingress[2]: got tcp 8443-8443" in result.stdout
+
+
+def test_plan_with_policy_json_carries_the_findings() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "staging", "--policy", "--json"])
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"project", "stack", "resources", "outputs", "policy"}
+    assert all(set(f) == {"policy", "enforcement", "urn", "message"} for f in doc["policy"])
+    multi_az = [f for f in doc["policy"] if f["policy"] == "data-multi-az"]
+    assert multi_az
+    assert {f["enforcement"] for f in multi_az} == {"advisory"}

@@ -20,8 +20,8 @@ def test_zones_and_nat(plan_of) -> None:
 def test_deletion_protection_and_protect(plan_of) -> None:
     protected = {stack: sorted(r.name for r in plan_of(stack).resources if r.protect) for stack in ("staging", "production")}
     assert protected == {"staging": [], "production": [
-        "delivery-repository-repository", "delivery-repository-staging-branch",
-        "webapp-cache-redis", "webapp-database-key", "webapp-database-postgres", "webapp-traffic-access-logs-bucket",
+        "delivery-images-repository", "delivery-repository-repository", "delivery-repository-staging-branch",
+        "webapp-alerts-key", "webapp-cache-redis", "webapp-database-key", "webapp-database-postgres", "webapp-traffic-access-logs-bucket",
         "webapp-traffic-alb",
     ]}
 

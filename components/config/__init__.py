@@ -19,6 +19,7 @@ from components.config.data import DataConfig, auth_token_problems
 from components.config.delivery import DeliveryConfig, check_provider_owner
 from components.config.deployments import DeploymentsConfig, webhook_secret_problems
 from components.config.fleet import FleetConfig
+from components.config.guardrails import GuardrailsConfig
 from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
@@ -53,6 +54,7 @@ NAMESPACES: dict[str, type[ConfigModel]] = {
     "alerts": AlertsConfig,
     "data": DataConfig,
     "deployments": DeploymentsConfig,
+    "guardrails": GuardrailsConfig,
     "delivery": DeliveryConfig,
     "monitoring": MonitoringConfig,
 }
@@ -88,6 +90,7 @@ class StackConfig:
     alerts: AlertsConfig
     data: DataConfig
     deployments: DeploymentsConfig
+    guardrails: GuardrailsConfig
     delivery: DeliveryConfig
     monitoring: MonitoringConfig
 

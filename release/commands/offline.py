@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from components.config import ConfigError
+from policy.offline import evaluate_policies, render_findings
 from release.errors import ExitCode
 from release.offline import evaluate_stack
 from release.offline.diff import diff as diff_plans
@@ -22,6 +23,10 @@ ConfigOption = Annotated[
     typer.Option("--config", "-c", help="KEY=VALUE config override, as with `pulumi up --config`; repeatable."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of the tree.")]
+PolicyOption = Annotated[
+    bool,
+    typer.Option("--policy", help="Also run the policy pack over the plan and print its findings (exit 1 on a mandatory one)."),
+]
 
 
 @contextmanager
@@ -38,12 +43,25 @@ def register(app: typer.Typer) -> None:
     """Add the offline commands to the CLI."""
 
     @app.command()
-    def plan(stack: StackOption = "staging", config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    def plan(
+        stack: StackOption = "staging", config: ConfigOption = None, as_json: JsonOption = False, policy: PolicyOption = False,
+    ) -> None:
         """Evaluate a stack offline and print its resources and outputs."""
         with bad_input_exits():
             overrides = [parse_override(c) for c in config or []]
             result = evaluate_stack(stack, overrides)
-        typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_plan(result))
+        if not policy:
+            typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_plan(result))
+            return
+        findings = evaluate_policies(result)
+        if as_json:
+            typer.echo(json.dumps({**result.to_json(), "policy": [f.to_json() for f in findings]}, indent=2))
+        else:
+            typer.echo(render_plan(result))
+            typer.echo(render_findings(findings, result))
+        if any(f.mandatory for f in findings):
+            # The engine would refuse this update; so does the offline review.
+            raise typer.Exit(ExitCode.REFUSED)
 
     @app.command()
     def diff(stack: StackOption, config: ConfigOption = None, as_json: JsonOption = False) -> None:

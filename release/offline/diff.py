@@ -33,6 +33,8 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "pulumiservice:index:DriftSchedule": frozenset({"organization", "project", "stack"}),
     "pulumiservice:index:Webhook": frozenset({"organizationName", "projectName", "stackName", "environmentName"}),
     "pulumiservice:index:StackTag": frozenset({"organization", "project", "stack", "name", "value"}),
+    "pulumiservice:index:PolicyPack": frozenset({"organization", "name", "versionTag"}),
+    "pulumiservice:index:PolicyGroup": frozenset({"organizationName", "name"}),
     "aws:ecr/repository:Repository": frozenset({"name"}),
     "github:index/branch:Branch": frozenset({"repository", "branch", "sourceBranch", "sourceSha"}),
     "github:index/repositoryFile:RepositoryFile": frozenset({"repository", "file", "branch"}),

@@ -27,6 +27,8 @@ REVIEW_KEYS: dict[str, tuple[str, ...]] = {
     "pulumiservice:index:DriftSchedule": ("scheduleCron", "autoRemediate"),
     "pulumiservice:index:Webhook": ("format", "filters"),
     "pulumiservice:index:StackTag": ("name", "value"),
+    "pulumiservice:index:PolicyPack": ("name", "versionTag"),
+    "pulumiservice:index:PolicyGroup": ("mode", "policyPacks"),
     "aws:ecr/repository:Repository": ("name", "imageTagMutability", "imageScanningConfiguration.scanOnPush"),
     "aws:iam/role:Role": ("name",),
     "github:index/repositoryEnvironment:RepositoryEnvironment": ("environment", "waitTimer", "preventSelfReview", "canAdminsBypass"),

@@ -118,5 +118,5 @@ class OfflineMocks(Mocks):
 # Provider modules register their models on import.
 from release.offline.models import (  # noqa: E402, F401, I001
     aws, aws_cloudwatch, aws_data, aws_delivery, aws_fleet, aws_identity, aws_monitoring, aws_network, aws_traffic, github,
-    pulumiservice,
+    pulumiservice, pulumiservice_policy,
 )
