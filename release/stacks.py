@@ -126,14 +126,18 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(config: dict[str, str], overrides: Iterable[tuple[str, Any]], files: ProjectFiles) -> dict[str, str]:
-    """Apply overrides to a flat config map. ``ns:key.sub`` sets a field of an object value."""
+    """Apply overrides to a flat config map. ``ns:key.sub`` sets a field of an object value; ``null`` removes a key."""
     result = dict(config)
     for key, value in overrides:
         full = files.full_key(key)
         namespace, _, path = full.partition(":")
         base, *fields = path.split(".")
         if not fields:
-            result[full] = encode(value)
+            if value is None:
+                # As `pulumi config rm`: the program sees the key unset and its default applies.
+                result.pop(full, None)
+            else:
+                result[full] = encode(value)
             continue
         base_key = f"{namespace}:{base}"
         try:

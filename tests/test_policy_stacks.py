@@ -8,21 +8,13 @@ from components.config import Environment
 from policy.enforcement import pack_config
 from policy.offline import Finding, evaluate_policies
 
-# Mandatory findings the stacks have today, each a gap to close in the component or config it
-# names; the test fails both when a new one appears and when one of these is fixed (remove it then).
-KNOWN_GAPS: dict[str, set[tuple[str, str]]] = {
-    # traffic:certificateArn is unset in staging, so its listeners serve plain HTTP.
-    "staging": {("http-listener-redirects", "webapp-traffic-http"), ("http-listener-redirects", "webapp-traffic-test")},
-    "production": set(),
-}
-
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_both_stacks_have_no_mandatory_violation_beyond_the_known_gaps(plan_of, stack: str) -> None:
+def test_both_stacks_have_no_mandatory_violation(plan_of, stack: str) -> None:
     plan = plan_of(stack)
     names = {r.urn: r.name for r in plan.resources}
     mandatory = {(f.policy, names[f.urn]) for f in evaluate_policies(plan) if f.mandatory}
-    assert mandatory == KNOWN_GAPS[stack]
+    assert mandatory == set()
 
 
 def test_production_has_no_finding_at_all(plan_of) -> None:

@@ -94,6 +94,15 @@ def test_path_override_sets_one_field_of_an_object() -> None:
     assert json.loads(result["release:versions"]) == {"blue": "3f9c2e1a", "green": "9a9a9a9a"}
 
 
+def test_null_override_removes_the_key_so_its_default_applies() -> None:
+    files = ProjectFiles.here()
+    config, _ = files.stack_config("staging", required_secrets=())
+    assert "release:bakeMinutes" in config
+    result = apply_overrides(config, [parse_override("release:bakeMinutes=null")], files)
+    assert "release:bakeMinutes" not in result
+    assert result["release:live"] == config["release:live"]
+
+
 def test_path_override_on_a_scalar_is_refused() -> None:
     files = ProjectFiles.here()
     config, _ = files.stack_config("staging", required_secrets=())

@@ -104,7 +104,7 @@ def test_https_uses_the_certificate_with_tls13_and_http_redirects(plan_of) -> No
 
 
 def test_without_a_certificate_the_stack_serves_http_and_says_so(plan_of) -> None:
-    plan = plan_of("staging")
+    plan = plan_of("staging", "traffic:certificateArn=null")
     listeners = {r.name: r.inputs for r in plan.of_type("aws:lb/listener:Listener")}
     assert set(listeners) == {"webapp-traffic-http", "webapp-traffic-test"}
     assert listeners["webapp-traffic-http"]["port"] == 80
