@@ -42,7 +42,7 @@ def test_a_canary_shift_updates_only_the_weighted_listener(plan_of, before: int,
 def test_a_shift_in_staging_is_the_same_single_update(plan_of) -> None:
     candidate = "release:versions.green=4a7be210"
     result = diff(plan_of("staging", candidate), plan_of("staging", candidate, weight(25)))
-    assert [(d.kind, d.name) for d in result.resources] == [("update", "webapp-traffic-http")]
+    assert [(d.kind, d.name) for d in result.resources] == [("update", "webapp-traffic-https")]
 
 
 def test_both_target_groups_stay_in_the_forward_at_every_weight(plan_of) -> None:

@@ -86,7 +86,7 @@ def test_an_existing_vpc_is_used_instead_of_creating_one(plan_of) -> None:
     assert plan.named("webapp-traffic-alb").inputs["subnets"] == existing["publicSubnetIds"]
     for service in plan.of_type("aws:ecs/service:Service"):
         assert service.inputs["networkConfiguration"]["subnets"] == existing["privateSubnetIds"]
-    assert plan.outputs["endpoint_url"].startswith("http://")
+    assert plan.outputs["endpoint_url"].startswith("https://")
 
 
 @pytest.mark.parametrize(("override", "expected"), [

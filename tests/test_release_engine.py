@@ -32,7 +32,7 @@ def test_an_update_reports_the_resources_it_changed(tmp_path: Path) -> None:
     engine.set_config({"release:canaryWeight": "25"})
     result = engine.update("shift to 25")
     assert result.touched == 1
-    assert [u.split("::")[-1] for u in result.changed] == ["webapp-traffic-http"]
+    assert [u.split("::")[-1] for u in result.changed] == ["webapp-traffic-https"]
     assert result.counts == {"update": 1}
     assert engine.outputs()["weights"] == {"blue": 75, "green": 25}
     assert len(seen) == 2

@@ -49,8 +49,11 @@ def test_log_retention(plan_of) -> None:
 
 def test_https_and_task_size(plan_of) -> None:
     staging, production = plan_of("staging"), plan_of("production")
-    assert staging.outputs["endpoint_url"].startswith("http://")
+    # Both serve HTTPS, each with its own certificate.
+    assert staging.outputs["endpoint_url"].startswith("https://")
     assert production.outputs["endpoint_url"].startswith("https://")
+    certificates = {s: plan_of(s).named("webapp-traffic-https").inputs["certificateArn"] for s in ("staging", "production")}
+    assert certificates["staging"] != certificates["production"]
     sizes = {
         stack: {(r.inputs["cpu"], r.inputs["memory"]) for r in plan_of(stack).of_type("aws:ecs/taskDefinition:TaskDefinition")}
         for stack in ("staging", "production")
