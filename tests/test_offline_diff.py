@@ -63,3 +63,13 @@ def test_data_tier_create_only_inputs_are_replacements() -> None:
     assert "family" in REPLACE_ON["aws:rds/parameterGroup:ParameterGroup"]
     assert "secretString" in REPLACE_ON["aws:secretsmanager/secretVersion:SecretVersion"]
     assert "replicationGroupId" in REPLACE_ON["aws:elasticache/replicationGroup:ReplicationGroup"]
+
+
+def test_bars_line_up_whatever_the_group_names(plan_of) -> None:
+    from release.offline.render import weight_bars
+
+    plan = plan_of("production")
+    lines = [line for line in weight_bars(plan.named("webapp-traffic-https"), plan) if "(" in line]
+    starts = {min(i for i, ch in enumerate(line) if ch in "█░") for line in lines}
+    assert len(lines) == 2
+    assert len(starts) == 1, lines

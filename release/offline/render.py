@@ -101,11 +101,11 @@ def _get(data: Any, path: str) -> Any:
     return data
 
 
-def bar(label: str, weight: int, total: int) -> str:
-    """One weight as a bar of ``BAR_WIDTH`` cells."""
+def bar(label: str, weight: int, total: int, label_width: int = 14) -> str:
+    """One weight as a bar of ``BAR_WIDTH`` cells, after its label padded to ``label_width``."""
     share = weight / total if total else 0.0
     filled = round(share * BAR_WIDTH)
-    return f"{label:<14} {'█' * filled}{'░' * (BAR_WIDTH - filled)} {weight:>3} ({share:.0%})"
+    return f"{label:<{label_width}} {'█' * filled}{'░' * (BAR_WIDTH - filled)} {weight:>3} ({share:.0%})"
 
 
 def forwards(value: Any) -> Iterator[list[dict[str, Any]]]:
@@ -138,7 +138,8 @@ def weight_bars(resource: PlannedResource, plan: Plan) -> list[str]:
         weights = [(names.get(str(g.get("arn")), str(g.get("arn"))), int(g.get("weight", 1))) for g in groups]
         total = sum(w for _, w in weights)
         lines.append("weighted forward:")
-        lines.extend(f"  {bar(name, w, total)}" for name, w in weights)
+        width = max([14, *(len(name) for name, _ in weights)])
+        lines.extend(f"  {bar(name, w, total, width)}" for name, w in weights)
     return lines
 
 
