@@ -17,3 +17,21 @@ MINIMAL_CONFIG: dict[str, str] = {
     "delivery:automationAppId": "1183467",
     "delivery:reviewers": json.dumps(["team:release-approvers"]),
 }
+
+
+def load_problems(base: dict[str, str], stack: str = "staging", **values: object) -> list[str]:
+    """Load ``base`` changed by ``values`` (``ns__key=value``; None removes the key), expecting a ConfigError."""
+    import pytest
+
+    from components.config import ConfigError, load
+
+    raw = dict(base)
+    for key, value in values.items():
+        full = key.replace("__", ":")
+        if value is None:
+            raw.pop(full, None)
+        else:
+            raw[full] = value if isinstance(value, str) else json.dumps(value)
+    with pytest.raises(ConfigError) as caught:
+        load(raw, stack)
+    return caught.value.problems

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from components.config import Colour, ConfigError, Strategy, load
-from tests.support import MINIMAL_CONFIG
+from components.config import Colour, Strategy, load
+from tests.support import MINIMAL_CONFIG, load_problems
 
 BASE = MINIMAL_CONFIG
 
 
 def problems(stack: str = "staging", **values: object) -> list[str]:
-    raw = dict(BASE)
-    for key, value in values.items():
-        full = key.replace("__", ":")
-        if value is None:
-            raw.pop(full, None)
-        else:
-            raw[full] = value if isinstance(value, str) else json.dumps(value)
-    with pytest.raises(ConfigError) as caught:
-        load(raw, stack)
-    return caught.value.problems
+    return load_problems(BASE, stack, **values)
 
 
 def test_defaults_of_the_release_state() -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from components.config import ConfigError, load
+from components.config import load
 from components.config.cron import check_cron
 from components.config.deployments import check_webhook_url
 from release.stacks import secret_placeholder
-from tests.support import MINIMAL_CONFIG
+from tests.support import MINIMAL_CONFIG, load_problems
 
 BASE = MINIMAL_CONFIG
 ENABLED = {
@@ -23,16 +21,7 @@ ENABLED = {
 
 
 def problems(stack: str = "staging", **values: object) -> list[str]:
-    raw = dict(ENABLED)
-    for key, value in values.items():
-        full = key.replace("__", ":")
-        if value is None:
-            raw.pop(full, None)
-        else:
-            raw[full] = value if isinstance(value, str) else json.dumps(value)
-    with pytest.raises(ConfigError) as caught:
-        load(raw, stack)
-    return caught.value.problems
+    return load_problems(ENABLED, stack, **values)
 
 
 @pytest.mark.parametrize(
