@@ -90,7 +90,14 @@ def _check_stack(stack: str) -> None:
     ProjectFiles.here().stack_file(stack)
 
 
-def _context(stack: str, conn: Connection, console: Console, as_json: bool) -> Context:
+def open_stack(stack: str) -> Connection:
+    """The connection to a stack that has a config file; an unknown stack is refused before connecting."""
+    _check_stack(stack)
+    return CONNECT(stack)
+
+
+def context_for(stack: str, conn: Connection, console: Console, as_json: bool) -> Context:
+    """The driver's context for one command: quiet for JSON output, a console reporter for people."""
     reporter = SilentReporter() if as_json else ConsoleReporter(console)
     return Context(stack, conn.engine, conn.aws, conn.clock, conn.runner, conn.probe, reporter, by=records.who())
 
@@ -103,8 +110,7 @@ def register(app: typer.Typer) -> None:
         """Live colour, versions and weights; what the listener serves; target health; alarms; drift."""
         console, as_json = Console(), output == "json"
         with _errors(console, as_json, stack):
-            _check_stack(stack)
-            conn = CONNECT(stack)
+            conn = open_stack(stack)
             state = gather(conn.engine, conn.aws, stack)
         if as_json:
             typer.echo(json.dumps(state, indent=2, default=str))
@@ -153,7 +159,7 @@ def register(app: typer.Typer) -> None:
                 return
             if not yes and not as_json and not typer.confirm(f"release {version} to {stack} in {len(planned)} steps?"):
                 raise typer.Exit(ExitCode.REFUSED)
-            ctx = _context(stack, conn, console, as_json)
+            ctx = context_for(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
             try:
                 with terminate_as_interrupt():
@@ -185,10 +191,9 @@ def register(app: typer.Typer) -> None:
         """Promote the release in progress now: the candidate becomes live, verified."""
         console, as_json = Console(), output == "json"
         with _errors(console, as_json, stack):
-            _check_stack(stack)
-            conn = CONNECT(stack)
+            conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = promote_now(_context(stack, conn, console, as_json), current)
+            final = promote_now(context_for(stack, conn, console, as_json), current)
         _done(console, as_json, {"stack": stack, "outcome": "promoted", "release": final.id, "live": final.colour.value})
 
     @app.command(name="abort")
@@ -196,10 +201,9 @@ def register(app: typer.Typer) -> None:
         """Abort the release in progress: the candidate back to 0 in one update, verified."""
         console, as_json = Console(), output == "json"
         with _errors(console, as_json, stack):
-            _check_stack(stack)
-            conn = CONNECT(stack)
+            conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = abort(_context(stack, conn, console, as_json), current, f"aborted by {records.who()}")
+            final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
         _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
         raise typer.Exit(ExitCode.REFUSED)
 

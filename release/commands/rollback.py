@@ -114,9 +114,7 @@ def register(app: typer.Typer) -> None:
         """Undo the release in progress or the last promotion in one update; or, with --to-version, release an older version."""
         console, as_json = Console(), output == "json"
         with refusals(console, as_json, stack):
-            driver._check_stack(stack)  # noqa: SLF001
-            conn = driver.CONNECT(stack)
-            ctx = driver._context(stack, conn, console, as_json)  # noqa: SLF001
+            ctx = driver.context_for(stack, driver.open_stack(stack), console, as_json)
             if to_version is None:
                 done = fast_rollback(ctx)
             else:
@@ -147,8 +145,7 @@ def register(app: typer.Typer) -> None:
         """The releases of a stack: stack version, version shipped, strategy, highest weight, outcome, duration, started by."""
         console, as_json = Console(), output == "json"
         with refusals(console, as_json, stack):
-            driver._check_stack(stack)  # noqa: SLF001
-            conn = driver.CONNECT(stack)
+            conn = driver.open_stack(stack)
             rows = release_history.rows(conn.engine.history(), conn.engine.get_config())
         if as_json:
             typer.echo(json.dumps([r.to_json() for r in rows], indent=2))
@@ -175,9 +172,7 @@ def register(app: typer.Typer) -> None:
         """Snapshot the database, then run the migration task (or its rollback) with a release's checks around it."""
         console, as_json = Console(), output == "json"
         with refusals(console, as_json, stack):
-            driver._check_stack(stack)  # noqa: SLF001
-            conn = driver.CONNECT(stack)
-            ctx = driver._context(stack, conn, console, as_json)  # noqa: SLF001
+            ctx = driver.context_for(stack, driver.open_stack(stack), console, as_json)
             what = "the migration rollback" if rollback else "the migration"
             if not yes and not as_json and not typer.confirm(f"snapshot the database of {stack}, then run {what}?"):
                 raise typer.Exit(ExitCode.REFUSED)
@@ -200,9 +195,8 @@ def register(app: typer.Typer) -> None:
         """Continue an interrupted release from its last verified step (or end it with --abort)."""
         console, as_json = Console(), output == "json"
         with refusals(console, as_json, stack):
-            driver._check_stack(stack)  # noqa: SLF001
-            conn = driver.CONNECT(stack)
-            ctx = driver._context(stack, conn, console, as_json)  # noqa: SLF001
+            conn = driver.open_stack(stack)
+            ctx = driver.context_for(stack, conn, console, as_json)
             if abort_it:
                 current = driver._in_progress(conn, stack)  # noqa: SLF001
                 final = abort(ctx, current, f"aborted after an interrupt by {ctx.by}")
