@@ -79,19 +79,13 @@ def _deployment_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, An
     return {"id": f"{_repo(args)}:{environment}:{policy_id}"}
 
 
-@resource("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
-def _environment_variable(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    name = args.inputs.get("variableName")
-    return {
-        "id": f"{_repo(args)}:{args.inputs.get('environment')}:{name}",
-        "createdAt": "2026-01-01T00:00:00Z",
-        "updatedAt": "2026-01-01T00:00:00Z",
-    }
-
-
-@resource("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
-def _environment_secret(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    name = args.inputs.get("secretName")
+@resource(
+    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+)
+def _environment_value(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    # A variable and a secret are both keyed repository:environment:name; only the name's input differs.
+    name = args.inputs.get("variableName", args.inputs.get("secretName"))
     return {
         "id": f"{_repo(args)}:{args.inputs.get('environment')}:{name}",
         "createdAt": "2026-01-01T00:00:00Z",
