@@ -29,7 +29,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy components release policy tools bench __main__.py
+	$(BIN)/mypy components offline release policy tools bench __main__.py
 
 unit: $(VENV)/.dev
 	$(BIN)/python -m pytest

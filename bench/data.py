@@ -31,9 +31,9 @@ def _readable_secrets(plan: Any) -> int:
 
 def run() -> list[dict[str, object]]:
     """One row per stack."""
-    from release.offline import evaluate_stack
-    from release.offline.diff import diff
-    from release.stacks import ProjectFiles
+    from offline import evaluate_stack
+    from offline.diff import diff
+    from offline.stacks import ProjectFiles
 
     rows: list[dict[str, object]] = []
     for stack in ProjectFiles.here().stacks():

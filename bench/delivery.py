@@ -12,8 +12,8 @@ import yaml
 
 def run() -> list[dict[str, object]]:
     """One row per stack: delivery resources, and for the owner stack the workflow's figures."""
-    from release.offline import evaluate_stack
-    from release.stacks import ProjectFiles
+    from offline import evaluate_stack
+    from offline.stacks import ProjectFiles
 
     rows: list[dict[str, object]] = []
     for stack in ProjectFiles.here().stacks():

@@ -24,9 +24,9 @@ def commit_files() -> list[list[str]]:
 
 def run() -> list[dict[str, object]]:
     """One row a stack: deployments resources, and commits that would deploy versus be skipped."""
-    from release.offline import evaluate_stack
-    from release.offline.path_filters import push_deploys
-    from release.stacks import ProjectFiles
+    from offline import evaluate_stack
+    from offline.path_filters import push_deploys
+    from offline.stacks import ProjectFiles
 
     commits = [files for files in commit_files() if files]
     rows: list[dict[str, object]] = []

@@ -17,8 +17,8 @@ MAX_WIDGETS = 500  # a DashboardBody holds 0 to 500 widgets
 def run() -> list[dict[str, object]]:
     """One row a stack."""
     from components.dashboard import named_dimensions
-    from release.offline import evaluate_stack
-    from release.stacks import ProjectFiles
+    from offline import evaluate_stack
+    from offline.stacks import ProjectFiles
 
     rows: list[dict[str, object]] = []
     for stack in ProjectFiles.here().stacks():

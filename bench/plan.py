@@ -32,7 +32,7 @@ def median_seconds(command: list[str], runs: int = RUNS) -> float:
 
 def run() -> list[dict[str, object]]:
     """Measure the baseline and every stack's plan; return one row a stack."""
-    from release.stacks import ProjectFiles
+    from offline.stacks import ProjectFiles
 
     baseline = median_seconds([sys.executable, "-c", "import pulumi, pulumi_aws, pulumi_github"])
     rows: list[dict[str, object]] = []

@@ -30,10 +30,10 @@ def median_seconds(work: Callable[[], object], runs: int = RUNS) -> float:
 
 def run() -> list[dict[str, object]]:
     """One row a stack: pack/plan time ratio, checks made, unchecked resource types, findings."""
+    from offline import evaluate_stack
+    from offline.stacks import ProjectFiles
     from policy.offline import evaluate_policies
     from policy.policies import POLICIES, ResourcePolicy
-    from release.offline import evaluate_stack
-    from release.stacks import ProjectFiles
 
     rows: list[dict[str, object]] = []
     for stack in ProjectFiles.here().stacks():

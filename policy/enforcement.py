@@ -82,7 +82,7 @@ def write_configs(stacks: Mapping[str, Environment]) -> list[Path]:
 
 def stack_environments() -> dict[str, Environment]:
     """Each stack of this project and the environment its ``Pulumi.<stack>.yaml`` declares."""
-    from release.stacks import ProjectFiles
+    from offline.stacks import ProjectFiles
 
     files = ProjectFiles.here()
     environments = {}

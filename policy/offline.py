@@ -22,9 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from offline.plan import Plan, PlannedResource
 from policy.enforcement import level_of, load_config
 from policy.policies import POLICIES, PackPolicy, ResourcePolicy
-from release.offline.plan import Plan, PlannedResource
 
 
 @dataclass(frozen=True)

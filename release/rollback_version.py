@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import ConfigError, ReleaseConfig, Strategy, load
+from offline.diff import PlanDiff
+from offline.plan import SECRET
 from release import record as records
 from release.context import Context
 from release.engine import HistoryEntry
 from release.errors import BadInputError
 from release.executor import Executor, Result
 from release.history import irreversible_since
-from release.offline.diff import PlanDiff
-from release.offline.plan import SECRET
 from release.planner import ReleaseOptions, plan_release
 from release.rollback import RollbackRefusedError, current_release
 from release.steps import Step

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
-from release.offline import Plan, evaluate, evaluate_stack
-from release.stacks import ProjectFiles, apply_overrides, parse_override
+from offline import Plan, evaluate, evaluate_stack
+from offline.stacks import ProjectFiles, apply_overrides, parse_override
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -19,6 +19,7 @@ import boto3
 from moto import mock_aws
 
 from components.config import Colour, ConfigError, load
+from offline.stacks import ProjectFiles
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
 from release.context import Aws, Context
@@ -26,7 +27,6 @@ from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, Upda
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
-from release.stacks import ProjectFiles
 from release.steps import Bake, Shift
 
 LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::web-http"

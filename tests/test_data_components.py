@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from components.data_tier import DATA_VARIABLES
-from release.offline import Plan
-from release.offline.diff import diff
+from offline import Plan
+from offline.diff import diff
 
 FixturePlan = Callable[..., Plan]
 PRODUCTION = "data-fixture:environment=production"

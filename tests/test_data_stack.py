@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from release.offline import Plan
-from release.offline.diff import diff
-from release.stacks import secret_placeholder
+from offline import Plan
+from offline.diff import diff
+from offline.stacks import secret_placeholder
 
 PlanOf = Callable[..., Plan]
 STACKS = ("staging", "production")

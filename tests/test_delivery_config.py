@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from components.config.delivery import OWNER_KEY, OidcProviderMode, branch_problem, ownership_problems
-from release.offline import Plan
+from offline import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 Problems = Callable[..., list[str]]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from release.offline import Plan, evaluate_stack
-from release.offline.diff import diff
-from release.offline.render import render_diff
+from offline import Plan, evaluate_stack
+from offline.diff import diff
+from offline.render import render_diff
 
 
 def test_renaming_the_image_repository_replaces_it(plan_of: Callable[..., Plan]) -> None:

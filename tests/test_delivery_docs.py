@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from release.offline import Plan
+from offline import Plan
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "github.md"
 

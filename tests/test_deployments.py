@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from offline import Plan, PlannedResource
+from offline.diff import diff
+from offline.path_filters import file_matches, push_deploys
+from offline.render import render_plan
 from release.cli import app
-from release.offline import Plan, PlannedResource
-from release.offline.diff import diff
-from release.offline.path_filters import file_matches, push_deploys
-from release.offline.render import render_plan
 
 SETTINGS = "pulumiservice:index:DeploymentSettings"
 DRIFT = "pulumiservice:index:DriftSchedule"

@@ -7,7 +7,7 @@ import pytest
 from components.config import load
 from components.config.cron import check_cron
 from components.config.deployments import check_webhook_url
-from release.stacks import secret_placeholder
+from offline.stacks import secret_placeholder
 from tests.support import MINIMAL_CONFIG, load_problems
 
 BASE = MINIMAL_CONFIG

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from release.offline.diff import diff
+from offline.diff import diff
 
 WEIGHTS = (0, 10, 25, 50, 100)
 LISTENER = "webapp-traffic-https"

@@ -92,7 +92,7 @@ def test_the_live_colour_autoscales_in_production_and_the_backup_is_held(plan_of
 
 
 def test_after_a_promotion_the_old_colour_stays_as_backup_until_scaled_down(plan_of) -> None:
-    from release.offline.diff import diff
+    from offline.diff import diff
 
     plan = plan_of("staging")
     assert [service(plan, c).inputs["desiredCount"] for c in ("blue", "green")] == [1, 1]

@@ -6,10 +6,10 @@ import pytest
 
 from components.config import ConfigError, load
 from components.guardrails import pack_version
+from offline.stacks import ProjectFiles
 from policy.enforcement import load_config
 from policy.pack import NAME
 from policy.policies import POLICIES
-from release.stacks import ProjectFiles
 
 GROUP = "pulumiservice:index:PolicyGroup"
 PACK = "pulumiservice:index:PolicyPack"

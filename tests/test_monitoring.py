@@ -10,7 +10,7 @@ import pytest
 
 from components.config import ConfigError
 from components.dashboard import named_dimensions
-from release.offline import Plan, PlannedResource
+from offline import Plan, PlannedResource
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:webapp-staging-alerts"
 LB = "app/webapp-staging/50dc6c495c0c9188"

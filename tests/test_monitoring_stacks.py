@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from components.dashboard import named_dimensions
-from release.offline import Plan, PlannedResource
+from offline import Plan, PlannedResource
 
 STACKS = ("staging", "production")
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

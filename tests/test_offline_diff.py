@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from release.offline.diff import REPLACE_ON, diff
-from release.offline.render import render_diff
+from offline.diff import REPLACE_ON, diff
+from offline.render import render_diff
 
 
 def test_a_weight_change_updates_only_the_listener_with_its_input_paths(fixture_plan) -> None:
@@ -66,7 +66,7 @@ def test_data_tier_create_only_inputs_are_replacements() -> None:
 
 
 def test_bars_line_up_whatever_the_group_names(plan_of) -> None:
-    from release.offline.render import weight_bars
+    from offline.render import weight_bars
 
     plan = plan_of("production")
     lines = [line for line in weight_bars(plan.named("webapp-traffic-https"), plan) if "(" in line]

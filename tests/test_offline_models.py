@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from release.offline.models import OfflineMocks, UnmodelledError
+from offline.models import OfflineMocks, UnmodelledError
 
 
 def mocks() -> OfflineMocks:

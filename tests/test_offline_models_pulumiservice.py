@@ -6,7 +6,7 @@ import re
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import OfflineMocks
+from offline.models import OfflineMocks
 
 STACK = {"organization": "acme-platform", "project": "release-platform", "stack": "staging"}
 

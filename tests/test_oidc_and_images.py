@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from release.offline import Plan
+from offline import Plan
 
 ROLE = "aws:iam/role:Role"
 ISSUER = "token.actions.githubusercontent.com"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from release.offline import Plan
-from release.offline.render import render_plan
+from offline import Plan
+from offline.render import render_plan
 
 FILE = "github:index/repositoryFile:RepositoryFile"
 BIN = Path(sys.executable).parent

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi_policy.secret import Secret
 
-from release.offline.plan import SECRET
+from offline.plan import SECRET
 from tests.policy_support import violations
 
 ECR = "aws:ecr/repository:Repository"

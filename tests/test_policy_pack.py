@@ -19,10 +19,10 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
 
 from components.config import Environment
+from offline.plan import SECRET
 from policy.enforcement import PolicyConfigError, level_of, load_config, pack_config, stack_environments
 from policy.policies import POLICIES, ResourcePolicy, Scope, by_name
 from policy.policies.base import SECRET_MARKER
-from release.offline.plan import SECRET
 from tests.policy_support import urn
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from release.stacks import BadOverrideError, ProjectFiles, UnknownStackError, apply_overrides, parse_override
+from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, apply_overrides, parse_override
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"

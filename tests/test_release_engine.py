@@ -10,10 +10,10 @@ import pytest
 from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
+from offline import Plan
 from release.engine import StackBusyError, StackMissingError, UpdateFailedError
 from release.engine.automation import AutomationEngine
 from release.engine.offline import OfflineEngine
-from release.offline import Plan
 
 LISTENER = "aws:lb/listener:Listener"
 

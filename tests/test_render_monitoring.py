@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from release.offline import Plan
-from release.offline.diff import _replacement_reason, changes, diff
-from release.offline.render import render_plan
+from offline import Plan
+from offline.diff import _replacement_reason, changes, diff
+from offline.render import render_plan
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ BIN = Path(sys.executable).parent
 
 def generated_workflows() -> dict[str, str]:
     """The workflow files the program commits to the application repository, by stack and path."""
-    from release.offline import evaluate_stack
-    from release.stacks import ProjectFiles
+    from offline import evaluate_stack
+    from offline.stacks import ProjectFiles
 
     found: dict[str, str] = {}
     for stack in ProjectFiles.here().stacks():

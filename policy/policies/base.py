@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.secret import Secret
 
-# How an offline plan shows a secret (release.offline.plan.SECRET). Repeated here so the pack
+# How an offline plan shows a secret (offline.plan.SECRET). Repeated here so the pack
 # imports nothing but pulumi-policy and can be published on its own.
 SECRET_MARKER = "[secret]"  # noqa: S105 - a marker, not a secret
 

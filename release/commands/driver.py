@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from components.config import ConfigError, Strategy, load
+from offline.stacks import ProjectFiles, UnknownStackError
 from release import record as records
 from release.aws.base import AwsError
 from release.clock import Clock, SystemClock
@@ -28,7 +29,6 @@ from release.executor import Executor, abort, promote_now
 from release.executor_steps import StepFailure
 from release.planner import ReleaseOptions, plan_release
 from release.resume import terminate_as_interrupt
-from release.stacks import ProjectFiles, UnknownStackError
 from release.status import gather
 
 

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from components.config import ConfigError
+from offline import evaluate_stack
+from offline.diff import diff as diff_plans
+from offline.render import render_diff, render_plan
+from offline.stacks import BadOverrideError, UnknownStackError, parse_override
 from policy.offline import evaluate_policies, render_findings
 from release.errors import ExitCode
-from release.offline import evaluate_stack
-from release.offline.diff import diff as diff_plans
-from release.offline.render import render_diff, render_plan
-from release.stacks import BadOverrideError, UnknownStackError, parse_override
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack to evaluate (a Pulumi.<stack>.yaml).")]
 ConfigOption = Annotated[

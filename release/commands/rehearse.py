@@ -8,12 +8,12 @@ import typer
 from rich.console import Console
 
 from components.config import ConfigError, Strategy
+from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
 from release.display import ConsoleReporter
 from release.errors import BadInputError, ExitCode
 from release.rehearsal.rollbacks import SCENARIOS as ROLLBACK_SCENARIOS
 from release.rehearsal.rollbacks import rehearse_rollback
 from release.rehearsal.run import SCENARIOS, rehearse, to_json
-from release.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
 
 
 def register(app: typer.Typer) -> None:

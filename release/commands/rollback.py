@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from components.config.release_record import Outcome
+from offline import evaluate
+from offline.diff import PlanDiff, diff
+from offline.stacks import ROOT, ProjectFiles
 from release import history as release_history
 from release import rollback_version
 from release.commands import driver
@@ -26,11 +29,8 @@ from release.engine import StackBusyError
 from release.errors import BadInputError, ExitCode
 from release.executor import Result, abort
 from release.migrate import migrate as run_migration
-from release.offline import evaluate
-from release.offline.diff import PlanDiff, diff
 from release.resume import resume
 from release.rollback import RollbackRefusedError, fast_rollback
-from release.stacks import ROOT, ProjectFiles
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack (a Pulumi.<stack>.yaml).")]
 OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]

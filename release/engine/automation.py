@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from offline.plan import SECRET
+from offline.stacks import ROOT
 from release.engine.base import (
     EngineError,
     HistoryEntry,
@@ -25,8 +27,6 @@ from release.engine.base import (
     UpdateFailedError,
     UpdateResult,
 )
-from release.offline.plan import SECRET
-from release.stacks import ROOT
 
 # The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
 # Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from components.config import ConfigError
+from offline import Plan, evaluate
+from offline.diff import diff
+from offline.evaluator import OfflineEvaluationError
+from offline.stacks import ProjectFiles
 from release.clock import Clock, SystemClock
 from release.engine.base import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
-from release.offline import Plan, evaluate
-from release.offline.diff import diff
-from release.offline.evaluator import OfflineEvaluationError
-from release.stacks import ProjectFiles
 
 UpdateHook = Callable[[Plan, UpdateResult], None]
 

@@ -23,13 +23,13 @@ from typing import Any
 
 from components.config import Colour, Strategy, load
 from components.config.release_record import Outcome
+from offline import evaluate
+from offline.diff import PlanDiff, diff
 from release import rollback_version
 from release.analysis import Thresholds
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result, abort
-from release.offline import evaluate
-from release.offline.diff import PlanDiff, diff
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.rehearsal.run import Rehearsal, RehearsalEngine, make_engine

@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from components.config import Colour, Strategy, load
+from offline import Plan
+from offline.stacks import ProjectFiles, apply_overrides
 from release.analysis import Thresholds, alarm_names
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import HistoryEntry, UpdateResult
 from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
-from release.offline import Plan
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.world import World
-from release.stacks import ProjectFiles, apply_overrides
 from release.steps import Shift
 
 SCENARIOS = ("happy", "alarm", "unhealthy", "smoke-fails", "migration-fails")

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import Colour
+from offline import Plan, PlannedResource
 from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
-from release.offline import Plan, PlannedResource
 from release.rehearsal.servers import MotoSession
 
 LISTENER = "aws:lb/listener:Listener"

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, autoname, resource
+from offline.models import MockContext, autoname, resource
 
 
 def _region(args: MockResourceArgs, ctx: MockContext) -> str:

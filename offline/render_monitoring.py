@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from release.offline.plan import Plan, PlannedResource
+from offline.plan import Plan, PlannedResource
 
 COMPARISONS = {
     "GreaterThanThreshold": ">",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from release.offline.plan import Plan, PlannedResource
+from offline.plan import Plan, PlannedResource
 
 _WEEKDAYS = {"*": "every day", "1-5": "Monday to Friday", "0,6": "weekends", "6,0": "weekends"}
 

@@ -9,10 +9,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from release.offline import render_deployments, render_monitoring
-from release.offline.diff import PlanDiff
-from release.offline.plan import Plan, PlannedResource
-from release.offline.workflow_summary import summarise_workflow, text_change
+from offline import render_deployments, render_monitoring
+from offline.diff import PlanDiff
+from offline.plan import Plan, PlannedResource
+from offline.workflow_summary import summarise_workflow, text_change
 
 BAR_WIDTH = 40
 

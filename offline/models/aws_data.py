@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, autoname, resource
+from offline.models import MockContext, autoname, resource
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from release.offline.plan import Plan, PlannedResource
+from offline.plan import Plan, PlannedResource
 
 # Inputs whose change makes the provider replace the resource (ForceNew in the
 # AWS provider's schema). "*" means every input: ECS task definitions are

@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, autoname, invoke, resource
+from offline.models import MockContext, autoname, invoke, resource
 
 # Zone suffixes per region; the program asks for zones and must not be given more than exist.
 ZONES: dict[str, tuple[str, ...]] = {

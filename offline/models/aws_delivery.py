@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, autoname, invoke, resource
+from offline.models import MockContext, autoname, invoke, resource
 
 
 def _repository_answer(name: str, ctx: MockContext) -> dict[str, Any]:

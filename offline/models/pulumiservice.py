@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, resource
+from offline.models import MockContext, resource
 
 
 def _stack_path(inputs: dict[str, Any], org_key: str = "organization", project_key: str = "project", stack_key: str = "stack") -> str:

@@ -3,7 +3,7 @@
 The engine cannot run here, so this is how the program is planned and diffed:
 ``pulumi.runtime.set_mocks`` with a monitor that records every registration
 (type, name, parent, inputs as registered, ``protect``) and mocks that answer
-each resource type and invoke with realistic values (``release.offline.models``).
+each resource type and invoke with realistic values (``offline.models``).
 A resource type or invoke the models do not know fails the evaluation.
 """
 
@@ -24,9 +24,9 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _sync_await
 
-from release.offline.models import OfflineMocks
-from release.offline.plan import SECRET, Plan, PlannedResource
-from release.stacks import ProjectFiles, apply_overrides
+from offline.models import OfflineMocks
+from offline.plan import SECRET, Plan, PlannedResource
+from offline.stacks import ProjectFiles, apply_overrides
 
 _SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - the wire marker of a secret value
 _SIG_KEY = rpc._special_sig_key  # noqa: SLF001
@@ -125,7 +125,7 @@ def _evaluate(
 ) -> Plan:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    logger = logging.getLogger(f"release.offline.{stack}")
+    logger = logging.getLogger(f"offline.{stack}")
     logger.propagate = False
     warnings = _WarningLog()
     logger.addHandler(warnings)

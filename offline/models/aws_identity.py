@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, autoname, invoke, resource
+from offline.models import MockContext, autoname, invoke, resource
 
 
 @resource("aws:iam/role:Role")

@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from release.offline.models import MockContext, resource
+from offline.models import MockContext, resource
 
 
 def _ec2_id(prefix: str, args: MockResourceArgs, ctx: MockContext) -> str:

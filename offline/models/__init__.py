@@ -95,7 +95,7 @@ class OfflineMocks(Mocks):
         if model is None:
             message = (
                 f"no offline model for resource type {args.typ} (resource {args.name!r}): "
-                "add one in release/offline/models/"
+                "add one in offline/models/"
             )
             self.failures.append(message)
             raise UnmodelledError(message)
@@ -108,7 +108,7 @@ class OfflineMocks(Mocks):
         """Answer an invoke from its model."""
         model = INVOKES.get(args.token)
         if model is None:
-            message = f"no offline model for invoke {args.token}: add one in release/offline/models/"
+            message = f"no offline model for invoke {args.token}: add one in offline/models/"
             self.failures.append(message)
             raise UnmodelledError(message)
         # The SDK iterates the failures list: an empty list, never None.
@@ -116,7 +116,7 @@ class OfflineMocks(Mocks):
 
 
 # Provider modules register their models on import.
-from release.offline.models import (  # noqa: E402, F401, I001
+from offline.models import (  # noqa: E402, F401, I001
     aws, aws_cloudwatch, aws_data, aws_delivery, aws_fleet, aws_identity, aws_monitoring, aws_network, aws_traffic, github,
     pulumiservice, pulumiservice_policy,
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from release.offline.plan import Plan, PlannedResource
+from offline.plan import Plan, PlannedResource
 
 
 def _job_line(job_id: str, job: dict[str, Any]) -> str:
