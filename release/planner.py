@@ -34,16 +34,25 @@ class ReleaseOptions:
     migration_reversible: bool | None = None
 
 
-def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
-    """Refuse options that cannot make a release; every problem is named at once."""
+def parse_steps(text: str | None) -> tuple[int, ...] | None:
+    """``--steps 10,25,50,100`` as weights; every part must be a whole number (no empty parts)."""
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        message = f"--steps {text!r}: a comma-separated list of whole percents with no empty parts, e.g. 10,25,50,100"
+        raise BadInputError(message)
+    return tuple(int(part) for part in parts)
+
+
+def flag_problems(options: ReleaseOptions) -> list[str]:
+    """What is wrong with the options on their own, without the stack: checked before anything connects."""
     problems: list[str] = []
     if not _TAG.match(options.version):
         problems.append(
             f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "
             "not starting with '.' or '-'",
         )
-    elif options.version == config.versions.of(config.live):
-        problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if options.steps is not None:
         steps = list(options.steps)
         if not steps or any(not 1 <= s <= 100 for s in steps):
@@ -56,6 +65,21 @@ def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) ->
         problems.append(f"--bake {options.bake_minutes:g}: minutes from 0 to 1440")
     if options.poll_seconds <= 0:
         problems.append(f"--poll {options.poll_seconds:g}: seconds, more than 0")
+    return problems
+
+
+def check_flags(options: ReleaseOptions) -> None:
+    """Refuse options that cannot make a release on any stack; every problem is named at once."""
+    problems = flag_problems(options)
+    if problems:
+        raise BadInputError("\n".join(problems))
+
+
+def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
+    """Refuse options that cannot make a release on this stack; every problem is named at once."""
+    problems = flag_problems(options)
+    if _TAG.match(options.version) and options.version == config.versions.of(config.live):
+        problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if problems:
         raise BadInputError("\n".join(problems))
 

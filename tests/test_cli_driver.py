@@ -67,7 +67,7 @@ def test_a_dry_run_as_json_gives_each_step_its_config_change_and_duration(monkey
     (["--stack", "qa", "--version", "v2"], "unknown stack 'qa'; the stacks are: production, staging"),
     (["--stack", "staging", "--version", "bad tag!"], "--version 'bad tag!': not an image tag"),
     (["--stack", "staging", "--version", "v2", "--steps", "10,50,25,100"], "--steps 10,50,25,100: steps must be strictly increasing"),
-    (["--stack", "staging", "--version", "v2", "--steps", "ten"], "--steps 'ten': a comma-separated list of percents"),
+    (["--stack", "staging", "--version", "v2", "--steps", "ten"], "--steps 'ten': a comma-separated list of whole percents"),
 ])
 def test_bad_input_exits_2_with_the_flag_and_what_is_allowed(monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
     engine = OfflineEngine("staging")
