@@ -7,11 +7,11 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from components.config import Colour, ConfigError, load
+from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.analysis import Analysis, alarm_names
-from release.aws.base import wait_until
+from release.aws.base import TransientAwsError, TransientGrace, wait_until
 from release.aws.ecs import TaskSpec
 from release.context import Context
 from release.reversibility import migration_reversible
@@ -145,6 +145,7 @@ class StepRunner:
                 f"held by {release.in_progress.started_by} since {release.in_progress.started_at:%Y-%m-%d %H:%M} UTC",
                 f"`python -m release abort --stack {self.ctx.stack}` or `python -m release promote --stack {self.ctx.stack}`",
             )
+        self._refuse_weighted_candidate(release, record)
         ok, state = self.healthy(step.live)
         if not ok:
             msg = "preflight"
@@ -157,12 +158,24 @@ class StepRunner:
         self._write({}, record)
         return record
 
+    def _refuse_weighted_candidate(self, release: ReleaseConfig, record: ReleaseRecord) -> None:
+        """A candidate that serves traffic with no release in progress would get the new version before any check."""
+        if release.canary_weight == 0:
+            return
+        colour, stack = release.candidate, self.ctx.stack
+        msg = "preflight"
+        raise StepFailure(
+            msg, f"the candidate {colour} ({release.versions.of(colour)}) serves {release.canary_weight}% with no release in "
+            f"progress; deploying {record.version} onto it would send that traffic to a version nothing has checked",
+            f"send its traffic back first: `pulumi config set release:canaryWeight 0 -s {stack}` and `pulumi up -s {stack}`, "
+            "then release again",
+        )
+
     def _backup(self, step: Backup, record: ReleaseRecord) -> ReleaseRecord:
-        arn = self.ctx.aws.rds.snapshot(step.instance, step.snapshot_id)
-        self.ctx.reporter.note(f"snapshot {step.snapshot_id} available")
-        record = records.advance(record, Phase.BACKED_UP, snapshot=step.snapshot_id)
+        taken = self.ctx.aws.rds.fresh_snapshot(step.instance, step.snapshot_id)
+        self.ctx.reporter.note(f"snapshot {taken} available")
+        record = records.advance(record, Phase.BACKED_UP, snapshot=taken)
         self._write({}, record)
-        del arn
         return record
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
@@ -236,12 +249,18 @@ class StepRunner:
         candidate = Colour(record.colour)
         analysis = Analysis(self.ctx.aws.cloudwatch, outputs, self.ctx.thresholds)
         start, window = self.ctx.clock.monotonic(), self.ctx.clock.now()
+        reads = TransientGrace(self.ctx.clock)
         while True:
             current = records.in_progress(self.ctx.engine)
             if current is None or current.id != record.id:
                 msg = "bake"
                 raise StepFailure(msg, "the release was ended from another shell", self._status(), elsewhere=True)
-            verdict = analysis.judge(candidate, window, self.ctx.clock.now())
+            try:
+                verdict = analysis.judge(candidate, window, self.ctx.clock.now())
+            except TransientAwsError as exc:
+                self._unanswered(reads, exc, step)
+                continue
+            reads.clear()
             remaining = step.seconds - (self.ctx.clock.monotonic() - start)
             self.ctx.reporter.bake(max(0.0, remaining), {candidate.value: step.weight, candidate.other.value: 100 - step.weight},
                                    dict(verdict.alarms))
@@ -252,6 +271,15 @@ class StepRunner:
             if remaining <= 0:
                 return record
             self.ctx.clock.sleep(min(step.poll_seconds, remaining))
+
+    def _unanswered(self, reads: TransientGrace, exc: TransientAwsError, step: Bake) -> None:
+        """A poll whose reads AWS kept refusing: poll again, until the grace period runs out."""
+        if not reads.tolerate():
+            msg = f"bake at {step.weight}%"
+            why = f"{exc.what}: AWS answered {exc.code} for {reads.seconds:g}s; the candidate cannot be judged"
+            raise StepFailure(msg, why, self._status(), infrastructure=True) from exc
+        self.ctx.reporter.note(f"{exc.what}: AWS answered {exc.code}; polling again in {step.poll_seconds:g}s")
+        self.ctx.clock.sleep(step.poll_seconds)
 
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
         return self.promote(step.colour, record)

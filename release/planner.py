@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import ReleaseConfig, Strategy
+from release.aws.rds import snapshot_identifier
 from release.errors import BadInputError
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
 
@@ -100,11 +101,8 @@ def check_outputs(outputs: Mapping[str, Any], stack: str) -> None:
 
 
 def snapshot_id(stack: str, version: str) -> str:
-    """A valid RDS snapshot identifier named for the stack and version."""
-    text = re.sub(r"[^A-Za-z0-9]+", "-", f"{stack}-release-{version}").strip("-")
-    if not text[:1].isalpha():
-        text = f"s-{text}"
-    return text[:255].rstrip("-")
+    """The start of a release's snapshot name (the backup adds the time it is taken), a valid RDS identifier."""
+    return snapshot_identifier(f"{stack}-release-{version}")
 
 
 def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: ReleaseOptions, stack: str) -> list[Step]:

@@ -1,11 +1,41 @@
-"""RDS for a release: a manual snapshot before anything changes, waited on until available."""
+"""RDS for a release: a fresh manual snapshot before anything changes, waited on until available.
+
+Every release takes its own snapshot: the name carries the time it was taken,
+and a name that already exists is never taken as this release's backup (it is
+somebody else's snapshot, of another moment); the next free name is used.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from release.aws.base import AwsError, wait_until, with_retries
 from release.clock import Clock
+
+# DBSnapshotIdentifier of CreateDBSnapshotMessage (botocore/data/rds/2014-10-31/service-2.json):
+# 1 to 255 letters, numbers or hyphens; first character a letter; no two consecutive hyphens; not ending in a hyphen.
+SNAPSHOT_ID_MAX = 255
+NAME_ATTEMPTS = 5
+
+
+class SnapshotExistsError(AwsError):
+    """A snapshot of that name exists already: it is not this release's."""
+
+
+def snapshot_identifier(text: str, suffix: str = "") -> str:
+    """``text`` made a valid snapshot identifier, with room kept for ``suffix`` (itself valid, starting with '-')."""
+    body = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+    if not body[:1].isalpha():
+        body = f"s-{body}".rstrip("-")
+    return body[: SNAPSHOT_ID_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def fresh_snapshot_id(base: str, when: datetime, attempt: int = 1) -> str:
+    """``<base>-<UTC yyyymmddHHMMSS>``, then ``-2``, ``-3``... for later attempts: a name no earlier release used."""
+    suffix = f"-{when:%Y%m%d%H%M%S}" + (f"-{attempt}" if attempt > 1 else "")
+    return snapshot_identifier(base, suffix)
 
 
 class Databases:
@@ -15,16 +45,32 @@ class Databases:
         self.client = session.client("rds")
         self.clock = clock
 
+    def fresh_snapshot(self, instance: str, base: str, *, timeout: float = 3600, interval: float = 15) -> str:
+        """Take a new snapshot named ``<base>-<now>`` (the next free name) and wait until available; return its name."""
+        now = self.clock.now()
+        for attempt in range(1, NAME_ATTEMPTS + 1):
+            name = fresh_snapshot_id(base, now, attempt)
+            try:
+                self.snapshot(instance, name, timeout=timeout, interval=interval)
+            except SnapshotExistsError:
+                continue
+            return name
+        what = f"snapshot {fresh_snapshot_id(base, now)} of {instance}"
+        raise AwsError(what, f"{NAME_ATTEMPTS} snapshots of that name and second exist already", "release again in a second")
+
     def snapshot(self, instance: str, snapshot_id: str, *, timeout: float = 3600, interval: float = 15) -> str:
-        """Snapshot the instance (reusing one of the same name) and wait until it is available; return its ARN."""
+        """Snapshot the instance as ``snapshot_id`` and wait until it is available; return its ARN.
+
+        An existing snapshot of that name raises ``SnapshotExistsError``: it was taken at another moment.
+        """
         what = f"snapshot {snapshot_id} of {instance}"
         try:
             with_retries(
                 lambda: self.client.create_db_snapshot(DBInstanceIdentifier=instance, DBSnapshotIdentifier=snapshot_id),
                 self.clock, what=what,
             )
-        except self.client.exceptions.DBSnapshotAlreadyExistsFault:
-            pass  # a retried release of the same version reuses its snapshot
+        except self.client.exceptions.DBSnapshotAlreadyExistsFault as exc:
+            raise SnapshotExistsError(what, "a snapshot of that name exists already", "pick another name") from exc
         except self.client.exceptions.DBInstanceNotFoundFault as exc:
             raise AwsError(what, f"database {instance} does not exist", "check the stack output database_identifier") from exc
         arn: list[str] = []
