@@ -24,7 +24,8 @@ WHEN = datetime(2026, 11, 27, 10, 0, 5, tzinfo=UTC)
 
 
 def _error(code: str, status: int = 400) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "busy"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "DescribeAlarms")
+    response: Any = {"Error": {"Code": code, "Message": "busy"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "DescribeAlarms")
 
 
 def _failing(errors: list[ClientError], answer: str = "ok") -> Any:
