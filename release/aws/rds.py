@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from release.aws.base import AwsError, wait_until, with_retries
@@ -46,17 +47,33 @@ class Databases:
         self.clock = clock
 
     def fresh_snapshot(self, instance: str, base: str, *, timeout: float = 3600, interval: float = 15) -> str:
-        """Take a new snapshot named ``<base>-<now>`` (the next free name) and wait until available; return its name."""
+        """Take a new snapshot named ``<base>-<now>`` (or the first free ``-N`` after it), wait until available; return its name."""
         now = self.clock.now()
-        for attempt in range(1, NAME_ATTEMPTS + 1):
-            name = fresh_snapshot_id(base, now, attempt)
+        taken = self._snapshot_names()
+        for _ in range(NAME_ATTEMPTS):
+            name = next(n for n in (fresh_snapshot_id(base, now, a) for a in range(1, len(taken) + 2)) if n not in taken)
             try:
                 self.snapshot(instance, name, timeout=timeout, interval=interval)
             except SnapshotExistsError:
+                taken.add(name)  # taken since the listing (another release, or another instance's snapshot)
                 continue
             return name
         what = f"snapshot {fresh_snapshot_id(base, now)} of {instance}"
-        raise AwsError(what, f"{NAME_ATTEMPTS} snapshots of that name and second exist already", "release again in a second")
+        raise AwsError(what, f"{NAME_ATTEMPTS} free names were taken while trying them", "release again in a second")
+
+    def _snapshot_names(self) -> set[str]:
+        """The account's manual snapshot names in this region (paginated): identifiers are unique across instances."""
+        names: set[str] = set()
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"SnapshotType": "manual"}
+            if marker:
+                kwargs["Marker"] = marker
+            answer = with_retries(partial(self.client.describe_db_snapshots, **kwargs), self.clock, what="listing the manual snapshots")
+            names.update(s["DBSnapshotIdentifier"] for s in answer.get("DBSnapshots", []))
+            marker = answer.get("Marker")
+            if not marker:
+                return names
 
     def snapshot(self, instance: str, snapshot_id: str, *, timeout: float = 3600, interval: float = 15) -> str:
         """Snapshot the instance as ``snapshot_id`` and wait until it is available; return its ARN.

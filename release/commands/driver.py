@@ -74,7 +74,14 @@ def open_stack(stack: str) -> Connection:
 
 
 def context_for(stack: str, conn: Connection, console: Console, as_json: bool) -> Context:
-    """The driver's context for one command: quiet for JSON output, a console reporter for people."""
+    """The driver's context for one command: quiet for JSON output, a console reporter for people.
+
+    A corrupt ``release:inProgress`` is refused here: no command may act on a release it cannot read.
+    """
+    problem = unreadable_record(conn.engine.get_config())
+    if problem:
+        message = f"{problem}; `python -m release status --stack {stack}` shows what the listener serves"
+        raise BadInputError(message)
     reporter = SilentReporter() if as_json else ConsoleReporter(console)
     return Context(stack, conn.engine, conn.aws, conn.clock, conn.runner, conn.probe, reporter, by=records.who())
 

@@ -16,12 +16,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
 from components.config import ConfigError
 from offline.stacks import BadOverrideError, UnknownStackError
-from release.aws.base import AwsError
+from release.aws.base import AwsError, error_code
 from release.engine import EngineError, StackBusyError
 from release.errors import BadInputError, ExitCode
 from release.executor_steps import StepFailure
@@ -73,6 +74,13 @@ def errors(console: Console, as_json: bool, stack: str) -> Iterator[None]:
         raise fail(console, as_json, code, exc.what, exc.why, exc.next_command or status) from None
     except (EngineError, AwsError) as exc:
         raise fail(console, as_json, ExitCode.INFRASTRUCTURE, exc.what, exc.why, exc.next_command or status) from None
+    except ClientError as exc:
+        what = f"AWS {exc.operation_name}"
+        raise fail(console, as_json, ExitCode.INFRASTRUCTURE, what, f"{error_code(exc)}: {exc}", f"check AWS, then `{status}`") from None
+    except BotoCoreError as exc:
+        # No credentials, no region, no network: botocore's own errors, before any answer from AWS.
+        raise fail(console, as_json, ExitCode.INFRASTRUCTURE, "AWS", str(exc),
+                   f"check the credentials, region and network, then `{status}`") from None
     except OSError as exc:
         # A read-only stack file or state store, a full disk: nothing the input can fix.
         where = f" {exc.filename}" if exc.filename else ""
