@@ -83,10 +83,10 @@ def test_a_release_already_in_progress_is_refused_with_the_way_out(monkeypatch: 
     engine.set_config({"release:versions": CANDIDATE_VERSIONS, records.IN_PROGRESS: json.dumps(RECORD)})
     monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
     result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "5e6f7a8b", "--yes", "-o", "json"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     error = json.loads(result.output)["error"]
-    assert "release r-1 of 4a5b6c7d is in progress on staging" in error["why"]
-    assert "python -m release abort --stack staging" in error["why"]
+    assert "release r-1 of 4a5b6c7d is in progress on staging, held by alice@laptop" in error["why"]
+    assert "python -m release abort --stack staging" in error["next"]
     assert engine.updates == []
 
 
@@ -178,7 +178,7 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
     engine = OfflineEngine("staging")
     monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
     result = RUNNER.invoke(app, ["abort", "--stack", "staging"], terminal_width=300)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no release is in progress on staging" in result.output
 
 

@@ -11,6 +11,8 @@ what the OS would), AWS unreachable or throttled, a corrupt ``release:inProgress
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from typer.testing import CliRunner, Result
 
+from offline.stacks import ROOT
 from release import record as records
 from release.cli import app
 from release.clock import ManualClock
@@ -27,7 +30,7 @@ from release.commands import driver
 from release.context import Aws
 from release.engine import StackBusyError, UpdateFailedError
 from release.engine.offline import OfflineEngine
-from release.errors import ExitCode
+from release.errors import CONDITIONS, ExitCode
 from release.rehearsal.run import RehearsalEngine
 from release.rehearsal.seams import RehearsalTaskRunner
 from release.rehearsal.servers import Behaviour, HealthServer, Moto, MotoSession
@@ -294,3 +297,23 @@ def test_a_corrupt_record_is_shown_as_corrupt_and_refused_by_abort(stage: Callab
         result = invoke([command, "--stack", "staging"])
         assert result.exit_code == ExitCode.BAD_INPUT, (command, result.output)
         assert "release:inProgress is corrupt" in flat(result), command
+
+
+def test_every_condition_has_one_exit_code_and_the_runbook_tables_them() -> None:
+    text = (ROOT / "docs" / "releasing.md").read_text()
+    assert len({condition for condition, _ in CONDITIONS}) == len(CONDITIONS)
+    for condition, code in CONDITIONS:
+        assert f"| {condition} | {int(code)} |" in text, condition
+
+
+def test_a_newcomer_without_the_pulumi_cli_gets_the_dry_run(tmp_path: Path) -> None:
+    # The acceptance run, as a process: PATH holds no `pulumi` (nor anything else).
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "COLUMNS": "200"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "release", "deploy", "--stack", "staging", "--version", "1.2.3", "--dry-run"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "deploy 1.2.3 to green, wait until its targets are healthy" in done.stdout
+    assert "dry run: nothing was changed" in done.stdout

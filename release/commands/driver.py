@@ -28,7 +28,7 @@ from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, 
 from release.display import ConsoleReporter, DryRun, as_data
 from release.engine import StackEngine
 from release.engine.offline import OfflineEngine
-from release.errors import BadInputError, ExitCode
+from release.errors import BadInputError, ExitCode, RefusedError
 from release.executor import Executor, abort, promote_now
 from release.planner import ReleaseOptions, check_flags, parse_steps, plan_release
 from release.resume import terminate_as_interrupt
@@ -127,11 +127,12 @@ def register(app: typer.Typer) -> None:
             conn = CONNECT(stack)
             config = load(conn.engine.get_config(), stack).release
             if config.in_progress is not None:
-                message = (
-                    f"release {config.in_progress.id} of {config.in_progress.version} is in progress on {stack}: "
-                    f"finish it with `python -m release promote --stack {stack}` or `python -m release abort --stack {stack}`"
+                running = config.in_progress
+                msg = "deploy"
+                raise RefusedError(
+                    msg, f"release {running.id} of {running.version} is in progress on {stack}, held by {running.started_by}",
+                    f"finish it with `python -m release promote --stack {stack}` or `python -m release abort --stack {stack}`",
                 )
-                raise BadInputError(message)
             planned = plan_release(config, conn.engine.outputs(), options, stack)
             if not yes and not typer.confirm(f"release {version} to {stack} in {len(planned)} steps?"):
                 raise typer.Exit(ExitCode.REFUSED)
@@ -209,8 +210,8 @@ def _in_progress(conn: Connection, stack: str) -> Any:
         raise BadInputError(message)
     current = records.in_progress(conn.engine)
     if current is None:
-        msg = f"no release is in progress on {stack}; `python -m release status --stack {stack}` shows the state"
-        raise BadInputError(msg)
+        msg = "release"
+        raise RefusedError(msg, f"no release is in progress on {stack}", f"python -m release status --stack {stack}")
     return current
 
 

@@ -24,7 +24,7 @@ from components.config import ConfigError
 from offline.stacks import BadOverrideError, UnknownStackError
 from release.aws.base import AwsError, error_code
 from release.engine import EngineError, StackBusyError
-from release.errors import BadInputError, ExitCode
+from release.errors import BadInputError, ExitCode, RefusedError
 from release.executor_steps import StepFailure
 from release.rollback import RollbackRefusedError
 
@@ -67,7 +67,7 @@ def errors(console: Console, as_json: bool, stack: str) -> Iterator[None]:
         raise fail(console, as_json, ExitCode.BAD_INPUT, "stack", str(exc), "pass one of the stacks listed") from None
     except (BadInputError, ConfigError, BadOverrideError) as exc:
         raise fail(console, as_json, ExitCode.BAD_INPUT, "input", str(exc), "fix the input and run the command again") from None
-    except (RollbackRefusedError, StackBusyError) as exc:
+    except (RefusedError, RollbackRefusedError, StackBusyError) as exc:
         raise fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command or status) from None
     except StepFailure as exc:
         code = ExitCode.INFRASTRUCTURE if exc.infrastructure else ExitCode.REFUSED
