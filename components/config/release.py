@@ -71,6 +71,9 @@ class ReleaseConfig(ConfigModel):
     """Canary weights a release walks through: strictly increasing, ending at 100. Default 10, 25, 50, 100."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
+    staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
+    """Production only: minutes a version must have run promoted on staging, with no rollback, before production
+    takes it, 0-10080 (a week). Default 60."""
     in_progress: ReleaseRecord | None = None
     """The release being driven now, written by ``python -m release deploy``. Default none."""
     last_release: ReleaseRecord | None = None
