@@ -39,7 +39,7 @@ def test_weights_follow_live_and_canary_weight() -> None:
         ({"release__canaryWeight": 101}, "release:canaryWeight", "less than or equal to 100"),
         ({"release__canaryWeight": -1}, "release:canaryWeight", "greater than or equal to 0"),
         ({"release__canaryWeight": "ten"}, "release:canaryWeight", "valid integer"),
-        ({"release__strategy": "rolling"}, "release:strategy", "'canary' or 'blue-green'"),
+        ({"release__strategy": "trickle"}, "release:strategy", "'canary', 'blue-green' or 'rolling'"),
         ({"release__live": "red"}, "release:live", "'blue' or 'green'"),
         ({"release__versions": None}, "release:versions", "required"),
         ({"release__versions": {"blue": "1.0"}}, "release:versions.green", "required"),
