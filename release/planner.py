@@ -49,6 +49,12 @@ def parse_steps(text: str | None) -> tuple[int, ...] | None:
 def flag_problems(options: ReleaseOptions) -> list[str]:
     """What is wrong with the options on their own, without the stack: checked before anything connects."""
     problems: list[str] = []
+    if (options.strategy or config.strategy) is Strategy.ROLLING:
+        problems.append(
+            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
+            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
+            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
+        )
     if not _TAG.match(options.version):
         problems.append(
             f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "
