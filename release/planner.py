@@ -49,12 +49,6 @@ def parse_steps(text: str | None) -> tuple[int, ...] | None:
 def flag_problems(options: ReleaseOptions) -> list[str]:
     """What is wrong with the options on their own, without the stack: checked before anything connects."""
     problems: list[str] = []
-    if (options.strategy or config.strategy) is Strategy.ROLLING:
-        problems.append(
-            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
-            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
-            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
-        )
     if not _TAG.match(options.version):
         problems.append(
             f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "
@@ -85,6 +79,12 @@ def check_flags(options: ReleaseOptions) -> None:
 def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
     """Refuse options that cannot make a release on this stack; every problem is named at once."""
     problems = flag_problems(options)
+    if (options.strategy or config.strategy) is Strategy.ROLLING:
+        problems.append(
+            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
+            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
+            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
+        )
     if _TAG.match(options.version) and options.version == config.versions.of(config.live):
         problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if problems:
