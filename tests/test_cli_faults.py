@@ -22,6 +22,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from typer.testing import CliRunner, Result
 
+from components.config.release_record import Outcome
 from offline.stacks import ROOT
 from release import record as records
 from release.cli import app
@@ -31,6 +32,7 @@ from release.context import Aws
 from release.engine import StackBusyError, UpdateFailedError
 from release.engine.offline import OfflineEngine
 from release.errors import CONDITIONS, ExitCode
+from release.executor import Result as ExecutorResult
 from release.rehearsal.run import RehearsalEngine
 from release.rehearsal.seams import RehearsalTaskRunner
 from release.rehearsal.servers import Behaviour, HealthServer, Moto, MotoSession
@@ -317,3 +319,22 @@ def test_a_newcomer_without_the_pulumi_cli_gets_the_dry_run(tmp_path: Path) -> N
     assert "Traceback" not in done.stdout + done.stderr
     assert "deploy 1.2.3 to green, wait until its targets are healthy" in done.stdout
     assert "dry run: nothing was changed" in done.stdout
+
+
+def test_reasons_with_brackets_are_printed_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = OfflineEngine("staging")
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: driver.Connection(
+        engine, Aws.from_session(MotoSession("http://127.0.0.1:9", "eu-west-1"), ManualClock()), ManualClock(),
+        RehearsalTaskRunner(MotoSession("http://127.0.0.1:9", "eu-west-1"))))
+
+    class Fails:
+        def __init__(self, ctx: Any) -> None:
+            del ctx
+
+        def run(self, steps: Any, record: Any) -> ExecutorResult:
+            return ExecutorResult(Outcome.ABORTED, None, "bake", "[/red] config [secret] {'a': [1]}", "[bold]status")
+
+    monkeypatch.setattr(driver, "Executor", Fails)
+    result = invoke(["deploy", "--stack", "staging", "--version", "v9", "--yes"])
+    assert result.exit_code == ExitCode.REFUSED
+    assert "why: [/red] config [secret] {'a': [1]}" in result.output

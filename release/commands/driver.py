@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from components.config import Strategy, load
 from offline.stacks import ProjectFiles
@@ -158,8 +159,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary, indent=2, default=str))
         elif result.why:
-            console.print(f"[red]{result.outcome.value}:[/red] {result.failed_step}\n  why: {result.why}\n  next: {result.next_command}",
-                          markup=False)
+            console.print(f"[red]{result.outcome.value}:[/red] {escape(str(result.failed_step))}\n  why: {escape(result.why)}\n"
+                          f"  next: {escape(str(result.next_command))}")
         else:
             console.print(f"[green]released[/green] {version}: {result.record.colour if result.record else ''} is live")
         raise typer.Exit(result.exit_code)

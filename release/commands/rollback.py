@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from components.config.release_record import Outcome
@@ -63,7 +64,8 @@ def _end(console: Console, as_json: bool, stack: str, result: Result, **extra: A
     if as_json:
         typer.echo(json.dumps(_result_json(stack, result, **extra), indent=2, default=str))
     elif result.why:
-        console.print(f"[red]{result.outcome.value}:[/red] {result.failed_step}\n  why: {result.why}\n  next: {result.next_command}")
+        console.print(f"[red]{result.outcome.value}:[/red] {escape(str(result.failed_step))}\n  why: {escape(result.why)}\n"
+                      f"  next: {escape(str(result.next_command))}")
     else:
         colour = "green" if result.outcome is Outcome.PROMOTED else "yellow"
         record = result.record
@@ -181,7 +183,8 @@ def register(app: typer.Typer) -> None:
         elif found.ok:
             console.print(f"[green]done[/green]: {found.direction} ran (task {found.task}); snapshot {found.snapshot} taken before it")
         else:
-            console.print(f"[red]failed:[/red] {found.direction}\n  why: {found.why}\n  next: {found.next_command}")
+            console.print(f"[red]failed:[/red] {found.direction}\n  why: {escape(str(found.why))}\n"
+                          f"  next: {escape(str(found.next_command))}")
         raise typer.Exit(ExitCode.OK if found.ok else ExitCode.REFUSED)
 
     @app.command(name="resume")
