@@ -56,6 +56,8 @@ class FleetArgs:
     """Tasks per colour."""
     target_group_arns: Mapping[Colour, pulumi.Input[str]]
     """The target group each colour registers to."""
+    routes: Mapping[Colour, Sequence[pulumi.Resource]]
+    """What forwards to each colour's target group (listener, rule): its service is created after them."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """Private subnets the tasks run in."""
     security_group_id: pulumi.Input[str]
@@ -119,6 +121,16 @@ class Fleet(pulumi.ComponentResource):
                 execution_role_arn=roles.execution_role_arn, task_role_arn=roles.task_role_arn,
                 container_definitions=_containers(args, colour, logs.name), tags={**tags, "Colour": colour.value}, opts=child,
             )
+            # CreateService refuses a target group no load balancer uses yet ("target group does not have an
+            # associated load balancer"), so the service waits for the listener and rule that forward to it.
+            # With autoscaling, Application Auto Scaling owns the count (pulumi-aws ecs.Service docs: ignore
+            # desired_count); the program still moves it, through the target's min and max, which
+            # RegisterScalableTarget applies to the running count ("changes the resource's current capacity to
+            # a value that is inside of this range").
+            service_opts = pulumi.ResourceOptions(
+                parent=self, depends_on=list(args.routes[colour]),
+                ignore_changes=["desiredCount"] if args.scaling is not None else None,
+            )
             service = aws.ecs.Service(
                 f"{name}-{colour.value}", name=args.service_names[colour], cluster=cluster.arn, task_definition=task.arn,
                 desired_count=args.desired_counts[colour], launch_type="FARGATE", platform_version="LATEST",
@@ -130,7 +142,8 @@ class Fleet(pulumi.ComponentResource):
                 # New tasks start before old ones stop: a colour never runs below its count during a deployment.
                 deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
                 health_check_grace_period_seconds=args.health_check_grace_seconds,
-                propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value}, opts=child,
+                propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value},
+                opts=service_opts,
             )
             if args.scaling is not None:
                 _autoscale(f"{name}-{colour.value}", args.scaling, colour, cluster, service, self)
