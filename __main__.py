@@ -47,6 +47,7 @@ delivery = Delivery("delivery", DeliveryArgs(
         "PULUMI_ACCESS_TOKEN": delivery_secrets.require_secret("pulumiAccessToken"),
         "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
     },
+    permissions_boundary_arn=environment.permissions_boundary_arn,
     tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
 ))
 pulumi.export("image_repository_url", delivery.image_repository_url)

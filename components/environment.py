@@ -19,6 +19,7 @@ from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
 from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
 from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs
+from components.iam_boundary import boundary_document, boundary_name
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
 from components.traffic import COLOUR_HEADER, TOKEN_HEADER, TrafficRouter, TrafficRouterArgs, forward_weights
@@ -92,13 +93,19 @@ class Environment(pulumi.ComponentResource):
         net, traffic, fleet, release = cfg.network, cfg.traffic, cfg.fleet, cfg.release
         tags = _tags(cfg)
         child = pulumi.ResourceOptions(parent=self)
+        # Every role this stack creates carries it; the deploy role may create or change a role only with it.
+        boundary = aws.iam.Policy(
+            f"{name}-permissions-boundary", name=boundary_name(names.prefix), policy=boundary_document(),
+            description="The most any role of this stack may do: no IAM writes, no Organizations, no account settings",
+            tags=tags, opts=child,
+        )
         existing = net.existing_vpc
         network = Network(f"{name}-network", NetworkArgs(
             cidr=existing.cidr_block if existing else net.cidr, zone_count=net.az_count,
             public_cidrs=net.public_cidrs, private_cidrs=net.private_cidrs, nat_per_zone=net.nat.value == "perZone",
             flow_log_retention_days=net.flow_log_retention_days, app_port=fleet.container_port,
             ingress_cidrs=traffic.ingress_cidrs,
-            existing_vpc_id=existing.vpc_id if existing else None,
+            permissions_boundary=boundary.arn, existing_vpc_id=existing.vpc_id if existing else None,
             existing_public_subnet_ids=existing.public_subnet_ids if existing else (),
             existing_private_subnet_ids=existing.private_subnet_ids if existing else (),
             tags=tags,
@@ -148,7 +155,8 @@ class Environment(pulumi.ComponentResource):
             ) if scaling.enabled else None,
             container_environment=container_environment,
             container_secrets=(*args.container_secrets, *data.container_secrets),
-            readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns), tags=tags,
+            readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns),
+            permissions_boundary=boundary.arn, tags=tags,
         ), child)
         migration = data.migration(f"{name}-migration", MigrationFleet(
             region=cfg.region, cluster_arn=fleet_component.cluster_arn, execution_role_arn=fleet_component.execution_role_arn,
@@ -166,6 +174,7 @@ class Environment(pulumi.ComponentResource):
             evaluation_periods=alarms.evaluation_periods, protect_key=cfg.is_production, tags=tags,
         ), child)
 
+        self.permissions_boundary_arn = boundary.arn
         self.vpc_id = network.vpc_id
         self.public_subnet_ids = network.public_subnet_ids
         self.private_subnet_ids = network.private_subnet_ids

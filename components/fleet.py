@@ -84,6 +84,8 @@ class FleetArgs:
     """(name, Secrets Manager ARN or ``arn:...:secret:...:key::``) pairs, injected by reference."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly these."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -109,7 +111,7 @@ class Fleet(pulumi.ComponentResource):
                                        retention_in_days=args.log_retention_days, tags=tags, opts=child)
         roles = FleetRoles(f"{name}-roles", FleetRolesArgs(
             image_repository=args.image_repository, log_group_arn=logs.arn,
-            readable_secret_arns=args.readable_secret_arns, tags=tags,
+            readable_secret_arns=args.readable_secret_arns, permissions_boundary=args.permissions_boundary, tags=tags,
         ), child)
         self.service_names = {}
         self.task_definition_arns = {}

@@ -41,6 +41,8 @@ class NetworkArgs:
     """The container port the load balancer sends traffic to."""
     ingress_cidrs: Sequence[str]
     """Who may reach the load balancer's ports 80 and 443."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     existing_vpc_id: str | None = None
     """Use this VPC instead of creating one."""
     existing_public_subnet_ids: Sequence[str] = ()
@@ -132,7 +134,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-        }), tags=self._tags, opts=self._child())
+        }), permissions_boundary=self._args.permissions_boundary, tags=self._tags, opts=self._child())
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=logs.arn.apply(lambda arn: json.dumps({
             "Version": "2012-10-17",
             "Statement": [{
