@@ -20,6 +20,8 @@ from offline.plan import Plan, PlannedResource
 REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:lb/targetGroup:TargetGroup": frozenset({"name", "namePrefix", "port", "protocol", "vpcId", "targetType", "protocolVersion"}),
     "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "namePrefix", "internal", "loadBalancerType"}),
+    # terraform-provider-aws internal/service/elbv2/listener_rule.go: listener_arn is ForceNew.
+    "aws:lb/listenerRule:ListenerRule": frozenset({"listenerArn"}),
     "aws:ecs/taskDefinition:TaskDefinition": frozenset({"*"}),
     "aws:ecs/cluster:Cluster": frozenset({"name"}),
     "aws:ecs/service:Service": frozenset({"name", "cluster", "launchType"}),
