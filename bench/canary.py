@@ -49,7 +49,7 @@ def _rate(hits: int, n: int) -> dict[str, object]:
 
 def _rows(name: str, judge: Judge, rps: float, limits: AnalysisConfig, *, steps: tuple[int, ...] = (10, 25, 50, 100),
           bake: int = 5, releases: int = RELEASES) -> list[dict[str, object]]:
-    rng = random.Random(f"{SEED}-{name}-{rps}-{steps}-{bake}")
+    rng = random.Random(f"{SEED}-{name}-{rps}-{steps}-{bake}")  # noqa: S311 - a seeded simulation, not secrets
     extend = limits.low_traffic.extend_minutes if name != "fixed thresholds" else 0
     kwargs = {"baseline_minutes": limits.baseline_minutes, "extend_minutes": extend}
     healthy = [simulate(Case(rps, 0.01, 0.01, steps, bake), judge, rng, **kwargs) for _ in range(releases)]
@@ -74,7 +74,7 @@ def _rows(name: str, judge: Judge, rps: float, limits: AnalysisConfig, *, steps:
 def one_look_power(rps: float, alpha: float, releases: int = RELEASES) -> dict[str, object]:
     """What the data allows: a single Fisher test at the end of the second step, no earlier look."""
     limits = AnalysisConfig.model_validate({"errors": {"confidence": 1 - alpha, "minRelativeIncrease": 0.0, "minRequests": 1}})
-    rng = random.Random(f"{SEED}-one-look-{rps}-{alpha}")
+    rng = random.Random(f"{SEED}-one-look-{rps}-{alpha}")  # noqa: S311 - a seeded simulation, not secrets
     look = analysis_judge(limits)
     minutes = {"n": 0}
 

@@ -115,7 +115,7 @@ def simulate(case: Case, judge: Judge, rng: random.Random, *, baseline_minutes: 
         traffic.minute(0)
     traffic.total["candidate"] = [0, 0]
     traffic.latency["candidate"] = []
-    minute, ends = 0, []
+    minute, ends = 0, list[float]()
     for weight in case.steps:
         traffic.step_total = {"candidate": [0, 0], "live": [0, 0]}
         baked = 0

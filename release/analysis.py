@@ -104,7 +104,7 @@ def _p(value: float) -> str:
 
 
 def error_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
-    """Fisher's exact test: is the candidate's 5xx proportion above live's by more than the minimum effect?"""
+    """Fisher's exact test: whether the candidate's 5xx proportion is above live's by more than the minimum effect."""
     test = limits.errors
     n_c, e_c, n_l, e_l = (round(v) for v in (candidate.requests, candidate.errors, live.requests, live.errors))
     figures = f"5xx {e_c}/{n_c} ({candidate.error_rate:.2%}) against live {e_l}/{n_l} ({live.error_rate:.2%})"
@@ -122,7 +122,7 @@ def error_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Ch
 
 
 def latency_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
-    """Mann-Whitney U on per-minute latency: is the candidate slower than live by more than the minimum effect?"""
+    """Mann-Whitney U on per-minute latency: whether the candidate is slower than live by more than the minimum effect."""
     test = limits.latency
     stat = test.statistic
     if len(candidate.latencies) < test.min_samples:

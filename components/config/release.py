@@ -73,7 +73,7 @@ class ReleaseConfig(ConfigModel):
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
-    """How sure the driver must be before it calls the candidate worse than live (see ``release_analysis``). Default: the tests' defaults."""
+    """How sure the driver must be before it calls the candidate worse than live (``release_analysis``). Default: the tests' defaults."""
     in_progress: ReleaseRecord | None = None
     """The release being driven now, written by ``python -m release deploy``. Default none."""
     last_release: ReleaseRecord | None = None
