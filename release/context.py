@@ -85,6 +85,8 @@ class Poll:
     verdict: Verdict
     overtime: float = 0.0
     """Seconds the bake has run past its end waiting for the minimum sample (the low-traffic rule)."""
+    candidate: str = ""
+    """The candidate colour."""
 
 
 class Reporter(Protocol):

@@ -55,10 +55,12 @@ class ConsoleReporter:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._last_bake = -1.0
+        self._last_summary = ""
 
     def step(self, index: int, total: int, step: Step) -> None:
         """A step starts."""
         self._last_bake = -1.0
+        self._last_summary = ""
         self.console.print(f"[bold][{index}/{total}][/bold] {step.describe()}")
 
     def note(self, text: str) -> None:
@@ -76,4 +78,6 @@ class ConsoleReporter:
         states = ", ".join(f"{n}={s}" for n, s in bad.items()) or f"{len(poll.verdict.alarms)} alarm(s) OK"
         left = f"{_duration(poll.remaining)} left" if poll.remaining > 0 else f"extended {_duration(poll.overtime)}"
         self.console.print(f"      bake: {left}; {shown}; {states}")
-        self.console.print(f"        {poll.verdict.summary}", markup=False)
+        if poll.verdict.summary != self._last_summary:
+            self._last_summary = poll.verdict.summary
+            self.console.print(f"        {poll.verdict.summary}", markup=False)

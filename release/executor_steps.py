@@ -253,7 +253,7 @@ class StepRunner:
             verdict = analysis.judge(candidate, since, self.ctx.clock.now())
             elapsed = self.ctx.clock.monotonic() - start
             remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
-            self.ctx.reporter.bake(Poll(self.ctx.clock.now(), max(0.0, remaining), weights, verdict, overtime))
+            self.ctx.reporter.bake(Poll(self.ctx.clock.now(), max(0.0, remaining), weights, verdict, overtime, candidate.value))
             if not verdict.ok:
                 self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
                 msg = f"bake at {step.weight}%"
