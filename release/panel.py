@@ -42,7 +42,8 @@ def weights_bar(weights: dict[str, int], width: int = BAR_WIDTH) -> Text:
     for i, (colour, weight) in enumerate(ordered):
         share = width - cells if i == len(ordered) - 1 else round(width * weight / 100)
         cells += share
-        bar.append("█" * share, style=colour)
+        # Shapes as well as colours, so the bar reads in a plain-text log too.
+        bar.append(("█", "▒")[i % 2] * share, style=colour)
     bar.append("  " + " | ".join(f"{c} {w}%" for c, w in ordered))
     return bar
 

@@ -30,7 +30,7 @@ def _poll(minute: int, errors: int, weight: int = 10) -> Poll:
 
 def test_the_weights_bar_gives_each_colour_its_share() -> None:
     bar = weights_bar({"blue": 75, "green": 25}, width=40)
-    assert bar.plain == "█" * 40 + "  blue 75% | green 25%"
+    assert bar.plain == "█" * 30 + "▒" * 10 + "  blue 75% | green 25%"
 
 
 def test_the_panel_shows_step_figures_alarms_countdown_and_verdict() -> None:
