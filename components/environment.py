@@ -182,6 +182,7 @@ class Environment(pulumi.ComponentResource):
         self.execution_role_arn = fleet_component.execution_role_arn
         self.task_role_arn = fleet_component.task_role_arn
         self.log_group_name = fleet_component.log_group_name
+        self.colour_log_group_names = fleet_component.colour_log_group_names
         self.service_names = fleet_component.service_names
         self.task_definition_arns = fleet_component.task_definition_arns
         self.container_name = CONTAINER
@@ -223,6 +224,7 @@ class Environment(pulumi.ComponentResource):
             "service_names": by_colour(self.service_names),
             "health_check_path": self.health_check_path,
             "alarm_names": by_colour(self.alarm_names),
+            "log_group_names": by_colour(self.colour_log_group_names),
             "alert_topic_arn": self.alert_topic_arn,
             "database_identifier": self.database_identifier,
             "migration": self.migration,

@@ -94,6 +94,7 @@ class Fleet(pulumi.ComponentResource):
     execution_role_arn: pulumi.Output[str]
     task_role_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
+    colour_log_group_names: dict[Colour, pulumi.Output[str]]
     service_names: dict[Colour, pulumi.Output[str]]
     task_definition_arns: dict[Colour, pulumi.Output[str]]
 
@@ -103,10 +104,18 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         cluster = aws.ecs.Cluster(f"{name}-cluster", name=args.cluster_name, tags=tags, opts=child,
                                   settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")])
+        # One-off tasks (the migration) log to the cluster's group; each colour has its own, so that a metric
+        # filter, which reads a whole group, counts one colour's lines (the release's log signal).
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/ecs/{args.cluster_name}",
                                        retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        colour_logs = {
+            colour: aws.cloudwatch.LogGroup(f"{name}-{colour.value}-logs", name=f"/ecs/{args.cluster_name}/{colour.value}",
+                                            retention_in_days=args.log_retention_days,
+                                            tags={**tags, "Colour": colour.value}, opts=child)
+            for colour in Colour
+        }
         roles = FleetRoles(f"{name}-roles", FleetRolesArgs(
-            image_repository=args.image_repository, log_group_arn=logs.arn,
+            image_repository=args.image_repository, log_group_arns=[logs.arn, *(g.arn for g in colour_logs.values())],
             readable_secret_arns=args.readable_secret_arns, tags=tags,
         ), child)
         self.service_names = {}
@@ -117,7 +126,8 @@ class Fleet(pulumi.ComponentResource):
                 network_mode="awsvpc", requires_compatibilities=["FARGATE"],
                 runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(operating_system_family="LINUX", cpu_architecture="X86_64"),
                 execution_role_arn=roles.execution_role_arn, task_role_arn=roles.task_role_arn,
-                container_definitions=_containers(args, colour, logs.name), tags={**tags, "Colour": colour.value}, opts=child,
+                container_definitions=_containers(args, colour, colour_logs[colour].name), opts=child,
+                tags={**tags, "Colour": colour.value},
             )
             service = aws.ecs.Service(
                 f"{name}-{colour.value}", name=args.service_names[colour], cluster=cluster.arn, task_definition=task.arn,
@@ -141,6 +151,7 @@ class Fleet(pulumi.ComponentResource):
         self.execution_role_arn = roles.execution_role_arn
         self.task_role_arn = roles.task_role_arn
         self.log_group_name = logs.name
+        self.colour_log_group_names = {c: g.name for c, g in colour_logs.items()}
         self.register_outputs({
             "cluster_arn": self.cluster_arn,
             "service_names": {c.value: n for c, n in self.service_names.items()},
