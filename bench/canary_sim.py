@@ -2,9 +2,11 @@
 
 Each minute the load balancer's requests are split between the colours by the
 step's weights (a binomial draw), and each colour's 5xx count is a binomial draw
-at its error rate; the per-minute latency percentile is drawn from the same
-distribution for both colours (the benchmark is about 5xx, so latency is
-healthy everywhere). Before the first shift live serves everything for the
+at its error rate. Each request's latency is log-normal (median 100 ms,
+sigma 0.5: a p99 of about 320 ms), times ``slowdown`` for the candidate; the
+minute's p99 is the matching order statistic of that minute's requests, drawn
+directly (the k-th of n uniforms is Beta(k, n + 1 - k)), so a colour with
+fewer requests has a noisier p99, as in CloudWatch. Before the first shift live serves everything for the
 baseline minutes. The analysis looks once a minute, when CloudWatch has a new
 datapoint (the driver polls every 10 s, but between datapoints it sees the same
 figures), with the figures since the first shift; the fixed thresholds look
@@ -17,11 +19,14 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 from components.config.release_analysis import AnalysisConfig
 from release.analysis import Figures, decide
 
-LATENCY_SECONDS = 0.120
+LATENCY_MEDIAN_SECONDS = 0.100
+LATENCY_SIGMA = 0.5
+NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class Case:
     candidate_rate: float
     steps: tuple[int, ...] = (10, 25, 50, 100)
     bake_minutes: int = 5
+    slowdown: float = 1.0
+    """The candidate's latency over live's."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,13 @@ def binomial(rng: random.Random, n: int, p: float) -> int:
         count += 1
 
 
+def p99_of(rng: random.Random, n: int) -> float:
+    """The p99 of ``n`` log-normal request latencies: the ceil(0.99 n)-th order statistic, drawn directly."""
+    k = math.ceil(0.99 * n)
+    u = rng.betavariate(k, n + 1 - k)
+    return LATENCY_MEDIAN_SECONDS * math.exp(LATENCY_SIGMA * NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))
+
+
 class _Traffic:
     """The running totals of one release."""
 
@@ -69,6 +83,7 @@ class _Traffic:
         self.total = {"candidate": [0, 0], "live": [0, 0]}
         self.step_total = {"candidate": [0, 0], "live": [0, 0]}
         self.latency: dict[str, list[float]] = {"candidate": [], "live": []}
+        self.step_latency: dict[str, list[float]] = {"candidate": [], "live": []}
 
     def minute(self, weight: int) -> None:
         requests = round(self.case.rps * 60)
@@ -80,11 +95,14 @@ class _Traffic:
                 totals[colour][0] += n
                 totals[colour][1] += errors
             if n:
-                self.latency[colour].append(LATENCY_SECONDS * math.exp(self.rng.gauss(0.0, 0.1)))
+                slow = self.case.slowdown if colour == "candidate" else 1.0
+                value = slow * p99_of(self.rng, n)
+                self.latency[colour].append(value)
+                self.step_latency[colour].append(value)
 
     def figures(self, colour: str, *, step_only: bool = False) -> Figures:
         n, e = (self.step_total if step_only else self.total)[colour]
-        return Figures(requests=n, errors=e, latencies=tuple(self.latency[colour]))
+        return Figures(requests=n, errors=e, latencies=tuple((self.step_latency if step_only else self.latency)[colour]))
 
 
 Judge = Callable[[_Traffic], tuple[bool, bool]]
@@ -100,12 +118,14 @@ def analysis_judge(limits: AnalysisConfig) -> Judge:
 
 
 def fixed_judge(traffic: _Traffic) -> tuple[bool, bool]:
-    """The thresholds the driver used before: abort when the candidate's 5xx rate is 1 point above live's
-    once 20 requests arrived in the step's window."""
+    """The thresholds the driver used before, over the step's window once 20 requests arrived: abort when the
+    candidate's 5xx rate is 1 point above live's, or its p99 (the highest minute's) is over 200 ms and 1.5 x live's."""
     candidate, live = traffic.figures("candidate", step_only=True), traffic.figures("live", step_only=True)
     if candidate.requests < 20:
         return False, False
-    return candidate.error_rate - live.error_rate > 0.01, False
+    slow = bool(candidate.latencies and live.latencies) and max(candidate.latencies) > 0.2 \
+        and max(candidate.latencies) > 1.5 * max(live.latencies)
+    return candidate.error_rate - live.error_rate > 0.01 or slow, False
 
 
 def simulate(case: Case, judge: Judge, rng: random.Random, *, baseline_minutes: int = 10, extend_minutes: int = 10) -> Outcome:
@@ -118,6 +138,7 @@ def simulate(case: Case, judge: Judge, rng: random.Random, *, baseline_minutes: 
     minute, ends = 0, list[float]()
     for weight in case.steps:
         traffic.step_total = {"candidate": [0, 0], "live": [0, 0]}
+        traffic.step_latency = {"candidate": [], "live": []}
         baked = 0
         while True:
             traffic.minute(weight)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Terms below e**-40 of the largest one change a tail probability by less than 1e-17.
 _NEGLIGIBLE = -40.0
@@ -143,7 +144,8 @@ def _tie_groups(values: list[float]) -> list[int]:
     return [c for c in seen.values() if c > 1]
 
 
-def _u_distribution(m: int, n: int) -> list[int]:
+@lru_cache(maxsize=256)
+def _u_distribution(m: int, n: int) -> tuple[int, ...]:
     """How many of the C(m+n, m) arrangements give each U: the Gaussian binomial [m+n, m]'s coefficients."""
     # [m+n choose m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i); each factor is applied exactly on integers.
     poly = [1]
@@ -155,7 +157,7 @@ def _u_distribution(m: int, n: int) -> list[int]:
         for d in range(i, len(grown)):
             grown[d] += grown[d - i]
         poly = grown[: len(poly) + n]
-    return poly
+    return tuple(poly)
 
 
 def _median(values: Sequence[float]) -> float:

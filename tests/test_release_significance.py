@@ -20,7 +20,7 @@ def test_the_u_distribution_counts_every_arrangement(m: int, n: int) -> None:
     counts = [0] * (m * n + 1)
     for positions in itertools.combinations(range(m + n), m):
         counts[sum(p + 1 for p in positions) - m * (m + 1) // 2] += 1
-    assert _u_distribution(m, n) == counts
+    assert list(_u_distribution(m, n)) == counts
 
 
 @pytest.mark.parametrize("counts", [(3, 10, 1, 12), (12, 600, 54, 5400), (5, 5, 0, 5), (0, 40, 3, 40), (25, 1200, 54, 5400)])
