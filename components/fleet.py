@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.config.release import Colour
+from components.config.release import Colour, ReleaseConfig, Strategy
 from components.fleet_iam import FleetRoles, FleetRolesArgs
 
 CONTAINER = "app"
@@ -82,6 +82,10 @@ class FleetArgs:
     """(name, Secrets Manager ARN or ``arn:...:secret:...:key::``) pairs, injected by reference."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly these."""
+    deployment_percents: Mapping[Colour, tuple[int, int]] = field(default_factory=dict)
+    """(minimum healthy, maximum) percent of each colour's ECS deployments; absent: (100, 200)."""
+    deployment_alarm_names: Mapping[Colour, Sequence[pulumi.Input[str]]] = field(default_factory=dict)
+    """Each colour's release alarms: ECS rolls a deployment of that colour back when one fires during it."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -137,8 +141,13 @@ class Fleet(pulumi.ComponentResource):
                 load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
                     target_group_arn=args.target_group_arns[colour], container_name=CONTAINER, container_port=args.container_port)],
                 deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-                # New tasks start before old ones stop: a colour never runs below its count during a deployment.
-                deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+                # botocore ecs DeploymentAlarms: ECS fails a deployment, and with rollback restores the last completed
+                # one, when a named alarm fires during it (the safety net of a rolling release).
+                alarms=aws.ecs.ServiceAlarmsArgs(alarm_names=args.deployment_alarm_names[colour], enable=True, rollback=True)
+                if colour in args.deployment_alarm_names else None,
+                # By default new tasks start before old ones stop: a colour never runs below its count in a deployment.
+                deployment_minimum_healthy_percent=args.deployment_percents.get(colour, (100, 200))[0],
+                deployment_maximum_percent=args.deployment_percents.get(colour, (100, 200))[1],
                 health_check_grace_period_seconds=args.health_check_grace_seconds,
                 propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value}, opts=child,
             )
@@ -207,3 +216,8 @@ def _autoscale(prefix: str, scaling: ScalingArgs, colour: Colour, cluster: aws.e
         )
 
 
+def deployment_percents(release: ReleaseConfig) -> dict[Colour, tuple[int, int]]:
+    """A rolling release's rollout limits on the live colour; every other deployment starts new tasks first."""
+    if release.strategy is Strategy.ROLLING:
+        return {release.live: (release.rolling.minimum_healthy_percent, release.rolling.maximum_percent)}
+    return {}
