@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from release.analysis import FAIL
+from release.clock import Clock
 from release.context import Poll, Reporter
 from release.report_svg import Series, chart
 from release.steps import Step
@@ -39,23 +40,28 @@ def report_path(stack: str, release_id: str) -> Path:
 class Recorder:
     """Keeps what a release showed, and passes every event on to ``inner``.
 
-    Steps and notes are kept with the number of polls seen before them: the
-    report places them at the next poll's time (the driver's clock stays its own).
+    Steps and notes are kept with the number of polls seen before them (the
+    chart places step marks at the next poll) and, given the driver's clock,
+    with the time they happened; without one the report shows "by" the next poll's time.
     """
 
     inner: Reporter
-    steps: list[tuple[int, str]] = field(default_factory=list)
-    notes: list[tuple[int, str]] = field(default_factory=list)
+    clock: Clock | None = None
+    steps: list[tuple[int, datetime | None, str]] = field(default_factory=list)
+    notes: list[tuple[int, datetime | None, str]] = field(default_factory=list)
     polls: list[Poll] = field(default_factory=list)
+
+    def _now(self) -> datetime | None:
+        return self.clock.now() if self.clock is not None else None
 
     def step(self, index: int, total: int, step: Step) -> None:
         """A step starts."""
-        self.steps.append((len(self.polls), f"[{index}/{total}] {step.describe()}"))
+        self.steps.append((len(self.polls), self._now(), f"[{index}/{total}] {step.describe()}"))
         self.inner.step(index, total, step)
 
     def note(self, text: str) -> None:
         """Something worth showing."""
-        self.notes.append((len(self.polls), text))
+        self.notes.append((len(self.polls), self._now(), text))
         self.inner.note(text)
 
     def bake(self, poll: Poll) -> None:
@@ -99,11 +105,13 @@ def render(recorder: Recorder, ending: Ending) -> str:
     start = polls[0].at if polls else datetime.now(UTC)
     end = polls[-1].at if polls else start
 
-    def at(seen: int) -> str:
-        return f"{polls[seen].at:%H:%M:%S}" if seen < len(polls) else (f"{end:%H:%M:%S}" if polls else "-")
+    def at(seen: int, when: datetime | None) -> str:
+        if when is not None:
+            return f"{when:%H:%M:%S}"
+        return f"by {polls[seen].at:%H:%M:%S}" if seen < len(polls) else "after the last poll"
 
     marks = [((polls[seen].at - start).total_seconds() / 60, f"{polls[seen].weights.get(polls[seen].candidate, 0)}%")
-             for seen, text in recorder.steps
+             for seen, _, text in recorder.steps
              if seen < len(polls) and text.split("] ", 1)[-1].startswith("bake")]
     verdicts = [((p.at - start).total_seconds() / 60, _state(p)) for p in polls]
     stopped = (end - start).total_seconds() / 60
@@ -114,8 +122,8 @@ def render(recorder: Recorder, ending: Ending) -> str:
         f"<tr class='{_state(p)}'><td>{p.at:%H:%M:%S}</td><td>{p.weights.get(p.candidate, 0)}%</td>"
         f"<td>{_state(p)}</td><td>{html.escape(p.verdict.summary)}</td></tr>" for p in polls
     )
-    steps = "".join(f"<li><code>{at(seen)}</code> {html.escape(text)}</li>" for seen, text in recorder.steps)
-    notes = "".join(f"<li><code>{at(seen)}</code> {html.escape(text)}</li>" for seen, text in recorder.notes)
+    steps = "".join(f"<li><code>{at(seen, when)}</code> {html.escape(text)}</li>" for seen, when, text in recorder.steps)
+    notes = "".join(f"<li><code>{at(seen, when)}</code> {html.escape(text)}</li>" for seen, when, text in recorder.notes)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
 <style>

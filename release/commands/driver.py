@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
             panel = LivePanel(console, f"release {record.id}: {version} to {record.colour} on {stack}") \
                 if console.is_terminal and not as_json else None
-            recorder = Recorder(JsonLines() if as_json else panel or ctx.reporter)
+            recorder = Recorder(JsonLines() if as_json else panel or ctx.reporter, conn.clock)
             ctx.reporter = recorder
             try:
                 with terminate_as_interrupt(), panel or nullcontext():
