@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from components.config import Colour, ConfigError, load
+from components.config.release_analysis import AnalysisConfig
 from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.analysis import Analysis, alarm_names
@@ -238,7 +239,7 @@ class StepRunner:
     def _bake(self, step: Bake, record: ReleaseRecord) -> ReleaseRecord:
         outputs = self._outputs()
         candidate = Colour(record.colour)
-        limits = self.ctx.thresholds or load(self.ctx.engine.get_config(), self.ctx.stack).release.analysis
+        limits = self.ctx.thresholds or self._analysis_settings()
         analysis = Analysis(self.ctx.aws.cloudwatch, outputs, limits)
         start = self.ctx.clock.monotonic()
         # The candidate is judged on everything since the first shift of this run (a resumed run: this bake).
@@ -271,6 +272,13 @@ class StepRunner:
                                            + "; ".join(c.summary for c in verdict.undecided))
                     return record
             self.ctx.clock.sleep(min(step.poll_seconds, remaining) if remaining > 0 else step.poll_seconds)
+
+    def _analysis_settings(self) -> AnalysisConfig:
+        try:
+            return load(self.ctx.engine.get_config(), self.ctx.stack).release.analysis
+        except ConfigError as exc:
+            msg = "stack config"
+            raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {self.ctx.stack}") from exc
 
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
         return self.promote(step.colour, record)

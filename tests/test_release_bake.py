@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +18,7 @@ from release.context import Context, Poll
 from release.executor import Timing
 from release.executor_steps import StepFailure, StepRunner
 from release.steps import Bake
+from tests.support import MINIMAL_CONFIG
 
 RECORD = ReleaseRecord(
     id="r-1", version="2.0.0", colour=Colour.GREEN, previous="1.0.0", strategy=Strategy.CANARY,
@@ -42,8 +44,11 @@ class Metrics:
 
 
 class Engine:
+    def __init__(self, config: dict[str, str] | None = None) -> None:
+        self.config = config or {}
+
     def get_config(self) -> dict[str, str]:
-        return {records.IN_PROGRESS: records.encode(RECORD)}
+        return {**self.config, records.IN_PROGRESS: records.encode(RECORD)}
 
     def outputs(self) -> dict[str, Any]:
         return {**OUTPUTS, "alarm_names": {"green": ["green-5xx"]}}
@@ -64,10 +69,13 @@ class Polls:
         self.polls.append(poll)
 
 
-def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: AnalysisConfig | None = None) -> tuple[ManualClock, Polls]:
+def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: AnalysisConfig | None = None,
+          config: dict[str, str] | None = None) -> tuple[ManualClock, Polls]:
     clock, seen = ManualClock(), Polls()
     aws: Any = SimpleNamespace(cloudwatch=Metrics(figures))
-    ctx = Context("staging", Engine(), aws, clock, runner=None, reporter=seen, thresholds=limits or AnalysisConfig())  # type: ignore[arg-type]
+    if config is None and limits is None:
+        limits = AnalysisConfig()
+    ctx = Context("staging", Engine(config), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
     StepRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
     return clock, seen
 
@@ -102,3 +110,16 @@ def test_no_extension_configured_means_the_alarms_decide_at_the_end() -> None:
     limits = AnalysisConfig.model_validate({"lowTraffic": {"extendMinutes": 0}})
     clock, _ = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits)
     assert clock.monotonic() == 300
+
+
+def test_without_settings_in_hand_the_bake_reads_release_analysis_from_the_stack() -> None:
+    config = {**MINIMAL_CONFIG, "release:analysis": json.dumps({"lowTraffic": {"extendMinutes": 2}})}
+    clock, _ = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, config=config)
+    assert clock.monotonic() == 300 + 120
+
+
+def test_an_invalid_stack_config_at_the_bake_is_a_step_failure_naming_the_key() -> None:
+    config = {**MINIMAL_CONFIG, "release:analysis": json.dumps({"errors": {"confidence": 2}})}
+    with pytest.raises(StepFailure) as caught:
+        _bake({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE}, config=config)
+    assert "release:analysis.errors.confidence: got 2" in caught.value.why
