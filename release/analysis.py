@@ -190,22 +190,26 @@ class Analysis:
             MetricQuery(f"{colour}_latency", ns, "TargetResponseTime", dims, self.limits.latency.statistic),
         ]
 
-    def figures(self, colour: Colour, start: datetime, end: datetime) -> Figures:
-        """A colour's requests, 5xx and per-minute latency in the window."""
-        queries = self._queries(colour)
+    def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
+        """Each colour's requests, 5xx and per-minute latency in the window."""
+        queries = [q for c in colours for q in self._queries(c)]
         # CloudWatch refuses an empty window; the first poll of a bake looks at the last minute.
         start = min(start, end - timedelta(seconds=60))
         data = self.metrics.metric_data(queries, start, end) if queries else {}
-        return Figures(
-            requests=sum(data.get(f"{colour}_requests", [])),
-            errors=sum(data.get(f"{colour}_errors", [])),
-            latencies=tuple(data.get(f"{colour}_latency", [])),
-        )
+        return {
+            colour: Figures(
+                requests=sum(data.get(f"{colour}_requests", [])),
+                errors=sum(data.get(f"{colour}_errors", [])),
+                latencies=tuple(data.get(f"{colour}_latency", [])),
+            )
+            for colour in colours
+        }
 
     def judge(self, candidate: Colour, since: datetime, end: datetime) -> Verdict:
         """The candidate's verdict: its traffic since ``since`` (the first shift) against live's."""
         names = alarm_names(self.outputs, candidate)
         alarms = self.metrics.alarm_states(names) if names else {}
-        mine = self.figures(candidate, since, end)
-        theirs = self.figures(candidate.other, since - timedelta(minutes=self.limits.baseline_minutes), end)
+        mine = self.figures(since, end, candidate)[candidate]
+        live = candidate.other
+        theirs = self.figures(since - timedelta(minutes=self.limits.baseline_minutes), end, live)[live]
         return decide(alarms, mine, theirs, self.limits)
