@@ -263,14 +263,14 @@ class StepRunner:
                 # The low-traffic rule: wait for the minimum sample up to extendMinutes, then the alarms alone decide.
                 if not verdict.undecided:
                     return record
-                if not extended:
-                    extended = True
-                    self.ctx.reporter.note(f"bake extended up to {limits.low_traffic.extend_minutes} min for the minimum sample: "
-                                           + "; ".join(c.summary for c in verdict.undecided))
                 if overtime >= limits.low_traffic.extend_minutes * 60:
                     self.ctx.reporter.note("too little traffic to judge; the alarms alone decided: "
                                            + "; ".join(c.summary for c in verdict.undecided))
                     return record
+                if not extended:
+                    extended = True
+                    self.ctx.reporter.note(f"bake extended up to {limits.low_traffic.extend_minutes} min for the minimum sample: "
+                                           + "; ".join(c.summary for c in verdict.undecided))
             self.ctx.clock.sleep(min(step.poll_seconds, remaining) if remaining > 0 else step.poll_seconds)
 
     def _analysis_settings(self) -> AnalysisConfig:

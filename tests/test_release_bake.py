@@ -108,8 +108,9 @@ def test_too_little_traffic_extends_the_bake_then_the_alarms_alone_decide() -> N
 
 def test_no_extension_configured_means_the_alarms_decide_at_the_end() -> None:
     limits = AnalysisConfig.model_validate({"lowTraffic": {"extendMinutes": 0}})
-    clock, _ = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits)
+    clock, seen = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits)
     assert clock.monotonic() == 300
+    assert [n.split(":")[0] for n in seen.notes] == ["too little traffic to judge; the alarms alone decided"]
 
 
 def test_without_settings_in_hand_the_bake_reads_release_analysis_from_the_stack() -> None:
