@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= staging
 
-.PHONY: plan test lint typecheck unit validate bench clean
+.PHONY: plan test lint typecheck unit validate check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ plan: $(VENV)/.runtime
 	$(BIN)/python -m release plan --stack $(STACK)
 
 ## test: every check: lint, types, unit tests, validators
-test: $(VENV)/.dev lint typecheck unit validate
+test: $(VENV)/.dev lint typecheck unit validate check
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -37,6 +37,11 @@ unit: $(VENV)/.dev
 # Workflow files: this repository's own, and the one the program commits to the application's.
 validate: $(VENV)/.dev
 	$(BIN)/python -m tools.validate
+
+# Both stacks' plans as AWS and the provider see them (docs/verification.md): exit 1 on any finding not waived.
+check: $(VENV)/.runtime
+	$(BIN)/python -m release check --stack staging
+	$(BIN)/python -m release check --stack production
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
