@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +13,8 @@ import typer
 from components.config import ConfigError
 from offline import evaluate_stack
 from offline.diff import diff as diff_plans
-from offline.render import render_diff, render_plan
 from offline.plan import Plan
+from offline.render import render_diff, render_plan
 from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
 from policy.offline import evaluate_policies, render_findings
 from release.errors import ExitCode
