@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from offline.check.findings import Finding, RuleClass, Severity
-from offline.check.shapes import operation_names, services_for_prefix
+from offline.check.shapes import operation_names, services_for
 from offline.models.knowledge import POLICY_INPUTS, SECRET
 from offline.plan import Plan, PlannedResource
 
@@ -49,7 +49,7 @@ ESCALATING_MANAGED = frozenset({"arn:aws:iam::aws:policy/AdministratorAccess", "
 
 def _known_actions(prefix: str) -> frozenset[str]:
     names: set[str] = set(PERMISSION_ONLY.get(prefix, ()))
-    for service in services_for_prefix().get(prefix, ()):
+    for service in services_for(prefix):
         names |= operation_names(service)
     return frozenset(names)
 
@@ -109,7 +109,7 @@ def _action_findings(resource: PlannedResource, path: str, statement: dict[str, 
         if action == "*":
             continue
         prefix, sep, _ = str(action).partition(":")
-        if not sep or not services_for_prefix().get(prefix.lower()):
+        if not sep or not services_for(prefix):
             yield _finding(resource, f"{path}.{key}[{index}]", action, "iam-action-exists", ACTIONS,
                            f"no AWS service has the action prefix {prefix!r}")
         elif not expand(str(action)):

@@ -55,17 +55,41 @@ def operation_names(service: str) -> frozenset[str]:
     return frozenset(_session().get_service_model(service).operation_names)
 
 
+# IAM action prefixes that are not the name of a botocore service (the prefix is the service's signingName).
+# Source: botocore elb/elbv2 service-2.json metadata.signingName "elasticloadbalancing", cloudwatch's "monitoring".
+PREFIX_SERVICES: dict[str, frozenset[str]] = {
+    "elasticloadbalancing": frozenset({"elb", "elbv2"}),
+    "monitoring": frozenset({"cloudwatch"}),
+}
+
+
 @functools.cache
-def services_for_prefix() -> dict[str, frozenset[str]]:
-    """The botocore services by IAM action prefix: a service's ``signingName``, ``endpointPrefix`` and own name."""
+def _available() -> frozenset[str]:
+    return frozenset(_session().get_available_services())
+
+
+@functools.cache
+def _scan_prefixes() -> dict[str, frozenset[str]]:
+    # Reads every service model: slow (seconds), so only for a prefix that is neither a service name nor listed above.
     session = _session()
     found: dict[str, set[str]] = {}
-    for service in session.get_available_services():
+    for service in _available():
         metadata = session.get_service_data(service).get("metadata", {})
-        for prefix in {metadata.get("signingName"), metadata.get("endpointPrefix"), service}:
+        for prefix in {metadata.get("signingName"), metadata.get("endpointPrefix")}:
             if prefix:
                 found.setdefault(str(prefix).lower(), set()).add(service)
     return {prefix: frozenset(services) for prefix, services in found.items()}
+
+
+@functools.cache
+def services_for(prefix: str) -> frozenset[str]:
+    """The botocore services whose operations an IAM action prefix names (empty: no such prefix)."""
+    prefix = prefix.lower()
+    if prefix in PREFIX_SERVICES:
+        return PREFIX_SERVICES[prefix]
+    if prefix in _available():
+        return frozenset({prefix})
+    return _scan_prefixes().get(prefix, frozenset())
 
 
 def validate(service: str, name: str, params: dict[str, Any]) -> list[ShapeError]:

@@ -1,0 +1,86 @@
+"""What ``check`` adds to a plan, and what ``plan``/``check`` import.
+
+Each figure is the median of cold processes (the machine is shared and noisy):
+- the check of a plan, over the plan's own time, in one process (target at most 25%);
+- ``release plan`` over a bare import of the SDK modules the program uses (target at most 1.5x);
+- the driver, boto3 and moto modules that ``plan`` and ``check`` leave unimported (target: none imported).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+from bench.plan import ROOT, median_seconds
+
+RUNS = 3
+CHECK_TARGET = 0.25
+PLAN_TARGET = 1.5
+SDK_IMPORT = "import pulumi, pulumi_aws, pulumi_github, pulumi_pulumiservice"
+# Modules the offline commands must not need: the driver's executor and AWS wrappers, boto3's clients, moto.
+FORBIDDEN = ("boto3", "moto", "release.executor", "release.aws", "release.rehearsal")
+
+_TIMED = """
+import json, sys, time
+from offline import evaluate_stack
+from offline.stacks import ProjectFiles
+stack = sys.argv[1]
+start = time.perf_counter()
+plan = evaluate_stack(stack)
+planned = time.perf_counter()
+from offline.check import check_plan
+report = check_plan(plan, ProjectFiles.here().stack_config(stack)[0])
+done = time.perf_counter()
+print(json.dumps({"plan": planned - start, "check": done - planned, "checked": report.checked,
+                  "findings": len(report.findings)}))
+"""
+
+_IMPORTS = """
+import sys
+from typer.testing import CliRunner
+from release.cli import app
+CliRunner().invoke(app, sys.argv[1:])
+print(" ".join(m for m in {forbidden!r} if m in sys.modules))
+"""
+
+
+def _timed(stack: str) -> dict[str, float]:
+    runs = [json.loads(subprocess.run([sys.executable, "-c", _TIMED, stack], cwd=ROOT, check=True,  # noqa: S603
+                                      capture_output=True, text=True).stdout) for _ in range(RUNS)]
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def _imported(*command: str) -> str:
+    script = _IMPORTS.format(forbidden=FORBIDDEN)
+    out = subprocess.run([sys.executable, "-c", script, *command], cwd=ROOT, check=True,  # noqa: S603
+                         capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1] if out.strip() else ""
+
+
+def run() -> list[dict[str, object]]:
+    """One row a stack: check over plan, plan over the SDK import, forbidden modules imported."""
+    from offline.stacks import ProjectFiles
+
+    sdk = median_seconds([sys.executable, "-c", SDK_IMPORT], runs=RUNS)
+    rows: list[dict[str, object]] = []
+    for stack in ProjectFiles.here().stacks():
+        timed = _timed(stack)
+        plan_cold = median_seconds([sys.executable, "-m", "release", "plan", "--stack", stack, "--json"], runs=RUNS)
+        rows.append({
+            "benchmark": "check over plan",
+            "stack": stack,
+            "plan_s": round(timed["plan"], 3),
+            "check_s": round(timed["check"], 3),
+            "ratio": round(timed["check"] / timed["plan"], 3),
+            "target_ratio": CHECK_TARGET,
+            "resources_checked": int(timed["checked"]),
+            "plan_cold_s": round(plan_cold, 3),
+            "sdk_import_s": round(sdk, 3),
+            "plan_over_sdk": round(plan_cold / sdk, 2),
+            "plan_over_sdk_target": PLAN_TARGET,
+            "plan_imports_forbidden": _imported("plan", "--stack", stack, "--json") or "none",
+            "check_imports_forbidden": _imported("check", "--stack", stack, "--json") or "none",
+        })
+    return rows
