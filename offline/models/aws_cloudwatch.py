@@ -120,7 +120,7 @@ _METRICS_EXCLUDE = ("namespace", "metricName", "dimensions", "period", "unit", "
     "aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-metrics-exclusive",
     "botocore cloudwatch service-2.json, PutMetricAlarmInput.Metrics: 'If you use the Metrics parameter, you cannot "
     "include the Namespace, MetricName, Dimensions, Period, Unit, Statistic, or ExtendedStatistic'; terraform-provider-aws "
-    "aws_cloudwatch_metric_alarm: metric_query ConflictsWith metric_name, namespace, period, statistic, ...",
+    "internal/service/cloudwatch/metric_alarm.go: metric_query ConflictsWith metric_name",
 )
 def _metrics_exclusive(inputs: dict[str, Any], _: Any) -> Iterator[Violation]:
     if inputs.get("metricQueries"):

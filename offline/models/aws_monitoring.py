@@ -125,8 +125,8 @@ _RULE_REFERENCE = re.compile(r"\b(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*\"?([^\")]+?
 
 @input_rule(
     "aws:cloudwatch/compositeAlarm:CompositeAlarm", "composite-alarm-references",
-    "botocore cloudwatch service-2.json, PutCompositeAlarmInput.AlarmRule (functions ALARM, OK, INSUFFICIENT_DATA take "
-    "an alarm name or ARN; the rule can reference only alarms that exist)",
+    "botocore cloudwatch service-2.json, PutCompositeAlarmInput.AlarmRule (ALARM(\"alarm-name or alarm-ARN\"), OK(...), "
+    "INSUFFICIENT_DATA(...) name the other alarms whose state the composite evaluates)",
 )
 def _composite_references(inputs: dict[str, Any], plan: PlanView) -> Iterator[Violation]:
     known = plan.values_of("aws:cloudwatch/metricAlarm:MetricAlarm", "name") | plan.values_of(
