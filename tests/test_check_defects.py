@@ -114,3 +114,17 @@ def test_a_bad_waiver_is_bad_input() -> None:
 
     with pytest.raises(BadWaiverError, match=r"check:waivers\[0\].*reason"):
         load_waivers({"check:waivers": '[{"finding": "a:b"}]'})
+
+
+def test_a_clean_saved_plan_exits_0_and_prints_counts_and_unchecked_types(tmp_path: Path) -> None:
+    from tests.check_support import plan
+
+    clean = plan(res("aws:sns/topic:Topic", "alerts", {"name": "alerts"}),
+                 res("github:index/repository:Repository", "repo", {"name": "webapp"}))
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(clean.to_json()))
+    result = CliRunner().invoke(app, ["check", "--plan", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "2 resources, 1 checked" in result.output
+    assert "github:index/repository:Repository (1)" in result.output
+    assert "findings: 0 error(s), 0 warning(s) not waived, 0 waived" in result.output

@@ -8,6 +8,7 @@ waivers and returns a ``Report``. It needs no credentials and no driver.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from offline.check import graph, hazards, iam, inputs, reach, service_models
 from offline.check.findings import Finding, Report, RuleClass, Severity, Waiver
@@ -35,7 +36,8 @@ def check_plan(plan: Plan, config: Mapping[str, str] | None = None) -> Report:
         waiver = by_key.get(finding.key)
         if waiver is not None and finding.severity is Severity.WARNING:
             used.add(waiver.key)
-            finding = Finding(**{**finding.__dict__, "waived_by": waiver.reason})  # noqa: PLW2901
+            applied.append(replace(finding, waived_by=waiver.reason))
+            continue
         applied.append(finding)
     checked, unchecked = service_models.checked_types(plan)
     return Report(
