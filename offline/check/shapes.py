@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 _TYPE_NAMES = {"missing required field", "unknown field", "invalid type", "invalid range", "invalid length",
                "invalid type for document", "more than one input", "empty input", "unable to encode to json"}
@@ -33,16 +33,23 @@ class ShapeError:
 
 
 @functools.cache
-def _session() -> Any:
-    import botocore.session
+def _loader() -> Any:
+    # The loader alone: a botocore session would also import its client machinery, which the check never uses.
+    from botocore.loaders import Loader
 
-    return botocore.session.get_session()
+    return Loader()
+
+
+@functools.cache
+def service_model(service: str) -> ServiceModel:
+    """The botocore model of one service, as shipped in ``botocore/data/<service>/<version>/service-2.json``."""
+    return ServiceModel(_loader().load_service_model(service, "service-2"), service_name=service)
 
 
 @functools.cache
 def operation(service: str, name: str) -> OperationModel:
     """The operation model of one call (KeyError naming it when the service model has no such operation)."""
-    model = _session().get_service_model(service)
+    model = service_model(service)
     if name not in model.operation_names:
         message = f"{service} has no operation {name}"
         raise KeyError(message)
@@ -52,7 +59,7 @@ def operation(service: str, name: str) -> OperationModel:
 @functools.cache
 def operation_names(service: str) -> frozenset[str]:
     """Every operation of a service, by its API name (``PutMetricAlarm``)."""
-    return frozenset(_session().get_service_model(service).operation_names)
+    return frozenset(service_model(service).operation_names)
 
 
 # IAM action prefixes that are not the name of a botocore service (the prefix is the service's signingName).
@@ -65,16 +72,15 @@ PREFIX_SERVICES: dict[str, frozenset[str]] = {
 
 @functools.cache
 def _available() -> frozenset[str]:
-    return frozenset(_session().get_available_services())
+    return frozenset(_loader().list_available_services("service-2"))
 
 
 @functools.cache
 def _scan_prefixes() -> dict[str, frozenset[str]]:
     # Reads every service model: slow (seconds), so only for a prefix that is neither a service name nor listed above.
-    session = _session()
     found: dict[str, set[str]] = {}
     for service in _available():
-        metadata = session.get_service_data(service).get("metadata", {})
+        metadata = service_model(service).metadata
         for prefix in {metadata.get("signingName"), metadata.get("endpointPrefix")}:
             if prefix:
                 found.setdefault(str(prefix).lower(), set()).add(service)
