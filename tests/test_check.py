@@ -199,3 +199,26 @@ def test_dependencies_survive_plan_json_and_old_documents_load() -> None:
     assert Plan.from_json(old).resources[-1].dependencies == ()
     assert original == ()
     assert urn(SERVICE, "fleet-blue") == resources[-1].urn
+
+
+def _deploy_policy(*, deny_self: bool) -> str:
+    statements = [
+        {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"],
+         "Resource": "arn:aws:iam::*:role/app-*", "Condition": {"StringEquals": {"iam:PermissionsBoundary": "arn:b"}}},
+        {"Effect": "Allow", "Action": ["iam:UpdateAssumeRolePolicy", "iam:DeleteRole"], "Resource": "arn:aws:iam::*:role/app-*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/app-*"},
+    ]
+    if deny_self:
+        statements.append({"Effect": "Deny", "Action": ["iam:Update*", "iam:Put*", "iam:Attach*"],
+                           "Resource": "arn:aws:iam::*:role/app-deploy"})
+    return policy(*statements)
+
+
+@pytest.mark.parametrize("deny_self", [True, False])
+def test_iam_writes_scoped_away_from_the_holder_are_not_escalation(deny_self: bool) -> None:
+    trust = policy({"Effect": "Allow", "Principal": {"Federated": "arn:oidc"}, "Action": "sts:AssumeRoleWithWebIdentity"})
+    report = check(res("aws:iam/role:Role", "deploy", {"name": "app-deploy", "assumeRolePolicy": trust}),
+                   res("aws:iam/rolePolicy:RolePolicy", "deploy-iam", {
+                       "role": "app-deploy", "policy": _deploy_policy(deny_self=deny_self)}))
+    assert [(f.rule, f.path) for f in report.findings] == (
+        [] if deny_self else [("iam-privilege-escalation", "policy.Statement[1].Action")])

@@ -124,11 +124,17 @@ def _role_of(resource: PlannedResource, roles: dict[str, PlannedResource]) -> Pl
 
 
 def _covers_holder(resources: list[Any], role: PlannedResource | None) -> bool:
+    """Whether a statement's resources include the holder's own role (any role, when the holder is unknown)."""
     for pattern in resources:
         text = str(pattern)
-        if text == "*" or (text.startswith("arn:aws:iam::") and ":role/" in text and
-                           ("*" in text or (role is not None and text.endswith(f"/{_role_name(role)}")))):
+        if text == "*":
             return True
+        if text.startswith("arn:aws:iam::") and ":role/" in text:
+            if role is None:
+                return "*" in text
+            # Role ARNs are arn:aws:iam::<account>:role/<path><name>; the stack's roles use the root path.
+            if fnmatch.fnmatchcase(_role_name(role), text.split(":role/", 1)[1].rsplit("/", 1)[-1]):
+                return True
     return False
 
 
@@ -136,23 +142,46 @@ def _role_name(role: PlannedResource) -> str:
     return str(role.inputs.get("name") or role.outputs.get("name") or role.name)
 
 
-def _escalation(resource: PlannedResource, path: str, statement: dict[str, Any], role: PlannedResource | None) -> Iterator[Finding]:
-    if statement.get("Effect") != "Allow" or "Action" not in statement:
-        return
+def _granted(statement: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for action in _as_list(statement.get("Action")):
+        found |= expand("iam:*") if action == "*" else expand(str(action))
+    return found
+
+
+def _denied_on_holder(statements: list[dict[str, Any]], role: PlannedResource | None) -> set[str]:
+    """Actions an unconditional Deny of the same document refuses on the holder (a Deny always wins)."""
+    denied: set[str] = set()
+    for statement in statements:
+        if statement.get("Effect") == "Deny" and "Action" in statement and "Condition" not in statement:
+            if _covers_holder(_as_list(statement.get("Resource")), role):
+                denied |= _granted(statement)
+    return denied
+
+
+def _escalation(resource: PlannedResource, key: str, statements: list[tuple[str, dict[str, Any]]],
+                role: PlannedResource | None) -> Iterator[Finding]:
     if role is not None and role.inputs.get("permissionsBoundary"):
         return
-    granted: set[str] = set()
-    for action in _as_list(statement.get("Action")):
-        granted |= expand("iam:*") if action == "*" else expand(str(action))
-    resources = _as_list(statement.get("Resource"))
-    escalating = sorted(granted & ESCALATING)
-    if escalating and _covers_holder(resources, role):
-        yield _finding(resource, f"{path}.Action", statement.get("Action"), "iam-privilege-escalation", ESCALATION,
-                       f"lets the holder rewrite its own rights ({', '.join(escalating[:4])}"
-                       f"{', ...' if len(escalating) > 4 else ''}) with no permissions boundary", Severity.WARNING)
-    if "iam:PassRole" in granted and "*" in resources:
-        yield _finding(resource, f"{path}.Action", "iam:PassRole", "iam-privilege-escalation", ESCALATION,
-                       "iam:PassRole on every role: the holder can hand any role to a service it controls", Severity.WARNING)
+    denied = _denied_on_holder([s for _, s in statements], role)
+    for path, statement in statements:
+        if statement.get("Effect") != "Allow" or "Action" not in statement:
+            continue
+        # An Allow conditioned on iam:PermissionsBoundary applies only to roles carrying that boundary (IAM User
+        # Guide, 'Permissions boundaries for IAM entities'), so never to an unbounded holder.
+        if "iam:permissionsboundary" in json.dumps(statement.get("Condition", {})).lower():
+            continue
+        granted = _granted(statement)
+        resources = _as_list(statement.get("Resource"))
+        escalating = sorted((granted & ESCALATING) - denied)
+        if escalating and _covers_holder(resources, role):
+            yield _finding(resource, f"{path}.Action", statement.get("Action"), "iam-privilege-escalation", ESCALATION,
+                           f"lets the holder rewrite its own rights ({', '.join(escalating[:4])}"
+                           f"{', ...' if len(escalating) > 4 else ''}) with no permissions boundary", Severity.WARNING)
+        if "iam:PassRole" in granted and "*" in resources:
+            yield _finding(resource, f"{path}.Action", "iam:PassRole", "iam-privilege-escalation", ESCALATION,
+                           "iam:PassRole on every role: the holder can hand any role to a service it controls",
+                           Severity.WARNING)
 
 
 def check(plan: Plan) -> Iterator[Finding]:
@@ -160,14 +189,15 @@ def check(plan: Plan) -> Iterator[Finding]:
     roles = {_role_name(r): r for r in plan.of_type("aws:iam/role:Role")}
     for resource in plan.resources:
         for key, kind in POLICY_INPUTS.get(resource.type, {}).items():
+            statements: list[tuple[str, dict[str, Any]]] = []
             for item in _statements(resource, key, kind):
                 if isinstance(item, Finding):
                     yield item
                     continue
-                path, statement = item
-                yield from _action_findings(resource, path, statement)
-                if kind == "identity":
-                    yield from _escalation(resource, path, statement, _role_of(resource, roles))
+                statements.append(item)
+                yield from _action_findings(resource, *item)
+            if kind == "identity":
+                yield from _escalation(resource, key, statements, _role_of(resource, roles))
         if resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             role = roles.get(str(resource.inputs.get("role", "")))
             if resource.inputs.get("policyArn") in ESCALATING_MANAGED and not (role and role.inputs.get("permissionsBoundary")):
