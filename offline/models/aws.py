@@ -286,3 +286,21 @@ lifecycle("aws:lb/targetGroup:TargetGroup", Lifecycle(
     source="botocore elbv2 service-2.json, DeleteTargetGroup ('You can delete a target group if it is not referenced by "
            "any actions'; error ResourceInUseException)",
 ))
+
+
+@creates("route53", "aws:route53/record:Record")
+def _record_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    record: dict[str, Any] = {"Name": inputs.get("name"), "Type": inputs.get("type")}
+    if inputs.get("ttl") is not None:
+        record["TTL"] = inputs["ttl"]
+    if inputs.get("records"):
+        record["ResourceRecords"] = [{"Value": v} for v in inputs["records"]]
+    aliases = [a for a in inputs.get("aliases") or [] if isinstance(a, dict)]
+    if aliases:
+        record["AliasTarget"] = {"HostedZoneId": aliases[0].get("zoneId"), "DNSName": aliases[0].get("name"),
+                                 "EvaluateTargetHealth": bool(aliases[0].get("evaluateTargetHealth", False))}
+    call = pick(inputs, {"zoneId": "HostedZoneId"}, "ChangeResourceRecordSets")
+    call.params["ChangeBatch"] = {"Changes": [{"Action": "UPSERT" if inputs.get("allowOverwrite") else "CREATE",
+                                               "ResourceRecordSet": record}]}
+    call.origin["ChangeBatch"] = "(record)"
+    return [call]
