@@ -26,11 +26,14 @@ class PlannedResource:
     inputs: dict[str, Any]
     protect: bool = False
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
-    # What the engine orders by: every resource this one waits for (depends_on and input references), per input.
     dependencies: tuple[str, ...] = field(default=(), compare=False)
+    """URNs this resource waits for: its ``depends_on`` and the resources its inputs refer to."""
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    """The same, per input: which resources each input refers to."""
     ignore_changes: tuple[str, ...] = field(default=(), compare=False)
+    """Inputs a later update leaves alone (``ignore_changes``), as registered (camelCase)."""
     delete_before_replace: bool = field(default=False, compare=False)
+    """Whether a replacement deletes the old resource first (Pulumi's default creates the new one first)."""
 
     def to_json(self) -> dict[str, Any]:
         """The resource as the ``plan --json`` document shows it (the original keys, then the ordering options)."""
