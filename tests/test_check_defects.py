@@ -82,7 +82,8 @@ def test_no_stack_has_a_known_defect(stack_report: tuple[str, Report], defect: s
 def test_check_of_a_saved_plan_names_resource_path_value_rule_and_source(
     tmp_path: Path, plan_of: Callable[..., Plan],
 ) -> None:
-    document = plan_of("staging").to_json()
+    # A copy: the session's cached plan shares its inputs with to_json().
+    document = json.loads(json.dumps(plan_of("staging").to_json()))
     for resource in document["resources"]:
         if resource["type"] == "aws:lb/targetGroup:TargetGroup":
             resource["inputs"]["protocol"] = "HTTQ"
