@@ -3,6 +3,7 @@
 import pulumi
 
 from components import config as stack_config
+from components.config.session import session_seconds
 from components.delivery import Delivery, DeliveryArgs
 from components.environment import Environment, environment_args
 from components.monitoring import Monitoring, monitoring_args
@@ -46,6 +47,9 @@ delivery = Delivery("delivery", DeliveryArgs(
         "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
     },
     tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
+    session_seconds=session_seconds(release),
+    other_environments=tuple(e.value for e in stack_config.Environment if e is not config.environment),
+    infrastructure_ref=config.deployments.branch,
 ))
 pulumi.export("image_repository_url", delivery.image_repository_url)
 pulumi.export("deploy_role_arn", delivery.deploy_role_arn)

@@ -27,6 +27,21 @@ IAM_ACTIONS = (
     "iam:*Role*", "iam:*RolePolicy*", "iam:*Policy*", "iam:*InstanceProfile*",
     "iam:*OpenIDConnectProvider*", "iam:PassRole", "iam:CreateServiceLinkedRole", "iam:List*", "iam:Get*",
 )
+# What IAM calls a write to an identity: the boundary keeps these off other environments and off the
+# role's own rights (IAM action names: the Service Authorization Reference, "Actions defined by AWS Identity
+# and Access Management").
+IAM_WRITE_ACTIONS = (
+    "iam:Add*", "iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:PassRole", "iam:Put*",
+    "iam:Remove*", "iam:SetDefaultPolicyVersion", "iam:Tag*", "iam:Untag*", "iam:Update*",
+)
+# What a stack that does not own the shared objects (the image repository) may do to them: read and add tags.
+SHARED_READ_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages",
+    "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+    "ecr:ListImages", "ecr:ListTagsForResource", "ecr:PutImage",
+)
+# The environment tag of objects several stacks use (the image repository).
+SHARED = "shared"
 ECR_PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
     "ecr:DescribeImageScanFindings", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage",
@@ -77,6 +92,54 @@ def iam_policy() -> str:
     }, indent=2)
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """What a stack's deploy roles can never do, whatever policies they hold: a permissions boundary."""
+
+    name: str
+    """The boundary policy's name, ``<app>-<environment>-...``."""
+    app_name: str
+    """Prefix of every environment's role names."""
+    environment: str
+    """The environment whose roles it bounds."""
+    others: tuple[str, ...]
+    """Every other environment of the application (tags and name prefixes kept out of reach)."""
+    own_roles: tuple[str, ...]
+    """Names of the roles it bounds: they cannot change their own rights."""
+    owns_shared: bool
+    """Whether this stack owns the shared objects; otherwise it may only read them and add image tags."""
+
+    def document(self) -> str:
+        """The boundary policy: allow everything the role's own policies allow, minus what is denied here.
+
+        Source: IAM User Guide, "Permissions boundaries for IAM entities" (effective permissions are the
+        intersection of the identity policies and the boundary; an explicit deny in either wins).
+        """
+        statements: list[dict[str, object]] = [
+            {"Sid": "WithinTheRolesPolicies", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "NotOtherEnvironments", "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/environment": sorted(self.others)}},
+            },
+            {
+                "Sid": "NotOtherEnvironmentsIdentities", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
+                "Resource": sorted(
+                    f"arn:aws:iam::*:{kind}/{self.app_name}-{other}-*" for other in self.others for kind in ("role", "policy")
+                ),
+            },
+            {
+                "Sid": "NotItsOwnRights", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
+                "Resource": sorted([*(f"arn:aws:iam::*:role/{r}" for r in self.own_roles), f"arn:aws:iam::*:policy/{self.name}"]),
+            },
+        ]
+        if not self.owns_shared:
+            statements.append({
+                "Sid": "SharedObjectsReadOnly", "Effect": "Deny", "NotAction": list(SHARED_READ_ACTIONS), "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/environment": SHARED}},
+            })
+        return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
 @dataclass
 class GitHubOidcArgs:
     """Inputs of the OIDC trust between GitHub Actions and this account."""
@@ -95,6 +158,10 @@ class GitHubOidcArgs:
     """Branches whose push runs may assume the build role."""
     image_repository_arn: pulumi.Input[str] | None = None
     """The ECR repository the build role may push to."""
+    max_session_seconds: int = 3600
+    """The deploy role's longest session: a whole release (components/config/session.py), 3600-43200."""
+    boundary: Boundary | None = None
+    """The deploy role's permissions boundary."""
     tags: pulumi.Input[dict[str, str]] = field(default_factory=dict)
     """Tags of every resource."""
 
@@ -120,12 +187,19 @@ class GitHubOidc(pulumi.ComponentResource):
             ).arn
 
         deploy_subject = environment_subject(args.repository, args.environment)
+        boundary_arn: pulumi.Output[str] | None = None
+        if args.boundary is not None:
+            boundary_arn = aws.iam.Policy(
+                f"{name}-deploy-boundary", name=args.boundary.name, policy=args.boundary.document(),
+                description=f"What the {args.environment} deploy roles can never do", tags=args.tags, opts=child,
+            ).arn
         deploy = aws.iam.Role(
             f"{name}-deploy",
             name=args.deploy_role_name,
             description=f"Assumed by {args.repository} jobs in the {args.environment} environment to release it",
             assume_role_policy=self.provider_arn.apply(lambda arn: trust_policy(arn, [deploy_subject])),
-            max_session_duration=7200,
+            max_session_duration=args.max_session_seconds,
+            permissions_boundary=boundary_arn,
             tags=args.tags,
             opts=child,
         )

@@ -24,6 +24,7 @@ from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
+from components.config.session import session_problems
 from components.config.traffic import TrafficConfig
 
 __all__ = [
@@ -127,6 +128,8 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
             problems.extend(format_errors(namespace, exc, data))
     for check in SECRET_CHECKS:
         problems.extend(check(raw, models))
+    if isinstance(models.get("release"), ReleaseConfig):
+        problems.extend(session_problems(models["release"]))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)
