@@ -108,9 +108,14 @@ def test_environment_variables_and_secrets_are_scoped_to_the_stacks_environment(
     for stack in ("staging", "production"):
         plan = plan_of(stack)
         variables = {v.inputs["variableName"]: v.inputs for v in plan.of_type(ENV_VAR)}
-        assert set(variables) == {"AWS_REGION", "AWS_DEPLOY_ROLE_ARN", "PULUMI_STACK", "ECR_REPOSITORY", "IMAGE_REPOSITORY_URL"}
+        assert set(variables) == {
+            "AWS_REGION", "AWS_DEPLOY_ROLE_ARN", "PULUMI_STACK", "ECR_REPOSITORY", "IMAGE_REPOSITORY_URL",
+            "AWS_SESSION_SECONDS", "INFRASTRUCTURE_REF",
+        }
         assert {v["environment"] for v in variables.values()} == {stack}
         assert variables["PULUMI_STACK"]["value"] == stack
+        # The infrastructure branch the deploy job checks out is the one Pulumi Deployments runs the stack from.
+        assert variables["INFRASTRUCTURE_REF"]["value"] == {"staging": "develop", "production": "main"}[stack]
         assert variables["AWS_DEPLOY_ROLE_ARN"]["value"] == f"arn:aws:iam::123456789012:role/webapp-{stack}-deploy"
         assert variables["IMAGE_REPOSITORY_URL"]["value"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"
         secrets = {s.inputs["secretName"]: s.inputs for s in plan.of_type(ENV_SECRET)}
