@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= staging
 
-.PHONY: plan test lint typecheck unit validate bench clean
+.PHONY: plan test lint typecheck unit validate bench clean policy-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ unit: $(VENV)/.dev
 # Workflow files: this repository's own, and the one the program commits to the application's.
 validate: $(VENV)/.dev
 	$(BIN)/python -m tools.validate
+
+# The policy pack's own environment (PulumiPolicy.yaml: virtualenv venv), for `--policy-pack policy` runs.
+policy-venv: policy/venv/bin/python
+policy/venv/bin/python: policy/requirements.txt
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet -r policy/requirements.txt
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
