@@ -117,6 +117,8 @@ class Delivery(pulumi.ComponentResource):
                 workflow_path=WORKFLOW_PATH,
                 workflow_content=workflow.render(HEADER),
                 variables={"AWS_REGION": args.region, "AWS_BUILD_ROLE_ARN": oidc.build_role_arn, "ECR_REPOSITORY": registry.name},
+                settings=settings.repository_settings.arguments(),
+                left_alone=settings.repository_settings.left_alone(),
             ), opts=pulumi.ResourceOptions(parent=self))
             repository_name: pulumi.Input[str] = governance.repository_name
         else:

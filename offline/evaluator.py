@@ -88,6 +88,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
             inputs=inputs,
             protect=bool(request.protect),
             outputs=outputs,
+            ignore_changes=tuple(request.ignoreChanges),
         ))
         return response
 

@@ -26,6 +26,8 @@ class PlannedResource:
     inputs: dict[str, Any]
     protect: bool = False
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
+    ignore_changes: tuple[str, ...] = field(default=(), compare=False)
+    """Inputs the engine keeps from the resource's state (``ignore_changes``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The resource as the ``plan --json`` document shows it."""
