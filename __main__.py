@@ -3,6 +3,7 @@
 import pulumi
 
 from components import config as stack_config
+from components.config.secrets import check_github_credentials
 from components.config.session import session_seconds
 from components.delivery import Delivery, DeliveryArgs
 from components.environment import Environment, environment_args
@@ -11,6 +12,11 @@ from components.monitoring import Monitoring, monitoring_args
 config = stack_config.from_pulumi()
 # Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
 stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
+# Secrets come from the stack's ESC environment; GitHub is reached as the App the rulesets let through.
+check_github_credentials(
+    token_set=pulumi.Config("github").get_secret("token") is not None,
+    owns_repository_objects=config.delivery.owns_repository_objects(config.stack),
+)
 release = config.release
 
 # Secret config is read here, never into a model: it stays a secret Output end to end.
