@@ -40,6 +40,28 @@ SHARED_READ_ACTIONS = (
     "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
     "ecr:ListImages", "ecr:ListTagsForResource", "ecr:PutImage",
 )
+# The AWS services a stack's update and a release touch, by the pulumi-aws module that manages them (the
+# module is the part of a type token before the slash, e.g. aws:lb/listener:Listener). IAM's service prefixes:
+# the Service Authorization Reference. The boundary allows these services and no other.
+SERVICES_OF_MODULE = {
+    "appautoscaling": ("application-autoscaling",),
+    "cloudwatch": ("cloudwatch", "events", "logs"),
+    "ec2": ("ec2",),
+    "ecr": ("ecr",),
+    "ecs": ("ecs",),
+    "elasticache": ("elasticache",),
+    "iam": ("iam",),
+    "kms": ("kms",),
+    "lb": ("elasticloadbalancing",),
+    "rds": ("rds",),
+    "route53": ("route53",),
+    "s3": ("s3",),
+    "secretsmanager": ("secretsmanager",),
+    "sns": ("sns",),
+    "vpc": ("ec2",),
+}
+# Beyond the program's resources: the provider asks STS who it is; the release driver's clients (release/aws/).
+EXTRA_SERVICES = ("sts",)
 # The environment tag of objects several stacks use (the image repository).
 SHARED = "shared"
 ECR_PUSH_ACTIONS = (
@@ -92,6 +114,12 @@ def iam_policy() -> str:
     }, indent=2)
 
 
+def boundary_actions() -> list[str]:
+    """``<service>:*`` for every service a stack and its releases use."""
+    services = {svc for group in SERVICES_OF_MODULE.values() for svc in group} | set(EXTRA_SERVICES)
+    return sorted(f"{svc}:*" for svc in services)
+
+
 @dataclass(frozen=True)
 class Boundary:
     """What a stack's deploy roles can never do, whatever policies they hold: a permissions boundary."""
@@ -110,13 +138,13 @@ class Boundary:
     """Whether this stack owns the shared objects; otherwise it may only read them and add image tags."""
 
     def document(self) -> str:
-        """The boundary policy: allow everything the role's own policies allow, minus what is denied here.
+        """The boundary policy: at most the stack's services, minus what is denied here.
 
         Source: IAM User Guide, "Permissions boundaries for IAM entities" (effective permissions are the
         intersection of the identity policies and the boundary; an explicit deny in either wins).
         """
         statements: list[dict[str, object]] = [
-            {"Sid": "WithinTheRolesPolicies", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Sid": "TheStacksServices", "Effect": "Allow", "Action": boundary_actions(), "Resource": "*"},
             {
                 "Sid": "NotOtherEnvironments", "Effect": "Deny", "Action": "*", "Resource": "*",
                 "Condition": {"StringEquals": {"aws:ResourceTag/environment": sorted(self.others)}},

@@ -125,7 +125,7 @@ def test_boundary_statements_are_each_needed() -> None:
     boundary = Boundary("b", "webapp", "staging", ("production",), ("webapp-staging-deploy",), owns_shared=False)
     sids = [s["Sid"] for s in json.loads(boundary.document())["Statement"]]
     assert sids == [
-        "WithinTheRolesPolicies", "NotOtherEnvironments", "NotOtherEnvironmentsIdentities", "NotItsOwnRights", "SharedObjectsReadOnly",
+        "TheStacksServices", "NotOtherEnvironments", "NotOtherEnvironmentsIdentities", "NotItsOwnRights", "SharedObjectsReadOnly",
     ]
 
 
@@ -171,3 +171,18 @@ def test_an_unknown_operation_or_a_missing_role_is_refused(tmp_path: Path, capsy
     assert deployments_credentials.main(env) == 2
     assert "PULUMI_DEPLOY_ROLE_ARN: got ''" in capsys.readouterr().err
     assert not (tmp_path / "config").exists()
+
+
+def test_the_boundary_allows_the_services_the_stacks_and_the_driver_use_and_no_other(plan_of: Callable[..., Plan]) -> None:
+    from components.oidc import SERVICES_OF_MODULE
+
+    modules = {r.type.split(":")[1].split("/")[0] for s in ("staging", "production") for r in plan_of(s).resources
+               if r.type.startswith("aws:")}
+    assert modules <= set(SERVICES_OF_MODULE), f"name the IAM service of {sorted(modules - set(SERVICES_OF_MODULE))}"
+    document = _boundary(plan_of("staging"), "delivery-oidc-deploy-boundary")
+    # The release driver's clients (release/aws/) and the smoke test's secret.
+    for action in ("ecs:RunTask", "elasticloadbalancing:ModifyListener", "rds:CreateDBSnapshot", "cloudwatch:GetMetricData",
+                   "sns:Publish", "secretsmanager:GetSecretValue", "sts:GetCallerIdentity"):
+        assert allows(document, action, "arn:aws:ecs:eu-west-1:123456789012:x", {"environment": "staging"}), action
+    for action in ("organizations:LeaveOrganization", "account:CloseAccount", "lambda:CreateFunction", "dynamodb:DeleteTable"):
+        assert not allows(document, action, "*"), action
