@@ -17,6 +17,8 @@ FIRST_WITH_FEATURES = {
     "pulumi-pulumiservice": "1.2",  # PolicyPack
     "pulumi-policy": "1.18",  # Policy(remediation_steps=)
     "pulumi": "3.235",  # required by pulumi-pulumiservice 1.2.0
+    "typer": "0.18",  # works with the Click resolved beside it
+    "moto": "5.0.13",  # ThreadedMotoServer.get_host_and_port
 }
 
 
