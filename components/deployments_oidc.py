@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.oidc import Boundary
+from components.oidc import SHARED, Boundary
 
 # The issuer of Deployments' tokens; IAM names the provider and its condition keys by its host and path.
 ISSUER_URL = "https://api.pulumi.com/oidc"
@@ -100,7 +100,8 @@ class DeploymentsOidc(pulumi.ComponentResource):
                 f"{name}-provider",
                 url=ISSUER_URL,
                 client_id_lists=[args.organization],
-                tags=dict(args.tags),
+                # Account-wide: every environment's stack reads it, so no environment's boundary may shut it off.
+                tags={**args.tags, "environment": SHARED},
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
             self.provider_arn = provider.arn

@@ -34,11 +34,13 @@ IAM_WRITE_ACTIONS = (
     "iam:Add*", "iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:PassRole", "iam:Put*",
     "iam:Remove*", "iam:SetDefaultPolicyVersion", "iam:Tag*", "iam:Untag*", "iam:Update*",
 )
-# What a stack that does not own the shared objects (the image repository) may do to them: read and add tags.
+# What a stack that does not own the shared objects (the image repository, the account's OIDC providers) may
+# do to them: read them and add image tags.
 SHARED_READ_ACTIONS = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages",
     "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
     "ecr:ListImages", "ecr:ListTagsForResource", "ecr:PutImage",
+    "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags",
 )
 # The AWS services a stack's update and a release touch, by the pulumi-aws module that manages them (the
 # module is the part of a type token before the slash, e.g. aws:lb/listener:Listener). IAM's service prefixes:
@@ -62,7 +64,7 @@ SERVICES_OF_MODULE = {
 }
 # Beyond the program's resources: the provider asks STS who it is; the release driver's clients (release/aws/).
 EXTRA_SERVICES = ("sts",)
-# The environment tag of objects several stacks use (the image repository).
+# The environment tag of objects several stacks use (the image repository, the account's OIDC providers).
 SHARED = "shared"
 ECR_PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
@@ -206,7 +208,9 @@ class GitHubOidc(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if args.create_provider:
             provider = aws.iam.OpenIdConnectProvider(
-                f"{name}-provider", url=ISSUER_URL, client_id_lists=[AUDIENCE], tags=args.tags, opts=child,
+                # Account-wide: every environment's stack reads it, so no environment's boundary may shut it off.
+                f"{name}-provider", url=ISSUER_URL, client_id_lists=[AUDIENCE],
+                tags=pulumi.Output.from_input(args.tags).apply(lambda tags: {**tags, "environment": SHARED}), opts=child,
             )
             self.provider_arn = provider.arn
         else:

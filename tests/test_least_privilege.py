@@ -186,3 +186,17 @@ def test_the_boundary_allows_the_services_the_stacks_and_the_driver_use_and_no_o
         assert allows(document, action, "arn:aws:ecs:eu-west-1:123456789012:x", {"environment": "staging"}), action
     for action in ("organizations:LeaveOrganization", "account:CloseAccount", "lambda:CreateFunction", "dynamodb:DeleteTable"):
         assert not allows(document, action, "*"), action
+
+
+def test_the_account_wide_oidc_providers_stay_readable_by_every_environment(plan_of: Callable[..., Plan]) -> None:
+    production = plan_of("production")
+    providers = production.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert len(providers) == 2
+    assert {p.inputs["tags"]["environment"] for p in providers} == {"shared"}
+    staging = _boundary(plan_of("staging"), "delivery-oidc-deploy-boundary")
+    provider = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    # Staging's stack looks both providers up; it may not change or delete them.
+    assert allows(staging, "iam:GetOpenIDConnectProvider", provider, {"environment": "shared"})
+    changes = ("iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider")
+    for action in changes:
+        assert not allows(staging, action, provider, {"environment": "shared"}), action
