@@ -52,6 +52,8 @@ class DeliveryArgs:
     """The application's other environments: the deploy role's boundary keeps it off their resources."""
     infrastructure_ref: str = "main"
     """The infrastructure repository's branch this stack is deployed from (Pulumi Deployments' branch)."""
+    permissions_boundary_arn: pulumi.Input[str] | None = None
+    """The stack's permissions boundary policy (from the environment): roles created here carry it."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags of every AWS resource."""
 
@@ -98,6 +100,8 @@ class Delivery(pulumi.ComponentResource):
                 name=f"{deploy_role_name}-boundary", app_name=args.app_name, environment=args.environment,
                 others=args.other_environments, own_roles=(deploy_role_name,), owns_shared=owner,
             ),
+            permissions_boundary_arn=args.permissions_boundary_arn,
+            name_prefix=args.app_name,
             tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
 

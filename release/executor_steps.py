@@ -13,6 +13,7 @@ from release import record as records
 from release.analysis import Analysis, alarm_names
 from release.aws.base import wait_until
 from release.aws.ecs import TaskSpec
+from release.candidate import MissingRouteError, candidate_headers, curl_command
 from release.context import Context
 from release.reversibility import migration_reversible
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
@@ -207,10 +208,18 @@ class StepRunner:
         return record
 
     def _smoke(self, step: Smoke, record: ReleaseRecord) -> ReleaseRecord:
-        url = str(self._outputs().get(step.endpoint_output, "")).rstrip("/") + step.path
+        outputs = self._outputs()
+        url = str(outputs.get(step.endpoint_output, "")).rstrip("/") + step.path
+        headers: dict[str, str] = {}
+        if step.colour is not None:
+            try:
+                headers = candidate_headers(outputs, step.colour, self.ctx.aws.secrets)
+            except MissingRouteError as exc:
+                msg = "smoke test"
+                raise StepFailure(msg, str(exc), f"pulumi up --stack {self.ctx.stack}") from None
         status = 0
         for attempt in range(step.attempts):
-            status = self.ctx.probe(url)
+            status = self.ctx.probe(url, headers)
             if 200 <= status < 300:
                 self.ctx.reporter.note(f"smoke test {url}: {status}")
                 if record.phase is not Phase.PROMOTED:
@@ -221,7 +230,7 @@ class StepRunner:
                 self.ctx.clock.sleep(5)
         msg = "smoke test"
         raise StepFailure(msg, f"GET {url} answered {status or 'nothing'} after {step.attempts} attempts",
-                          f"curl -i {url}; check the candidate's logs")
+                          f"{curl_command(url, headers, outputs)}; check the candidate's logs")
 
     def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
         self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))

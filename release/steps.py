@@ -112,10 +112,12 @@ class Smoke(Step):
     endpoint_output: str
     path: str
     attempts: int = 5
+    colour: Colour | None = None
+    """Reach this colour through its header-matched rule (the candidate route); None: whatever the weights serve."""
 
     def describe(self) -> str:
         """One line for people."""
-        where = "the test listener" if self.endpoint_output == "test_endpoint_url" else "the public endpoint"
+        where = f"the candidate route to {self.colour}" if self.colour is not None else "the public endpoint"
         return f"smoke test {self.path} through {where}"
 
     def expected_seconds(self) -> float:

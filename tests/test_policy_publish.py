@@ -35,8 +35,8 @@ def test_the_pack_ships_what_it_serves_and_nothing_of_the_repository() -> None:
 def test_the_runtime_installs_the_pack_into_its_own_virtualenv() -> None:
     project = yaml.safe_load((policy_pack.POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
-    requirements = (policy_pack.POLICY_DIR / "requirements.txt").read_text().split()
-    assert [r for r in requirements if not r.startswith("#") and "pulumi-policy" in r] == ["pulumi-policy>=1.18,<2"]
+    lines = (policy_pack.POLICY_DIR / "requirements.txt").read_text().splitlines()
+    assert [line for line in lines if line and not line.startswith("#")] == ["pulumi-policy>=1.18,<2"]
 
 
 def test_the_committed_record_matches_the_packs_files() -> None:

@@ -29,6 +29,7 @@ class SecretSource:
 
 SECRETS = (
     SecretSource("data:cacheAuthToken", "program", "the Redis AUTH token, 16-128 printable characters"),
+    SecretSource("traffic:releaseToken", "program", "the header value that opens a colour's listener rule to smoke tests"),
     SecretSource("deployments:webhookUrl", "program", "the Slack or Teams incoming-webhook URL"),
     SecretSource("delivery:pulumiAccessToken", "program", "the token deploy jobs use to reach Pulumi Cloud"),
     SecretSource("delivery:infrastructureReadToken", "program", "read access to the infrastructure repository"),

@@ -98,6 +98,7 @@ def stage(
     with Moto(region) as session, HealthServer(Behaviour()) as health:
         world = World(session, clock, health.base_url)
         world.build(offline.plan())
+        health.behaviour.route = world.route
         offline.hooks.append(world.apply)
         engine = RehearsalEngine(offline, world)
         ctx = Context(

@@ -131,6 +131,7 @@ def rehearse(
     with Moto(config.region) as session, HealthServer(behaviour) as health:
         world = World(session, clock, health.base_url, broken)
         world.build(offline.plan())
+        health.behaviour.route = world.route
         engine = RehearsalEngine(offline, world)
         alarm: dict[str, float] = {}
         offline.hooks.append(world.apply)
