@@ -6,9 +6,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from release.analysis import Thresholds
+from components.config.release_analysis import AnalysisConfig
+from release.analysis import Verdict
 from release.aws.cloudwatch import Metrics
 from release.aws.ecs import Containers, TaskRun, TaskSpec
 from release.aws.elbv2 import LoadBalancing
@@ -82,6 +84,20 @@ class Aws:
         )
 
 
+@dataclass(frozen=True)
+class Poll:
+    """One poll of a bake: when, the step's weights, the time left and the analysis's verdict."""
+
+    at: datetime
+    remaining: float
+    weights: dict[str, int]
+    verdict: Verdict
+    overtime: float = 0.0
+    """Seconds the bake has run past its end waiting for the minimum sample (the low-traffic rule)."""
+    candidate: str = ""
+    """The candidate colour."""
+
+
 class Reporter(Protocol):
     """Where the executor tells people what happens."""
 
@@ -93,7 +109,7 @@ class Reporter(Protocol):
         """Something worth showing."""
         ...
 
-    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+    def bake(self, poll: Poll) -> None:
         """One poll of a bake."""
         ...
 
@@ -107,7 +123,7 @@ class SilentReporter:
     def note(self, text: str) -> None:
         """Nothing."""
 
-    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+    def bake(self, poll: Poll) -> None:
         """Nothing."""
 
 
@@ -122,6 +138,7 @@ class Context:
     runner: TaskRunner
     probe: Probe = http_probe
     reporter: Reporter = field(default_factory=SilentReporter)
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: AnalysisConfig | None = None
+    """The analysis settings; None reads the stack's ``release:analysis`` at each bake."""
     verify_timeout: float = 60.0
     by: str = "unknown"

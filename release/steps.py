@@ -153,7 +153,8 @@ class Bake(Step):
 
     def describe(self) -> str:
         """One line for people."""
-        return f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, 5xx rate and p99 against live, every {self.poll_seconds:g}s"
+        return (f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, then the 5xx and latency tests against live, "
+                f"every {self.poll_seconds:g}s")
 
     def expected_seconds(self) -> float:
         """The bake time."""
