@@ -109,7 +109,8 @@ def test_unsupported_functions_are_refused_by_name() -> None:
 
 def five_xx_alarm(**overrides: object) -> MetricAlarm:
     def query(id_: str, metric: str) -> dict[str, object]:
-        return {"id": id_, "returnData": False, "metric": {"metricName": metric, "stat": "Sum", "period": 60, "dimensions": {"TargetGroup": "g"}}}
+        stat = {"metricName": metric, "stat": "Sum", "period": 60, "dimensions": {"TargetGroup": "g"}}
+        return {"id": id_, "returnData": False, "metric": stat}
 
     inputs = {
         "name": "green-5xx-rate", "threshold": 5, "evaluationPeriods": 3, "treatMissingData": "notBreaching",

@@ -31,7 +31,8 @@ from release.rehearsal.metric_math import Series, evaluate, parse
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
-# PutMetricAlarm ComparisonOperator values for static thresholds (botocore cloudwatch service-2.json, ComparisonOperator).
+# The static-threshold values of ComparisonOperator (botocore data/cloudwatch/2010-08-01/service-2.json); the
+# anomaly-band ones are refused by name.
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
     "GreaterThanThreshold": lambda v, t: v > t,
@@ -136,8 +137,11 @@ RULE_TOKEN = re.compile(r'\s*(?:(ALARM|OK|INSUFFICIENT_DATA)\(\s*"?([^")]+?)"?\s
 
 
 def rule_holds(rule: str, states: Mapping[str, str]) -> bool:
-    """Whether a composite alarm's rule is true (``ALARM("x")``, ``OK``, ``INSUFFICIENT_DATA``, AND, OR, NOT,
-    parentheses, TRUE, FALSE: CloudWatch API Reference, PutCompositeAlarm, ``AlarmRule``)."""
+    """Whether a composite alarm's rule is true.
+
+    The rule's grammar: ``ALARM("x")``, ``OK("x")``, ``INSUFFICIENT_DATA("x")``, AND, OR, NOT, parentheses,
+    TRUE and FALSE (botocore data/cloudwatch/2010-08-01/service-2.json, PutCompositeAlarmInput.AlarmRule).
+    """
     tokens: list[tuple[str, str]] = []
     at = 0
     while at < len(rule.rstrip()):

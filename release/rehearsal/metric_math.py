@@ -72,14 +72,16 @@ class _Parser:
     def take(self, expected: str | None = None) -> str:
         token = self.peek()
         if token is None or (expected is not None and token != expected):
-            raise self.fail(f"expected {expected or 'more'}, found {token or 'the end'}")
+            what = f"expected {expected or 'more'}, found {token or 'the end'}"
+            raise self.fail(what)
         self.at += 1
         return token
 
     def parse(self) -> Node:
         node = self.binary(0)
         if self.peek() is not None:
-            raise self.fail(f"unexpected {self.peek()!r}")
+            what = f"unexpected {self.peek()!r}"
+            raise self.fail(what)
         return node
 
     def binary(self, level: int) -> Node:
@@ -98,22 +100,23 @@ class _Parser:
         return self.atom()
 
     def atom(self) -> Node:
-        token = self.take()
-        if token == "(":
+        word = self.take()
+        if word == "(":
             node = self.binary(0)
             self.take(")")
             return node
-        if token == "[":
+        if word == "[":
             items = self.items("]")
             return Node("array", args=tuple(items))
-        if token[0].isdigit():
-            return Node("num", float(token))
+        if word[0].isdigit():
+            return Node("num", float(word))
         if self.peek() == "(":
-            if token not in FUNCTIONS:
-                raise self.fail(f"function {token} is not supported here (supported: {', '.join(FUNCTIONS)})")
+            if word not in FUNCTIONS:
+                what = f"function {word} is not supported here (supported: {', '.join(FUNCTIONS)})"
+                raise self.fail(what)
             self.take("(")
-            return Node("call", token, tuple(self.items(")")))
-        return Node("id", token)
+            return Node("call", word, tuple(self.items(")")))
+        return Node("id", word)
 
     def items(self, close: str) -> list[Node]:
         items: list[Node] = []
@@ -198,7 +201,10 @@ def _call(name: str, args: list[Value], periods: Sequence[int]) -> Value:
         if len(args) != 2 or not isinstance(args[0], dict) or isinstance(args[1], list):
             message = "FILL takes a series and a number or a series"
             raise MetricMathError(message)
-        metric, filler = args
+        metric, filler = args[0], args[1]
+        if not isinstance(metric, dict) or isinstance(filler, list):
+            message = "FILL takes a series and a number or a series"
+            raise MetricMathError(message)
         return {p: metric[p] if p in metric else (filler.get(p, 0.0) if isinstance(filler, dict) else filler) for p in periods}
     reducer: dict[str, Callable[[list[float]], float]] = {
         "MAX": max, "MIN": min, "SUM": sum, "AVG": lambda v: sum(v) / len(v),

@@ -41,6 +41,7 @@ KILL_DELAY = 37.0  # seconds into that bake: not on a poll boundary
 # Metrics close and alarms are evaluated on the minute; starting 7 s past one keeps those moments off the
 # driver's polls (every 10 s from a step's start), so the time from an alarm to the abort is measured, not 0.
 START = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
+WARM_UP = 120.0  # seconds live serves traffic before the release starts: a baseline for the analysis and the alarms
 
 
 class RehearsalEngine:
@@ -147,6 +148,7 @@ def rehearse(
         engine = RehearsalEngine(offline, world)
         offline.hooks.append(world.apply)
         traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
+        clock.sleep(WARM_UP)
         runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
