@@ -123,7 +123,7 @@ def five_xx_alarm(**overrides: object) -> MetricAlarm:
 
 
 def source_of(per_minute: dict[str, dict[int, float]]):  # type: ignore[no-untyped-def]
-    return lambda metric, dims, stat, minute: per_minute.get(metric, {}).get(minute)
+    return lambda namespace, metric, dims, stat, minute: per_minute.get(metric, {}).get(minute)
 
 
 def test_a_metric_math_alarm_fires_after_three_busy_breaching_minutes() -> None:

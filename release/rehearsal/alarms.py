@@ -42,8 +42,8 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 TREATMENTS = ("breaching", "notBreaching", "ignore", "missing")
 EXTRA_PERIODS = 2
 
-# metric name, dimensions, statistic, period index -> value or None
-Source = Callable[[str, Mapping[str, str], str, int], float | None]
+# namespace, metric name, dimensions, statistic, period index -> value or None
+Source = Callable[[str, str, Mapping[str, str], str, int], float | None]
 
 
 def decide(points: Sequence[bool | None], needed: int, periods: int, treatment: str, current: str) -> str:
@@ -86,7 +86,8 @@ class MetricAlarm:
         periods = int(inputs.get("evaluationPeriods", 1))
         queries = tuple(translate(q) for q in inputs.get("metricQueries") or ())
         metric = None if queries else {
-            "metricName": inputs.get("metricName"), "dimensions": translate(inputs.get("dimensions") or {}),
+            "namespace": inputs.get("namespace"), "metricName": inputs.get("metricName"),
+            "dimensions": translate(inputs.get("dimensions") or {}),
             "stat": inputs.get("extendedStatistic") or inputs.get("statistic"),
         }
         period = int(inputs.get("period") or next((q["metric"]["period"] for q in queries if q.get("metric")), 60))
@@ -103,13 +104,15 @@ class MetricAlarm:
     def series(self, source: Source, indexes: Sequence[int]) -> Series:
         """The alarm's value per period index in ``indexes``."""
         if self.metric is not None:
-            found = {i: source(str(self.metric["metricName"]), self.metric["dimensions"], str(self.metric["stat"]), i) for i in indexes}
+            m = self.metric
+            found = {i: source(str(m["namespace"]), str(m["metricName"]), m["dimensions"], str(m["stat"]), i) for i in indexes}
             return {i: v for i, v in found.items() if v is not None}
         data: dict[str, Series] = {}
         for query in self.queries:
             if query.get("metric"):
                 m = query["metric"]
-                found = {i: source(str(m["metricName"]), m.get("dimensions") or {}, str(m["stat"]), i) for i in indexes}
+                found = {i: source(str(m.get("namespace")), str(m["metricName"]), m.get("dimensions") or {}, str(m["stat"]), i)
+                         for i in indexes}
                 data[str(query["id"])] = {i: v for i, v in found.items() if v is not None}
         for query in self.queries:
             if query.get("expression"):

@@ -1,12 +1,15 @@
 """The stack's alarms, evaluated each minute of the rehearsal's clock and their states set in moto.
 
 Which alarms: the ones the driver reads (``alarm_names`` and ``composite_alarm_names`` of the stack's
-outputs), with the definitions the plan gives them. Metric alarms are evaluated first, then the composites
+outputs) and those their composites' rules name, with the definitions the plan gives them. Metrics the
+rehearsal does not produce (the error-log-line counts of the stack's log metric filters: the processes
+write no logs to CloudWatch Logs) are missing data, treated as each alarm says. Metric alarms are evaluated first, then the composites
 over their new states, and only a change of state is written (``SetAlarmState``), with the reason.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,13 +38,21 @@ class AlarmEvaluator:
     metric_alarms: list[MetricAlarm]
     composites: list[CompositeAlarm]
     states: dict[str, str] = field(default_factory=dict)
+    written: frozenset[str] = frozenset()
+    """The alarms whose state is written to moto (those the world created); the others are only evaluated."""
     changes: list[tuple[float, str, str]] = field(default_factory=list)
 
     @classmethod
     def from_plan(cls, plan: Plan, names: Iterable[str], translate: Callable[[Any], Any]) -> AlarmEvaluator:
         """The definitions of ``names`` in ``plan``; an unevaluable definition fails here, naming the alarm."""
+        names = list(names)
         wanted = set(names)
         metric_alarms, composites = [], []
+        for resource in plan.of_type(COMPOSITE_ALARM):
+            if str(resource.inputs.get("alarmName")) in wanted:
+                composites.append(CompositeAlarm(str(resource.inputs["alarmName"]), str(resource.inputs["alarmRule"])))
+                # The alarms a composite reads are evaluated too, whether the driver reads them or not.
+                wanted.update(re.findall(r'\(\s*"([^"]+)"\s*\)', str(resource.inputs["alarmRule"])))
         for resource in plan.of_type(METRIC_ALARM):
             if str(resource.inputs.get("name")) in wanted:
                 alarm = MetricAlarm.from_inputs(resource.inputs, translate)
@@ -49,10 +60,7 @@ class AlarmEvaluator:
                     message = f"alarm {alarm.name}: period {alarm.period} s; the rehearsal publishes {PERIOD}-second datapoints"
                     raise ValueError(message)
                 metric_alarms.append(alarm)
-        for resource in plan.of_type(COMPOSITE_ALARM):
-            if str(resource.inputs.get("alarmName")) in wanted:
-                composites.append(CompositeAlarm(str(resource.inputs["alarmName"]), str(resource.inputs["alarmRule"])))
-        return cls(metric_alarms, composites, {name: INSUFFICIENT for name in wanted})
+        return cls(metric_alarms, composites, {name: INSUFFICIENT for name in wanted}, frozenset(names))
 
     def evaluate(self, source: Source, minute: int, at: float, write: Callable[[str, str, str], None]) -> None:
         """Evaluate every alarm at the start of ``minute`` (epoch minutes); write and record each change at ``at``."""
@@ -67,7 +75,8 @@ class AlarmEvaluator:
             reasons[composite.name] = f"rehearsal evaluation of {composite.rule}"
         for name, state in new.items():
             if state != self.states.get(name) and name in reasons:
-                write(name, state, reasons[name])
+                if name in self.written:
+                    write(name, state, reasons[name])
                 self.changes.append((at, name, state))
         self.states = new
 

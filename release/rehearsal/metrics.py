@@ -77,9 +77,9 @@ class MetricStore:
         wanted = dict(dimensions)
         return next((c for c, d in self.dimensions.items() if d == wanted), None)
 
-    def value(self, metric: str, dimensions: Mapping[str, str], stat: str, minute: int) -> float | None:
-        """One minute's statistic of a metric, or None when there is no datapoint."""
-        colour = self.colour_of(dimensions)
+    def value(self, namespace: str, metric: str, dimensions: Mapping[str, str], stat: str, minute: int) -> float | None:
+        """One minute's statistic of a load balancer metric, or None when there is no datapoint."""
+        colour = self.colour_of(dimensions) if namespace == NAMESPACE else None
         one = self.minutes.get(minute, {}).get(colour) if colour else None
         if one is None:
             return None
