@@ -185,7 +185,7 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
 def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
-    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, rollback-after-promote" in result.output
+    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, bad-candidate" in result.output
 
 
 def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,7 +88,7 @@ def test_the_alarm_comes_from_the_stacks_own_definitions_over_real_traffic(run: 
     done = run("alarm", strategy)
     fired = [a["alarm"] for a in done.summary["alarms"] if a["state"] == "ALARM"]
     # The dead candidate's target is unhealthy for three minutes: its unhealthy-hosts alarm, then the composite.
-    assert fired == ["webapp-staging-green-release", "webapp-staging-green-unhealthy-hosts"]
+    assert fired == ["webapp-staging-green-unhealthy-hosts", "webapp-staging-green-release"]
     green = done.summary["traffic"]["green"]
     assert green["elb_5xx"] > 0, "requests routed to the dead candidate are answered by the load balancer"
     assert green["target_5xx"] == 0

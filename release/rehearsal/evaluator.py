@@ -73,8 +73,10 @@ class AlarmEvaluator:
         for composite in self.composites:
             new[composite.name] = composite.state(new)
             reasons[composite.name] = f"rehearsal evaluation of {composite.rule}"
-        for name, state in new.items():
-            if state != self.states.get(name) and name in reasons:
+        # Metric alarms first, then the composites over them, each in the plan's order.
+        for name in reasons:
+            state = new[name]
+            if state != self.states.get(name):
                 if name in self.written:
                     write(name, state, reasons[name])
                 self.changes.append((at, name, state))

@@ -96,6 +96,8 @@ class Rehearsal:
     abort_at: float | None = None
     timing: list[tuple[str, float, float]] = field(default_factory=list)
     touched_by_abort: int | None = None
+    traffic_wall: float = 0.0
+    """Real seconds the rehearsal spent sending its requests."""
 
 
 def make_engine(
@@ -195,7 +197,7 @@ def rehearse(
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
     return Rehearsal(
         scenario, result, summary, updates, alarm_at, abort_events[0] if abort_events else None,
-        executor.timing.steps, touched,
+        executor.timing.steps, touched, traffic.wall,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,8 @@ class Traffic:
     _next: int = 0
     _closed: int = 0
     _published: int = 0
+    wall: float = 0.0
+    """Real seconds spent sending requests (for the benchmarks)."""
 
     def start(self) -> None:
         """Begin at the clock's present; evaluate the alarms once (no data yet); schedule the first minute boundary."""
@@ -109,12 +112,14 @@ class Traffic:
             raise RuntimeError(message)
         now = self.clock.now().timestamp()
         end = min(now, self._start + self.load.max_seconds)
+        began = time.perf_counter()
         while self._next < self.load.max_requests:
             at = self._start + self._next / self.load.rate
             if at >= end:
                 break
             self.generator.send(at)
             self._next += 1
+        self.wall += time.perf_counter() - began
 
     def close_minutes(self) -> None:
         """Close each minute that ended: publish its metrics, then evaluate the alarms."""
