@@ -5,7 +5,8 @@
   interval (10 s by default).
 - resources an abort touches: what the abort update changed; target 1 (the listener).
 - driver wall time per step outside the engine: real seconds each step spent in
-  the driver itself and AWS calls (moto here), excluding the engine's updates.
+  the driver itself and AWS calls (moto here), excluding the engine's updates;
+  a bake's figure includes the rehearsal's traffic, sent while the driver sleeps.
 - rehearsal traffic: per scenario, the requests each colour served, the outcome,
   and the share of the rehearsal's wall time spent sending requests (load
   generator, proxy and application processes).
