@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from release.rehearsal.alarms import ALARM, INSUFFICIENT, OK, CompositeAlarm, MetricAlarm, decide, rule_holds
+from release.rehearsal.alarms import ALARM, INSUFFICIENT, METRIC_ALARM, OK, CompositeAlarm, MetricAlarm, decide, rule_holds
+from release.rehearsal.evaluator import AlarmEvaluator
 from release.rehearsal.metric_math import MetricMathError, evaluate, parse
 
 RETAIN = "RETAIN"  # the table's "Retain current state": the test passes a current state nobody else returns
@@ -147,3 +148,23 @@ def test_a_composite_follows_its_rule() -> None:
     assert composite.state({"a": OK, "b": ALARM, "c": OK}) == ALARM
     assert rule_holds('ALARM("a") AND NOT (OK("b") OR INSUFFICIENT_DATA("c"))', {"a": ALARM, "b": ALARM, "c": OK})
     assert not rule_holds("FALSE OR (TRUE AND FALSE)", {})
+
+
+class _Resource:
+    def __init__(self, inputs: dict[str, object]) -> None:
+        self.inputs = inputs
+
+
+class _Plan:
+    def __init__(self, alarms: list[dict[str, object]]) -> None:
+        self.alarms = alarms
+
+    def of_type(self, kind: str) -> list[_Resource]:
+        return [_Resource(a) for a in self.alarms] if kind == METRIC_ALARM else []
+
+
+def test_an_alarm_period_the_rehearsal_does_not_publish_is_refused_by_name() -> None:
+    inputs = {"name": "slow-alarm", "threshold": 1, "evaluationPeriods": 1, "period": 300, "comparisonOperator": "GreaterThanThreshold",
+              "namespace": "AWS/ApplicationELB", "metricName": "RequestCount", "statistic": "Sum"}
+    with pytest.raises(ValueError, match="alarm slow-alarm: period 300 s; the rehearsal publishes 60-second datapoints"):
+        AlarmEvaluator.from_plan(_Plan([inputs]), ["slow-alarm"], lambda v: v)  # type: ignore[arg-type]
