@@ -18,7 +18,7 @@ from typing import Any
 from components.config import Colour, Strategy, load
 from offline import Plan
 from offline.stacks import ProjectFiles, apply_overrides
-from release.analysis import Thresholds, alarm_names
+from release.analysis import alarm_names, with_statistic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import HistoryEntry, UpdateResult
 from release.engine.offline import OfflineEngine
@@ -147,6 +147,7 @@ def rehearse(
         world = World(session, clock, health.base_url, starter=fleet.start)
         plan = offline.plan()
         world.build(plan)
+        health.behaviour.route = world.route
         engine = RehearsalEngine(offline, world)
         offline.hooks.append(world.apply)
         traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
@@ -156,7 +157,7 @@ def rehearse(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
             reporter=reporter or SilentReporter(),
             # moto computes no percentiles; the latency figure it can give is the maximum.
-            thresholds=Thresholds(latency_stat="Maximum"), by="rehearsal",
+            thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
         )
         options = ReleaseOptions(version=version, strategy=strategy)
         steps = plan_release(config.release, engine.outputs(), options, stack)
