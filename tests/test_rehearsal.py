@@ -13,6 +13,8 @@ from release.rehearsal.run import Rehearsal, rehearse
 # keeps the default five: the stack's alarms need three breaching minutes, inside one bake.
 FAST = (("release:bakeMinutes", 1),)
 DEFAULT_BAKE: tuple[tuple[str, int], ...] = ()
+# So do the analysis scenarios: they are the acceptance commands, run as `rehearse --scenario NAME` runs them.
+ON_DEFAULT_BAKES = ("alarm", "bad-candidate", "slow-candidate", "flaky-candidate", "low-traffic")
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
 NO_SHIFT = ("unhealthy", "smoke-fails", "migration-fails")
 
@@ -23,7 +25,7 @@ _RUNS: dict[tuple[str, Strategy], Rehearsal] = {}
 def run() -> Callable[[str, Strategy], Rehearsal]:
     def get(scenario: str, strategy: Strategy) -> Rehearsal:
         if (scenario, strategy) not in _RUNS:
-            overrides = DEFAULT_BAKE if scenario == "alarm" else FAST
+            overrides = DEFAULT_BAKE if scenario in ON_DEFAULT_BAKES else FAST
             _RUNS[(scenario, strategy)] = rehearse("staging", scenario, overrides, strategy=strategy)
         return _RUNS[(scenario, strategy)]
 
@@ -153,7 +155,7 @@ def test_a_bad_candidate_is_aborted_by_the_5xx_comparison_without_any_alarm(run:
     done = run("bad-candidate", Strategy.CANARY)
     assert done.result.exit_code == 1
     assert done.summary["outcome"] == "aborted"
-    assert "5xx rate" in done.summary["failed"]["why"]
+    assert "Fisher's exact test" in done.summary["failed"]["why"]
     assert "alarm" not in done.summary["failed"]["why"]
     assert not [a for a in done.summary["alarms"] if a["state"] == "ALARM"]
     assert done.summary["traffic"]["green"]["target_5xx"] > 0
@@ -163,20 +165,22 @@ def test_a_slow_candidate_is_aborted_by_the_latency_comparison_without_any_alarm
     done = run("slow-candidate", Strategy.CANARY)
     assert done.result.exit_code == 1
     assert "latency" in done.summary["failed"]["why"]
+    assert "Mann-Whitney U test" in done.summary["failed"]["why"]
     assert "alarm" not in done.summary["failed"]["why"]
     assert not [a for a in done.summary["alarms"] if a["state"] == "ALARM"]
     traffic = done.summary["traffic"]
     assert traffic["green"]["p99_ms"] > 1.4 * traffic["blue"]["p99_ms"]
 
 
-@pytest.mark.xfail(strict=True, reason="fixed thresholds abort on one error in a few dozen requests; needs the statistical analysis")
 def test_a_flaky_candidate_no_worse_than_live_is_promoted(run: Callable[..., Rehearsal]) -> None:
     done = run("flaky-candidate", Strategy.CANARY)
     assert done.summary["outcome"] == "promoted"
-    assert done.summary["traffic"]["green"]["requests"] > 0
+    assert done.result.exit_code == 0
+    assert done.summary["traffic"]["green"]["target_5xx"] > 0, "the candidate did fail some requests"
 
 
 def test_with_too_little_traffic_to_compare_the_alarms_alone_decide(run: Callable[..., Rehearsal]) -> None:
     done = run("low-traffic", Strategy.CANARY)
     assert done.summary["outcome"] == "promoted"
-    assert 0 < done.summary["traffic"]["green"]["requests"] < 20
+    # A few requests a minute: each bake is extended for the minimum sample, then the alarms alone decide.
+    assert 0 < done.summary["traffic"]["green"]["requests"] < 200

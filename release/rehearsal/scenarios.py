@@ -19,7 +19,8 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
   p99 alarm threshold: only the analysis can stop it.
 - ``flaky-candidate``: live 1% 5xx, the candidate 1.2%: rare errors, not significantly above live's.
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
-  candidate is as good as live, and the documented rule for too little traffic decides.
+  candidate is as good as live, and the documented rule for too little traffic decides (the bake is
+  extended for the minimum sample, then the alarms alone decide).
 """
 
 from __future__ import annotations
