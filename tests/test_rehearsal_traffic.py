@@ -10,7 +10,7 @@ import pytest
 
 from components.config import Colour
 from offline.stacks import ProjectFiles
-from release.analysis import Analysis, Thresholds
+from release.analysis import Analysis, Thresholds, with_statistic
 from release.aws.cloudwatch import Metrics
 from release.clock import ManualClock
 from release.engine.offline import OfflineEngine
@@ -129,12 +129,12 @@ def test_the_driver_reads_the_published_metrics_through_its_own_path() -> None:
     with Moto("eu-west-1") as session:
         publish(session.client("cloudwatch"), store.datums(minute))
         # moto computes no percentiles: the rehearsal reads the maximum, as run.py does.
-        analysis = Analysis(Metrics(session, ManualClock()), outputs, Thresholds(latency_stat="Maximum"))
+        analysis = Analysis(Metrics(session, ManualClock()), outputs, with_statistic(Thresholds(), "Maximum"))
         # A window starting mid-minute still sees that minute, as CloudWatch rounds the start down.
         start = datetime(2026, 1, 1, 0, 5, 30, tzinfo=UTC)
         figures = analysis.figures(start, start + timedelta(minutes=2), GREEN, BLUE)
     assert (figures[GREEN].requests, figures[GREEN].errors) == (40, 3)
-    assert figures[GREEN].p99 == pytest.approx(0.139)
+    assert figures[GREEN].latencies == pytest.approx((0.139,))
     assert (figures[BLUE].requests, figures[BLUE].errors) == (50, 0)
 
 
