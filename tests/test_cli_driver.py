@@ -185,7 +185,8 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
 def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
-    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, throttled, " in result.output
+    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, bad-candidate" in result.output
+    assert "throttled" in result.output
     assert "rollback-after-promote" in result.output
 
 
