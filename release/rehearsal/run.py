@@ -24,12 +24,14 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
-from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
+from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.world import World
 from release.steps import Shift
 
-SCENARIOS = ("happy", "alarm", "unhealthy", "smoke-fails", "migration-fails")
+SCENARIOS = (
+    "happy", "alarm", "unhealthy", "smoke-fails", "migration-fails", "lb-ignores-weights", "live-alarm", "live-unhealthy",
+)
 STANDIN = Path(__file__).resolve().parent / "standin"
 ALARM_STEP = 2  # the alarm fires during the bake of this shift (blue-green has one: its only one)
 ALARM_DELAY = 37.0  # seconds into that bake: not on a poll boundary
@@ -118,8 +120,9 @@ def rehearse(
     version: str = "rehearsal-1",
     strategy: Strategy | None = None,
     reporter: Reporter | None = None,
+    faults: Faults | None = None,
 ) -> Rehearsal:
-    """Run one scenario of a release of ``stack``; return what happened."""
+    """Run one scenario of a release of ``stack``, with the scenario's faults and any given; return what happened."""
     if scenario not in SCENARIOS:
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
@@ -127,9 +130,8 @@ def rehearse(
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
     behaviour = Behaviour(test_status=500 if scenario == "smoke-fails" else 200)
-    broken = frozenset({config.release.candidate}) if scenario == "unhealthy" else frozenset()
     with Moto(config.region) as session, HealthServer(behaviour) as health:
-        world = World(session, clock, health.base_url, broken)
+        world = World(session, clock, health.base_url, faults or scenario_faults(scenario, config.release.live))
         world.build(offline.plan())
         engine = RehearsalEngine(offline, world)
         alarm: dict[str, float] = {}
@@ -175,6 +177,21 @@ def rehearse(
         scenario, result, summary, updates, alarm.get("at"), abort_events[0] if abort_events else None,
         executor.timing.steps, touched,
     )
+
+
+def scenario_faults(scenario: str, live: Colour) -> Faults:
+    """Where a scenario's world disagrees with the plan."""
+    if scenario == "unhealthy":
+        return Faults(unhealthy=frozenset({live.other.value}))
+    if scenario == "lb-ignores-weights":
+        # The listener keeps serving what it served before the release: every shift is lost.
+        return Faults(listener_ignores=frozenset({"shift"}))
+    if scenario == "live-alarm":
+        return Faults(alarms=frozenset({live.value}))
+    if scenario == "live-unhealthy":
+        # Its targets answer, but none of its tasks is left running.
+        return Faults(running_caps=((live.value, 0),))
+    return Faults()
 
 
 def _migration(result: Result) -> dict[str, Any] | None:
