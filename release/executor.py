@@ -95,6 +95,8 @@ class Executor:
             stored = None
         if stored is not None and stored.id == record.id:
             record = stored
+        if isinstance(exc, StepFailure) and exc.record is not None:
+            record = exc.record
         # Somebody else holding the stack is a refusal to act, not a broken environment.
         infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
         if getattr(exc, "elsewhere", False):

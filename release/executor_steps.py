@@ -24,13 +24,18 @@ if TYPE_CHECKING:
 class StepFailure(Exception):
     """A step did not succeed: what, why, and the next command to run."""
 
-    def __init__(self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False) -> None:
+    def __init__(
+        self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False,
+        record: ReleaseRecord | None = None,
+    ) -> None:
         super().__init__(f"{what}: {why}")
         self.what = what
         self.why = why
         self.next_command = next_command
         self.infrastructure = infrastructure
         self.elsewhere = elsewhere
+        self.record = record
+        """The record as the step left it, when the step got past a durable write before failing."""
 
 
 class StepRunner:
@@ -105,8 +110,9 @@ class StepRunner:
         except Exception as exc:
             msg = "verifying the listener"
             raise StepFailure(
-                msg, f"it should serve {json.dumps(expected, sort_keys=True)} but serves {json.dumps(seen, sort_keys=True)}",
-                f"{self._status()} shows the drift; `python -m release abort --stack {self.ctx.stack}` returns traffic to live",
+                msg, f"the load balancer did not take the new weights: it should serve {json.dumps(expected, sort_keys=True)} "
+                f"but after {self.ctx.verify_timeout:g}s still serves {json.dumps(seen, sort_keys=True)}",
+                f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; {self._status()}",
                 infrastructure=True,
             ) from exc
         self.ctx.reporter.note(f"verified: the listener serves {json.dumps(seen, sort_keys=True)}")
@@ -262,8 +268,17 @@ class StepRunner:
         changes = {"release:live": colour.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
         self._write(changes, None, remove=(records.IN_PROGRESS,))
         self._update(f"release {record.id}: promote {colour} ({record.version}) to live")
-        # The new live colour is now the one that is not the candidate: it serves 100.
-        self.verify(colour.other, 0)
+        try:
+            # The new live colour is now the one that is not the candidate: it serves 100.
+            self.verify(colour.other, 0)
+        except StepFailure as exc:
+            # The stack already says the candidate is live; the release is not aborted behind the user's back.
+            msg = f"promoting {colour}"
+            raise StepFailure(
+                msg, f"the stack makes {colour} live, but {exc.why}",
+                f"{exc.next_command}; `python -m release rollback --stack {self.ctx.stack}` returns to {colour.other}",
+                infrastructure=True, record=final,
+            ) from exc
         return final
 
     def _notify(self, step: Notify, record: ReleaseRecord) -> ReleaseRecord:
