@@ -55,3 +55,24 @@ def test_every_accepted_name_fits_and_every_refused_one_would_not(app: str, stac
         assert not name.startswith("-")
         assert not name.endswith("-")
         assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+# ELBv2 CreateTargetGroup and CreateLoadBalancer, Name: "can have a maximum of 32 characters"
+# (botocore/data/elbv2/2015-12-01/service-2.json). The limit is written out here, not read from
+# ELB_NAME_LIMIT, so that changing the constant fails this test.
+@pytest.mark.parametrize(("app", "length", "accepted"), [
+    ("a" * 17, 31, True),
+    ("a" * 18, 32, True),
+    ("a" * 19, 33, False),
+])
+def test_the_32_character_limit_is_exact(app: str, length: int, accepted: bool) -> None:
+    longest = f"{app}-staging-green"
+    assert len(longest) == length
+    if accepted:
+        assert name_problems(app, "staging") == []
+        assert names_for(app, "staging").target_group(Colour.GREEN) == longest
+        return
+    (problem,) = name_problems(app, "staging")
+    assert "has 33 characters and AWS allows 32: use an appName of at most 18 characters" in problem.allowed
+    with pytest.raises(ConfigError):
+        names_for(app, "staging")
