@@ -13,9 +13,10 @@ from release import record as records
 from release.analysis import Analysis, alarm_names
 from release.aws.base import wait_until
 from release.aws.ecs import TaskSpec
+from release.capacity import CANDIDATE_TASKS, required_tasks
 from release.context import Context
 from release.reversibility import migration_reversible
-from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
+from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Retire, Shift, Smoke, Step
 
 if TYPE_CHECKING:
     from release.executor import Timing
@@ -134,6 +135,50 @@ class StepRunner:
                 return False, f"{colour} service runs {running} of {desired} tasks"
         return True, f"{len(targets)} healthy target(s)"
 
+    def _services(self) -> tuple[str, Mapping[str, Any]] | None:
+        outputs = self._outputs()
+        services = outputs.get("service_names")
+        if not outputs.get("cluster_name") or not isinstance(services, Mapping) or not services:
+            return None
+        return str(outputs["cluster_name"]), services
+
+    def running(self, colour: Colour) -> int | None:
+        """How many tasks a colour's service runs now; None when the stack exports no services."""
+        found = self._services()
+        if found is None:
+            return None
+        cluster, services = found
+        return self.ctx.aws.ecs.running_count(cluster, str(services[colour.value]))[0]
+
+    def runs(self, colour: Colour, tasks: int) -> tuple[bool, str]:
+        """Whether a colour runs at least ``tasks`` tasks and is healthy."""
+        running = self.running(colour)
+        if running is not None and running < tasks:
+            return False, f"{colour} runs {running} of the {tasks} tasks it needs"
+        return self.healthy(colour)
+
+    def scale_for(self, step: Shift, record: ReleaseRecord) -> None:
+        """Capacity before traffic: scale the candidate for its share of live's running tasks and wait until they run."""
+        live_running = self.running(step.candidate.other) if step.headroom is not None else None
+        if step.headroom is None or live_running is None:
+            return
+        config = load(self.ctx.engine.get_config(), self.ctx.stack)
+        standby = config.fleet.standby_count
+        tasks = required_tasks(live_running, step.weight, step.headroom, standby)
+        if tasks > max(standby, config.release.candidate_tasks):
+            self._write({CANDIDATE_TASKS: str(tasks)}, record)
+            self._update(f"release {record.id}: scale {step.candidate} to {tasks} tasks for {step.weight}%")
+        try:
+            wait_until(lambda: self.runs(step.candidate, tasks), self.ctx.clock, what=f"{step.candidate} running {tasks} tasks",
+                       timeout=step.timeout_seconds, interval=15)
+        except Exception as exc:
+            msg = f"scaling {step.candidate} for {step.weight}%"
+            raise StepFailure(
+                msg, str(getattr(exc, "why", exc)),
+                f"check the {step.candidate} service's events (capacity, quotas); no more traffic was sent to it",
+            ) from exc
+        self.ctx.reporter.note(f"{step.candidate} runs {tasks} task(s) for {step.weight}% of {live_running} live task(s)")
+
     # --- steps ------------------------------------------------------------------
 
     def _preflight(self, step: Preflight, record: ReleaseRecord) -> ReleaseRecord:
@@ -230,6 +275,7 @@ class StepRunner:
                           f"curl -i {url}; check the candidate's logs")
 
     def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
+        self.scale_for(step, record)
         self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
         self._update(f"release {record.id}: {step.weight}% to {step.candidate} (step {step.number}/{step.total})")
         self.verify(step.candidate, step.weight)
@@ -266,6 +312,10 @@ class StepRunner:
         """Make ``colour`` live with weight 0, verified; the record becomes the last release."""
         final = records.finished(records.advance(record, Phase.PROMOTED, weight=100), Outcome.PROMOTED, self.ctx.clock)
         changes = {"release:live": colour.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+        old_running = self.running(colour.other)
+        if old_running is not None:
+            # The old live colour keeps what it runs until the new live has scaled (the Retire step).
+            changes[CANDIDATE_TASKS] = str(old_running)
         self._write(changes, None, remove=(records.IN_PROGRESS,))
         self._update(f"release {record.id}: promote {colour} ({record.version}) to live")
         try:
@@ -280,6 +330,22 @@ class StepRunner:
                 infrastructure=True, record=final,
             ) from exc
         return final
+
+    def _retire(self, step: Retire, record: ReleaseRecord) -> ReleaseRecord:
+        live = step.colour.other
+        try:
+            wait_until(lambda: self.healthy(live), self.ctx.clock, what=f"{live} running its live count",
+                       timeout=step.timeout_seconds, interval=15)
+        except Exception as exc:
+            msg = f"scaling {step.colour} down"
+            raise StepFailure(
+                msg, f"{live} has not scaled: {getattr(exc, 'why', exc)}; {step.colour} keeps its tasks",
+                f"check the {live} service's events; {self._status()}",
+            ) from exc
+        if CANDIDATE_TASKS in self.ctx.engine.get_config():
+            self._write({}, None, remove=(CANDIDATE_TASKS,))
+            self._update(f"release {record.id}: scale {step.colour} down to its standby count")
+        return record
 
     def _notify(self, step: Notify, record: ReleaseRecord) -> ReleaseRecord:
         topic = str(self._outputs().get(step.topic_output, ""))

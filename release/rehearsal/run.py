@@ -86,6 +86,8 @@ class Rehearsal:
     abort_at: float | None = None
     timing: list[tuple[str, float, float]] = field(default_factory=list)
     touched_by_abort: int | None = None
+    fleet: list[dict[str, Any]] = field(default_factory=list)
+    """Per update, each colour's (running, desired) tasks before and after it (``ServiceFleet.log``)."""
 
 
 def make_engine(
@@ -175,7 +177,7 @@ def rehearse(
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
     return Rehearsal(
         scenario, result, summary, updates, alarm.get("at"), abort_events[0] if abort_events else None,
-        executor.timing.steps, touched,
+        executor.timing.steps, touched, world.services.log,
     )
 
 

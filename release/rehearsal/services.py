@@ -76,6 +76,8 @@ class ServiceFleet:
         self.cluster = ""
         self.tasks: dict[str, Tasks] = {}
         self.names: dict[Colour, str] = {}
+        self.log: list[dict[str, Any]] = []
+        """Per update: the split it set, and each colour's running and desired tasks when it began and once it applied."""
 
     def build(self, plan: Plan, cluster: str) -> None:
         """Create each colour's service in moto at its planned count, all of its tasks running."""
@@ -94,10 +96,21 @@ class ServiceFleet:
             ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=name, desiredCount=count, launchType="FARGATE")
             self.tasks[name] = Tasks(colour, count, count, self.clock.monotonic())
 
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Colour -> (running, desired) now."""
+        return {t.colour.value: (self.running(name), t.desired) for name, t in self.tasks.items()}
+
     def apply(self, plan: Plan) -> None:
         """Set each service's desired count in moto from a new plan."""
         if not self.tasks:
             return
+        before = self.counts()
+        self._apply(plan)
+        out = plan.outputs
+        self.log.append({"live": out.get("live_colour"), "weights": dict(out.get("weights") or {}),
+                         "before": before, "after": self.counts()})
+
+    def _apply(self, plan: Plan) -> None:
         current = {t.colour: t.desired for t in self.tasks.values()}
         ecs = self.session.client("ecs")
         for colour, count in planned_counts(plan, self.names, current).items():
