@@ -43,7 +43,7 @@ def test_a_dry_run_prints_the_steps_and_issues_no_update(monkeypatch: pytest.Mon
     monkeypatch.setenv("COLUMNS", "200")  # one table row a line
     result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "4a5b6c7d", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "step 2/4: send 25% to green, verify the listener" in result.output
+    assert "send 25% to green, verify the listener" in result.output
     assert "release:canaryWeight=25" in result.output
     assert "dry run: nothing was changed" in result.output
     assert engine.updates == []
@@ -185,7 +185,8 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
 def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
-    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, rollback-after-promote" in result.output
+    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, lb-ignores-weights" in result.output
+    assert "live-alarm, live-unhealthy, rollback-after-promote" in result.output
 
 
 def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
