@@ -183,9 +183,9 @@ class World:
             )
             # moto leaves new alarms in INSUFFICIENT_DATA; a running stack's alarms are OK.
             cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="rehearsal start")
-        for colour in self.faults.alarms:
-            for name in alarm_names(out, Colour(colour)):
-                cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=f"rehearsal: {colour} failing before the release")
+        for failing in self.faults.alarms:
+            for name in alarm_names(out, Colour(failing)):
+                cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=f"rehearsal: {failing} failing before the release")
 
     def _topic(self, out: Mapping[str, Any]) -> None:
         if out.get("alert_topic_arn"):
