@@ -101,6 +101,7 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
     running, desired = retire["before"]["blue"]
     assert running >= desired >= 3, "the new live ran its count before the old colour was scaled down"
     assert retire["after"]["green"][1] == 1, "the old colour is back at its standby count"
+    assert done.summary["tasks"] == {"blue": {"running": 4, "desired": 4}, "green": {"running": 1, "desired": 1}}
 
 
 def test_the_program_raises_the_candidates_count_and_its_autoscaling_minimum(plan_of: Callable[..., Plan]) -> None:

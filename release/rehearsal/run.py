@@ -156,6 +156,7 @@ def rehearse(
         served = world.served_weights(offline.outputs())
         total = sum(served.values()) or 1
         weights = {c.value: round(100 * served.get(c.value, 0) / total) for c in Colour}
+        tasks = {colour: {"running": running, "desired": desired} for colour, (running, desired) in world.services.counts().items()}
     updates = [
         {"version": h.version, "message": h.message, "weights": _weights(h.config, stack), "counts": dict(h.counts)}
         for h in reversed(offline.history())
@@ -167,6 +168,7 @@ def rehearse(
         "outcome": result.outcome.value,
         "live": final.live.value,
         "weights": weights,
+        "tasks": tasks,
         "steps": [{"step": s.describe(), "done": i < result.steps_done} for i, s in enumerate(steps)],
         "snapshot": result.record.snapshot if result.record else None,
         "migration": _migration(result),
