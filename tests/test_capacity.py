@@ -104,6 +104,14 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
     assert done.summary["tasks"] == {"blue": {"running": 4, "desired": 4}, "green": {"running": 1, "desired": 1}}
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_aborted_release_leaves_no_extra_candidate_tasks_in_the_config(strategy: Strategy) -> None:
+    done = rehearse("production", "alarm", (*OVERRIDES, ("release:steps", [50, 100])), strategy=strategy)
+    assert done.summary["outcome"] == "aborted"
+    assert any(" tasks for " in u["message"] for u in done.updates), "the candidate was scaled before the alarm"
+    assert done.summary["candidate_tasks"] == 0
+
+
 def test_the_program_raises_the_candidates_count_and_its_autoscaling_minimum(plan_of: Callable[..., Plan]) -> None:
     for stack in ("staging", "production"):
         plan = plan_of(stack, "release:candidateTasks=7")

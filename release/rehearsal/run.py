@@ -169,6 +169,7 @@ def rehearse(
         "live": final.live.value,
         "weights": weights,
         "tasks": tasks,
+        "candidate_tasks": final.candidate_tasks,
         "steps": [{"step": s.describe(), "done": i < result.steps_done} for i, s in enumerate(steps)],
         "snapshot": result.record.snapshot if result.record else None,
         "migration": _migration(result),
