@@ -24,7 +24,8 @@ from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
-from components.config.traffic import TrafficConfig
+from components.config.session import session_problems
+from components.config.traffic import RELEASE_TOKEN_KEY, TrafficConfig, release_token_problems
 
 __all__ = [
     "Colour",
@@ -65,12 +66,14 @@ SECRET_KEYS: tuple[str, ...] = (
     "deployments:webhookUrl",
     "delivery:pulumiAccessToken",
     "delivery:infrastructureReadToken",
+    RELEASE_TOKEN_KEY,
 )
 
 # Checks of secret values, run on the config map (where the program sees the plaintext), never echoing it.
 SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (
     auth_token_problems,
     webhook_secret_problems,
+    release_token_problems,
 )
 
 REGION_KEY = "aws:region"
@@ -127,6 +130,8 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
             problems.extend(format_errors(namespace, exc, data))
     for check in SECRET_CHECKS:
         problems.extend(check(raw, models))
+    if isinstance(models.get("release"), ReleaseConfig):
+        problems.extend(session_problems(models["release"]))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)

@@ -2,7 +2,8 @@
 
 ``build`` creates what the driver talks to: a VPC and subnets, the load
 balancer, both target groups with a registered target each, the production
-listener with the plan's forward weights, the test listener, the alarms, the
+listener with the plan's forward weights, the release token's secret (a fresh
+token the health server then requires for the candidate route), the alarms, the
 alert topic, the database, the cluster and the migration task definition. The
 planned identifiers differ from moto's, so an ``AddressBook`` translates the
 stack outputs the driver reads. After every engine update, ``World.apply``
@@ -22,6 +23,7 @@ tasks for Fargate services (``ServiceFleet`` supplies the running counts).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +35,7 @@ from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
 from release.rehearsal.seams import Faults
-from release.rehearsal.servers import MotoSession
+from release.rehearsal.servers import CandidateRoute, MotoSession
 from release.rehearsal.services import ServiceFleet
 
 LISTENER = "aws:lb/listener:Listener"
@@ -100,6 +102,8 @@ class World:
         self._first_weights: dict[str, int] = {}
         self._split: tuple[str, int] | None = None
         self._next_ip = 10
+        self.route: CandidateRoute | None = None
+        """The candidate route the health server must honour, once built."""
 
     def outputs(self, planned: Mapping[str, Any]) -> dict[str, Any]:
         """The stack outputs as the driver should see them here."""
@@ -130,9 +134,21 @@ class World:
         self._cluster(out)
         self.services.build(plan, str(out.get("cluster_name") or ""))
         self.services.attach()
-        self.book.add(out.get("endpoint_url"), f"{self.health_url}/live")
-        self.book.add(out.get("test_endpoint_url"), f"{self.health_url}/test")
+        self.route = self._release_token(out)
+        # One name for users and smoke tests alike, as in the stack: the headers decide which colour answers.
+        self.book.add(out.get("endpoint_url"), self.health_url)
         self.apply(plan)
+
+    def _release_token(self, out: Mapping[str, Any]) -> CandidateRoute | None:
+        """Store a fresh token in moto's Secrets Manager where the driver will read it."""
+        route, planned = out.get("candidate_route"), out.get("release_token_secret_arn")
+        if not isinstance(route, Mapping) or not isinstance(planned, str) or not planned:
+            return None
+        token = secrets.token_hex(32)
+        name = planned.split(":secret:", 1)[-1]
+        arn = self.session.client("secretsmanager").create_secret(Name=name, SecretString=token)["ARN"]
+        self.book.add(planned, arn)
+        return CandidateRoute(str(route["token_header"]), token, str(route["colour_header"]))
 
     def _load_balancer(self, plan: Plan, subnets: list[str], vpc: str) -> None:
         out = plan.outputs
@@ -160,13 +176,6 @@ class World:
                 {"TargetGroupArn": arn, "Weight": w} for arn, w in weights.items()]}}],
         )["Listeners"][0]["ListenerArn"]
         self.book.add(out.get("listener_arn"), listener)
-        if out.get("test_listener_arn"):
-            candidate = self.book.translate(out["target_group_arns"][str(out.get("candidate_colour", "green"))])
-            test = elb.create_listener(
-                LoadBalancerArn=lb_arn, Protocol="HTTP", Port=port + 8000,
-                DefaultActions=[{"Type": "forward", "TargetGroupArn": candidate}],
-            )["Listeners"][0]["ListenerArn"]
-            self.book.add(out["test_listener_arn"], test)
 
     def _alarms(self, out: Mapping[str, Any]) -> None:
         cw = self.session.client("cloudwatch")
