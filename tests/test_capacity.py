@@ -125,7 +125,9 @@ def test_the_program_raises_the_candidates_count_and_its_autoscaling_minimum(pla
 
 OUTPUTS: dict[str, Any] = {
     "listener_arn": "arn:listener", "target_group_arns": {"blue": "arn:b", "green": "arn:g"},
-    "endpoint_url": "http://lb", "test_endpoint_url": "http://lb:8443", "health_check_path": "/healthz",
+    "endpoint_url": "https://app.example.com", "health_check_path": "/healthz",
+    "candidate_route": {"token_header": "X-Release-Token", "colour_header": "X-Release-Colour"},
+    "release_token_secret_arn": "arn:secret",
 }
 CONFIG = ReleaseConfig.model_validate({"versions": {"blue": "v1", "green": "v1"}})
 
