@@ -164,6 +164,18 @@ def test_a_permissions_boundary_bounds_iam_writes() -> None:
     assert bounded.findings == ()
 
 
+def test_a_policy_used_only_as_a_permissions_boundary_grants_nothing_but_the_same_policy_attached_does() -> None:
+    trust = policy({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    ceiling = res("aws:iam/policy:Policy", "b", {"name": "b", "policy": policy(
+        {"Effect": "Allow", "Action": ["iam:*", "s3:*"], "Resource": "*"})})
+    role = res("aws:iam/role:Role", "r", {"name": "r", "permissionsBoundary": "arn:aws:iam::1:policy/b",
+                                          "assumeRolePolicy": trust})
+    assert check(ceiling, role).findings == ()
+    attached = res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "a",
+                   {"role": "other", "policyArn": "arn:aws:iam::1:policy/b"})
+    assert "iam-privilege-escalation" in rules_of(check(ceiling, role, attached))
+
+
 def test_a_waived_warning_passes_and_is_printed_but_an_error_cannot_be_waived() -> None:
     resources = _traffic(service_waits=True, ingress_cidrs=["10.0.0.0/8"])
     waivers = ('[{"finding": "output endpoint_url:probe-public", "reason": "reached over the VPN for now"},'

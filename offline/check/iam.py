@@ -184,9 +184,25 @@ def _escalation(resource: PlannedResource, key: str, statements: list[tuple[str,
                            Severity.WARNING)
 
 
+def _boundaries_only(plan: Plan) -> set[str]:
+    """Names of managed policies used only as permissions boundaries: ceilings that grant nothing themselves.
+
+    IAM User Guide, 'Permissions boundaries for IAM entities': a boundary sets the maximum permissions an
+    identity-based policy can grant and does not grant permissions on its own.
+    """
+    def name(arn: object) -> str:
+        return str(arn).rsplit("/", 1)[-1]
+
+    bounding = {name(r.inputs["permissionsBoundary"]) for r in plan.of_type("aws:iam/role:Role") if r.inputs.get("permissionsBoundary")}
+    attached = {name(r.inputs.get("policyArn")) for r in plan.resources
+                if r.type in ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")}
+    return bounding - attached
+
+
 def check(plan: Plan) -> Iterator[Finding]:
     """Findings for every policy document in the plan, and for managed policies that grant IAM writes."""
     roles = {_role_name(r): r for r in plan.of_type("aws:iam/role:Role")}
+    ceilings = _boundaries_only(plan)
     for resource in plan.resources:
         for key, kind in POLICY_INPUTS.get(resource.type, {}).items():
             statements: list[tuple[str, dict[str, Any]]] = []
@@ -196,7 +212,8 @@ def check(plan: Plan) -> Iterator[Finding]:
                     continue
                 statements.append(item)
                 yield from _action_findings(resource, *item)
-            if kind == "identity":
+            ceiling = resource.type == "aws:iam/policy:Policy" and str(resource.inputs.get("name")) in ceilings
+            if kind == "identity" and not ceiling:
                 yield from _escalation(resource, key, statements, _role_of(resource, roles))
         if resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             role = roles.get(str(resource.inputs.get("role", "")))

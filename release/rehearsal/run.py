@@ -24,13 +24,15 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
+from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
 from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.world import World
 from release.steps import Shift
 
 SCENARIOS = (
-    "happy", "alarm", "unhealthy", "smoke-fails", "migration-fails", "lb-ignores-weights", "live-alarm", "live-unhealthy",
+    "happy", "alarm", "unhealthy", "smoke-fails", "migration-fails", "throttled", "weighted-candidate",
+    "lb-ignores-weights", "live-alarm", "live-unhealthy",
 )
 STANDIN = Path(__file__).resolve().parent / "standin"
 ALARM_STEP = 2  # the alarm fires during the bake of this shift (blue-green has one: its only one)
@@ -129,6 +131,9 @@ def rehearse(
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
     clock = ScheduledClock()
+    if scenario == "weighted-candidate":
+        # The candidate already carries traffic while nothing is in progress: preflight must refuse.
+        overrides = weighted_candidate(stack, overrides)
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
     behaviour = Behaviour(test_status=500 if scenario == "smoke-fails" else 200)
@@ -139,6 +144,8 @@ def rehearse(
         engine = RehearsalEngine(offline, world)
         alarm: dict[str, float] = {}
         offline.hooks.append(world.apply)
+        if scenario == "weighted-candidate":
+            offline.update("rehearsal: the candidate carries traffic before the release")
         runner = RehearsalTaskRunner(session, exit_code=1 if scenario == "migration-fails" else 0)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
@@ -146,6 +153,9 @@ def rehearse(
             # moto computes no percentiles; the latency figure it can give is the maximum.
             thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
         )
+        throttle = Throttle(ctx.aws.cloudwatch.client, "DescribeAlarms")
+        if scenario == "throttled":
+            offline.hooks.append(throttle_each_bake(throttle, engine))
         options = ReleaseOptions(version=version, strategy=strategy)
         steps = plan_release(config.release, engine.outputs(), options, stack)
         if scenario == "alarm":
@@ -176,6 +186,7 @@ def rehearse(
         "migration": _migration(result),
         "failed": {"step": result.failed_step, "why": result.why, "next": result.next_command} if result.why else None,
         "environment": source,
+        "throttled_calls": throttle.raised,
         "updates": updates,
     }
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
