@@ -146,7 +146,9 @@ class Environment(pulumi.ComponentResource):
         ), child)
         container_environment = {**fleet.environment, **args.container_environment, **data.container_environment}
         scaling = fleet.autoscaling
-        counts = {c: fleet.desired_count if c is release.live else fleet.standby_count for c in Colour}
+        # The candidate runs its standby count, or more while a release sends it traffic (release:candidateTasks).
+        candidate_count = max(fleet.standby_count, release.candidate_tasks)
+        counts = {c: fleet.desired_count if c is release.live else candidate_count for c in Colour}
         fleet_component = Fleet(f"{name}-fleet", FleetArgs(
             cluster_name=names.cluster, service_names={c: names.service(c) for c in Colour},
             families={c: names.family(c) for c in Colour}, image_repository=args.image_repository,

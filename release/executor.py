@@ -20,6 +20,7 @@ from components.config import Colour, ConfigError, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.aws.base import AwsError
+from release.capacity import CANDIDATE_TASKS
 from release.context import Context
 from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
@@ -95,6 +96,8 @@ class Executor:
             stored = None
         if stored is not None and stored.id == record.id:
             record = stored
+        if isinstance(exc, StepFailure) and exc.record is not None:
+            record = exc.record
         # Somebody else holding the stack is a refusal to act, not a broken environment.
         infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
         if getattr(exc, "elsewhere", False):
@@ -143,7 +146,9 @@ def abort(ctx: Context, record: ReleaseRecord, reason: str, timing: Timing | Non
     if moved:
         changes["release:canaryWeight"] = "0"
     ctx.engine.set_config(changes)
-    ctx.engine.remove_config([records.IN_PROGRESS])
+    # The candidate's extra tasks go with the release; the abort's update is targeted at the listener, so they
+    # are scaled down by the next full update.
+    ctx.engine.remove_config([records.IN_PROGRESS, CANDIDATE_TASKS])
     outputs = ctx.engine.outputs()
     targets = [str(outputs["listener_urn"])] if moved and outputs.get("listener_urn") else None
     if timing is not None:

@@ -16,9 +16,10 @@ from release.analysis import Analysis, alarm_names
 from release.aws.base import TransientAwsError, TransientGrace, wait_until
 from release.aws.ecs import TaskSpec
 from release.candidate import MissingRouteError, candidate_headers, curl_command
+from release.capacity import CANDIDATE_TASKS, required_tasks
 from release.context import Context, Poll
 from release.reversibility import migration_reversible
-from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
+from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Retire, Shift, Smoke, Step
 
 if TYPE_CHECKING:
     from release.executor import Timing
@@ -27,13 +28,18 @@ if TYPE_CHECKING:
 class StepFailure(Exception):
     """A step did not succeed: what, why, and the next command to run."""
 
-    def __init__(self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False) -> None:
+    def __init__(
+        self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False,
+        record: ReleaseRecord | None = None,
+    ) -> None:
         super().__init__(f"{what}: {why}")
         self.what = what
         self.why = why
         self.next_command = next_command
         self.infrastructure = infrastructure
         self.elsewhere = elsewhere
+        self.record = record
+        """The record as the step left it, when the step got past a durable write before failing."""
 
 
 class StepRunner:
@@ -109,8 +115,9 @@ class StepRunner:
         except Exception as exc:
             msg = "verifying the listener"
             raise StepFailure(
-                msg, f"it should serve {json.dumps(expected, sort_keys=True)} but serves {json.dumps(seen, sort_keys=True)}",
-                f"{self._status()} shows the drift; `python -m release abort --stack {self.ctx.stack}` returns traffic to live",
+                msg, f"the load balancer did not take the new weights: it should serve {json.dumps(expected, sort_keys=True)} "
+                f"but after {self.ctx.verify_timeout:g}s still serves {json.dumps(seen, sort_keys=True)}",
+                f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; {self._status()}",
                 infrastructure=True,
             ) from exc
         self.ctx.reporter.note(f"verified: the listener serves {json.dumps(seen, sort_keys=True)}")
@@ -131,6 +138,50 @@ class StepRunner:
             if desired == 0 or running < desired:
                 return False, f"{colour} service runs {running} of {desired} tasks"
         return True, f"{len(targets)} healthy target(s)"
+
+    def _services(self) -> tuple[str, Mapping[str, Any]] | None:
+        outputs = self._outputs()
+        services = outputs.get("service_names")
+        if not outputs.get("cluster_name") or not isinstance(services, Mapping) or not services:
+            return None
+        return str(outputs["cluster_name"]), services
+
+    def running(self, colour: Colour) -> int | None:
+        """How many tasks a colour's service runs now; None when the stack exports no services."""
+        found = self._services()
+        if found is None:
+            return None
+        cluster, services = found
+        return self.ctx.aws.ecs.running_count(cluster, str(services[colour.value]))[0]
+
+    def runs(self, colour: Colour, tasks: int) -> tuple[bool, str]:
+        """Whether a colour runs at least ``tasks`` tasks and is healthy."""
+        running = self.running(colour)
+        if running is not None and running < tasks:
+            return False, f"{colour} runs {running} of the {tasks} tasks it needs"
+        return self.healthy(colour)
+
+    def scale_for(self, step: Shift, record: ReleaseRecord) -> None:
+        """Capacity before traffic: scale the candidate for its share of live's running tasks and wait until they run."""
+        live_running = self.running(step.candidate.other) if step.headroom is not None else None
+        if step.headroom is None or live_running is None:
+            return
+        config = load(self.ctx.engine.get_config(), self.ctx.stack)
+        standby = config.fleet.standby_count
+        tasks = required_tasks(live_running, step.weight, step.headroom, standby)
+        if tasks > max(standby, config.release.candidate_tasks):
+            self._write({CANDIDATE_TASKS: str(tasks)}, record)
+            self._update(f"release {record.id}: scale {step.candidate} to {tasks} tasks for {step.weight}%")
+        try:
+            wait_until(lambda: self.runs(step.candidate, tasks), self.ctx.clock, what=f"{step.candidate} running {tasks} tasks",
+                       timeout=step.timeout_seconds, interval=15)
+        except Exception as exc:
+            msg = f"scaling {step.candidate} for {step.weight}%"
+            raise StepFailure(
+                msg, str(getattr(exc, "why", exc)),
+                f"check the {step.candidate} service's events (capacity, quotas); no more traffic was sent to it",
+            ) from exc
+        self.ctx.reporter.note(f"{step.candidate} runs {tasks} task(s) for {step.weight}% of {live_running} live task(s)")
 
     # --- steps ------------------------------------------------------------------
 
@@ -249,6 +300,7 @@ class StepRunner:
                           f"{curl_command(url, headers, outputs)}; check the candidate's logs")
 
     def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
+        self.scale_for(step, record)
         if self.first_shift is None:
             self.first_shift = self.ctx.clock.now()
         self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
@@ -324,11 +376,40 @@ class StepRunner:
         """Make ``colour`` live with weight 0, verified; the record becomes the last release."""
         final = records.finished(records.advance(record, Phase.PROMOTED, weight=100), Outcome.PROMOTED, self.ctx.clock)
         changes = {"release:live": colour.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+        old_running = self.running(colour.other)
+        if old_running is not None:
+            # The old live colour keeps what it runs until the new live has scaled (the Retire step).
+            changes[CANDIDATE_TASKS] = str(old_running)
         self._write(changes, None, remove=(records.IN_PROGRESS,))
         self._update(f"release {record.id}: promote {colour} ({record.version}) to live")
-        # The new live colour is now the one that is not the candidate: it serves 100.
-        self.verify(colour.other, 0)
+        try:
+            # The new live colour is now the one that is not the candidate: it serves 100.
+            self.verify(colour.other, 0)
+        except StepFailure as exc:
+            # The stack already says the candidate is live; the release is not aborted behind the user's back.
+            msg = f"promoting {colour}"
+            raise StepFailure(
+                msg, f"the stack makes {colour} live, but {exc.why}",
+                f"{exc.next_command}; `python -m release rollback --stack {self.ctx.stack}` returns to {colour.other}",
+                infrastructure=True, record=final,
+            ) from exc
         return final
+
+    def _retire(self, step: Retire, record: ReleaseRecord) -> ReleaseRecord:
+        live = step.colour.other
+        try:
+            wait_until(lambda: self.healthy(live), self.ctx.clock, what=f"{live} running its live count",
+                       timeout=step.timeout_seconds, interval=15)
+        except Exception as exc:
+            msg = f"scaling {step.colour} down"
+            raise StepFailure(
+                msg, f"{live} has not scaled: {getattr(exc, 'why', exc)}; {step.colour} keeps its tasks",
+                f"check the {live} service's events; {self._status()}",
+            ) from exc
+        if CANDIDATE_TASKS in self.ctx.engine.get_config():
+            self._write({}, None, remove=(CANDIDATE_TASKS,))
+            self._update(f"release {record.id}: scale {step.colour} down to its standby count")
+        return record
 
     def _notify(self, step: Notify, record: ReleaseRecord) -> ReleaseRecord:
         topic = str(self._outputs().get(step.topic_output, ""))

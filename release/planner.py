@@ -15,8 +15,9 @@ from typing import Any
 
 from components.config import ReleaseConfig, Strategy
 from release.aws.rds import snapshot_identifier
+from release.capacity import DEFAULT_HEADROOM
 from release.errors import BadInputError
-from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
+from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Retire, Shift, Smoke, Step
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 REQUIRED_OUTPUTS = ("listener_arn", "target_group_arns", "endpoint_url", "candidate_route", "release_token_secret_arn")
@@ -33,6 +34,7 @@ class ReleaseOptions:
     poll_seconds: float = 10.0
     health_timeout_seconds: float = 600.0
     migration_reversible: bool | None = None
+    headroom: float = DEFAULT_HEADROOM
 
 
 def parse_steps(text: str | None) -> tuple[int, ...] | None:
@@ -129,11 +131,17 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     # The candidate, before it takes user traffic: the public name with the release token and its colour.
     steps.append(Smoke("endpoint_url", health_path, colour=candidate))
     weights = (100,) if strategy is Strategy.BLUE_GREEN else (options.steps or config.steps)
+    # Capacity before traffic needs both colours' ECS services to read and scale.
+    services = outputs.get("service_names")
+    scalable = bool(outputs.get("cluster_name")) and isinstance(services, Mapping) and bool(services)
+    headroom = options.headroom if scalable else None
     for number, weight in enumerate(weights, start=1):
-        steps.append(Shift(candidate, weight, number, len(weights)))
+        steps.append(Shift(candidate, weight, number, len(weights), headroom, options.health_timeout_seconds))
         steps.append(Bake(weight, bake_seconds, options.poll_seconds))
     steps.append(Promote(candidate))
     steps.append(Smoke("endpoint_url", health_path))
+    if scalable:
+        steps.append(Retire(config.live, options.health_timeout_seconds))
     if outputs.get("alert_topic_arn"):
         steps.append(Notify())
     return steps

@@ -128,16 +128,23 @@ class Smoke(Step):
 
 @dataclass(frozen=True)
 class Shift(Step):
-    """Set the candidate's weight (stack update), then verify the listener serves it."""
+    """Scale the candidate for its share, wait until it runs; set its weight (stack update), then verify the listener."""
 
     candidate: Colour
     weight: int
     number: int
     total: int
+    headroom: float | None = None
+    """Scale the candidate to carry this multiple of its share of live's running tasks first; None: no ECS services to scale."""
+    timeout_seconds: float = 600.0
+    """How long the candidate's new tasks may take to run and pass health checks."""
 
     def describe(self) -> str:
         """One line for people."""
-        return f"step {self.number}/{self.total}: send {self.weight}% to {self.candidate}, verify the listener"
+        scale = "" if self.headroom is None else (
+            f"scale {self.candidate} to {self.weight}% of {self.candidate.other}'s running tasks x{self.headroom:g}, "
+            "wait until they run; ")
+        return f"step {self.number}/{self.total}: {scale}send {self.weight}% to {self.candidate}, verify the listener"
 
     def config_change(self) -> Mapping[str, object]:
         """The candidate's weight."""
@@ -175,6 +182,23 @@ class Promote(Step):
     def config_change(self) -> Mapping[str, object]:
         """Live colour and weight."""
         return {"release:live": self.colour.value, "release:canaryWeight": 0}
+
+
+@dataclass(frozen=True)
+class Retire(Step):
+    """Once the new live colour runs its count, scale the old one down to its standby count (stack update)."""
+
+    colour: Colour
+    """The old live colour."""
+    timeout_seconds: float = 600.0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"once {self.colour.other} runs its live count, scale {self.colour} down to its standby count"
+
+    def config_change(self) -> Mapping[str, object]:
+        """The candidate's count back to standby."""
+        return {"release:candidateTasks": None}
 
 
 @dataclass(frozen=True)

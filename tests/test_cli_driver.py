@@ -43,7 +43,7 @@ def test_a_dry_run_prints_the_steps_and_issues_no_update(monkeypatch: pytest.Mon
     monkeypatch.setenv("COLUMNS", "200")  # one table row a line
     result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "4a5b6c7d", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "step 2/4: send 25% to green, verify the listener" in result.output
+    assert "send 25% to green, verify the listener" in result.output
     assert "release:canaryWeight=25" in result.output
     assert "dry run: nothing was changed" in result.output
     assert engine.updates == []

@@ -52,3 +52,31 @@ def test_every_accepted_name_fits_and_every_refused_one_would_not(app: str, stac
         assert not name.startswith("-")
         assert not name.endswith("-")
         assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+
+def _elb_names(app: str, stack: str) -> list[str]:
+    """Every load balancer and target group name the program would register for this app and stack."""
+    names = Names(f"{app}-{stack_slug(stack)}")
+    found = [names.load_balancer]
+    if hasattr(names, "target_group"):  # groups named by the program rather than by a provider-generated prefix
+        found.extend(names.target_group(c) for c in Colour)
+    return found
+
+
+# ELBv2 CreateTargetGroup and CreateLoadBalancer, Name: "can have a maximum of 32 characters"
+# (botocore/data/elbv2/2015-12-01/service-2.json). The limit is written out here, not read from
+# ELB_NAME_LIMIT, so that changing the constant fails this test.
+@pytest.mark.parametrize(("longest", "accepted"), [(31, True), (32, True), (33, False)])
+def test_the_32_character_limit_is_exact(longest: int, accepted: bool) -> None:
+    app = next(a for a in ("a" * n for n in range(1, 40)) if max(map(len, _elb_names(a, "staging"))) == longest)
+    if accepted:
+        assert name_problems(app, "staging") == []
+        assert max(map(len, _elb_names(app, "staging"))) == longest
+        names_for(app, "staging")
+        return
+    (problem,) = name_problems(app, "staging")
+    assert "has 33 characters and AWS allows 32" in problem.allowed
+    assert f"use an appName of at most {len(app) - 1} characters" in problem.allowed
+    with pytest.raises(ConfigError):
+        names_for(app, "staging")

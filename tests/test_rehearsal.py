@@ -44,13 +44,15 @@ def test_happy_release_is_promoted_and_moto_serves_the_new_colour(run: Callable[
 
 def test_canary_walks_every_configured_weight_in_order(run: Callable[..., Rehearsal]) -> None:
     candidate_weights = [u["weights"]["green"] for u in run("happy", Strategy.CANARY).updates]
-    # deploy (0), the four steps, then the promotion (green live, so 100 to green).
-    assert candidate_weights == [0, 10, 25, 50, 100, 100]
+    # deploy (0), the four steps with green scaled to 2 tasks before the last (one live task x1.2),
+    # then the promotion (green live, so 100 to green) and blue back to its standby count.
+    assert candidate_weights == [0, 10, 25, 50, 50, 100, 100, 100]
 
 
 def test_blue_green_switches_in_one_step_after_the_smoke_test(run: Callable[..., Rehearsal]) -> None:
     done = run("happy", Strategy.BLUE_GREEN)
-    assert [u["weights"]["green"] for u in done.updates] == [0, 100, 100]
+    assert [u["weights"]["green"] for u in done.updates] == [0, 0, 100, 100, 100]
+    assert done.updates[1]["message"].endswith("scale green to 2 tasks for 100%")
     names = [s["step"] for s in done.summary["steps"]]
     smoke = next(i for i, n in enumerate(names) if n.startswith("smoke test") and "candidate route" in n)
     shift = next(i for i, n in enumerate(names) if n.startswith("step 1/1"))

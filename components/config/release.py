@@ -96,6 +96,10 @@ class ReleaseConfig(ConfigModel):
     """Percent of traffic sent to the candidate (the colour that is not live), 0-100. Default 0."""
     steps: tuple[int, ...] = DEFAULT_STEPS
     """Canary weights a release walks through: strictly increasing, ending at 100. Default 10, 25, 50, 100."""
+    candidate_tasks: int = Field(default=0, ge=0, le=100)
+    """Tasks the candidate runs while it takes traffic, 0-100, set by the release driver before each shift so the
+    candidate carries its share of live's load; 0 means its standby count (``fleet:candidateCount``). The bound is
+    ``fleet:desiredCount``'s. Default 0."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)

@@ -29,7 +29,7 @@ from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_cand
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.proxy import WeightedProxy
 from release.rehearsal.scenarios import BY_NAME
-from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
+from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.traffic import start_traffic
 from release.rehearsal.world import World
@@ -99,6 +99,8 @@ class Rehearsal:
     touched_by_abort: int | None = None
     traffic_wall: float = 0.0
     """Real seconds the rehearsal spent sending its requests."""
+    fleet: list[dict[str, Any]] = field(default_factory=list)
+    """Per update, each colour's (running, desired) tasks before and after it (``ServiceFleet.log``)."""
 
 
 def make_engine(
@@ -133,8 +135,9 @@ def rehearse(
     version: str = "rehearsal-1",
     strategy: Strategy | None = None,
     reporter: Reporter | None = None,
+    faults: Faults | None = None,
 ) -> Rehearsal:
-    """Run one scenario of a release of ``stack``; return what happened."""
+    """Run one scenario of a release of ``stack``, with the scenario's faults and any given; return what happened."""
     if scenario not in SCENARIOS:
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
@@ -148,7 +151,8 @@ def rehearse(
     behaviour = Behaviour(test_status=settings.smoke_status)
     fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed)
     with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
-        world = World(session, clock, health.base_url, starter=fleet.start)
+        world = World(session, clock, health.base_url, faults or scenario_faults(scenario, config.release.live),
+                      starter=fleet.start)
         plan = offline.plan()
         world.build(plan)
         health.behaviour.route = world.route
@@ -184,6 +188,7 @@ def rehearse(
         weights = {c.value: round(100 * served.get(c.value, 0) / total) for c in Colour}
         candidate_alarms = alarm_names(engine.outputs(), config.release.candidate)
         alarm_at = traffic.evaluator.first(candidate_alarms[0], "ALARM") if candidate_alarms else None
+        tasks = {colour: {"running": running, "desired": desired} for colour, (running, desired) in world.services.counts().items()}
     updates = [
         {"version": h.version, "message": h.message, "weights": _weights(h.config, stack), "counts": dict(h.counts)}
         for h in reversed(offline.history())
@@ -195,6 +200,8 @@ def rehearse(
         "outcome": result.outcome.value,
         "live": final.live.value,
         "weights": weights,
+        "tasks": tasks,
+        "candidate_tasks": final.candidate_tasks,
         "steps": [{"step": s.describe(), "done": i < result.steps_done} for i, s in enumerate(steps)],
         "snapshot": result.record.snapshot if result.record else None,
         "migration": _migration(result),
@@ -208,8 +215,23 @@ def rehearse(
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
     return Rehearsal(
         scenario, result, summary, updates, alarm_at, abort_events[0] if abort_events else None,
-        executor.timing.steps, touched, traffic.wall,
+        executor.timing.steps, touched, traffic.wall, world.services.log,
     )
+
+
+def scenario_faults(scenario: str, live: Colour) -> Faults:
+    """Where a scenario's world disagrees with the plan."""
+    if scenario == "unhealthy":
+        return Faults(unhealthy=frozenset({live.other.value}))
+    if scenario == "lb-ignores-weights":
+        # The listener keeps serving what it served before the release: every shift is lost.
+        return Faults(listener_ignores=frozenset({"shift"}))
+    if scenario == "live-alarm":
+        return Faults(alarms=frozenset({live.value}))
+    if scenario == "live-unhealthy":
+        # Its targets answer, but none of its tasks is left running.
+        return Faults(running_caps=((live.value, 0),))
+    return Faults()
 
 
 def _migration(result: Result) -> dict[str, Any] | None:

@@ -62,5 +62,10 @@ SCENARIO_LIST = (
     # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
     Scenario("throttled"),
     Scenario("weighted-candidate"),
+    # Where the world disagrees with the plan (release/rehearsal/seams.py Faults): the listener keeps its old
+    # weights, live is in alarm or runs too few tasks before the release.
+    Scenario("lb-ignores-weights"),
+    Scenario("live-alarm"),
+    Scenario("live-unhealthy"),
 )
 BY_NAME = {s.name: s for s in SCENARIO_LIST}

@@ -1,4 +1,4 @@
-"""What a rehearsal controls that moto cannot: time, the migration's exit code, and when an alarm fires.
+"""What a rehearsal controls that moto cannot: time, the migration's exit code, when an alarm fires, and faults.
 
 moto 5.2.5 cannot run a Fargate task with a network configuration (its ECS
 backend fails building the task's network interface) and always reports exit
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from components.config import Colour
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
 from release.rehearsal.servers import MotoSession
@@ -63,3 +64,26 @@ class RehearsalTaskRunner:
         cluster = spec.cluster.rsplit("cluster/", 1)[-1]
         arn = f"arn:aws:ecs:{self.session.region}:123456789012:task/{cluster}/{ident}"
         return TaskRun(task_arn=arn, exit_code=self.exit_code, reason="" if self.exit_code == 0 else "Essential container in task exited")
+
+
+UPDATE_KINDS = ("shift", "promote", "abort")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What goes wrong in a rehearsal's world beyond what moto does by itself."""
+
+    listener_ignores: frozenset[str] = frozenset()
+    """Kinds of update (``shift``, ``promote``, ``abort``) whose forward weights moto's listener does not take."""
+    listener_reverts: bool = False
+    """When it ignores an update, the listener goes back to the weights it started with instead of keeping the last."""
+    running_caps: tuple[tuple[str, int], ...] = ()
+    """(colour, most tasks that ever run): tasks beyond these never start."""
+    unhealthy: frozenset[str] = frozenset()
+    """Colours whose new tasks never pass the load balancer's health checks."""
+    alarms: frozenset[str] = frozenset()
+    """Colours whose alarms are in ALARM from the start."""
+
+    def caps(self) -> dict[Colour, int]:
+        """Colour -> most running tasks."""
+        return {Colour(c): n for c, n in self.running_caps}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,10 +21,15 @@ class MotoSession:
     def __init__(self, endpoint: str, region: str) -> None:
         self.endpoint = endpoint
         self.region = region
+        self.hooks: list[tuple[str, Callable[..., None]]] = []
+        """(botocore event, handler) registered on every client made from now on: the rehearsal's seams."""
 
     def client(self, service: str) -> Any:
-        """A boto3 client of ``service`` pointed at moto."""
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **FAKE_CREDENTIALS)  # type: ignore[call-overload]
+        """A boto3 client of ``service`` pointed at moto, with the session's hooks."""
+        made = boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **FAKE_CREDENTIALS)  # type: ignore[call-overload]
+        for event, handler in self.hooks:
+            made.meta.events.register(event, handler)
+        return made
 
 
 class Moto:

@@ -10,12 +10,15 @@ stack outputs the driver reads. After every engine update, ``World.apply``
 copies the listener's forward weights from the new plan into moto and
 registers the targets of a colour whose version changed (unless the scenario
 keeps that colour unhealthy, or its ``starter`` -- the rehearsal's application
-process of that version -- fails to start).
+process of that version -- fails to start), and sets each colour's ECS service to its planned
+count. The scenario's ``Faults`` say where the world disagrees with the plan: a
+listener that does not take the weights of some updates, tasks that never start,
+alarms already firing.
 
 moto's limits, and what is done about each: it has no composite alarms (they
 are created as metric alarms of the same name); it reports every registered IP
 target healthy (an unhealthy colour simply gets no targets); it reports 0 running
-tasks for Fargate services (``service_names`` is left out of the outputs).
+tasks for Fargate services (``ServiceFleet`` supplies the running counts).
 """
 
 from __future__ import annotations
@@ -28,14 +31,16 @@ from typing import Any
 
 from components.config import Colour
 from offline import Plan, PlannedResource
+from release.analysis import alarm_names
 from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
+from release.rehearsal.seams import Faults
 from release.rehearsal.servers import CandidateRoute, MotoSession
+from release.rehearsal.services import ServiceFleet
 
 LISTENER = "aws:lb/listener:Listener"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-HIDDEN_OUTPUTS = ("service_names",)
 
 
 @dataclass
@@ -85,23 +90,29 @@ class World:
     """The stack's AWS side in moto."""
 
     def __init__(
-        self, session: MotoSession, clock: Clock, health_url: str, broken: frozenset[Colour] = frozenset(),
+        self, session: MotoSession, clock: Clock, health_url: str, faults: Faults | None = None,
         starter: Callable[[Colour, str], bool] | None = None,
     ) -> None:
         self.session = session
         self.starter = starter
         self.book = AddressBook()
         self.elbv2 = LoadBalancing(session, clock)
-        self.broken = broken
+        self.faults = faults or Faults()
+        self.broken = frozenset(Colour(c) for c in self.faults.unhealthy)
         self.health_url = health_url
         self.registered: dict[Colour, tuple[str, str]] = {}
+        self.services = ServiceFleet(session, clock, self.faults.caps())
+        self.ignored: list[str] = []
+        """The kinds of update whose weights the listener did not take, in order."""
+        self._first_weights: dict[str, int] = {}
+        self._split: tuple[str, int] | None = None
         self._next_ip = 10
         self.route: CandidateRoute | None = None
         """The candidate route the health server must honour, once built."""
 
     def outputs(self, planned: Mapping[str, Any]) -> dict[str, Any]:
         """The stack outputs as the driver should see them here."""
-        return {k: self.book.translate(v) for k, v in planned.items() if k not in HIDDEN_OUTPUTS}
+        return {k: self.book.translate(v) for k, v in planned.items()}
 
     # --- build -----------------------------------------------------------------
 
@@ -126,6 +137,8 @@ class World:
         self._topic(out)
         self._database(out)
         self._cluster(out)
+        self.services.build(plan, str(out.get("cluster_name") or ""))
+        self.services.attach()
         self.route = self._release_token(out)
         # One name for users and smoke tests alike, as in the stack: the headers decide which colour answers.
         self.book.add(out.get("endpoint_url"), self.health_url)
@@ -184,6 +197,9 @@ class World:
             )
             # moto leaves new alarms in INSUFFICIENT_DATA; a running stack's alarms are OK.
             cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="rehearsal start")
+        for failing in self.faults.alarms:
+            for name in alarm_names(out, Colour(failing)):
+                cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=f"rehearsal: {failing} failing before the release")
 
     def _topic(self, out: Mapping[str, Any]) -> None:
         if out.get("alert_topic_arn"):
@@ -229,8 +245,8 @@ class World:
         """Bring moto in line with a new plan: forward weights and the fleet of each colour."""
         out = plan.outputs
         self._task_definition(out)
-        weights = {self.book.translate(arn): w for arn, w in planned_weights(plan).items()}
-        self.elbv2.set_forward_weights(self.book.translate(out["listener_arn"]), weights)
+        self._weights(plan)
+        self.services.apply(plan)
         versions = out.get("versions") or {}
         for colour in Colour:
             version = str(versions.get(colour.value, ""))
@@ -249,11 +265,41 @@ class World:
             self.elbv2.client.register_targets(TargetGroupArn=group, Targets=[{"Id": ip, "Port": 8080}])
             self.registered[colour] = (version, ip)
 
+    def _weights(self, plan: Plan) -> None:
+        """Mirror the plan's forward weights into moto, unless the scenario's listener ignores this kind of update."""
+        out = plan.outputs
+        weights = {self.book.translate(arn): w for arn, w in planned_weights(plan).items()}
+        live = str(out.get("live_colour", ""))
+        split = (live, int((out.get("weights") or {}).get(Colour(live).other.value, 0) if live else 0))
+        kind = _kind(self._split, split)
+        self._split = split
+        if not self._first_weights:
+            self._first_weights = dict(weights)
+        elif kind in self.faults.listener_ignores:
+            self.ignored.append(kind)
+            if not self.faults.listener_reverts:
+                return
+            weights = self._first_weights
+        self.elbv2.set_forward_weights(self.book.translate(out["listener_arn"]), weights)
+
     def served_weights(self, planned_outputs: Mapping[str, Any]) -> dict[str, int]:
         """Colour -> weight the moto listener serves now."""
         raw = self.elbv2.forward_weights(self.book.translate(planned_outputs["listener_arn"]))
         by_arn = {self.book.translate(arn): colour for colour, arn in planned_outputs["target_group_arns"].items()}
         return {by_arn.get(arn, arn): w for arn, w in raw.items()}
+
+
+def _kind(before: tuple[str, int] | None, after: tuple[str, int]) -> str:
+    """What an update did to the split (live colour, candidate weight): shift, promote, abort or other."""
+    if before is None:
+        return "other"
+    if before[0] != after[0]:
+        return "promote"
+    if after[1] > before[1]:
+        return "shift"
+    if after[1] == 0 < before[1]:
+        return "abort"
+    return "other"
 
 
 class _Empty:
