@@ -42,7 +42,6 @@ KILL_DELAY = 37.0  # seconds into that bake: not on a poll boundary
 # Metrics close and alarms are evaluated on the minute; starting 7 s past one keeps those moments off the
 # driver's polls (every 10 s from a step's start), so the time from an alarm to the abort is measured, not 0.
 START = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
-WARM_UP = 120.0  # seconds live serves traffic before the release starts: a baseline for the analysis and the alarms
 
 
 class RehearsalEngine:
@@ -161,7 +160,7 @@ def rehearse(
         if scenario == "weighted-candidate":
             offline.update("rehearsal: the candidate carries traffic before the release")
         traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
-        clock.sleep(WARM_UP)
+        clock.sleep(settings.warm_up_seconds)
         runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
@@ -226,8 +225,6 @@ def scenario_faults(scenario: str, live: Colour) -> Faults:
     if scenario == "lb-ignores-weights":
         # The listener keeps serving what it served before the release: every shift is lost.
         return Faults(listener_ignores=frozenset({"shift"}))
-    if scenario == "live-alarm":
-        return Faults(alarms=frozenset({live.value}))
     if scenario == "live-unhealthy":
         # Its targets answer, but none of its tasks is left running.
         return Faults(running_caps=((live.value, 0),))

@@ -46,6 +46,8 @@ class Scenario:
     migration_exit: int = 0
     kill_candidate: bool = False
     """Kill the candidate's process partway into the bake of the second shift."""
+    warm_up_seconds: float = 120.0
+    """How long live serves traffic before the release starts: a baseline for the analysis and the alarms."""
     seed: int = 1
 
 
@@ -65,7 +67,8 @@ SCENARIO_LIST = (
     # Where the world disagrees with the plan (release/rehearsal/seams.py Faults): the listener keeps its old
     # weights, live is in alarm or runs too few tasks before the release.
     Scenario("lb-ignores-weights"),
-    Scenario("live-alarm"),
+    # Live answers half its requests with 5xx for long enough (M of N periods) that its own alarms fire.
+    Scenario("live-alarm", live=AppBehaviour(error_rate=0.5), warm_up_seconds=420.0),
     Scenario("live-unhealthy"),
 )
 BY_NAME = {s.name: s for s in SCENARIO_LIST}
