@@ -46,14 +46,39 @@ class Row:
         return asdict(self)
 
 
-def ended_at(history: Sequence[HistoryEntry]) -> dict[str, tuple[int, ReleaseRecord]]:
-    """Release id -> (stack version of the update that ended it, its record)."""
+def ended_at(history: Sequence[HistoryEntry], current: Mapping[str, str] | None = None) -> dict[str, tuple[int, ReleaseRecord]]:
+    """Release id -> (stack version of the update that ended it, its record).
+
+    The update that ends a release runs with the record still in progress,
+    marked with how it is being ended; the finished record is written to
+    ``lastRelease`` once that update is verified, so it appears in the next
+    update's config or, until then, only in the current config.
+    """
     found: dict[str, tuple[int, ReleaseRecord]] = {}
+    provisional: set[str] = set()
+
+    def add(version: int, record: ReleaseRecord, final: bool) -> None:
+        if record.id not in found:
+            found[record.id] = (version, record)
+            if not final:
+                provisional.add(record.id)
+        elif final and record.id in provisional:
+            found[record.id] = (found[record.id][0], record)
+            provisional.discard(record.id)
+
+    ordered = sorted((h for h in history if h.result == "succeeded"), key=lambda h: h.version)
     # Oldest first, so the first update carrying a record is the one that wrote it.
-    for entry in sorted(history, key=lambda h: h.version):
+    for entry in ordered:
+        marked = records.decode(entry.config.get(records.IN_PROGRESS))
+        if marked is not None and marked.ending is not None:
+            ending = marked.ending
+            add(entry.version, marked.model_copy(update={"outcome": ending.outcome, "finished_at": ending.at, "ending": None}), False)
         record = records.last_release(entry.config)
-        if record is not None and record.id not in found and entry.result == "succeeded":
-            found[record.id] = (entry.version, record)
+        if record is not None:
+            add(entry.version, record, True)
+    last = records.last_release(current or {})
+    if last is not None and ordered:
+        add(ordered[-1].version, last, True)
     return found
 
 
@@ -82,18 +107,20 @@ def _row(stack_version: int | None, record: ReleaseRecord) -> Row:
 
 def rows(history: Sequence[HistoryEntry], config: Mapping[str, str]) -> list[Row]:
     """Every release, newest first; the one in progress (from the current config) on top."""
-    table = [_row(version, record) for version, record in ended_at(history).values()]
+    table = [_row(version, record) for version, record in ended_at(history, config).values()]
     table.sort(key=lambda r: r.stack_version or 0, reverse=True)
     running = records.decode(config.get(records.IN_PROGRESS))
-    if running is not None:
+    if running is not None and running.id not in {r.release for r in table}:
         table.insert(0, _row(None, running))
     return table
 
 
-def irreversible_since(history: Sequence[HistoryEntry], stack_version: int) -> list[tuple[int, ReleaseRecord]]:
+def irreversible_since(
+    history: Sequence[HistoryEntry], stack_version: int, current: Mapping[str, str] | None = None,
+) -> list[tuple[int, ReleaseRecord]]:
     """Releases ended after ``stack_version`` whose migration ran and is recorded as irreversible, oldest first."""
     found = [
-        (version, record) for version, record in ended_at(history).values()
+        (version, record) for version, record in ended_at(history, current).values()
         if version > stack_version and record.migration is not None
         and record.migration.exit_code == 0 and not record.migration.reversible
     ]

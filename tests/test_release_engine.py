@@ -14,6 +14,7 @@ from offline import Plan
 from release.engine import StackBusyError, StackMissingError, UpdateFailedError
 from release.engine.automation import AutomationEngine
 from release.engine.offline import OfflineEngine
+from release.state import MemoryStateStore
 
 LISTENER = "aws:lb/listener:Listener"
 
@@ -136,12 +137,25 @@ def test_the_automation_engine_selects_the_local_program_and_passes_message_and_
 
 def test_the_automation_engine_writes_config_as_plain_values_and_hides_secret_outputs(tmp_path: Path) -> None:
     stack = _Stack()
-    engine = AutomationEngine("staging", tmp_path, automation=_module(stack))
-    engine.set_config({"release:canaryWeight": "25"})
+    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=MemoryStateStore())
+    engine.set_config({"release:bakeMinutes": "7"})
     _, written = stack.calls[-1]
-    assert written["release:canaryWeight"].value == "25"
-    assert written["release:canaryWeight"].secret is False
+    assert written["release:bakeMinutes"].value == "7"
+    assert written["release:bakeMinutes"].secret is False
     assert engine.outputs() == {"live_colour": "blue", "token": "[secret]"}
+
+
+def test_the_automation_engine_writes_release_keys_to_the_release_environment_never_the_stack_file(tmp_path: Path) -> None:
+    stack = _Stack()
+    store = MemoryStateStore({"release:canaryWeight": "0"})
+    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=store)
+    engine.set_config({"release:canaryWeight": "25", "release:bakeMinutes": "7"})
+    engine.remove_config(["release:inProgress", "release:canaryWeight"])
+    written = [kwargs for name, kwargs in stack.calls if name == "set_all_config"]
+    assert [sorted(w) for w in written] == [["release:bakeMinutes"]]
+    assert store.read()[0] == {}
+    engine.set_config({"release:live": "green"})
+    assert engine.get_config()["release:live"] == "green"
 
 
 def test_a_concurrent_update_is_mapped_to_busy_with_the_holder(tmp_path: Path) -> None:

@@ -127,7 +127,9 @@ class ReleaseConfig(ConfigModel):
         problems: list[Problem] = []
         if record.outcome is not None:
             problems.append(Problem("inProgress.outcome", record.outcome.value, "a release in progress has no outcome yet"))
-        if record.colour is not self.candidate:
+        # A promotion (or a rollback's flip) makes the record's colour live before the record moves to lastRelease.
+        promoting = record.ending is not None and record.ending.outcome.value in ("promoted", "rolled-back")
+        if record.colour is not self.candidate and not promoting:
             problems.append(Problem(
                 "inProgress.colour", record.colour.value,
                 f"the release in progress must target the candidate colour ({self.candidate}), not the live one",

@@ -55,6 +55,14 @@ class RehearsalEngine:
         """Remove config."""
         self.offline.remove_config(keys)
 
+    def read_release(self) -> tuple[dict[str, str], str]:
+        """The release state."""
+        return self.offline.read_release()
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        """Compare-and-set the release state."""
+        return self.offline.write_release(changes, removals, expect_etag)
+
     def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
         """An offline update; its hook mirrors it into moto."""
         return self.offline.update(message, targets)
