@@ -183,3 +183,42 @@ def test_a_failed_update_is_mapped_to_its_last_error_line(tmp_path: Path) -> Non
     with pytest.raises(UpdateFailedError) as caught:
         engine.update("shift")
     assert caught.value.why == "error: ELBv2 ValidationError: weight 1000 out of range"
+
+
+def test_the_offline_engine_reads_config_on_every_call_so_another_process_change_is_seen(tmp_path: Path) -> None:
+    mine = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    assert mine.get_config()["release:canaryWeight"] == "0"
+    theirs = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    theirs.set_config({"release:versions": '{"blue":"3f9c2e1a","green":"4a5b6c7d"}', "release:canaryWeight": "10",
+                       "release:bakeMinutes": "7"})
+    seen = mine.get_config()
+    assert (seen["release:canaryWeight"], seen["release:bakeMinutes"]) == ("10", "7")
+
+
+def test_a_targeted_update_changes_only_its_targets_and_reports_the_rest_as_pending() -> None:
+    engine = OfflineEngine("staging")
+    listener = next(u for u in _urns(engine) if u.endswith("::webapp-traffic-https"))
+    engine.set_config({"release:versions": '{"blue":"3f9c2e1a","green":"4a5b6c7d"}', "release:canaryWeight": "10"})
+    result = engine.update("shift only", targets=[listener])
+    assert result.changed == (listener,)
+    assert result.pending, "the new green version is pending"
+    assert listener not in result.pending
+    assert engine.outputs()["versions"]["green"] == "3f9c2e1a", "a targeted update does not re-evaluate the outputs"
+    rest = engine.update("everything")
+    assert set(rest.changed) == set(result.pending)
+    assert rest.pending == ()
+    assert engine.outputs()["versions"]["green"] == "4a5b6c7d"
+
+
+def test_a_concurrent_update_from_another_process_gets_stack_busy_naming_the_holder(tmp_path: Path) -> None:
+    holder = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    other = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    with holder.locked("release r-1: 25% to green"), pytest.raises(StackBusyError) as caught:
+        other.update("abort")
+    assert "another update is in progress (release r-1: 25% to green (pid" in caught.value.why
+    assert other.history() == []
+    assert other.update("abort").version == 2, "the lock is free once the holder is done"
+
+
+def _urns(engine: OfflineEngine) -> list[str]:
+    return [r.urn for r in engine.plan().resources]

@@ -27,6 +27,7 @@ from release.record import new_record
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.world import World
+from release.state import ReleaseStateStore
 from release.steps import Shift
 
 SCENARIOS = ("happy", "alarm", "unhealthy", "smoke-fails", "migration-fails")
@@ -96,10 +97,11 @@ class Rehearsal:
 
 def make_engine(
     stack: str, overrides: Sequence[tuple[str, Any]], clock: ScheduledClock, *, needs_migration: bool = False,
+    store: ReleaseStateStore | None = None,
 ) -> tuple[OfflineEngine, str]:
     """The offline engine of the stack (with overrides), or of the stand-in when the stack lacks what the scenario needs."""
     files = ProjectFiles.here()
-    engine = OfflineEngine(stack, files, clock=clock)
+    engine = OfflineEngine(stack, files, clock=clock, store=store)
     engine.set_config(apply_overrides(engine.get_config(), overrides, files))
     outputs = engine.outputs()
     if not outputs.get("listener_arn"):
@@ -108,7 +110,7 @@ def make_engine(
         why = "the stack exports no migration task yet"
     else:
         return engine, "the stack's own plan"
-    standin = OfflineEngine(stack, files, program_dir=STANDIN, clock=clock)
+    standin = OfflineEngine(stack, files, program_dir=STANDIN, clock=clock, store=store)
     standin.set_config(engine.get_config())
     return standin, f"stand-in ({why})"
 
