@@ -56,8 +56,15 @@ def _during_first_bake(w: World, action: Callable[[], object]) -> None:
 
 def test_an_abort_from_another_shell_during_a_bake_stops_the_driver_which_says_who(session: Any) -> None:
     w = world(session, clock=ScheduledClock())
-    _during_first_bake(w, lambda: abort(_elsewhere(w), records.in_progress(w.stack), "bob saw errors", by="bob@desk"))
+    aborted_at: list[float] = []
+
+    def bob_aborts() -> None:
+        abort(_elsewhere(w), records.in_progress(w.stack), "bob saw errors", by="bob@desk")
+        aborted_at.append(w.clock.monotonic())
+
+    _during_first_bake(w, bob_aborts)
     result = release(w, "v2")
+    assert w.clock.monotonic() - aborted_at[0] <= 10, "the driver noticed at its next poll, not at the end of the bake"
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
     assert "aborted elsewhere: bob@desk" in result.why
@@ -254,3 +261,16 @@ def test_a_release_in_progress_refuses_a_second_driver_even_if_it_raced_past_pre
     assert "release r-20260101t000000-v2 of v2 is in progress" in caught.value.why
     assert records.in_progress(w.stack).version == "v2"
     assert records.in_progress(w.stack).phase is Phase.SHIFTING
+
+
+def test_a_driver_holding_an_older_revision_of_its_record_writes_nothing_and_says_who_wrote(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=10)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    records.commit(w.stack, held, records.leased(held, "carol@ci (pid 7)", w.clock))
+    before = w.stack.get_config()
+    with pytest.raises(records.ReleaseEndedError) as caught:
+        records.commit(w.stack, held, records.advance(held, weight=25))
+    assert f"its record was changed by carol@ci (pid 7) (revision {held.revision + 1}; this driver held {held.revision})" in caught.value.why
+    assert w.stack.get_config() == before
