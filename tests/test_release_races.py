@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from components.config import Colour
 from components.config.release_record import Outcome, Phase
 from release import record as records
 from release.aws.ecs import TaskRun, TaskSpec
+from release.cli import app
+from release.commands import driver
 from release.engine import EngineError, StackBusyError, UpdateFailedError
+from release.errors import ExitCode
 from release.executor import abort, promote_now
 from release.executor_steps import StepFailure
 from release.rehearsal.seams import ScheduledClock
@@ -272,5 +277,46 @@ def test_a_driver_holding_an_older_revision_of_its_record_writes_nothing_and_say
     before = w.stack.get_config()
     with pytest.raises(records.ReleaseEndedError) as caught:
         records.commit(w.stack, held, records.advance(held, weight=25))
-    assert f"its record was changed by carol@ci (pid 7) (revision {held.revision + 1}; this driver held {held.revision})" in caught.value.why
+    expected = f"its record was changed by carol@ci (pid 7) (revision {held.revision + 1}; this driver held {held.revision})"
+    assert expected in caught.value.why
     assert w.stack.get_config() == before
+
+
+# --- the same from the command line: a message and an exit code, never a traceback --------------
+
+
+@pytest.fixture
+def shell(session: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    found = world(session)
+    conn = driver.Connection(found.stack, found.ctx.aws, found.clock, found.runner, found.ctx.probe)
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: conn)
+    return found
+
+
+def test_ctrl_c_during_an_abort_update_exits_1_with_the_ways_on_and_the_release_still_in_progress(shell: World) -> None:
+    release(shell, "v2", until_weight=25)
+    _inject(shell, "ctrl-c")
+    done = CliRunner().invoke(app, ["abort", "--stack", "staging"], terminal_width=300)
+    _heal(shell)
+    assert done.exit_code == ExitCode.REFUSED
+    assert "Traceback" not in done.output
+    assert "python -m release abort --stack staging" in done.output
+    assert records.in_progress(shell.stack) is not None
+    assert records.in_progress(shell.stack).ending is None
+
+
+def test_promote_of_a_release_killed_during_deploy_exits_1_saying_what_it_has_not_passed(shell: World) -> None:
+    original = shell.stack.update
+
+    def killed_at_deploy(message: str, targets: Any = None) -> Any:
+        if "v2 on green" in message:
+            raise Killed
+        return original(message, targets)
+
+    shell.stack.update = killed_at_deploy  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        release(shell, "v2")
+    shell.stack.update = original  # type: ignore[method-assign]
+    done = CliRunner().invoke(app, ["promote", "--stack", "staging", "-o", "json"])
+    assert done.exit_code == ExitCode.REFUSED, done.output
+    assert "has not passed deploy, the candidate smoke test" in json.loads(done.output)["error"]["why"]

@@ -21,6 +21,7 @@ from offline.stacks import ProjectFiles, UnknownStackError
 from release import record as records
 from release.aws.base import AwsError
 from release.clock import Clock, SystemClock
+from release.commands.interrupts import interrupt_exits
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.display import ConsoleReporter, DryRun, as_data
 from release.engine import EngineError, StackEngine
@@ -82,6 +83,9 @@ def _errors(console: Console, as_json: bool, stack: str) -> Iterator[None]:
     except StepFailure as exc:
         code = ExitCode.INFRASTRUCTURE if exc.infrastructure else ExitCode.REFUSED
         raise _fail(console, as_json, code, exc.what, exc.why, exc.next_command or status) from None
+    except records.ReleaseEndedError as exc:
+        # Another shell ended or changed the release first: nothing was written here.
+        raise _fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command or status) from None
     except (EngineError, AwsError) as exc:
         raise _fail(console, as_json, ExitCode.INFRASTRUCTURE, exc.what, exc.why, exc.next_command or status) from None
 
@@ -124,6 +128,12 @@ def register(app: typer.Typer) -> None:
         progress = state["in_progress"]
         shown = f"{progress['id']} {progress['version']} at {progress['weight']}%" if progress else "none"
         console.print(f"  in progress: {shown}")
+        if progress and progress.get("ending"):
+            ending = progress["ending"]
+            console.print(f"  [yellow]being {ending['outcome']}[/yellow] by {ending['by']} since {ending['at']}: "
+                          f"run the same command again to finish it", markup=True)
+        elif progress and progress.get("lease"):
+            console.print(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
         for line in state["drift"]:
             console.print(f"  [yellow]drift:[/yellow] {line}")
 
@@ -193,7 +203,8 @@ def register(app: typer.Typer) -> None:
         with _errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = promote_now(context_for(stack, conn, console, as_json), current)
+            with interrupt_exits(stack, console):
+                final = promote_now(context_for(stack, conn, console, as_json), current)
         _done(console, as_json, {"stack": stack, "outcome": "promoted", "release": final.id, "live": final.colour.value})
 
     @app.command(name="abort")
@@ -203,7 +214,8 @@ def register(app: typer.Typer) -> None:
         with _errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
+            with interrupt_exits(stack, console):
+                final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
         _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
         raise typer.Exit(ExitCode.REFUSED)
 
