@@ -50,6 +50,7 @@ def test_a_write_that_dies_before_the_rename_leaves_the_old_state(tmp_path: Path
     with pytest.raises(StateStoreError):
         store.write({"release:live": "green"}, (), tag)
     assert store.read() == ({"release:live": "blue"}, tag)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"], "no half-written file is left"
 
 
 _WRITER = """

@@ -109,7 +109,8 @@ class AutomationEngine:
         with self._mapped("reading the stack config"):
             values = self._stack.get_all_config()
         config = {key: (SECRET if v.secret else str(v.value)) for key, v in values.items() if key not in RELEASE_KEYS}
-        config.update(self.store.read()[0])
+        # Only the release keys: any other key the environment gives yields to the stack file, as Pulumi resolves it.
+        config.update({k: v for k, v in self.store.read()[0].items() if k in RELEASE_KEYS})
         return config
 
     def set_config(self, values: Mapping[str, str]) -> None:

@@ -126,7 +126,7 @@ class OfflineEngine:
         config, _ = self.files.stack_config(self.stack)
         config = {k: v for k, v in config.items() if k not in RELEASE_KEYS and k not in self._removed}
         config.update(self._local)
-        config.update(self.store.read()[0])
+        config.update({k: v for k, v in self.store.read()[0].items() if k in RELEASE_KEYS})
         return config
 
     def set_config(self, values: Mapping[str, str]) -> None:

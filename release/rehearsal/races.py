@@ -30,7 +30,7 @@ from release import record as records
 from release.context import Reporter
 from release.engine.offline import OfflineEngine
 from release.executor import Result, abort, promote_now
-from release.rehearsal.rollbacks import Stage, _summary, stage
+from release.rehearsal.rollbacks import Stage, stage, summarise
 from release.rehearsal.run import Rehearsal
 from release.state import RELEASE_KEYS, FileStateStore, MemoryStateStore
 
@@ -65,7 +65,7 @@ def _ended_by_another_shell(st: Stage, scenario: str, end: Callable[[Any], objec
         "other_shell": {"by": OTHER_SHELL, "outcome": final.outcome.value if final and final.outcome else None,
                         "ended_by": final.ended_by if final else None},
     }
-    return result, _summary(st, scenario, result.outcome.value, result, steps, **extra)
+    return result, summarise(st, scenario, result.outcome.value, result, steps, **extra)
 
 
 def abort_race(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -112,7 +112,7 @@ def ci_then_push(st: Stage) -> tuple[Result, dict[str, Any]]:
         "without_the_environment": {"changed": len(would_revert.resources)},
         "release_state": f"{files.release_environment(st.stack)} (offline: a file store with the same compare-and-set)",
     }
-    return result, _summary(st, "ci-then-push", result.outcome.value, result, steps, **extra)
+    return result, summarise(st, "ci-then-push", result.outcome.value, result, steps, **extra)
 
 
 RUNS: dict[str, Callable[[Stage], tuple[Result, dict[str, Any]]]] = {

@@ -115,7 +115,8 @@ def stage(
         yield Stage(stack, offline, engine, world, clock, ctx, source, strategy)
 
 
-def _summary(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
+def summarise(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
+    """The ``--json`` summary: outcome, live colour, weights read back from moto, each step and whether it was done."""
     final = load(st.offline.get_config(), st.stack).release
     record = result.record if result else None
     run = record.migration if record else None
@@ -139,7 +140,7 @@ def after_promote(st: Stage) -> tuple[Result, dict[str, Any]]:
     extra = {"release": result.outcome.value, "rollback": {
         "action": done.action, "updates": done.updates, "touched": done.touched, "live_version": done.version, "notes": list(done.notes),
     }}
-    return rolled, _summary(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
+    return rolled, summarise(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
 
 
 def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -152,7 +153,7 @@ def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
     result = rollback_version.run(st.ctx, preview)
     final = load(st.offline.get_config(), st.stack).release
     extra = {"to_version": first, "live_version": final.versions.of(final.live), "preview": preview.to_json()}
-    return result, _summary(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
+    return result, summarise(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
 
 
 def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -169,7 +170,7 @@ def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
         raise AssertionError(msg)
     unchanged = len(st.offline.history()) == updates and st.served() == served
     extra = {"to_version": before, "nothing_changed": unchanged}
-    return refused, _summary(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
+    return refused, summarise(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
 
 
 def interrupt_in_first_bake(st: Stage, version: str) -> list[Step]:
@@ -212,7 +213,7 @@ def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
     done_before = len(steps) - len(left_to_do)
     counted = replace(result, steps_done=done_before + result.steps_done)
     extra = {"interrupted": left, "after_abort": after_abort, "resumed_from": left_to_do[0].describe() if left_to_do else None}
-    return result, _summary(st, "interrupted", result.outcome.value, counted, steps, **extra)
+    return result, summarise(st, "interrupted", result.outcome.value, counted, steps, **extra)
 
 
 def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -238,7 +239,7 @@ def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
         "second_by": "second-driver",
     }
     # The steps are the first driver's, as far as it got; the outcome and failure are the second driver's refusal.
-    summary = _summary(st, "concurrent", refused.outcome.value, first, steps, **extra)
+    summary = summarise(st, "concurrent", refused.outcome.value, first, steps, **extra)
     summary["failed"] = {"step": refused.failed_step, "why": refused.why, "next": refused.next_command}
     return refused, summary
 

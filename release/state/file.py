@@ -78,13 +78,17 @@ class FileStateStore:
         return str(revision)
 
     def _replace(self, data: dict[str, object]) -> None:
+        temp: Path | None = None
         try:
-            fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            temp = Path(name)
             with os.fdopen(fd, "w") as handle:
                 json.dump(data, handle, indent=2, sort_keys=True)
                 handle.flush()
                 os.fsync(handle.fileno())
-            Path(temp).replace(self.path)
+            temp.replace(self.path)
         except OSError as exc:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
             msg = f"writing the release state ({self.path})"
             raise StateStoreError(msg, str(exc), f"check that {self.path.parent} is writable") from exc
