@@ -53,6 +53,7 @@ pulumi.export("workflow_path", delivery.workflow_path)
 for key, value in environment.exports().items():
     pulumi.export(key, value)
 pulumi.export("composite_alarm_names", {c.value: n for c, n in monitoring.composite_alarm_names.items()})
+pulumi.export("log_signals", monitoring.log_signals())
 
 # Pulumi Cloud enforces the policy pack on every update of this stack, Deployments runs included.
 if config.guardrails.enabled:

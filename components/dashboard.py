@@ -13,7 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.config.monitoring import LogSignals
 from components.config.release import Colour
+from components.log_queries import errors_by_message, with_source
 
 GRID_WIDTH = 24  # CloudWatch dashboards are 24 units wide
 COLOURS = {Colour.BLUE: "#1f77b4", Colour.GREEN: "#2ca02c"}
@@ -143,7 +145,32 @@ class AlarmStatus:
         return "alarm"
 
 
-Widget = Graph | Text | AlarmStatus
+@dataclass(frozen=True)
+class LogTable:
+    """A Logs Insights query's results as a table.
+
+    CloudWatch "Dashboard body structure and syntax": a ``log`` widget's ``query``
+    names its log groups with ``SOURCE '<group>'`` ahead of the query.
+    """
+
+    title: str
+    query: str
+    log_groups: tuple[str, ...]
+    width: int = 12
+    height: int = 6
+
+    def properties(self, region: str, period: int) -> dict[str, Any]:
+        """The widget's ``properties`` object."""
+        return {"title": self.title, "region": region, "view": "table",
+                "query": with_source(self.query, list(self.log_groups))}
+
+    @property
+    def kind(self) -> str:
+        """The widget type in the dashboard body."""
+        return "log"
+
+
+Widget = Graph | Text | AlarmStatus | LogTable
 
 
 def render(widgets: Sequence[Widget], region: str, period: int) -> str:
@@ -192,6 +219,10 @@ class DashboardValues:
     """ElastiCache cluster id of each Redis node, when the stack has a cache."""
     alarm_arns: tuple[str, ...] = field(default=())
     """Alarms whose state heads the dashboard (the composite release alarms)."""
+    log_groups: Mapping[Colour, str] = field(default_factory=dict)
+    """Each colour's log group, when the stack reads its logs."""
+    log_fields: LogSignals = field(default_factory=LogSignals)
+    """The fields the log widgets' queries read."""
 
 
 def _per_colour_target(values: DashboardValues, name: str, stat: str, label: str) -> tuple[Metric, ...]:
@@ -267,5 +298,9 @@ def environment_dashboard(values: DashboardValues, title: str, percentiles: Sequ
         Graph("Service CPU by colour", _per_service(values, "CPUUtilization"), y_label="%"),
         Graph("Service memory by colour", _per_service(values, "MemoryUtilization"), y_label="%"),
     ]
+    if values.log_groups:
+        widgets.append(Text("## Logs\nError lines by message, per colour (saved as Logs Insights queries too).", height=1))
+        widgets += [LogTable(f"{c} errors by message", errors_by_message(values.log_fields), (values.log_groups[c],))
+                    for c in Colour if c in values.log_groups]
     widgets += _data_widgets(values)
     return render(widgets, region, period)

@@ -18,7 +18,7 @@ from components.alerts import Alerts, AlertsArgs
 from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
 from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
-from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs
+from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs, deployment_percents
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
 from components.traffic import TrafficRouter, TrafficRouterArgs, forward_weights
@@ -123,6 +123,16 @@ class Environment(pulumi.ComponentResource):
             private_subnet_ids=network.private_subnet_ids, service_security_group_id=network.service_security_group_id,
             cache_auth_token=args.cache_auth_token, tags=tags,
         ), child)
+        # Before the fleet: each colour's ECS deployments roll back when its release alarms fire.
+        alarms = cfg.alerts
+        alerts = Alerts(f"{name}-alerts", AlertsArgs(
+            alarm_name=names.alarm, key_alias=names.alert_key_alias, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
+            target_group_arn_suffixes=router.target_group_arn_suffixes, emails=alarms.emails,
+            https_endpoints=alarms.https_endpoints, unhealthy_hosts=alarms.unhealthy_hosts,
+            error_rate_percent=alarms.error_rate_percent, min_requests=alarms.min_requests,
+            p99_latency_seconds=alarms.p99_latency_seconds, period_seconds=alarms.period_seconds,
+            evaluation_periods=alarms.evaluation_periods, protect_key=cfg.is_production, tags=tags,
+        ), child)
         container_environment = {**fleet.environment, **args.container_environment, **data.container_environment}
         scaling = fleet.autoscaling
         counts = {c: fleet.desired_count if c is release.live else fleet.standby_count for c in Colour}
@@ -145,21 +155,13 @@ class Environment(pulumi.ComponentResource):
             container_environment=container_environment,
             container_secrets=(*args.container_secrets, *data.container_secrets),
             readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns), tags=tags,
+            deployment_percents=deployment_percents(release), deployment_alarm_names=alerts.alarm_names,
         ), child)
         migration = data.migration(f"{name}-migration", MigrationFleet(
             region=cfg.region, cluster_arn=fleet_component.cluster_arn, execution_role_arn=fleet_component.execution_role_arn,
             task_role_arn=fleet_component.task_role_arn, log_group_name=fleet_component.log_group_name,
-            image_repository=args.image_repository, candidate_version=release.versions.of(release.candidate),
+            image_repository=args.image_repository, candidate_version=release.versions.of(release.target),
             container_environment=container_environment, cpu=fleet.cpu, memory=fleet.memory,
-        ), child)
-        alarms = cfg.alerts
-        alerts = Alerts(f"{name}-alerts", AlertsArgs(
-            alarm_name=names.alarm, key_alias=names.alert_key_alias, load_balancer_arn_suffix=router.load_balancer_arn_suffix,
-            target_group_arn_suffixes=router.target_group_arn_suffixes, emails=alarms.emails,
-            https_endpoints=alarms.https_endpoints, unhealthy_hosts=alarms.unhealthy_hosts,
-            error_rate_percent=alarms.error_rate_percent, min_requests=alarms.min_requests,
-            p99_latency_seconds=alarms.p99_latency_seconds, period_seconds=alarms.period_seconds,
-            evaluation_periods=alarms.evaluation_periods, protect_key=cfg.is_production, tags=tags,
         ), child)
 
         self.vpc_id = network.vpc_id
@@ -182,6 +184,7 @@ class Environment(pulumi.ComponentResource):
         self.execution_role_arn = fleet_component.execution_role_arn
         self.task_role_arn = fleet_component.task_role_arn
         self.log_group_name = fleet_component.log_group_name
+        self.colour_log_group_names = fleet_component.colour_log_group_names
         self.service_names = fleet_component.service_names
         self.task_definition_arns = fleet_component.task_definition_arns
         self.container_name = CONTAINER
@@ -223,6 +226,7 @@ class Environment(pulumi.ComponentResource):
             "service_names": by_colour(self.service_names),
             "health_check_path": self.health_check_path,
             "alarm_names": by_colour(self.alarm_names),
+            "log_group_names": by_colour(self.colour_log_group_names),
             "alert_topic_arn": self.alert_topic_arn,
             "database_identifier": self.database_identifier,
             "migration": self.migration,

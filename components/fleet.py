@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.config.release import Colour
+from components.config.release import Colour, ReleaseConfig, Strategy
 from components.fleet_iam import FleetRoles, FleetRolesArgs
 
 CONTAINER = "app"
@@ -82,6 +82,10 @@ class FleetArgs:
     """(name, Secrets Manager ARN or ``arn:...:secret:...:key::``) pairs, injected by reference."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly these."""
+    deployment_percents: Mapping[Colour, tuple[int, int]] = field(default_factory=dict)
+    """(minimum healthy, maximum) percent of each colour's ECS deployments; absent: (100, 200)."""
+    deployment_alarm_names: Mapping[Colour, Sequence[pulumi.Input[str]]] = field(default_factory=dict)
+    """Each colour's release alarms: ECS rolls a deployment of that colour back when one fires during it."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -94,6 +98,7 @@ class Fleet(pulumi.ComponentResource):
     execution_role_arn: pulumi.Output[str]
     task_role_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
+    colour_log_group_names: dict[Colour, pulumi.Output[str]]
     service_names: dict[Colour, pulumi.Output[str]]
     task_definition_arns: dict[Colour, pulumi.Output[str]]
 
@@ -103,10 +108,18 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         cluster = aws.ecs.Cluster(f"{name}-cluster", name=args.cluster_name, tags=tags, opts=child,
                                   settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")])
+        # One-off tasks (the migration) log to the cluster's group; each colour has its own, so that a metric
+        # filter, which reads a whole group, counts one colour's lines (the release's log signal).
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/ecs/{args.cluster_name}",
                                        retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        colour_logs = {
+            colour: aws.cloudwatch.LogGroup(f"{name}-{colour.value}-logs", name=f"/ecs/{args.cluster_name}/{colour.value}",
+                                            retention_in_days=args.log_retention_days,
+                                            tags={**tags, "Colour": colour.value}, opts=child)
+            for colour in Colour
+        }
         roles = FleetRoles(f"{name}-roles", FleetRolesArgs(
-            image_repository=args.image_repository, log_group_arn=logs.arn,
+            image_repository=args.image_repository, log_group_arns=[logs.arn, *(g.arn for g in colour_logs.values())],
             readable_secret_arns=args.readable_secret_arns, tags=tags,
         ), child)
         self.service_names = {}
@@ -117,7 +130,8 @@ class Fleet(pulumi.ComponentResource):
                 network_mode="awsvpc", requires_compatibilities=["FARGATE"],
                 runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(operating_system_family="LINUX", cpu_architecture="X86_64"),
                 execution_role_arn=roles.execution_role_arn, task_role_arn=roles.task_role_arn,
-                container_definitions=_containers(args, colour, logs.name), tags={**tags, "Colour": colour.value}, opts=child,
+                container_definitions=_containers(args, colour, colour_logs[colour].name), opts=child,
+                tags={**tags, "Colour": colour.value},
             )
             service = aws.ecs.Service(
                 f"{name}-{colour.value}", name=args.service_names[colour], cluster=cluster.arn, task_definition=task.arn,
@@ -127,8 +141,13 @@ class Fleet(pulumi.ComponentResource):
                 load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
                     target_group_arn=args.target_group_arns[colour], container_name=CONTAINER, container_port=args.container_port)],
                 deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-                # New tasks start before old ones stop: a colour never runs below its count during a deployment.
-                deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+                # botocore ecs DeploymentAlarms: ECS fails a deployment, and with rollback restores the last completed
+                # one, when a named alarm fires during it (the safety net of a rolling release).
+                alarms=aws.ecs.ServiceAlarmsArgs(alarm_names=args.deployment_alarm_names[colour], enable=True, rollback=True)
+                if colour in args.deployment_alarm_names else None,
+                # By default new tasks start before old ones stop: a colour never runs below its count in a deployment.
+                deployment_minimum_healthy_percent=args.deployment_percents.get(colour, (100, 200))[0],
+                deployment_maximum_percent=args.deployment_percents.get(colour, (100, 200))[1],
                 health_check_grace_period_seconds=args.health_check_grace_seconds,
                 propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value}, opts=child,
             )
@@ -141,6 +160,7 @@ class Fleet(pulumi.ComponentResource):
         self.execution_role_arn = roles.execution_role_arn
         self.task_role_arn = roles.task_role_arn
         self.log_group_name = logs.name
+        self.colour_log_group_names = {c: g.name for c, g in colour_logs.items()}
         self.register_outputs({
             "cluster_arn": self.cluster_arn,
             "service_names": {c.value: n for c, n in self.service_names.items()},
@@ -196,3 +216,8 @@ def _autoscale(prefix: str, scaling: ScalingArgs, colour: Colour, cluster: aws.e
         )
 
 
+def deployment_percents(release: ReleaseConfig) -> dict[Colour, tuple[int, int]]:
+    """A rolling release's rollout limits on the live colour; every other deployment starts new tasks first."""
+    if release.strategy is Strategy.ROLLING:
+        return {release.live: (release.rolling.minimum_healthy_percent, release.rolling.maximum_percent)}
+    return {}

@@ -35,14 +35,14 @@ def _trust() -> str:
     })
 
 
-def execution_policy(repository: str, log_group_arn: str, secret_arns: Sequence[str]) -> str:
+def execution_policy(repository: str, log_group_arns: Sequence[str], secret_arns: Sequence[str]) -> str:
     """The execution role's policy document."""
     statements: list[dict[str, Any]] = [
         # GetAuthorizationToken has no resource-level permissions.
         {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
         {"Effect": "Allow", "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
          "Resource": repository},
-        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{log_group_arn}:*"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{arn}:*" for arn in log_group_arns]},
     ]
     if secret_arns:
         statements.append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": sorted(set(secret_arns))})
@@ -55,8 +55,8 @@ class FleetRolesArgs:
 
     image_repository: str
     """ECR repository URL the tasks pull from."""
-    log_group_arn: pulumi.Input[str]
-    """Log group the containers write to."""
+    log_group_arns: Sequence[pulumi.Input[str]]
+    """Log groups the containers write to (each colour's, and the shared one of one-off tasks)."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -74,7 +74,7 @@ class FleetRoles(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         execution = aws.iam.Role(f"{name}-execution", assume_role_policy=_trust(), tags=dict(args.tags), opts=child)
         repository = repository_arn(args.image_repository)
-        document = pulumi.Output.all(args.log_group_arn, pulumi.Output.all(*args.readable_secret_arns)).apply(
+        document = pulumi.Output.all(pulumi.Output.all(*args.log_group_arns), pulumi.Output.all(*args.readable_secret_arns)).apply(
             lambda values: execution_policy(repository, values[0], values[1]))
         aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=document, opts=child)
         task = aws.iam.Role(f"{name}-task", assume_role_policy=_trust(), tags=dict(args.tags), opts=child)

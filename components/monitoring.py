@@ -23,6 +23,7 @@ from components.config.monitoring import MonitoringConfig
 from components.config.release import Colour
 from components.dashboard import DashboardValues, environment_dashboard
 from components.health_check import HealthCheck, HealthCheckArgs
+from components.log_signals import ReleaseLogs, ReleaseLogsArgs, metric_name
 from components.naming import names_for
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ class MonitoringArgs:
     """SNS topic every alarm and event notifies."""
     release_alarm_names: Mapping[Colour, pulumi.Input[Sequence[pulumi.Input[str]]]]
     """Each colour's release alarms (5xx, latency, unhealthy hosts); the composite fires when any does."""
+    log_group_names: Mapping[Colour, pulumi.Input[str]] = field(default_factory=dict)
+    """Each colour's log group; with them, error log lines join the colour's release signal."""
+    min_requests: int = 50
+    """Requests a period needs before a colour's error-line rate counts (``alerts:minRequests``)."""
     database_identifier: pulumi.Input[str] | None = None
     """RDS instance identifier; no database alarms or events without it."""
     cache_replication_group_id: pulumi.Input[str] | None = None
@@ -79,6 +84,8 @@ def monitoring_args(config: StackConfig, environment: Environment) -> Monitoring
         service_names=environment.service_names,
         alert_topic_arn=environment.alert_topic_arn,
         release_alarm_names=environment.alarm_names,
+        log_group_names=environment.colour_log_group_names,
+        min_requests=config.alerts.min_requests,
         database_identifier=environment.database_identifier,
         cache_replication_group_id=environment.cache_replication_group_id,
         # A primary and its replicas: one node each.
@@ -124,6 +131,7 @@ class Monitoring(pulumi.ComponentResource):
         self._rule("ecs-deployments", "Failed deployments and circuit-breaker rollbacks of both colours",
                    deployment_pattern, events.ecs_message())
 
+        self._logs = self._release_logs() if args.log_group_names else None
         self.composite_alarm_names, self.composite_alarm_arns = {}, {}
         for colour in Colour:
             composite = self._composite(colour)
@@ -254,12 +262,35 @@ class Monitoring(pulumi.ComponentResource):
             self._metric_alarm(suffix, description, limit, "GreaterThanThreshold", "missing",
                                metric_queries=[*queries, self._expression(f"MAX([{', '.join(ids)}])", f"{metric} (fullest node)")])
 
+    def log_signals(self) -> dict[str, object]:
+        """Per colour: the error-line alarm and the metric the analysis reads (``namespace``, ``metric``)."""
+        if self._logs is None:
+            return {}
+        logs = self._logs
+        return {c.value: {"alarm_name": logs.alarm_names[c], "namespace": logs.namespace, "metric": metric_name(c)}
+                for c in Colour}
+
+    def _release_logs(self) -> ReleaseLogs:
+        a, cfg = self._args, self._cfg
+        logs = ReleaseLogs(f"{self._base}-logs", ReleaseLogsArgs(
+            name_prefix=a.name_prefix, signals=cfg.logs, log_group_names=a.log_group_names,
+            load_balancer_arn_suffix=a.load_balancer_arn_suffix, target_group_arn_suffixes=a.target_group_arn_suffixes,
+            threshold_percent=cfg.thresholds.error_lines_percent, min_requests=a.min_requests, period_seconds=cfg.period_seconds,
+            evaluation_periods=cfg.evaluation_periods, datapoints_to_alarm=cfg.breaching_datapoints,
+            alert_topic_arn=a.alert_topic_arn, tags=a.tags,
+        ), pulumi.ResourceOptions(parent=self))
+        self.alarm_names.extend(logs.alarm_names.values())
+        return logs
+
     def _composite(self, colour: Colour) -> aws.cloudwatch.CompositeAlarm:
         names = pulumi.Output.from_input(self._args.release_alarm_names[colour])
+        if self._logs is not None:
+            names = pulumi.Output.all(names, self._logs.alarm_names[colour]).apply(lambda v: [*v[0], v[1]])
         return aws.cloudwatch.CompositeAlarm(
             f"{self._base}-{colour}-release",
             alarm_name=self._physical(f"{colour}-release"),
-            alarm_description=f"{colour} is unhealthy (5xx, latency or unhealthy hosts): a release onto {colour} aborts",
+            alarm_description=f"{colour} is unhealthy (5xx, latency, unhealthy hosts or error log lines): a release onto "
+                              f"{colour} aborts",
             alarm_rule=names.apply(partial(composite_rule, colour)),
             alarm_actions=self._topic,
             ok_actions=self._topic,
@@ -301,6 +332,7 @@ class Monitoring(pulumi.ComponentResource):
             nodes=list(cache_nodes),
             alarms=[self.composite_alarm_arns[c] for c in Colour],
             prefix=a.name_prefix,
+            logs={c: a.log_group_names[c] for c in a.log_group_names},
         )
         body = values.apply(lambda v: environment_dashboard(
             DashboardValues(
@@ -311,6 +343,8 @@ class Monitoring(pulumi.ComponentResource):
                 database=v["database"],
                 cache_nodes=tuple(v["nodes"]),
                 alarm_arns=tuple(v["alarms"]),
+                log_groups={Colour(c): g for c, g in v["logs"].items()},
+                log_fields=self._cfg.logs,
             ),
             title=v["prefix"], percentiles=self._cfg.percentiles, region=a.region, period=self._cfg.period_seconds,
         ))

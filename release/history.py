@@ -47,39 +47,8 @@ class Row:
 
 
 def ended_at(history: Sequence[HistoryEntry], current: Mapping[str, str] | None = None) -> dict[str, tuple[int, ReleaseRecord]]:
-    """Release id -> (stack version of the update that ended it, its record).
-
-    The update that ends a release runs with the record still in progress,
-    marked with how it is being ended; the finished record is written to
-    ``lastRelease`` once that update is verified, so it appears in the next
-    update's config or, until then, only in the current config.
-    """
-    found: dict[str, tuple[int, ReleaseRecord]] = {}
-    provisional: set[str] = set()
-
-    def add(version: int, record: ReleaseRecord, final: bool) -> None:
-        if record.id not in found:
-            found[record.id] = (version, record)
-            if not final:
-                provisional.add(record.id)
-        elif final and record.id in provisional:
-            found[record.id] = (found[record.id][0], record)
-            provisional.discard(record.id)
-
-    ordered = sorted((h for h in history if h.result == "succeeded"), key=lambda h: h.version)
-    # Oldest first, so the first update carrying a record is the one that wrote it.
-    for entry in ordered:
-        marked = records.decode(entry.config.get(records.IN_PROGRESS))
-        if marked is not None and marked.ending is not None:
-            ending = marked.ending
-            add(entry.version, marked.model_copy(update={"outcome": ending.outcome, "finished_at": ending.at, "ending": None}), False)
-        record = records.last_release(entry.config)
-        if record is not None:
-            add(entry.version, record, True)
-    last = records.last_release(current or {})
-    if last is not None and ordered:
-        add(ordered[-1].version, last, True)
-    return found
+    """Release id -> (stack version of the update that ended it, its record); see ``record.ended_in``."""
+    return records.ended_in(history, current)
 
 
 def _row(stack_version: int | None, record: ReleaseRecord) -> Row:

@@ -37,6 +37,12 @@ class ReleaseOptions:
 def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
     """Refuse options that cannot make a release; every problem is named at once."""
     problems: list[str] = []
+    if (options.strategy or config.strategy) is Strategy.ROLLING:
+        problems.append(
+            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
+            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
+            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
+        )
     if not _TAG.match(options.version):
         problems.append(
             f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "

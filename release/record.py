@@ -19,7 +19,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from pydantic import ValidationError
@@ -234,13 +234,43 @@ def commit(
     raise StateConflictError(msg, f"{_ATTEMPTS} other writers got there first in a row", f"python -m release status --stack {engine.stack}")
 
 
-def releases(history: list[HistoryEntry]) -> list[ReleaseRecord]:
-    """Every finished release recorded in the stack history, newest first, each once."""
-    seen: set[str] = set()
-    found: list[ReleaseRecord] = []
-    for entry in history:
+def ended_in(history: Sequence[HistoryEntry], current: Mapping[str, str] | None = None) -> dict[str, tuple[int, ReleaseRecord]]:
+    """Release id -> (stack version of the update that ended it, its record).
+
+    The update that ends a release runs with the record still in progress,
+    marked with how it is being ended; the finished record is written to
+    ``lastRelease`` once that update is verified, so it appears in the next
+    update's config or, until then, only in the current config.
+    """
+    found: dict[str, tuple[int, ReleaseRecord]] = {}
+    provisional: set[str] = set()
+
+    def add(version: int, record: ReleaseRecord, final: bool) -> None:
+        if record.id not in found:
+            found[record.id] = (version, record)
+            if not final:
+                provisional.add(record.id)
+        elif final and record.id in provisional:
+            found[record.id] = (found[record.id][0], record)
+            provisional.discard(record.id)
+
+    ordered = sorted((h for h in history if h.result == "succeeded"), key=lambda h: h.version)
+    # Oldest first, so the first update carrying a record is the one that wrote it.
+    for entry in ordered:
+        marked = decode(entry.config.get(IN_PROGRESS))
+        if marked is not None and marked.ending is not None:
+            ending = marked.ending
+            add(entry.version, marked.model_copy(update={"outcome": ending.outcome, "finished_at": ending.at, "ending": None}), False)
         record = last_release(entry.config)
-        if record is not None and record.id not in seen:
-            seen.add(record.id)
-            found.append(record)
+        if record is not None:
+            add(entry.version, record, True)
+    last = last_release(current or {})
+    if last is not None and ordered:
+        add(ordered[-1].version, last, True)
     return found
+
+
+def releases(history: Sequence[HistoryEntry], current: Mapping[str, str] | None = None) -> list[ReleaseRecord]:
+    """Every finished release recorded in the stack history (and the current config), newest first, each once."""
+    found = sorted(ended_in(history, current).values(), key=lambda item: item[0], reverse=True)
+    return [record for _, record in found]

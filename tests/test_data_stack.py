@@ -138,7 +138,9 @@ def test_the_migration_runs_the_candidates_image_on_the_fleets_cluster(plan_of: 
     for key in ("executionRoleArn", "taskRoleArn", "cpu", "memory"):
         assert migration.inputs[key] == fleet_task.inputs[key]
     logs = migrate["logConfiguration"]["options"]
-    assert logs["awslogs-group"] == app["logConfiguration"]["options"]["awslogs-group"]
+    # The migration logs to the cluster's shared group, not to a colour's: its lines are not the candidate's traffic.
+    assert logs["awslogs-group"] == f"/ecs/webapp-{stack}"
+    assert app["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/webapp-{stack}/{candidate}"
     assert logs["awslogs-stream-prefix"] == "migrate"
 
 

@@ -42,7 +42,8 @@ def test_each_colour_runs_its_own_version_on_its_own_target_group(plan_of) -> No
         assert env == {"APP_COLOUR": colour, "APP_VERSION": version, "LOG_LEVEL": "info"}
         assert [s["name"] for s in app["secrets"]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
         assert app["healthCheck"]["command"] == ["CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1"]
-        assert app["logConfiguration"]["options"]["awslogs-group"] == "/ecs/webapp-production"
+        # Each colour logs to its own group: a metric filter reads a whole group (the release's log signal).
+        assert app["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/webapp-production/{colour}"
         svc = service(plan, colour)
         assert svc.inputs["loadBalancers"] == [{"targetGroupArn": groups[colour], "containerName": "app", "containerPort": 8080}]
         task = next(r for r in plan.of_type("aws:ecs/taskDefinition:TaskDefinition") if r.name.endswith(colour))
@@ -108,12 +109,12 @@ def test_the_execution_role_reads_only_its_image_logs_and_secrets(fixture_plan) 
     plan = fixture_plan("fleet")
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "app-roles-execution").inputs["policy"])
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in policy["Statement"]}
-    logs = plan.named("app-logs").outputs["arn"]
+    logs = [plan.named(name).outputs["arn"] for name in ("app-logs", "app-blue-logs", "app-green-logs")]
     assert by_action == {
         '"ecr:GetAuthorizationToken"': "*",
         '["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]':
             "arn:aws:ecr:eu-west-1:123456789012:repository/app",
-        '["logs:CreateLogStream", "logs:PutLogEvents"]': f"{logs}:*",
+        '["logs:CreateLogStream", "logs:PutLogEvents"]': [f"{arn}:*" for arn in logs],
         '"secretsmanager:GetSecretValue"': sorted([SECRET, CACHE]),
     }
     without = json.loads(one(fixture_plan("fleet", "withSecrets=false"), "aws:iam/rolePolicy:RolePolicy", "app-roles-execution")

@@ -65,7 +65,10 @@ def test_composites_watch_exactly_the_environments_release_alarms(plan_of: Calla
         assert release_alarms
         assert set(release_alarms) <= registered
         rule = plan.named(f"webapp-monitoring-{colour}-release").inputs["alarmRule"]
-        assert rule == " OR ".join(f'ALARM("{n}")' for n in release_alarms)
+        # The environment's release alarms, then the colour's error-log-line alarm.
+        watched = [*release_alarms, plan.outputs["log_signals"][colour]["alarm_name"]]
+        assert watched[-1] in registered
+        assert rule == " OR ".join(f'ALARM("{n}")' for n in watched)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -21,7 +21,7 @@ RECORD: dict[str, Any] = {
 def test_a_release_in_progress_must_target_the_candidate(config_problems: Callable[..., list[str]]) -> None:
     problems = config_problems("staging", ("release:inProgress", {**RECORD, "colour": "blue"}))
     assert problems == [
-        'release:inProgress.colour: got "blue"; the release in progress must target the candidate colour (green), not the live one',
+        'release:inProgress.colour: got "blue"; the release in progress must target green: the candidate colour, not the live one',
     ]
 
 

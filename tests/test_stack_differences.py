@@ -43,8 +43,9 @@ def test_log_retention(plan_of) -> None:
     def retention(plan) -> dict[str, int]:
         return {r.name: r.inputs["retentionInDays"] for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
 
-    assert retention(plan_of("staging")) == {"webapp-network-flow-logs": 14, "webapp-fleet-logs": 14}
-    assert retention(plan_of("production")) == {"webapp-network-flow-logs": 90, "webapp-fleet-logs": 90}
+    for stack, days in (("staging", 14), ("production", 90)):
+        groups = ("webapp-network-flow-logs", "webapp-fleet-logs", "webapp-fleet-blue-logs", "webapp-fleet-green-logs")
+        assert retention(plan_of(stack)) == dict.fromkeys(groups, days)
 
 
 def test_https_and_task_size(plan_of) -> None:

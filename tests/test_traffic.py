@@ -35,6 +35,11 @@ def test_forward_weights_sum_to_100_and_the_candidate_gets_its_share(live: Colou
             load(raw, "staging")
         assert any(p.startswith(f"release:canaryWeight: got {weight}; the blue-green strategy") for p in caught.value.problems)
         return
+    if strategy is Strategy.ROLLING and weight != 0:
+        with pytest.raises(ConfigError) as caught:
+            load(raw, "staging")
+        assert any(p.startswith(f"release:canaryWeight: got {weight}; the rolling strategy") for p in caught.value.problems)
+        return
     weights = forward_weights(load(raw, "staging").release)
     assert list(weights) == [Colour.BLUE, Colour.GREEN]
     assert sum(weights.values()) == 100

@@ -52,6 +52,8 @@ class Thresholds(ConfigModel):
     """Redis memory used, percent of the node's maxmemory, on the fullest node. Default 80 / 75."""
     redis_evictions: NonNegative = 1000.0
     """Keys evicted per period on the busiest node; evictions mean the cache is too small. Default 1000 / 100."""
+    error_lines_percent: Percent = 5.0
+    """A colour's error log lines per 100 of its requests; above it the colour's release alarm fires. Default 5 / 2."""
 
 
 # Production's defaults, by config key; a key the stack sets wins.
@@ -64,10 +66,70 @@ PRODUCTION_THRESHOLDS: dict[str, float] = {
     "rdsConnections": 400.0,
     "redisMemoryPercent": 75.0,
     "redisEvictions": 100.0,
+    "errorLinesPercent": 2.0,
 }
 
 # CloudWatch accepts these periods for standard-resolution metrics: 10, 30, or a multiple of 60 seconds.
 SHORT_PERIODS = (10, 30)
+
+
+# CloudWatch Logs' limits (botocore logs PutMetricFilter: FilterPattern max 1024 characters).
+FILTER_PATTERN_MAX = 1024
+# A JSON field name the saved queries name: letters, digits, '_' and '.', so no query text can be injected.
+LOG_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
+
+
+LOG_LEVEL = re.compile(r"^[A-Za-z]{1,16}$")
+
+
+class LogSignals(ConfigModel):
+    """How the application's log lines are read: which count as errors, where the message and the duration are."""
+
+    level_field: str = "level"
+    """JSON field holding a line's level. Default ``level``."""
+    error_levels: tuple[str, ...] = ("error", "fatal")
+    """Levels that make a line an error line, letters only. Default error, fatal."""
+    error_pattern: str | None = Field(default=None, min_length=1, max_length=FILTER_PATTERN_MAX)
+    """CloudWatch Logs filter pattern of an error line, for logs that are not structured JSON. Default: built from
+    ``levelField`` and ``errorLevels``, e.g. ``{ ($.level = "error") || ($.level = "fatal") }``."""
+    message_field: str = "message"
+    """JSON field holding a line's message; the saved "errors by message" query groups by it. Default ``message``."""
+    duration_field: str = "durationMs"
+    """JSON field holding a request's duration; the saved "slowest requests" query sorts by it. Default ``durationMs``."""
+
+    @field_validator("level_field", "message_field", "duration_field")
+    @classmethod
+    def _check_field(cls, name: str) -> str:
+        if not LOG_FIELD.match(name):
+            message = "a JSON field name: a letter or _, then letters, digits, _ or . (at most 64), e.g. durationMs"
+            raise ValueError(message)
+        return name
+
+    @field_validator("error_levels")
+    @classmethod
+    def _check_levels(cls, levels: tuple[str, ...]) -> tuple[str, ...]:
+        if not levels or not all(LOG_LEVEL.match(level) for level in levels):
+            message = "one or more levels of letters only (at most 16 each), e.g. [error, fatal]"
+            raise ValueError(message)
+        return levels
+
+    @field_validator("error_pattern")
+    @classmethod
+    def _check_pattern(cls, pattern: str | None) -> str | None:
+        # CloudWatch Logs "Filter pattern syntax for metric filters": a JSON pattern is one brace-enclosed expression;
+        # an unbalanced brace or quote is refused by PutMetricFilter.
+        if pattern is not None and (pattern.count("{") != pattern.count("}") or pattern.count('"') % 2):
+            message = 'a CloudWatch Logs filter pattern with balanced braces and quotes, e.g. { $.level = "error" }'
+            raise ValueError(message)
+        return pattern
+
+    @property
+    def pattern(self) -> str:
+        """The metric filter's pattern: the one given, else one JSON term per error level."""
+        if self.error_pattern is not None:
+            return self.error_pattern
+        terms = " || ".join(f'($.{self.level_field} = "{level}")' for level in self.error_levels)
+        return f"{{ {terms} }}"
 
 
 class MonitoringConfig(ConfigModel):
@@ -89,6 +151,8 @@ class MonitoringConfig(ConfigModel):
     """Path the Route 53 health check probes (see docs/health-contract.md). Default: the load balancer's, ``traffic:healthCheck.path``."""
     health_check_failures: int = Field(default=3, ge=1, le=10)
     """Consecutive failed probes before the Route 53 health check is unhealthy, 1-10. Default 3."""
+    logs: LogSignals = Field(default_factory=LogSignals)
+    """Which log lines count as errors and which fields the saved queries read. Defaults: see ``LogSignals``."""
 
     @model_validator(mode="before")
     @classmethod

@@ -31,10 +31,12 @@ class Colour(StrEnum):
 
 
 class Strategy(StrEnum):
-    """How a release moves traffic to the candidate colour."""
+    """How a release moves traffic to its new version."""
 
     CANARY = "canary"
     BLUE_GREEN = "blue-green"
+    ROLLING = "rolling"
+    """The live colour's service is updated in place by ECS's rolling deployment; no second colour takes traffic."""
 
 
 # Docker's tag grammar: 128 characters at most, no leading dot or dash.
@@ -56,6 +58,30 @@ class Versions(ConfigModel):
         return self.blue if colour is Colour.BLUE else self.green
 
 
+class Rolling(ConfigModel):
+    """How ECS replaces the live colour's tasks in a rolling release (botocore ecs ``DeploymentConfiguration``)."""
+
+    minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
+    """Tasks that must keep running during the rollout, percent of the desired count, 0-100: ECS's lower limit
+    on RUNNING tasks. Default 100 (new tasks start before old ones stop)."""
+    maximum_percent: int = Field(default=200, ge=100, le=400)
+    """Tasks that may run or start during the rollout, percent of the desired count, 100-400: ECS's upper limit
+    on RUNNING and PENDING tasks, the batch size. Default 200 (ECS's default for a replica service)."""
+    bake_minutes: int = Field(default=10, ge=0, le=1440)
+    """Minutes the driver watches the alarms after the rollout completes, 0-1440. Default 10."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Rolling:
+        # ECS must be able to start a task before the lower limit lets it stop one, or the rollout never moves.
+        if self.maximum_percent <= self.minimum_healthy_percent:
+            cross_field([Problem(
+                "maximumPercent", self.maximum_percent,
+                f"more than minimumHealthyPercent ({self.minimum_healthy_percent}): otherwise ECS can neither start a "
+                "new task nor stop an old one",
+            )])
+        return self
+
+
 class ReleaseConfig(ConfigModel):
     """The ``release`` namespace."""
 
@@ -71,6 +97,11 @@ class ReleaseConfig(ConfigModel):
     """Canary weights a release walks through: strictly increasing, ending at 100. Default 10, 25, 50, 100."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
+    rolling: Rolling = Field(default_factory=Rolling)
+    """The rollout of a rolling release, ``{minimumHealthyPercent, maximumPercent, bakeMinutes}``. Defaults 100, 200, 10."""
+    staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
+    """Production only: minutes a version must have run promoted on staging, with no rollback, before production
+    takes it, 0-10080 (a week). Default 60."""
     in_progress: ReleaseRecord | None = None
     """The release being driven now, written by ``python -m release deploy``. Default none."""
     last_release: ReleaseRecord | None = None
@@ -78,8 +109,13 @@ class ReleaseConfig(ConfigModel):
 
     @property
     def candidate(self) -> Colour:
-        """The colour that is not live: where a release puts its new version."""
+        """The colour that is not live: where a canary or blue-green release puts its new version."""
         return self.live.other
+
+    @property
+    def target(self) -> Colour:
+        """The colour a release puts its version on: the live one when rolling, else the candidate."""
+        return self.live if self.strategy is Strategy.ROLLING else self.candidate
 
     def weight_of(self, colour: Colour) -> int:
         """The percent of listener traffic the given colour receives."""
@@ -104,6 +140,11 @@ class ReleaseConfig(ConfigModel):
     @model_validator(mode="after")
     def _check(self) -> ReleaseConfig:
         problems: list[Problem] = []
+        if self.strategy is Strategy.ROLLING and self.canary_weight != 0:
+            problems.append(Problem(
+                "canaryWeight", self.canary_weight,
+                "the rolling strategy updates the live colour in place and sends the other colour no traffic: allowed 0",
+            ))
         if self.strategy is Strategy.BLUE_GREEN and self.canary_weight not in (0, 100):
             problems.append(Problem(
                 "canaryWeight", self.canary_weight,
@@ -129,10 +170,11 @@ class ReleaseConfig(ConfigModel):
             problems.append(Problem("inProgress.outcome", record.outcome.value, "a release in progress has no outcome yet"))
         # A promotion (or a rollback's flip) makes the record's colour live before the record moves to lastRelease.
         promoting = record.ending is not None and record.ending.outcome.value in ("promoted", "rolled-back")
-        if record.colour is not self.candidate and not promoting:
+        if record.colour is not self.target and not promoting:
+            which = "the live colour, which a rolling release updates in place" if self.strategy is Strategy.ROLLING \
+                else "the candidate colour, not the live one"
             problems.append(Problem(
-                "inProgress.colour", record.colour.value,
-                f"the release in progress must target the candidate colour ({self.candidate}), not the live one",
+                "inProgress.colour", record.colour.value, f"the release in progress must target {self.target}: {which}",
             ))
         return problems
 

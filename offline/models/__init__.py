@@ -117,6 +117,7 @@ class OfflineMocks(Mocks):
 
 # Provider modules register their models on import.
 from offline.models import (  # noqa: E402, F401, I001
-    aws, aws_cloudwatch, aws_data, aws_delivery, aws_fleet, aws_identity, aws_monitoring, aws_network, aws_traffic, github,
+    aws, aws_cloudwatch, aws_data, aws_delivery, aws_fleet, aws_identity, aws_logs, aws_monitoring, aws_network, aws_traffic,
+    github,
     pulumiservice, pulumiservice_policy,
 )

@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
     def deploy(
         stack: StackOption,
         version: Annotated[str, typer.Option("--version", "-v", help="The image tag to release.")],
-        strategy: Annotated[Strategy | None, typer.Option(help="canary or blue-green; default: the stack's.")] = None,
+        strategy: Annotated[Strategy | None, typer.Option(help="canary, blue-green or rolling; default: the stack's.")] = None,
         steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 10,25,50,100; default: the stack's.")] = None,
         bake: Annotated[float | None, typer.Option(help="Minutes to bake at each step; default: the stack's.")] = None,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,

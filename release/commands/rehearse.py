@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     def rehearse_command(
         stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to rehearse.")] = "staging",
         scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}.")] = "happy",
-        strategy: Annotated[Strategy | None, typer.Option(help="canary or blue-green; default: the stack's.")] = None,
+        strategy: Annotated[Strategy | None, typer.Option(help="canary, blue-green or rolling; default: the stack's.")] = None,
         version: Annotated[str, typer.Option(help="The image tag the rehearsal releases.")] = "rehearsal-1",
         config: Annotated[list[str] | None, typer.Option("--config", "-c", help="KEY=VALUE config override; repeatable.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="End with the JSON summary only.")] = False,

@@ -1,0 +1,68 @@
+"""Staging before production: a production release takes only a version that staging promoted and held.
+
+The gate reads staging's finished releases (its stack history, through the
+engine) and allows version V when, newest first:
+
+- staging's newest release of V was promoted;
+- its migration ran there and succeeded, when production's release plans one
+  (a version whose migration was never run on staging is untested on data);
+- at least ``release:stagingSoakMinutes`` have passed since that promotion;
+- nothing since rolled staging back or promoted another version (an aborted or
+  refused release since changed nothing live, and does not count).
+
+``--skip-staging --reason "..."`` overrides the gate; the reason is kept in the
+release record and shown by ``history``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from components.config.release_record import Outcome, ReleaseRecord
+
+
+@dataclass(frozen=True)
+class StagingVerdict:
+    """Whether production may take a version, and why (naming staging's release when there is one)."""
+
+    allowed: bool
+    why: str
+    release_id: str | None = None
+
+
+def staging_verdict(
+    releases: list[ReleaseRecord], version: str, *, soak: timedelta, needs_migration: bool, now: datetime,
+) -> StagingVerdict:
+    """Judge ``version`` against staging's finished releases (newest first)."""
+    for index, found in enumerate(releases):
+        if found.version != version:
+            continue
+        if found.outcome is not Outcome.PROMOTED or found.finished_at is None:
+            outcome = found.outcome.value if found.outcome else "unfinished"
+            return StagingVerdict(False, f"staging's last release of {version} ({found.id}) was {outcome}, not promoted",
+                                  found.id)
+        # A later promotion or rollback on staging ended V's time as live there; a later aborted or refused
+        # release changed nothing live.
+        later = [r for r in releases[:index] if r.outcome in (Outcome.PROMOTED, Outcome.ROLLED_BACK)]
+        if later:
+            ended = later[-1]
+            what = "rolled back" if ended.outcome is Outcome.ROLLED_BACK else f"replaced by {ended.version} ({ended.id})"
+            return StagingVerdict(False, f"staging promoted {version} ({found.id}) but it was since {what}", found.id)
+        if needs_migration and (found.migration is None or found.migration.exit_code != 0):
+            ran = "never ran" if found.migration is None else f"exited {found.migration.exit_code}"
+            return StagingVerdict(False, f"the migration of {version} {ran} on staging ({found.id})", found.id)
+        held = now - found.finished_at
+        if held < soak:
+            left = soak - held
+            return StagingVerdict(
+                False, f"{version} has run on staging for {_minutes(held)} of the {_minutes(soak)} it must soak "
+                f"({found.id}); {_minutes(left)} to go", found.id,
+            )
+        return StagingVerdict(True, f"staging promoted {version} ({found.id}) {_minutes(held)} ago with no rollback",
+                              found.id)
+    return StagingVerdict(False, f"staging has no release of {version}: release it there first")
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)} min"
