@@ -320,3 +320,16 @@ def test_promote_of_a_release_killed_during_deploy_exits_1_saying_what_it_has_no
     done = CliRunner().invoke(app, ["promote", "--stack", "staging", "-o", "json"])
     assert done.exit_code == ExitCode.REFUSED, done.output
     assert "has not passed deploy, the candidate smoke test" in json.loads(done.output)["error"]["why"]
+
+
+def test_a_rollback_whose_last_release_changed_since_it_was_read_writes_nothing(session: Any) -> None:
+    w = world(session)
+    assert release(w, "v2").outcome is Outcome.PROMOTED
+    last = w.stack.release_config().last_release
+    config = w.stack.release_config()
+    mine = records.new_record(config, "3f9c2e1a", "canary", w.clock, "bob@desk")
+    before = w.stack.get_config()
+    with pytest.raises(records.ReleaseEndedError) as caught:
+        records.commit(w.stack, None, mine, {"release:live": "blue"}, expect_last="r-someone-elses")
+    assert f"the last release changed since it was read: it is now release {last.id} (promoted)" in caught.value.why
+    assert w.stack.get_config() == before
