@@ -14,7 +14,9 @@ release = config.release
 
 # Secret config is read here, never into a model: it stays a secret Output end to end.
 cache_auth_token = pulumi.Config("data").require_secret("cacheAuthToken")
-environment = Environment(config.platform.app_name, environment_args(config, cache_auth_token=cache_auth_token))
+release_token = pulumi.Config("traffic").require_secret("releaseToken")
+environment = Environment(config.platform.app_name, environment_args(
+    config, cache_auth_token=cache_auth_token, release_token=release_token))
 monitoring = Monitoring(f"{config.platform.app_name}-monitoring", monitoring_args(config, environment))
 
 pulumi.export("environment", config.environment.value)
@@ -45,6 +47,7 @@ delivery = Delivery("delivery", DeliveryArgs(
         "PULUMI_ACCESS_TOKEN": delivery_secrets.require_secret("pulumiAccessToken"),
         "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
     },
+    permissions_boundary_arn=environment.permissions_boundary_arn,
     tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
 ))
 pulumi.export("image_repository_url", delivery.image_repository_url)

@@ -116,8 +116,10 @@ class Alerts(pulumi.ComponentResource):
     def _colour_alarms(self, name: str, args: AlertsArgs, colour: Colour, topic: pulumi.Output[str],
                        tags: dict[str, str]) -> list[aws.cloudwatch.MetricAlarm]:
         dimensions = {"LoadBalancer": args.load_balancer_arn_suffix, "TargetGroup": args.target_group_arn_suffixes[colour]}
+        # No `period` here: PutMetricAlarm refuses Period beside a Metrics array (botocore cloudwatch
+        # PutMetricAlarmInput.Metrics; the provider's schema: period conflicts with metric_query).
         common: dict[str, Any] = {
-            "period": args.period_seconds, "evaluation_periods": args.evaluation_periods,
+            "evaluation_periods": args.evaluation_periods,
             "comparison_operator": "GreaterThanOrEqualToThreshold",
             # No data means no traffic (a standby colour at weight 0), which is not a failure.
             "treat_missing_data": "notBreaching",
@@ -130,7 +132,7 @@ class Alerts(pulumi.ComponentResource):
             f"{prefix}-unhealthy-hosts", name=args.alarm_name(colour, SIGNALS[0]),
             alarm_description=f"{colour.value}: {args.unhealthy_hosts}+ tasks failing load balancer health checks",
             namespace=ELB, metric_name="UnHealthyHostCount", statistic="Maximum", dimensions=dimensions,
-            threshold=float(args.unhealthy_hosts), **common,
+            period=args.period_seconds, threshold=float(args.unhealthy_hosts), **common,
         )
 
         def metric(id_: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
@@ -156,6 +158,6 @@ class Alerts(pulumi.ComponentResource):
             f"{prefix}-p99-latency", name=args.alarm_name(colour, SIGNALS[2]),
             alarm_description=f"{colour.value}: p99 response time at or over {args.p99_latency_seconds} s",
             namespace=ELB, metric_name="TargetResponseTime", extended_statistic="p99", dimensions=dimensions,
-            threshold=float(args.p99_latency_seconds), **common,
+            period=args.period_seconds, threshold=float(args.p99_latency_seconds), **common,
         )
         return [unhealthy, errors, latency]

@@ -46,6 +46,8 @@ class DeliveryArgs:
     """The validated ``delivery`` namespace."""
     secrets: Mapping[str, pulumi.Input[str]]
     """Environment secrets by GitHub secret name, as secret Outputs."""
+    permissions_boundary_arn: pulumi.Input[str] | None = None
+    """The stack's permissions boundary policy (from the environment): roles created here carry it."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags of every AWS resource."""
 
@@ -84,6 +86,8 @@ class Delivery(pulumi.ComponentResource):
             build_role_name=f"{args.app_name}-image-build" if owner else None,
             build_branches=(settings.branches.production, settings.branches.staging),
             image_repository_arn=image_arn,
+            permissions_boundary_arn=args.permissions_boundary_arn,
+            name_prefix=args.app_name,
             tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
 

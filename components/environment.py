@@ -19,9 +19,10 @@ from components.config import Colour, ConfigError, StackConfig
 from components.config.base import MISSING, Problem
 from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
 from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs, deployment_percents
+from components.iam_boundary import boundary_document, boundary_name
 from components.naming import Names, name_problems, names_for
 from components.network import Network, NetworkArgs
-from components.traffic import TrafficRouter, TrafficRouterArgs, forward_weights
+from components.traffic import COLOUR_HEADER, TOKEN_HEADER, TrafficRouter, TrafficRouterArgs, forward_weights
 
 
 @dataclass
@@ -36,6 +37,8 @@ class EnvironmentArgs:
     """ECR repository URL of the application image."""
     cache_auth_token: pulumi.Input[str]
     """The Redis AUTH token (secret), from ``data:cacheAuthToken``."""
+    release_token: pulumi.Input[str]
+    """The token that opens a colour's listener rule to a smoke test (secret), from ``traffic:releaseToken``."""
     container_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Extra plain environment variables for every colour's container, beside the data tier's DATABASE_* and REDIS_*."""
     container_secrets: Sequence[tuple[str, pulumi.Input[str]]] = ()
@@ -47,6 +50,7 @@ class EnvironmentArgs:
 def environment_args(
     config: StackConfig,
     cache_auth_token: pulumi.Input[str],
+    release_token: pulumi.Input[str],
     container_environment: Mapping[str, pulumi.Input[str]] | None = None,
     container_secrets: Sequence[tuple[str, pulumi.Input[str]]] = (),
     readable_secret_arns: Sequence[pulumi.Input[str]] = (),
@@ -66,7 +70,7 @@ def environment_args(
         raise ConfigError(problems)
     return EnvironmentArgs(
         config=config, names=names_for(config.platform.app_name, config.stack), image_repository=fleet.image_repository,
-        cache_auth_token=cache_auth_token, container_environment=dict(container_environment or {}),
+        cache_auth_token=cache_auth_token, release_token=release_token, container_environment=dict(container_environment or {}),
         container_secrets=tuple(container_secrets),
         readable_secret_arns=tuple(readable_secret_arns),
     )
@@ -89,20 +93,26 @@ class Environment(pulumi.ComponentResource):
         net, traffic, fleet, release = cfg.network, cfg.traffic, cfg.fleet, cfg.release
         tags = _tags(cfg)
         child = pulumi.ResourceOptions(parent=self)
+        # Every role this stack creates carries it; the deploy role may create or change a role only with it.
+        boundary = aws.iam.Policy(
+            f"{name}-permissions-boundary", name=boundary_name(names.prefix), policy=boundary_document(),
+            description="The most any role of this stack may do: no IAM writes, no Organizations, no account settings",
+            tags=tags, opts=child,
+        )
         existing = net.existing_vpc
         network = Network(f"{name}-network", NetworkArgs(
             cidr=existing.cidr_block if existing else net.cidr, zone_count=net.az_count,
             public_cidrs=net.public_cidrs, private_cidrs=net.private_cidrs, nat_per_zone=net.nat.value == "perZone",
             flow_log_retention_days=net.flow_log_retention_days, app_port=fleet.container_port,
-            ingress_cidrs=traffic.ingress_cidrs, test_port=traffic.test_port, test_cidrs=traffic.test_cidrs,
-            existing_vpc_id=existing.vpc_id if existing else None,
+            ingress_cidrs=traffic.ingress_cidrs,
+            permissions_boundary=boundary.arn, existing_vpc_id=existing.vpc_id if existing else None,
             existing_public_subnet_ids=existing.public_subnet_ids if existing else (),
             existing_private_subnet_ids=existing.private_subnet_ids if existing else (),
             tags=tags,
         ), child)
         health = traffic.health_check
         router = TrafficRouter(f"{name}-traffic", TrafficRouterArgs(
-            load_balancer_name=names.load_balancer, target_group_names={c: names.target_group(c) for c in Colour},
+            load_balancer_name=names.load_balancer, target_group_prefixes={c: names.target_group_prefix(c) for c in Colour},
             vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids, security_group_id=network.alb_security_group_id,
             app_port=fleet.container_port,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
@@ -110,8 +120,9 @@ class Environment(pulumi.ComponentResource):
                 timeout=health.timeout_seconds, healthy_threshold=health.healthy_threshold,
                 unhealthy_threshold=health.unhealthy_threshold, protocol="HTTP", port="traffic-port",
             ),
-            weights=forward_weights(release), candidate=release.candidate, region=cfg.region,
-            test_port=traffic.test_port, certificate_arn=traffic.certificate_arn, ssl_policy=traffic.ssl_policy,
+            weights=forward_weights(release), release_token=args.release_token, region=cfg.region,
+            domain_name=traffic.domain_name, hosted_zone_id=traffic.hosted_zone_id,
+            certificate_arn=traffic.certificate_arn, ssl_policy=traffic.ssl_policy,
             deregistration_delay=traffic.deregistration_delay_seconds,
             stickiness_seconds=traffic.stickiness.duration_seconds if traffic.stickiness.enabled else None,
             idle_timeout=traffic.idle_timeout_seconds, access_log_days=traffic.access_log_days,
@@ -140,7 +151,7 @@ class Environment(pulumi.ComponentResource):
             cluster_name=names.cluster, service_names={c: names.service(c) for c in Colour},
             families={c: names.family(c) for c in Colour}, image_repository=args.image_repository,
             versions={c: release.versions.of(c) for c in Colour}, desired_counts=counts,
-            target_group_arns=router.target_group_arns, subnet_ids=network.private_subnet_ids,
+            target_group_arns=router.target_group_arns, routes=router.routes, subnet_ids=network.private_subnet_ids,
             security_group_id=network.service_security_group_id, region=cfg.region, container_port=fleet.container_port,
             cpu=fleet.cpu, memory=fleet.memory, health_check_path=health.path,
             health_check_grace_seconds=fleet.health_check_grace_seconds, log_retention_days=fleet.log_retention_days,
@@ -154,7 +165,8 @@ class Environment(pulumi.ComponentResource):
             ) if scaling.enabled else None,
             container_environment=container_environment,
             container_secrets=(*args.container_secrets, *data.container_secrets),
-            readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns), tags=tags,
+            readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns),
+            permissions_boundary=boundary.arn, tags=tags,
             deployment_percents=deployment_percents(release), deployment_alarm_names=alerts.alarm_names,
         ), child)
         migration = data.migration(f"{name}-migration", MigrationFleet(
@@ -164,18 +176,19 @@ class Environment(pulumi.ComponentResource):
             container_environment=container_environment, cpu=fleet.cpu, memory=fleet.memory,
         ), child)
 
+        self.permissions_boundary_arn = boundary.arn
         self.vpc_id = network.vpc_id
         self.public_subnet_ids = network.public_subnet_ids
         self.private_subnet_ids = network.private_subnet_ids
         self.alb_security_group_id = network.alb_security_group_id
         self.service_security_group_id = network.service_security_group_id
         self.endpoint_url = router.endpoint_url
-        self.test_endpoint_url = router.test_endpoint_url
+        self.release_token_secret_arn = router.release_token_secret_arn
+        self.candidate_rule_arns = router.candidate_rule_arns
         self.load_balancer_arn = router.load_balancer_arn
         self.load_balancer_arn_suffix = router.load_balancer_arn_suffix
         self.listener_arn = router.listener_arn
         self.listener_urn = router.listener_urn
-        self.test_listener_arn = router.test_listener_arn
         self.target_group_arns = router.target_group_arns
         self.target_group_arn_suffixes = router.target_group_arn_suffixes
         self.target_group_names = router.target_group_names
@@ -213,12 +226,16 @@ class Environment(pulumi.ComponentResource):
 
         return {
             "endpoint_url": self.endpoint_url,
-            "test_endpoint_url": self.test_endpoint_url,
+            # How a smoke test reaches one colour through endpoint_url: both headers, the token read from the secret.
+            "candidate_route": {
+                "token_header": TOKEN_HEADER, "colour_header": COLOUR_HEADER,
+                "listener_rule_arns": by_colour(self.candidate_rule_arns),
+            },
+            "release_token_secret_arn": self.release_token_secret_arn,
             "load_balancer_arn": self.load_balancer_arn,
             "load_balancer_arn_suffix": self.load_balancer_arn_suffix,
             "listener_arn": self.listener_arn,
             "listener_urn": self.listener_urn,
-            "test_listener_arn": self.test_listener_arn,
             "target_group_arns": by_colour(self.target_group_arns),
             "target_group_arn_suffixes": by_colour(self.target_group_arn_suffixes),
             "target_group_names": by_colour(self.target_group_names),

@@ -56,6 +56,8 @@ class FleetArgs:
     """Tasks per colour."""
     target_group_arns: Mapping[Colour, pulumi.Input[str]]
     """The target group each colour registers to."""
+    routes: Mapping[Colour, Sequence[pulumi.Resource]]
+    """What forwards to each colour's target group (listener, rule): its service is created after them."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """Private subnets the tasks run in."""
     security_group_id: pulumi.Input[str]
@@ -82,6 +84,8 @@ class FleetArgs:
     """(name, Secrets Manager ARN or ``arn:...:secret:...:key::``) pairs, injected by reference."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly these."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     deployment_percents: Mapping[Colour, tuple[int, int]] = field(default_factory=dict)
     """(minimum healthy, maximum) percent of each colour's ECS deployments; absent: (100, 200)."""
     deployment_alarm_names: Mapping[Colour, Sequence[pulumi.Input[str]]] = field(default_factory=dict)
@@ -120,7 +124,7 @@ class Fleet(pulumi.ComponentResource):
         }
         roles = FleetRoles(f"{name}-roles", FleetRolesArgs(
             image_repository=args.image_repository, log_group_arns=[logs.arn, *(g.arn for g in colour_logs.values())],
-            readable_secret_arns=args.readable_secret_arns, tags=tags,
+            readable_secret_arns=args.readable_secret_arns, permissions_boundary=args.permissions_boundary, tags=tags,
         ), child)
         self.service_names = {}
         self.task_definition_arns = {}
@@ -132,6 +136,16 @@ class Fleet(pulumi.ComponentResource):
                 execution_role_arn=roles.execution_role_arn, task_role_arn=roles.task_role_arn,
                 container_definitions=_containers(args, colour, colour_logs[colour].name), opts=child,
                 tags={**tags, "Colour": colour.value},
+            )
+            # CreateService refuses a target group no load balancer uses yet ("target group does not have an
+            # associated load balancer"), so the service waits for the listener and rule that forward to it.
+            # With autoscaling, Application Auto Scaling owns the count (pulumi-aws ecs.Service docs: ignore
+            # desired_count); the program still moves it, through the target's min and max, which
+            # RegisterScalableTarget applies to the running count ("changes the resource's current capacity to
+            # a value that is inside of this range").
+            service_opts = pulumi.ResourceOptions(
+                parent=self, depends_on=list(args.routes[colour]),
+                ignore_changes=["desiredCount"] if args.scaling is not None else None,
             )
             service = aws.ecs.Service(
                 f"{name}-{colour.value}", name=args.service_names[colour], cluster=cluster.arn, task_definition=task.arn,
@@ -149,7 +163,8 @@ class Fleet(pulumi.ComponentResource):
                 deployment_minimum_healthy_percent=args.deployment_percents.get(colour, (100, 200))[0],
                 deployment_maximum_percent=args.deployment_percents.get(colour, (100, 200))[1],
                 health_check_grace_period_seconds=args.health_check_grace_seconds,
-                propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value}, opts=child,
+                propagate_tags="SERVICE", enable_ecs_managed_tags=True, tags={**tags, "Colour": colour.value},
+                opts=service_opts,
             )
             if args.scaling is not None:
                 _autoscale(f"{name}-{colour.value}", args.scaling, colour, cluster, service, self)

@@ -59,6 +59,8 @@ class FleetRolesArgs:
     """Log groups the containers write to (each colour's, and the shared one of one-off tasks)."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the roles."""
 
@@ -72,12 +74,14 @@ class FleetRoles(pulumi.ComponentResource):
     def __init__(self, name: str, args: FleetRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("release:fleet:FleetRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        execution = aws.iam.Role(f"{name}-execution", assume_role_policy=_trust(), tags=dict(args.tags), opts=child)
+        execution = aws.iam.Role(f"{name}-execution", assume_role_policy=_trust(), permissions_boundary=args.permissions_boundary,
+                                 tags=dict(args.tags), opts=child)
         repository = repository_arn(args.image_repository)
         document = pulumi.Output.all(pulumi.Output.all(*args.log_group_arns), pulumi.Output.all(*args.readable_secret_arns)).apply(
             lambda values: execution_policy(repository, values[0], values[1]))
         aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=document, opts=child)
-        task = aws.iam.Role(f"{name}-task", assume_role_policy=_trust(), tags=dict(args.tags), opts=child)
+        task = aws.iam.Role(f"{name}-task", assume_role_policy=_trust(), permissions_boundary=args.permissions_boundary,
+                            tags=dict(args.tags), opts=child)
         self.execution_role_arn = execution.arn
         self.task_role_arn = task.arn
         self.register_outputs({"execution_role_arn": self.execution_role_arn, "task_role_arn": self.task_role_arn})

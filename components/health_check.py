@@ -36,6 +36,8 @@ class HealthCheckArgs:
     """The stack's region: where the alert topic is."""
     alert_topic_arn: pulumi.Input[str]
     """SNS topic told when the endpoint goes down and comes back."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource that takes them."""
 
@@ -103,6 +105,7 @@ class HealthCheck(pulumi.ComponentResource):
             assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole",
             }]}),
+            permissions_boundary=args.permissions_boundary,
             tags=dict(args.tags),
             opts=child,
         )

@@ -68,6 +68,8 @@ class MonitoringArgs:
     """The load balancer's health-check path; Route 53 probes it too unless ``monitoring:healthPath`` says otherwise."""
     manage_topic_policy: bool = True
     """Whether this component owns the topic's policy (letting EventBridge and CloudWatch publish)."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource that takes them."""
 
@@ -91,6 +93,7 @@ def monitoring_args(config: StackConfig, environment: Environment) -> Monitoring
         # A primary and its replicas: one node each.
         cache_node_count=1 + config.data.cache_replicas,
         health_check_path=environment.health_check_path,
+        permissions_boundary=environment.permissions_boundary_arn,
         tags=environment.tags,
     )
 
@@ -142,7 +145,7 @@ class Monitoring(pulumi.ComponentResource):
             health = HealthCheck(f"{name}-health", HealthCheckArgs(
                 name_prefix=args.name_prefix, domain=self._cfg.domain, path=self._cfg.health_path or args.health_check_path,
                 failure_threshold=self._cfg.health_check_failures, region=args.region,
-                alert_topic_arn=args.alert_topic_arn, tags=args.tags,
+                alert_topic_arn=args.alert_topic_arn, permissions_boundary=args.permissions_boundary, tags=args.tags,
             ), pulumi.ResourceOptions(parent=self))
             self.alarm_names.append(health.alarm_name)
             self.event_rule_arns.extend(health.event_rule_arns)

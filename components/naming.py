@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from components.config.base import ConfigError, Problem
 from components.config.release import Colour
 
-# Load balancer and target group names: 32 characters, letters, digits and dashes.
+# Load balancer and target group names: 32 characters, letters, digits and dashes
+# (botocore elbv2 CreateLoadBalancerInput.Name and CreateTargetGroupInput.Name).
 ELB_NAME_LIMIT = 32
+# A target group's name_prefix: "Cannot be longer than 6 characters" (pulumi-aws lb.TargetGroup, name_prefix);
+# the provider appends 26 characters, so the name stays within ELB_NAME_LIMIT.
+TARGET_GROUP_PREFIX_LIMIT = 6
 _NOT_ALLOWED = re.compile(r"[^a-z0-9-]+")
 
 
@@ -36,9 +40,13 @@ class Names:
         """The application load balancer."""
         return self.prefix
 
-    def target_group(self, colour: Colour) -> str:
-        """One colour's target group."""
-        return f"{self.prefix}-{colour.value}"
+    @staticmethod
+    def target_group_prefix(colour: Colour) -> str:
+        """The start of one colour's target group name; AWS names it uniquely, so a replacement can create first.
+
+        The tags (Application, Stack, Colour) say whose group it is; the prefix only the colour.
+        """
+        return f"{colour.value}-"[:TARGET_GROUP_PREFIX_LIMIT]
 
     @property
     def cluster(self) -> str:
@@ -66,13 +74,13 @@ class Names:
 def name_problems(app_name: str, stack: str) -> list[Problem]:
     """What is wrong with the names of a stack: each name longer than AWS allows."""
     names = _names(app_name, stack)
-    longest = max((names.target_group(c) for c in Colour), key=len)
+    longest = names.load_balancer
     if len(longest) <= ELB_NAME_LIMIT:
         return []
     room = ELB_NAME_LIMIT - len(longest) + len(app_name)
     return [Problem(
         "platform:appName", app_name,
-        f"with stack {stack!r} the target group name {longest!r} has {len(longest)} characters and AWS allows "
+        f"with stack {stack!r} the load balancer name {longest!r} has {len(longest)} characters and AWS allows "
         f"{ELB_NAME_LIMIT}: use an appName of at most {max(room, 0)} characters or a shorter stack name",
     )]
 

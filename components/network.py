@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.ec2_text import sg_description
+
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -39,10 +41,8 @@ class NetworkArgs:
     """The container port the load balancer sends traffic to."""
     ingress_cidrs: Sequence[str]
     """Who may reach the load balancer's ports 80 and 443."""
-    test_port: int
-    """Port of the test listener."""
-    test_cidrs: Sequence[str]
-    """Who may reach the test listener."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     existing_vpc_id: str | None = None
     """Use this VPC instead of creating one."""
     existing_public_subnet_ids: Sequence[str] = ()
@@ -134,7 +134,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-        }), tags=self._tags, opts=self._child())
+        }), permissions_boundary=self._args.permissions_boundary, tags=self._tags, opts=self._child())
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=logs.arn.apply(lambda arn: json.dumps({
             "Version": "2012-10-17",
             "Statement": [{
@@ -149,30 +149,31 @@ class Network(pulumi.ComponentResource):
 
     def _build_security_groups(self) -> None:
         name, args = self._name, self._args
+        # The candidate is smoke-tested through 443 too (a header-matched listener rule), so 80 and 443 are all.
         from_users = [
             aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=list(args.ingress_cidrs),
-                                             description=f"users on {port}")
+                                             description=sg_description(f"users on {port}"))
             for port in (80, 443)
         ]
-        from_testers = aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=args.test_port, to_port=args.test_port,
-                                                        cidr_blocks=list(args.test_cidrs), description="smoke tests of the candidate")
         alb = aws.ec2.SecurityGroup(
-            f"{name}-alb", vpc_id=self.vpc_id, description="Load balancer: users in, application port out",
-            ingress=[*from_users, from_testers],
+            f"{name}-alb", vpc_id=self.vpc_id, description=sg_description("Load balancer: users in, application port out"),
+            ingress=from_users,
             # Targets are IP addresses inside the VPC; nothing else is reachable from the balancer.
             egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=args.app_port, to_port=args.app_port,
-                                                    cidr_blocks=[args.cidr], description="to tasks")],
+                                                    cidr_blocks=[args.cidr], description=sg_description("to tasks"))],
             tags=self._tagged("alb"), opts=self._child())
         service = aws.ec2.SecurityGroup(
-            f"{name}-service", vpc_id=self.vpc_id, description="Tasks: application port from the load balancer only",
+            f"{name}-service", vpc_id=self.vpc_id,
+            description=sg_description("Tasks: application port from the load balancer only"),
             ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=args.app_port, to_port=args.app_port,
-                                                      security_groups=[alb.id], description="from the load balancer")],
+                                                      security_groups=[alb.id],
+                                                      description=sg_description("from the load balancer"))],
             egress=[
                 # Image pulls, logs and secrets go to AWS APIs over HTTPS.
                 aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=[ANYWHERE],
-                                                description="AWS APIs over HTTPS"),
+                                                description=sg_description("AWS APIs over HTTPS")),
                 aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=0, to_port=65535, cidr_blocks=[args.cidr],
-                                                description="data services in the VPC"),
+                                                description=sg_description("data services in the VPC")),
             ],
             tags=self._tagged("service"), opts=self._child())
         self.alb_security_group_id = alb.id

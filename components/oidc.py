@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.iam_boundary import deploy_iam_document
+
 ISSUER = "token.actions.githubusercontent.com"
 ISSUER_URL = f"https://{ISSUER}"
 AUDIENCE = "sts.amazonaws.com"
 # Pulumi manages everything a stack owns, so a deploy needs broad rights; the trust policy, the
-# environment's reviewers and its branch policy are what keep those rights for the right runs.
+# environment's reviewers and its branch policy are what keep those rights for the right runs. PowerUserAccess
+# leaves IAM out; what the stack needs of IAM comes back bounded (components/iam_boundary.py).
 DEPLOY_MANAGED_POLICY = "arn:aws:iam::aws:policy/PowerUserAccess"
-IAM_ACTIONS = (
-    "iam:*Role*", "iam:*RolePolicy*", "iam:*Policy*", "iam:*InstanceProfile*",
-    "iam:*OpenIDConnectProvider*", "iam:PassRole", "iam:CreateServiceLinkedRole", "iam:List*", "iam:Get*",
-)
 ECR_PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
     "ecr:DescribeImageScanFindings", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage",
@@ -69,14 +68,6 @@ def push_policy(repository_arn: str) -> str:
     }, indent=2)
 
 
-def iam_policy() -> str:
-    """The IAM rights PowerUserAccess leaves out and a stack's own roles need."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "ManageStackIdentities", "Effect": "Allow", "Action": list(IAM_ACTIONS), "Resource": "*"}],
-    }, indent=2)
-
-
 @dataclass
 class GitHubOidcArgs:
     """Inputs of the OIDC trust between GitHub Actions and this account."""
@@ -95,6 +86,10 @@ class GitHubOidcArgs:
     """Branches whose push runs may assume the build role."""
     image_repository_arn: pulumi.Input[str] | None = None
     """The ECR repository the build role may push to."""
+    permissions_boundary_arn: pulumi.Input[str] | None = None
+    """The stack's boundary policy: the build role carries it, and the deploy role creates or changes roles only with it."""
+    name_prefix: str = ""
+    """The app's name prefix: the deploy role's IAM writes reach only roles and policies named ``<prefix>-*``."""
     tags: pulumi.Input[dict[str, str]] = field(default_factory=dict)
     """Tags of every resource."""
 
@@ -130,7 +125,11 @@ class GitHubOidc(pulumi.ComponentResource):
             opts=child,
         )
         aws.iam.RolePolicyAttachment(f"{name}-deploy-power-user", role=deploy.name, policy_arn=DEPLOY_MANAGED_POLICY, opts=child)
-        aws.iam.RolePolicy(f"{name}-deploy-iam", role=deploy.id, policy=iam_policy(), opts=child)
+        if args.permissions_boundary_arn is not None and args.name_prefix:
+            # Without a boundary to require, the deploy role gets no IAM writes at all (PowerUserAccess has none).
+            aws.iam.RolePolicy(f"{name}-deploy-iam", role=deploy.id, policy=pulumi.Output.from_input(
+                args.permissions_boundary_arn).apply(
+                    lambda arn: deploy_iam_document(arn, args.name_prefix, args.deploy_role_name)), opts=child)
         self.deploy_role_arn = deploy.arn
 
         self.build_role_arn = None
@@ -144,6 +143,7 @@ class GitHubOidc(pulumi.ComponentResource):
                 name=args.build_role_name,
                 description=f"Assumed by {args.repository} pushes to {', '.join(args.build_branches)} to push images",
                 assume_role_policy=self.provider_arn.apply(lambda arn: trust_policy(arn, subjects)),
+                permissions_boundary=args.permissions_boundary_arn,
                 tags=args.tags,
                 opts=child,
             )

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from components.ec2_text import sg_description
+
 
 def service_only_group(
     name: str,
@@ -27,7 +29,7 @@ def service_only_group(
     group = aws.ec2.SecurityGroup(
         f"{name}-sg",
         vpc_id=vpc_id,
-        description=f"{label}: {port} from the service only",
+        description=sg_description(f"{label}: {port} from the service only"),
         tags=dict(tags),
         opts=opts,
     )
@@ -38,7 +40,7 @@ def service_only_group(
         ip_protocol="tcp",
         from_port=port,
         to_port=port,
-        description=f"{label.split(' ', 1)[-1]} from the application's tasks",
+        description=sg_description(f"{label.split(' ', 1)[-1]} from the application tasks"),
         tags=dict(tags),
         opts=opts,
     )

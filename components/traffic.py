@@ -4,8 +4,14 @@ A canary shift or a blue-green switch is an update of one resource: the
 listener whose default action forwards to both target groups with weights (the
 live colour gets ``100 - canaryWeight``, the candidate ``canaryWeight``). Both
 groups are always in the forward, in a fixed order, so a shift changes weights
-only. A separate test listener always forwards to the candidate, so a new
-version can be smoke-tested before it takes user traffic.
+only.
+
+The candidate is smoke-tested through the same listener and the same name the
+certificate covers: one static rule per colour forwards a request to that colour
+when it carries the release token (kept in Secrets Manager) and the colour's
+name in two headers. A request without the token falls to the weighted default,
+so the candidate stays closed to the public. No release or promotion changes
+these rules.
 """
 
 from __future__ import annotations
@@ -19,6 +25,14 @@ import pulumi_aws as aws
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.config.release import Colour, ReleaseConfig
 
+TOKEN_HEADER = "X-Release-Token"  # noqa: S105 - a header name, not its value
+"""The header that carries the release token to the candidate's listener rule."""
+COLOUR_HEADER = "X-Release-Colour"
+"""The header that names the colour a smoke test wants."""
+# Rules are evaluated lowest priority first (botocore elbv2 CreateRuleInput.Priority, RulePriority 1-50000);
+# the two never overlap (the colour header differs), so the values only need to be fixed.
+RULE_PRIORITIES = {Colour.BLUE: 10, Colour.GREEN: 20}
+
 
 def forward_weights(release: ReleaseConfig) -> dict[Colour, int]:
     """The weight of each colour in the forward, in the fixed order blue, green: live gets the rest of the canary's share."""
@@ -31,8 +45,8 @@ class TrafficRouterArgs:
 
     load_balancer_name: str
     """Physical name of the load balancer (at most 32 characters)."""
-    target_group_names: Mapping[Colour, str]
-    """Physical name of each colour's target group (at most 32 characters)."""
+    target_group_prefixes: Mapping[Colour, str]
+    """Name prefix of each colour's target group (at most 6 characters; AWS completes it to a unique name)."""
     vpc_id: pulumi.Input[str]
     """The VPC of the target groups."""
     public_subnet_ids: pulumi.Input[Sequence[str]]
@@ -45,16 +59,18 @@ class TrafficRouterArgs:
     """Health check of both target groups."""
     weights: Mapping[Colour, int]
     """Percent of user traffic per colour; sums to 100."""
-    candidate: Colour
-    """The colour the test listener serves."""
+    release_token: pulumi.Input[str]
+    """The secret a smoke test sends in ``X-Release-Token`` to reach a colour directly."""
     region: str
     """The stack's region (decides who delivers access logs)."""
-    test_port: int
-    """Port of the test listener."""
+    domain_name: str | None = None
+    """The host name the certificate covers; None: the load balancer's own DNS name."""
+    hosted_zone_id: str | None = None
+    """Route 53 zone for an alias record from ``domain_name`` to the load balancer; None: no record."""
     certificate_arn: str | None = None
     """ACM certificate; without one the load balancer serves HTTP only."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    """TLS policy of the HTTPS listeners."""
+    """TLS policy of the HTTPS listener."""
     deregistration_delay: int = 30
     """Seconds a deregistered task keeps draining."""
     stickiness_seconds: int | None = None
@@ -70,19 +86,21 @@ class TrafficRouterArgs:
 
 
 class TrafficRouter(pulumi.ComponentResource):
-    """An ALB with blue and green target groups, a weighted listener and a candidate-only test listener."""
+    """An ALB with blue and green target groups, a weighted listener and a header-matched rule per colour."""
 
     load_balancer_arn: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
     dns_name: pulumi.Output[str]
     listener_arn: pulumi.Output[str]
     listener_urn: pulumi.Output[str]
-    test_listener_arn: pulumi.Output[str]
     target_group_arns: dict[Colour, pulumi.Output[str]]
     target_group_arn_suffixes: dict[Colour, pulumi.Output[str]]
     target_group_names: dict[Colour, pulumi.Output[str]]
+    routes: dict[Colour, list[pulumi.Resource]]
+    """What forwards to each colour's target group: an ECS service waits for these."""
+    candidate_rule_arns: dict[Colour, pulumi.Output[str]]
+    release_token_secret_arn: pulumi.Output[str]
     endpoint_url: pulumi.Output[str]
-    test_endpoint_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: TrafficRouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("release:traffic:TrafficRouter", name, None, opts)
@@ -103,8 +121,10 @@ class TrafficRouter(pulumi.ComponentResource):
         )
         groups = {
             colour: aws.lb.TargetGroup(
-                f"{name}-{colour.value}", name=args.target_group_names[colour], port=args.app_port, protocol="HTTP",
-                target_type="ip", vpc_id=args.vpc_id, deregistration_delay=args.deregistration_delay,
+                # No fixed name: a replacement (port, protocol, VPC) creates the new group before it deletes the old one,
+                # which listeners and services still use. name_prefix is at most 6 characters (the provider's schema).
+                f"{name}-{colour.value}", name_prefix=args.target_group_prefixes[colour], port=args.app_port,
+                protocol="HTTP", target_type="ip", vpc_id=args.vpc_id, deregistration_delay=args.deregistration_delay,
                 health_check=args.health_check, tags={**tags, "Colour": colour.value},
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -118,39 +138,69 @@ class TrafficRouter(pulumi.ComponentResource):
             stickiness=aws.lb.ListenerDefaultActionForwardStickinessArgs(enabled=True, duration=args.stickiness_seconds)
             if args.stickiness_seconds is not None else None,
         ))
-        ssl_policy = args.ssl_policy if https else None
         protocol = "HTTPS" if https else "HTTP"
         main = aws.lb.Listener(
             f"{name}-{protocol.lower()}", load_balancer_arn=balancer.arn, port=443 if https else 80, protocol=protocol,
-            default_actions=[forward], certificate_arn=args.certificate_arn, ssl_policy=ssl_policy, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            default_actions=[forward], certificate_arn=args.certificate_arn, ssl_policy=args.ssl_policy if https else None,
+            tags=tags, opts=pulumi.ResourceOptions(parent=self),
         )
         if https:
             aws.lb.Listener(f"{name}-http-redirect", load_balancer_arn=balancer.arn, port=80, protocol="HTTP", default_actions=[
                 aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                     port="443", protocol="HTTPS", status_code="HTTP_301")),
             ], tags=tags, opts=pulumi.ResourceOptions(parent=self))
-        test = aws.lb.Listener(
-            f"{name}-test", load_balancer_arn=balancer.arn, port=args.test_port, protocol=protocol,
-            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=groups[args.candidate].arn)],
-            tags=tags, certificate_arn=args.certificate_arn, ssl_policy=ssl_policy, opts=pulumi.ResourceOptions(parent=self),
+        rules = {colour: self._candidate_rule(name, args, colour, main, groups[colour], tags) for colour in Colour}
+        # The driver reads the token here (GetSecretValue) to smoke-test a colour; the AWS-managed key suffices.
+        secret = aws.secretsmanager.Secret(
+            f"{name}-release-token",
+            description=f"{args.load_balancer_name} release token (set from traffic:releaseToken), sent in {TOKEN_HEADER}",
+            recovery_window_in_days=30 if args.deletion_protection else 7, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        aws.secretsmanager.SecretVersion(f"{name}-release-token-value", secret_id=secret.id,
+                                         secret_string=pulumi.Output.secret(args.release_token),
+                                         opts=pulumi.ResourceOptions(parent=self))
+        if args.domain_name and args.hosted_zone_id:
+            aws.route53.Record(
+                f"{name}-domain", zone_id=args.hosted_zone_id, name=args.domain_name, type="A",
+                aliases=[aws.route53.RecordAliasArgs(name=balancer.dns_name, zone_id=balancer.zone_id,
+                                                     evaluate_target_health=True)],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         scheme = "https" if https else "http"
         self.load_balancer_arn = balancer.arn
         self.load_balancer_arn_suffix = balancer.arn_suffix
         self.dns_name = balancer.dns_name
         self.listener_arn = main.arn
         self.listener_urn = main.urn
-        self.test_listener_arn = test.arn
         self.target_group_arns = {c: g.arn for c, g in groups.items()}
         self.target_group_arn_suffixes = {c: g.arn_suffix for c, g in groups.items()}
         self.target_group_names = {c: g.name for c, g in groups.items()}
-        self.endpoint_url = pulumi.Output.concat(scheme, "://", balancer.dns_name)
-        self.test_endpoint_url = pulumi.Output.concat(scheme, "://", balancer.dns_name, f":{args.test_port}")
+        self.routes = {c: [main, rules[c]] for c in Colour}
+        self.candidate_rule_arns = {c: r.arn for c, r in rules.items()}
+        self.release_token_secret_arn = secret.arn
+        # Probes and users go to the name the certificate covers; the ALB's own name fails hostname verification.
+        host = pulumi.Output.from_input(args.domain_name) if args.domain_name else balancer.dns_name
+        self.endpoint_url = pulumi.Output.concat(scheme, "://", host)
         self.register_outputs({
             "load_balancer_arn": self.load_balancer_arn,
             "listener_arn": self.listener_arn,
-            "test_listener_arn": self.test_listener_arn,
             "endpoint_url": self.endpoint_url,
-            "test_endpoint_url": self.test_endpoint_url,
+            "release_token_secret_arn": self.release_token_secret_arn,
         })
+
+    def _candidate_rule(self, name: str, args: TrafficRouterArgs, colour: Colour, listener: aws.lb.Listener,
+                        group: aws.lb.TargetGroup, tags: Mapping[str, str]) -> aws.lb.ListenerRule:
+        """Forward a request carrying the release token and this colour's name to this colour, whatever the weights."""
+
+        def header(name_: str, value: pulumi.Input[str]) -> aws.lb.ListenerRuleConditionArgs:
+            # One condition per header: all must match (botocore elbv2 HttpHeaderConditionConfig.Values).
+            return aws.lb.ListenerRuleConditionArgs(
+                http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=name_, values=[value]))
+
+        return aws.lb.ListenerRule(
+            f"{name}-{colour.value}-candidate", listener_arn=listener.arn, priority=RULE_PRIORITIES[colour],
+            conditions=[header(TOKEN_HEADER, args.release_token), header(COLOUR_HEADER, colour.value)],
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
+            tags={**tags, "Colour": colour.value}, opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -20,6 +20,8 @@ from offline.plan import Plan, PlannedResource
 REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:lb/targetGroup:TargetGroup": frozenset({"name", "namePrefix", "port", "protocol", "vpcId", "targetType", "protocolVersion"}),
     "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "namePrefix", "internal", "loadBalancerType"}),
+    # terraform-provider-aws internal/service/elbv2/listener_rule.go: listener_arn is ForceNew.
+    "aws:lb/listenerRule:ListenerRule": frozenset({"listenerArn"}),
     "aws:ecs/taskDefinition:TaskDefinition": frozenset({"*"}),
     "aws:ecs/cluster:Cluster": frozenset({"name"}),
     "aws:ecs/service:Service": frozenset({"name", "cluster", "launchType"}),
@@ -177,6 +179,10 @@ def _replacement_reason(resource: PlannedResource, found: list[Change]) -> str:
     return ""
 
 
+def _ignored(path: str, ignore_changes: tuple[str, ...]) -> bool:
+    return any(path == key or path.startswith((f"{key}.", f"{key}[")) for key in ignore_changes)
+
+
 def diff(old: Plan, new: Plan) -> PlanDiff:
     """Compare two plans of the same stack."""
     before, after = old.by_urn(), new.by_urn()
@@ -197,7 +203,8 @@ def diff(old: Plan, new: Plan) -> PlanDiff:
     for urn, res in after.items():
         if urn not in before:
             continue
-        updated = list(changes(before[urn].inputs, res.inputs))
+        # An ignored input keeps its old value on update (Pulumi's ignoreChanges resource option), so it is no change.
+        updated = [c for c in changes(before[urn].inputs, res.inputs) if not _ignored(c.path, res.ignore_changes)]
         if not updated:
             continue
         reason = _replacement_reason(res, updated)

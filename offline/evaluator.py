@@ -2,7 +2,8 @@
 
 The engine cannot run here, so this is how the program is planned and diffed:
 ``pulumi.runtime.set_mocks`` with a monitor that records every registration
-(type, name, parent, inputs as registered, ``protect``) and mocks that answer
+(type, name, parent, inputs as registered, ``protect``, dependencies,
+``ignore_changes``, ``delete_before_replace``) and mocks that answer
 each resource type and invoke with realistic values (``offline.models``).
 A resource type or invoke the models do not know fails the evaluation.
 """
@@ -88,6 +89,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
             inputs=inputs,
             protect=bool(request.protect),
             outputs=outputs,
+            dependencies=tuple(sorted(set(request.dependencies))),
+            ignore_changes=tuple(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
         ))
         return response
 

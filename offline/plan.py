@@ -26,6 +26,12 @@ class PlannedResource:
     inputs: dict[str, Any]
     protect: bool = False
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
+    dependencies: tuple[str, ...] = field(default=(), compare=False)
+    """URNs this resource waits for: its ``depends_on`` and the resources its inputs refer to."""
+    ignore_changes: tuple[str, ...] = field(default=(), compare=False)
+    """Inputs a later update leaves alone (``ignore_changes``), as registered (camelCase)."""
+    delete_before_replace: bool = field(default=False, compare=False)
+    """Whether a replacement deletes the old resource first (Pulumi's default creates the new one first)."""
 
     def to_json(self) -> dict[str, Any]:
         """The resource as the ``plan --json`` document shows it."""
@@ -37,6 +43,9 @@ class PlannedResource:
             "custom": self.custom,
             "protect": self.protect,
             "inputs": self.inputs,
+            "dependencies": list(self.dependencies),
+            "ignoreChanges": list(self.ignore_changes),
+            "deleteBeforeReplace": self.delete_before_replace,
         }
 
 

@@ -18,7 +18,7 @@ BAR_WIDTH = 40
 
 # Per type, the input paths worth showing beside the resource in the tree.
 REVIEW_KEYS: dict[str, tuple[str, ...]] = {
-    "aws:lb/targetGroup:TargetGroup": ("name", "port", "healthCheck.path"),
+    "aws:lb/targetGroup:TargetGroup": ("namePrefix", "port", "healthCheck.path"),
     "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
     "aws:lb/loadBalancer:LoadBalancer": ("name", "enableDeletionProtection"),
     "aws:ecs/service:Service": ("desiredCount",),
@@ -78,6 +78,14 @@ def listener_route(resource: PlannedResource, plan: Plan) -> list[str]:
     return lines
 
 
+def listener_rule_route(resource: PlannedResource, plan: Plan) -> list[str]:
+    """Where a listener rule sends the requests it matches (its conditions may be secret: the token is one)."""
+    names = _target_group_names(plan)
+    targets = [names.get(str(a.get("targetGroupArn")), a.get("targetGroupArn"))
+               for a in resource.inputs.get("actions") or [] if isinstance(a, dict) and a.get("targetGroupArn")]
+    return [f"priority {resource.inputs.get('priority')}: matching requests forward to {', '.join(map(str, targets))}"]
+
+
 def security_group_rules(resource: PlannedResource, _: Plan) -> list[str]:
     """A security group's rules, one line each."""
     lines = []
@@ -90,6 +98,7 @@ def security_group_rules(resource: PlannedResource, _: Plan) -> list[str]:
 
 
 SUMMARISERS["aws:lb/listener:Listener"] = listener_route
+SUMMARISERS["aws:lb/listenerRule:ListenerRule"] = listener_rule_route
 SUMMARISERS["aws:ec2/securityGroup:SecurityGroup"] = security_group_rules
 
 

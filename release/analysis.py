@@ -1,9 +1,23 @@
-"""Is the candidate healthy? Its alarms, and its 5xx rate and p99 latency against live's.
+"""Is the candidate healthy? Its alarms, and two significance tests of its traffic against live's.
 
-The alarms are the candidate's composite alarm when the stack has one
-(``composite_alarm_names``), else its metric alarms (``alarm_names``). The
-comparison uses the load balancer's per-target-group metrics over the bake
-window. Too few requests to compare is not a failure: the alarms still hold.
+The alarms are hard gates: the candidate's composite alarm when the stack has
+one (``composite_alarm_names``), else its metric alarms (``alarm_names``); one in
+ALARM (or missing) fails the candidate whatever the figures say.
+
+The figures come from the load balancer's per-target-group metrics over the
+release so far: the candidate's since the first shift, live's since
+``baselineMinutes`` before it. Two tests compare them (``release/significance.py``):
+
+- 5xx: Fisher's exact test, one-sided, on the counts of 5xx responses and
+  requests (``RequestCount`` and ``HTTPCode_Target_5XX_Count`` summed);
+- latency: the Mann-Whitney U test, one-sided, on per-minute samples of
+  ``TargetResponseTime`` at the configured statistic (``p99`` by default).
+  CloudWatch keeps aggregates, not single requests, so the samples are one
+  percentile per minute per colour.
+
+A test fails the candidate when its p-value is under ``1 - confidence`` for an
+increase larger than its minimum effect. A test with less than its minimum
+sample is *undecided*; the bake decides what to do with that (``Verdict.undecided``).
 """
 
 from __future__ import annotations
@@ -14,37 +28,53 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from components.config import Colour
+from components.config.release_analysis import AnalysisConfig
 from release.aws.cloudwatch import MetricQuery, Metrics
+from release.significance import fisher_greater, mann_whitney_greater
 
+Thresholds = AnalysisConfig
+"""The analysis settings: the stack's ``release:analysis``."""
 
-@dataclass(frozen=True)
-class Thresholds:
-    """When the candidate is worse than live."""
-
-    max_error_rate_increase: float = 0.01
-    """Candidate 5xx rate minus live's, as a fraction of requests. Default 1 percentage point."""
-    p99_ratio: float = 1.5
-    """Candidate p99 latency over live's. Default 1.5."""
-    p99_floor_seconds: float = 0.2
-    """A candidate p99 under this never fails, whatever the ratio. Default 200 ms."""
-    min_requests: int = 20
-    """Requests the candidate needs in the window before rates are compared. Default 20."""
-    latency_stat: str = "p99"
-    """The CloudWatch statistic read as the latency figure. Default ``p99``."""
+PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
 
 
 @dataclass(frozen=True)
 class Figures:
-    """One colour's traffic in the window."""
+    """One colour's traffic in its window."""
 
     requests: float = 0.0
     errors: float = 0.0
-    p99: float | None = None
+    latencies: tuple[float, ...] = ()
+    """Per-minute latency statistic in seconds, oldest first."""
 
     @property
     def error_rate(self) -> float:
         """5xx responses per request."""
         return self.errors / self.requests if self.requests else 0.0
+
+    @property
+    def latency(self) -> float | None:
+        """The median of the per-minute latency samples, in seconds."""
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        mid = len(ordered) // 2
+        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+    @property
+    def latest_latency(self) -> float | None:
+        """The last minute's latency sample, in seconds."""
+        return self.latencies[-1] if self.latencies else None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test's verdict: pass, fail or undecided, and a sentence naming the figures, the test and p."""
+
+    name: str
+    state: str
+    summary: str
+    p_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,24 +86,75 @@ class Verdict:
     alarms: Mapping[str, str] = field(default_factory=dict)
     candidate: Figures = field(default_factory=Figures)
     live: Figures = field(default_factory=Figures)
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def undecided(self) -> tuple[Check, ...]:
+        """The tests that had too little data to judge."""
+        return tuple(c for c in self.checks if c.state == UNDECIDED)
+
+    @property
+    def summary(self) -> str:
+        """One line: the failures, else every test's sentence."""
+        return "; ".join(self.reasons) if self.reasons else "; ".join(c.summary for c in self.checks) or "no tests ran"
 
 
-def decide(alarms: Mapping[str, str], candidate: Figures, live: Figures, limits: Thresholds) -> Verdict:
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.0001 else f"{value:.1e}"
+
+
+def error_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
+    """Fisher's exact test: whether the candidate's 5xx proportion is above live's by more than the minimum effect."""
+    test = limits.errors
+    n_c, e_c, n_l, e_l = (round(v) for v in (candidate.requests, candidate.errors, live.requests, live.errors))
+    figures = f"5xx {e_c}/{n_c} ({candidate.error_rate:.2%}) against live {e_l}/{n_l} ({live.error_rate:.2%})"
+    if n_c < test.min_requests:
+        return Check("5xx", UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
+    if n_l == 0:
+        return Check("5xx", UNDECIDED, f"{figures}: not judged, live served no requests to compare with")
+    margin = 1.0 + test.min_relative_increase
+    outcome = fisher_greater(min(e_c, n_c), n_c, min(e_l, n_l), n_l, margin)
+    alpha = 1.0 - test.confidence
+    state = FAIL if outcome.p_value < alpha else PASS
+    text = (f"{figures}: Fisher's exact test, one-sided, odds ratio above {margin:g}: "
+            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
+    return Check("5xx", state, text, outcome.p_value)
+
+
+def latency_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
+    """Mann-Whitney U on per-minute latency: whether the candidate is slower than live by more than the minimum effect."""
+    test = limits.latency
+    stat = test.statistic
+    if len(candidate.latencies) < test.min_samples:
+        return Check("latency", UNDECIDED, f"{stat} latency: {len(candidate.latencies)} candidate minute(s), "
+                     f"not judged below {test.min_samples}")
+    if not live.latencies:
+        return Check("latency", UNDECIDED, f"{stat} latency: not judged, live has no latency data to compare with")
+    c_ms, l_ms = (candidate.latency or 0.0) * 1000, (live.latency or 0.0) * 1000
+    figures = (f"{stat} latency median {c_ms:.0f} ms over {len(candidate.latencies)} min against live "
+               f"{l_ms:.0f} ms over {len(live.latencies)} min")
+    if c_ms < test.floor_ms:
+        return Check("latency", PASS, f"{figures}: under the {test.floor_ms:g} ms floor")
+    margin = 1.0 + test.min_relative_increase
+    outcome = mann_whitney_greater(candidate.latencies, live.latencies, margin)
+    alpha = 1.0 - test.confidence
+    state = FAIL if outcome.p_value < alpha else PASS
+    text = (f"{figures}: {outcome.method}, one-sided, above {margin:g}x live: U={outcome.statistic:g}, "
+            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
+    return Check("latency", state, text, outcome.p_value)
+
+
+def decide(alarms: Mapping[str, str], candidate: Figures, live: Figures, limits: AnalysisConfig) -> Verdict:
     """The verdict from alarm states and the two colours' figures."""
     reasons = [f"alarm {name} is {state}" for name, state in alarms.items() if state in ("ALARM", "MISSING")]
-    if candidate.requests >= limits.min_requests:
-        increase = candidate.error_rate - live.error_rate
-        if increase > limits.max_error_rate_increase:
-            reasons.append(
-                f"5xx rate {candidate.error_rate:.2%} against live {live.error_rate:.2%} "
-                f"(allowed +{limits.max_error_rate_increase:.2%})",
-            )
-        if candidate.p99 is not None and live.p99 and candidate.p99 > limits.p99_floor_seconds \
-                and candidate.p99 > live.p99 * limits.p99_ratio:
-            reasons.append(
-                f"p99 latency {candidate.p99 * 1000:.0f} ms against live {live.p99 * 1000:.0f} ms (allowed x{limits.p99_ratio:g})",
-            )
-    return Verdict(ok=not reasons, reasons=tuple(reasons), alarms=dict(alarms), candidate=candidate, live=live)
+    checks = (error_check(candidate, live, limits), latency_check(candidate, live, limits))
+    reasons.extend(c.summary for c in checks if c.state == FAIL)
+    return Verdict(ok=not reasons, reasons=tuple(reasons), alarms=dict(alarms), candidate=candidate, live=live, checks=checks)
+
+
+def with_statistic(limits: AnalysisConfig, statistic: str) -> AnalysisConfig:
+    """The same settings reading another latency statistic (moto computes no percentiles: ``Maximum``)."""
+    return limits.model_copy(update={"latency": limits.latency.model_copy(update={"statistic": statistic})})
 
 
 def alarm_names(outputs: Mapping[str, Any], colour: Colour) -> list[str]:
@@ -91,10 +172,10 @@ def alarm_names(outputs: Mapping[str, Any], colour: Colour) -> list[str]:
 class Analysis:
     """Polls CloudWatch and judges the candidate against live."""
 
-    def __init__(self, metrics: Metrics, outputs: Mapping[str, Any], limits: Thresholds | None = None) -> None:
+    def __init__(self, metrics: Metrics, outputs: Mapping[str, Any], limits: AnalysisConfig | None = None) -> None:
         self.metrics = metrics
         self.outputs = outputs
-        self.limits = limits or Thresholds()
+        self.limits = limits or AnalysisConfig()
 
     def _queries(self, colour: Colour) -> list[MetricQuery]:
         lb = self.outputs.get("load_balancer_arn_suffix")
@@ -106,28 +187,29 @@ class Analysis:
         return [
             MetricQuery(f"{colour}_requests", ns, "RequestCount", dims, "Sum"),
             MetricQuery(f"{colour}_errors", ns, "HTTPCode_Target_5XX_Count", dims, "Sum"),
-            MetricQuery(f"{colour}_p99", ns, "TargetResponseTime", dims, self.limits.latency_stat),
+            MetricQuery(f"{colour}_latency", ns, "TargetResponseTime", dims, self.limits.latency.statistic),
         ]
 
     def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
-        """Each colour's requests, 5xx and p99 in the window."""
+        """Each colour's requests, 5xx and per-minute latency in the window."""
         queries = [q for c in colours for q in self._queries(c)]
         # CloudWatch refuses an empty window; the first poll of a bake looks at the last minute.
         start = min(start, end - timedelta(seconds=60))
         data = self.metrics.metric_data(queries, start, end) if queries else {}
-        found = {}
-        for colour in colours:
-            p99s = data.get(f"{colour}_p99", [])
-            found[colour] = Figures(
+        return {
+            colour: Figures(
                 requests=sum(data.get(f"{colour}_requests", [])),
                 errors=sum(data.get(f"{colour}_errors", [])),
-                p99=max(p99s) if p99s else None,
+                latencies=tuple(data.get(f"{colour}_latency", [])),
             )
-        return found
+            for colour in colours
+        }
 
-    def judge(self, candidate: Colour, start: datetime, end: datetime) -> Verdict:
-        """The candidate's verdict over the window."""
+    def judge(self, candidate: Colour, since: datetime, end: datetime) -> Verdict:
+        """The candidate's verdict: its traffic since ``since`` (the first shift) against live's."""
         names = alarm_names(self.outputs, candidate)
         alarms = self.metrics.alarm_states(names) if names else {}
-        figures = self.figures(start, end, candidate, candidate.other)
-        return decide(alarms, figures[candidate], figures[candidate.other], self.limits)
+        mine = self.figures(since, end, candidate)[candidate]
+        live = candidate.other
+        theirs = self.figures(since - timedelta(minutes=self.limits.baseline_minutes), end, live)[live]
+        return decide(alarms, mine, theirs, self.limits)

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from release.analysis import Thresholds
+from components.config.release_analysis import AnalysisConfig
+from release.analysis import Verdict
 from release.aws.cloudwatch import Metrics
 from release.aws.ecs import Containers, TaskRun, TaskSpec
 from release.aws.elbv2 import LoadBalancing
 from release.aws.rds import Databases
+from release.aws.secrets import Secrets
 from release.aws.sns import Notifications
 from release.clock import Clock
 from release.engine import StackEngine
 from release.steps import Step
 
-Probe = Callable[[str], int]
+
+class Probe(Protocol):
+    """GETs a URL with extra headers; the status code, or 0 when nothing answered."""
+
+    def __call__(self, url: str, headers: Mapping[str, str] | None = None) -> int:
+        """The status of ``GET url``."""
+        ...
 
 
-def http_probe(url: str, timeout: float = 5.0) -> int:
-    """GET ``url``; the status code, or 0 when nothing answered."""
+def http_probe(url: str, headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> int:
+    """GET ``url`` with ``headers`` (certificate and host name verified); the status code, or 0 when nothing answered."""
     if not url.startswith(("http://", "https://")):
         return 0
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - the scheme is checked above
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - the scheme is checked above
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - the scheme is checked above
             return int(answer.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
@@ -63,14 +73,29 @@ class Aws:
     ecs: Containers
     rds: Databases
     sns: Notifications
+    secrets: Secrets
 
     @classmethod
     def from_session(cls, session: Any, clock: Clock) -> Aws:
         """Every wrapper over one boto3 session."""
         return cls(
             LoadBalancing(session, clock), Metrics(session, clock), Containers(session, clock),
-            Databases(session, clock), Notifications(session, clock),
+            Databases(session, clock), Notifications(session, clock), Secrets(session, clock),
         )
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One poll of a bake: when, the step's weights, the time left and the analysis's verdict."""
+
+    at: datetime
+    remaining: float
+    weights: dict[str, int]
+    verdict: Verdict
+    overtime: float = 0.0
+    """Seconds the bake has run past its end waiting for the minimum sample (the low-traffic rule)."""
+    candidate: str = ""
+    """The candidate colour."""
 
 
 class Reporter(Protocol):
@@ -84,7 +109,7 @@ class Reporter(Protocol):
         """Something worth showing."""
         ...
 
-    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+    def bake(self, poll: Poll) -> None:
         """One poll of a bake."""
         ...
 
@@ -98,7 +123,7 @@ class SilentReporter:
     def note(self, text: str) -> None:
         """Nothing."""
 
-    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
+    def bake(self, poll: Poll) -> None:
         """Nothing."""
 
 
@@ -113,6 +138,7 @@ class Context:
     runner: TaskRunner
     probe: Probe = http_probe
     reporter: Reporter = field(default_factory=SilentReporter)
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: AnalysisConfig | None = None
+    """The analysis settings; None reads the stack's ``release:analysis`` at each bake."""
     verify_timeout: float = 60.0
     by: str = "unknown"

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from release.context import Poll
 from release.planner import expected_seconds
 from release.steps import Step
 
@@ -54,23 +55,29 @@ class ConsoleReporter:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._last_bake = -1.0
+        self._last_summary = ""
 
     def step(self, index: int, total: int, step: Step) -> None:
         """A step starts."""
         self._last_bake = -1.0
+        self._last_summary = ""
         self.console.print(f"[bold][{index}/{total}][/bold] {step.describe()}")
 
     def note(self, text: str) -> None:
         """Something worth showing."""
         self.console.print(f"      {text}")
 
-    def bake(self, remaining: float, weights: dict[str, int], alarms: dict[str, str]) -> None:
-        """One poll of a bake: shown once a minute, and whenever an alarm is not OK."""
-        minute = remaining // 60
-        bad = {n: s for n, s in alarms.items() if s != "OK"}
-        if minute == self._last_bake and not bad:
+    def bake(self, poll: Poll) -> None:
+        """One poll of a bake: shown once a minute, and whenever an alarm or a test is not OK."""
+        minute = (poll.remaining + poll.overtime) // 60
+        bad = {n: s for n, s in poll.verdict.alarms.items() if s != "OK"}
+        if minute == self._last_bake and not bad and poll.verdict.ok:
             return
         self._last_bake = minute
-        shown = ", ".join(f"{k} {v}%" for k, v in sorted(weights.items()))
-        states = ", ".join(f"{n}={s}" for n, s in bad.items()) or f"{len(alarms)} alarm(s) OK"
-        self.console.print(f"      bake: {_duration(remaining)} left; {shown}; {states}")
+        shown = ", ".join(f"{k} {v}%" for k, v in sorted(poll.weights.items()))
+        states = ", ".join(f"{n}={s}" for n, s in bad.items()) or f"{len(poll.verdict.alarms)} alarm(s) OK"
+        left = f"{_duration(poll.remaining)} left" if poll.remaining > 0 else f"extended {_duration(poll.overtime)}"
+        self.console.print(f"      bake: {left}; {shown}; {states}")
+        if poll.verdict.summary != self._last_summary:
+            self._last_summary = poll.verdict.summary
+            self.console.print(f"        {poll.verdict.summary}", markup=False)

@@ -6,15 +6,18 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from components.config import Colour, ConfigError, load
+from components.config.release_analysis import AnalysisConfig
 from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.analysis import Analysis, alarm_names
 from release.aws.base import wait_until
 from release.aws.ecs import TaskSpec
-from release.context import Context
+from release.candidate import MissingRouteError, candidate_headers, curl_command
+from release.context import Context, Poll
 from release.reversibility import migration_reversible
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
 
@@ -44,6 +47,7 @@ class StepRunner:
         self.holder = f"{ctx.by} (pid {os.getpid()})"
         self.last: ReleaseRecord | None = None
         """The record as this runner last wrote it: what it holds."""
+        self.first_shift: datetime | None = None
 
     # --- shared -----------------------------------------------------------------
 
@@ -223,10 +227,18 @@ class StepRunner:
         return self._write({}, records.advance(record, Phase.MIGRATED))
 
     def _smoke(self, step: Smoke, record: ReleaseRecord) -> ReleaseRecord:
-        url = str(self._outputs().get(step.endpoint_output, "")).rstrip("/") + step.path
+        outputs = self._outputs()
+        url = str(outputs.get(step.endpoint_output, "")).rstrip("/") + step.path
+        headers: dict[str, str] = {}
+        if step.colour is not None:
+            try:
+                headers = candidate_headers(outputs, step.colour, self.ctx.aws.secrets)
+            except MissingRouteError as exc:
+                msg = "smoke test"
+                raise StepFailure(msg, str(exc), f"pulumi up --stack {self.ctx.stack}") from None
         status = 0
         for attempt in range(step.attempts):
-            status = self.ctx.probe(url)
+            status = self.ctx.probe(url, headers)
             if 200 <= status < 300:
                 self.ctx.reporter.note(f"smoke test {url}: {status}")
                 if record.phase is not Phase.PROMOTED:
@@ -236,9 +248,11 @@ class StepRunner:
                 self.ctx.clock.sleep(5)
         msg = "smoke test"
         raise StepFailure(msg, f"GET {url} answered {status or 'nothing'} after {step.attempts} attempts",
-                          f"curl -i {url}; check the candidate's logs")
+                          f"{curl_command(url, headers, outputs)}; check the candidate's logs")
 
     def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
+        if self.first_shift is None:
+            self.first_shift = self.ctx.clock.now()
         record = self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
         self._update(f"release {record.id}: {step.weight}% to {step.candidate} (step {step.number}/{step.total})")
         self.verify(step.candidate, step.weight)
@@ -247,22 +261,44 @@ class StepRunner:
     def _bake(self, step: Bake, record: ReleaseRecord) -> ReleaseRecord:
         outputs = self._outputs()
         candidate = Colour(record.colour)
-        analysis = Analysis(self.ctx.aws.cloudwatch, outputs, self.ctx.thresholds)
-        start, window = self.ctx.clock.monotonic(), self.ctx.clock.now()
+        limits = self.ctx.thresholds or self._analysis_settings()
+        analysis = Analysis(self.ctx.aws.cloudwatch, outputs, limits)
+        start = self.ctx.clock.monotonic()
+        # The candidate is judged on everything since the first shift of this run (a resumed run: this bake).
+        since = self.first_shift or self.ctx.clock.now()
+        weights = {candidate.value: step.weight, candidate.other.value: 100 - step.weight}
+        extended = False
         while True:
             # Ended elsewhere (abort, promote, rollback from another shell): stop before writing anything.
             record = self._renew(record)
-            verdict = analysis.judge(candidate, window, self.ctx.clock.now())
-            remaining = step.seconds - (self.ctx.clock.monotonic() - start)
-            self.ctx.reporter.bake(max(0.0, remaining), {candidate.value: step.weight, candidate.other.value: 100 - step.weight},
-                                   dict(verdict.alarms))
+            verdict = analysis.judge(candidate, since, self.ctx.clock.now())
+            elapsed = self.ctx.clock.monotonic() - start
+            remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
+            self.ctx.reporter.bake(Poll(self.ctx.clock.now(), max(0.0, remaining), weights, verdict, overtime, candidate.value))
             if not verdict.ok:
                 self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
                 msg = f"bake at {step.weight}%"
                 raise StepFailure(msg, "; ".join(verdict.reasons), self._status())
             if remaining <= 0:
-                return record
-            self.ctx.clock.sleep(min(step.poll_seconds, remaining))
+                # The low-traffic rule: wait for the minimum sample up to extendMinutes, then the alarms alone decide.
+                if not verdict.undecided:
+                    return record
+                if overtime >= limits.low_traffic.extend_minutes * 60:
+                    self.ctx.reporter.note("too little traffic to judge; the alarms alone decided: "
+                                           + "; ".join(c.summary for c in verdict.undecided))
+                    return record
+                if not extended:
+                    extended = True
+                    self.ctx.reporter.note(f"bake extended up to {limits.low_traffic.extend_minutes} min for the minimum sample: "
+                                           + "; ".join(c.summary for c in verdict.undecided))
+            self.ctx.clock.sleep(min(step.poll_seconds, remaining) if remaining > 0 else step.poll_seconds)
+
+    def _analysis_settings(self) -> AnalysisConfig:
+        try:
+            return load(self.ctx.engine.get_config(), self.ctx.stack).release.analysis
+        except ConfigError as exc:
+            msg = "stack config"
+            raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {self.ctx.stack}") from exc
 
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
         return self.promote(step.colour, record)

@@ -18,7 +18,7 @@ from release.errors import BadInputError
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-REQUIRED_OUTPUTS = ("listener_arn", "target_group_arns", "test_endpoint_url", "endpoint_url")
+REQUIRED_OUTPUTS = ("listener_arn", "target_group_arns", "endpoint_url", "candidate_route", "release_token_secret_arn")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     migration = outputs.get("migration")
     if isinstance(migration, Mapping) and migration.get("task_definition_arn"):
         steps.append(Migrate(_command(migration.get("migrate_command")), reversible=options.migration_reversible))
-    steps.append(Smoke("test_endpoint_url", health_path))
+    # The candidate, before it takes user traffic: the public name with the release token and its colour.
+    steps.append(Smoke("endpoint_url", health_path, colour=candidate))
     weights = (100,) if strategy is Strategy.BLUE_GREEN else (options.steps or config.steps)
     for number, weight in enumerate(weights, start=1):
         steps.append(Shift(candidate, weight, number, len(weights)))

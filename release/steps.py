@@ -112,10 +112,12 @@ class Smoke(Step):
     endpoint_output: str
     path: str
     attempts: int = 5
+    colour: Colour | None = None
+    """Reach this colour through its header-matched rule (the candidate route); None: whatever the weights serve."""
 
     def describe(self) -> str:
         """One line for people."""
-        where = "the test listener" if self.endpoint_output == "test_endpoint_url" else "the public endpoint"
+        where = f"the candidate route to {self.colour}" if self.colour is not None else "the public endpoint"
         return f"smoke test {self.path} through {where}"
 
     def expected_seconds(self) -> float:
@@ -151,7 +153,8 @@ class Bake(Step):
 
     def describe(self) -> str:
         """One line for people."""
-        return f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, 5xx rate and p99 against live, every {self.poll_seconds:g}s"
+        return (f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, then the 5xx and latency tests against live, "
+                f"every {self.poll_seconds:g}s")
 
     def expected_seconds(self) -> float:
         """The bake time."""

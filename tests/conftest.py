@@ -74,3 +74,14 @@ def fixture_plan() -> Callable[..., Plan]:
         return evaluate(files.root, files.project, "dev", config, secret_keys)
 
     return get
+
+
+@pytest.fixture(scope="session")
+def _reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("release-reports")
+
+
+@pytest.fixture(autouse=True)
+def _reports_out_of_the_checkout(_reports_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release reports written by commands under test go to a temporary directory, not the checkout."""
+    monkeypatch.setenv("RELEASE_REPORTS_DIR", str(_reports_dir))

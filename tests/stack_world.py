@@ -90,6 +90,9 @@ class FakeStack:
             cw.put_metric_alarm(AlarmName=f"{p}-{c.value}-health", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
             cw.set_alarm_state(AlarmName=f"{p}-{c.value}-health", StateValue="OK", StateReason="start")
+        self.release_token = f"{p}-release-token-0123456789abcdef0123456789"
+        self.token_secret = session.client("secretsmanager").create_secret(
+            Name=f"{p}-release-token", SecretString=self.release_token)["ARN"]
         session.client("rds").create_db_instance(
             DBInstanceIdentifier=f"{p}-db", DBInstanceClass="db.t4g.micro", Engine="postgres",
             MasterUsername="app", MasterUserPassword="moto-only", AllocatedStorage=20,
@@ -123,7 +126,9 @@ class FakeStack:
         return {
             "listener_arn": self.listener, "listener_urn": LISTENER_URN,
             "target_group_arns": {c.value: self.groups[c] for c in Colour},
-            "endpoint_url": "http://live.example", "test_endpoint_url": "http://test.example", "health_check_path": "/health",
+            "endpoint_url": "http://live.example", "health_check_path": "/health",
+            "candidate_route": {"token_header": "X-Release-Token", "colour_header": "X-Release-Colour"},
+            "release_token_secret_arn": self.token_secret,
             "composite_alarm_names": {c.value: f"{self.prefix}-{c.value}-health" for c in Colour},
             "database_identifier": f"{self.prefix}-db",
             "migration": {"cluster": "web", "task_definition_arn": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-migrate:1",
@@ -216,6 +221,7 @@ class World:
     runner: Runner
     clock: ManualClock
     probes: list[str]
+    probe_headers: list[dict[str, str]]
 
 
 _COUNT = [0]
@@ -235,14 +241,16 @@ def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock
     fake = FakeStack(session, clock, prefix=f"web{_COUNT[0]}")
     runner = Runner()
     probes: list[str] = []
+    headers_sent: list[dict[str, str]] = []
 
-    def probe(url: str) -> int:
+    def probe(url: str, headers: Mapping[str, str] | None = None) -> int:
         probes.append(url)
+        headers_sent.append(dict(headers or {}))
         return probe_status
 
     ctx = Context(stack="staging", engine=fake, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
                   probe=probe, by=by, verify_timeout=10)
-    return World(fake, ctx, runner, clock, probes)
+    return World(fake, ctx, runner, clock, probes, headers_sent)
 
 
 class InterruptingClock(ManualClock):

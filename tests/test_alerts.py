@@ -81,3 +81,18 @@ def test_subscriptions_come_from_config(plan_of) -> None:
 def test_bad_alert_values_are_config_errors(config_problems, override: str, expected: str) -> None:
     problems = config_problems("staging", override)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+# PutMetricAlarm refuses these beside a Metrics array (botocore cloudwatch PutMetricAlarmInput.Metrics;
+# the provider's schema marks them as conflicting with metric_query).
+_NOT_WITH_QUERIES = ("period", "namespace", "metricName", "dimensions", "statistic", "extendedStatistic", "unit")
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_no_metric_math_alarm_sets_a_single_metrics_inputs(plan_of, stack: str) -> None:
+    math = [r for r in plan_of(stack).of_type(ALARM) if r.inputs.get("metricQueries")]
+    assert {"webapp-alerts-blue-5xx-rate", "webapp-alerts-green-5xx-rate"} <= {r.name for r in math}
+    clashes = {r.name: [k for k in _NOT_WITH_QUERIES if r.inputs.get(k) is not None] for r in math}
+    assert not {name: keys for name, keys in clashes.items() if keys}, clashes
+    for alarm in math:
+        assert all(q["metric"].get("period") for q in alarm.inputs["metricQueries"] if q.get("metric")), alarm.name

@@ -76,10 +76,11 @@ def test_plan_with_policy_prints_findings_beside_the_plan() -> None:
 
 
 def test_plan_with_policy_exits_1_on_a_mandatory_finding_and_names_it() -> None:
-    result = runner.invoke(app, ["plan", "--stack", "production", "--policy", "-c", 'traffic:testCidrs=["0.0.0.0/0"]'])
+    result = runner.invoke(app, ["plan", "--stack", "production", "--policy", "-c", "traffic:deletionProtection=false"])
     assert result.exit_code == 1
-    assert "Policy findings for release-platform/production: 1 mandatory, 0 advisory" in result.stdout
-    assert "[mandatory] no-public-ingress-except-web webapp-network-alb: ingress[2]: got tcp 8443-8443" in result.stdout
+    assert "Policy findings for release-platform/production: 2 mandatory, 0 advisory" in result.stdout
+    assert ("[mandatory] load-balancer-deletion-protection webapp-traffic-alb: enableDeletionProtection: got false"
+            in result.stdout)
 
 
 def test_plan_with_policy_json_carries_the_findings() -> None:

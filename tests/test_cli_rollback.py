@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from components.config import Colour
 from release.cli import app
 from release.commands import driver
 from release.errors import ExitCode
+from release.report import report_path
 from tests.stack_world import World, aws_session, release, world
 
 runner = CliRunner()
@@ -106,6 +108,18 @@ def test_history_as_json_and_as_a_table(w: World) -> None:
     assert "v2" in table.output
     assert "promoted" in table.output
     assert "alice@laptop" in table.output
+
+
+def test_history_names_each_release_report(w: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RELEASE_REPORTS_DIR", str(tmp_path))
+    release(w, "v2")
+    (row,) = json.loads(_run("history", "--stack", "staging", "--output", "json").output)
+    assert row["report"] is None
+    written = report_path("staging", row["release"])
+    written.parent.mkdir(parents=True)
+    written.write_text("<html></html>")
+    (row,) = json.loads(_run("history", "--stack", "staging", "--output", "json").output)
+    assert row["report"] == str(written)
 
 
 def test_migrate_exits_0_and_names_its_snapshot(w: World) -> None:

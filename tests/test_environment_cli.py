@@ -9,7 +9,7 @@ from release.cli import app
 runner = CliRunner()
 
 
-def test_the_production_plan_shows_both_colours_the_weighted_forward_and_the_test_listener() -> None:
+def test_the_production_plan_shows_both_colours_the_weighted_forward_and_the_candidate_rules() -> None:
     result = runner.invoke(app, ["plan", "--stack", "production"])
     assert result.exit_code == 0, result.output
     text = result.stdout
@@ -17,8 +17,8 @@ def test_the_production_plan_shows_both_colours_the_weighted_forward_and_the_tes
         "+ aws:lb:TargetGroup webapp-traffic-blue",
         "+ aws:lb:TargetGroup webapp-traffic-green",
         "weighted forward:",
-        "+ aws:lb:Listener webapp-traffic-test",
-        "forwards to webapp-traffic-blue",
+        "+ aws:lb:ListenerRule webapp-traffic-blue-candidate",
+        "priority 10: matching requests forward to webapp-traffic-blue",
         "redirects to HTTPS:443 (HTTP_301)",
         "image app: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp:8d41b07c",
         "image app: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp:3f9c2e1a",

@@ -190,7 +190,39 @@ def test_an_environment_without_an_image_repository_is_a_config_error() -> None:
 
     config = load(MINIMAL_CONFIG, "staging")
     with pytest.raises(ConfigError) as caught:
-        environment_args(config, cache_auth_token="fixture-token-0123456789abcdef")
+        environment_args(config, cache_auth_token="fixture-token-0123456789abcdef", release_token="fixture-release-token-0123456789abcdef")
     assert caught.value.problems == [
         "fleet:imageRepository: got (missing); set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp",
     ]
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_each_service_waits_for_the_listener_and_rule_that_forward_to_its_target_group(plan_of, stack: str) -> None:
+    # CreateService fails with "target group does not have an associated load balancer" when the service
+    # comes first on a new stack; the dependency orders the listener and the colour's rule before it.
+    plan = plan_of(stack)
+    for colour in ("blue", "green"):
+        group = plan.named(f"webapp-traffic-{colour}").outputs["arn"]
+        (attached,) = service(plan, colour).inputs["loadBalancers"]
+        assert attached["targetGroupArn"] == group
+        forwarding = {r.urn for r in plan.of_type("aws:lb/listener:Listener") if group in json.dumps(r.inputs)}
+        forwarding |= {plan.named(f"webapp-traffic-{colour}-candidate").urn}
+        assert plan.named("webapp-traffic-https").urn in forwarding
+        assert forwarding <= set(service(plan, colour).dependencies), service(plan, colour).dependencies
+
+
+def test_an_autoscaled_count_is_left_to_application_auto_scaling(plan_of) -> None:
+    from offline.diff import diff
+
+    # pulumi-aws ecs.Service docs: with autoscaling, ignore desired_count, or every update resets the scaled count.
+    production = plan_of("production")
+    assert production.of_type("aws:appautoscaling/target:Target")
+    for colour in ("blue", "green"):
+        assert service(production, colour).ignore_changes == ("desiredCount",)
+    # Without autoscaling the program owns the count.
+    staging = plan_of("staging")
+    assert all(service(staging, c).ignore_changes == () for c in ("blue", "green"))
+    # The program still moves an autoscaled count, through the target's bounds, which RegisterScalableTarget applies.
+    held = plan_of("production", "fleet:candidateCount=1")
+    changed = {(d.name, str(c)) for d in diff(production, held).resources for c in d.changes}
+    assert changed == {("webapp-fleet-blue-scaling", "minCapacity: 3 -> 1"), ("webapp-fleet-blue-scaling", "maxCapacity: 3 -> 1")}

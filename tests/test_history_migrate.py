@@ -27,9 +27,9 @@ def w(session: Any) -> World:
 
 def test_history_lists_every_release_with_its_outcome_weight_duration_and_author(w: World) -> None:
     release(w, "v2")
-    w.ctx.probe = lambda url: 500
+    w.ctx.probe = lambda url, headers=None: 500
     release(w, "v3", by="bob@desk")  # its smoke test fails: refused before any traffic moves, after the deploy
-    w.ctx.probe = lambda url: 200
+    w.ctx.probe = lambda url, headers=None: 200
     release(w, "v4")
     fast_rollback(w.ctx)
     release(w, "v5", until_weight=25)

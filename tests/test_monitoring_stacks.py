@@ -28,7 +28,7 @@ def monitoring_children(plan: Plan) -> list[PlannedResource]:
 
 def real_dimensions(plan: Plan) -> dict[str, dict[str, str]]:
     """Per colour (and "any"), the dimension values the plan's own resources have."""
-    groups = {r.outputs["name"].rsplit("-", 1)[1]: r.outputs["arnSuffix"] for r in plan.of_type("aws:lb/targetGroup:TargetGroup")}
+    groups = {r.name.rsplit("-", 1)[1]: r.outputs["arnSuffix"] for r in plan.of_type("aws:lb/targetGroup:TargetGroup")}
     services = {r.inputs["name"].rsplit("-", 1)[1]: r.inputs["name"] for r in plan.of_type("aws:ecs/service:Service")}
     return {
         colour: {"TargetGroup": groups[colour], "ServiceName": services[colour]} for colour in ("blue", "green")

@@ -7,13 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.config import Colour, ConfigError
-from components.naming import ELB_NAME_LIMIT, name_problems, names_for, stack_slug
+from components.naming import ELB_NAME_LIMIT, TARGET_GROUP_PREFIX_LIMIT, Names, name_problems, names_for, stack_slug
 
 
 def test_names_are_app_stack_and_colour() -> None:
     names = names_for("webapp", "production")
     assert names.load_balancer == "webapp-production"
-    assert names.target_group(Colour.GREEN) == "webapp-production-green"
+    assert {c: Names.target_group_prefix(c) for c in Colour} == {Colour.BLUE: "blue-", Colour.GREEN: "green-"}
     assert names.service(Colour.BLUE) == "webapp-production-blue"
     assert names.alarm(Colour.BLUE, "5xx-rate") == "webapp-production-blue-5xx-rate"
 
@@ -25,18 +25,13 @@ def test_stack_names_become_aws_name_parts() -> None:
 
 def test_a_name_that_cannot_fit_is_a_config_error_naming_the_key_and_the_limit() -> None:
     with pytest.raises(ConfigError) as caught:
-        names_for("storefront-api", "production-eu-west")
+        names_for("storefront-api", "production-eu-west-1")
     (problem,) = caught.value.problems
     assert problem == (
-        'platform:appName: got "storefront-api"; with stack \'production-eu-west\' the target group name '
-        "'storefront-api-production-eu-west-green' has 39 characters and AWS allows 32: use an appName of at most "
-        "7 characters or a shorter stack name"
+        'platform:appName: got "storefront-api"; with stack \'production-eu-west-1\' the load balancer name '
+        "'storefront-api-production-eu-west-1' has 35 characters and AWS allows 32: use an appName of at most "
+        "11 characters or a shorter stack name"
     )
-
-
-def test_the_longest_app_name_with_production_is_refused_before_anything_is_registered(config_problems) -> None:
-    problems = config_problems("production", "platform:appName=abcdefghijklmnop")
-    assert any(p.startswith('platform:appName: got "abcdefghijklmnop"; with stack \'production\' the target group name') for p in problems)
 
 
 @given(
@@ -47,10 +42,12 @@ def test_every_accepted_name_fits_and_every_refused_one_would_not(app: str, stac
     if name_problems(app, stack):
         with pytest.raises(ConfigError):
             names_for(app, stack)
-        assert len(f"{app}-{stack_slug(stack)}-green".rstrip("-")) > ELB_NAME_LIMIT
+        assert len(f"{app}-{stack_slug(stack)}".rstrip("-")) > ELB_NAME_LIMIT
         return
     names = names_for(app, stack)
-    for name in (names.load_balancer, *(names.target_group(c) for c in Colour)):
+    for colour in Colour:
+        assert len(Names.target_group_prefix(colour)) <= TARGET_GROUP_PREFIX_LIMIT
+    for name in (names.load_balancer,):
         assert len(name) <= ELB_NAME_LIMIT
         assert not name.startswith("-")
         assert not name.endswith("-")

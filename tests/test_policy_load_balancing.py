@@ -141,3 +141,30 @@ def test_weighted_forward_passes_exactly_when_aws_would_accept_it(weights: list[
     groups = [{"arn": f"{BLUE}{i}", "weight": w} for i, w in enumerate(weights)]
     props = {"defaultActions": [{"type": "forward", "forward": {"targetGroups": groups}}]}
     assert (violations("weighted-forward-bounds", LISTENER, props) == []) is accepted
+
+
+LISTENER = "aws:lb/listener:Listener"
+RULE = "aws:lb/listenerRule:ListenerRule"
+
+
+@pytest.mark.parametrize("port", [80, 443])
+def test_listeners_on_the_public_ports_pass(port: int) -> None:
+    assert violations("listeners-on-80-and-443", LISTENER, {"port": port, "protocol": "HTTPS"}) == []
+
+
+def test_a_test_port_listener_is_caught() -> None:
+    (found,) = violations("listeners-on-80-and-443", LISTENER, {"port": 8443, "protocol": "HTTPS"})
+    assert found.startswith("port: got 8443; listeners serve 443")
+
+
+def test_a_colour_rule_with_the_secret_token_passes_and_one_without_is_caught() -> None:
+    forward = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+    assert violations("colour-rule-needs-release-token", RULE, {"actions": forward, "conditions": "[secret]"}) == []
+    secret_values = [{"httpHeader": {"httpHeaderName": "X-Release-Token", "values": "[secret]"}}]
+    assert violations("colour-rule-needs-release-token", RULE, {"actions": forward, "conditions": secret_values}) == []
+    open_rule = [{"pathPattern": {"values": ["/*"]}}]
+    (found,) = violations("colour-rule-needs-release-token", RULE, {"actions": forward, "conditions": open_rule})
+    assert found.startswith("conditions: got ")
+    assert "release token" in found
+    weighted = [{"type": "forward", "forward": {"targetGroups": [{"arn": "a", "weight": 1}, {"arn": "b", "weight": 1}]}}]
+    assert violations("colour-rule-needs-release-token", RULE, {"actions": weighted, "conditions": open_rule}) == []

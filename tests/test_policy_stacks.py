@@ -28,12 +28,18 @@ def test_staging_relaxes_only_production_rules(plan_of) -> None:
                         "load-balancer-deletion-protection", "stateful-resources-protected"}
 
 
-def test_opening_production_test_listener_to_the_internet_is_exactly_one_violation(plan_of) -> None:
-    plan = plan_of("production", ("traffic:testCidrs", ["0.0.0.0/0"]))
-    finding = only(evaluate_policies(plan))
-    assert (finding.policy, finding.enforcement) == ("no-public-ingress-except-web", "mandatory")
-    assert finding.urn == plan.named("webapp-network-alb").urn
-    assert finding.message.startswith("ingress[2]: got tcp 8443-8443 from 0.0.0.0/0; the internet may reach only")
+def test_turning_off_production_deletion_protection_is_caught_on_the_load_balancer(plan_of) -> None:
+    plan = plan_of("production", "traffic:deletionProtection=false")
+    found = {(f.policy, f.enforcement, f.urn) for f in evaluate_policies(plan)}
+    alb = plan.named("webapp-traffic-alb").urn
+    assert ("load-balancer-deletion-protection", "mandatory", alb) in found
+    assert {f[0] for f in found} == {"load-balancer-deletion-protection", "stateful-resources-protected"}
+
+
+def test_the_candidate_route_passes_the_listener_policies_in_both_stacks(plan_of) -> None:
+    for stack in ("staging", "production"):
+        policies = {f.policy for f in evaluate_policies(plan_of(stack))}
+        assert not {"listeners-on-80-and-443", "colour-rule-needs-release-token", "no-public-ingress-except-web"} & policies
 
 
 def test_the_compliant_fixture_has_no_finding_at_all(fixture_plan) -> None:

@@ -47,7 +47,7 @@ def test_blue_green_switches_in_one_step_after_the_smoke_test(run: Callable[...,
     done = run("happy", Strategy.BLUE_GREEN)
     assert [u["weights"]["green"] for u in done.updates] == [0, 100, 100]
     names = [s["step"] for s in done.summary["steps"]]
-    smoke = next(i for i, n in enumerate(names) if n.startswith("smoke test") and "test listener" in n)
+    smoke = next(i for i, n in enumerate(names) if n.startswith("smoke test") and "candidate route" in n)
     shift = next(i for i, n in enumerate(names) if n.startswith("step 1/1"))
     assert smoke < shift
 
@@ -118,3 +118,11 @@ def test_the_abort_is_recorded_as_the_last_release(run: Callable[..., Rehearsal]
     assert done.result.record.outcome.value == "aborted"
     assert done.result.record.reason is not None
     assert "smoke test" in done.result.record.reason
+
+
+def test_the_candidate_is_smoke_tested_with_the_token_from_secrets_manager_never_shown(run: Callable[..., Rehearsal]) -> None:
+    # The health server answers 500 only to requests carrying the token it stored in moto's Secrets Manager and
+    # a colour: a smoke test without the headers would reach the live colour, pass, and let the release go on.
+    failed = run("smoke-fails", Strategy.CANARY).summary["failed"]
+    assert failed["step"] == "smoke"
+    assert "-H 'X-Release-Token: <token from release_token_secret_arn>' -H 'X-Release-Colour: green'" in failed["next"]

@@ -1,55 +1,83 @@
-"""The analysis: which alarms judge the candidate, and when its figures are worse than live's."""
+"""The analysis: which alarms judge the candidate, and when its figures are significantly worse than live's."""
 
 from __future__ import annotations
 
 from components.config import Colour
-from release.analysis import Figures, Thresholds, alarm_names, decide
+from components.config.release_analysis import AnalysisConfig
+from release.analysis import FAIL, PASS, UNDECIDED, Figures, alarm_names, decide
 
-LIMITS = Thresholds()
-LIVE = Figures(requests=1000, errors=2, p99=0.120)
+LIMITS = AnalysisConfig()
+FAST = (0.12, 0.11, 0.13, 0.12, 0.12, 0.11, 0.13, 0.12, 0.125, 0.115)
+LIVE = Figures(requests=54_000, errors=540, latencies=FAST)
+HEALTHY = Figures(requests=6_000, errors=61, latencies=(0.118, 0.121, 0.119, 0.122, 0.124))
 
 
-def test_a_quiet_healthy_candidate_passes() -> None:
-    verdict = decide({"green-5xx": "OK"}, Figures(requests=100, errors=0, p99=0.110), LIVE, LIMITS)
+def test_a_healthy_candidate_passes_both_tests() -> None:
+    verdict = decide({"green-5xx": "OK"}, HEALTHY, LIVE, LIMITS)
     assert verdict.ok
-    assert verdict.reasons == ()
+    assert [c.state for c in verdict.checks] == [PASS, PASS]
 
 
 def test_an_alarm_in_alarm_fails_and_is_named() -> None:
-    verdict = decide({"green-5xx": "ALARM", "green-latency": "OK"}, Figures(), LIVE, LIMITS)
+    verdict = decide({"green-5xx": "ALARM", "green-latency": "OK"}, HEALTHY, LIVE, LIMITS)
     assert not verdict.ok
     assert verdict.reasons == ("alarm green-5xx is ALARM",)
 
 
 def test_a_missing_alarm_fails_rather_than_passing_unwatched() -> None:
-    verdict = decide({"green-health": "MISSING"}, Figures(), LIVE, LIMITS)
+    verdict = decide({"green-health": "MISSING"}, HEALTHY, LIVE, LIMITS)
     assert verdict.reasons == ("alarm green-health is MISSING",)
 
 
 def test_insufficient_data_is_not_a_failure() -> None:
-    assert decide({"green-5xx": "INSUFFICIENT_DATA"}, Figures(), LIVE, LIMITS).ok
+    assert decide({"green-5xx": "INSUFFICIENT_DATA"}, HEALTHY, LIVE, LIMITS).ok
 
 
-def test_a_higher_5xx_rate_than_live_fails() -> None:
-    verdict = decide({}, Figures(requests=100, errors=5, p99=0.1), LIVE, LIMITS)
-    assert verdict.reasons == ("5xx rate 5.00% against live 0.20% (allowed +1.00%)",)
+def test_a_significantly_higher_5xx_rate_fails_naming_the_test_and_p() -> None:
+    verdict = decide({}, Figures(requests=6_000, errors=130, latencies=HEALTHY.latencies), LIVE, LIMITS)
+    assert not verdict.ok
+    (reason,) = verdict.reasons
+    assert reason.startswith("5xx 130/6000 (2.17%) against live 540/54000 (1.00%): Fisher's exact test, one-sided")
+    assert "p=" in reason
+    assert "below 0.005" in reason
 
 
-def test_a_small_5xx_increase_within_the_allowance_passes() -> None:
-    assert decide({}, Figures(requests=1000, errors=10, p99=0.1), LIVE, LIMITS).ok
+def test_a_small_increase_is_noise_not_a_failure() -> None:
+    # 1.2% against 1.0% on 6000 requests is within chance at 99.5% confidence.
+    assert decide({}, Figures(requests=6_000, errors=72, latencies=HEALTHY.latencies), LIVE, LIMITS).ok
 
 
-def test_too_few_requests_are_not_compared() -> None:
-    assert decide({}, Figures(requests=10, errors=10, p99=5.0), LIVE, LIMITS).ok
+def test_one_error_in_twenty_requests_is_not_judged() -> None:
+    verdict = decide({}, Figures(requests=20, errors=1, latencies=HEALTHY.latencies), LIVE, LIMITS)
+    assert verdict.ok
+    assert verdict.checks[0].state == UNDECIDED
+    assert "not judged below 500 candidate requests" in verdict.checks[0].summary
+    assert verdict.undecided == (verdict.checks[0],)
 
 
-def test_a_p99_much_slower_than_live_fails() -> None:
-    verdict = decide({}, Figures(requests=100, errors=0, p99=0.400), LIVE, LIMITS)
-    assert verdict.reasons == ("p99 latency 400 ms against live 120 ms (allowed x1.5)",)
+def test_without_live_traffic_the_5xx_test_is_undecided() -> None:
+    verdict = decide({}, HEALTHY, Figures(latencies=FAST), LIMITS)
+    assert verdict.checks[0].state == UNDECIDED
 
 
-def test_a_p99_under_the_floor_passes_whatever_the_ratio() -> None:
-    assert decide({}, Figures(requests=100, errors=0, p99=0.150), Figures(requests=100, p99=0.010), LIMITS).ok
+def test_a_much_slower_candidate_fails_on_latency() -> None:
+    slow = Figures(requests=6_000, errors=60, latencies=(0.41, 0.39, 0.44, 0.40, 0.42))
+    verdict = decide({}, slow, LIVE, LIMITS)
+    assert [c.state for c in verdict.checks] == [PASS, FAIL]
+    (reason,) = verdict.reasons
+    assert reason.startswith("p99 latency median 410 ms over 5 min against live 120 ms over 10 min: Mann-Whitney U test")
+
+
+def test_a_candidate_under_the_latency_floor_passes_whatever_the_ratio() -> None:
+    quick = Figures(requests=6_000, errors=60, latencies=(0.15, 0.16, 0.15, 0.17, 0.16))
+    live = Figures(requests=54_000, errors=540, latencies=(0.01,) * 10)
+    assert decide({}, quick, live, LIMITS).checks[1].state == PASS
+
+
+def test_too_few_latency_minutes_are_not_judged() -> None:
+    verdict = decide({}, Figures(requests=6_000, errors=60, latencies=(0.9, 0.9)), LIVE, LIMITS)
+    assert verdict.ok
+    assert verdict.checks[1].state == UNDECIDED
 
 
 def test_the_composite_alarm_is_preferred_over_the_metric_alarms() -> None:

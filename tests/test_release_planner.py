@@ -14,7 +14,9 @@ from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Prom
 CONFIG = ReleaseConfig.model_validate({"versions": {"blue": "v1", "green": "v1"}, "bakeMinutes": 5})
 OUTPUTS: dict[str, Any] = {
     "listener_arn": "arn:listener", "target_group_arns": {"blue": "arn:b", "green": "arn:g"},
-    "endpoint_url": "http://lb", "test_endpoint_url": "http://lb:8443", "health_check_path": "/healthz",
+    "endpoint_url": "https://app.example.com", "health_check_path": "/healthz",
+    "candidate_route": {"token_header": "X-Release-Token", "colour_header": "X-Release-Colour"},
+    "release_token_secret_arn": "arn:secret",
     "alert_topic_arn": "arn:topic", "database_identifier": "db",
     "migration": {"task_definition_arn": "arn:td", "migrate_command": ["manage", "migrate"]},
 }
@@ -96,7 +98,15 @@ def test_every_bad_option_is_named_at_once() -> None:
 def test_a_stack_without_a_load_balancer_is_refused() -> None:
     with pytest.raises(BadInputError) as caught:
         plan_release(CONFIG, {"endpoint_url": "x"}, ReleaseOptions(version="v2"), "staging")
-    assert "stack staging has no listener_arn, target_group_arns, test_endpoint_url output(s)" in str(caught.value)
+    assert ("stack staging has no listener_arn, target_group_arns, candidate_route, release_token_secret_arn output(s)"
+            in str(caught.value))
+
+
+def test_the_candidate_is_smoke_tested_through_its_route_and_the_public_name_after_promotion() -> None:
+    steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2"), "staging")
+    smokes = [s for s in steps if isinstance(s, Smoke)]
+    assert smokes == [Smoke("endpoint_url", "/healthz", colour=CONFIG.candidate), Smoke("endpoint_url", "/healthz")]
+    assert smokes[0].describe() == f"smoke test /healthz through the candidate route to {CONFIG.candidate}"
 
 
 @pytest.mark.parametrize(("version", "expected"), [

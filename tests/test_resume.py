@@ -99,7 +99,7 @@ def test_resume_with_no_release_in_progress_is_refused(session: Any) -> None:
 
 def test_a_failure_while_resuming_aborts_the_release(session: Any) -> None:
     w = _interrupted(session)
-    w.ctx.probe = lambda url: 500
+    w.ctx.probe = lambda url, headers=None: 500
     w.stack.issued.clear()
     w.stack.set_config({"release:inProgress": w.stack.config["release:inProgress"].replace('"phase":"shifting"', '"phase":"migrated"')})
 
@@ -114,7 +114,8 @@ def test_remaining_skips_what_the_record_verified() -> None:
     from components.config.release_record import ReleaseRecord
 
     steps = [
-        Preflight(Colour.BLUE), Backup("db", "snap"), Deploy(Colour.GREEN, "v2"), Migrate(("m",)), Smoke("test_endpoint_url", "/h"),
+        Preflight(Colour.BLUE), Backup("db", "snap"), Deploy(Colour.GREEN, "v2"), Migrate(("m",)),
+        Smoke("endpoint_url", "/h", colour=Colour.GREEN),
         Shift(Colour.GREEN, 10, 1, 3), Bake(10, 60), Shift(Colour.GREEN, 50, 2, 3), Bake(50, 60),
         Shift(Colour.GREEN, 100, 3, 3), Bake(100, 60), Promote(Colour.GREEN), Smoke("endpoint_url", "/h"),
     ]

@@ -90,7 +90,7 @@ def test_target_groups_take_ip_targets_and_the_configured_health_check(plan_of) 
     groups = groups_by_colour(plan_of("staging"))
     assert set(groups) == {"blue", "green"}
     for colour, group in groups.items():
-        assert group.inputs["name"] == f"webapp-staging-{colour}"
+        assert group.inputs["namePrefix"] == f"{colour}-"
         assert (group.inputs["targetType"], group.inputs["port"], group.inputs["protocol"]) == ("ip", 8080, "HTTP")
         assert group.inputs["deregistrationDelay"] == 15
         check = group.inputs["healthCheck"]
@@ -111,21 +111,53 @@ def test_https_uses_the_certificate_with_tls13_and_http_redirects(plan_of) -> No
 def test_without_a_certificate_the_stack_serves_http_and_says_so(plan_of) -> None:
     plan = plan_of("staging", "traffic:certificateArn=null")
     listeners = {r.name: r.inputs for r in plan.of_type("aws:lb/listener:Listener")}
-    assert set(listeners) == {"webapp-traffic-http", "webapp-traffic-test"}
+    assert set(listeners) == {"webapp-traffic-http"}
     assert listeners["webapp-traffic-http"]["port"] == 80
     assert "certificateArn" not in listeners["webapp-traffic-http"]
     assert plan.warnings == ("webapp-traffic: no traffic:certificateArn, so the load balancer serves plain HTTP only",)
-    assert plan.outputs["endpoint_url"].startswith("http://")
+    assert plan.outputs["endpoint_url"] == "http://staging.webapp.example.com"
 
 
-def test_the_test_listener_always_serves_the_candidate(plan_of) -> None:
-    # Production is green-live; the flip is the plan the invariant tests also use.
-    for live, plan in (("green", plan_of("production")), ("blue", plan_of("production", "release:live=blue"))):
+def test_each_colour_is_reachable_on_443_only_with_the_token_and_its_name_whatever_the_release(plan_of) -> None:
+    # Design: the rules are static, so a release or a promotion never changes them; production is green-live.
+    for plan in (plan_of("production"), plan_of("production", "release:live=blue"), plan_of("production", "release:canaryWeight=25")):
         groups = groups_by_colour(plan)
-        candidate = "blue" if live == "green" else "green"
-        test = plan.named("webapp-traffic-test").inputs
-        assert test["port"] == 8443
-        assert test["defaultActions"] == [{"type": "forward", "targetGroupArn": groups[candidate].outputs["arn"]}]
+        listeners = {r.name: r.inputs for r in plan.of_type("aws:lb/listener:Listener")}
+        assert {(i["port"], i["protocol"]) for i in listeners.values()} == {(443, "HTTPS"), (80, "HTTP")}
+        https = plan.named("webapp-traffic-https").outputs["arn"]
+        for colour in ("blue", "green"):
+            rule = plan.named(f"webapp-traffic-{colour}-candidate").inputs
+            assert rule["listenerArn"] == https
+            assert rule["actions"] == [{"type": "forward", "targetGroupArn": groups[colour].outputs["arn"]}]
+            # The token is a secret input: the plan shows the marker, never the value.
+            assert rule["conditions"] in (
+                [{"httpHeader": {"httpHeaderName": "X-Release-Token", "values": ["[secret]"]}},
+                 {"httpHeader": {"httpHeaderName": "X-Release-Colour", "values": [colour]}}],
+                "[secret]",
+            )
+        route = plan.outputs["candidate_route"]
+        assert (route["token_header"], route["colour_header"]) == ("X-Release-Token", "X-Release-Colour")
+        assert plan.outputs["release_token_secret_arn"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
+        assert plan.outputs["endpoint_url"] == "https://webapp.example.com"
+        assert not {"test_endpoint_url", "test_port", "test_listener_arn"} & set(plan.outputs)
+
+
+def test_the_release_token_is_kept_in_secrets_manager_for_the_driver(plan_of) -> None:
+    plan = plan_of("staging")
+    secret = plan.named("webapp-traffic-release-token")
+    version = plan.named("webapp-traffic-release-token-value").inputs
+    assert version["secretId"] == secret.outputs["id"]
+    assert version["secretString"] == "[secret]"
+    assert plan.outputs["release_token_secret_arn"] == secret.outputs["arn"]
+
+
+def test_a_hosted_zone_gets_an_alias_record_of_the_domain_name(plan_of) -> None:
+    plan = plan_of("production")
+    record = plan.named("webapp-traffic-domain").inputs
+    alb = plan.named("webapp-traffic-alb").outputs
+    assert (record["zoneId"], record["name"], record["type"]) == ("Z0123456789EXAMPLEPROD", "webapp.example.com", "A")
+    assert record["aliases"] == [{"name": alb["dnsName"], "zoneId": alb["zoneId"], "evaluateTargetHealth": True}]
+    assert not plan_of("staging").of_type("aws:route53/record:Record")
 
 
 def test_stickiness_pins_clients_to_a_colour_when_asked(plan_of) -> None:
@@ -145,8 +177,12 @@ def test_stickiness_pins_clients_to_a_colour_when_asked(plan_of) -> None:
     ("traffic:sslPolicy=ELBSecurityPolicy-2016-08", 'traffic:sslPolicy: got "ELBSecurityPolicy-2016-08"; a TLS 1.3 policy'),
     ("traffic:ingressCidrs=[\"0.0.0.0/0\", \"10.1.2.3/8\"]",
      'traffic:ingressCidrs[1]: got "10.1.2.3/8"; an IPv4 CIDR block such as 10.0.0.0/16 (10.1.2.3/8 has host bits set)'),
-    ("traffic:testCidrs=[\"office\"]", 'traffic:testCidrs[0]: got "office"; an IPv4 CIDR block'),
-    ("traffic:testPort=443", "traffic:testPort: got 443; a port other than 80 and 443"),
+    ("traffic:domainName=null", "traffic:domainName: got (missing); required with certificateArn"),
+    ("traffic:domainName=https://webapp.example.com", 'traffic:domainName: got "https://webapp.example.com"; a lowercase DNS name'),
+    ("traffic:domainName=*.example.com", 'traffic:domainName: got "*.example.com"; a lowercase DNS name'),
+    ("traffic:domainName=localhost", 'traffic:domainName: got "localhost"; a lowercase DNS name'),
+    ("traffic:hostedZoneId=example.com", 'traffic:hostedZoneId: got "example.com"; a Route 53 hosted zone id'),
+    ("traffic:testPort=8443", "traffic:testPort: got 8443; unknown key"),
     ("traffic:healthCheck.timeoutSeconds=30", "traffic:healthCheck.timeoutSeconds: got 30; must be less than intervalSeconds (15)"),
     ("traffic:healthCheck.matcher=ok", 'traffic:healthCheck.matcher: got "ok"; status codes such as 200, 200-299 or 200,302'),
     ("traffic:healthCheck.path=healthz", 'traffic:healthCheck.path: got "healthz"; a URL path starting with /'),
@@ -158,3 +194,30 @@ def test_stickiness_pins_clients_to_a_colour_when_asked(plan_of) -> None:
 def test_bad_traffic_values_are_config_errors(config_problems, override: str, expected: str) -> None:
     problems = config_problems("production", override)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_target_groups_have_no_fixed_name_so_a_replacement_creates_first(plan_of, stack: str) -> None:
+    # A fixed name makes a replacement delete first (the new group cannot share the name), and the delete fails
+    # with ResourceInUse while listeners and services use the group. name_prefix: at most 6 characters (the
+    # provider's schema); the completed name stays within ELB's 32 (botocore elbv2 CreateTargetGroupInput.Name).
+    for group in plan_of(stack).of_type(TARGET_GROUP):
+        assert "name" not in group.inputs, group.name
+        assert 1 <= len(group.inputs["namePrefix"]) <= 6
+        assert not group.delete_before_replace
+        assert group.outputs["name"].startswith(group.inputs["namePrefix"])
+        assert len(group.outputs["name"]) <= 32
+
+
+@pytest.mark.parametrize("token", ["short", "*" * 40, "a" * 31 + "?", "x" * 129, "with space " * 4])
+def test_a_release_token_the_load_balancer_would_misread_is_refused_without_echoing_it(token: str) -> None:
+    # botocore elbv2 HttpHeaderConditionConfig.Values: at most 128 characters, '*' and '?' are wildcards.
+    with pytest.raises(ConfigError) as caught:
+        load({**MINIMAL_CONFIG, "traffic:releaseToken": token}, "staging")
+    (problem,) = caught.value.problems
+    assert problem.startswith('traffic:releaseToken: got "[secret]"; 32-128 letters, digits or ._~+/=-')
+    assert token not in problem
+
+
+def test_a_hex_release_token_is_accepted() -> None:
+    assert load({**MINIMAL_CONFIG, "traffic:releaseToken": "0123456789abcdef" * 4}, "staging").traffic.domain_name is None

@@ -24,7 +24,7 @@ from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
-from components.config.traffic import TrafficConfig
+from components.config.traffic import RELEASE_TOKEN_KEY, TrafficConfig, release_token_problems
 
 __all__ = [
     "Colour",
@@ -65,12 +65,14 @@ SECRET_KEYS: tuple[str, ...] = (
     "deployments:webhookUrl",
     "delivery:pulumiAccessToken",
     "delivery:infrastructureReadToken",
+    RELEASE_TOKEN_KEY,
 )
 
 # Checks of secret values, run on the config map (where the program sees the plaintext), never echoing it.
 SECRET_CHECKS: tuple[Callable[[Mapping[str, str], Mapping[str, Any]], list[Problem]], ...] = (
     auth_token_problems,
     webhook_secret_problems,
+    release_token_problems,
 )
 
 REGION_KEY = "aws:region"

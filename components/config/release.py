@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
+from components.config.release_analysis import AnalysisConfig
 
 if TYPE_CHECKING:
     from components.config.release_record import ReleaseRecord
@@ -97,6 +98,8 @@ class ReleaseConfig(ConfigModel):
     """Canary weights a release walks through: strictly increasing, ending at 100. Default 10, 25, 50, 100."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    """How sure the driver must be before it calls the candidate worse than live (``release_analysis``). Default: the tests' defaults."""
     rolling: Rolling = Field(default_factory=Rolling)
     """The rollout of a rolling release, ``{minimumHealthyPercent, maximumPercent, bakeMinutes}``. Defaults 100, 200, 10."""
     staging_soak_minutes: int = Field(default=60, ge=0, le=10080)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.config.base import ConfigModel, Problem, cross_field
+from components.config.base import MISSING, ConfigModel, Problem, cross_field
 from components.config.by_environment import fill_defaults
 from components.config.network import parse_cidr
 from components.config.text import HealthPath, Matcher
@@ -15,6 +16,45 @@ from components.config.text import HealthPath, Matcher
 ACM_ARN = re.compile(r"^arn:aws(-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 # The ELB policies that negotiate TLS 1.3 (and 1.2 for older clients) all carry this prefix.
 TLS13_PREFIX = "ELBSecurityPolicy-TLS13-"
+# A host name as DNS allows it (RFC 1035 section 2.3.4 and RFC 1123 section 2.1): labels of 1-63 letters,
+# digits and inner hyphens, at most 253 characters in all. Lowercase only, so the name compares as written.
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+DNS_NAME_LIMIT = 253
+# Route 53 hosted zone ids: botocore route53 ResourceId (max 32), e.g. Z0123456789ABCDEFGHIJ.
+_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+RELEASE_TOKEN_KEY = "traffic:releaseToken"  # noqa: S105 - the key's name, not its value
+# The token is compared by an ALB http-header condition: botocore elbv2 HttpHeaderConditionConfig.Values allows
+# at most 128 characters and treats '*' and '?' as wildcards (a '*' would open the candidate to everyone), so the
+# token is letters, digits and ``._~+/=-`` only. At least 32 characters is our own floor for a shared secret.
+_RELEASE_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{32,128}$")
+
+
+def dns_name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a host name the certificate covers, or None."""
+    labels = name.split(".")
+    if len(name) > DNS_NAME_LIMIT:
+        return f"a DNS name of at most {DNS_NAME_LIMIT} characters (this one has {len(name)})"
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return ("a lowercase DNS name such as app.example.com: labels of 1-63 letters, digits and inner hyphens "
+                "(no wildcard, no scheme, no port)")
+    return None
+
+
+def check_release_token(token: str) -> str | None:
+    """What is wrong with a release token, or None; the token itself is never part of the answer."""
+    if _RELEASE_TOKEN.match(token):
+        return None
+    return (
+        f"32-128 letters, digits or ._~+/=- (this one has {len(token)} characters; '*' and '?' are wildcards to the "
+        f"load balancer); set it with `pulumi config set --secret {RELEASE_TOKEN_KEY} \"$(openssl rand -hex 32)\"`"
+    )
+
+
+def release_token_problems(raw: Mapping[str, str], models: Mapping[str, Any]) -> list[Problem]:
+    """Check the secret release token where its plaintext is available: the program's config map."""
+    token = raw.get(RELEASE_TOKEN_KEY)
+    wrong = check_release_token(token) if token is not None else None
+    return [Problem(RELEASE_TOKEN_KEY, "[secret]", wrong)] if wrong else []
 
 
 
@@ -60,10 +100,12 @@ class TrafficConfig(ConfigModel):
     """TLS policy of the HTTPS listeners; must be a TLS 1.3 policy. Default ``ELBSecurityPolicy-TLS13-1-2-2021-06``."""
     ingress_cidrs: tuple[str, ...] = Field(default=("0.0.0.0/0",), min_length=1)
     """Who may reach ports 80 and 443. Default everyone."""
-    test_port: int = Field(default=8443, ge=1, le=65535)
-    """Port of the test listener, which always serves the candidate colour. Default 8443."""
-    test_cidrs: tuple[str, ...] = Field(default=("10.0.0.0/8",), min_length=1)
-    """Who may reach the test listener. Default ``10.0.0.0/8`` (private addresses only)."""
+    domain_name: str | None = None
+    """The host name users and the release driver reach the stack by, e.g. ``app.example.com``; the certificate must
+    cover it. Required with ``certificateArn``. Default none: the load balancer's own DNS name, over HTTP."""
+    hosted_zone_id: str | None = None
+    """Route 53 hosted zone in which the stack creates an alias record from ``domainName`` to the load balancer.
+    Default none: the record is managed elsewhere."""
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     """Target group health check. Defaults as documented on each key."""
     deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
@@ -82,7 +124,7 @@ class TrafficConfig(ConfigModel):
     def _environment(cls, data: Any, info: ValidationInfo) -> Any:
         return fill_defaults(data, info, {"production": {"deletionProtection": True, "accessLogDays": 365}})
 
-    @field_validator("ingress_cidrs", "test_cidrs")
+    @field_validator("ingress_cidrs")
     @classmethod
     def _cidrs(cls, blocks: tuple[str, ...]) -> tuple[str, ...]:
         problems = []
@@ -114,8 +156,18 @@ class TrafficConfig(ConfigModel):
             elif region and match["region"] != region:
                 problems.append(Problem("certificateArn", self.certificate_arn,
                                         f"a load balancer uses certificates of its own region: use one from {region}"))
-        if self.test_port in (80, 443):
-            problems.append(Problem("testPort", self.test_port, "a port other than 80 and 443, which serve users"))
+        if self.domain_name is not None:
+            wrong = dns_name_problem(self.domain_name)
+            if wrong:
+                problems.append(Problem("domainName", self.domain_name, wrong))
+        elif self.certificate_arn is not None:
+            problems.append(Problem("domainName", MISSING, "required with certificateArn: the name the certificate covers, "
+                                    "e.g. app.example.com (a load balancer's own DNS name is never on a certificate)"))
+        if self.hosted_zone_id is not None:
+            if self.domain_name is None:
+                problems.append(Problem("hostedZoneId", self.hosted_zone_id, "needs domainName: the record's name"))
+            if not _ZONE_ID.match(self.hosted_zone_id):
+                problems.append(Problem("hostedZoneId", self.hosted_zone_id, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"))
         cross_field(problems)
         return self
 

@@ -88,9 +88,19 @@ def _load_balancer(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     }
 
 
+# The provider completes a name_prefix with a 26-character unique id (terraform-plugin-sdk helper/id
+# PrefixedUniqueId: a timestamp and a counter), so a 6-character prefix gives a 32-character name.
+_UNIQUE_SUFFIX = 26
+
+
 @resource("aws:lb/targetGroup:TargetGroup")
 def _target_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
-    name = autoname(args, ctx)
+    prefix = args.inputs.get("namePrefix")
+    if isinstance(prefix, str) and prefix and not args.inputs.get("name"):
+        digits = str(int(ctx.digest("namePrefix", ctx.stack, args.name, length=24), 16))
+        name = prefix + digits[:_UNIQUE_SUFFIX].rjust(_UNIQUE_SUFFIX, "0")
+    else:
+        name = autoname(args, ctx)
     suffix = f"targetgroup/{name}/{ctx.digest(args.name, length=16)}"
     arn = ctx.arn("elasticloadbalancing", suffix)
     return {"id": arn, "arn": arn, "arnSuffix": suffix, "name": name}
@@ -102,6 +112,20 @@ def _listener(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     lb_part = lb.split(":loadbalancer/", 1)[-1] or f"app/unknown/{ctx.digest(args.name)}"
     arn = ctx.arn("elasticloadbalancing", f"listener/{lb_part}/{ctx.digest(args.name, length=16)}")
     return {"id": arn, "arn": arn}
+
+
+@resource("aws:lb/listenerRule:ListenerRule")
+def _listener_rule(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    listener = str(args.inputs.get("listenerArn", ""))
+    listener_part = listener.split(":listener/", 1)[-1] or f"app/unknown/{ctx.digest(args.name)}/0"
+    arn = ctx.arn("elasticloadbalancing", f"listener-rule/{listener_part}/{ctx.digest(args.name, length=16)}")
+    return {"id": arn, "arn": arn}
+
+
+@resource("aws:route53/record:Record")
+def _record(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
+    zone, name, type_ = (str(args.inputs.get(k, "")) for k in ("zoneId", "name", "type"))
+    return {"id": f"{zone}_{name}_{type_}", "fqdn": name}
 
 
 @resource("aws:sns/topic:Topic")

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policy.policies.base import PackPolicy, ResourcePolicy, Scope, as_int, get, items, problem, show
+from policy.policies.base import PackPolicy, ResourcePolicy, Scope, as_int, get, is_secret, items, problem, show
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
@@ -18,6 +18,10 @@ TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGr
 # (ELBSecurityPolicy-TLS13-1-2-2021-06, ELBSecurityPolicy-FS-1-2-Res-2020-10, ...).
 TLS12_FAMILIES = ("-TLS13-1-2-", "-TLS13-1-3-", "-TLS-1-2-", "-FS-1-2-")
 RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+# Users and the release driver's smoke tests reach the stack on these ports only; the candidate is reached on
+# 443 through a header-matched rule, not a port of its own whose ingress would shut out a runner or open it to all.
+PUBLIC_PORTS = (80, 443)
 
 # AWS's limits for a forward action with target group weights.
 MIN_GROUPS, MAX_GROUPS, MAX_WEIGHT = 2, 5, 999
@@ -71,6 +75,26 @@ def _health_check(props: Mapping[str, Any], _: ResourceValidationArgs) -> Iterat
         yield problem("healthCheck.path", None, "set the path an HTTP health check requests, e.g. /healthz")
 
 
+def _ports(props: Mapping[str, Any], _: ResourceValidationArgs) -> Iterator[str]:
+    port = as_int(get(props, "port"))
+    if port not in PUBLIC_PORTS:
+        yield problem("port", get(props, "port"),
+                      "listeners serve 443 (and 80, redirecting): reach one colour through a header-matched rule on 443")
+
+
+def _rule_closed(props: Mapping[str, Any], _: ResourceValidationArgs) -> Iterator[str]:
+    forwards_to_one = any(get(a, "type") == "forward" and get(a, "targetGroupArn") for a in items(get(props, "actions")))
+    if not forwards_to_one:
+        return
+    conditions = get(props, "conditions")
+    # A secret conditions list holds the release token, which is what keeps the colour closed.
+    if is_secret(conditions) or any(is_secret(get(c, "httpHeader.values")) for c in items(conditions)):
+        return
+    yield problem("conditions", conditions,
+                  "a rule that forwards to one colour matches the release token in an http-header condition "
+                  "(secret), or anyone can reach a colour that takes no user traffic")
+
+
 def forward_blocks(props: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """Every ``forward`` block of a listener's default actions or a rule's actions, with its key path."""
     for key in ("defaultActions", "actions"):
@@ -101,6 +125,16 @@ def _weights(props: Mapping[str, Any], _: ResourceValidationArgs) -> Iterator[st
 
 
 POLICIES: list[PackPolicy] = [
+    ResourcePolicy(
+        "listeners-on-80-and-443", "Listeners serve 443 and 80 only; no separate test port.",
+        types=LISTENERS, check=_ports, scope=Scope.BOTH,
+        remediation="Remove the listener; smoke-test a colour through its header-matched rule on the HTTPS listener.",
+    ),
+    ResourcePolicy(
+        "colour-rule-needs-release-token", "A listener rule that forwards to one target group requires the secret release token.",
+        types=LISTENER_RULES, check=_rule_closed, scope=Scope.BOTH,
+        remediation="Add an http-header condition on X-Release-Token whose value is the secret traffic:releaseToken.",
+    ),
     ResourcePolicy(
         "https-listener-tls12", "HTTPS and TLS listeners pin a security policy that refuses anything older than TLS 1.2.",
         types=LISTENERS, check=_tls, scope=Scope.BOTH,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -28,7 +28,10 @@ from release.engine import EngineError, StackEngine
 from release.errors import BadInputError, ExitCode
 from release.executor import Executor, abort, promote_now
 from release.executor_steps import StepFailure
+from release.panel import JsonLines, LivePanel
 from release.planner import ReleaseOptions, plan_release
+from release.report import Ending, Recorder
+from release.report import write as write_report
 from release.resume import terminate_as_interrupt
 from release.status import gather
 
@@ -171,8 +174,12 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = context_for(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
+            panel = LivePanel(console, f"release {record.id}: {version} to {record.colour} on {stack}") \
+                if console.is_terminal and not as_json else None
+            recorder = Recorder(JsonLines() if as_json else panel or ctx.reporter, conn.clock)
+            ctx.reporter = recorder
             try:
-                with terminate_as_interrupt():
+                with terminate_as_interrupt(), panel or nullcontext():
                     result = Executor(ctx).run(planned, record)
             except KeyboardInterrupt:
                 # The last verified weights stay; the durable record lets another shell finish the release.
@@ -183,9 +190,10 @@ def register(app: typer.Typer) -> None:
                     console, as_json, ExitCode.REFUSED, "deploy", why,
                     f"python -m release resume --stack {stack}  (or: python -m release abort --stack {stack})",
                 ) from None
+        report = write_report(recorder, Ending(stack, record.id, version, result.outcome.value, result.failed_step, result.why))
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,
-            "why": result.why, "next": result.next_command,
+            "why": result.why, "next": result.next_command, "report": str(report),
             "record": result.record.model_dump(mode="json", by_alias=True, exclude_none=True) if result.record else None,
         }
         if as_json:
@@ -194,6 +202,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{result.outcome.value}:[/red] {result.failed_step}\n  why: {result.why}\n  next: {result.next_command}")
         else:
             console.print(f"[green]released[/green] {version}: {result.record.colour if result.record else ''} is live")
+        if not as_json:
+            console.print(f"report: {report}")
         raise typer.Exit(result.exit_code)
 
     @app.command()

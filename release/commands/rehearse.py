@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
@@ -9,13 +10,17 @@ from rich.console import Console
 
 from components.config import ConfigError, Strategy
 from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
+from release.context import SilentReporter
 from release.display import ConsoleReporter
 from release.errors import BadInputError, ExitCode
+from release.panel import LivePanel
 from release.rehearsal.races import SCENARIOS as RACE_SCENARIOS
 from release.rehearsal.races import rehearse_race
 from release.rehearsal.rollbacks import SCENARIOS as ROLLBACK_SCENARIOS
 from release.rehearsal.rollbacks import rehearse_rollback
 from release.rehearsal.run import SCENARIOS, rehearse, to_json
+from release.report import Ending, Recorder
+from release.report import write as write_report
 
 
 def register(app: typer.Typer) -> None:
@@ -38,16 +43,23 @@ def register(app: typer.Typer) -> None:
                 raise BadInputError(message)
             ProjectFiles.here().stack_file(stack)
             overrides = [parse_override(c) for c in config or []]
-            reporter = None if as_json else ConsoleReporter(console)
-            if scenario in RACE_SCENARIOS:
-                result = rehearse_race(stack, scenario, overrides, strategy=strategy, reporter=reporter)
-            elif scenario in ROLLBACK_SCENARIOS:
-                result = rehearse_rollback(stack, scenario, overrides, strategy=strategy, reporter=reporter)
-            else:
-                result = rehearse(stack, scenario, overrides, version=version, strategy=strategy, reporter=reporter)
+            panel = LivePanel(console, f"rehearsal of {scenario} on {stack}") if console.is_terminal and not as_json else None
+            recorder = Recorder(SilentReporter() if as_json else panel or ConsoleReporter(console))
+            with panel or nullcontext():
+                if scenario in RACE_SCENARIOS:
+                    result = rehearse_race(stack, scenario, overrides, strategy=strategy, reporter=recorder)
+                elif scenario in ROLLBACK_SCENARIOS:
+                    result = rehearse_rollback(stack, scenario, overrides, strategy=strategy, reporter=recorder)
+                else:
+                    result = rehearse(stack, scenario, overrides, version=version, strategy=strategy, reporter=recorder)
         except (BadInputError, ConfigError, UnknownStackError, BadOverrideError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(ExitCode.BAD_INPUT) from None
+        report = None
+        ran = result.result
+        if recorder.polls and ran.record is not None:
+            ending = Ending(stack, ran.record.id, ran.record.version, ran.outcome.value, ran.failed_step, ran.why)
+            report = write_report(recorder, ending)
         if as_json:
             typer.echo(to_json(result))
         else:
@@ -57,4 +69,6 @@ def register(app: typer.Typer) -> None:
             if summary["failed"]:
                 failed = summary["failed"]
                 console.print(f"  failed: {failed['step']}\n  why: {failed['why']}\n  next: {failed['next']}")
+            if report is not None:
+                console.print(f"  report: {report}")
         raise typer.Exit(result.result.exit_code)

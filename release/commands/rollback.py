@@ -29,6 +29,7 @@ from release.engine import StackBusyError
 from release.errors import BadInputError, ExitCode
 from release.executor import Result, abort
 from release.migrate import migrate as run_migration
+from release.report import report_path
 from release.resume import resume
 from release.rollback import RollbackRefusedError, fast_rollback
 
@@ -147,17 +148,20 @@ def register(app: typer.Typer) -> None:
         with refusals(console, as_json, stack):
             conn = driver.open_stack(stack)
             rows = release_history.rows(conn.engine.history(), conn.engine.get_config())
+        reports = {r.release: report_path(stack, r.release) for r in rows}
+        found = {release: str(path) if path.is_file() else None for release, path in reports.items()}
         if as_json:
-            typer.echo(json.dumps([r.to_json() for r in rows], indent=2))
+            typer.echo(json.dumps([{**r.to_json(), "report": found[r.release]} for r in rows], indent=2))
             return
         table = Table(title=f"releases of {stack}")
         for heading in ("stack version", "version", "previous", "strategy", "highest weight", "outcome", "duration", "started by",
-                        "snapshot", "migration"):
+                        "snapshot", "migration", "report"):
             table.add_column(heading)
         for r in rows:
             migration = "-" if r.reversible is None else ("reversible" if r.reversible else "IRREVERSIBLE")
             table.add_row(str(r.stack_version or "-"), r.version, r.previous, r.strategy, f"{r.highest_weight}%", r.outcome,
-                          release_history.duration(r.duration_seconds), r.started_by, r.snapshot or "-", migration)
+                          release_history.duration(r.duration_seconds), r.started_by, r.snapshot or "-", migration,
+                          found[r.release] or "-")
         console.print(table)
         if not rows:
             console.print(f"no releases recorded on {stack}")

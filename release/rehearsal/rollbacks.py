@@ -26,7 +26,7 @@ from components.config.release_record import Outcome, ReleaseRecord
 from offline import evaluate
 from offline.diff import PlanDiff, diff
 from release import rollback_version
-from release.analysis import Thresholds
+from release.analysis import with_statistic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result, abort
@@ -100,16 +100,18 @@ def stage(
     """Moto, the health server, the stack's AWS side and a context; the stack as deployed is recorded as one update."""
     clock = ScheduledClock()
     offline, source = make_engine(stack, overrides, clock, needs_migration=True, store=store)
-    region = load(offline.get_config(), stack).region
+    loaded = load(offline.get_config(), stack)
+    region = loaded.region
     with Moto(region) as session, HealthServer(Behaviour()) as health:
         world = World(session, clock, health.base_url)
         world.build(offline.plan())
+        health.behaviour.route = world.route
         offline.hooks.append(world.apply)
         engine = RehearsalEngine(offline, world)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
             runner=RehearsalTaskRunner(session), reporter=reporter or SilentReporter(),
-            thresholds=Thresholds(latency_stat="Maximum"), by="rehearsal",
+            thresholds=with_statistic(loaded.release.analysis, "Maximum"), by="rehearsal",
         )
         offline.update("the stack as deployed before the rehearsal")
         yield Stage(stack, offline, engine, world, clock, ctx, source, strategy)

@@ -17,7 +17,7 @@ from typing import Any
 from components.config import Colour, Strategy, load
 from offline import Plan
 from offline.stacks import ProjectFiles, apply_overrides
-from release.analysis import Thresholds, alarm_names
+from release.analysis import alarm_names, with_statistic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import HistoryEntry, UpdateResult
 from release.engine.offline import OfflineEngine
@@ -141,6 +141,7 @@ def rehearse(
     with Moto(config.region) as session, HealthServer(behaviour) as health:
         world = World(session, clock, health.base_url, broken)
         world.build(offline.plan())
+        health.behaviour.route = world.route
         engine = RehearsalEngine(offline, world)
         alarm: dict[str, float] = {}
         offline.hooks.append(world.apply)
@@ -149,7 +150,7 @@ def rehearse(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
             reporter=reporter or SilentReporter(),
             # moto computes no percentiles; the latency figure it can give is the maximum.
-            thresholds=Thresholds(latency_stat="Maximum"), by="rehearsal",
+            thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
         )
         options = ReleaseOptions(version=version, strategy=strategy)
         steps = plan_release(config.release, engine.outputs(), options, stack)

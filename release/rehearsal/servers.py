@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,17 +52,37 @@ class Moto:
         self._server.stop()
 
 
+@dataclass(frozen=True)
+class CandidateRoute:
+    """What the load balancer's header-matched rules require to reach one colour directly."""
+
+    token_header: str
+    token: str
+    colour_header: str
+
+    def colour(self, headers: Mapping[str, str]) -> str | None:
+        """The colour a request asks for with the right token; None: the request is public.
+
+        Header names compare case-insensitively, as the load balancer's http-header condition does.
+        """
+        lowered = {name.lower(): value for name, value in headers.items()}
+        if lowered.get(self.token_header.lower()) != self.token:
+            return None
+        return lowered.get(self.colour_header.lower()) or None
+
+
 @dataclass
 class Behaviour:
-    """What the application answers: the test listener (candidate) and the public endpoint (live)."""
+    """What the application answers: through the candidate route (token and colour headers) or publicly (live)."""
 
     test_status: int = 200
     live_status: int = 200
     requests: list[str] = field(default_factory=list)
+    route: CandidateRoute | None = None
 
 
 class HealthServer:
-    """Serves ``/test/<path>`` and ``/live/<path>`` on 127.0.0.1 with the statuses of a ``Behaviour``."""
+    """Serves the health path on 127.0.0.1 with the statuses of a ``Behaviour``, routed by the candidate headers."""
 
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
@@ -69,8 +90,10 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
-                owner.behaviour.requests.append(self.path)
-                status = owner.behaviour.test_status if self.path.startswith("/test/") else owner.behaviour.live_status
+                route = owner.behaviour.route
+                colour = route.colour(dict(self.headers.items())) if route is not None else None
+                owner.behaviour.requests.append(f"{self.path} ({colour or 'public'})")
+                status = owner.behaviour.test_status if colour else owner.behaviour.live_status
                 body = b'{"status":"ok"}' if status < 400 else b'{"status":"failing"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

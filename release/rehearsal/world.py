@@ -2,7 +2,8 @@
 
 ``build`` creates what the driver talks to: a VPC and subnets, the load
 balancer, both target groups with a registered target each, the production
-listener with the plan's forward weights, the test listener, the alarms, the
+listener with the plan's forward weights, the release token's secret (a fresh
+token the health server then requires for the candidate route), the alarms, the
 alert topic, the database, the cluster and the migration task definition. The
 planned identifiers differ from moto's, so an ``AddressBook`` translates the
 stack outputs the driver reads. After every engine update, ``World.apply``
@@ -19,6 +20,7 @@ tasks for Fargate services (``service_names`` is left out of the outputs).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +30,7 @@ from offline import Plan, PlannedResource
 from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
-from release.rehearsal.servers import MotoSession
+from release.rehearsal.servers import CandidateRoute, MotoSession
 
 LISTENER = "aws:lb/listener:Listener"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
@@ -89,6 +91,8 @@ class World:
         self.health_url = health_url
         self.registered: dict[Colour, tuple[str, str]] = {}
         self._next_ip = 10
+        self.route: CandidateRoute | None = None
+        """The candidate route the health server must honour, once built."""
 
     def outputs(self, planned: Mapping[str, Any]) -> dict[str, Any]:
         """The stack outputs as the driver should see them here."""
@@ -117,9 +121,21 @@ class World:
         self._topic(out)
         self._database(out)
         self._cluster(out)
-        self.book.add(out.get("endpoint_url"), f"{self.health_url}/live")
-        self.book.add(out.get("test_endpoint_url"), f"{self.health_url}/test")
+        self.route = self._release_token(out)
+        # One name for users and smoke tests alike, as in the stack: the headers decide which colour answers.
+        self.book.add(out.get("endpoint_url"), self.health_url)
         self.apply(plan)
+
+    def _release_token(self, out: Mapping[str, Any]) -> CandidateRoute | None:
+        """Store a fresh token in moto's Secrets Manager where the driver will read it."""
+        route, planned = out.get("candidate_route"), out.get("release_token_secret_arn")
+        if not isinstance(route, Mapping) or not isinstance(planned, str) or not planned:
+            return None
+        token = secrets.token_hex(32)
+        name = planned.split(":secret:", 1)[-1]
+        arn = self.session.client("secretsmanager").create_secret(Name=name, SecretString=token)["ARN"]
+        self.book.add(planned, arn)
+        return CandidateRoute(str(route["token_header"]), token, str(route["colour_header"]))
 
     def _load_balancer(self, plan: Plan, subnets: list[str], vpc: str) -> None:
         out = plan.outputs
@@ -147,13 +163,6 @@ class World:
                 {"TargetGroupArn": arn, "Weight": w} for arn, w in weights.items()]}}],
         )["Listeners"][0]["ListenerArn"]
         self.book.add(out.get("listener_arn"), listener)
-        if out.get("test_listener_arn"):
-            candidate = self.book.translate(out["target_group_arns"][str(out.get("candidate_colour", "green"))])
-            test = elb.create_listener(
-                LoadBalancerArn=lb_arn, Protocol="HTTP", Port=port + 8000,
-                DefaultActions=[{"Type": "forward", "TargetGroupArn": candidate}],
-            )["Listeners"][0]["ListenerArn"]
-            self.book.add(out["test_listener_arn"], test)
 
     def _alarms(self, out: Mapping[str, Any]) -> None:
         cw = self.session.client("cloudwatch")

@@ -3,8 +3,9 @@
 Used by ``python -m release rehearse`` when the stack's own program exports no
 load balancer yet. It reads the same typed config and exports the stack output
 contract the driver reads: a load balancer, two target groups, a weighted
-production listener, a test listener on the candidate, and the names of the
-alarms, database, cluster and migration task the rehearsal creates in moto.
+production listener, the candidate route (header names and the release token's
+secret), and the names of the alarms, database, cluster and migration task the
+rehearsal creates in moto.
 """
 
 import pulumi
@@ -32,12 +33,6 @@ listener = aws.lb.Listener(
         "forward": {"target_groups": [{"arn": groups[c].arn, "weight": release.weight_of(c)} for c in colours]},
     }],
 )
-test_listener = aws.lb.Listener(
-    f"{base}-test",
-    load_balancer_arn=lb.arn,
-    port=8080,
-    default_actions=[{"type": "forward", "target_group_arn": groups[release.candidate].arn}],
-)
 topic = aws.sns.Topic(f"{base}-alerts", name=f"{base}-alerts")
 
 pulumi.export("environment", config.environment.value)
@@ -49,12 +44,12 @@ pulumi.export("weights", {c.value: release.weight_of(c) for c in colours})
 pulumi.export("steps", list(release.steps))
 pulumi.export("bake_minutes", release.bake_minutes)
 pulumi.export("endpoint_url", lb.dns_name.apply(lambda d: f"http://{d}"))
-pulumi.export("test_endpoint_url", lb.dns_name.apply(lambda d: f"http://{d}:8080"))
+pulumi.export("candidate_route", {"token_header": "X-Release-Token", "colour_header": "X-Release-Colour"})
+pulumi.export("release_token_secret_arn", f"arn:aws:secretsmanager:{config.region}:123456789012:secret:{base}-release-token-AbCdEf")
 pulumi.export("load_balancer_arn", lb.arn)
 pulumi.export("load_balancer_arn_suffix", lb.arn_suffix)
 pulumi.export("listener_arn", listener.arn)
 pulumi.export("listener_urn", listener.urn)
-pulumi.export("test_listener_arn", test_listener.arn)
 pulumi.export("target_group_arns", {c.value: groups[c].arn for c in colours})
 pulumi.export("target_group_arn_suffixes", {c.value: groups[c].arn_suffix for c in colours})
 pulumi.export("target_group_names", {c.value: groups[c].name for c in colours})
