@@ -3,6 +3,8 @@
 import pulumi
 
 from components import config as stack_config
+from components.config.secrets import check_github_credentials
+from components.config.session import session_seconds
 from components.delivery import Delivery, DeliveryArgs
 from components.environment import Environment, environment_args
 from components.monitoring import Monitoring, monitoring_args
@@ -10,6 +12,11 @@ from components.monitoring import Monitoring, monitoring_args
 config = stack_config.from_pulumi()
 # Provider config is not a namespace of ours, but a wrong github:owner governs someone else's repository.
 stack_config.check_provider_owner(pulumi.Config("github").get("owner"), config.delivery)
+# Secrets come from the stack's ESC environment; GitHub is reached as the App the rulesets let through.
+check_github_credentials(
+    token_set=pulumi.Config("github").get_secret("token") is not None,
+    owns_repository_objects=config.delivery.owns_repository_objects(config.stack),
+)
 release = config.release
 
 # Secret config is read here, never into a model: it stays a secret Output end to end.
@@ -49,6 +56,9 @@ delivery = Delivery("delivery", DeliveryArgs(
     },
     permissions_boundary_arn=environment.permissions_boundary_arn,
     tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
+    session_seconds=session_seconds(release),
+    other_environments=tuple(e.value for e in stack_config.Environment if e is not config.environment),
+    infrastructure_ref=config.deployments.branch,
 ))
 pulumi.export("image_repository_url", delivery.image_repository_url)
 pulumi.export("deploy_role_arn", delivery.deploy_role_arn)

@@ -133,8 +133,9 @@ class Cache(pulumi.ComponentResource):
             opts=kept,
         )
 
-        # Read the ARN through the version, so no task starts before the secret has a value.
-        self.auth_token_secret_arn = self.secret_version.secret_arn
+        # The secret's ARN, resolved only once the version exists, so no task starts before the secret has a
+        # value. (SecretVersion.secret_arn would do both, but pulumi-aws 7.0 has no such output.)
+        self.auth_token_secret_arn = pulumi.Output.all(self.secret.arn, self.secret_version.id).apply(lambda values: str(values[0]))
         self.container_environment = {
             "REDIS_HOST": self.replication_group.primary_endpoint_address,
             "REDIS_PORT": self.replication_group.port.apply(lambda port: str(port or REDIS_PORT)),

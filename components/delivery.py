@@ -17,7 +17,7 @@ import pulumi_github as github
 
 from components.config.delivery import DeliveryConfig
 from components.github import DeliveryEnvironment, DeliveryEnvironmentArgs, RepositoryGovernance, RepositoryGovernanceArgs
-from components.oidc import GitHubOidc, GitHubOidcArgs
+from components.oidc import SHARED, Boundary, GitHubOidc, GitHubOidcArgs
 from components.pipeline import HEADER, REQUIRED_CHECKS, WORKFLOW_PATH, PipelineSettings, pipeline
 from components.registry import ImageRegistry, ImageRegistryArgs
 
@@ -46,6 +46,12 @@ class DeliveryArgs:
     """The validated ``delivery`` namespace."""
     secrets: Mapping[str, pulumi.Input[str]]
     """Environment secrets by GitHub secret name, as secret Outputs."""
+    session_seconds: int = 3600
+    """How long the deploy job's AWS session lasts: the whole release (components/config/session.py)."""
+    other_environments: tuple[str, ...] = ()
+    """The application's other environments: the deploy role's boundary keeps it off their resources."""
+    infrastructure_ref: str = "main"
+    """The infrastructure repository's branch this stack is deployed from (Pulumi Deployments' branch)."""
     permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's permissions boundary policy (from the environment): roles created here carry it."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -70,7 +76,9 @@ class Delivery(pulumi.ComponentResource):
         registry: ImageRegistry | None = None
         if owner:
             registry = ImageRegistry(
-                f"{name}-images", ImageRegistryArgs(repository_name=image_name, keep_images=settings.keep_images, tags=args.tags),
+                # Every environment deploys from it: tagged shared, so no environment's boundary shuts the others out.
+                f"{name}-images",
+                ImageRegistryArgs(repository_name=image_name, keep_images=settings.keep_images, tags={**args.tags, "environment": SHARED}),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             image_url, image_arn = registry.repository_url, registry.arn
@@ -78,14 +86,20 @@ class Delivery(pulumi.ComponentResource):
             found = aws.ecr.get_repository_output(name=image_name, opts=invoke)
             image_url, image_arn = found.repository_url, found.arn
 
+        deploy_role_name = f"{args.app_name}-{args.environment}-deploy"
         oidc = GitHubOidc(f"{name}-oidc", GitHubOidcArgs(
             create_provider=settings.oidc_mode(args.stack).value == "create",
             repository=settings.application_repository,
             environment=args.environment,
-            deploy_role_name=f"{args.app_name}-{args.environment}-deploy",
+            deploy_role_name=deploy_role_name,
             build_role_name=f"{args.app_name}-image-build" if owner else None,
             build_branches=(settings.branches.production, settings.branches.staging),
             image_repository_arn=image_arn,
+            max_session_seconds=args.session_seconds,
+            boundary=Boundary(
+                name=f"{deploy_role_name}-boundary", app_name=args.app_name, environment=args.environment,
+                others=args.other_environments, own_roles=(deploy_role_name,), owns_shared=owner,
+            ),
             permissions_boundary_arn=args.permissions_boundary_arn,
             name_prefix=args.app_name,
             tags=args.tags,
@@ -107,6 +121,8 @@ class Delivery(pulumi.ComponentResource):
                 workflow_path=WORKFLOW_PATH,
                 workflow_content=workflow.render(HEADER),
                 variables={"AWS_REGION": args.region, "AWS_BUILD_ROLE_ARN": oidc.build_role_arn, "ECR_REPOSITORY": registry.name},
+                settings=settings.repository_settings.arguments(),
+                left_alone=settings.repository_settings.left_alone(),
             ), opts=pulumi.ResourceOptions(parent=self))
             repository_name: pulumi.Input[str] = governance.repository_name
         else:
@@ -124,6 +140,8 @@ class Delivery(pulumi.ComponentResource):
                 "PULUMI_STACK": args.stack,
                 "ECR_REPOSITORY": image_name,
                 "IMAGE_REPOSITORY_URL": image_url,
+                "AWS_SESSION_SECONDS": str(args.session_seconds),
+                "INFRASTRUCTURE_REF": args.infrastructure_ref,
             },
             secrets=args.secrets,
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_pulumiservice as ps
 
-from components.config import StackConfig
+from components.config import Environment, StackConfig
 from components.config.deployments import OidcProvider
 from components.deployments_oidc import DeploymentsOidc, DeploymentsOidcArgs
+from components.oidc import Boundary
 
 # The Python runtime's own install step is skipped (skip_install_dependencies) and
 # replaced by these, so a deployment runs with exactly requirements.txt in the
@@ -28,6 +29,8 @@ from components.deployments_oidc import DeploymentsOidc, DeploymentsOidcArgs
 PRE_RUN_COMMANDS = (
     "python3 -m venv .venv",
     ".venv/bin/python -m pip install --quiet --requirement requirements.txt",
+    # The AWS profile for this operation: the role its token's operation is trusted for.
+    ".venv/bin/python -m tools.deployments_credentials",
 )
 
 # What a person must hear about (WebhookFilters enum): failures and drift, not every success.
@@ -66,8 +69,12 @@ class DeploymentsArgs:
     """Provider webhook format: ``slack`` or ``ms_teams``."""
     webhook_url: pulumi.Input[str]
     """Incoming-webhook URL (secret)."""
-    role_name: pulumi.Input[str]
-    """Physical name of the IAM role deployments assume."""
+    role_name: str
+    """Physical name of the IAM role deployment updates assume."""
+    preview_role_name: str
+    """Physical name of the read-only IAM role deployment previews assume."""
+    boundary: Boundary | None = None
+    """Permissions boundary of both roles."""
     create_oidc_provider: bool = True
     """Create the account's Pulumi OIDC provider rather than look the existing one up."""
     policy_arns: Sequence[str] = ()
@@ -96,6 +103,8 @@ class PulumiDeployments(pulumi.ComponentResource):
             project=args.project,
             stack=args.stack,
             role_name=args.role_name,
+            preview_role_name=args.preview_role_name,
+            boundary=args.boundary,
             create_provider=args.create_oidc_provider,
             policy_arns=args.policy_arns,
             max_session_seconds=args.session_seconds,
@@ -124,17 +133,20 @@ class PulumiDeployments(pulumi.ComponentResource):
             ),
             operation_context=ps.DeploymentSettingsOperationContextArgs(
                 pre_run_commands=list(PRE_RUN_COMMANDS),
+                # No `oidc` block: it names one role for every operation. The token Pulumi Cloud mounts for each
+                # deployment (/mnt/pulumi/pulumi.oidc) is exchanged by the AWS SDK itself for the role the
+                # operation is trusted for; these name the two roles, the trust policies decide.
+                environment_variables={
+                    "PULUMI_DEPLOY_ROLE_ARN": oidc.role_arn,
+                    "PULUMI_PREVIEW_ROLE_ARN": oidc.preview_role_arn,
+                    "PULUMI_ROLE_SESSION_NAME": f"pulumi-deployments-{args.stack}",
+                    "PULUMI_ROLE_SESSION_SECONDS": str(args.session_seconds),
+                },
                 options=ps.OperationContextOptionsArgs(
                     skip_install_dependencies=True,
                     # A burst of merges runs one update with the last commit, not one per commit.
                     skip_intermediate_deployments=True,
                 ),
-                oidc=ps.OperationContextOIDCArgs(aws=ps.AWSOIDCConfigurationArgs(
-                    role_arn=oidc.role_arn,
-                    # RoleSessionName allows [\w+=,.@-]: shows in CloudTrail which stack acted.
-                    session_name=f"pulumi-deployments-{args.stack}",
-                    duration=args.session_duration,
-                )),
             ),
             cache_options=ps.DeploymentSettingsCacheOptionsArgs(enable=True),
             opts=child,
@@ -187,6 +199,7 @@ def deployments_args(config: StackConfig, project: str, webhook_url: pulumi.Inpu
         message = "deployments:organization and deployments:repository are required when deployments are enabled"
         raise ValueError(message)
     platform = config.platform
+    role_prefix = f"{platform.app_name}-{config.environment.value}"
     return DeploymentsArgs(
         organization=dep.organization,
         project=project,
@@ -199,7 +212,14 @@ def deployments_args(config: StackConfig, project: str, webhook_url: pulumi.Inpu
         remediate_drift=dep.remediate_drift,
         webhook_format=dep.webhook_format.provider_value,
         webhook_url=webhook_url,
-        role_name=f"{platform.app_name}-{config.environment.value}-pulumi-deployments",
+        role_name=f"{role_prefix}-pulumi-deployments",
+        preview_role_name=f"{role_prefix}-pulumi-preview",
+        boundary=Boundary(
+            name=f"{role_prefix}-pulumi-deployments-boundary", app_name=platform.app_name, environment=config.environment.value,
+            others=tuple(e.value for e in Environment if e is not config.environment),
+            own_roles=(f"{role_prefix}-pulumi-deployments", f"{role_prefix}-pulumi-preview"),
+            owns_shared=config.delivery.owns_repository_objects(config.stack),
+        ),
         create_oidc_provider=dep.oidc_provider is OidcProvider.CREATE,
         policy_arns=dep.role_policy_arns,
         session_duration=dep.session_duration,

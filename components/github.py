@@ -43,6 +43,10 @@ class RepositoryGovernanceArgs:
     """The rendered workflow."""
     variables: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Repository-wide Actions variables for jobs outside an environment (the build)."""
+    settings: Mapping[str, object] = field(default_factory=dict)
+    """Repository settings to manage, as ``github.Repository`` keyword arguments."""
+    left_alone: Sequence[str] = ()
+    """Settings (provider input names) the engine keeps as they are on GitHub."""
 
 
 class RepositoryGovernance(pulumi.ComponentResource):
@@ -54,13 +58,16 @@ class RepositoryGovernance(pulumi.ComponentResource):
         super().__init__("release:github:RepositoryGovernance", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # The repository exists already and holds the application's history: it is imported, never deleted.
+        # Only what config names is managed; every other setting the provider would reset is ignored, so
+        # adopting the repository changes nothing else (components/config/delivery.py, RepositorySettings).
         repository = github.Repository(
             f"{name}-repository",
             name=args.repository_name,
             delete_branch_on_merge=True,
             vulnerability_alerts=True,
             archive_on_destroy=True,
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            **args.settings,  # type: ignore[call-overload]
+            opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=list(args.left_alone)),
         )
         repo = repository.name
         default = github.BranchDefault(f"{name}-default-branch", repository=repo, branch=args.production_branch, opts=child)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_pulumiservice as pulumiservice
-import yaml
 
+from components import policy_pack
 from components.config import StackConfig
+from components.config.base import ConfigError, Problem
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
+POLICY_DIR = policy_pack.POLICY_DIR
 
 
 @dataclass
@@ -84,7 +84,7 @@ class Guardrails(pulumi.ComponentResource):
 
 def pack_version() -> str:
     """The pack's version, from ``policy/PulumiPolicy.yaml``."""
-    return str(yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["version"])
+    return policy_pack.version()
 
 
 def guardrails_args(config: StackConfig, project: str) -> GuardrailsArgs:
@@ -97,6 +97,11 @@ def guardrails_args(config: StackConfig, project: str) -> GuardrailsArgs:
     if guardrails.organization is None:
         message = "guardrails:organization is required when guardrails:enabled is true"
         raise ValueError(message)
+    # A published version is immutable: publishing changed files under a recorded version is refused here.
+    try:
+        version = policy_pack.check() if guardrails.publish else pack_version()
+    except policy_pack.PackVersionError as exc:
+        raise ConfigError([Problem("guardrails:publish", True, str(exc))]) from exc
     # The committed file is what --policy-pack-config gives the engine; fall back to the scopes.
     stack_config = load_config(config.stack) or pack_config(config.environment)
     return GuardrailsArgs(
@@ -104,7 +109,7 @@ def guardrails_args(config: StackConfig, project: str) -> GuardrailsArgs:
         project=project,
         stack=config.stack,
         pack_name=NAME,
-        pack_version=pack_version(),
+        pack_version=version,
         pack_config=json.loads(json.dumps(stack_config)),
         mode=guardrails.mode.value,
         publish=guardrails.publish,

@@ -45,10 +45,11 @@ ANY_IAM_WRITE = ("iam:Create*", "iam:Delete*", "iam:Put*", "iam:Attach*", "iam:D
 def privileged_roles(app_prefix: str) -> tuple[str, ...]:
     """Name patterns of the unbounded roles that run ``pulumi up``.
 
-    Every environment's deploy role (``components/delivery.py``) and Pulumi Deployments' role
-    (``components/deployments.py``). A deploy role that could rewrite their trust or policies could become them, so it may not touch them.
+    Every environment's deploy role (``components/delivery.py``) and Pulumi Deployments' roles, for updates
+    and for previews (``components/deployments.py``). A deploy role that could rewrite their trust or
+    policies could become them, so it may not touch them.
     """
-    return (f"{app_prefix}-*-deploy", f"{app_prefix}-*-pulumi-deployments")
+    return (f"{app_prefix}-*-deploy", f"{app_prefix}-*-pulumi-deployments", f"{app_prefix}-*-pulumi-preview")
 
 
 def boundary_name(prefix: str) -> str:

@@ -26,6 +26,45 @@ AUDIENCE = "sts.amazonaws.com"
 # environment's reviewers and its branch policy are what keep those rights for the right runs. PowerUserAccess
 # leaves IAM out; what the stack needs of IAM comes back bounded (components/iam_boundary.py).
 DEPLOY_MANAGED_POLICY = "arn:aws:iam::aws:policy/PowerUserAccess"
+# What IAM calls a write to an identity: the boundary keeps these off other environments and off the
+# role's own rights (IAM action names: the Service Authorization Reference, "Actions defined by AWS Identity
+# and Access Management").
+IAM_WRITE_ACTIONS = (
+    "iam:Add*", "iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:PassRole", "iam:Put*",
+    "iam:Remove*", "iam:SetDefaultPolicyVersion", "iam:Tag*", "iam:Untag*", "iam:Update*",
+)
+# What a stack that does not own the shared objects (the image repository, the account's OIDC providers) may
+# do to them: read them and add image tags.
+SHARED_READ_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages",
+    "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
+    "ecr:ListImages", "ecr:ListTagsForResource", "ecr:PutImage",
+    "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags",
+)
+# The AWS services a stack's update and a release touch, by the pulumi-aws module that manages them (the
+# module is the part of a type token before the slash, e.g. aws:lb/listener:Listener). IAM's service prefixes:
+# the Service Authorization Reference. The boundary allows these services and no other.
+SERVICES_OF_MODULE = {
+    "appautoscaling": ("application-autoscaling",),
+    "cloudwatch": ("cloudwatch", "events", "logs"),
+    "ec2": ("ec2",),
+    "ecr": ("ecr",),
+    "ecs": ("ecs",),
+    "elasticache": ("elasticache",),
+    "iam": ("iam",),
+    "kms": ("kms",),
+    "lb": ("elasticloadbalancing",),
+    "rds": ("rds",),
+    "route53": ("route53",),
+    "s3": ("s3",),
+    "secretsmanager": ("secretsmanager",),
+    "sns": ("sns",),
+    "vpc": ("ec2",),
+}
+# Beyond the program's resources: the provider asks STS who it is; the release driver's clients (release/aws/).
+EXTRA_SERVICES = ("sts",)
+# The environment tag of objects several stacks use (the image repository, the account's OIDC providers).
+SHARED = "shared"
 ECR_PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:DescribeImages",
     "ecr:DescribeImageScanFindings", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage",
@@ -68,6 +107,60 @@ def push_policy(repository_arn: str) -> str:
     }, indent=2)
 
 
+def boundary_actions() -> list[str]:
+    """``<service>:*`` for every service a stack and its releases use."""
+    services = {svc for group in SERVICES_OF_MODULE.values() for svc in group} | set(EXTRA_SERVICES)
+    return sorted(f"{svc}:*" for svc in services)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """What a stack's deploy roles can never do, whatever policies they hold: a permissions boundary."""
+
+    name: str
+    """The boundary policy's name, ``<app>-<environment>-...``."""
+    app_name: str
+    """Prefix of every environment's role names."""
+    environment: str
+    """The environment whose roles it bounds."""
+    others: tuple[str, ...]
+    """Every other environment of the application (tags and name prefixes kept out of reach)."""
+    own_roles: tuple[str, ...]
+    """Names of the roles it bounds: they cannot change their own rights."""
+    owns_shared: bool
+    """Whether this stack owns the shared objects; otherwise it may only read them and add image tags."""
+
+    def document(self) -> str:
+        """The boundary policy: at most the stack's services, minus what is denied here.
+
+        Source: IAM User Guide, "Permissions boundaries for IAM entities" (effective permissions are the
+        intersection of the identity policies and the boundary; an explicit deny in either wins).
+        """
+        statements: list[dict[str, object]] = [
+            {"Sid": "TheStacksServices", "Effect": "Allow", "Action": boundary_actions(), "Resource": "*"},
+            {
+                "Sid": "NotOtherEnvironments", "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/environment": sorted(self.others)}},
+            },
+            {
+                "Sid": "NotOtherEnvironmentsIdentities", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
+                "Resource": sorted(
+                    f"arn:aws:iam::*:{kind}/{self.app_name}-{other}-*" for other in self.others for kind in ("role", "policy")
+                ),
+            },
+            {
+                "Sid": "NotItsOwnRights", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
+                "Resource": sorted([*(f"arn:aws:iam::*:role/{r}" for r in self.own_roles), f"arn:aws:iam::*:policy/{self.name}"]),
+            },
+        ]
+        if not self.owns_shared:
+            statements.append({
+                "Sid": "SharedObjectsReadOnly", "Effect": "Deny", "NotAction": list(SHARED_READ_ACTIONS), "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/environment": SHARED}},
+            })
+        return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
 @dataclass
 class GitHubOidcArgs:
     """Inputs of the OIDC trust between GitHub Actions and this account."""
@@ -86,6 +179,10 @@ class GitHubOidcArgs:
     """Branches whose push runs may assume the build role."""
     image_repository_arn: pulumi.Input[str] | None = None
     """The ECR repository the build role may push to."""
+    max_session_seconds: int = 3600
+    """The deploy role's longest session: a whole release (components/config/session.py), 3600-43200."""
+    boundary: Boundary | None = None
+    """The deploy role's permissions boundary."""
     permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's boundary policy: the build role carries it, and the deploy role creates or changes roles only with it."""
     name_prefix: str = ""
@@ -106,7 +203,9 @@ class GitHubOidc(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if args.create_provider:
             provider = aws.iam.OpenIdConnectProvider(
-                f"{name}-provider", url=ISSUER_URL, client_id_lists=[AUDIENCE], tags=args.tags, opts=child,
+                # Account-wide: every environment's stack reads it, so no environment's boundary may shut it off.
+                f"{name}-provider", url=ISSUER_URL, client_id_lists=[AUDIENCE],
+                tags=pulumi.Output.from_input(args.tags).apply(lambda tags: {**tags, "environment": SHARED}), opts=child,
             )
             self.provider_arn = provider.arn
         else:
@@ -115,12 +214,19 @@ class GitHubOidc(pulumi.ComponentResource):
             ).arn
 
         deploy_subject = environment_subject(args.repository, args.environment)
+        boundary_arn: pulumi.Output[str] | None = None
+        if args.boundary is not None:
+            boundary_arn = aws.iam.Policy(
+                f"{name}-deploy-boundary", name=args.boundary.name, policy=args.boundary.document(),
+                description=f"What the {args.environment} deploy roles can never do", tags=args.tags, opts=child,
+            ).arn
         deploy = aws.iam.Role(
             f"{name}-deploy",
             name=args.deploy_role_name,
             description=f"Assumed by {args.repository} jobs in the {args.environment} environment to release it",
             assume_role_policy=self.provider_arn.apply(lambda arn: trust_policy(arn, [deploy_subject])),
-            max_session_duration=7200,
+            max_session_duration=args.max_session_seconds,
+            permissions_boundary=boundary_arn,
             tags=args.tags,
             opts=child,
         )

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.workflows import Concurrency, Job, Step, Triggers, Workflow
+from components.config.session import DEPLOY_JOB_MINUTES
+from components.workflows import Action, Concurrency, Job, Step, Triggers, Workflow
 
-CHECKOUT = "actions/checkout@v6"
-SETUP_NODE = "actions/setup-node@v6"
-SETUP_PYTHON = "actions/setup-python@v6"
-AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@v6"
-ECR_LOGIN = "aws-actions/amazon-ecr-login@v2"
-PULUMI_CLI = "pulumi/actions@v7"
+# Each action pinned to the commit its release tag points to (read from the tag refs of each action's
+# repository: actions/checkout, actions/setup-node, actions/setup-python, aws-actions/configure-aws-credentials,
+# aws-actions/amazon-ecr-login, pulumi/actions). A moved tag cannot change what runs.
+CHECKOUT = Action("actions/checkout", "d23441a48e516b6c34aea4fa41551a30e30af803", "v6.1.0")
+SETUP_NODE = Action("actions/setup-node", "249970729cb0ef3589644e2896645e5dc5ba9c38", "v6.5.0")
+SETUP_PYTHON = Action("actions/setup-python", "ece7cb06caefa5fff74198d8649806c4678c61a1", "v6.3.0")
+AWS_CREDENTIALS = Action("aws-actions/configure-aws-credentials", "e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3")
+ECR_LOGIN = Action("aws-actions/amazon-ecr-login", "03f1aad4c6c7ffd436567f42f9384779290529bd", "v2.1.7")
+PULUMI_CLI = Action("pulumi/actions", "8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0")
 
 WORKFLOW_PATH = ".github/workflows/delivery.yml"
 # The names the branch rules require; they must match the jobs' names exactly.
 REQUIRED_CHECKS = ("lint", "test", "build")
+# The tag staging's deploy job adds to the image it released: the tree it was built from, verified.
+VERIFIED_PREFIX = "verified-staging-"
 
 READ = {"contents": "read"}
 # Only jobs that assume an AWS role may ask GitHub for an OIDC token.
@@ -52,18 +58,20 @@ def _node(settings: PipelineSettings) -> tuple[Step, ...]:
     )
 
 
-def _aws(role_variable: str) -> Step:
-    return Step(
-        "Assume the AWS role through OIDC",
-        uses=AWS_CREDENTIALS,
-        with_={"role-to-assume": f"${{{{ vars.{role_variable} }}}}", "aws-region": "${{ vars.AWS_REGION }}"},
-    )
+def _role(name: str, role_variable: str, if_: str | None = None, session: bool = False) -> Step:
+    inputs: dict[str, str | int | bool] = {"role-to-assume": f"${{{{ vars.{role_variable} }}}}", "aws-region": "${{ vars.AWS_REGION }}"}
+    if session:
+        # The whole release runs on one session: its stack computes the length (components/config/session.py).
+        inputs["role-duration-seconds"] = "${{ vars.AWS_SESSION_SECONDS }}"
+    return Step(name, uses=AWS_CREDENTIALS, if_=if_, with_=inputs)
 
+
+_TREE = '''echo "tree=$(git rev-parse 'HEAD^{tree}')" >> "$GITHUB_OUTPUT"'''
 
 _IMAGE_EXISTS = """\
 if aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$GITHUB_SHA" >/dev/null 2>&1; then
   echo "exists=true" >> "$GITHUB_OUTPUT"
-  echo "::notice::image $GITHUB_SHA already in ECR: promoted as is, not rebuilt"
+  echo "::notice::image $GITHUB_SHA already in ECR: not rebuilt"
 else
   echo "exists=false" >> "$GITHUB_OUTPUT"
 fi"""
@@ -83,31 +91,72 @@ if [ "$blocking" -gt 0 ]; then
   exit 1
 fi"""
 
-_REQUIRE_IMAGE = """\
-aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$GITHUB_SHA" >/dev/null \\
-  || { echo "::error::no image $GITHUB_SHA in $ECR_REPOSITORY: the build job pushes it; deploys never build"; exit 1; }"""
+_STAGING_IMAGE = """\
+digest=$(aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$GITHUB_SHA" \\
+  --query 'imageDetails[0].imageDigest' --output text) \\
+  || { echo "::error::no image $GITHUB_SHA in $ECR_REPOSITORY: the build job pushes it; deploys never build"; exit 1; }
+echo "version=$GITHUB_SHA" >> "$GITHUB_OUTPUT"
+echo "digest=$digest" >> "$GITHUB_OUTPUT\""""
+
+# Production runs the image staging released from the same tree: merges into main make new commits
+# (so new SHAs) but, when main only takes develop's work, the same tree.
+_VERIFIED_IMAGE = f"""\
+verified="{VERIFIED_PREFIX}$TREE"
+details=$(aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$verified" --output json) \\
+  || {{ echo "::error::no image verified by staging for tree $TREE: release this code through staging first"; exit 1; }}
+digest=$(echo "$details" | jq -r '.imageDetails[0].imageDigest')
+version=$(echo "$details" | jq -r '[.imageDetails[0].imageTags[] | select(test("^[0-9a-f]{{40}}$"))][0]')
+[ -n "$version" ] && [ "$version" != null ] || {{ echo "::error::image $digest has no commit tag"; exit 1; }}
+echo "::notice::promoting $ECR_REPOSITORY@$digest ($version), verified in staging"
+echo "version=$version" >> "$GITHUB_OUTPUT"
+echo "digest=$digest" >> "$GITHUB_OUTPUT\""""
+
+# Tags are immutable in the repository: a verified tag, once written, names one digest for good.
+_RECORD_VERIFIED = f"""\
+verified="{VERIFIED_PREFIX}$TREE"
+if existing=$(aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$verified" \\
+     --query 'imageDetails[0].imageDigest' --output text 2>/dev/null); then
+  [ "$existing" = "$DIGEST" ] || {{ echo "::error::$verified already names $existing, not $DIGEST"; exit 1; }}
+  exit 0
+fi
+manifest=$(aws ecr batch-get-image --repository-name "$ECR_REPOSITORY" --image-ids "imageDigest=$DIGEST" \\
+  --query 'images[0].imageManifest' --output text)
+aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$verified" --image-manifest "$manifest" >/dev/null"""
+
+_RELEASE = 'python -m release deploy --stack "$PULUMI_STACK" --version "$VERSION" --yes'
+
+
+def _is_push_to(branch: str) -> str:
+    return f"{IS_PUSH} && github.ref == 'refs/heads/{branch}'"
 
 
 def _build(settings: PipelineSettings) -> Job:
     ecr_env = {"ECR_REPOSITORY": "${{ vars.ECR_REPOSITORY }}"}
+    # Images are built from the staging branch only; production promotes what staging verified.
+    staging_push = _is_push_to(settings.staging_branch)
+    not_production = f"!({_is_push_to(settings.production_branch)})"
     return Job(
         name="build",
         needs=("lint", "test"),
         permissions=READ_AND_OIDC,
         timeout_minutes=30,
+        outputs={"tree": "${{ steps.tree.outputs.tree }}"},
         steps=(
             *_node(settings),
+            Step("Name the source tree", id="tree", run=_TREE),
             Step("Build the server", run="npm run build"),
             Step("Build the frontend", run="npm run build:frontend"),
-            Step("Assume the build role through OIDC", uses=AWS_CREDENTIALS, if_=IS_PUSH, with_={
-                "role-to-assume": "${{ vars.AWS_BUILD_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}",
-            }),
-            Step("Log in to ECR", uses=ECR_LOGIN, id="ecr", if_=IS_PUSH),
-            Step("Look for this commit's image", id="existing", if_=IS_PUSH, env=ecr_env, run=_IMAGE_EXISTS),
-            Step("Build the image", if_="steps.existing.outputs.exists != 'true'", run='docker build --pull -t "app:$GITHUB_SHA" .'),
+            _role("Assume the build role through OIDC", "AWS_BUILD_ROLE_ARN", if_=staging_push),
+            Step("Log in to ECR", uses=ECR_LOGIN, id="ecr", if_=staging_push),
+            Step("Look for this commit's image", id="existing", if_=staging_push, env=ecr_env, run=_IMAGE_EXISTS),
+            Step(
+                "Build the image",
+                if_=f"{not_production} && steps.existing.outputs.exists != 'true'",
+                run='docker build --pull -t "app:$GITHUB_SHA" .',
+            ),
             Step(
                 "Push the image, tagged with the commit SHA",
-                if_=f"{IS_PUSH} && steps.existing.outputs.exists != 'true'",
+                if_=f"{staging_push} && steps.existing.outputs.exists != 'true'",
                 env={**ecr_env, "REGISTRY": "${{ steps.ecr.outputs.registry }}"},
                 run=_PUSH_IMAGE,
             ),
@@ -116,6 +165,7 @@ def _build(settings: PipelineSettings) -> Job:
 
 
 def _security_scan(settings: PipelineSettings) -> Job:
+    staging_push = _is_push_to(settings.staging_branch)
     return Job(
         name="security-scan",
         needs=("build",),
@@ -124,44 +174,60 @@ def _security_scan(settings: PipelineSettings) -> Job:
         steps=(
             *_node(settings),
             Step("Audit dependencies", run="npm audit --audit-level=high --omit=dev"),
-            Step("Assume the build role through OIDC", uses=AWS_CREDENTIALS, if_=IS_PUSH, with_={
-                "role-to-assume": "${{ vars.AWS_BUILD_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}",
-            }),
-            Step("Scan the image", if_=IS_PUSH, env={"ECR_REPOSITORY": "${{ vars.ECR_REPOSITORY }}"}, run=_IMAGE_SCAN),
+            _role("Assume the build role through OIDC", "AWS_BUILD_ROLE_ARN", if_=staging_push),
+            Step("Scan the image", if_=staging_push, env={"ECR_REPOSITORY": "${{ vars.ECR_REPOSITORY }}"}, run=_IMAGE_SCAN),
         ),
     )
 
 
 def _deploy(settings: PipelineSettings, environment: str, branch: str) -> Job:
+    staging = environment == "staging"
+    ecr_env = {"ECR_REPOSITORY": "${{ vars.ECR_REPOSITORY }}", "TREE": "${{ needs.build.outputs.tree }}"}
+    image = (
+        Step("Require the image built for this commit", id="image", env=ecr_env, run=_STAGING_IMAGE)
+        if staging else
+        Step("Find the image staging verified for this tree", id="image", env=ecr_env, run=_VERIFIED_IMAGE)
+    )
+    steps = [
+        Step("Check out the infrastructure repository at this stack's branch", uses=CHECKOUT, with_={
+            "repository": settings.infrastructure_repository,
+            # The branch Pulumi Deployments runs this stack from: both runners apply the same program.
+            "ref": "${{ vars.INFRASTRUCTURE_REF }}",
+            "token": "${{ secrets.INFRASTRUCTURE_READ_TOKEN }}",
+        }),
+        Step("Set up Python", uses=SETUP_PYTHON, with_={"python-version": "3.11", "cache": "pip"}),
+        Step("Install the release driver", run="python -m pip install -r requirements.txt"),
+        Step("Install the Pulumi CLI", uses=PULUMI_CLI),
+        _role("Assume the deploy role through OIDC", "AWS_DEPLOY_ROLE_ARN", session=True),
+        image,
+        Step(
+            f"Release the image to {environment}",
+            env={
+                "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+                "PULUMI_STACK": "${{ vars.PULUMI_STACK }}",
+                "VERSION": "${{ steps.image.outputs.version }}",
+            },
+            # --yes: no one is at a terminal to confirm; the environment's reviewers already approved.
+            run=_RELEASE,
+        ),
+    ]
+    if staging:
+        steps.append(Step(
+            "Record the released image as verified for this tree",
+            env={**ecr_env, "DIGEST": "${{ steps.image.outputs.digest }}"},
+            run=_RECORD_VERIFIED,
+        ))
     return Job(
         name=f"deploy-{environment}",
         needs=("build", "security-scan"),
-        if_=f"{IS_PUSH} && github.ref == 'refs/heads/{branch}'",
+        if_=_is_push_to(branch),
         environment=environment,
-        # One deploy per environment at a time; a queued one waits rather than cancelling a release midway.
+        # One deploy per environment at a time, never cancelled: a newer run waits (GitHub's "Control the
+        # concurrency of workflows and jobs": cancel-in-progress false leaves the running job alone).
         concurrency=Concurrency(group=f"deploy-{environment}", cancel_in_progress=False),
         permissions=READ_AND_OIDC,
-        timeout_minutes=90,
-        steps=(
-            Step("Check out the infrastructure repository", uses=CHECKOUT, with_={
-                "repository": settings.infrastructure_repository,
-                "token": "${{ secrets.INFRASTRUCTURE_READ_TOKEN }}",
-            }),
-            Step("Set up Python", uses=SETUP_PYTHON, with_={"python-version": "3.11", "cache": "pip"}),
-            Step("Install the release driver", run="python -m pip install -r requirements.txt"),
-            Step("Install the Pulumi CLI", uses=PULUMI_CLI),
-            _aws("AWS_DEPLOY_ROLE_ARN"),
-            Step("Require the image built for this commit", env={"ECR_REPOSITORY": "${{ vars.ECR_REPOSITORY }}"}, run=_REQUIRE_IMAGE),
-            Step(
-                f"Release this commit to {environment}",
-                env={
-                    "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
-                    "PULUMI_STACK": "${{ vars.PULUMI_STACK }}",
-                },
-                # --yes: no one is at a terminal to confirm; the environment's reviewers already approved.
-                run='python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA" --yes',
-            ),
-        ),
+        timeout_minutes=DEPLOY_JOB_MINUTES,
+        steps=tuple(steps),
     )
 
 
@@ -183,8 +249,12 @@ def pipeline(settings: PipelineSettings) -> Workflow:
             # Pull requests into develop too: its branch rules require the same checks.
             pull_request_branches=(settings.production_branch, settings.staging_branch),
         ),
-        # A newer push to a pull request makes its older checks moot; pushes to the deploy branches all run.
-        concurrency=Concurrency(group="delivery-${{ github.ref }}", cancel_in_progress="${{ github.event_name == 'pull_request' }}"),
+        # A newer push to a pull request makes its older checks moot. Pushes get a group of their own run,
+        # so no push ever cancels or displaces another run; deploys are serialised per environment instead.
+        concurrency=Concurrency(
+            group="delivery-${{ github.event.pull_request.number || github.run_id }}",
+            cancel_in_progress="${{ github.event_name == 'pull_request' }}",
+        ),
         permissions={},
         jobs=jobs,
     )

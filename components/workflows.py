@@ -8,6 +8,7 @@ an error at construction instead of a surprise on GitHub.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,14 +32,42 @@ class WorkflowModelError(ValueError):
     """A workflow, job or step that GitHub would refuse or that breaks a rule of this project."""
 
 
+# A tag or branch can be moved to other code; a full commit SHA cannot. Source: GitHub's "Security hardening
+# for GitHub Actions" ("Pin actions to a full length commit SHA ... the only way to use an action as an
+# immutable release").
+_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action pinned to the commit of one of its release tags."""
+
+    repository: str
+    """``owner/repo`` (optionally ``/path``) of the action."""
+    sha: str
+    """The full commit SHA the release tag points to."""
+    version: str
+    """The release tag, written beside the SHA for people and update tools."""
+
+    def __post_init__(self) -> None:
+        if not _PINNED.fullmatch(self.ref):
+            message = f"action {self.repository}: got {self.sha!r}; pin a full 40-character commit SHA"
+            raise WorkflowModelError(message)
+
+    @property
+    def ref(self) -> str:
+        """What ``uses:`` names."""
+        return f"{self.repository}@{self.sha}"
+
+
 @dataclass(frozen=True)
 class Step:
     """One step: either an action (``uses``) or a shell command (``run``)."""
 
     name: str
     """Shown in the run log."""
-    uses: str | None = None
-    """An action reference, ``owner/repo@version``."""
+    uses: Action | None = None
+    """The action, pinned to a commit."""
     run: str | None = None
     """A shell script run with bash."""
     with_: Mapping[str, str | int | bool] = field(default_factory=dict)
@@ -66,7 +95,7 @@ class Step:
         if self.if_:
             out["if"] = self.if_
         if self.uses:
-            out["uses"] = self.uses
+            out["uses"] = self.uses.ref
         if self.with_:
             out["with"] = dict(self.with_)
         if self.env:
@@ -114,6 +143,8 @@ class Job:
     """The runner label."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Environment variables of every step."""
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    """Values later jobs read as ``needs.<job>.outputs.<name>``."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.timeout_minutes <= 360:
@@ -141,6 +172,8 @@ class Job:
             out["concurrency"] = self.concurrency.to_dict()
         out["permissions"] = dict(self.permissions)
         out["timeout-minutes"] = self.timeout_minutes
+        if self.outputs:
+            out["outputs"] = dict(self.outputs)
         if self.env:
             out["env"] = dict(self.env)
         out["steps"] = [step.to_dict() for step in self.steps]
@@ -213,7 +246,22 @@ class Workflow:
         out["jobs"] = {job_id: job.to_dict() for job_id, job in self.jobs.items()}
         return out
 
+    def actions(self) -> list[Action]:
+        """Every action the workflow uses, once each, in order of first use."""
+        found: dict[str, Action] = {}
+        for job in self.jobs.values():
+            for step in job.steps:
+                if step.uses is not None:
+                    found.setdefault(step.uses.ref, step.uses)
+        return list(found.values())
+
     def render(self, header: str = "") -> str:
-        """The YAML text committed to the repository, with an optional comment header."""
+        """The YAML text committed to the repository, with an optional comment header.
+
+        Each pinned action carries its release tag as a trailing comment (``@<sha> # v6.1.0``).
+        """
         comment = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines())
-        return comment + yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, width=200, default_flow_style=False)
+        text = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, width=200, default_flow_style=False)
+        for action in self.actions():
+            text = re.sub(rf"(uses: {re.escape(action.ref)})$", rf"\1 # {action.version}", text, flags=re.MULTILINE)
+        return comment + text

@@ -70,6 +70,10 @@ class _Recorder(pulumi_mocks.MockMonitor):
         """URNs as the engine makes them: the root stack's type is not part of a child's type."""
         return super().make_urn("" if parent == self.stack_urn else parent, type_, name)
 
+    def _resolve_urns(self, urns: Any) -> list[str]:
+        # The stack itself is every resource's implicit ancestor, never a dependency worth showing.
+        return sorted({str(u) for u in urns if u and u != self.stack_urn})
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -89,7 +93,12 @@ class _Recorder(pulumi_mocks.MockMonitor):
             inputs=inputs,
             protect=bool(request.protect),
             outputs=outputs,
-            dependencies=tuple(sorted(set(request.dependencies))),
+            dependencies=tuple(self._resolve_urns(request.dependencies)),
+            property_dependencies={
+                key: tuple(self._resolve_urns(deps.urns))
+                for key, deps in request.propertyDependencies.items()
+                if self._resolve_urns(deps.urns)
+            },
             ignore_changes=tuple(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
         ))

@@ -28,13 +28,15 @@ class PlannedResource:
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
     dependencies: tuple[str, ...] = field(default=(), compare=False)
     """URNs this resource waits for: its ``depends_on`` and the resources its inputs refer to."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    """The same, per input: which resources each input refers to."""
     ignore_changes: tuple[str, ...] = field(default=(), compare=False)
     """Inputs a later update leaves alone (``ignore_changes``), as registered (camelCase)."""
     delete_before_replace: bool = field(default=False, compare=False)
     """Whether a replacement deletes the old resource first (Pulumi's default creates the new one first)."""
 
     def to_json(self) -> dict[str, Any]:
-        """The resource as the ``plan --json`` document shows it."""
+        """The resource as the ``plan --json`` document shows it (the original keys, then the ordering options)."""
         return {
             "urn": self.urn,
             "type": self.type,
@@ -44,9 +46,27 @@ class PlannedResource:
             "protect": self.protect,
             "inputs": self.inputs,
             "dependencies": list(self.dependencies),
+            "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
             "ignoreChanges": list(self.ignore_changes),
             "deleteBeforeReplace": self.delete_before_replace,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedResource:
+        """A resource from a ``plan --json`` document; documents written before the ordering keys load too."""
+        return cls(
+            urn=str(data["urn"]),
+            type=str(data["type"]),
+            name=str(data["name"]),
+            parent=data.get("parent"),
+            custom=bool(data.get("custom", True)),
+            inputs=dict(data.get("inputs") or {}),
+            protect=bool(data.get("protect", False)),
+            dependencies=tuple(data.get("dependencies") or ()),
+            property_dependencies={str(k): tuple(v) for k, v in (data.get("propertyDependencies") or {}).items()},
+            ignore_changes=tuple(data.get("ignoreChanges") or ()),
+            delete_before_replace=bool(data.get("deleteBeforeReplace", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,3 +107,17 @@ class Plan:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """A plan from its ``plan --json`` document (KeyError/TypeError/ValueError when it is not one)."""
+        resources = data["resources"]
+        if not isinstance(resources, list):
+            message = "resources is not a list"
+            raise TypeError(message)
+        return cls(
+            project=str(data["project"]),
+            stack=str(data["stack"]),
+            resources=tuple(PlannedResource.from_json(r) for r in resources),
+            outputs=dict(data.get("outputs") or {}),
+        )

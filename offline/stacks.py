@@ -9,8 +9,10 @@ are marked secret and print as ``[secret]``.
 
 A stack file may import Pulumi ESC environments (``environment:``); the
 release state lives in one, ``<project>/<stack>-release``, whose initial
-definition is committed as ``environments/<stack>-release.yaml``. Its
-``values.pulumiConfig`` is merged the way the Pulumi CLI does: imports in order,
+definition is committed as ``environments/<stack>-release.yaml``. Other
+imports with a committed definition there are read the same way; one without
+(the stack's secrets) gives nothing offline, where secrets get placeholders.
+Their ``values.pulumiConfig`` is merged the way the Pulumi CLI does: imports in order,
 later ones overriding earlier ones, and a key set in the stack file overriding
 them all (Pulumi docs, "Use Pulumi ESC with Pulumi IaC": environments "are
 merged in order, with later values overriding earlier ones"; "ESC Outputs",
@@ -131,8 +133,11 @@ class ProjectFiles:
         for name in self.imports(stack):
             path = self.environment_file(name)
             if not path.exists():
-                missing.append(f"environment {name} (imported by Pulumi.{stack}.yaml): no committed definition at "
-                               f"{path.relative_to(self.root)}")
+                # An environment of secrets has no committed definition: offline, its secrets get placeholders.
+                # The release environment must have one: it is where the offline store starts from.
+                if name == self.release_environment(stack):
+                    missing.append(f"environment {name} (imported by Pulumi.{stack}.yaml): no committed definition at "
+                                   f"{path.relative_to(self.root)}")
                 continue
             merged.update({self.full_key(k): v for k, v in definition_values(yaml.safe_load(path.read_text()) or {}).items()})
         if missing:

@@ -135,3 +135,51 @@ def test_only_the_owner_stack_creates_the_oidc_provider_by_default(plan_of: Call
     assert len(github_providers(plan_of("production"))) == 1
     assert github_providers(plan_of("staging")) == []
     assert len(github_providers(plan_of("staging", f"delivery:oidcProvider={OidcProviderMode.CREATE.value}"))) == 1
+
+
+def _accounts(overrides: dict[str, dict[str, str]] | None = None) -> list:  # noqa: ANN202
+    from components.config import load
+    from components.config.accounts import StackAccount, account_of
+    from offline.stacks import ProjectFiles
+
+    found = []
+    files = ProjectFiles.here()
+    for stack in files.stacks():
+        raw, _ = files.stack_config(stack)
+        raw.update((overrides or {}).get(stack, {}))
+        config = load(raw, stack)
+        account, problems = account_of(raw, stack)
+        assert problems == []
+        found.append(StackAccount(
+            stack, account,
+            creates_github_provider=config.delivery.oidc_mode(stack) is OidcProviderMode.CREATE,
+            creates_pulumi_provider=config.deployments.oidc_provider.value == "create",
+            owns_shared=config.delivery.owns_repository_objects(stack),
+        ))
+    return found
+
+
+def test_the_stacks_share_one_account_with_one_creator_of_each_oidc_provider() -> None:
+    from components.config.accounts import account_problems
+
+    assert account_problems(_accounts()) == []
+
+
+def test_a_stack_in_an_account_of_its_own_must_create_both_providers() -> None:
+    from components.config.accounts import account_problems
+
+    moved = {"staging": {"aws:allowedAccountIds": '["210987654321"]'}}
+    found = [str(p) for p in account_problems(_accounts(moved))]
+    assert found[0].startswith("delivery:oidcProvider: got []; account 210987654321 (staging) needs exactly one stack creating GitHub's")
+    assert found[1].startswith("deployments:oidcProvider: got []; account 210987654321 (staging) needs exactly one stack creating Pulumi's")
+    assert "cross-account image pulls are not supported" in found[2]
+    both = {"staging": {**moved["staging"], "delivery:oidcProvider": "create", "deployments:oidcProvider": "create"}}
+    assert [p.key for p in account_problems(_accounts(both))] == ["aws:allowedAccountIds"]
+
+
+def test_an_account_named_badly_is_refused() -> None:
+    from components.config.accounts import account_of
+
+    assert [str(p) for p in account_of({"aws:allowedAccountIds": '["1234", "5678"]'}, "staging")[1]] == [
+        'aws:allowedAccountIds (Pulumi.staging.yaml): got ["1234", "5678"]; name exactly one 12-digit AWS account id',
+    ]

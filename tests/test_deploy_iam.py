@@ -70,7 +70,7 @@ def test_every_role_the_stack_creates_carries_the_boundary_or_is_a_protected_dep
         name = role.outputs["name"]
         assert any(fnmatch.fnmatchcase(f"arn:aws:iam::*:role/{name}", pattern) for pattern in denied), (
             f"{role.name} ({name}) has no permissions boundary and the deploy role may change it")
-    assert privileged_roles("webapp") == ("webapp-*-deploy", "webapp-*-pulumi-deployments")
+    assert privileged_roles("webapp") == ("webapp-*-deploy", "webapp-*-pulumi-deployments", "webapp-*-pulumi-preview")
 
 
 def test_a_bounded_role_can_do_nothing_in_iam_but_read() -> None:

@@ -30,9 +30,13 @@ def one(plan: Plan, type_: str) -> PlannedResource:
     return found
 
 
-def trust_of(plan: Plan) -> dict[str, Any]:
-    (role,) = [r for r in plan.of_type(ROLE) if r.name == "deployments-aws-oidc-role"]
+def trust_of(plan: Plan, role_name: str = "deployments-aws-oidc-role") -> dict[str, Any]:
+    (role,) = [r for r in plan.of_type(ROLE) if r.name == role_name]
     return json.loads(role.inputs["assumeRolePolicy"])
+
+
+def subject(stack: str, operation: str) -> str:
+    return f"pulumi:deploy:org:{ORG}:project:release-platform:stack:{stack}:operation:{operation}:scope:write"
 
 
 @pytest.mark.parametrize(("stack", "branch"), [("staging", "develop"), ("production", "main")])
@@ -53,7 +57,8 @@ def test_push_updates_pull_requests_preview_and_bursts_collapse(plan_of, stack: 
     assert settings["vcs"]["previewPullRequests"] is True
     assert settings["vcs"]["pullRequestTemplate"] is False
     assert settings["operationContext"]["options"] == {"skipIntermediateDeployments": True, "skipInstallDependencies": True}
-    assert settings["operationContext"]["preRunCommands"][-1].endswith("--requirement requirements.txt")
+    assert settings["operationContext"]["preRunCommands"][1].endswith("--requirement requirements.txt")
+    assert settings["operationContext"]["preRunCommands"][-1] == ".venv/bin/python -m tools.deployments_credentials"
     assert "github" not in settings, "the deprecated github block is replaced by vcs"
 
 
@@ -99,12 +104,17 @@ def test_oidc_trust_pins_organisation_project_and_stack(plan_of, stack: str) -> 
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": PROVIDER_ARN}
-    assert statement["Condition"] == {
-        "StringEquals": {"api.pulumi.com/oidc:aud": ORG},
-        "StringLike": {
-            "api.pulumi.com/oidc:sub": f"pulumi:deploy:org:{ORG}:project:release-platform:stack:{stack}:operation:*:scope:write",
-        },
-    }
+    # Exact subjects, no wildcard: only updates and destroys of this stack get the deploy role.
+    assert statement["Condition"] == {"StringEquals": {
+        "api.pulumi.com/oidc:aud": ORG,
+        "api.pulumi.com/oidc:sub": [subject(stack, "destroy"), subject(stack, "update")],
+    }}
+    # Previews (pull requests' included) and refreshes get the read-only role, and only they do.
+    (preview,) = trust_of(plan, "deployments-aws-oidc-preview-role")["Statement"]
+    assert preview["Condition"] == {"StringEquals": {
+        "api.pulumi.com/oidc:aud": ORG,
+        "api.pulumi.com/oidc:sub": [subject(stack, "preview"), subject(stack, "refresh")],
+    }}
     created = [r for r in plan.of_type(OIDC) if r.name.startswith("deployments-")]
     if stack == "staging":
         # Both stacks share one account; production creates the provider and staging looks it up.
@@ -116,27 +126,32 @@ def test_oidc_trust_pins_organisation_project_and_stack(plan_of, stack: str) -> 
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_settings_assume_the_role_and_hold_no_aws_key(plan_of, stack: str) -> None:
+def test_settings_name_both_roles_and_hold_no_aws_key(plan_of, stack: str) -> None:
     plan = plan_of(stack)
-    role = next(r for r in plan.of_type(ROLE) if r.name == "deployments-aws-oidc-role")
+    roles = {r.name: r for r in plan.of_type(ROLE) if r.name.startswith("deployments-aws-oidc-")}
+    deploy, preview = roles["deployments-aws-oidc-role"], roles["deployments-aws-oidc-preview-role"]
     settings = one(plan, SETTINGS).inputs
-    assert settings["operationContext"]["oidc"] == {"aws": {
-        "roleARN": role.outputs["arn"],
-        "sessionName": f"pulumi-deployments-{stack}",
-        "duration": "1h0m0s",
-    }}
-    assert role.outputs["arn"] == f"arn:aws:iam::123456789012:role/webapp-{stack}-pulumi-deployments"
-    assert role.inputs["maxSessionDuration"] == 3600
+    # One `oidc` block would give every operation one role; the run picks the role its operation is trusted for.
+    assert "oidc" not in settings["operationContext"]
+    assert settings["operationContext"]["environmentVariables"] == {
+        "PULUMI_DEPLOY_ROLE_ARN": deploy.outputs["arn"],
+        "PULUMI_PREVIEW_ROLE_ARN": preview.outputs["arn"],
+        "PULUMI_ROLE_SESSION_NAME": f"pulumi-deployments-{stack}",
+        "PULUMI_ROLE_SESSION_SECONDS": "3600",
+    }
+    assert deploy.outputs["arn"] == f"arn:aws:iam::123456789012:role/webapp-{stack}-pulumi-deployments"
+    assert preview.outputs["arn"] == f"arn:aws:iam::123456789012:role/webapp-{stack}-pulumi-preview"
+    assert deploy.inputs["maxSessionDuration"] == preview.inputs["maxSessionDuration"] == 3600
     text = json.dumps(settings)
     assert "AWS_ACCESS_KEY_ID" not in text
     assert "AWS_SECRET_ACCESS_KEY" not in text
-    assert "environmentVariables" not in settings["operationContext"]
 
 
-def test_the_role_gets_the_configured_policies(plan_of) -> None:
-    attached = {r.inputs["policyArn"] for r in plan_of("staging").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def test_the_roles_get_the_configured_policies_and_previews_only_read(plan_of) -> None:
+    attached = {r.name: r.inputs["policyArn"] for r in plan_of("staging").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 if r.name.startswith("deployments-")}
-    assert attached == {"arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess"}
+    assert attached.pop("deployments-aws-oidc-preview-readonlyaccess") == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert set(attached.values()) == {"arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess"}
 
 
 def test_an_existing_oidc_provider_is_looked_up_not_created(plan_of) -> None:

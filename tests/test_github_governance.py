@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from offline import Plan
@@ -108,9 +109,14 @@ def test_environment_variables_and_secrets_are_scoped_to_the_stacks_environment(
     for stack in ("staging", "production"):
         plan = plan_of(stack)
         variables = {v.inputs["variableName"]: v.inputs for v in plan.of_type(ENV_VAR)}
-        assert set(variables) == {"AWS_REGION", "AWS_DEPLOY_ROLE_ARN", "PULUMI_STACK", "ECR_REPOSITORY", "IMAGE_REPOSITORY_URL"}
+        assert set(variables) == {
+            "AWS_REGION", "AWS_DEPLOY_ROLE_ARN", "PULUMI_STACK", "ECR_REPOSITORY", "IMAGE_REPOSITORY_URL",
+            "AWS_SESSION_SECONDS", "INFRASTRUCTURE_REF",
+        }
         assert {v["environment"] for v in variables.values()} == {stack}
         assert variables["PULUMI_STACK"]["value"] == stack
+        # The infrastructure branch the deploy job checks out is the one Pulumi Deployments runs the stack from.
+        assert variables["INFRASTRUCTURE_REF"]["value"] == {"staging": "develop", "production": "main"}[stack]
         assert variables["AWS_DEPLOY_ROLE_ARN"]["value"] == f"arn:aws:iam::123456789012:role/webapp-{stack}-deploy"
         assert variables["IMAGE_REPOSITORY_URL"]["value"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"
         secrets = {s.inputs["secretName"]: s.inputs for s in plan.of_type(ENV_SECRET)}
@@ -120,3 +126,42 @@ def test_environment_variables_and_secrets_are_scoped_to_the_stacks_environment(
     # Repository-wide variables are only what the build (outside any environment) needs.
     repo_vars = {v.inputs["variableName"] for v in plan_of("production").of_type(REPO_VAR)}
     assert repo_vars == {"AWS_REGION", "AWS_BUILD_ROLE_ARN", "ECR_REPOSITORY"}
+
+
+def test_adopting_the_repository_resets_nothing_it_was_not_asked_to(plan_of: Callable[..., Plan]) -> None:
+    import inspect
+
+    import pulumi_github
+
+    from components.config.delivery import RESETTABLE_REPOSITORY_SETTINGS
+
+    # Every input of the provider's Repository is one of: reset when unset (listed), kept when unset (computed
+    # by the provider), set by the program on purpose, or only read at creation (the repository is imported).
+    kept = {"allow_forking", "default_branch", "etag", "fork", "private", "security_and_analysis", "source_owner",
+            "source_repo", "visibility", "vulnerability_alerts", "ignore_vulnerability_alerts_during_read"}
+    set_here = {"name", "delete_branch_on_merge", "vulnerability_alerts", "archive_on_destroy", "archived"}
+    creation_only = {"auto_init", "gitignore_template", "license_template", "template"}
+    parameters = inspect.signature(pulumi_github.Repository._internal_init).parameters
+    camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in parameters
+             if p not in {"__self__", "resource_name", "opts", "__props__"}}
+    accounted = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p) for p in kept | set_here | creation_only}
+    assert camel - accounted == set(RESETTABLE_REPOSITORY_SETTINGS), "classify every new input of github.Repository"
+    [repository] = plan_of("production").of_type("github:index/repository:Repository")
+    # None is given in the stack files: every one is left as it is on GitHub.
+    assert set(repository.ignore_changes) == set(RESETTABLE_REPOSITORY_SETTINGS)
+    assert {"hasIssues", "hasWiki", "hasProjects", "description", "homepageUrl", "topics"} <= set(repository.ignore_changes)
+    assert not set(repository.inputs) & set(RESETTABLE_REPOSITORY_SETTINGS)
+
+
+def test_a_repository_setting_given_in_config_is_managed_and_no_longer_ignored(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of("production", 'delivery:repositorySettings={"hasWiki": false, "topics": ["web", "release"], "description": "Web app"}')
+    [repository] = plan.of_type("github:index/repository:Repository")
+    assert (repository.inputs["hasWiki"], repository.inputs["topics"], repository.inputs["description"]) == (
+        False, ["web", "release"], "Web app")
+    assert not {"hasWiki", "topics", "description"} & set(repository.ignore_changes)
+    assert "hasIssues" in repository.ignore_changes
+
+
+def test_a_topic_github_would_refuse_is_a_config_problem(config_problems) -> None:  # noqa: ANN001
+    problems = config_problems("production", 'delivery:repositorySettings={"topics": ["Web App"]}')
+    assert any(p.startswith('delivery:repositorySettings.topics[0]: got "Web App"') for p in problems), problems

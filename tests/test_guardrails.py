@@ -31,7 +31,7 @@ def test_staging_publishes_the_pack_version_and_production_only_refers_to_it(pla
     assert production.of_type(PACK) == []
     [pack] = staging.of_type(PACK)
     assert (pack.inputs["name"], pack.inputs["organization"]) == (NAME, "acme-platform")
-    assert pack.inputs["versionTag"] == pack_version() == "0.1.0"
+    assert pack.inputs["versionTag"] == pack_version() == "0.2.0"
     assert pack.inputs["sourcePath"] == "policy"
     assert [p["name"] for p in pack.inputs["policies"]] == [p.name for p in POLICIES]
 

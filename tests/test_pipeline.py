@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,7 +77,7 @@ def test_only_pushes_to_the_right_branch_deploy(jobs: dict[str, Any]) -> None:
 def test_every_job_has_a_timeout_and_only_role_assuming_jobs_get_an_oidc_token(jobs: dict[str, Any], plan_of: Callable[..., Plan]) -> None:
     assert _workflow(plan_of("production"))["permissions"] == {}
     assert {job_id: job["timeout-minutes"] for job_id, job in jobs.items()} == {
-        "lint": 10, "test": 20, "build": 30, "security-scan": 20, "deploy-staging": 90, "deploy-production": 90,
+        "lint": 10, "test": 20, "build": 30, "security-scan": 20, "deploy-staging": 240, "deploy-production": 240,
     }
     for job_id, job in jobs.items():
         assumes = any(str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@") for s in job["steps"])
@@ -85,18 +86,56 @@ def test_every_job_has_a_timeout_and_only_role_assuming_jobs_get_an_oidc_token(j
     assert not any("id-token" in jobs[j]["permissions"] for j in ("lint", "test"))
 
 
-def test_deploys_are_serialised_per_environment(jobs: dict[str, Any]) -> None:
+def test_deploys_are_serialised_per_environment_and_no_push_cancels_another(jobs: dict[str, Any], plan_of: Callable[..., Plan]) -> None:
     for environment in ("staging", "production"):
         assert jobs[f"deploy-{environment}"]["concurrency"] == {"group": f"deploy-{environment}", "cancel-in-progress": False}
+    # Workflow-wide, a push run is alone in its group (the run id): a later push to main cannot displace a
+    # production run waiting for approval; only a pull request's newer push cancels its older checks.
+    assert _workflow(plan_of("production"))["concurrency"] == {
+        "group": "delivery-${{ github.event.pull_request.number || github.run_id }}",
+        "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    }
 
 
-def test_the_image_is_built_once_pushed_only_on_push_and_tagged_with_the_commit(jobs: dict[str, Any]) -> None:
+def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it(plan_of: Callable[..., Plan]) -> None:
+    content = next(r for r in plan_of("production").of_type(FILE)).inputs["content"]
+    uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", content, flags=re.MULTILINE)
+    assert len(uses) > 10
+    for ref, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r" # v\d+(\.\d+)*", comment), (ref, comment)
+
+
+def test_images_are_built_and_pushed_from_the_staging_branch_only(jobs: dict[str, Any]) -> None:
+    staging_push = f"{PUSH} && github.ref == 'refs/heads/develop'"
     steps = {s["name"]: s for s in jobs["build"]["steps"]}
-    assert steps["Build the image"]["if"] == "steps.existing.outputs.exists != 'true'"
+    # Pull requests still build (the Dockerfile is checked); a push to main builds nothing.
+    assert steps["Build the image"]["if"] == (
+        f"!({PUSH} && github.ref == 'refs/heads/main') && steps.existing.outputs.exists != 'true'"
+    )
     push = steps["Push the image, tagged with the commit SHA"]
-    assert push["if"] == f"{PUSH} && steps.existing.outputs.exists != 'true'"
+    assert push["if"] == f"{staging_push} && steps.existing.outputs.exists != 'true'"
     assert 'docker push "$REGISTRY/$ECR_REPOSITORY:$GITHUB_SHA"' in push["run"]
+    assert steps["Assume the build role through OIDC"]["if"] == staging_push
     assert steps["Assume the build role through OIDC"]["with"]["role-to-assume"] == "${{ vars.AWS_BUILD_ROLE_ARN }}"
+    assert jobs["build"]["outputs"] == {"tree": "${{ steps.tree.outputs.tree }}"}
+    assert steps["Name the source tree"]["run"] == """echo "tree=$(git rev-parse 'HEAD^{tree}')" >> "$GITHUB_OUTPUT\""""
+
+
+def test_production_releases_the_image_staging_verified_never_a_new_build(jobs: dict[str, Any]) -> None:
+    staging, production = jobs["deploy-staging"], jobs["deploy-production"]
+    record = staging["steps"][-1]
+    assert record["name"] == "Record the released image as verified for this tree"
+    assert record["env"]["DIGEST"] == "${{ steps.image.outputs.digest }}"
+    assert 'verified="verified-staging-$TREE"' in record["run"]
+    assert 'aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$verified"' in record["run"]
+    find = next(s for s in production["steps"] if s.get("id") == "image")
+    assert find["env"]["TREE"] == "${{ needs.build.outputs.tree }}"
+    assert 'verified="verified-staging-$TREE"' in find["run"]
+    assert 'echo "version=$version" >> "$GITHUB_OUTPUT"' in find["run"]
+    assert not any("put-image" in s.get("run", "") for s in production["steps"]), "production verifies nothing itself"
+    for job in (staging, production):
+        assert job["steps"][-1 if job is production else -2]["env"]["VERSION"] == "${{ steps.image.outputs.version }}"
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
@@ -105,14 +144,25 @@ def test_a_deploy_releases_the_built_image_through_the_release_driver(jobs: dict
     steps = _steps(job)
     assert not any("docker" in s or "npm" in s for s in steps), "a deploy never builds"
     checkout = job["steps"][0]
-    assert checkout["uses"] == "actions/checkout@v6"
-    assert checkout["with"]["repository"] == "acme-web/release-platform"
-    assert any(s.startswith("aws ecr describe-images") for s in steps)
-    assert steps[-1] == 'python -m release deploy --stack "$PULUMI_STACK" --version "$GITHUB_SHA" --yes'
-    release = job["steps"][-1]
-    assert release["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}", "PULUMI_STACK": "${{ vars.PULUMI_STACK }}"}
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"] == {
+        "repository": "acme-web/release-platform",
+        "ref": "${{ vars.INFRASTRUCTURE_REF }}",
+        "token": "${{ secrets.INFRASTRUCTURE_READ_TOKEN }}",
+    }
+    release = next(s for s in job["steps"] if s.get("run", "").startswith("python -m release deploy"))
+    assert release["run"] == 'python -m release deploy --stack "$PULUMI_STACK" --version "$VERSION" --yes'
+    assert release["env"] == {
+        "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+        "PULUMI_STACK": "${{ vars.PULUMI_STACK }}",
+        "VERSION": "${{ steps.image.outputs.version }}",
+    }
     role = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
-    assert role["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert role["with"] == {
+        "role-to-assume": "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+        "aws-region": "${{ vars.AWS_REGION }}",
+        "role-duration-seconds": "${{ vars.AWS_SESSION_SECONDS }}",
+    }
 
 
 def test_node_version_comes_from_config(plan_of: Callable[..., Plan]) -> None:
@@ -146,5 +196,5 @@ def test_the_plan_shows_the_workflow_path_and_a_line_per_job(plan_of: Callable[.
     assert "file .github/workflows/delivery.yml on main" in text
     assert ("job deploy-production; needs build, security-scan; environment production; "
             "if github.event_name == 'push' && github.ref == 'refs/heads/main'; "
-            "permissions contents: read, id-token: write; timeout 90 min") in text
+            "permissions contents: read, id-token: write; timeout 240 min") in text
     assert "job lint; permissions contents: read; timeout 10 min" in text

@@ -98,7 +98,7 @@ def test_an_unknown_level_names_the_policy_the_value_and_the_levels() -> None:
 def analyzer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     # The engine runs the pack through the Python SDK's policy host, from inside the pack's directory.
     # A copy under another name, away from the repository, proves the pack stands alone as published.
-    pack = tmp_path_factory.mktemp("published") / "release-platform-0.1.0"
+    pack = tmp_path_factory.mktemp("published") / "release-platform-0.2.0"
     shutil.copytree(ROOT / "policy", pack, ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pulumi.policy", "127.0.0.1:0", "."],

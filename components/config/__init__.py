@@ -24,6 +24,7 @@ from components.config.monitoring import MonitoringConfig
 from components.config.network import NetworkConfig
 from components.config.platform import Environment, PlatformConfig
 from components.config.release import Colour, ReleaseConfig, Strategy, Versions
+from components.config.session import session_problems
 from components.config.traffic import RELEASE_TOKEN_KEY, TrafficConfig, release_token_problems
 
 __all__ = [
@@ -129,6 +130,8 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
             problems.extend(format_errors(namespace, exc, data))
     for check in SECRET_CHECKS:
         problems.extend(check(raw, models))
+    if isinstance(models.get("release"), ReleaseConfig):
+        problems.extend(session_problems(models["release"]))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)

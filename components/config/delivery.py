@@ -94,6 +94,60 @@ class OidcProviderMode(StrEnum):
     EXISTING = "existing"
 
 
+# The provider's topic rule (terraform-provider-github, resource_github_repository.go, "topics").
+Topic = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
+
+# Settings the provider sends on every update of a repository, reset to its default (false, empty or the
+# schema's Default) when not given: Optional and not Computed in terraform-provider-github's
+# resource_github_repository.go (resourceGithubRepositoryObject builds the PATCH from them). Pulumi names.
+RESETTABLE_REPOSITORY_SETTINGS = (
+    "allowAutoMerge", "allowMergeCommit", "allowRebaseMerge", "allowSquashMerge", "allowUpdateBranch", "description",
+    "hasDiscussions", "hasDownloads", "hasIssues", "hasProjects", "hasWiki", "homepageUrl", "isTemplate",
+    "mergeCommitMessage", "mergeCommitTitle", "pages", "squashMergeCommitMessage", "squashMergeCommitTitle",
+    "topics", "webCommitSignoffRequired",
+)
+
+
+class RepositorySettings(ConfigModel):
+    """Settings of the existing application repository; each one unset is left as it is on GitHub."""
+
+    description: str | None = None
+    """The repository's description. Default: unchanged."""
+    homepage_url: str | None = None
+    """URL of the project's page. Default: unchanged."""
+    topics: tuple[Topic, ...] | None = None
+    """Topics: lowercase letters, digits and dashes, 50 characters at most each. Default: unchanged."""
+    has_issues: bool | None = None
+    """GitHub Issues on or off. Default: unchanged."""
+    has_wiki: bool | None = None
+    """The wiki on or off. Default: unchanged."""
+    has_projects: bool | None = None
+    """Repository projects on or off. Default: unchanged."""
+    has_discussions: bool | None = None
+    """Discussions on or off. Default: unchanged."""
+    allow_merge_commit: bool | None = None
+    """Merge commits allowed. Default: unchanged."""
+    allow_squash_merge: bool | None = None
+    """Squash merges allowed. Default: unchanged."""
+    allow_rebase_merge: bool | None = None
+    """Rebase merges allowed. Default: unchanged."""
+    allow_auto_merge: bool | None = None
+    """Auto-merge allowed. Default: unchanged."""
+
+    def managed(self) -> dict[str, Any]:
+        """The settings given, by the provider's input name (camelCase)."""
+        return {type(self).model_fields[name].alias or name: value for name, value in self if value is not None}
+
+    def arguments(self) -> dict[str, Any]:
+        """The settings given, as ``github.Repository`` keyword arguments."""
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in self if value is not None}
+
+    def left_alone(self) -> list[str]:
+        """Every setting the provider would reset that is not given: the engine keeps GitHub's value."""
+        given = self.managed()
+        return [name for name in RESETTABLE_REPOSITORY_SETTINGS if name not in given]
+
+
 class Branches(ConfigModel):
     """The branch each environment deploys from."""
 
@@ -132,6 +186,9 @@ class DeliveryConfig(ConfigModel):
     file straight to the protected branches. Required in the repository owner stack. Default none."""
     keep_images: int = Field(default=200, ge=10, le=10_000)
     """How many tagged images the ECR lifecycle policy keeps (older ones expire), 10-10000. Default 200."""
+    repository_settings: RepositorySettings = Field(default_factory=RepositorySettings)
+    """Settings of the application repository to manage, e.g. ``{hasWiki: false}``; every one not given is
+    left as it is on GitHub (imported, never reset). Default none."""
 
     @field_validator("reviewers")
     @classmethod

@@ -6,11 +6,13 @@ names follow Pulumi's auto-naming where no name is given.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
+from offline.models.knowledge import Call, Lifecycle, PlanView, Violation, creates, input_rule, lifecycle, pascal, pick
 
 # Zone suffixes per region; the program asks for zones and must not be given more than exist.
 ZONES: dict[str, tuple[str, ...]] = {
@@ -133,3 +135,196 @@ def _topic(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     name = autoname(args, ctx)
     arn = ctx.arn("sns", name)
     return {"id": arn, "arn": arn, "name": name}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+
+def _action(action: dict[str, Any]) -> dict[str, Any]:
+    """A provider listener action as ELBv2's ``Action`` shape."""
+    out: dict[str, Any] = {"Type": action.get("type")}
+    if action.get("targetGroupArn"):
+        out["TargetGroupArn"] = action["targetGroupArn"]
+    if action.get("order") is not None:
+        out["Order"] = action["order"]
+    forward = action.get("forward")
+    if isinstance(forward, dict):
+        config: dict[str, Any] = {"TargetGroups": [
+            {"TargetGroupArn": g.get("arn"), **({"Weight": g["weight"]} if g.get("weight") is not None else {})}
+            for g in forward.get("targetGroups") or []
+        ]}
+        stickiness = forward.get("stickiness")
+        if isinstance(stickiness, dict):
+            config["TargetGroupStickinessConfig"] = pascal({k: v for k, v in stickiness.items() if k != "duration"})
+            if stickiness.get("duration") is not None:
+                config["TargetGroupStickinessConfig"]["DurationSeconds"] = stickiness["duration"]
+        out["ForwardConfig"] = config
+    if isinstance(action.get("redirect"), dict):
+        out["RedirectConfig"] = pascal(action["redirect"])
+    if isinstance(action.get("fixedResponse"), dict):
+        out["FixedResponseConfig"] = pascal(action["fixedResponse"])
+    return out
+
+
+# The provider's condition blocks and ELBv2's ``RuleCondition`` field names (CreateRule, RuleCondition.Field).
+_CONDITIONS = {
+    "hostHeader": ("host-header", "HostHeaderConfig"),
+    "pathPattern": ("path-pattern", "PathPatternConfig"),
+    "httpHeader": ("http-header", "HttpHeaderConfig"),
+    "httpRequestMethod": ("http-request-method", "HttpRequestMethodConfig"),
+    "queryString": ("query-string", "QueryStringConfig"),
+    "sourceIp": ("source-ip", "SourceIpConfig"),
+}
+
+
+def _condition(condition: dict[str, Any]) -> dict[str, Any]:
+    for key, (field_name, member) in _CONDITIONS.items():
+        block = condition.get(key)
+        if block is None:
+            continue
+        if key == "queryString":
+            return {"Field": field_name, member: {"Values": pascal(block if isinstance(block, list) else [block])}}
+        return {"Field": field_name, member: pascal(block)}
+    return {}
+
+
+@creates("elbv2", "aws:lb/listener:Listener")
+def _listener_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"loadBalancerArn": "LoadBalancerArn", "protocol": "Protocol", "port": "Port",
+                         "sslPolicy": "SslPolicy"}, "CreateListener")
+    if inputs.get("certificateArn"):
+        call.params["Certificates"] = [{"CertificateArn": inputs["certificateArn"]}]
+        call.origin["Certificates"] = "certificateArn"
+    call.params["DefaultActions"] = [_action(a) for a in inputs.get("defaultActions") or [] if isinstance(a, dict)]
+    call.origin["DefaultActions"] = "defaultActions"
+    return [call]
+
+
+@creates("elbv2", "aws:lb/listenerRule:ListenerRule")
+def _listener_rule_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"listenerArn": "ListenerArn", "priority": "Priority"}, "CreateRule")
+    call.params["Actions"] = [_action(a) for a in inputs.get("actions") or [] if isinstance(a, dict)]
+    call.params["Conditions"] = [_condition(c) for c in inputs.get("conditions") or [] if isinstance(c, dict)]
+    call.origin.update(Actions="actions", Conditions="conditions")
+    return [call]
+
+
+@creates("elbv2", "aws:lb/targetGroup:TargetGroup")
+def _target_group_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"protocol": "Protocol", "protocolVersion": "ProtocolVersion", "port": "Port", "vpcId": "VpcId",
+                         "targetType": "TargetType", "ipAddressType": "IpAddressType"}, "CreateTargetGroup")
+    call.params["Name"] = name
+    call.origin["Name"] = "name"
+    check = inputs.get("healthCheck")
+    if isinstance(check, dict):
+        members = {"protocol": "HealthCheckProtocol", "port": "HealthCheckPort", "enabled": "HealthCheckEnabled",
+                   "path": "HealthCheckPath", "interval": "HealthCheckIntervalSeconds", "timeout": "HealthCheckTimeoutSeconds",
+                   "healthyThreshold": "HealthyThresholdCount", "unhealthyThreshold": "UnhealthyThresholdCount"}
+        for key, member in members.items():
+            if check.get(key) is not None:
+                call.params[member] = check[key]
+                call.origin[member] = f"healthCheck.{key}"
+        if check.get("matcher") is not None:
+            call.params["Matcher"] = {"HttpCode": check["matcher"]}
+            call.origin["Matcher"] = "healthCheck.matcher"
+    return [call]
+
+
+@creates("elbv2", "aws:lb/loadBalancer:LoadBalancer")
+def _load_balancer_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"subnets": "Subnets", "securityGroups": "SecurityGroups", "loadBalancerType": "Type",
+                         "ipAddressType": "IpAddressType"}, "CreateLoadBalancer")
+    call.params["Name"] = name
+    call.origin["Name"] = "name"
+    if inputs.get("internal") is not None:
+        call.params["Scheme"] = "internal" if inputs["internal"] else "internet-facing"
+        call.origin["Scheme"] = "internal"
+    return [call]
+
+
+@creates("sns", "aws:sns/topic:Topic")
+def _topic_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {}, "CreateTopic")
+    call.params["Name"] = name
+    call.origin["Name"] = "name"
+    if inputs.get("kmsMasterKeyId"):
+        call.params["Attributes"] = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]}
+        call.origin["Attributes"] = "kmsMasterKeyId"
+    return [call]
+
+
+@creates("s3", "aws:s3/bucket:Bucket")
+def _bucket_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [Call("CreateBucket", {"Bucket": inputs.get("bucket") or name}, {"Bucket": "bucket"})]
+
+
+# --- rules ELBv2 states outside the shapes ---------------------------------------------------------
+
+
+def _weighted_forwards(inputs: dict[str, Any], key: str) -> Iterator[tuple[str, list[Any]]]:
+    for index, action in enumerate(inputs.get(key) or []):
+        forward = action.get("forward") if isinstance(action, dict) else None
+        if isinstance(forward, dict):
+            yield f"{key}[{index}].forward.targetGroups", list(forward.get("targetGroups") or [])
+
+
+def _forward_problems(inputs: dict[str, Any], key: str) -> Iterator[Violation]:
+    for path, groups in _weighted_forwards(inputs, key):
+        if not 1 <= len(groups) <= 5:
+            yield Violation(path, len(groups), "a forward action names 1 to 5 target groups")
+        for index, group in enumerate(groups):
+            weight = group.get("weight", 1) if isinstance(group, dict) else None
+            if not isinstance(weight, int) or not 0 <= weight <= 999:
+                yield Violation(f"{path}[{index}].weight", weight, "a weight is an integer from 0 to 999")
+
+
+_FORWARD_SOURCE = ("botocore elbv2 service-2.json, TargetGroupTuple.Weight ('The range is 0 to 999'); Elastic Load "
+                   "Balancing User Guide, 'Quotas for your Application Load Balancers' (target groups per action: 5)")
+
+
+@input_rule("aws:lb/listener:Listener", "forward-weights", _FORWARD_SOURCE)
+def _listener_forwards(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
+    yield from _forward_problems(inputs, "defaultActions")
+
+
+@input_rule("aws:lb/listenerRule:ListenerRule", "forward-weights", _FORWARD_SOURCE)
+def _rule_forwards(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
+    yield from _forward_problems(inputs, "actions")
+
+
+@input_rule(
+    "aws:lb/targetGroup:TargetGroup", "health-check-timeout",
+    "Elastic Load Balancing User Guide for Application Load Balancers, 'Health checks for your target groups' "
+    "(HealthCheckTimeoutSeconds must be smaller than HealthCheckIntervalSeconds)",
+)
+def _health_check_timing(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
+    check = inputs.get("healthCheck")
+    if isinstance(check, dict) and isinstance(check.get("timeout"), int) and isinstance(check.get("interval"), int):
+        if check["timeout"] >= check["interval"]:
+            yield Violation("healthCheck.timeout", check["timeout"], f"must be below the interval ({check['interval']}s)")
+
+
+# A replaced target group is deleted first when its name is fixed; ELBv2 refuses that while an action forwards to it.
+lifecycle("aws:lb/targetGroup:TargetGroup", Lifecycle(
+    name_keys=("name",), delete_fails_while_used=True,
+    source="botocore elbv2 service-2.json, DeleteTargetGroup ('You can delete a target group if it is not referenced by "
+           "any actions'; error ResourceInUseException)",
+))
+
+
+@creates("route53", "aws:route53/record:Record")
+def _record_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    record: dict[str, Any] = {"Name": inputs.get("name"), "Type": inputs.get("type")}
+    if inputs.get("ttl") is not None:
+        record["TTL"] = inputs["ttl"]
+    if inputs.get("records"):
+        record["ResourceRecords"] = [{"Value": v} for v in inputs["records"]]
+    aliases = [a for a in inputs.get("aliases") or [] if isinstance(a, dict)]
+    if aliases:
+        record["AliasTarget"] = {"HostedZoneId": aliases[0].get("zoneId"), "DNSName": aliases[0].get("name"),
+                                 "EvaluateTargetHealth": bool(aliases[0].get("evaluateTargetHealth", False))}
+    call = pick(inputs, {"zoneId": "HostedZoneId"}, "ChangeResourceRecordSets")
+    call.params["ChangeBatch"] = {"Changes": [{"Action": "UPSERT" if inputs.get("allowOverwrite") else "CREATE",
+                                               "ResourceRecordSet": record}]}
+    call.origin["ChangeBatch"] = "(record)"
+    return [call]

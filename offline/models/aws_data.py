@@ -12,6 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
+from offline.models.knowledge import Call, creates, pick
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -113,3 +114,90 @@ def _secret_version(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 def _ingress_rule(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     rule_id = f"sgr-{ctx.digest('sgr', args.name)}"
     return {"id": rule_id, "securityGroupRuleId": rule_id, "arn": ctx.arn("ec2", f"security-group-rule/{rule_id}")}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+_DB_MEMBERS = {
+    "dbName": "DBName", "allocatedStorage": "AllocatedStorage", "instanceClass": "DBInstanceClass", "engine": "Engine",
+    "username": "MasterUsername", "password": "MasterUserPassword", "vpcSecurityGroupIds": "VpcSecurityGroupIds",
+    "dbSubnetGroupName": "DBSubnetGroupName", "maintenanceWindow": "PreferredMaintenanceWindow",
+    "parameterGroupName": "DBParameterGroupName", "backupRetentionPeriod": "BackupRetentionPeriod",
+    "backupWindow": "PreferredBackupWindow", "port": "Port", "multiAz": "MultiAZ", "engineVersion": "EngineVersion",
+    "autoMinorVersionUpgrade": "AutoMinorVersionUpgrade", "publiclyAccessible": "PubliclyAccessible",
+    "storageType": "StorageType", "storageEncrypted": "StorageEncrypted", "kmsKeyId": "KmsKeyId",
+    "copyTagsToSnapshot": "CopyTagsToSnapshot", "performanceInsightsEnabled": "EnablePerformanceInsights",
+    "performanceInsightsKmsKeyId": "PerformanceInsightsKMSKeyId",
+    "performanceInsightsRetentionPeriod": "PerformanceInsightsRetentionPeriod",
+    "enabledCloudwatchLogsExports": "EnableCloudwatchLogsExports", "deletionProtection": "DeletionProtection",
+    "maxAllocatedStorage": "MaxAllocatedStorage", "manageMasterUserPassword": "ManageMasterUserPassword",
+    "iops": "Iops", "storageThroughput": "StorageThroughput",
+}
+
+
+@creates("rds", "aws:rds/instance:Instance")
+def _db_instance_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, _DB_MEMBERS, "CreateDBInstance")
+    call.params["DBInstanceIdentifier"] = inputs.get("identifier") or name
+    call.origin["DBInstanceIdentifier"] = "identifier"
+    return [call]
+
+
+@creates("rds", "aws:rds/parameterGroup:ParameterGroup")
+def _db_parameters_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    create = pick(inputs, {"family": "DBParameterGroupFamily", "description": "Description"}, "CreateDBParameterGroup")
+    create.params["DBParameterGroupName"] = name
+    create.origin["DBParameterGroupName"] = "name"
+    calls = [create]
+    parameters = [p for p in inputs.get("parameters") or [] if isinstance(p, dict)]
+    if parameters:
+        calls.append(Call("ModifyDBParameterGroup", {"DBParameterGroupName": name, "Parameters": [
+            {"ParameterName": p.get("name"), "ParameterValue": p.get("value"), "ApplyMethod": p.get("applyMethod", "immediate")}
+            for p in parameters]}, {"Parameters": "parameters"}))
+    return calls
+
+
+@creates("rds", "aws:rds/subnetGroup:SubnetGroup")
+def _db_subnets_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"description": "DBSubnetGroupDescription", "subnetIds": "SubnetIds"}, "CreateDBSubnetGroup")
+    call.params["DBSubnetGroupName"] = name
+    call.origin["DBSubnetGroupName"] = "name"
+    return [call]
+
+
+_CACHE_MEMBERS = {
+    "replicationGroupId": "ReplicationGroupId", "description": "ReplicationGroupDescription",
+    "automaticFailoverEnabled": "AutomaticFailoverEnabled", "multiAzEnabled": "MultiAZEnabled",
+    "numCacheClusters": "NumCacheClusters", "nodeType": "CacheNodeType", "engine": "Engine", "engineVersion": "EngineVersion",
+    "parameterGroupName": "CacheParameterGroupName", "subnetGroupName": "CacheSubnetGroupName",
+    "securityGroupIds": "SecurityGroupIds", "maintenanceWindow": "PreferredMaintenanceWindow", "port": "Port",
+    "autoMinorVersionUpgrade": "AutoMinorVersionUpgrade", "snapshotRetentionLimit": "SnapshotRetentionLimit",
+    "snapshotWindow": "SnapshotWindow", "authToken": "AuthToken", "transitEncryptionEnabled": "TransitEncryptionEnabled",
+    "atRestEncryptionEnabled": "AtRestEncryptionEnabled", "kmsKeyId": "KmsKeyId",
+}
+
+
+@creates("elasticache", "aws:elasticache/replicationGroup:ReplicationGroup")
+def _replication_group_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, _CACHE_MEMBERS, "CreateReplicationGroup")]
+
+
+@creates("elasticache", "aws:elasticache/subnetGroup:SubnetGroup")
+def _cache_subnets_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"description": "CacheSubnetGroupDescription", "subnetIds": "SubnetIds"}, "CreateCacheSubnetGroup")
+    call.params["CacheSubnetGroupName"] = name
+    call.origin["CacheSubnetGroupName"] = "name"
+    return [call]
+
+
+@creates("secretsmanager", "aws:secretsmanager/secret:Secret")
+def _secret_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"description": "Description", "kmsKeyId": "KmsKeyId"}, "CreateSecret")
+    call.params["Name"] = name
+    call.origin["Name"] = "name"
+    return [call]
+
+
+@creates("secretsmanager", "aws:secretsmanager/secretVersion:SecretVersion")
+def _secret_value_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"secretId": "SecretId", "secretString": "SecretString"}, "PutSecretValue")]

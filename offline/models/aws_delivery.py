@@ -7,6 +7,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
+from offline.models.knowledge import Call, creates, pick
 
 
 def _repository_answer(name: str, ctx: MockContext) -> dict[str, Any]:
@@ -41,3 +42,24 @@ def _get_repository(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
         "mostRecentImageTags": [],
         "tags": {},
     }
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+
+@creates("ecr", "aws:ecr/repository:Repository")
+def _repository_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"imageTagMutability": "imageTagMutability", "imageScanningConfiguration": "imageScanningConfiguration"},
+                "CreateRepository")
+    call.params["repositoryName"] = name
+    call.origin["repositoryName"] = "name"
+    encryption = [e for e in inputs.get("encryptionConfigurations") or [] if isinstance(e, dict)]
+    if encryption:
+        call.params["encryptionConfiguration"] = encryption[0]
+        call.origin["encryptionConfiguration"] = "encryptionConfigurations[0]"
+    return [call]
+
+
+@creates("ecr", "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+def _lifecycle_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"repository": "repositoryName", "policy": "lifecyclePolicyText"}, "PutLifecyclePolicy")]

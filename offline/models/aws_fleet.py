@@ -7,11 +7,15 @@ a service pointing at a changed task definition shows up as changed too.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
+from components.config.fleet import FARGATE_SIZES
 from offline.models import MockContext, autoname, resource
+from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, pascal, pick
 
 
 @resource("aws:ecs/cluster:Cluster")
@@ -57,3 +61,95 @@ def _scaling_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     resource_id = str(args.inputs.get("resourceId", ""))
     arn = ctx.arn("autoscaling", f"scalingPolicy:{ctx.digest(resource_id, length=36)}:resource/ecs/{resource_id}:policyName/{name}")
     return {"id": name, "arn": arn, "name": name, "alarmArns": []}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+# ECS's API is camelCase like the provider's inputs: most members pass through by their own names.
+
+
+@creates("ecs", "aws:ecs/cluster:Cluster")
+def _cluster_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"settings": "settings"}, "CreateCluster")
+    call.params["clusterName"] = name
+    call.origin["clusterName"] = "name"
+    return [call]
+
+
+@creates("ecs", "aws:ecs/taskDefinition:TaskDefinition")
+def _task_definition_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {key: key for key in ("family", "taskRoleArn", "executionRoleArn", "networkMode", "cpu", "memory",
+                                              "requiresCompatibilities", "runtimePlatform", "pidMode", "ipcMode")},
+                "RegisterTaskDefinition")
+    raw = inputs.get("containerDefinitions")
+    try:
+        containers = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        containers = raw  # the shape check reports a string where a list belongs
+    call.params["containerDefinitions"] = containers
+    call.origin["containerDefinitions"] = "containerDefinitions"
+    return [call]
+
+
+@creates("ecs", "aws:ecs/service:Service")
+def _service_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {key: key for key in ("cluster", "taskDefinition", "loadBalancers", "desiredCount", "launchType",
+                                              "platformVersion", "healthCheckGracePeriodSeconds", "propagateTags",
+                                              "enableExecuteCommand", "schedulingStrategy")}, "CreateService")
+    call.params["serviceName"] = name
+    call.origin["serviceName"] = "name"
+    if inputs.get("enableEcsManagedTags") is not None:
+        call.params["enableECSManagedTags"] = inputs["enableEcsManagedTags"]
+        call.origin["enableECSManagedTags"] = "enableEcsManagedTags"
+    deployment: dict[str, Any] = {}
+    for key, member in (("deploymentMaximumPercent", "maximumPercent"), ("deploymentMinimumHealthyPercent", "minimumHealthyPercent"),
+                        ("deploymentCircuitBreaker", "deploymentCircuitBreaker")):
+        if inputs.get(key) is not None:
+            deployment[member] = inputs[key]
+    if deployment:
+        call.params["deploymentConfiguration"] = deployment
+        call.origin["deploymentConfiguration"] = "deployment*"
+    network = inputs.get("networkConfiguration")
+    if isinstance(network, dict):
+        vpc = {k: network[k] for k in ("subnets", "securityGroups") if network.get(k) is not None}
+        if network.get("assignPublicIp") is not None:
+            vpc["assignPublicIp"] = "ENABLED" if network["assignPublicIp"] else "DISABLED"
+        call.params["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+        call.origin["networkConfiguration"] = "networkConfiguration"
+    return [call]
+
+
+@creates("application-autoscaling", "aws:appautoscaling/target:Target")
+def _scalable_target_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"serviceNamespace": "ServiceNamespace", "resourceId": "ResourceId",
+                          "scalableDimension": "ScalableDimension", "minCapacity": "MinCapacity",
+                          "maxCapacity": "MaxCapacity", "roleArn": "RoleARN"}, "RegisterScalableTarget")]
+
+
+@creates("application-autoscaling", "aws:appautoscaling/policy:Policy")
+def _scaling_policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"serviceNamespace": "ServiceNamespace", "resourceId": "ResourceId",
+                         "scalableDimension": "ScalableDimension", "policyType": "PolicyType"}, "PutScalingPolicy")
+    call.params["PolicyName"] = name
+    call.origin["PolicyName"] = "name"
+    for key in ("targetTrackingScalingPolicyConfiguration", "stepScalingPolicyConfiguration"):
+        if isinstance(inputs.get(key), dict):
+            member = key[:1].upper() + key[1:]
+            call.params[member] = pascal(inputs[key])
+            call.origin[member] = key
+    return [call]
+
+
+@input_rule(
+    "aws:ecs/taskDefinition:TaskDefinition", "fargate-task-size",
+    "Amazon ECS Developer Guide, 'Task definition parameters' > 'Task size' (the CPU and memory pairs Fargate supports)",
+)
+def _fargate_size(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
+    if "FARGATE" not in (inputs.get("requiresCompatibilities") or []):
+        return
+    try:
+        cpu, memory = int(str(inputs.get("cpu"))), int(str(inputs.get("memory")))
+    except ValueError:
+        yield Violation("cpu", inputs.get("cpu"), "Fargate needs cpu and memory as numbers of units and MiB")
+        return
+    if memory not in FARGATE_SIZES.get(cpu, ()):
+        yield Violation("memory", memory, f"Fargate does not run cpu {cpu} with memory {memory} MiB")

@@ -11,6 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
+from offline.models.knowledge import Call, creates, pick, policy_inputs
 
 
 @resource("aws:iam/role:Role")
@@ -70,3 +71,61 @@ def _key(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 def _alias(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     name = autoname(args, ctx)
     return {"id": name, "name": name, "arn": ctx.arn("kms", name), "targetKeyArn": ctx.arn("kms", f"key/{args.inputs.get('targetKeyId')}")}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+# The policy documents themselves are checked by the IAM rules of the check (offline/check/iam.py).
+
+
+@creates("iam", "aws:iam/role:Role")
+def _role_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"assumeRolePolicy": "AssumeRolePolicyDocument", "description": "Description",
+                         "maxSessionDuration": "MaxSessionDuration", "path": "Path",
+                         "permissionsBoundary": "PermissionsBoundary"}, "CreateRole")
+    call.params["RoleName"] = name
+    call.origin["RoleName"] = "name"
+    return [call]
+
+
+@creates("iam", "aws:iam/policy:Policy")
+def _policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"policy": "PolicyDocument", "description": "Description", "path": "Path"}, "CreatePolicy")
+    call.params["PolicyName"] = name
+    call.origin["PolicyName"] = "name"
+    return [call]
+
+
+@creates("iam", "aws:iam/rolePolicy:RolePolicy")
+def _role_policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"role": "RoleName", "policy": "PolicyDocument"}, "PutRolePolicy")
+    call.params["PolicyName"] = name
+    call.origin["PolicyName"] = "name"
+    return [call]
+
+
+@creates("iam", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def _attachment_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"}, "AttachRolePolicy")]
+
+
+@creates("iam", "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _oidc_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"url": "Url", "clientIdLists": "ClientIDList", "thumbprintLists": "ThumbprintList"},
+                 "CreateOpenIDConnectProvider")]
+
+
+@creates("kms", "aws:kms/key:Key")
+def _key_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"description": "Description", "keyUsage": "KeyUsage", "customerMasterKeySpec": "KeySpec",
+                          "policy": "Policy", "multiRegion": "MultiRegion"}, "CreateKey")]
+
+
+@creates("kms", "aws:kms/alias:Alias")
+def _alias_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"name": "AliasName", "targetKeyId": "TargetKeyId"}, "CreateAlias")]
+
+
+policy_inputs("aws:iam/role:Role", assumeRolePolicy="trust")
+policy_inputs("aws:iam/rolePolicy:RolePolicy", policy="identity")
+policy_inputs("aws:iam/policy:Policy", policy="identity")
+policy_inputs("aws:kms/key:Key", policy="resource")

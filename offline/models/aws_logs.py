@@ -12,6 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
+from offline.models.knowledge import Call, creates, pick
 
 
 @resource("aws:cloudwatch/logMetricFilter:LogMetricFilter")
@@ -24,3 +25,38 @@ def _metric_filter(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 def _query_definition(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     ident = str(uuid.UUID(ctx.digest(args.typ, args.name, length=32)))
     return {"id": ident, "queryDefinitionId": ident, "name": str(args.inputs.get("name", args.name))}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+
+@creates("logs", "aws:cloudwatch/logMetricFilter:LogMetricFilter")
+def _metric_filter_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"logGroupName": "logGroupName", "pattern": "filterPattern"}, "PutMetricFilter")
+    call.params["filterName"] = name
+    call.origin["filterName"] = "name"
+    given = inputs.get("metricTransformation")
+    if isinstance(given, dict):
+        transformation: dict[str, Any] = {"metricName": given.get("name"), "metricNamespace": given.get("namespace"),
+                                          "metricValue": given.get("value")}
+        if given.get("unit") is not None:
+            transformation["unit"] = given["unit"]
+        if given.get("dimensions"):
+            transformation["dimensions"] = given["dimensions"]
+        if given.get("defaultValue") not in (None, ""):
+            # The provider takes the default as a string and sends the number (MetricTransformation.defaultValue: double).
+            try:
+                transformation["defaultValue"] = float(given["defaultValue"])
+            except ValueError:
+                transformation["defaultValue"] = given["defaultValue"]
+        call.params["metricTransformations"] = [transformation]
+        call.origin["metricTransformations"] = "metricTransformation"
+    return [call]
+
+
+@creates("logs", "aws:cloudwatch/queryDefinition:QueryDefinition")
+def _query_definition_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"queryString": "queryString", "logGroupNames": "logGroupNames"}, "PutQueryDefinition")
+    call.params["name"] = inputs.get("name") or name
+    call.origin["name"] = "name"
+    return [call]

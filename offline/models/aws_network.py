@@ -6,11 +6,14 @@ logical name, so two evaluations of the same stack agree.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
+from offline.models.knowledge import Call, Lifecycle, Violation, creates, input_rule, lifecycle, pick
 
 
 def _ec2_id(prefix: str, args: MockResourceArgs, ctx: MockContext) -> str:
@@ -92,3 +95,139 @@ def _security_group(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     id_ = _ec2_id("sg", args, ctx)
     name = args.inputs.get("name") or f"{args.name}-{ctx.digest(args.typ, args.name, length=7)}"
     return {"id": id_, "arn": _ec2_arn("security-group", id_, ctx), "name": name, "ownerId": ctx.account}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+
+def _permission(rule: dict[str, Any], *, inline: bool) -> dict[str, Any]:
+    """One security group rule as EC2's ``IpPermission`` (inline blocks and the standalone rule resource differ)."""
+    described = {"Description": rule["description"]} if rule.get("description") is not None else {}
+    out: dict[str, Any] = {"IpProtocol": str(rule.get("protocol" if inline else "ipProtocol"))}
+    for key, member in (("fromPort", "FromPort"), ("toPort", "ToPort")):
+        if rule.get(key) is not None:
+            out[member] = rule[key]
+    if inline:
+        cidrs, cidrs6, groups = rule.get("cidrBlocks") or [], rule.get("ipv6CidrBlocks") or [], rule.get("securityGroups") or []
+    else:
+        cidrs = [rule["cidrIpv4"]] if rule.get("cidrIpv4") else []
+        cidrs6 = [rule["cidrIpv6"]] if rule.get("cidrIpv6") else []
+        groups = [rule["referencedSecurityGroupId"]] if rule.get("referencedSecurityGroupId") else []
+    if cidrs:
+        out["IpRanges"] = [{"CidrIp": c, **described} for c in cidrs]
+    if cidrs6:
+        out["Ipv6Ranges"] = [{"CidrIpv6": c, **described} for c in cidrs6]
+    if groups:
+        out["UserIdGroupPairs"] = [{"GroupId": g, **described} for g in groups]
+    return out
+
+
+@creates("ec2", "aws:ec2/securityGroup:SecurityGroup")
+def _security_group_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    create = pick(inputs, {"description": "Description", "vpcId": "VpcId"}, "CreateSecurityGroup")
+    create.params["GroupName"] = name
+    create.origin["GroupName"] = "name"
+    calls = [create]
+    for key, operation in (("ingress", "AuthorizeSecurityGroupIngress"), ("egress", "AuthorizeSecurityGroupEgress")):
+        rules = [r for r in inputs.get(key) or [] if isinstance(r, dict)]
+        if rules:
+            params = {"GroupId": "sg-00000000000000000", "IpPermissions": [_permission(r, inline=True) for r in rules]}
+            calls.append(Call(operation, params, {"IpPermissions": key}))
+    return calls
+
+
+@creates("ec2", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+def _ingress_rule_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"securityGroupId": "GroupId"}, "AuthorizeSecurityGroupIngress")
+    call.params["IpPermissions"] = [_permission(inputs, inline=False)]
+    call.origin["IpPermissions"] = "(rule)"
+    return [call]
+
+
+@creates("ec2", "aws:ec2/vpc:Vpc")
+def _vpc_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"cidrBlock": "CidrBlock", "instanceTenancy": "InstanceTenancy"}, "CreateVpc")]
+
+
+@creates("ec2", "aws:ec2/subnet:Subnet")
+def _subnet_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"vpcId": "VpcId", "cidrBlock": "CidrBlock", "availabilityZone": "AvailabilityZone"}, "CreateSubnet")]
+
+
+@creates("ec2", "aws:ec2/internetGateway:InternetGateway")
+def _gateway_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [Call("CreateInternetGateway", {})]
+
+
+@creates("ec2", "aws:ec2/eip:Eip")
+def _eip_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"domain": "Domain"}, "AllocateAddress")]
+
+
+@creates("ec2", "aws:ec2/natGateway:NatGateway")
+def _nat_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"subnetId": "SubnetId", "allocationId": "AllocationId", "connectivityType": "ConnectivityType"},
+                 "CreateNatGateway")]
+
+
+@creates("ec2", "aws:ec2/routeTable:RouteTable")
+def _route_table_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"vpcId": "VpcId"}, "CreateRouteTable")]
+
+
+@creates("ec2", "aws:ec2/route:Route")
+def _route_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"routeTableId": "RouteTableId", "destinationCidrBlock": "DestinationCidrBlock",
+                          "gatewayId": "GatewayId", "natGatewayId": "NatGatewayId"}, "CreateRoute")]
+
+
+@creates("ec2", "aws:ec2/routeTableAssociation:RouteTableAssociation")
+def _association_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"routeTableId": "RouteTableId", "subnetId": "SubnetId", "gatewayId": "GatewayId"},
+                 "AssociateRouteTable")]
+
+
+@creates("ec2", "aws:ec2/flowLog:FlowLog")
+def _flow_log_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"trafficType": "TrafficType", "logDestinationType": "LogDestinationType",
+                         "logDestination": "LogDestination", "iamRoleArn": "DeliverLogsPermissionArn",
+                         "maxAggregationInterval": "MaxAggregationInterval"}, "CreateFlowLogs")
+    call.params.update(ResourceIds=[inputs.get("vpcId")], ResourceType="VPC")
+    call.origin.update(ResourceIds="vpcId")
+    return [call]
+
+
+# --- rules EC2 states in its documentation, not in the shapes ------------------------------------
+
+# botocore/data/ec2/2016-11-15/service-2.json, CreateSecurityGroupRequest.Description and
+# IpRange/UserIdGroupPair.Description: "Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*".
+_DESCRIPTION_CHARACTERS = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
+_DESCRIPTION_SOURCE = ("botocore ec2 service-2.json: CreateSecurityGroupRequest.Description, IpRange.Description, "
+                       "UserIdGroupPair.Description (allowed characters a-z, A-Z, 0-9, spaces, ._-:/()#,@[]+=&;{}!$*)")
+
+
+def _bad_description(path: str, value: Any) -> Iterator[Violation]:
+    if isinstance(value, str) and not _DESCRIPTION_CHARACTERS.fullmatch(value):
+        bad = sorted({c for c in value if not _DESCRIPTION_CHARACTERS.fullmatch(c)})
+        yield Violation(path, value, f"characters {''.join(bad)!r} are outside EC2's allowed set: the rule is refused")
+
+
+@input_rule("aws:ec2/securityGroup:SecurityGroup", "ec2-description-characters", _DESCRIPTION_SOURCE)
+def _group_descriptions(inputs: dict[str, Any], _: Any) -> Iterator[Violation]:
+    yield from _bad_description("description", inputs.get("description"))
+    for key in ("ingress", "egress"):
+        for index, rule in enumerate(inputs.get(key) or []):
+            if isinstance(rule, dict):
+                yield from _bad_description(f"{key}[{index}].description", rule.get("description"))
+
+
+@input_rule("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "ec2-description-characters", _DESCRIPTION_SOURCE)
+def _rule_description(inputs: dict[str, Any], _: Any) -> Iterator[Violation]:
+    yield from _bad_description("description", inputs.get("description"))
+
+
+lifecycle("aws:ec2/securityGroup:SecurityGroup", Lifecycle(
+    name_keys=("name",), delete_fails_while_used=True,
+    source="botocore ec2 service-2.json, DeleteSecurityGroup (fails with DependencyViolation while a network interface "
+           "or another group uses it)",
+))

@@ -11,6 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
+from offline.models.knowledge import Call, creates, pascal, pick, policy_inputs
 
 
 @resource(
@@ -22,3 +23,56 @@ from offline.models import MockContext, resource
 )
 def _bucket_configuration(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     return {"id": str(args.inputs.get("bucket", "")), "region": ctx.region}
+
+
+# --- create requests, validated by the offline check against botocore's service models ---------
+
+
+@creates("s3", "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+def _ownership_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"bucket": "Bucket"}, "PutBucketOwnershipControls")
+    call.params["OwnershipControls"] = {"Rules": [pascal(inputs.get("rule") or {})]}
+    call.origin["OwnershipControls"] = "rule"
+    return [call]
+
+
+@creates("s3", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+def _public_access_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"bucket": "Bucket"}, "PutPublicAccessBlock")
+    keys = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+    call.params["PublicAccessBlockConfiguration"] = pascal({k: inputs[k] for k in keys if inputs.get(k) is not None})
+    return [call]
+
+
+@creates("s3", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+def _encryption_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"bucket": "Bucket"}, "PutBucketEncryption")
+    rules = []
+    for rule in inputs.get("rules") or []:
+        default = dict(rule.get("applyServerSideEncryptionByDefault") or {})
+        mapped = {"SSEAlgorithm": default.get("sseAlgorithm")}
+        if default.get("kmsMasterKeyId"):
+            mapped["KMSMasterKeyID"] = default["kmsMasterKeyId"]
+        rules.append({"ApplyServerSideEncryptionByDefault": mapped,
+                      **({"BucketKeyEnabled": rule["bucketKeyEnabled"]} if rule.get("bucketKeyEnabled") is not None else {})})
+    call.params["ServerSideEncryptionConfiguration"] = {"Rules": rules}
+    call.origin["ServerSideEncryptionConfiguration"] = "rules"
+    return [call]
+
+
+@creates("s3", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+def _lifecycle_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    call = pick(inputs, {"bucket": "Bucket"}, "PutBucketLifecycleConfiguration")
+    rules = [{("ID" if k == "id" else k[:1].upper() + k[1:]): pascal(v) for k, v in rule.items()}
+             for rule in inputs.get("rules") or [] if isinstance(rule, dict)]
+    call.params["LifecycleConfiguration"] = {"Rules": rules}
+    call.origin["LifecycleConfiguration"] = "rules"
+    return [call]
+
+
+@creates("s3", "aws:s3/bucketPolicy:BucketPolicy")
+def _bucket_policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
+    return [pick(inputs, {"bucket": "Bucket", "policy": "Policy"}, "PutBucketPolicy")]
+
+
+policy_inputs("aws:s3/bucketPolicy:BucketPolicy", policy="resource")

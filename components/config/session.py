@@ -1,0 +1,59 @@
+"""How long a release's AWS credentials must last, from the stack's release config.
+
+A deploy job assumes its role once, then runs the whole release: every step and
+every bake. The session therefore lasts the release's planned duration plus the
+job's set-up and a margin for steps that run past their expected time; the role's
+``maxSessionDuration`` is the same figure, so the job never asks for more than
+the role grants. The per-step figures mirror ``release/steps.py`` (a test holds
+them to the planner's ``expected_seconds`` of each stack's real plan).
+"""
+
+from __future__ import annotations
+
+import math
+
+from components.config.base import Problem
+from components.config.release import ReleaseConfig, Strategy
+
+# IAM's bounds on a role's maximum session. Source: botocore/data/iam/2010-05-08/service-2.json(.gz),
+# CreateRole MaxSessionDuration, shape roleMaxSessionDurationType: "min": 3600, "max": 43200.
+IAM_MIN_SESSION_SECONDS = 3600
+IAM_MAX_SESSION_SECONDS = 43200
+# The deploy jobs' timeout (components/pipeline.py): a session longer than the job is never used.
+DEPLOY_JOB_MINUTES = 240
+# Check-out, Python and the Pulumi CLI, the driver's install and the first preview, before step one.
+SETUP_SECONDS = 900
+# Deploys and migrations may run to their timeouts (600 s and 1800 s) rather than their expected time.
+OVERRUN_SECONDS = 420 + 1680
+GRANULARITY_SECONDS = 900
+
+# release/steps.py: preflight, backup, deploy, migrate, smoke, promote, smoke, notify; shift per step.
+FIXED_STEP_SECONDS = 5 + 300 + 180 + 120 + 5 + 30 + 5 + 1
+SHIFT_SECONDS = 30
+
+
+def planned_release_seconds(release: ReleaseConfig) -> float:
+    """The longest planned release of a stack with this config: every optional step included."""
+    steps = (100,) if release.strategy is Strategy.BLUE_GREEN else release.steps
+    return FIXED_STEP_SECONDS + len(steps) * (SHIFT_SECONDS + 60.0 * release.bake_minutes)
+
+
+def session_seconds(release: ReleaseConfig) -> int:
+    """The session a deploy job asks for and the deploy role allows, in whole quarter hours."""
+    needed = planned_release_seconds(release) + SETUP_SECONDS + OVERRUN_SECONDS
+    rounded = GRANULARITY_SECONDS * math.ceil(needed / GRANULARITY_SECONDS)
+    return max(IAM_MIN_SESSION_SECONDS, rounded)
+
+
+def session_problems(release: ReleaseConfig) -> list[Problem]:
+    """Why no deploy job could hold credentials for a whole release of this stack, if it cannot."""
+    seconds = session_seconds(release)
+    limit = min(IAM_MAX_SESSION_SECONDS, DEPLOY_JOB_MINUTES * 60)
+    if seconds <= limit:
+        return []
+    return [Problem(
+        "release:bakeMinutes", release.bake_minutes,
+        f"a release of this stack ({len(release.steps)} steps of {release.bake_minutes} min) needs credentials for "
+        f"{seconds // 60} min; a deploy job holds them for at most {limit // 60} min (its timeout and IAM's "
+        f"{IAM_MAX_SESSION_SECONDS // 3600} h session limit): bake for less or in fewer steps",
+    )]
