@@ -5,16 +5,21 @@
   interval (10 s by default).
 - resources an abort touches: what the abort update changed; target 1 (the listener).
 - driver wall time per step outside the engine: real seconds each step spent in
-  the driver itself and AWS calls (moto here), excluding the engine's updates.
+  the driver itself and AWS calls (moto here), excluding the engine's updates;
+  a bake's figure includes the rehearsal's traffic, sent while the driver sleeps.
+- rehearsal traffic: per scenario, the requests each colour served, the outcome,
+  and the share of the rehearsal's wall time spent sending requests (load
+  generator, proxy and application processes).
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 from collections import defaultdict
 
 from components.config import Strategy
-from release.rehearsal.run import rehearse
+from release.rehearsal.run import Rehearsal, rehearse
 
 POLL_SECONDS = 10.0
 
@@ -32,7 +37,7 @@ def run() -> list[dict[str, object]]:
             "benchmark": "resources an abort touches", "strategy": strategy.value, "resources": alarm.touched_by_abort,
             "target": 1, "ok": alarm.touched_by_abort == 1,
         })
-    happy = rehearse("staging", "happy")
+    happy, happy_wall = _timed("happy")
     outside: dict[str, list[float]] = defaultdict(list)
     for name, wall, engine in happy.timing:
         outside[name].append(wall - engine)
@@ -41,4 +46,17 @@ def run() -> list[dict[str, object]]:
             "benchmark": "driver wall time per step outside the engine", "step": name, "count": len(values),
             "median_ms": round(1000 * statistics.median(values), 1), "max_ms": round(1000 * max(values), 1),
         })
+    for scenario, (done, wall) in (("happy", (happy, happy_wall)), *((s, _timed(s)) for s in ("bad-candidate", "slow-candidate"))):
+        traffic = done.summary["traffic"]
+        rows.append({
+            "benchmark": "rehearsal traffic", "scenario": scenario, "outcome": done.summary["outcome"],
+            "requests_blue": traffic["blue"]["requests"], "requests_green": traffic["green"]["requests"],
+            "traffic_share_of_wall": round(done.traffic_wall / wall, 2),
+        })
     return rows
+
+
+def _timed(scenario: str) -> tuple[Rehearsal, float]:
+    began = time.perf_counter()
+    done = rehearse("staging", scenario)
+    return done, time.perf_counter() - began

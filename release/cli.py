@@ -2,17 +2,22 @@
 
 The offline commands (``plan``, ``diff``, ``check``) need neither the driver nor
 boto3 nor moto, so ``main`` builds a CLI with only them when one of them is run:
-a plan costs what evaluating the program costs.
+a plan costs what evaluating the program costs. Whatever a command does not map
+to a message and exit code itself still ends as one line and exit 3.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import typer
 
+from release.errors import ExitCode
+
 OFFLINE_COMMANDS = frozenset({"plan", "diff", "check"})
+DEBUG = "RELEASE_DEBUG"
 
 
 def build(*, offline_only: bool = False) -> typer.Typer:
@@ -46,5 +51,16 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Run the CLI."""
-    build(offline_only=len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS)()
+    """Run the CLI; a failure no command maps is still one line and exit 3, with the traceback on request."""
+    try:
+        build(offline_only=len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS)()
+    except Exception as exc:
+        if os.environ.get(DEBUG):
+            raise
+        typer.echo(
+            f"failed: an unexpected {type(exc).__name__}: {exc}\n"
+            f"  next: `python -m release status --stack <stack>` shows where things stand; "
+            f"run again with {DEBUG}=1 for the traceback and report it",
+            err=True,
+        )
+        sys.exit(ExitCode.INFRASTRUCTURE)

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from components.config import Colour, ConfigError, load
+from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_analysis import AnalysisConfig
 from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.analysis import Analysis, alarm_names
-from release.aws.base import wait_until
+from release.aws.base import TransientAwsError, TransientGrace, wait_until
 from release.aws.ecs import TaskSpec
 from release.candidate import MissingRouteError, candidate_headers, curl_command
 from release.context import Context, Poll
@@ -167,6 +167,7 @@ class StepRunner:
                 f"held by {release.in_progress.started_by} since {release.in_progress.started_at:%Y-%m-%d %H:%M} UTC",
                 f"`python -m release abort --stack {self.ctx.stack}` or `python -m release promote --stack {self.ctx.stack}`",
             )
+        self._refuse_weighted_candidate(release, record)
         ok, state = self.healthy(step.live)
         if not ok:
             msg = "preflight"
@@ -183,11 +184,23 @@ class StepRunner:
             raise StepFailure(msg, exc.why, f"`python -m release abort --stack {self.ctx.stack}` or "
                               f"`python -m release promote --stack {self.ctx.stack}`") from exc
 
+    def _refuse_weighted_candidate(self, release: ReleaseConfig, record: ReleaseRecord) -> None:
+        """A candidate that serves traffic with no release in progress would get the new version before any check."""
+        if release.canary_weight == 0:
+            return
+        colour, stack = release.candidate, self.ctx.stack
+        msg = "preflight"
+        raise StepFailure(
+            msg, f"the candidate {colour} ({release.versions.of(colour)}) serves {release.canary_weight}% with no release in "
+            f"progress; deploying {record.version} onto it would send that traffic to a version nothing has checked",
+            f"send its traffic back first: `pulumi config set release:canaryWeight 0 -s {stack}` and `pulumi up -s {stack}`, "
+            "then release again",
+        )
+
     def _backup(self, step: Backup, record: ReleaseRecord) -> ReleaseRecord:
-        arn = self.ctx.aws.rds.snapshot(step.instance, step.snapshot_id)
-        self.ctx.reporter.note(f"snapshot {step.snapshot_id} available")
-        del arn
-        return self._write({}, records.advance(record, Phase.BACKED_UP, snapshot=step.snapshot_id))
+        taken = self.ctx.aws.rds.fresh_snapshot(step.instance, step.snapshot_id)
+        self.ctx.reporter.note(f"snapshot {taken} available")
+        return self._write({}, records.advance(record, Phase.BACKED_UP, snapshot=taken))
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
         release = load(self.ctx.engine.get_config(), self.ctx.stack).release
@@ -268,10 +281,16 @@ class StepRunner:
         since = self.first_shift or self.ctx.clock.now()
         weights = {candidate.value: step.weight, candidate.other.value: 100 - step.weight}
         extended = False
+        reads = TransientGrace(self.ctx.clock)
         while True:
             # Ended elsewhere (abort, promote, rollback from another shell): stop before writing anything.
             record = self._renew(record)
-            verdict = analysis.judge(candidate, since, self.ctx.clock.now())
+            try:
+                verdict = analysis.judge(candidate, since, self.ctx.clock.now())
+            except TransientAwsError as exc:
+                self._unanswered(reads, exc, step)
+                continue
+            reads.clear()
             elapsed = self.ctx.clock.monotonic() - start
             remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
             self.ctx.reporter.bake(Poll(self.ctx.clock.now(), max(0.0, remaining), weights, verdict, overtime, candidate.value))
@@ -299,6 +318,15 @@ class StepRunner:
         except ConfigError as exc:
             msg = "stack config"
             raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {self.ctx.stack}") from exc
+
+    def _unanswered(self, reads: TransientGrace, exc: TransientAwsError, step: Bake) -> None:
+        """A poll whose reads AWS kept refusing: poll again, until the grace period runs out."""
+        if not reads.tolerate():
+            msg = f"bake at {step.weight}%"
+            why = f"{exc.what}: AWS answered {exc.code} for {reads.seconds:g}s; the candidate cannot be judged"
+            raise StepFailure(msg, why, self._status(), infrastructure=True) from exc
+        self.ctx.reporter.note(f"{exc.what}: AWS answered {exc.code}; polling again in {step.poll_seconds:g}s")
+        self.ctx.clock.sleep(step.poll_seconds)
 
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
         return self.promote(step.colour, record)

@@ -10,7 +10,6 @@ since the live colour now runs against the changed schema.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,12 +42,6 @@ class MigrationResult:
             "direction": self.direction, "snapshot": self.snapshot, "task": self.task, "exit_code": self.exit_code,
             "outcome": "migrated" if self.ok else "failed", "why": self.why or None, "next": self.next_command or None,
         }
-
-
-def snapshot_name(stack: str, direction: str, ctx: Context) -> str:
-    """A valid RDS snapshot identifier for a standalone migration."""
-    text = re.sub(r"[^A-Za-z0-9]+", "-", f"{stack}-{direction}-{ctx.clock.now():%Y%m%d%H%M%S}").strip("-")
-    return text if text[:1].isalpha() else f"s-{text}"
 
 
 def _spec(outputs: Mapping[str, Any], rollback: bool, stack: str) -> TaskSpec:
@@ -102,8 +95,7 @@ def migrate(ctx: Context, rollback: bool = False, timeout: float = 1800.0) -> Mi
     direction = "rollback" if rollback else "migrate"
     spec = check(ctx, rollback)
     outputs = ctx.engine.outputs()
-    snapshot = snapshot_name(ctx.stack, direction, ctx)
-    ctx.aws.rds.snapshot(str(outputs["database_identifier"]), snapshot)
+    snapshot = ctx.aws.rds.fresh_snapshot(str(outputs["database_identifier"]), f"{ctx.stack}-{direction}")
     ctx.reporter.note(f"snapshot {snapshot} available")
     run = ctx.runner.run(spec, f"{direction} by {ctx.by}", timeout)
     if run.exit_code != 0:

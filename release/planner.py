@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import ReleaseConfig, Strategy
+from release.aws.rds import snapshot_identifier
 from release.errors import BadInputError
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke, Step
 
@@ -34,22 +35,25 @@ class ReleaseOptions:
     migration_reversible: bool | None = None
 
 
-def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
-    """Refuse options that cannot make a release; every problem is named at once."""
+def parse_steps(text: str | None) -> tuple[int, ...] | None:
+    """``--steps 10,25,50,100`` as weights; every part must be a whole number (no empty parts)."""
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        message = f"--steps {text!r}: a comma-separated list of whole percents with no empty parts, e.g. 10,25,50,100"
+        raise BadInputError(message)
+    return tuple(int(part) for part in parts)
+
+
+def flag_problems(options: ReleaseOptions) -> list[str]:
+    """What is wrong with the options on their own, without the stack: checked before anything connects."""
     problems: list[str] = []
-    if (options.strategy or config.strategy) is Strategy.ROLLING:
-        problems.append(
-            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
-            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
-            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
-        )
     if not _TAG.match(options.version):
         problems.append(
             f"--version {options.version!r}: not an image tag; allowed: 1-128 letters, digits, '_', '.', '-', "
             "not starting with '.' or '-'",
         )
-    elif options.version == config.versions.of(config.live):
-        problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if options.steps is not None:
         steps = list(options.steps)
         if not steps or any(not 1 <= s <= 100 for s in steps):
@@ -62,6 +66,27 @@ def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) ->
         problems.append(f"--bake {options.bake_minutes:g}: minutes from 0 to 1440")
     if options.poll_seconds <= 0:
         problems.append(f"--poll {options.poll_seconds:g}: seconds, more than 0")
+    return problems
+
+
+def check_flags(options: ReleaseOptions) -> None:
+    """Refuse options that cannot make a release on any stack; every problem is named at once."""
+    problems = flag_problems(options)
+    if problems:
+        raise BadInputError("\n".join(problems))
+
+
+def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
+    """Refuse options that cannot make a release on this stack; every problem is named at once."""
+    problems = flag_problems(options)
+    if (options.strategy or config.strategy) is Strategy.ROLLING:
+        problems.append(
+            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
+            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
+            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
+        )
+    if _TAG.match(options.version) and options.version == config.versions.of(config.live):
+        problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if problems:
         raise BadInputError("\n".join(problems))
 
@@ -82,11 +107,8 @@ def check_outputs(outputs: Mapping[str, Any], stack: str) -> None:
 
 
 def snapshot_id(stack: str, version: str) -> str:
-    """A valid RDS snapshot identifier named for the stack and version."""
-    text = re.sub(r"[^A-Za-z0-9]+", "-", f"{stack}-release-{version}").strip("-")
-    if not text[:1].isalpha():
-        text = f"s-{text}"
-    return text[:255].rstrip("-")
+    """The start of a release's snapshot name (the backup adds the time it is taken), a valid RDS identifier."""
+    return snapshot_identifier(f"{stack}-release-{version}")
 
 
 def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: ReleaseOptions, stack: str) -> list[Step]:

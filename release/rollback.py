@@ -22,6 +22,7 @@ from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release.context import Context
 from release.engine import HistoryEntry
+from release.errors import BadInputError
 from release.executor import Timing, abort
 from release.executor_steps import StepRunner
 
@@ -58,9 +59,9 @@ def current_release(ctx: Context) -> ReleaseConfig:
     try:
         return load(ctx.engine.get_config(), ctx.stack).release
     except ConfigError as exc:
-        msg = "rollback"
-        why = "the stack config is invalid: " + "; ".join(exc.problems)
-        raise RollbackRefusedError(msg, why, f"fix the config of {ctx.stack}") from exc
+        # Invalid config is bad input (exit 2) wherever it is met, as for every other command.
+        message = f"the stack config of {ctx.stack} is invalid: " + "; ".join(exc.problems) + f"; fix the config of {ctx.stack}"
+        raise BadInputError(message) from exc
 
 
 def version_serving(history: Sequence[HistoryEntry], version: str, stack: str) -> int | None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+from rich.console import Console
+
 from components.config import Colour, ConfigError, load
+from components.config.release_record import ReleaseRecord
 from release import record as records
 from release.analysis import alarm_names
 from release.context import Aws
@@ -24,6 +30,9 @@ def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
         "last_release": None,
         "drift": [],
     }
+    problem = unreadable_record(config)
+    if problem:
+        state["in_progress_problem"] = problem
     try:
         release = load(config, stack).release
     except ConfigError as exc:
@@ -51,3 +60,52 @@ def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
         c.value: aws.cloudwatch.alarm_states(alarm_names(outputs, c)) if alarm_names(outputs, c) else {} for c in Colour
     }
     return state
+
+
+def unreadable_record(config: Mapping[str, str]) -> str | None:
+    """What is wrong with ``release:inProgress`` when it is set but is no release record; None when absent or sound."""
+    raw = config.get(records.IN_PROGRESS)
+    if not raw:
+        return None
+    try:
+        ReleaseRecord.model_validate(json.loads(raw))
+    except ValueError as exc:
+        # ValidationError is a ValueError; both name what is wrong.
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+        where = ".".join(str(part) for part in first["loc"]) or "the value"
+        return (
+            f"{records.IN_PROGRESS} is corrupt ({where}: {first['msg']}): a release may be in progress but its record "
+            f"cannot be read; check what the listener serves, then fix or remove the key "
+            f"(`pulumi config rm {records.IN_PROGRESS}`)"
+        )
+    return None
+
+
+def show_status(console: Console, stack: str, state: Mapping[str, Any]) -> None:
+    """The state for people; a corrupt record or invalid config is shown as such, never as "none"."""
+    say = lambda text: console.print(text, markup=False)  # noqa: E731 - values may hold brackets
+    say(f"{stack}: live {state['live']}, versions {state['versions']}, weights {state['weights']}")
+    say(f"  listener serves: {state.get('served')}")
+    for colour, targets in state["targets"].items():
+        say(f"  {colour} targets: {', '.join(targets) or 'none registered'}")
+    for colour, alarms in state["alarms"].items():
+        say(f"  {colour} alarms: {', '.join(f'{n}={s}' for n, s in alarms.items()) or 'none'}")
+    progress = state["in_progress"]
+    if state.get("in_progress_problem"):
+        shown = f"UNREADABLE: {state['in_progress_problem']}"
+    elif progress:
+        shown = f"{progress['id']} {progress['version']} at {progress['weight']}%"
+    elif state.get("config_problems"):
+        shown = "unknown: the stack config is invalid (below)"
+    else:
+        shown = "none"
+    say(f"  in progress: {shown}")
+    if progress and progress.get("ending"):
+        ending = progress["ending"]
+        say(f"  being {ending['outcome']} by {ending['by']} since {ending['at']}: run the same command again to finish it")
+    elif progress and progress.get("lease"):
+        say(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
+    for problem in state.get("config_problems") or []:
+        say(f"  config problem: {problem}")
+    for line in state["drift"]:
+        say(f"  drift: {line}")

@@ -56,10 +56,11 @@ class Backup(Step):
 
     instance: str
     snapshot_id: str
+    """The name's start; the snapshot taken is ``<snapshot_id>-<UTC time>``, new for every release."""
 
     def describe(self) -> str:
         """One line for people."""
-        return f"back up database {self.instance} as snapshot {self.snapshot_id}"
+        return f"back up database {self.instance} as a new snapshot {self.snapshot_id}-<UTC time>"
 
     def expected_seconds(self) -> float:
         """Snapshots of a small instance take minutes."""

@@ -67,7 +67,7 @@ def test_a_dry_run_as_json_gives_each_step_its_config_change_and_duration(monkey
     (["--stack", "qa", "--version", "v2"], "unknown stack 'qa'; the stacks are: production, staging"),
     (["--stack", "staging", "--version", "bad tag!"], "--version 'bad tag!': not an image tag"),
     (["--stack", "staging", "--version", "v2", "--steps", "10,50,25,100"], "--steps 10,50,25,100: steps must be strictly increasing"),
-    (["--stack", "staging", "--version", "v2", "--steps", "ten"], "--steps 'ten': a comma-separated list of percents"),
+    (["--stack", "staging", "--version", "v2", "--steps", "ten"], "--steps 'ten': a comma-separated list of whole percents"),
 ])
 def test_bad_input_exits_2_with_the_flag_and_what_is_allowed(monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:
     engine = OfflineEngine("staging")
@@ -83,10 +83,10 @@ def test_a_release_already_in_progress_is_refused_with_the_way_out(monkeypatch: 
     engine.set_config({"release:versions": CANDIDATE_VERSIONS, records.IN_PROGRESS: json.dumps(RECORD)})
     monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
     result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "5e6f7a8b", "--yes", "-o", "json"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     error = json.loads(result.output)["error"]
-    assert "release r-1 of 4a5b6c7d is in progress on staging" in error["why"]
-    assert "python -m release abort --stack staging" in error["why"]
+    assert "release r-1 of 4a5b6c7d is in progress on staging, held by alice@laptop" in error["why"]
+    assert "python -m release abort --stack staging" in error["next"]
     assert engine.updates == []
 
 
@@ -178,14 +178,16 @@ def test_abort_with_nothing_in_progress_says_so(monkeypatch: pytest.MonkeyPatch)
     engine = OfflineEngine("staging")
     monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
     result = RUNNER.invoke(app, ["abort", "--stack", "staging"], terminal_width=300)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no release is in progress on staging" in result.output
 
 
 def test_rehearse_refuses_an_unknown_scenario() -> None:
     result = RUNNER.invoke(app, ["rehearse", "--scenario", "meteor"])
     assert result.exit_code == 2
-    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, rollback-after-promote" in result.output
+    assert "--scenario 'meteor': allowed happy, alarm, unhealthy, smoke-fails, migration-fails, bad-candidate" in result.output
+    assert "throttled" in result.output
+    assert "rollback-after-promote" in result.output
 
 
 def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:

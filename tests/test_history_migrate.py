@@ -52,7 +52,7 @@ def test_history_lists_every_release_with_its_outcome_weight_duration_and_author
     # Four one-minute bakes on the injected clock, plus the smoke tests' waits: minutes, not zero.
     assert promoted.duration_seconds is not None
     assert promoted.duration_seconds >= 240
-    assert promoted.snapshot == "staging-release-v2"
+    assert str(promoted.snapshot).startswith("staging-release-v2-2026"), "a snapshot of its own, named for when it was taken"
     assert promoted.reversible is True
     assert promoted.to_json()["previous"] == "3f9c2e1a"
 

@@ -43,6 +43,15 @@ def test_rollback_to_version_makes_the_first_releases_version_live_again() -> No
     assert sum("promote" in m for m in messages) == 4, "three releases, then the rollback's own release"
 
 
+def test_rollback_to_version_takes_a_fresh_snapshot_not_the_first_releases() -> None:
+    code, data = rehearse("rollback-to-version")
+    assert code == ExitCode.OK
+    first, *_ = data["release_snapshots"]
+    assert str(first).startswith("staging-release-rehearsal-1-")
+    assert data["snapshot"].startswith("staging-release-rehearsal-1-")
+    assert data["snapshot"] not in data["release_snapshots"], "the backup of the re-release is its own snapshot"
+
+
 def test_irreversible_is_refused_with_the_snapshot_and_nothing_changes() -> None:
     code, data = rehearse("irreversible")
     assert code == ExitCode.REFUSED

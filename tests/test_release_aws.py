@@ -16,7 +16,7 @@ from release.aws.base import AwsError, WaitTimeoutError, wait_until, with_retrie
 from release.aws.cloudwatch import MetricQuery, Metrics
 from release.aws.ecs import Containers, TaskSpec
 from release.aws.elbv2 import LoadBalancing, check_weights
-from release.aws.rds import Databases
+from release.aws.rds import Databases, SnapshotExistsError
 from release.aws.sns import Notifications
 from release.clock import ManualClock
 
@@ -104,13 +104,15 @@ def test_metric_data_returns_values_per_query(session: Any) -> None:
     assert sum(found["requests"]) == 7.0
 
 
-def test_snapshot_waits_until_available_and_reuses_an_existing_one(session: Any) -> None:
+def test_snapshot_waits_until_available_and_never_takes_an_existing_one(session: Any) -> None:
     session.client("rds").create_db_instance(DBInstanceIdentifier="db", DBInstanceClass="db.t4g.micro", Engine="postgres",
                                              MasterUsername="app", MasterUserPassword="password1", AllocatedStorage=20)
     rds = Databases(session, ManualClock())
     arn = rds.snapshot("db", "staging-release-v2")
     assert arn.endswith(":snapshot:staging-release-v2")
-    assert rds.snapshot("db", "staging-release-v2") == arn
+    with pytest.raises(SnapshotExistsError) as caught:
+        rds.snapshot("db", "staging-release-v2")
+    assert caught.value.why == "a snapshot of that name exists already"
 
 
 def test_snapshot_of_a_missing_database_says_which(session: Any) -> None:
@@ -178,7 +180,7 @@ def test_throttling_gives_up_after_the_attempts_with_a_message() -> None:
 
     with pytest.raises(AwsError) as caught:
         with_retries(call, ManualClock(), what="reading listener", attempts=3)
-    assert caught.value.why == "still throttled after 3 attempts (Throttling)"
+    assert caught.value.why == "AWS answered Throttling 3 times in a row"
 
 
 def test_other_client_errors_are_not_retried() -> None:

@@ -62,7 +62,13 @@ class Metrics:
         return states
 
     def metric_data(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, list[float]]:
-        """Query id -> values in the window, oldest first."""
+        """Query id -> values in the window, oldest first.
+
+        The start is rounded down to the minute, as CloudWatch does for data less than 15 days old (botocore
+        data/cloudwatch/2010-08-01/service-2.json, GetMetricDataInput.StartTime), so a stand-in that does not
+        round (moto) answers for the same window.
+        """
+        start = start.replace(second=0, microsecond=0)
         found: dict[str, list[float]] = {q.id: [] for q in queries}
         token: str | None = None
         while True:

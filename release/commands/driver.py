@@ -1,39 +1,44 @@
 """``status``, ``deploy``, ``promote`` and ``abort``: releases of a real stack.
 
-Each command connects to the stack through ``CONNECT`` (the Automation API and
-a boto3 session by default; tests put the offline engine and moto there) and
-maps every failure to an exit code with what failed, why, and the next command.
+Each command checks every flag first, then connects to the stack through
+``CONNECT`` (the Automation API and a boto3 session by default, refused with
+one message when the Pulumi CLI is absent; tests put the offline engine and
+moto there) and maps every failure to an exit code with what failed, why, and
+the next command (``release.commands.failures``). ``deploy --dry-run`` works
+without the Pulumi CLI: it plans from the stack file and the offline plan.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from components.config import ConfigError, Strategy, load
-from offline.stacks import ProjectFiles, UnknownStackError
+from components.config import Strategy, load
+from offline.stacks import ProjectFiles
 from release import record as records
-from release.aws.base import AwsError
 from release.clock import Clock, SystemClock
+from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, fail, needs_yes
 from release.commands.interrupts import interrupt_exits
+from release.commands.pulumi_cli import PulumiMissingError, require_pulumi
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.display import ConsoleReporter, DryRun, as_data
-from release.engine import EngineError, StackEngine
-from release.errors import BadInputError, ExitCode
+from release.engine import StackEngine
+from release.engine.offline import OfflineEngine
+from release.errors import BadInputError, ExitCode, RefusedError
 from release.executor import Executor, abort, promote_now
-from release.executor_steps import StepFailure
 from release.panel import JsonLines, LivePanel
-from release.planner import ReleaseOptions, plan_release
+from release.planner import ReleaseOptions, check_flags, parse_steps, plan_release
 from release.report import Ending, Recorder
 from release.report import write as write_report
 from release.resume import terminate_as_interrupt
-from release.status import gather
+from release.status import gather, show_status, unreadable_record
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Connection:
 
 def connect(stack: str) -> Connection:
     """The real stack: the Automation API over this repository, and boto3 in the stack's region."""
+    require_pulumi(stack)
     import boto3
 
     from release.engine.automation import AutomationEngine
@@ -62,36 +68,6 @@ def connect(stack: str) -> Connection:
 
 CONNECT: Callable[[str], Connection] = connect
 
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack (a Pulumi.<stack>.yaml).")]
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
-
-
-def _fail(console: Console, as_json: bool, code: ExitCode, what: str, why: str, next_command: str, **extra: Any) -> typer.Exit:
-    if as_json:
-        typer.echo(json.dumps({"error": {"what": what, "why": why, "next": next_command}, **extra}, indent=2, default=str))
-    else:
-        console.print(f"[red]failed:[/red] {what}\n  why: {why}\n  next: {next_command}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def _errors(console: Console, as_json: bool, stack: str) -> Iterator[None]:
-    status = f"python -m release status --stack {stack}"
-    try:
-        yield
-    except UnknownStackError as exc:
-        raise _fail(console, as_json, ExitCode.BAD_INPUT, "stack", str(exc), "pass one of the stacks listed") from None
-    except (BadInputError, ConfigError) as exc:
-        raise _fail(console, as_json, ExitCode.BAD_INPUT, "input", str(exc), "fix the input and run the command again") from None
-    except StepFailure as exc:
-        code = ExitCode.INFRASTRUCTURE if exc.infrastructure else ExitCode.REFUSED
-        raise _fail(console, as_json, code, exc.what, exc.why, exc.next_command or status) from None
-    except records.ReleaseEndedError as exc:
-        # Another shell ended or changed the release first: nothing was written here.
-        raise _fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command or status) from None
-    except (EngineError, AwsError) as exc:
-        raise _fail(console, as_json, ExitCode.INFRASTRUCTURE, exc.what, exc.why, exc.next_command or status) from None
-
 
 def _check_stack(stack: str) -> None:
     ProjectFiles.here().stack_file(stack)
@@ -104,7 +80,14 @@ def open_stack(stack: str) -> Connection:
 
 
 def context_for(stack: str, conn: Connection, console: Console, as_json: bool) -> Context:
-    """The driver's context for one command: quiet for JSON output, a console reporter for people."""
+    """The driver's context for one command: quiet for JSON output, a console reporter for people.
+
+    A corrupt ``release:inProgress`` is refused here: no command may act on a release it cannot read.
+    """
+    problem = unreadable_record(conn.engine.get_config())
+    if problem:
+        message = f"{problem}; `python -m release status --stack {stack}` shows what the listener serves"
+        raise BadInputError(message)
     reporter = SilentReporter() if as_json else ConsoleReporter(console)
     return Context(stack, conn.engine, conn.aws, conn.clock, conn.runner, conn.probe, reporter, by=records.who())
 
@@ -113,32 +96,16 @@ def register(app: typer.Typer) -> None:
     """Add the driver's commands to the CLI."""
 
     @app.command()
-    def status(stack: StackOption, output: OutputOption = "text") -> None:
+    def status(stack: StackOption, output: OutputOption = Output.TEXT) -> None:
         """Live colour, versions and weights; what the listener serves; target health; alarms; drift."""
-        console, as_json = Console(), output == "json"
-        with _errors(console, as_json, stack):
+        console, as_json = Console(), output is Output.JSON
+        with errors(console, as_json, stack):
             conn = open_stack(stack)
             state = gather(conn.engine, conn.aws, stack)
         if as_json:
             typer.echo(json.dumps(state, indent=2, default=str))
             return
-        console.print(f"[bold]{stack}[/bold]: live {state['live']}, versions {state['versions']}, weights {state['weights']}")
-        console.print(f"  listener serves: {state.get('served')}")
-        for colour, targets in state["targets"].items():
-            console.print(f"  {colour} targets: {', '.join(targets) or 'none registered'}")
-        for colour, alarms in state["alarms"].items():
-            console.print(f"  {colour} alarms: {', '.join(f'{n}={s}' for n, s in alarms.items()) or 'none'}")
-        progress = state["in_progress"]
-        shown = f"{progress['id']} {progress['version']} at {progress['weight']}%" if progress else "none"
-        console.print(f"  in progress: {shown}")
-        if progress and progress.get("ending"):
-            ending = progress["ending"]
-            console.print(f"  [yellow]being {ending['outcome']}[/yellow] by {ending['by']} since {ending['at']}: "
-                          f"run the same command again to finish it", markup=True)
-        elif progress and progress.get("lease"):
-            console.print(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
-        for line in state["drift"]:
-            console.print(f"  [yellow]drift:[/yellow] {line}")
+        show_status(console, stack, state)
 
     @app.command()
     def deploy(
@@ -147,30 +114,33 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[Strategy | None, typer.Option(help="canary, blue-green or rolling; default: the stack's.")] = None,
         steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 10,25,50,100; default: the stack's.")] = None,
         bake: Annotated[float | None, typer.Option(help="Minutes to bake at each step; default: the stack's.")] = None,
-        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps; change nothing.")] = False,
-        output: OutputOption = "text",
+        yes: YesOption = False,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps; change nothing. Works without the Pulumi CLI.")] = False,
+        output: OutputOption = Output.TEXT,
     ) -> None:
         """Release VERSION to the candidate colour: back up, deploy, migrate, smoke test, shift and bake, promote."""
-        console, as_json = Console(), output == "json"
-        with _errors(console, as_json, stack):
+        console, as_json = Console(), output is Output.JSON
+        with errors(console, as_json, stack):
+            # Every flag is checked before anything connects.
+            options = ReleaseOptions(version=version, strategy=strategy, steps=parse_steps(steps), bake_minutes=bake)
+            check_flags(options)
+            if not dry_run:
+                needs_yes(as_json, yes, "deploy")
             _check_stack(stack)
-            options = ReleaseOptions(version=version, strategy=strategy, steps=_parse_steps(steps), bake_minutes=bake)
+            if dry_run:
+                _dry_run(console, as_json, stack, options)
+                return
             conn = CONNECT(stack)
             config = load(conn.engine.get_config(), stack).release
-            if config.in_progress is not None and not dry_run:
-                message = (
-                    f"release {config.in_progress.id} of {config.in_progress.version} is in progress on {stack}: "
-                    f"finish it with `python -m release promote --stack {stack}` or `python -m release abort --stack {stack}`"
+            if config.in_progress is not None:
+                running = config.in_progress
+                msg = "deploy"
+                raise RefusedError(
+                    msg, f"release {running.id} of {running.version} is in progress on {stack}, held by {running.started_by}",
+                    f"finish it with `python -m release promote --stack {stack}` or `python -m release abort --stack {stack}`",
                 )
-                raise BadInputError(message)
             planned = plan_release(config, conn.engine.outputs(), options, stack)
-            if dry_run:
-                data = as_data(planned) if as_json else DryRun(console).run(planned, f"release {version} to {stack} (dry run)")
-                if as_json:
-                    typer.echo(json.dumps(data, indent=2))
-                return
-            if not yes and not as_json and not typer.confirm(f"release {version} to {stack} in {len(planned)} steps?"):
+            if not yes and not typer.confirm(f"release {version} to {stack} in {len(planned)} steps?"):
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = context_for(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
@@ -186,11 +156,12 @@ def register(app: typer.Typer) -> None:
                 current = records.in_progress(conn.engine)
                 weight = current.weight if current else 0
                 why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
-                raise _fail(
+                raise fail(
                     console, as_json, ExitCode.REFUSED, "deploy", why,
                     f"python -m release resume --stack {stack}  (or: python -m release abort --stack {stack})",
                 ) from None
-        report = write_report(recorder, Ending(stack, record.id, version, result.outcome.value, result.failed_step, result.why))
+        with errors(console, as_json, stack):  # the report is a file: an unwritable one is a message too
+            report = write_report(recorder, Ending(stack, record.id, version, result.outcome.value, result.failed_step, result.why))
         summary = {
             "stack": stack, "version": version, "outcome": result.outcome.value, "failed_step": result.failed_step,
             "why": result.why, "next": result.next_command, "report": str(report),
@@ -199,7 +170,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary, indent=2, default=str))
         elif result.why:
-            console.print(f"[red]{result.outcome.value}:[/red] {result.failed_step}\n  why: {result.why}\n  next: {result.next_command}")
+            console.print(f"[red]{result.outcome.value}:[/red] {escape(str(result.failed_step))}\n  why: {escape(result.why)}\n"
+                          f"  next: {escape(str(result.next_command))}")
         else:
             console.print(f"[green]released[/green] {version}: {result.record.colour if result.record else ''} is live")
         if not as_json:
@@ -207,10 +179,10 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(result.exit_code)
 
     @app.command()
-    def promote(stack: StackOption, output: OutputOption = "text") -> None:
+    def promote(stack: StackOption, output: OutputOption = Output.TEXT) -> None:
         """Promote the release in progress now: the candidate becomes live, verified."""
-        console, as_json = Console(), output == "json"
-        with _errors(console, as_json, stack):
+        console, as_json = Console(), output is Output.JSON
+        with errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
             with interrupt_exits(stack, console):
@@ -218,10 +190,10 @@ def register(app: typer.Typer) -> None:
         _done(console, as_json, {"stack": stack, "outcome": "promoted", "release": final.id, "live": final.colour.value})
 
     @app.command(name="abort")
-    def abort_command(stack: StackOption, output: OutputOption = "text") -> None:
+    def abort_command(stack: StackOption, output: OutputOption = Output.TEXT) -> None:
         """Abort the release in progress: the candidate back to 0 in one update, verified."""
-        console, as_json = Console(), output == "json"
-        with _errors(console, as_json, stack):
+        console, as_json = Console(), output is Output.JSON
+        with errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
             with interrupt_exits(stack, console):
@@ -230,11 +202,32 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
 
+def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOptions) -> None:
+    """Print the steps; without the Pulumi CLI, from the stack file's config and the offline plan's outputs."""
+    try:
+        engine: StackEngine = CONNECT(stack).engine
+        source = f"stack {stack} through the Pulumi CLI"
+    except PulumiMissingError:
+        engine = OfflineEngine(stack)
+        source = f"Pulumi.{stack}.yaml and the offline plan's outputs (the Pulumi CLI is not installed)"
+    config = load(engine.get_config(), stack).release
+    planned = plan_release(config, engine.outputs(), options, stack)
+    if as_json:
+        typer.echo(json.dumps({**as_data(planned), "source": source}, indent=2))
+        return
+    console.print(f"planned from {source}", markup=False)
+    DryRun(console).run(planned, f"release {options.version} to {stack} (dry run)")
+
+
 def _in_progress(conn: Connection, stack: str) -> Any:
+    problem = unreadable_record(conn.engine.get_config())
+    if problem:
+        message = f"{problem}; `python -m release status --stack {stack}` shows what the listener serves"
+        raise BadInputError(message)
     current = records.in_progress(conn.engine)
     if current is None:
-        msg = f"no release is in progress on {stack}; `python -m release status --stack {stack}` shows the state"
-        raise BadInputError(msg)
+        msg = "release"
+        raise RefusedError(msg, f"no release is in progress on {stack}", f"python -m release status --stack {stack}")
     return current
 
 
@@ -243,13 +236,3 @@ def _done(console: Console, as_json: bool, data: dict[str, Any]) -> None:
         typer.echo(json.dumps(data, indent=2))
     else:
         console.print(f"{data['outcome']}: release {data['release']}; {data['live']} is live")
-
-
-def _parse_steps(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        message = f"--steps {text!r}: a comma-separated list of percents, e.g. 10,25,50,100"
-        raise BadInputError(message) from None

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from components.config.release_record import Outcome
@@ -24,30 +25,21 @@ from offline.stacks import ROOT, ProjectFiles
 from release import history as release_history
 from release import rollback_version
 from release.commands import driver
+from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, needs_yes
 from release.commands.interrupts import interrupt_exits
-from release.engine import StackBusyError
 from release.errors import BadInputError, ExitCode
 from release.executor import Result, abort
 from release.migrate import migrate as run_migration
 from release.report import report_path
 from release.resume import resume
-from release.rollback import RollbackRefusedError, fast_rollback
-
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack (a Pulumi.<stack>.yaml).")]
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")]
+from release.rollback import fast_rollback
 
 
 @contextmanager
 def refusals(console: Console, as_json: bool, stack: str) -> Iterator[None]:
-    """Refusals and a busy stack exit 1 naming the reason and the way on; everything else as the driver maps it."""
-    with driver._errors(console, as_json, stack):  # noqa: SLF001 - one mapping of errors for every command
-        try:
-            yield
-        except RollbackRefusedError as exc:
-            raise driver._fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command) from None  # noqa: SLF001
-        except StackBusyError as exc:
-            raise driver._fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command) from None  # noqa: SLF001
+    """Every failure as the one mapping of ``release.commands.failures`` says (kept for the commands' readability)."""
+    with errors(console, as_json, stack):
+        yield
 
 
 def offline_differ(stack: str) -> Any:
@@ -73,7 +65,8 @@ def _end(console: Console, as_json: bool, stack: str, result: Result, **extra: A
     if as_json:
         typer.echo(json.dumps(_result_json(stack, result, **extra), indent=2, default=str))
     elif result.why:
-        console.print(f"[red]{result.outcome.value}:[/red] {result.failed_step}\n  why: {result.why}\n  next: {result.next_command}")
+        console.print(f"[red]{result.outcome.value}:[/red] {escape(str(result.failed_step))}\n  why: {escape(result.why)}\n"
+                      f"  next: {escape(str(result.next_command))}")
     else:
         colour = "green" if result.outcome is Outcome.PROMOTED else "yellow"
         record = result.record
@@ -110,19 +103,25 @@ def register(app: typer.Typer) -> None:
         stack: StackOption,
         to_version: Annotated[int | None, typer.Option("--to-version", help="Release again what this stack version served.")] = None,
         yes: YesOption = False,
-        output: OutputOption = "text",
+        output: OutputOption = Output.TEXT,
     ) -> None:
         """Undo the release in progress or the last promotion in one update; or, with --to-version, release an older version."""
-        console, as_json = Console(), output == "json"
+        console, as_json = Console(), output is Output.JSON
         with refusals(console, as_json, stack):
+            if to_version is not None:
+                # Checked before connecting: Pulumi numbers a stack's updates from 1.
+                if to_version < 1:
+                    message = (
+                        f"--to-version {to_version}: stack versions start at 1; "
+                        f"`python -m release history --stack {stack}` lists them"
+                    )
+                    raise BadInputError(message)
+                needs_yes(as_json, yes, f"--to-version {to_version}")
             ctx = driver.context_for(stack, driver.open_stack(stack), console, as_json)
             if to_version is None:
                 done = fast_rollback(ctx)
             else:
                 preview = rollback_version.prepare(ctx, to_version, offline_differ(stack))
-                if as_json and not yes:
-                    message = f"--to-version {to_version} with --output json needs --yes: there is nobody to confirm"
-                    raise BadInputError(message)
                 if not as_json:
                     _show_preview(console, preview)
                 if not yes and not typer.confirm(f"release {preview.version} to {stack}?"):
@@ -142,9 +141,9 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
     @app.command()
-    def history(stack: StackOption, output: OutputOption = "text") -> None:
+    def history(stack: StackOption, output: OutputOption = Output.TEXT) -> None:
         """The releases of a stack: stack version, version shipped, strategy, highest weight, outcome, duration, started by."""
-        console, as_json = Console(), output == "json"
+        console, as_json = Console(), output is Output.JSON
         with refusals(console, as_json, stack):
             conn = driver.open_stack(stack)
             rows = release_history.rows(conn.engine.history(), conn.engine.get_config())
@@ -171,14 +170,15 @@ def register(app: typer.Typer) -> None:
         stack: StackOption,
         rollback: Annotated[bool, typer.Option("--rollback", help="Run the rollback command instead of the migration.")] = False,
         yes: YesOption = False,
-        output: OutputOption = "text",
+        output: OutputOption = Output.TEXT,
     ) -> None:
         """Snapshot the database, then run the migration task (or its rollback) with a release's checks around it."""
-        console, as_json = Console(), output == "json"
+        console, as_json = Console(), output is Output.JSON
         with refusals(console, as_json, stack):
+            needs_yes(as_json, yes, "migrate")
             ctx = driver.context_for(stack, driver.open_stack(stack), console, as_json)
             what = "the migration rollback" if rollback else "the migration"
-            if not yes and not as_json and not typer.confirm(f"snapshot the database of {stack}, then run {what}?"):
+            if not yes and not typer.confirm(f"snapshot the database of {stack}, then run {what}?"):
                 raise typer.Exit(ExitCode.REFUSED)
             found = run_migration(ctx, rollback=rollback)
         data = {"stack": stack, **found.to_json()}
@@ -187,17 +187,18 @@ def register(app: typer.Typer) -> None:
         elif found.ok:
             console.print(f"[green]done[/green]: {found.direction} ran (task {found.task}); snapshot {found.snapshot} taken before it")
         else:
-            console.print(f"[red]failed:[/red] {found.direction}\n  why: {found.why}\n  next: {found.next_command}")
+            console.print(f"[red]failed:[/red] {found.direction}\n  why: {escape(str(found.why))}\n"
+                          f"  next: {escape(str(found.next_command))}")
         raise typer.Exit(ExitCode.OK if found.ok else ExitCode.REFUSED)
 
     @app.command(name="resume")
     def resume_command(
         stack: StackOption,
         abort_it: Annotated[bool, typer.Option("--abort", help="End the interrupted release instead: the candidate back to 0.")] = False,
-        output: OutputOption = "text",
+        output: OutputOption = Output.TEXT,
     ) -> None:
         """Continue an interrupted release from its last verified step (or end it with --abort)."""
-        console, as_json = Console(), output == "json"
+        console, as_json = Console(), output is Output.JSON
         with refusals(console, as_json, stack):
             conn = driver.open_stack(stack)
             ctx = driver.context_for(stack, conn, console, as_json)

@@ -148,13 +148,13 @@ def after_promote(st: Stage) -> tuple[Result, dict[str, Any]]:
 def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
     """Three releases, then ``--to-version`` of the first one's promotion: its version is live again, through a release."""
     versions = ("rehearsal-1", "rehearsal-2", "rehearsal-3")
-    for version in versions:
-        st.release(version)
+    snapshots = [done.record.snapshot if done.record else None for done, _ in (st.release(v) for v in versions)]
     first = next(h.version for h in reversed(st.offline.history()) if f"({versions[0]}) to live" in h.message)
     preview = rollback_version.prepare(st.ctx, first, st.differ())
     result = rollback_version.run(st.ctx, preview)
     final = load(st.offline.get_config(), st.stack).release
-    extra = {"to_version": first, "live_version": final.versions.of(final.live), "preview": preview.to_json()}
+    extra = {"to_version": first, "live_version": final.versions.of(final.live), "preview": preview.to_json(),
+             "release_snapshots": snapshots}
     return result, summarise(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
 
 

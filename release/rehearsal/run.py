@@ -9,8 +9,9 @@ take no real time. A scenario decides what goes wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,25 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
+from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
+from release.rehearsal.fleet import Fleet
+from release.rehearsal.proxy import WeightedProxy
+from release.rehearsal.scenarios import BY_NAME
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
+from release.rehearsal.traffic import start_traffic
 from release.rehearsal.world import World
 from release.state import ReleaseStateStore
 from release.steps import Shift
 
-SCENARIOS = ("happy", "alarm", "unhealthy", "smoke-fails", "migration-fails")
+SCENARIOS = tuple(BY_NAME)
 STANDIN = Path(__file__).resolve().parent / "standin"
-ALARM_STEP = 2  # the alarm fires during the bake of this shift (blue-green has one: its only one)
-ALARM_DELAY = 37.0  # seconds into that bake: not on a poll boundary
+KILL_STEP = 2  # the candidate dies during the bake of this shift (blue-green has one: its only one)
+KILL_DELAY = 37.0  # seconds into that bake: not on a poll boundary
+# Metrics close and alarms are evaluated on the minute; starting 7 s past one keeps those moments off the
+# driver's polls (every 10 s from a step's start), so the time from an alarm to the abort is measured, not 0.
+START = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
+WARM_UP = 120.0  # seconds live serves traffic before the release starts: a baseline for the analysis and the alarms
 
 
 class RehearsalEngine:
@@ -43,6 +53,7 @@ class RehearsalEngine:
         self.offline = offline
         self.world = world
         self.stack = offline.stack
+        self.before: list[Callable[[], None]] = []
 
     def get_config(self) -> dict[str, str]:
         """The offline engine's config."""
@@ -65,7 +76,9 @@ class RehearsalEngine:
         return self.offline.write_release(changes, removals, expect_etag)
 
     def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
-        """An offline update; its hook mirrors it into moto."""
+        """An offline update (after what runs ``before`` it: the traffic up to now); its hook mirrors it into moto."""
+        for action in self.before:
+            action()
         return self.offline.update(message, targets)
 
     def outputs(self) -> dict[str, Any]:
@@ -93,6 +106,8 @@ class Rehearsal:
     abort_at: float | None = None
     timing: list[tuple[str, float, float]] = field(default_factory=list)
     touched_by_abort: int | None = None
+    traffic_wall: float = 0.0
+    """Real seconds the rehearsal spent sending its requests."""
 
 
 def make_engine(
@@ -133,36 +148,52 @@ def rehearse(
     if scenario not in SCENARIOS:
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
-    clock = ScheduledClock()
+    settings = BY_NAME[scenario]
+    clock = ScheduledClock(START)
+    if scenario == "weighted-candidate":
+        # The candidate already carries traffic while nothing is in progress: preflight must refuse.
+        overrides = weighted_candidate(stack, overrides)
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
-    behaviour = Behaviour(test_status=500 if scenario == "smoke-fails" else 200)
-    broken = frozenset({config.release.candidate}) if scenario == "unhealthy" else frozenset()
-    with Moto(config.region) as session, HealthServer(behaviour) as health:
-        world = World(session, clock, health.base_url, broken)
-        world.build(offline.plan())
+    behaviour = Behaviour(test_status=settings.smoke_status)
+    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed)
+    with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
+        world = World(session, clock, health.base_url, starter=fleet.start)
+        plan = offline.plan()
+        world.build(plan)
         health.behaviour.route = world.route
         engine = RehearsalEngine(offline, world)
-        alarm: dict[str, float] = {}
         offline.hooks.append(world.apply)
-        runner = RehearsalTaskRunner(session, exit_code=1 if scenario == "migration-fails" else 0)
+        if scenario == "weighted-candidate":
+            offline.update("rehearsal: the candidate carries traffic before the release")
+        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
+        clock.sleep(WARM_UP)
+        runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
             reporter=reporter or SilentReporter(),
             # moto computes no percentiles; the latency figure it can give is the maximum.
             thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
         )
+        throttle = Throttle(ctx.aws.cloudwatch.client, "DescribeAlarms")
+        if scenario == "throttled":
+            offline.hooks.append(throttle_each_bake(throttle, engine))
         options = ReleaseOptions(version=version, strategy=strategy)
         steps = plan_release(config.release, engine.outputs(), options, stack)
-        if scenario == "alarm":
+        killed: dict[str, float] = {}
+        if settings.kill_candidate:
             shifts = sum(isinstance(s, Shift) for s in steps)
-            offline.hooks.append(_alarm_trigger(min(ALARM_STEP, shifts), engine, clock, alarm, session))
+            offline.hooks.append(_kill_trigger(min(KILL_STEP, shifts), engine, clock, fleet, killed))
         record = new_record(config.release, version, (strategy or config.release.strategy).value, clock, "rehearsal")
         executor = Executor(ctx)
         result = executor.run(steps, record)
+        traffic.catch_up()
+        traffic.close()
         served = world.served_weights(offline.outputs())
         total = sum(served.values()) or 1
         weights = {c.value: round(100 * served.get(c.value, 0) / total) for c in Colour}
+        candidate_alarms = alarm_names(engine.outputs(), config.release.candidate)
+        alarm_at = traffic.evaluator.first(candidate_alarms[0], "ALARM") if candidate_alarms else None
     updates = [
         {"version": h.version, "message": h.message, "weights": _weights(h.config, stack), "counts": dict(h.counts)}
         for h in reversed(offline.history())
@@ -179,12 +210,15 @@ def rehearse(
         "migration": _migration(result),
         "failed": {"step": result.failed_step, "why": result.why, "next": result.next_command} if result.why else None,
         "environment": source,
+        "throttled_calls": throttle.raised,
         "updates": updates,
+        "traffic": traffic.counts(),
+        "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],
     }
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
     return Rehearsal(
-        scenario, result, summary, updates, alarm.get("at"), abort_events[0] if abort_events else None,
-        executor.timing.steps, touched,
+        scenario, result, summary, updates, alarm_at, abort_events[0] if abort_events else None,
+        executor.timing.steps, touched, traffic.wall,
     )
 
 
@@ -193,8 +227,8 @@ def _migration(result: Result) -> dict[str, Any] | None:
     return None if run is None else {"task": run.task, "exit_code": run.exit_code}
 
 
-def _alarm_trigger(target: int, engine: RehearsalEngine, clock: ScheduledClock, alarm: dict[str, float], session: Any) -> Any:
-    """A hook that, after the ``target``-th shift, sets the candidate's alarm to ALARM partway into its bake."""
+def _kill_trigger(target: int, engine: RehearsalEngine, clock: ScheduledClock, fleet: Fleet, killed: dict[str, float]) -> Any:
+    """A hook that, after the ``target``-th shift, kills the candidate's process partway into its bake."""
     seen = {"weight": 0, "shifts": 0}
 
     def hook(plan: Plan, result: UpdateResult) -> None:
@@ -205,13 +239,12 @@ def _alarm_trigger(target: int, engine: RehearsalEngine, clock: ScheduledClock, 
         seen["shifts"] += 1
         if seen["shifts"] != target:
             return
-        name = alarm_names(engine.outputs(), release.candidate)[0]
 
-        def fire() -> None:
-            session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="rehearsal: candidate failing")
-            alarm["at"] = clock.monotonic()
+        def kill() -> None:
+            fleet.kill(release.candidate)
+            killed["at"] = clock.monotonic()
 
-        clock.at(clock.monotonic() + ALARM_DELAY, fire)
+        clock.at(clock.monotonic() + KILL_DELAY, kill)
 
     return hook
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
@@ -21,8 +22,8 @@ from release.rehearsal.servers import MotoSession
 class ScheduledClock(ManualClock):
     """A manual clock that runs callbacks at given times while something sleeps through them."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__(start)
         self._events: list[tuple[float, Callable[[], None]]] = []
 
     def at(self, when: float, action: Callable[[], None]) -> None:

@@ -9,7 +9,8 @@ planned identifiers differ from moto's, so an ``AddressBook`` translates the
 stack outputs the driver reads. After every engine update, ``World.apply``
 copies the listener's forward weights from the new plan into moto and
 registers the targets of a colour whose version changed (unless the scenario
-keeps that colour unhealthy).
+keeps that colour unhealthy, or its ``starter`` -- the rehearsal's application
+process of that version -- fails to start).
 
 moto's limits, and what is done about each: it has no composite alarms (they
 are created as metric alarms of the same name); it reports every registered IP
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +84,12 @@ def planned_weights(plan: Plan) -> dict[str, int]:
 class World:
     """The stack's AWS side in moto."""
 
-    def __init__(self, session: MotoSession, clock: Clock, health_url: str, broken: frozenset[Colour] = frozenset()) -> None:
+    def __init__(
+        self, session: MotoSession, clock: Clock, health_url: str, broken: frozenset[Colour] = frozenset(),
+        starter: Callable[[Colour, str], bool] | None = None,
+    ) -> None:
         self.session = session
+        self.starter = starter
         self.book = AddressBook()
         self.elbv2 = LoadBalancing(session, clock)
         self.broken = broken
@@ -236,7 +241,8 @@ class World:
             if current is not None:
                 self.elbv2.client.deregister_targets(TargetGroupArn=group, Targets=[{"Id": current[1], "Port": 8080}])
                 del self.registered[colour]
-            if colour in self.broken and current is not None:
+            started = self.starter(colour, version) if self.starter is not None else True
+            if not started or (colour in self.broken and current is not None):
                 continue  # its new tasks never pass health checks, so nothing is registered
             ip = f"10.0.1.{self._next_ip}"
             self._next_ip += 1

@@ -1,0 +1,66 @@
+"""What each release scenario of the rehearsal changes: the applications, the traffic, the smoke test, the migration.
+
+Live runs the stack's current version, the candidate the version being released; each is a real process
+(``release.rehearsal.app``) whose behaviour is set here. Nothing here sets an alarm state: alarms change only
+when the stack's own alarm definitions, evaluated over the traffic's metrics, say so.
+
+- ``happy``: both colours healthy, no errors: promoted.
+- ``alarm``: the candidate's process dies 37 s into the second step's bake (the only one, blue-green). Its
+  share of requests gets 502 from the load balancer and its target turns unhealthy; the stack's
+  unhealthy-hosts alarm (3 of 3 minutes) and so the candidate's composite alarm go to ALARM, and the driver
+  aborts. The 502s are the load balancer's, not the target's, so the per-target-group 5xx comparison cannot
+  see them: the alarm is the gate.
+- ``unhealthy``: the candidate crashes on start; its target group never gets a healthy target.
+- ``smoke-fails``: the candidate's smoke-test route answers 500.
+- ``migration-fails``: the migration task exits 1.
+- ``bad-candidate``: live answers 1% 5xx, the candidate 3% (three times), under the stack's 5% alarm
+  threshold: only the analysis can stop it.
+- ``slow-candidate``: the candidate's median latency doubled (80 ms added to 80 ms), far under the stack's
+  p99 alarm threshold: only the analysis can stop it.
+- ``flaky-candidate``: live 1% 5xx, the candidate 1.2%: rare errors, not significantly above live's.
+- ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
+  candidate is as good as live, and the documented rule for too little traffic decides (the bake is
+  extended for the minimum sample, then the alarms alone decide).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from release.rehearsal.fleet import AppBehaviour
+from release.rehearsal.traffic import Load
+
+HEALTHY = AppBehaviour()
+ONE_PERCENT = AppBehaviour(error_rate=0.01)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario's settings."""
+
+    name: str
+    live: AppBehaviour = HEALTHY
+    candidate: AppBehaviour = HEALTHY
+    load: Load = field(default_factory=Load)
+    smoke_status: int = 200
+    migration_exit: int = 0
+    kill_candidate: bool = False
+    """Kill the candidate's process partway into the bake of the second shift."""
+    seed: int = 1
+
+
+SCENARIO_LIST = (
+    Scenario("happy"),
+    Scenario("alarm", kill_candidate=True),
+    Scenario("unhealthy", candidate=AppBehaviour(crash_on_start=True)),
+    Scenario("smoke-fails", smoke_status=500),
+    Scenario("migration-fails", migration_exit=1),
+    Scenario("bad-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.03)),
+    Scenario("slow-candidate", candidate=AppBehaviour(added_latency_ms=80.0)),
+    Scenario("flaky-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.012)),
+    Scenario("low-traffic", live=ONE_PERCENT, candidate=ONE_PERCENT, load=Load(rate=0.05)),
+    # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
+    Scenario("throttled"),
+    Scenario("weighted-candidate"),
+)
+BY_NAME = {s.name: s for s in SCENARIO_LIST}
