@@ -6,6 +6,19 @@ Pulumi gives a program its config as a flat map of ``namespace:key`` to strings
 would pass. Encrypted (``secure:``) values cannot be decrypted here; they, and
 required secrets a user sets on their own machine, are given placeholders that
 are marked secret and print as ``[secret]``.
+
+A stack file may import Pulumi ESC environments (``environment:``); the
+release state lives in one, ``<project>/<stack>-release``, whose initial
+definition is committed as ``environments/<stack>-release.yaml``. Other
+imports with a committed definition there are read the same way; one without
+(the stack's secrets) gives nothing offline, where secrets get placeholders.
+Their ``values.pulumiConfig`` is merged the way the Pulumi CLI does: imports in order,
+later ones overriding earlier ones, and a key set in the stack file overriding
+them all (Pulumi docs, "Use Pulumi ESC with Pulumi IaC": environments "are
+merged in order, with later values overriding earlier ones"; "ESC Outputs",
+Precedence: "pulumiConfig resolves against explicit stack configuration: there,
+the explicit stack value wins"). The release keys may not be set in a stack
+file at all: there they would shadow what every release writes.
 """
 
 from __future__ import annotations
@@ -18,7 +31,20 @@ from typing import Any
 
 import yaml
 
+from components.config.base import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = "environments"
+
+# The release state: written by every release, so it lives in the stack's ESC environment, never in its file.
+RELEASE_STATE_KEYS: tuple[str, ...] = (
+    "release:live",
+    "release:versions",
+    "release:canaryWeight",
+    "release:inProgress",
+    "release:lastRelease",
+    "release:candidateTasks",
+)
 
 
 class UnknownStackError(Exception):
@@ -85,11 +111,53 @@ class ProjectFiles:
             raise UnknownStackError(stack, self.stacks())
         return path
 
-    def stack_config(self, stack: str, required_secrets: Iterable[str] | None = None) -> tuple[dict[str, str], tuple[str, ...]]:
-        """The flat config map of a stack and the keys that are secret."""
+    def imports(self, stack: str) -> list[str]:
+        """The ESC environments a stack file imports, in order (``environment:`` as a list or ``{imports: [...]}``)."""
         data = yaml.safe_load(self.stack_file(stack).read_text()) or {}
-        config: dict[str, str] = {}
+        found = data.get("environment") or []
+        if isinstance(found, dict):
+            found = found.get("imports") or []
+        return [str(name) for name in found]
+
+    def environment_file(self, name: str) -> Path:
+        """The committed initial definition of an imported environment: ``environments/<env>.yaml``."""
+        return self.root / ENVIRONMENTS / f"{name.rsplit('/', 1)[-1]}.yaml"
+
+    def release_environment(self, stack: str) -> str:
+        """The environment holding a stack's release state: ``<project>/<stack>-release``."""
+        return f"{self.project}/{stack}-release"
+
+    def environment_config(self, stack: str) -> dict[str, str]:
+        """The flat ``pulumiConfig`` of every environment the stack imports, merged in order."""
+        merged: dict[str, str] = {}
+        missing: list[str] = []
+        for name in self.imports(stack):
+            path = self.environment_file(name)
+            if not path.exists():
+                # An environment of secrets has no committed definition: offline, its secrets get placeholders.
+                # The release environment must have one: it is where the offline store starts from.
+                if name == self.release_environment(stack):
+                    missing.append(f"environment {name} (imported by Pulumi.{stack}.yaml): no committed definition at "
+                                   f"{path.relative_to(self.root)}")
+                continue
+            merged.update({self.full_key(k): v for k, v in definition_values(yaml.safe_load(path.read_text()) or {}).items()})
+        if missing:
+            raise ConfigError(missing)
+        return merged
+
+    def stack_config(self, stack: str, required_secrets: Iterable[str] | None = None) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The flat config map of a stack (its imported environments, then its file) and the keys that are secret."""
+        data = yaml.safe_load(self.stack_file(stack).read_text()) or {}
+        config: dict[str, str] = self.environment_config(stack)
         secrets: list[str] = []
+        stray = [self.full_key(str(k)) for k in (data.get("config") or {}) if self.full_key(str(k)) in RELEASE_STATE_KEYS]
+        if stray:
+            raise ConfigError([
+                f"{key} (Pulumi.{stack}.yaml): release state does not belong in the stack file; it lives in the ESC "
+                f"environment {self.release_environment(stack)} (initially environments/{stack}-release.yaml, "
+                f"under values.pulumiConfig), which the stack imports"
+                for key in stray
+            ])
         for key, value in (data.get("config") or {}).items():
             full = self.full_key(str(key))
             if isinstance(value, dict) and set(value) == {"secure"}:
@@ -110,6 +178,13 @@ class ProjectFiles:
     def full_key(self, key: str) -> str:
         """A key with its namespace; a bare key belongs to the project's namespace."""
         return key if ":" in key else f"{self.project}:{key}"
+
+
+def definition_values(definition: dict[str, Any]) -> dict[str, str]:
+    """The flat config map an environment definition gives a stack: its ``values.pulumiConfig``, encoded."""
+    values = definition.get("values") or {}
+    config = values.get("pulumiConfig") or {}
+    return {str(key): encode(value) for key, value in config.items()}
 
 
 def parse_override(text: str) -> tuple[str, Any]:

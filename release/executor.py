@@ -25,10 +25,10 @@ from release.context import Context
 from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
-from release.steps import Shift, Step
+from release.steps import Bake, Shift, Step
 
 # What a step may fail with; anything else is a bug and is not swallowed.
-FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError)
+FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError, records.ReleaseEndedError)
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,13 @@ class Executor:
     def run(self, steps: list[Step], record: ReleaseRecord) -> Result:
         """Run every step; abort on the first failure once the release has started."""
         done = 0
+        # Recorded so that a resumed release walks the same weights and bakes as long.
         if record.steps is None:
-            # Recorded so that a resumed release walks the same weights.
             record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
+        bakes = [s.seconds for s in steps if isinstance(s, Bake)]
+        if record.bake_minutes is None and bakes:
+            record = record.model_copy(update={"bake_minutes": bakes[0] / 60})
+        self.runner.last = record if record.revision else None
         for index, step in enumerate(steps, start=1):
             self.ctx.reporter.step(index, len(steps), step)
             began, engine_before = time.perf_counter(), self.runner.engine_seconds
@@ -82,26 +86,36 @@ class Executor:
                 record = self.runner.run(step, record)
             except FAILURES as exc:
                 return self._failed(step, record, exc, done)
+            except KeyboardInterrupt:
+                self._release_lease()
+                raise
             finally:
                 self.timing.steps.append((step.name, time.perf_counter() - began, self.runner.engine_seconds - engine_before))
             done += 1
         return Result(Outcome.PROMOTED, record, steps_done=done)
 
+    def _release_lease(self) -> None:
+        """Interrupted: the weights stay, and the lease goes, so `resume` elsewhere can take over at once."""
+        held = self.runner.last
+        if held is None or held.outcome is not None:
+            return
+        try:
+            self.runner.last = records.commit(self.ctx.engine, held, held.model_copy(update={"lease": None}))
+        except (EngineError, records.ReleaseEndedError) as exc:
+            self.ctx.reporter.note(f"the lease on release {held.id} stays until it expires: {exc}")
+
     def _failed(self, step: Step, record: ReleaseRecord, exc: Exception, done: int) -> Result:
         what, why, next_command = _explain(exc, self.ctx.stack)
-        # The durable record may know more than the one in hand (a failing step records what it did first).
-        try:
-            stored = records.in_progress(self.ctx.engine)
-        except EngineError:
-            stored = None
-        if stored is not None and stored.id == record.id:
-            record = stored
+        # The record as last written may know more than the one in hand (a failing step records what it did first).
+        held = self.runner.last
+        if held is not None and held.id == record.id:
+            record = held
         if isinstance(exc, StepFailure) and exc.record is not None:
             record = exc.record
         # Somebody else holding the stack is a refusal to act, not a broken environment.
         infrastructure = (not isinstance(exc, StepFailure) or exc.infrastructure) and not isinstance(exc, StackBusyError)
-        if getattr(exc, "elsewhere", False):
-            return Result(Outcome.ABORTED, record, step.name, why, next_command, False, done)
+        if isinstance(exc, records.ReleaseEndedError):
+            return _ended_elsewhere(exc, record, step.name, done)
         if done == 0:
             return Result(Outcome.REFUSED, None, step.name, f"{what}: {why}", next_command, infrastructure, done)
         if record.phase is Phase.PROMOTED:
@@ -112,17 +126,26 @@ class Executor:
                 infrastructure, done,
             )
         try:
-            aborted = abort(self.ctx, record, f"{what}: {why}", self.timing)
+            aborted = abort(self.ctx, record, f"{what}: {why}", self.timing, exact=True)
+        except records.ReleaseEndedError as ended:
+            return _ended_elsewhere(ended, record, step.name, done)
         except FAILURES as second:
             w2, y2, n2 = _explain(second, self.ctx.stack)
             return Result(Outcome.ABORTED, record, step.name, f"{what}: {why}; then the abort failed: {w2}: {y2}", n2, True, done)
         return Result(Outcome.ABORTED, aborted, step.name, f"{what}: {why}", next_command, infrastructure, done)
 
 
+def _ended_elsewhere(exc: records.ReleaseEndedError, record: ReleaseRecord, step: str, done: int) -> Result:
+    """The driver stopped because another shell ended or changed its release: say who and how; write nothing."""
+    outcome = exc.outcome if exc.outcome in (Outcome.PROMOTED, Outcome.ROLLED_BACK) else Outcome.ABORTED
+    final = exc.stored if exc.stored is not None and exc.stored.id == record.id else record
+    return Result(outcome, final, step, f"{exc.what}: {exc.why}", exc.next_command, False, done)
+
+
 def _explain(exc: Exception, stack: str) -> tuple[str, str, str]:
     if isinstance(exc, ClientError):
         return f"AWS {exc.operation_name}", str(exc), f"retry, or check AWS; then python -m release status --stack {stack}"
-    if isinstance(exc, (StepFailure, AwsError, EngineError)):
+    if isinstance(exc, (StepFailure, AwsError, EngineError, records.ReleaseEndedError)):
         nxt = exc.next_command or f"python -m release status --stack {stack}"
         return exc.what, exc.why, nxt
     return type(exc).__name__, str(exc), f"python -m release status --stack {stack}"
@@ -137,28 +160,53 @@ def release_config(engine_config: Mapping[str, str], stack: str) -> Any:
         raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {stack}") from exc
 
 
-def abort(ctx: Context, record: ReleaseRecord, reason: str, timing: Timing | None = None) -> ReleaseRecord:
-    """Send the candidate back to 0 in one update, verified; record the release as aborted."""
+def abort(
+    ctx: Context, record: ReleaseRecord, reason: str, timing: Timing | None = None, *, by: str | None = None, exact: bool = False,
+) -> ReleaseRecord:
+    """Send the candidate back to 0 in one update, verified; record the release as aborted (old state or new, never half).
+
+    ``exact`` is for the driver aborting its own release; a command from another
+    shell passes the record it just read and wins over the driver.
+    """
     config = release_config(ctx.engine.get_config(), ctx.stack)
-    final = records.finished(record, Outcome.ABORTED, ctx.clock, reason)
-    changes = {records.LAST_RELEASE: records.encode(final)}
     moved = config.canary_weight != 0
-    if moved:
-        changes["release:canaryWeight"] = "0"
-    ctx.engine.set_config(changes)
-    # The candidate's extra tasks go with the release; the abort's update is targeted at the listener, so they
-    # are scaled down by the next full update.
-    ctx.engine.remove_config([records.IN_PROGRESS, CANDIDATE_TASKS])
+    changes = {"release:canaryWeight": "0"} if moved else {}
+    if config.candidate_tasks:
+        # The candidate's extra tasks go with the release; the abort's update is targeted at the listener, so they
+        # are scaled down by the next full update.
+        changes[CANDIDATE_TASKS] = "0"
     outputs = ctx.engine.outputs()
     targets = [str(outputs["listener_urn"])] if moved and outputs.get("listener_urn") else None
+    runner = StepRunner(ctx, timing or Timing())
     if timing is not None:
         timing.events.append((ctx.clock.monotonic(), "abort-update"))
-    ctx.engine.update(f"abort release {record.id} of {record.version}: {reason}"[:1000], targets=targets)
-    StepRunner(ctx, timing or Timing()).verify(config.candidate, 0)
+    final = runner.end(
+        record, Outcome.ABORTED, changes,
+        f"abort release {record.id} of {record.version}: {reason}", targets, lambda: runner.verify(config.candidate, 0),
+        by=by or ctx.by, exact=exact, reason=reason,
+    )
     ctx.reporter.note(f"aborted: {config.candidate} back to 0%, {config.live} serves 100%")
     return final
 
 
 def promote_now(ctx: Context, record: ReleaseRecord) -> ReleaseRecord:
-    """Make the candidate of the release in progress live at once, verified."""
-    return StepRunner(ctx, Timing()).promote(Colour(record.colour), record)
+    """Make the candidate of the release in progress live at once, verified; only once it passed its checks.
+
+    A release killed before its candidate was deployed, migrated (when planned)
+    and smoke-tested has not earned traffic: promoting it would put an unchecked
+    version live.
+    """
+    missing = []
+    if not records.reached(record, Phase.DEPLOYED):
+        missing.append("deploy")
+    if record.migration is not None and record.migration.exit_code != 0:
+        missing.append(f"the migration (task {record.migration.task} exited {record.migration.exit_code})")
+    if not records.reached(record, Phase.SMOKE_TESTED):
+        missing.append("the candidate smoke test")
+    if missing:
+        msg = "promote"
+        raise StepFailure(
+            msg, f"release {record.id} of {record.version} has not passed {', '.join(missing)} (last verified phase: {record.phase})",
+            f"`python -m release resume --stack {ctx.stack}` runs what is left; `python -m release abort --stack {ctx.stack}` ends it",
+        )
+    return StepRunner(ctx, Timing()).promote(Colour(record.colour), record, by=ctx.by, exact=False)

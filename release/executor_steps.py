@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,9 @@ class StepRunner:
         self.ctx = ctx
         self.timing = timing
         self.engine_seconds = 0.0
+        self.holder = f"{ctx.by} (pid {os.getpid()})"
+        self.last: ReleaseRecord | None = None
+        """The record as this runner last wrote it: what it holds."""
         self.first_shift: datetime | None = None
 
     # --- shared -----------------------------------------------------------------
@@ -62,23 +66,37 @@ class StepRunner:
     def _status(self) -> str:
         return f"python -m release status --stack {self.ctx.stack}"
 
-    def _write(self, changes: Mapping[str, str], record: ReleaseRecord | None, remove: tuple[str, ...] = ()) -> None:
-        """Set config after checking the whole map still validates, so the next update cannot refuse it."""
-        current = self.ctx.engine.get_config()
-        merged = {k: v for k, v in {**current, **changes}.items() if k not in remove}
-        if record is not None:
-            merged[records.IN_PROGRESS] = records.encode(record)
+    def _check(self, merged: dict[str, str]) -> None:
+        """The whole config must still validate, so the next update cannot refuse it."""
         try:
             load(merged, self.ctx.stack)
         except ConfigError as exc:
             msg = "stack config"
             raise StepFailure(msg, "; ".join(exc.problems), f"fix the config of {self.ctx.stack}") from exc
-        written = dict(changes)
-        if record is not None:
-            written[records.IN_PROGRESS] = records.encode(record)
-        self.ctx.engine.set_config(written)
-        if remove:
-            self.ctx.engine.remove_config(list(remove))
+
+    def _write(self, changes: Mapping[str, str], record: ReleaseRecord, *, new: bool = False) -> ReleaseRecord:
+        """Compare-and-set the record (lease renewed) with config changes; the record as written.
+
+        The stored record must still be the one this runner holds (``new``: none
+        may be in progress); otherwise ``ReleaseEndedError`` says who ended or
+        changed it, and nothing is written.
+        """
+        held = None if new else record
+        written = records.commit(self.ctx.engine, held, records.leased(record, self.holder, self.ctx.clock), changes, check=self._check)
+        assert written is not None  # noqa: S101 - commit returns the record it was given
+        self.last = written
+        return written
+
+    def _renew(self, record: ReleaseRecord) -> ReleaseRecord:
+        """Renew the lease when it is due; check the record is still ours either way."""
+        lease = record.lease
+        if lease is None or self.ctx.clock.now() - lease.renewed_at >= records.RENEW_AFTER:
+            return self._write({}, record)
+        values, _ = self.ctx.engine.read_release()
+        stored = records.decode(values.get(records.IN_PROGRESS))
+        if stored is None or stored.id != record.id or stored.revision != record.revision or stored.ending is not None:
+            return self._write({}, record)  # raises, saying who ended or changed it
+        return record
 
     def _update(self, message: str, targets: list[str] | None = None) -> None:
         self.timing.events.append((self.ctx.clock.monotonic(), f"update: {message}"))
@@ -210,8 +228,12 @@ class StepRunner:
         if firing:
             msg = "preflight"
             raise StepFailure(msg, f"live alarms in ALARM: {', '.join(firing)}", self._status())
-        self._write({}, record)
-        return record
+        try:
+            return self._write({}, record, new=True)
+        except records.ReleaseInProgressError as exc:
+            msg = "preflight"
+            raise StepFailure(msg, exc.why, f"`python -m release abort --stack {self.ctx.stack}` or "
+                              f"`python -m release promote --stack {self.ctx.stack}`") from exc
 
     def _refuse_weighted_candidate(self, release: ReleaseConfig, record: ReleaseRecord) -> None:
         """A candidate that serves traffic with no release in progress would get the new version before any check."""
@@ -229,14 +251,12 @@ class StepRunner:
     def _backup(self, step: Backup, record: ReleaseRecord) -> ReleaseRecord:
         taken = self.ctx.aws.rds.fresh_snapshot(step.instance, step.snapshot_id)
         self.ctx.reporter.note(f"snapshot {taken} available")
-        record = records.advance(record, Phase.BACKED_UP, snapshot=taken)
-        self._write({}, record)
-        return record
+        return self._write({}, records.advance(record, Phase.BACKED_UP, snapshot=taken))
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
         release = load(self.ctx.engine.get_config(), self.ctx.stack).release
         versions = {"blue": release.versions.blue, "green": release.versions.green, step.colour.value: step.version}
-        self._write({"release:versions": json.dumps(versions, separators=(",", ":"))}, record)
+        record = self._write({"release:versions": json.dumps(versions, separators=(",", ":"))}, record)
         self._update(f"release {record.id}: {step.version} on {step.colour}")
         try:
             wait_until(lambda: self.healthy(step.colour), self.ctx.clock, what=f"{step.colour} becoming healthy",
@@ -247,9 +267,7 @@ class StepRunner:
                 msg, str(getattr(exc, "why", exc)),
                 f"check the {step.colour} service's events and logs; no traffic was moved",
             ) from exc
-        record = records.advance(record, Phase.DEPLOYED)
-        self._write({}, record)
-        return record
+        return self._write({}, records.advance(record, Phase.DEPLOYED))
 
     def _migrate(self, step: Migrate, record: ReleaseRecord) -> ReleaseRecord:
         found = self._outputs().get("migration") or {}
@@ -260,8 +278,8 @@ class StepRunner:
         )
         run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
         reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible, found.get("reversible"))
-        record = records.advance(record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible))
-        self._write({}, record)
+        record = self._write({}, records.advance(
+            record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible)))
         if run.exit_code != 0:
             keep = f"; snapshot {record.snapshot} is kept" if record.snapshot else ""
             msg = "migration"
@@ -270,9 +288,7 @@ class StepRunner:
                 f"read the task's logs; restore from snapshot {record.snapshot} if the data is damaged" if record.snapshot
                 else "read the task's logs",
             )
-        record = records.advance(record, Phase.MIGRATED)
-        self._write({}, record)
-        return record
+        return self._write({}, records.advance(record, Phase.MIGRATED))
 
     def _smoke(self, step: Smoke, record: ReleaseRecord) -> ReleaseRecord:
         outputs = self._outputs()
@@ -290,8 +306,7 @@ class StepRunner:
             if 200 <= status < 300:
                 self.ctx.reporter.note(f"smoke test {url}: {status}")
                 if record.phase is not Phase.PROMOTED:
-                    record = records.advance(record, Phase.SMOKE_TESTED)
-                    self._write({}, record)
+                    record = self._write({}, records.advance(record, Phase.SMOKE_TESTED))
                 return record
             if attempt < step.attempts - 1:
                 self.ctx.clock.sleep(5)
@@ -303,12 +318,10 @@ class StepRunner:
         self.scale_for(step, record)
         if self.first_shift is None:
             self.first_shift = self.ctx.clock.now()
-        self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
+        record = self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
         self._update(f"release {record.id}: {step.weight}% to {step.candidate} (step {step.number}/{step.total})")
         self.verify(step.candidate, step.weight)
-        record = records.advance(record, Phase.SHIFTING, weight=step.weight)
-        self._write({}, record)
-        return record
+        return self._write({}, records.advance(record, Phase.SHIFTING, weight=step.weight))
 
     def _bake(self, step: Bake, record: ReleaseRecord) -> ReleaseRecord:
         outputs = self._outputs()
@@ -322,10 +335,8 @@ class StepRunner:
         extended = False
         reads = TransientGrace(self.ctx.clock)
         while True:
-            current = records.in_progress(self.ctx.engine)
-            if current is None or current.id != record.id:
-                msg = "bake"
-                raise StepFailure(msg, "the release was ended from another shell", self._status(), elsewhere=True)
+            # Ended elsewhere (abort, promote, rollback from another shell): stop before writing anything.
+            record = self._renew(record)
             try:
                 verdict = analysis.judge(candidate, since, self.ctx.clock.now())
             except TransientAwsError as exc:
@@ -372,28 +383,65 @@ class StepRunner:
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
         return self.promote(step.colour, record)
 
-    def promote(self, colour: Colour, record: ReleaseRecord) -> ReleaseRecord:
+    def promote(self, colour: Colour, record: ReleaseRecord, *, by: str | None = None, exact: bool = True) -> ReleaseRecord:
         """Make ``colour`` live with weight 0, verified; the record becomes the last release."""
-        final = records.finished(records.advance(record, Phase.PROMOTED, weight=100), Outcome.PROMOTED, self.ctx.clock)
-        changes = {"release:live": colour.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+        changes = {"release:live": colour.value, "release:canaryWeight": "0"}
         old_running = self.running(colour.other)
         if old_running is not None:
             # The old live colour keeps what it runs until the new live has scaled (the Retire step).
             changes[CANDIDATE_TASKS] = str(old_running)
-        self._write(changes, None, remove=(records.IN_PROGRESS,))
-        self._update(f"release {record.id}: promote {colour} ({record.version}) to live")
-        try:
+        return self.end(
+            record, Outcome.PROMOTED, changes,
+            f"release {record.id}: promote {colour} ({record.version}) to live", None,
             # The new live colour is now the one that is not the candidate: it serves 100.
-            self.verify(colour.other, 0)
-        except StepFailure as exc:
-            # The stack already says the candidate is live; the release is not aborted behind the user's back.
-            msg = f"promoting {colour}"
-            raise StepFailure(
-                msg, f"the stack makes {colour} live, but {exc.why}",
-                f"{exc.next_command}; `python -m release rollback --stack {self.ctx.stack}` returns to {colour.other}",
-                infrastructure=True, record=final,
-            ) from exc
+            lambda: self.verify(colour.other, 0), by=by or self.ctx.by, exact=exact, phase=Phase.PROMOTED, weight=100,
+        )
+
+    def end(
+        self, record: ReleaseRecord, outcome: Outcome, changes: Mapping[str, str], message: str, targets: list[str] | None,
+        verify: Callable[[], object], *, by: str, exact: bool, reason: str | None = None,
+        phase: Phase | None = None, weight: int | None = None, new: bool = False, expect_last: str | None = None,
+    ) -> ReleaseRecord:
+        """End a release: old state or new state, never half.
+
+        1. Mark the record as being ended (with the config changes), compare-and-set:
+           a driver running elsewhere stops before its next write.
+        2. Update the stack and verify what the listener serves.
+        3. Move the record to ``lastRelease``. If step 2 fails (engine failure, a
+           busy stack, Ctrl-C, a listener that does not follow), the changed keys
+           and the record are put back as they were and the error is raised.
+           Killed between 1 and 3, the marked record stays in progress: ``status``
+           shows it and the same command run again finishes it.
+
+        ``new``: the record is not in progress yet (a rollback's own record); none
+        may be, and the last release must still be ``expect_last``.
+        """
+        before = self.ctx.engine.get_config()
+        old = {key: before[key] for key in changes if key in before}
+        marked = records.commit(self.ctx.engine, None if new else record, records.ending(record, outcome, by, self.ctx.clock),
+                                changes, exact=exact, check=self._check, expect_last=expect_last)
+        assert marked is not None  # noqa: S101 - commit returns the record it was given
+        self.last = marked
+        try:
+            self._update(message[:1000], targets)
+            verify()
+        except (Exception, KeyboardInterrupt) as exc:
+            self._restore(marked, old, exc, new)
+            raise
+        final = records.finished(records.advance(marked, phase, weight=weight), outcome, self.ctx.clock, reason, by)
+        records.commit(self.ctx.engine, marked, None, {records.LAST_RELEASE: records.encode(final)}, finish=True)
         return final
+
+    def _restore(self, marked: ReleaseRecord, old: Mapping[str, str], cause: BaseException, new: bool = False) -> None:
+        try:
+            if new:  # the record was ours alone: it goes, with the keys
+                restored = records.commit(self.ctx.engine, marked, None, old, finish=True)
+            else:
+                restored = records.commit(self.ctx.engine, marked, marked.model_copy(update={"ending": None}), old)
+        except Exception as exc:  # noqa: BLE001 - the first failure is the one raised; this one is reported
+            self.ctx.reporter.note(f"could not put the release state back after {type(cause).__name__}: {exc}")
+            return
+        self.last = restored
 
     def _retire(self, step: Retire, record: ReleaseRecord) -> ReleaseRecord:
         live = step.colour.other
@@ -406,8 +454,8 @@ class StepRunner:
                 msg, f"{live} has not scaled: {getattr(exc, 'why', exc)}; {step.colour} keeps its tasks",
                 f"check the {live} service's events; {self._status()}",
             ) from exc
-        if CANDIDATE_TASKS in self.ctx.engine.get_config():
-            self._write({}, None, remove=(CANDIDATE_TASKS,))
+        if self.ctx.engine.get_config().get(CANDIDATE_TASKS, "0") != "0":
+            self.ctx.engine.set_config({CANDIDATE_TASKS: "0"})
             self._update(f"release {record.id}: scale {step.colour} down to its standby count")
         return record
 

@@ -46,15 +46,9 @@ class Row:
         return asdict(self)
 
 
-def ended_at(history: Sequence[HistoryEntry]) -> dict[str, tuple[int, ReleaseRecord]]:
-    """Release id -> (stack version of the update that ended it, its record)."""
-    found: dict[str, tuple[int, ReleaseRecord]] = {}
-    # Oldest first, so the first update carrying a record is the one that wrote it.
-    for entry in sorted(history, key=lambda h: h.version):
-        record = records.last_release(entry.config)
-        if record is not None and record.id not in found and entry.result == "succeeded":
-            found[record.id] = (entry.version, record)
-    return found
+def ended_at(history: Sequence[HistoryEntry], current: Mapping[str, str] | None = None) -> dict[str, tuple[int, ReleaseRecord]]:
+    """Release id -> (stack version of the update that ended it, its record); see ``record.ended_in``."""
+    return records.ended_in(history, current)
 
 
 def _row(stack_version: int | None, record: ReleaseRecord) -> Row:
@@ -82,18 +76,20 @@ def _row(stack_version: int | None, record: ReleaseRecord) -> Row:
 
 def rows(history: Sequence[HistoryEntry], config: Mapping[str, str]) -> list[Row]:
     """Every release, newest first; the one in progress (from the current config) on top."""
-    table = [_row(version, record) for version, record in ended_at(history).values()]
+    table = [_row(version, record) for version, record in ended_at(history, config).values()]
     table.sort(key=lambda r: r.stack_version or 0, reverse=True)
     running = records.decode(config.get(records.IN_PROGRESS))
-    if running is not None:
+    if running is not None and running.id not in {r.release for r in table}:
         table.insert(0, _row(None, running))
     return table
 
 
-def irreversible_since(history: Sequence[HistoryEntry], stack_version: int) -> list[tuple[int, ReleaseRecord]]:
+def irreversible_since(
+    history: Sequence[HistoryEntry], stack_version: int, current: Mapping[str, str] | None = None,
+) -> list[tuple[int, ReleaseRecord]]:
     """Releases ended after ``stack_version`` whose migration ran and is recorded as irreversible, oldest first."""
     found = [
-        (version, record) for version, record in ended_at(history).values()
+        (version, record) for version, record in ended_at(history, current).values()
         if version > stack_version and record.migration is not None
         and record.migration.exit_code == 0 and not record.migration.reversible
     ]

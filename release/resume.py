@@ -10,6 +10,11 @@ smoke test) are not repeated.
 
 An interrupt (Ctrl-C, SIGTERM) never moves traffic: the weights stay as last
 verified and the two ways on are printed.
+
+A release still driven elsewhere is not resumed: while its lease is fresh (the
+driver renews it as it goes), ``resume`` refuses and names the holder and when
+they last renewed it. A release being ended by a command from another shell is
+finished by running that command again, not resumed.
 """
 
 from __future__ import annotations
@@ -21,18 +26,14 @@ from types import FrameType
 
 from components.config import Strategy
 from components.config.release_record import Outcome, Phase, ReleaseRecord
+from release import record as records
 from release.context import Context
 from release.executor import Executor, Result, abort
 from release.planner import ReleaseOptions, plan_release
 from release.rollback import RollbackRefusedError, current_release
 from release.steps import Backup, Bake, Deploy, Migrate, Preflight, Shift, Smoke, Step
 
-ORDER = list(Phase)
-
-
-def reached(record: ReleaseRecord, phase: Phase) -> bool:
-    """Whether the record's last verified phase is ``phase`` or later."""
-    return ORDER.index(record.phase) >= ORDER.index(phase)
+reached = records.reached
 
 
 def remaining(steps: list[Step], record: ReleaseRecord) -> list[Step]:
@@ -62,22 +63,48 @@ def plan_resume(ctx: Context) -> tuple[ReleaseRecord, list[Step]]:
     if record is None:
         msg = "resume"
         raise RollbackRefusedError(msg, f"no release is in progress on {ctx.stack}", f"python -m release status --stack {ctx.stack}")
+    refuse_if_driven(ctx, record)
     steps_source = (record.steps or release.steps) if record.strategy is Strategy.CANARY else None
-    options = ReleaseOptions(version=record.version, strategy=record.strategy, steps=steps_source)
+    options = ReleaseOptions(version=record.version, strategy=record.strategy, steps=steps_source, bake_minutes=record.bake_minutes)
     # Planned against the config as it was before the release: the live colour and its version are unchanged until promotion.
     steps = plan_release(release, ctx.engine.outputs(), options, ctx.stack)
     return record, remaining(steps, record)
 
 
+def refuse_if_driven(ctx: Context, record: ReleaseRecord) -> None:
+    """Refuse while another shell is ending the release, or a driver's lease on it is fresh."""
+    if record.ending is not None:
+        msg = "resume"
+        verb = {Outcome.ABORTED: "abort", Outcome.PROMOTED: "promote"}.get(record.ending.outcome, "rollback")
+        raise RollbackRefusedError(
+            msg, f"release {record.id} is being {record.ending.outcome} by {record.ending.by} since "
+            f"{record.ending.at:%Y-%m-%d %H:%M:%S} UTC and did not finish",
+            f"python -m release {verb} --stack {ctx.stack}  (finishes it)",
+        )
+    if record.lease is not None and records.lease_fresh(record, ctx.clock):
+        msg = "resume"
+        expires = record.lease.renewed_at + records.LEASE
+        raise RollbackRefusedError(
+            msg, f"release {record.id} is being driven by {record.lease.holder} (lease renewed "
+            f"{record.lease.renewed_at:%Y-%m-%d %H:%M:%S} UTC, fresh until {expires:%H:%M:%S} UTC)",
+            f"let it finish, or end it: python -m release abort --stack {ctx.stack}; "
+            f"if that driver is gone, resume after {expires:%H:%M:%S} UTC",
+        )
+
+
 def resume(ctx: Context) -> Result:
     """Run what is left of the release in progress; any failure aborts it (the candidate back to 0)."""
     record, steps = plan_resume(ctx)
+    executor = Executor(ctx)
+    # Take the lease first, compare-and-set: of two shells resuming at once, one wins.
+    record = records.commit(ctx.engine, record, records.leased(record, executor.runner.holder, ctx.clock)) or record
     ctx.reporter.note(f"resuming release {record.id} of {record.version} at phase {record.phase}, {record.weight}% verified")
-    result = Executor(ctx).run(steps, record)
+    result = executor.run(steps, record)
     if result.outcome is not Outcome.REFUSED:
         return result
     # The executor treats a failure of the first step as a refusal; here the release had already started.
-    aborted = abort(ctx, record, result.why or "resume failed")
+    held = executor.runner.last if executor.runner.last is not None else record
+    aborted = abort(ctx, held, result.why or "resume failed", exact=True)
     return Result(Outcome.ABORTED, aborted, result.failed_step, result.why, result.next_command, result.infrastructure, 0)
 
 

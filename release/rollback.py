@@ -14,16 +14,14 @@ back is then a release of the previous version (``--to-version``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
-from release import record as records
 from release.context import Context
-from release.engine import HistoryEntry, StackBusyError
+from release.engine import HistoryEntry
 from release.errors import BadInputError
 from release.executor import Timing, abort
 from release.executor_steps import StepRunner
@@ -97,25 +95,12 @@ def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
     return _flip_back(ctx, release, last, why)
 
 
-@contextmanager
-def restoring(ctx: Context) -> Iterator[None]:
-    """Put the config back when another update holds the stack: ours never ran, so the record must still say what AWS serves."""
-    saved = ctx.engine.get_config()
-    try:
-        yield
-    except StackBusyError:
-        now = ctx.engine.get_config()
-        ctx.engine.set_config({k: v for k, v in saved.items() if now.get(k) != v})
-        added = [k for k in now if k not in saved]
-        if added:
-            ctx.engine.remove_config(added)
-        raise
-
-
 def _abort_canary(ctx: Context, running: ReleaseRecord, why: str) -> RollbackResult:
     before = _updates(ctx)
-    with restoring(ctx):
-        final = abort(ctx, running, why)
+    if running.ending is not None and running.ending.outcome is Outcome.ROLLED_BACK:
+        # A rollback killed before it finished: finish that one.
+        return _finish_flip(ctx, running, why, before)
+    final = abort(ctx, running, why)
     weights = _served(ctx)
     release = current_release(ctx)
     return RollbackResult(
@@ -154,23 +139,41 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
         "id": f"rb-{now:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
         "version": last.previous, "colour": previous, "previous": last.version, "strategy": last.strategy,
         "startedAt": now, "startedBy": ctx.by, "phase": Phase.PROMOTED, "weight": 100, "highestWeight": 100,
+        "reason": f"{why}: undid release {last.id} of {last.version}"[:500],
     })
-    final = records.finished(record, Outcome.ROLLED_BACK, ctx.clock, f"{why}: undid release {last.id} of {last.version}")
-    changes = {"release:live": previous.value, "release:canaryWeight": "0", records.LAST_RELEASE: records.encode(final)}
+    changes = {"release:live": previous.value, "release:canaryWeight": "0"}
     _check_config(ctx, changes)
+    return _finish_flip(ctx, record, why, _updates(ctx), changes=changes, last=last)
+
+
+def _finish_flip(
+    ctx: Context, record: ReleaseRecord, why: str, before: int, *,
+    changes: dict[str, str] | None = None, last: ReleaseRecord | None = None,
+) -> RollbackResult:
+    """Make ``record.colour`` live in one verified listener update: old state or new, never half.
+
+    The rollback is recorded in progress (marked as being rolled back) before
+    the update, so a driver or another rollback running meanwhile stops, and a
+    rollback killed mid-way is finished by the next ``rollback``.
+    """
     outputs = ctx.engine.outputs()
     targets = [str(outputs["listener_urn"])] if outputs.get("listener_urn") else None
-    before = _updates(ctx)
-    with restoring(ctx):
-        ctx.engine.set_config(changes)
-        ctx.engine.update(f"rollback: {previous} ({last.previous}) live again, undoing release {last.id}"[:1000], targets=targets)
+    runner = StepRunner(ctx, Timing())
+    live_now = record.colour.other
+    reason = record.reason or why
+    message = f"rollback: {record.colour} ({record.version}) live again, undoing release {last.id if last else record.previous}"
     # After the flip the colour that is not live is the one rolled away from: it must get 0.
-    weights = step_runner.verify(current, 0)
-    notes = [f"{current} keeps running {last.version} with no traffic"]
+    final = runner.end(
+        record, Outcome.ROLLED_BACK, changes if changes is not None else {"release:live": record.colour.value, "release:canaryWeight": "0"},
+        message, targets, lambda: runner.verify(live_now, 0), by=ctx.by, exact=False, reason=reason, new=last is not None,
+        expect_last=last.id if last else None,
+    )
+    weights = _served(ctx)
+    notes = [f"{live_now} keeps running {record.previous} with no traffic"]
     if targets:
         notes.append("only the listener was updated; the next full `pulumi up` brings the test listener and outputs in line")
     return RollbackResult(
-        "flipped", previous, last.previous, weights, final, updates=_updates(ctx) - before, touched=_touched(ctx), notes=tuple(notes),
+        "flipped", record.colour, record.version, weights, final, updates=_updates(ctx) - before, touched=_touched(ctx), notes=tuple(notes),
     )
 
 

@@ -100,6 +100,11 @@ def show_status(console: Console, stack: str, state: Mapping[str, Any]) -> None:
     else:
         shown = "none"
     say(f"  in progress: {shown}")
+    if progress and progress.get("ending"):
+        ending = progress["ending"]
+        say(f"  being {ending['outcome']} by {ending['by']} since {ending['at']}: run the same command again to finish it")
+    elif progress and progress.get("lease"):
+        say(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
     for problem in state.get("config_problems") or []:
         say(f"  config problem: {problem}")
     for line in state["drift"]:

@@ -26,7 +26,8 @@ from release.context import Aws, Context
 from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
-from release.record import new_record
+from release.record import commit, in_progress, new_record
+from release.state import RELEASE_KEYS, StateConflictError
 from release.steps import Bake, Shift
 
 LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::web-http"
@@ -54,6 +55,7 @@ class FakeStack:
         config, _ = ProjectFiles.here().stack_config(stack)
         self.config = config
         self.busy_with: str | None = None
+        self.revision = 1
         self.scaled_down: set[Colour] = set()
         self.entries: list[HistoryEntry] = []
         self.issued: list[dict[str, Any]] = []
@@ -107,6 +109,17 @@ class FakeStack:
     def remove_config(self, keys: Sequence[str]) -> None:
         for key in keys:
             self.config.pop(key, None)
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        return {k: v for k, v in self.config.items() if k in RELEASE_KEYS}, str(self.revision)
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        if expect_etag != str(self.revision):
+            raise StateConflictError("writing the release state", "it changed since it was read", "read it again")
+        self.set_config(changes)
+        self.remove_config(removals)
+        self.revision += 1
+        return str(self.revision)
 
     def outputs(self) -> dict[str, Any]:
         release = load(self.config, self.stack).release
@@ -262,7 +275,12 @@ def release(w: World, version: str, *, until_weight: int | None = None, by: str 
     record = new_record(config, version, (opts.strategy or config.strategy).value, w.clock, by or w.ctx.by)
     # The whole release's weights are recorded even when the test stops it early, as a real interruption would leave them.
     record = record.model_copy(update={"steps": tuple(s.weight for s in steps if isinstance(s, Shift))})
-    if until_weight is not None:
-        end = next(i for i, s in enumerate(steps) if isinstance(s, Bake) and s.weight == until_weight)
-        steps = steps[: end + 1]
-    return Executor(w.ctx).run(steps, record)
+    if until_weight is None:
+        return Executor(w.ctx).run(steps, record)
+    end = next(i for i, s in enumerate(steps) if isinstance(s, Bake) and s.weight == until_weight)
+    result = Executor(w.ctx).run(steps[: end + 1], record)
+    # Stopped there as an interrupted driver stops: its lease goes with it.
+    held = in_progress(w.stack)
+    if held is not None:
+        commit(w.stack, held, held.model_copy(update={"lease": None}))
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +18,7 @@ from release.clock import ManualClock
 from release.context import Context, Poll
 from release.executor import Timing
 from release.executor_steps import StepFailure, StepRunner
+from release.state import MemoryStateStore
 from release.steps import Bake
 from tests.support import MINIMAL_CONFIG
 
@@ -45,10 +47,19 @@ class Metrics:
 
 class Engine:
     def __init__(self, config: dict[str, str] | None = None) -> None:
-        self.config = config or {}
+        self.stack = "staging"
+        # A valid stack config: a bake renews the driver's lease, and every write of the record is validated.
+        self.config = {**MINIMAL_CONFIG, **(config or {})}
+        self.store = MemoryStateStore({records.IN_PROGRESS: records.encode(RECORD)})
 
     def get_config(self) -> dict[str, str]:
-        return {**self.config, records.IN_PROGRESS: records.encode(RECORD)}
+        return {**self.config, **self.store.read()[0]}
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        return self.store.read()
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        return self.store.write(changes, removals, expect_etag)
 
     def outputs(self) -> dict[str, Any]:
         return {**OUTPUTS, "alarm_names": {"green": ["green-5xx"]}}

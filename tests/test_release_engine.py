@@ -14,6 +14,7 @@ from offline import Plan
 from release.engine import StackBusyError, StackMissingError, UpdateFailedError
 from release.engine.automation import AutomationEngine
 from release.engine.offline import OfflineEngine
+from release.state import MemoryStateStore
 
 LISTENER = "aws:lb/listener:Listener"
 
@@ -136,12 +137,25 @@ def test_the_automation_engine_selects_the_local_program_and_passes_message_and_
 
 def test_the_automation_engine_writes_config_as_plain_values_and_hides_secret_outputs(tmp_path: Path) -> None:
     stack = _Stack()
-    engine = AutomationEngine("staging", tmp_path, automation=_module(stack))
-    engine.set_config({"release:canaryWeight": "25"})
+    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=MemoryStateStore())
+    engine.set_config({"release:bakeMinutes": "7"})
     _, written = stack.calls[-1]
-    assert written["release:canaryWeight"].value == "25"
-    assert written["release:canaryWeight"].secret is False
+    assert written["release:bakeMinutes"].value == "7"
+    assert written["release:bakeMinutes"].secret is False
     assert engine.outputs() == {"live_colour": "blue", "token": "[secret]"}
+
+
+def test_the_automation_engine_writes_release_keys_to_the_release_environment_never_the_stack_file(tmp_path: Path) -> None:
+    stack = _Stack()
+    store = MemoryStateStore({"release:canaryWeight": "0"})
+    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=store)
+    engine.set_config({"release:canaryWeight": "25", "release:bakeMinutes": "7"})
+    engine.remove_config(["release:inProgress", "release:canaryWeight"])
+    written = [kwargs for name, kwargs in stack.calls if name == "set_all_config"]
+    assert [sorted(w) for w in written] == [["release:bakeMinutes"]]
+    assert store.read()[0] == {}
+    engine.set_config({"release:live": "green"})
+    assert engine.get_config()["release:live"] == "green"
 
 
 def test_a_concurrent_update_is_mapped_to_busy_with_the_holder(tmp_path: Path) -> None:
@@ -169,3 +183,42 @@ def test_a_failed_update_is_mapped_to_its_last_error_line(tmp_path: Path) -> Non
     with pytest.raises(UpdateFailedError) as caught:
         engine.update("shift")
     assert caught.value.why == "error: ELBv2 ValidationError: weight 1000 out of range"
+
+
+def test_the_offline_engine_reads_config_on_every_call_so_another_process_change_is_seen(tmp_path: Path) -> None:
+    mine = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    assert mine.get_config()["release:canaryWeight"] == "0"
+    theirs = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    theirs.set_config({"release:versions": '{"blue":"3f9c2e1a","green":"4a5b6c7d"}', "release:canaryWeight": "10",
+                       "release:bakeMinutes": "7"})
+    seen = mine.get_config()
+    assert (seen["release:canaryWeight"], seen["release:bakeMinutes"]) == ("10", "7")
+
+
+def test_a_targeted_update_changes_only_its_targets_and_reports_the_rest_as_pending() -> None:
+    engine = OfflineEngine("staging")
+    listener = next(u for u in _urns(engine) if u.endswith("::webapp-traffic-https"))
+    engine.set_config({"release:versions": '{"blue":"3f9c2e1a","green":"4a5b6c7d"}', "release:canaryWeight": "10"})
+    result = engine.update("shift only", targets=[listener])
+    assert result.changed == (listener,)
+    assert result.pending, "the new green version is pending"
+    assert listener not in result.pending
+    assert engine.outputs()["versions"]["green"] == "3f9c2e1a", "a targeted update does not re-evaluate the outputs"
+    rest = engine.update("everything")
+    assert set(rest.changed) == set(result.pending)
+    assert rest.pending == ()
+    assert engine.outputs()["versions"]["green"] == "4a5b6c7d"
+
+
+def test_a_concurrent_update_from_another_process_gets_stack_busy_naming_the_holder(tmp_path: Path) -> None:
+    holder = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    other = OfflineEngine("staging", state_path=tmp_path / "state.json")
+    with holder.locked("release r-1: 25% to green"), pytest.raises(StackBusyError) as caught:
+        other.update("abort")
+    assert "another update is in progress (release r-1: 25% to green (pid" in caught.value.why
+    assert other.history() == []
+    assert other.update("abort").version == 2, "the lock is free once the holder is done"
+
+
+def _urns(engine: OfflineEngine) -> list[str]:
+    return [r.urn for r in engine.plan().resources]

@@ -175,7 +175,9 @@ class ReleaseConfig(ConfigModel):
         problems: list[Problem] = []
         if record.outcome is not None:
             problems.append(Problem("inProgress.outcome", record.outcome.value, "a release in progress has no outcome yet"))
-        if record.colour is not self.target:
+        # A promotion (or a rollback's flip) makes the record's colour live before the record moves to lastRelease.
+        promoting = record.ending is not None and record.ending.outcome.value in ("promoted", "rolled-back")
+        if record.colour is not self.target and not promoting:
             which = "the live colour, which a rolling release updates in place" if self.strategy is Strategy.ROLLING \
                 else "the candidate colour, not the live one"
             problems.append(Problem(

@@ -1,11 +1,18 @@
-"""A release's durable record, kept in stack config: ``release:inProgress`` and ``release:lastRelease``.
+"""A release's durable record, kept in the release state: ``release:inProgress`` and ``release:lastRelease``.
 
-The driver writes the record of the release in progress into the stack config
-before its first change and updates it at every verified step, so ``status`` and
-``abort`` work from another shell and an interrupted release can be resumed.
-When the release ends, the record moves to ``release:lastRelease`` with its
-outcome in the same update. Each update's recorded config is in the stack
-history, so the history of releases is the history of these two keys.
+The driver writes the record of the release in progress before its first change
+and updates it at every verified step, so ``status`` and ``abort`` work from
+another shell and an interrupted release can be resumed. When the release ends,
+the record moves to ``release:lastRelease`` with its outcome. Each update's
+recorded config is in the stack history, so the history of releases is the
+history of these two keys.
+
+Every write is a compare-and-set: the writer re-reads the record and writes only
+if it is still the one it holds (same ``id`` and ``revision``; each write counts
+one more). A running driver also holds a ``lease`` (who, renewed when), so
+``resume`` from another shell knows the release is being driven. A command from
+another shell that ends the release (abort, promote, rollback) first marks it
+with ``ending``, which stops the driver before its next write.
 """
 
 from __future__ import annotations
@@ -41,6 +48,26 @@ class Outcome(StrEnum):
     ABORTED = "aborted"
     REFUSED = "refused"
     ROLLED_BACK = "rolled-back"
+
+
+class Lease(ConfigModel):
+    """Who is driving a release, renewed while they do."""
+
+    holder: str = Field(min_length=1, max_length=160)
+    """The driver: who ran it (user@host or the CI run) and its process id. Required."""
+    renewed_at: datetime
+    """When the holder last renewed the lease (UTC). Required."""
+
+
+class Ending(ConfigModel):
+    """A release being ended by a command from another shell, recorded before that command changes anything."""
+
+    outcome: Outcome
+    """How it is being ended: ``aborted``, ``promoted`` or ``rolled-back``. Required."""
+    by: str = Field(min_length=1, max_length=160)
+    """Who ended it. Required."""
+    at: datetime
+    """When they started to (UTC). Required."""
 
 
 class MigrationRun(ConfigModel):
@@ -91,6 +118,16 @@ class ReleaseRecord(ConfigModel):
     """The candidate weights the release walks through, so a resumed release keeps them. Default none (the stack's steps)."""
     rollback_to: int | None = Field(default=None, ge=1)
     """The stack version whose release inputs this release restores (``rollback --to-version``). Default none."""
+    bake_minutes: float | None = Field(default=None, ge=0, le=1440)
+    """Minutes each step is observed, as the release was started with, so a resumed release keeps them. Default none (the stack's)."""
+    revision: int = Field(default=0, ge=0)
+    """How many times the record was written; a writer writes only over the revision it read. Default 0."""
+    lease: Lease | None = None
+    """The driver running the release now, if any. Default none."""
+    ending: Ending | None = None
+    """Set by a command from another shell that is ending the release. Default none."""
+    ended_by: str | None = Field(default=None, max_length=160)
+    """Who ended the release (the driver itself or another shell). Default none."""
 
     @model_validator(mode="after")
     def _check(self) -> ReleaseRecord:

@@ -25,6 +25,7 @@ from offline.stacks import ProjectFiles
 from release import record as records
 from release.clock import Clock, SystemClock
 from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, fail, needs_yes
+from release.commands.interrupts import interrupt_exits
 from release.commands.pulumi_cli import PulumiMissingError, require_pulumi
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.display import ConsoleReporter, DryRun, as_data
@@ -184,7 +185,8 @@ def register(app: typer.Typer) -> None:
         with errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = promote_now(context_for(stack, conn, console, as_json), current)
+            with interrupt_exits(stack, console):
+                final = promote_now(context_for(stack, conn, console, as_json), current)
         _done(console, as_json, {"stack": stack, "outcome": "promoted", "release": final.id, "live": final.colour.value})
 
     @app.command(name="abort")
@@ -194,7 +196,8 @@ def register(app: typer.Typer) -> None:
         with errors(console, as_json, stack):
             conn = open_stack(stack)
             current = _in_progress(conn, stack)
-            final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
+            with interrupt_exits(stack, console):
+                final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
         _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
         raise typer.Exit(ExitCode.REFUSED)
 

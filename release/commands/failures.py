@@ -26,6 +26,7 @@ from release.aws.base import AwsError, error_code
 from release.engine import EngineError, StackBusyError
 from release.errors import BadInputError, ExitCode, RefusedError
 from release.executor_steps import StepFailure
+from release.record import ReleaseEndedError
 from release.rollback import RollbackRefusedError
 
 
@@ -72,6 +73,9 @@ def errors(console: Console, as_json: bool, stack: str) -> Iterator[None]:
     except StepFailure as exc:
         code = ExitCode.INFRASTRUCTURE if exc.infrastructure else ExitCode.REFUSED
         raise fail(console, as_json, code, exc.what, exc.why, exc.next_command or status) from None
+    except ReleaseEndedError as exc:
+        # Another shell ended or changed the release first: nothing was written here.
+        raise fail(console, as_json, ExitCode.REFUSED, exc.what, exc.why, exc.next_command or status) from None
     except (EngineError, AwsError) as exc:
         raise fail(console, as_json, ExitCode.INFRASTRUCTURE, exc.what, exc.why, exc.next_command or status) from None
     except ClientError as exc:

@@ -14,6 +14,8 @@ from release.context import SilentReporter
 from release.display import ConsoleReporter
 from release.errors import BadInputError, ExitCode
 from release.panel import LivePanel
+from release.rehearsal.races import SCENARIOS as RACE_SCENARIOS
+from release.rehearsal.races import rehearse_race
 from release.rehearsal.rollbacks import SCENARIOS as ROLLBACK_SCENARIOS
 from release.rehearsal.rollbacks import rehearse_rollback
 from release.rehearsal.run import SCENARIOS, rehearse, to_json
@@ -27,7 +29,7 @@ def register(app: typer.Typer) -> None:
     @app.command(name="rehearse")
     def rehearse_command(
         stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to rehearse.")] = "staging",
-        scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS + ROLLBACK_SCENARIOS)}.")] = "happy",
+        scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}.")] = "happy",
         strategy: Annotated[Strategy | None, typer.Option(help="canary, blue-green or rolling; default: the stack's.")] = None,
         version: Annotated[str, typer.Option(help="The image tag the rehearsal releases.")] = "rehearsal-1",
         config: Annotated[list[str] | None, typer.Option("--config", "-c", help="KEY=VALUE config override; repeatable.")] = None,
@@ -36,15 +38,17 @@ def register(app: typer.Typer) -> None:
         """Run the real driver against moto with the offline engine: promoted, aborted or refused."""
         console = Console(stderr=as_json)
         try:
-            if scenario not in SCENARIOS + ROLLBACK_SCENARIOS:
-                message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS + ROLLBACK_SCENARIOS)}"
+            if scenario not in SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS:
+                message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}"
                 raise BadInputError(message)
             ProjectFiles.here().stack_file(stack)
             overrides = [parse_override(c) for c in config or []]
             panel = LivePanel(console, f"rehearsal of {scenario} on {stack}") if console.is_terminal and not as_json else None
             recorder = Recorder(SilentReporter() if as_json else panel or ConsoleReporter(console))
             with panel or nullcontext():
-                if scenario in ROLLBACK_SCENARIOS:
+                if scenario in RACE_SCENARIOS:
+                    result = rehearse_race(stack, scenario, overrides, strategy=strategy, reporter=recorder)
+                elif scenario in ROLLBACK_SCENARIOS:
                     result = rehearse_rollback(stack, scenario, overrides, strategy=strategy, reporter=recorder)
                 else:
                     result = rehearse(stack, scenario, overrides, version=version, strategy=strategy, reporter=recorder)

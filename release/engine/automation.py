@@ -6,6 +6,12 @@ program, one stack at a time. The Automation API raises ``ConcurrentUpdateError`
 that says what failed, why and what to run next, so no raw CLI output reaches a user.
 The ``automation`` module is injectable: tests pass a stand-in whose stack object
 records the calls, because the Pulumi CLI cannot run where the tests run.
+
+The release keys are never written with ``set_all_config`` (that would put them
+in ``Pulumi.<stack>.yaml`` of whatever checkout the driver runs in, where the
+next push or drift run would revert them): they go to the stack's ESC
+environment through the release state store, compare-and-set on its ETag, and
+every update resolves them from there like any other runner.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from offline.plan import SECRET
-from offline.stacks import ROOT
+from offline.stacks import ROOT, ProjectFiles
 from release.engine.base import (
     EngineError,
     HistoryEntry,
@@ -27,6 +33,7 @@ from release.engine.base import (
     UpdateFailedError,
     UpdateResult,
 )
+from release.state import RELEASE_KEYS, EscStateStore, ReleaseStateStore, StateConflictError
 
 # The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
 # Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".
@@ -50,6 +57,7 @@ class AutomationEngine:
         *,
         automation: ModuleType | None = None,
         on_output: Callable[[str], None] | None = None,
+        store: ReleaseStateStore | None = None,
     ) -> None:
         self.stack = stack
         self.work_dir = work_dir
@@ -57,6 +65,15 @@ class AutomationEngine:
         self._on_output = on_output
         self._handle: Any = None
         self._holder: str | None = None
+        self._store = store
+
+    @property
+    def store(self) -> ReleaseStateStore:
+        """The stack's release environment (``<project>/<stack>-release`` in ``deployments:organization``)."""
+        if self._store is None:
+            files = ProjectFiles(self.work_dir)
+            self._store = EscStateStore.for_stack(files, self.stack, files.stack_config(self.stack, required_secrets=())[0])
+        return self._store
 
     @contextmanager
     def _mapped(self, what: str) -> Iterator[None]:
@@ -88,24 +105,55 @@ class AutomationEngine:
         return self._handle
 
     def get_config(self) -> dict[str, str]:
-        """The stack's config map."""
+        """The stack's config map, with the release keys as the release environment holds them now."""
         with self._mapped("reading the stack config"):
             values = self._stack.get_all_config()
-        return {key: (SECRET if v.secret else str(v.value)) for key, v in values.items()}
+        config = {key: (SECRET if v.secret else str(v.value)) for key, v in values.items() if key not in RELEASE_KEYS}
+        # Only the release keys: any other key the environment gives yields to the stack file, as Pulumi resolves it.
+        config.update({k: v for k, v in self.store.read()[0].items() if k in RELEASE_KEYS})
+        return config
 
     def set_config(self, values: Mapping[str, str]) -> None:
-        """Write config keys to the stack's settings file."""
-        config = {key: self._auto.ConfigValue(value=value, secret=False) for key, value in values.items()}
-        with self._mapped("setting the stack config"):
-            self._stack.set_all_config(config)
+        """Release keys to the release environment; any other key to the stack's settings file."""
+        release = {k: v for k, v in values.items() if k in RELEASE_KEYS}
+        others = {key: self._auto.ConfigValue(value=value, secret=False) for key, value in values.items() if key not in RELEASE_KEYS}
+        if others:
+            with self._mapped("setting the stack config"):
+                self._stack.set_all_config(others)
+        if release:
+            self._store_write(release, ())
 
     def remove_config(self, keys: Sequence[str]) -> None:
-        """Remove config keys."""
-        present = set(self.get_config())
-        wanted = [k for k in keys if k in present]
+        """Remove config keys (release keys from the release environment)."""
+        release = [k for k in keys if k in RELEASE_KEYS]
+        with self._mapped("reading the stack config"):
+            present = set(self._stack.get_all_config())
+        wanted = [k for k in keys if k in present and k not in RELEASE_KEYS]
         if wanted:
             with self._mapped("removing stack config"):
                 self._stack.remove_all_config(wanted)
+        if release:
+            self._store_write({}, release)
+
+    def _store_write(self, changes: Mapping[str, str], removals: Sequence[str]) -> None:
+        # Last writer wins for plain sets; the driver's own writes go through write_release with the tag it read.
+        for _ in range(5):
+            _, etag = self.store.read()
+            try:
+                self.store.write(changes, removals, etag)
+            except StateConflictError:
+                continue
+            return
+        msg = f"writing the release state of {self.stack}"
+        raise StateConflictError(msg, "five writers in a row got there first", "retry")
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        """The release keys from the release environment, and its ETag."""
+        return self.store.read()
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        """PATCH the release environment if it is still at ``expect_etag``."""
+        return self.store.write(changes, removals, expect_etag)
 
     def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
         """``pulumi up`` with a message; ``targets`` limits it to those URNs."""

@@ -1,6 +1,7 @@
 """The ``StackEngine`` seam: everything the release driver asks of Pulumi.
 
-A release reads and writes stack config, runs stack updates (optionally
+A release reads and writes stack config (the release keys through the
+stack's release state store, compare-and-set), runs stack updates (optionally
 targeted at a few resources), reads the stack outputs and the update history,
 and must know when somebody else holds the stack. Two engines answer these
 questions: the Automation API over this repository's program, and the offline
@@ -47,6 +48,8 @@ class UpdateResult:
     """URNs of the resources the update created, changed, replaced or deleted (when the engine can tell)."""
     counts: Mapping[str, int] = field(default_factory=dict)
     """Resources per operation (``create``, ``update``, ``replace``, ``delete``, ``same``)."""
+    pending: tuple[str, ...] = ()
+    """URNs whose config changed but that a targeted update left as they were (when the engine can tell)."""
 
     @property
     def touched(self) -> int:
@@ -84,6 +87,14 @@ class StackEngine(Protocol):
 
     def remove_config(self, keys: Sequence[str]) -> None:
         """Remove config keys; absent keys are ignored."""
+        ...
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        """The release keys (``release:live``, ``release:inProgress``, ...) from the release state store, and its tag."""
+        ...
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        """Write release keys only if the store is still at ``expect_etag``; the new tag (a conflict error otherwise)."""
         ...
 
     def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from components.config import Colour, Strategy, load
-from components.config.release_record import Outcome
+from components.config.release_record import Outcome, ReleaseRecord
 from offline import evaluate
 from offline.diff import PlanDiff, diff
 from release import rollback_version
@@ -36,8 +36,9 @@ from release.rehearsal.run import Rehearsal, RehearsalEngine, make_engine
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.world import World
-from release.resume import resume
+from release.resume import plan_resume, resume
 from release.rollback import RollbackRefusedError, fast_rollback
+from release.state import ReleaseStateStore
 from release.steps import Step
 
 SCENARIOS = ("rollback-after-promote", "rollback-to-version", "irreversible", "interrupted", "concurrent")
@@ -59,14 +60,18 @@ class Stage:
     strategy: Strategy | None
     issued: list[str] = field(default_factory=list)
 
-    def release(self, version: str, by: str = "rehearsal", **options: Any) -> tuple[Result, list[Step]]:
-        """A whole release of ``version`` by ``by``; its result and steps."""
+    def planned(self, version: str, by: str = "rehearsal", **options: Any) -> tuple[list[Step], ReleaseRecord]:
+        """The steps and the new record of a release of ``version`` by ``by``."""
         config = load(self.engine.get_config(), self.stack).release
         strategy = options.pop("strategy", self.strategy)
         steps_option = options.pop("steps", STEPS if (strategy or config.strategy) is Strategy.CANARY else None)
         opts = ReleaseOptions(version=version, strategy=strategy, steps=steps_option, **options)
         steps = plan_release(config, self.engine.outputs(), opts, self.stack)
-        record = new_record(config, version, (strategy or config.strategy).value, self.clock, by)
+        return steps, new_record(config, version, (strategy or config.strategy).value, self.clock, by)
+
+    def release(self, version: str, by: str = "rehearsal", **options: Any) -> tuple[Result, list[Step]]:
+        """A whole release of ``version`` by ``by``; its result and steps."""
+        steps, record = self.planned(version, by, **options)
         ctx = self.ctx if by == self.ctx.by else replace(self.ctx, by=by)
         return Executor(ctx).run(steps, record), steps
 
@@ -90,10 +95,11 @@ class Stage:
 @contextmanager
 def stage(
     stack: str, overrides: Sequence[tuple[str, Any]], strategy: Strategy | None, reporter: Reporter | None,
+    store: ReleaseStateStore | None = None,
 ) -> Iterator[Stage]:
     """Moto, the health server, the stack's AWS side and a context; the stack as deployed is recorded as one update."""
     clock = ScheduledClock()
-    offline, source = make_engine(stack, overrides, clock, needs_migration=True)
+    offline, source = make_engine(stack, overrides, clock, needs_migration=True, store=store)
     loaded = load(offline.get_config(), stack)
     region = loaded.region
     with Moto(region) as session, HealthServer(Behaviour()) as health:
@@ -111,7 +117,8 @@ def stage(
         yield Stage(stack, offline, engine, world, clock, ctx, source, strategy)
 
 
-def _summary(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
+def summarise(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
+    """The ``--json`` summary: outcome, live colour, weights read back from moto, each step and whether it was done."""
     final = load(st.offline.get_config(), st.stack).release
     record = result.record if result else None
     run = record.migration if record else None
@@ -135,7 +142,7 @@ def after_promote(st: Stage) -> tuple[Result, dict[str, Any]]:
     extra = {"release": result.outcome.value, "rollback": {
         "action": done.action, "updates": done.updates, "touched": done.touched, "live_version": done.version, "notes": list(done.notes),
     }}
-    return rolled, _summary(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
+    return rolled, summarise(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
 
 
 def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -148,7 +155,7 @@ def to_version(st: Stage) -> tuple[Result, dict[str, Any]]:
     final = load(st.offline.get_config(), st.stack).release
     extra = {"to_version": first, "live_version": final.versions.of(final.live), "preview": preview.to_json(),
              "release_snapshots": snapshots}
-    return result, _summary(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
+    return result, summarise(st, "rollback-to-version", result.outcome.value, result, preview.steps, **extra)
 
 
 def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -165,11 +172,11 @@ def irreversible(st: Stage) -> tuple[Result, dict[str, Any]]:
         raise AssertionError(msg)
     unchanged = len(st.offline.history()) == updates and st.served() == served
     extra = {"to_version": before, "nothing_changed": unchanged}
-    return refused, _summary(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
+    return refused, summarise(st, "irreversible", Outcome.REFUSED.value, refused, steps, **extra)
 
 
-def interrupt_in_first_bake(st: Stage, version: str) -> None:
-    """Start a release and stop it, as Ctrl-C would, partway into its first bake."""
+def interrupt_in_first_bake(st: Stage, version: str) -> list[Step]:
+    """Start a release and stop it, as Ctrl-C would, partway into its first bake; the steps it was planned with."""
     def stop() -> None:
         raise KeyboardInterrupt
 
@@ -183,11 +190,14 @@ def interrupt_in_first_bake(st: Stage, version: str) -> None:
         return found
 
     st.offline.update = arm  # type: ignore[method-assign]
+    steps, record = st.planned(version)
     try:
-        st.release(version)
+        Executor(st.ctx).run(steps, record)
     except KeyboardInterrupt:
         pass
-    st.offline.update = original  # type: ignore[method-assign]
+    finally:
+        st.offline.update = original  # type: ignore[method-assign]
+    return steps
 
 
 def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -198,10 +208,14 @@ def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
     assert held.in_progress is not None  # noqa: S101 - the interrupt leaves the record by construction
     abort(st.ctx, held.in_progress, "rehearsal: aborted after an interrupt")
     after_abort = st.served()
-    interrupt_in_first_bake(st, "rehearsal-2")
+    steps = interrupt_in_first_bake(st, "rehearsal-2")
+    _, left_to_do = plan_resume(st.ctx)
     result = resume(st.ctx)
-    extra = {"interrupted": left, "after_abort": after_abort}
-    return result, _summary(st, "interrupted", result.outcome.value, result, [], **extra)
+    # Steps before the resumed ones were done before the interrupt (the preflight and everything verified).
+    done_before = len(steps) - len(left_to_do)
+    counted = replace(result, steps_done=done_before + result.steps_done)
+    extra = {"interrupted": left, "after_abort": after_abort, "resumed_from": left_to_do[0].describe() if left_to_do else None}
+    return result, summarise(st, "interrupted", result.outcome.value, counted, steps, **extra)
 
 
 def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
@@ -221,8 +235,15 @@ def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
     first, steps = st.release("rehearsal-1", by="first-driver")
     st.offline.update = original  # type: ignore[method-assign]
     refused = second["result"]
-    extra = {"first": {"outcome": first.outcome.value, "by": "first-driver"}, "second_by": "second-driver"}
-    return refused, _summary(st, "concurrent", refused.outcome.value, refused, steps, **extra)
+    extra = {
+        "first": {"outcome": first.outcome.value, "by": "first-driver", "steps_done": first.steps_done},
+        "second": {"outcome": refused.outcome.value, "by": "second-driver", "why": refused.why},
+        "second_by": "second-driver",
+    }
+    # The steps are the first driver's, as far as it got; the outcome and failure are the second driver's refusal.
+    summary = summarise(st, "concurrent", refused.outcome.value, first, steps, **extra)
+    summary["failed"] = {"step": refused.failed_step, "why": refused.why, "next": refused.next_command}
+    return refused, summary
 
 
 RUNS: dict[str, Callable[[Stage], tuple[Result, dict[str, Any]]]] = {

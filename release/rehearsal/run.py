@@ -33,6 +33,7 @@ from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.traffic import start_traffic
 from release.rehearsal.world import World
+from release.state import ReleaseStateStore
 from release.steps import Shift
 
 SCENARIOS = tuple(BY_NAME)
@@ -64,6 +65,14 @@ class RehearsalEngine:
     def remove_config(self, keys: Sequence[str]) -> None:
         """Remove config."""
         self.offline.remove_config(keys)
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        """The release state."""
+        return self.offline.read_release()
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        """Compare-and-set the release state."""
+        return self.offline.write_release(changes, removals, expect_etag)
 
     def update(self, message: str, targets: Sequence[str] | None = None) -> UpdateResult:
         """An offline update (after what runs ``before`` it: the traffic up to now); its hook mirrors it into moto."""
@@ -104,10 +113,11 @@ class Rehearsal:
 
 def make_engine(
     stack: str, overrides: Sequence[tuple[str, Any]], clock: ScheduledClock, *, needs_migration: bool = False,
+    store: ReleaseStateStore | None = None,
 ) -> tuple[OfflineEngine, str]:
     """The offline engine of the stack (with overrides), or of the stand-in when the stack lacks what the scenario needs."""
     files = ProjectFiles.here()
-    engine = OfflineEngine(stack, files, clock=clock)
+    engine = OfflineEngine(stack, files, clock=clock, store=store)
     engine.set_config(apply_overrides(engine.get_config(), overrides, files))
     outputs = engine.outputs()
     if not outputs.get("listener_arn"):
@@ -116,7 +126,7 @@ def make_engine(
         why = "the stack exports no migration task yet"
     else:
         return engine, "the stack's own plan"
-    standin = OfflineEngine(stack, files, program_dir=STANDIN, clock=clock)
+    standin = OfflineEngine(stack, files, program_dir=STANDIN, clock=clock, store=store)
     standin.set_config(engine.get_config())
     return standin, f"stand-in ({why})"
 
