@@ -40,6 +40,8 @@ class Row:
     reversible: bool | None
     rollback_to: int | None
     reason: str | None
+    staging_skipped: str | None = None
+    """Why a production release skipped the staging gate, when it did."""
 
     def to_json(self) -> dict[str, Any]:
         """The row as plain data."""
@@ -71,6 +73,7 @@ def _row(stack_version: int | None, record: ReleaseRecord) -> Row:
         reversible=None if run is None else run.reversible,
         rollback_to=record.rollback_to,
         reason=record.reason,
+        staging_skipped=record.staging_skipped,
     )
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from components.config.release_record import Outcome, ReleaseRecord
+from release import record as records
+from release.engine import StackEngine
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,10 @@ def staging_verdict(
 
 def _minutes(span: timedelta) -> str:
     return f"{int(span.total_seconds() // 60)} min"
+
+
+def staging_verdict_of(staging: StackEngine, version: str, *, soak: timedelta, needs_migration: bool,
+                       now: datetime) -> StagingVerdict:
+    """Judge ``version`` against the finished releases in the staging stack's history, read through its engine."""
+    found = records.releases(staging.history(), staging.get_config())
+    return staging_verdict(found, version, soak=soak, needs_migration=needs_migration, now=now)

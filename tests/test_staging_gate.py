@@ -77,3 +77,89 @@ def test_the_migration_must_have_run_and_succeeded_on_staging_when_production_pl
     failed = judge([finished("1.2.3", Outcome.PROMOTED, 120, migration_exit=1)])
     assert "exited 1" in failed.why
     assert judge([finished("1.2.3", Outcome.PROMOTED, 120, migration_exit=None)], needs_migration=False).allowed
+
+
+# --- the gate in `deploy` ---------------------------------------------------------------------------------------
+
+from typer.testing import CliRunner  # noqa: E402
+
+from release import record as records  # noqa: E402
+from release.cli import app  # noqa: E402
+from release.clock import ManualClock  # noqa: E402
+from release.commands import driver  # noqa: E402
+from release.context import Aws  # noqa: E402
+from release.engine.offline import OfflineEngine  # noqa: E402
+from release.rehearsal.seams import RehearsalTaskRunner  # noqa: E402
+from release.rehearsal.servers import MotoSession  # noqa: E402
+
+RUNNER = CliRunner()
+
+
+def _connections(monkeypatch: pytest.MonkeyPatch, staging_last: ReleaseRecord | None) -> dict[str, OfflineEngine]:
+    engines = {"production": OfflineEngine("production"), "staging": OfflineEngine("staging")}
+    if staging_last is not None:
+        engines["staging"].set_config({records.LAST_RELEASE: records.encode(staging_last)})
+        # The update that ended staging's release: its history now carries the record.
+        engines["staging"].update("release on staging")
+
+    def connect(stack: str) -> driver.Connection:
+        # Nothing listens on port 9: the gate must decide before any AWS call.
+        session = MotoSession("http://127.0.0.1:9", "eu-west-1")
+        clock = ManualClock(NOW)
+        return driver.Connection(engines[stack], Aws.from_session(session, clock), clock, RehearsalTaskRunner(session))
+
+    monkeypatch.setattr(driver, "CONNECT", connect)
+    monkeypatch.setattr(driver, "require_pulumi", lambda: None)
+    return engines
+
+
+def test_production_refuses_a_version_staging_never_released_and_says_both_ways_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    engines = _connections(monkeypatch, finished("1.2.2", Outcome.PROMOTED, 300))
+    result = RUNNER.invoke(app, ["deploy", "--stack", "production", "--version", "1.2.3", "--yes"])
+    assert result.exit_code == 1, result.output
+    assert "staging has no release of 1.2.3" in result.output
+    assert "--skip-staging --reason" in result.output
+    assert engines["production"].updates == []
+    assert records.IN_PROGRESS not in engines["production"].get_config()
+
+
+def test_a_version_staging_promoted_and_held_passes_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    engines = _connections(monkeypatch, finished("1.2.3", Outcome.PROMOTED, 120))
+    result = RUNNER.invoke(app, ["deploy", "--stack", "production", "--version", "1.2.3", "--yes"])
+    # Past the gate the release goes on to AWS, which is unreachable here: anything but the gate's refusal.
+    assert "staging gate" not in result.output
+    assert "staging has no release" not in result.output
+    assert len(engines["staging"].updates) == 1  # the set-up's own: the gate only reads staging
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--skip-staging"], "--skip-staging: give --reason"),
+    (["--skip-staging", "--reason", "  "], "--skip-staging: give --reason"),
+    (["--reason", "hotfix"], "goes with --skip-staging only"),
+    (["--skip-staging", "--reason", "x" * 501], "at most 500"),
+])
+def test_skip_staging_needs_a_reason_checked_before_connecting(monkeypatch: pytest.MonkeyPatch, args: list[str], says: str) -> None:
+    def refuse(stack: str) -> driver.Connection:
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(driver, "CONNECT", refuse)
+    result = RUNNER.invoke(app, ["deploy", "--stack", "production", "--version", "1.2.3", "--yes", *args])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+
+
+def test_skipping_the_gate_keeps_the_reason_in_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ReleaseRecord] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(self: object, steps: object, record: ReleaseRecord) -> None:
+        seen.append(record)
+        raise KeyboardInterrupt
+
+    _connections(monkeypatch, None)
+    monkeypatch.setattr(driver.Executor, "run", capture)
+    RUNNER.invoke(app, ["deploy", "--stack", "production", "--version", "1.2.3", "--yes", "--skip-staging",
+                        "--reason", "security fix, staging down"])
+    assert [r.staging_skipped for r in seen] == ["security fix, staging down"]

@@ -109,6 +109,8 @@ class ReleaseConfig(ConfigModel):
     staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
     """Production only: minutes a version must have run promoted on staging, with no rollback, before production
     takes it, 0-10080 (a week). Default 60."""
+    staging_stack: str = Field(default="staging", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    """Production only: the stack whose releases the staging gate reads. Default ``staging``."""
     in_progress: ReleaseRecord | None = None
     """The release being driven now, written by ``python -m release deploy``. Default none."""
     last_release: ReleaseRecord | None = None

@@ -114,6 +114,8 @@ class ReleaseRecord(ConfigModel):
     """When the release ended. Default none."""
     reason: str | None = Field(default=None, max_length=500)
     """Why it was aborted or refused. Default none."""
+    staging_skipped: str | None = Field(default=None, max_length=500)
+    """Production only: why this release skipped the staging gate (``--skip-staging --reason``). Default none."""
     steps: tuple[int, ...] | None = None
     """The candidate weights the release walks through, so a resumed release keeps them. Default none (the stack's steps)."""
     rollback_to: int | None = Field(default=None, ge=1)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +39,7 @@ from release.planner import ReleaseOptions, check_flags, parse_steps, plan_relea
 from release.report import Ending, Recorder
 from release.report import write as write_report
 from release.resume import terminate_as_interrupt
+from release.staging_gate import staging_verdict_of
 from release.status import gather, show_status, unreadable_record
 
 
@@ -116,6 +118,8 @@ def register(app: typer.Typer) -> None:
         bake: Annotated[float | None, typer.Option(help="Minutes to bake at each step; default: the stack's.")] = None,
         yes: YesOption = False,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps; change nothing. Works without the Pulumi CLI.")] = False,
+        skip_staging: Annotated[bool, typer.Option("--skip-staging", help="Production: release a version staging has not held.")] = False,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why --skip-staging; kept in the release record.")] = None,
         output: OutputOption = Output.TEXT,
     ) -> None:
         """Release VERSION to the candidate colour: back up, deploy, migrate, smoke test, shift and bake, promote."""
@@ -124,6 +128,7 @@ def register(app: typer.Typer) -> None:
             # Every flag is checked before anything connects.
             options = ReleaseOptions(version=version, strategy=strategy, steps=parse_steps(steps), bake_minutes=bake)
             check_flags(options)
+            check_skip_staging(skip_staging, reason)
             if not dry_run:
                 needs_yes(as_json, yes, "deploy")
             _check_stack(stack)
@@ -131,7 +136,10 @@ def register(app: typer.Typer) -> None:
                 _dry_run(console, as_json, stack, options)
                 return
             conn = CONNECT(stack)
-            config = load(conn.engine.get_config(), stack).release
+            full = load(conn.engine.get_config(), stack)
+            config = full.release
+            if full.is_production and not skip_staging:
+                _staging_gate(stack, version, config, conn)
             if config.in_progress is not None:
                 running = config.in_progress
                 msg = "deploy"
@@ -144,6 +152,8 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(ExitCode.REFUSED)
             ctx = context_for(stack, conn, console, as_json)
             record = records.new_record(config, version, (strategy or config.strategy).value, conn.clock, ctx.by)
+            if skip_staging:
+                record = record.model_copy(update={"staging_skipped": reason})
             panel = LivePanel(console, f"release {record.id}: {version} to {record.colour} on {stack}") \
                 if console.is_terminal and not as_json else None
             recorder = Recorder(JsonLines() if as_json else panel or ctx.reporter, conn.clock)
@@ -236,3 +246,34 @@ def _done(console: Console, as_json: bool, data: dict[str, Any]) -> None:
         typer.echo(json.dumps(data, indent=2))
     else:
         console.print(f"{data['outcome']}: release {data['release']}; {data['live']} is live")
+
+
+def check_skip_staging(skip: bool, reason: str | None) -> None:
+    """``--skip-staging`` needs a reason of 1-500 characters, and ``--reason`` goes only with it."""
+    if skip and not (reason or "").strip():
+        message = '--skip-staging: give --reason "..." (1-500 characters); it is kept in the release record'
+        raise BadInputError(message)
+    if reason is not None and not skip:
+        message = f"--reason {reason!r}: goes with --skip-staging only"
+        raise BadInputError(message)
+    if reason is not None and len(reason) > 500:
+        message = f"--reason: {len(reason)} characters; at most 500"
+        raise BadInputError(message)
+
+
+def _staging_gate(stack: str, version: str, config: Any, conn: Connection) -> None:
+    """Refuse a production release of a version staging has not promoted, migrated and held (release/staging_gate.py)."""
+    staging = CONNECT(config.staging_stack)
+    outputs = conn.engine.outputs()
+    migration = outputs.get("migration")
+    verdict = staging_verdict_of(
+        staging.engine, version, soak=timedelta(minutes=config.staging_soak_minutes),
+        needs_migration=isinstance(migration, dict) and bool(migration.get("task_definition_arn")), now=conn.clock.now(),
+    )
+    if not verdict.allowed:
+        msg = "staging gate"
+        raise RefusedError(
+            msg, verdict.why,
+            f"release it on {config.staging_stack} first (`python -m release deploy --stack {config.staging_stack} --version "
+            f"{version}`), or `python -m release deploy --stack {stack} --version {version} --skip-staging --reason \"...\"`",
+        )

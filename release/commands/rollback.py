@@ -162,6 +162,9 @@ def register(app: typer.Typer) -> None:
                           release_history.duration(r.duration_seconds), r.started_by, r.snapshot or "-", migration,
                           found[r.release] or "-")
         console.print(table)
+        for r in rows:
+            if r.staging_skipped:
+                console.print(f"{r.release} ({r.version}) skipped the staging gate: {escape(r.staging_skipped)}")
         if not rows:
             console.print(f"no releases recorded on {stack}")
 
