@@ -179,16 +179,19 @@ class StepRunner:
             return False, f"{colour} runs {running} of the {tasks} tasks it needs"
         return self.healthy(colour)
 
-    def scale_for(self, step: Shift, record: ReleaseRecord) -> None:
-        """Capacity before traffic: scale the candidate for its share of live's running tasks and wait until they run."""
+    def scale_for(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
+        """Capacity before traffic: scale the candidate for its share of live's running tasks and wait until they run.
+
+        Returns the record as written (a scaling writes it, moving its revision on).
+        """
         live_running = self.running(step.candidate.other) if step.headroom is not None else None
         if step.headroom is None or live_running is None:
-            return
+            return record
         config = load(self.ctx.engine.get_config(), self.ctx.stack)
         standby = config.fleet.standby_count
         tasks = required_tasks(live_running, step.weight, step.headroom, standby)
         if tasks > max(standby, config.release.candidate_tasks):
-            self._write({CANDIDATE_TASKS: str(tasks)}, record)
+            record = self._write({CANDIDATE_TASKS: str(tasks)}, record)
             self._update(f"release {record.id}: scale {step.candidate} to {tasks} tasks for {step.weight}%")
         try:
             wait_until(lambda: self.runs(step.candidate, tasks), self.ctx.clock, what=f"{step.candidate} running {tasks} tasks",
@@ -200,6 +203,7 @@ class StepRunner:
                 f"check the {step.candidate} service's events (capacity, quotas); no more traffic was sent to it",
             ) from exc
         self.ctx.reporter.note(f"{step.candidate} runs {tasks} task(s) for {step.weight}% of {live_running} live task(s)")
+        return record
 
     # --- steps ------------------------------------------------------------------
 
@@ -315,7 +319,7 @@ class StepRunner:
                           f"{curl_command(url, headers, outputs)}; check the candidate's logs")
 
     def _shift(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
-        self.scale_for(step, record)
+        record = self.scale_for(step, record)
         if self.first_shift is None:
             self.first_shift = self.ctx.clock.now()
         record = self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
