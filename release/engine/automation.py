@@ -33,7 +33,7 @@ from release.engine.base import (
     UpdateFailedError,
     UpdateResult,
 )
-from release.state import RELEASE_KEYS, EscStateStore, ReleaseStateStore, StateConflictError
+from release.state import RELEASE_KEYS, EscStateStore, ReleaseStateStore, write_latest
 
 # The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
 # Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".
@@ -136,16 +136,7 @@ class AutomationEngine:
             self._store_write({}, release)
 
     def _store_write(self, changes: Mapping[str, str], removals: Sequence[str]) -> None:
-        # Last writer wins for plain sets; the driver's own writes go through write_release with the tag it read.
-        for _ in range(5):
-            _, etag = self.store.read()
-            try:
-                self.store.write(changes, removals, etag)
-            except StateConflictError:
-                continue
-            return
-        msg = f"writing the release state of {self.stack}"
-        raise StateConflictError(msg, "five writers in a row got there first", "retry")
+        write_latest(self.store, changes, removals, self.stack)
 
     def read_release(self) -> tuple[dict[str, str], str]:
         """The release keys from the release environment, and its ETag."""

@@ -39,7 +39,7 @@ from offline.evaluator import OfflineEvaluationError
 from offline.stacks import ProjectFiles
 from release.clock import Clock, SystemClock
 from release.engine.base import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
-from release.state import RELEASE_KEYS, FileStateStore, MemoryStateStore, ReleaseStateStore, StateConflictError
+from release.state import RELEASE_KEYS, FileStateStore, MemoryStateStore, ReleaseStateStore, write_latest
 
 UpdateHook = Callable[[Plan, UpdateResult], None]
 
@@ -47,7 +47,6 @@ UpdateHook = Callable[[Plan, UpdateResult], None]
 # configs (the same release on a fresh stack), so their evaluations are shared. Bounded.
 _PLANS: dict[tuple[str, str, str], Plan] = {}
 _PLANS_MAX = 128
-_WRITE_ATTEMPTS = 8
 
 
 class OfflineEngine:
@@ -155,16 +154,7 @@ class OfflineEngine:
             self._store_write({}, release)
 
     def _store_write(self, changes: Mapping[str, str], removals: Sequence[str]) -> None:
-        # `pulumi config set` semantics (last writer wins) for callers that do not compare-and-set themselves.
-        for _ in range(_WRITE_ATTEMPTS):
-            _, etag = self.store.read()
-            try:
-                self.store.write(changes, removals, etag)
-            except StateConflictError:
-                continue
-            return
-        msg = f"writing the release state of {self.stack}"
-        raise StateConflictError(msg, f"{_WRITE_ATTEMPTS} writers in a row got there first", "retry")
+        write_latest(self.store, changes, removals, self.stack)
 
     def read_release(self) -> tuple[dict[str, str], str]:
         """The release keys and their tag."""

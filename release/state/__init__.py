@@ -1,7 +1,8 @@
 """Where release state lives: a store per stack with compare-and-set writes.
 
 The release keys (``release:live``, ``release:versions``,
-``release:canaryWeight``, ``release:inProgress``, ``release:lastRelease``)
+``release:canaryWeight``, ``release:inProgress``, ``release:lastRelease``,
+``release:candidateTasks``)
 live in a Pulumi ESC environment the stack imports, so every runner of an
 update (CI, Deployments, a laptop, drift remediation) resolves the same values.
 ``EscStateStore`` talks to Pulumi Cloud; ``FileStateStore`` stands in for it
@@ -16,6 +17,7 @@ from release.state.store import (
     ReleaseStateStore,
     StateConflictError,
     StateStoreError,
+    write_latest,
 )
 
 __all__ = [
@@ -26,4 +28,5 @@ __all__ = [
     "ReleaseStateStore",
     "StateConflictError",
     "StateStoreError",
+    "write_latest",
 ]

@@ -47,6 +47,23 @@ class ReleaseStateStore(Protocol):
         ...
 
 
+def write_latest(store: ReleaseStateStore, changes: Mapping[str, str], removals: Sequence[str], stack: str,
+                 attempts: int = 8) -> None:
+    """``pulumi config set`` semantics (last writer wins), for callers that do not compare-and-set themselves.
+
+    Each attempt writes on the tag it just read; a conflict means another writer got in between, so read again.
+    """
+    for _ in range(attempts):
+        _, etag = store.read()
+        try:
+            store.write(changes, removals, etag)
+        except StateConflictError:
+            continue
+        return
+    msg = f"writing the release state of {stack}"
+    raise StateConflictError(msg, f"{attempts} writers in a row got there first", "retry")
+
+
 def check_keys(changes: Mapping[str, str], removals: Sequence[str], store: str) -> None:
     """Only release keys belong in the store."""
     stray = sorted(k for k in [*changes, *removals] if k not in RELEASE_KEYS)
