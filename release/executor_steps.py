@@ -459,7 +459,7 @@ class StepRunner:
                 f"check the {live} service's events; {self._status()}",
             ) from exc
         if self.ctx.engine.get_config().get(CANDIDATE_TASKS, "0") != "0":
-            self.ctx.engine.set_config({CANDIDATE_TASKS: "0"})
+            self.ctx.engine.remove_config([CANDIDATE_TASKS])
             self._update(f"release {record.id}: scale {step.colour} down to its standby count")
         return record
 

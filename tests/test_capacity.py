@@ -80,11 +80,11 @@ def test_every_shift_waits_until_the_candidate_runs_its_share_of_live_with_headr
         running, desired = shift["before"][shift["candidate"]]
         assert running >= needed, f"{shift['weight']}% went to {shift['candidate']} running {running} of the {needed} it needs"
         assert desired >= needed
-    scaled = [u["message"] for u in done.updates if " tasks for " in u["message"]]
+    scaled = [u["message"].split(": ", 1)[1] for u in done.updates if " tasks for " in u["message"]]
     assert scaled == ([
-        "release r-20260101t000000-rehearsal1: scale blue to 2 tasks for 50%",
-        "release r-20260101t000000-rehearsal1: scale blue to 4 tasks for 100%",
-    ] if strategy is Strategy.CANARY else ["release r-20260101t000000-rehearsal1: scale blue to 4 tasks for 100%"])
+        "scale blue to 2 tasks for 50%",
+        "scale blue to 4 tasks for 100%",
+    ] if strategy is Strategy.CANARY else ["scale blue to 4 tasks for 100%"])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -106,7 +106,9 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_an_aborted_release_leaves_no_extra_candidate_tasks_in_the_config(strategy: Strategy) -> None:
-    done = rehearse("production", "alarm", (*OVERRIDES, ("release:steps", [50, 100])), strategy=strategy)
+    # The alarm comes from the candidate's own traffic, so its bake must outlast the alarm's M of N periods.
+    overrides = (*OVERRIDES, ("release:steps", [50, 100]), ("release:bakeMinutes", 10))
+    done = rehearse("production", "alarm", overrides, strategy=strategy)
     assert done.summary["outcome"] == "aborted"
     assert any(" tasks for " in u["message"] for u in done.updates), "the candidate was scaled before the alarm"
     assert done.summary["candidate_tasks"] == 0

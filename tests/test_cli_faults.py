@@ -183,6 +183,12 @@ class Faulty(RehearsalEngine):
             raise PermissionError(13, "Permission denied", "Pulumi.staging.yaml")
         super().set_config(values)
 
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        # The offline release state is a file too (the ESC environment's stand-in).
+        if self.fault == "read-only":
+            raise PermissionError(13, "Permission denied", "Pulumi.staging.yaml")
+        return super().write_release(changes, removals, expect_etag)
+
     def remove_config(self, keys: Sequence[str]) -> None:
         if self.fault == "read-only":
             raise PermissionError(13, "Permission denied", "Pulumi.staging.yaml")

@@ -64,13 +64,13 @@ def test_a_promotion_the_listener_does_not_serve_is_reported_not_claimed(run: Ca
     assert done.result.exit_code == 3
     failed = done.summary["failed"]
     assert failed["step"] == "promote"
-    assert "the stack makes green live, but the load balancer did not take the new weights" in failed["why"]
-    assert "roll back to blue" in failed["next"]
-    # The stack says green; the record says promoted (not a made-up abort); what is served is shown as it is.
-    assert done.summary["live"] == "green"
-    assert done.summary["outcome"] == "promoted"
+    assert "the load balancer did not take the new weights" in failed["why"]
+    assert "aws elbv2 describe-listeners" in failed["next"]
+    # Old state or new, never half: the promotion's keys are put back, the candidate goes back to 0, and what the
+    # load balancer serves (blue) is what the stack says.
+    assert done.summary["live"] == "blue"
+    assert done.summary["outcome"] == "aborted"
     assert done.summary["weights"] == {"blue": 100, "green": 0}
-    assert not any(u["message"].startswith("abort") for u in done.updates)
 
 
 # --- the listener ignores the abort: verified after an abort -------------------------------

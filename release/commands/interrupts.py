@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import typer
 from rich.console import Console
 
-from release.errors import ExitCode
 from release.resume import interruptible
 
 
 @contextmanager
 def interrupt_exits(stack: str, console: Console) -> Iterator[None]:
-    """Print how to resume or abort the release, then exit 1 (never a traceback)."""
-    try:
-        with interruptible(stack, lambda text: console.print(text, markup=False)):
-            yield
-    except KeyboardInterrupt:
-        raise typer.Exit(ExitCode.REFUSED) from None
+    """Print how to resume or abort the release, then let the command's error mapping end it (exit 1, no traceback)."""
+    with interruptible(stack, lambda text: console.print(text, markup=False)):
+        yield

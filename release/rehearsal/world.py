@@ -270,7 +270,10 @@ class World:
         out = plan.outputs
         weights = {self.book.translate(arn): w for arn, w in planned_weights(plan).items()}
         live = str(out.get("live_colour", ""))
-        split = (live, int((out.get("weights") or {}).get(Colour(live).other.value, 0) if live else 0))
+        groups = out.get("target_group_arns") or {}
+        # The split as the listener itself is planned: a targeted update (an abort) re-evaluates no outputs.
+        candidate_group = self.book.translate(groups.get(Colour(live).other.value)) if live else None
+        split = (live, int(weights.get(candidate_group, 0)) if candidate_group else 0)
         kind = _kind(self._split, split)
         self._split = split
         if not self._first_weights:
