@@ -12,7 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, creates, pick
+from offline.models.knowledge import Call, creates, named, pick
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -160,9 +160,7 @@ def _db_parameters_request(inputs: dict[str, Any], name: str) -> list[Call]:
 @creates("rds", "aws:rds/subnetGroup:SubnetGroup")
 def _db_subnets_request(inputs: dict[str, Any], name: str) -> list[Call]:
     call = pick(inputs, {"description": "DBSubnetGroupDescription", "subnetIds": "SubnetIds"}, "CreateDBSubnetGroup")
-    call.params["DBSubnetGroupName"] = name
-    call.origin["DBSubnetGroupName"] = "name"
-    return [call]
+    return named(call, "DBSubnetGroupName", name)
 
 
 _CACHE_MEMBERS = {
@@ -185,17 +183,12 @@ def _replication_group_request(inputs: dict[str, Any], name: str) -> list[Call]:
 @creates("elasticache", "aws:elasticache/subnetGroup:SubnetGroup")
 def _cache_subnets_request(inputs: dict[str, Any], name: str) -> list[Call]:
     call = pick(inputs, {"description": "CacheSubnetGroupDescription", "subnetIds": "SubnetIds"}, "CreateCacheSubnetGroup")
-    call.params["CacheSubnetGroupName"] = name
-    call.origin["CacheSubnetGroupName"] = "name"
-    return [call]
+    return named(call, "CacheSubnetGroupName", name)
 
 
 @creates("secretsmanager", "aws:secretsmanager/secret:Secret")
 def _secret_request(inputs: dict[str, Any], name: str) -> list[Call]:
-    call = pick(inputs, {"description": "Description", "kmsKeyId": "KmsKeyId"}, "CreateSecret")
-    call.params["Name"] = name
-    call.origin["Name"] = "name"
-    return [call]
+    return named(pick(inputs, {"description": "Description", "kmsKeyId": "KmsKeyId"}, "CreateSecret"), "Name", name)
 
 
 @creates("secretsmanager", "aws:secretsmanager/secretVersion:SecretVersion")

@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from components.config.fleet import FARGATE_SIZES
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, pascal, pick
+from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, named, pascal, pick
 
 
 @resource("aws:ecs/cluster:Cluster")
@@ -69,10 +69,7 @@ def _scaling_policy(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 
 @creates("ecs", "aws:ecs/cluster:Cluster")
 def _cluster_request(inputs: dict[str, Any], name: str) -> list[Call]:
-    call = pick(inputs, {"settings": "settings"}, "CreateCluster")
-    call.params["clusterName"] = name
-    call.origin["clusterName"] = "name"
-    return [call]
+    return named(pick(inputs, {"settings": "settings"}, "CreateCluster"), "clusterName", name)
 
 
 @creates("ecs", "aws:ecs/taskDefinition:TaskDefinition")

@@ -11,7 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, pick, policy_inputs
+from offline.models.knowledge import Call, creates, named, pick, policy_inputs
 
 
 @resource("aws:iam/role:Role")
@@ -90,17 +90,12 @@ def _role_request(inputs: dict[str, Any], name: str) -> list[Call]:
 @creates("iam", "aws:iam/policy:Policy")
 def _policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
     call = pick(inputs, {"policy": "PolicyDocument", "description": "Description", "path": "Path"}, "CreatePolicy")
-    call.params["PolicyName"] = name
-    call.origin["PolicyName"] = "name"
-    return [call]
+    return named(call, "PolicyName", name)
 
 
 @creates("iam", "aws:iam/rolePolicy:RolePolicy")
 def _role_policy_request(inputs: dict[str, Any], name: str) -> list[Call]:
-    call = pick(inputs, {"role": "RoleName", "policy": "PolicyDocument"}, "PutRolePolicy")
-    call.params["PolicyName"] = name
-    call.origin["PolicyName"] = "name"
-    return [call]
+    return named(pick(inputs, {"role": "RoleName", "policy": "PolicyDocument"}, "PutRolePolicy"), "PolicyName", name)
 
 
 @creates("iam", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")

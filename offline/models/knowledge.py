@@ -60,6 +60,13 @@ def creates(service: str, *types: str) -> Callable[[RequestBuilder], RequestBuil
     return register
 
 
+def named(call: Call, member: str, name: str) -> list[Call]:
+    """The call, with the resource's physical name (the ``name`` input, or its auto-name) as ``member``."""
+    call.params[member] = name
+    call.origin[member] = "name"
+    return [call]
+
+
 def pick(inputs: Mapping[str, Any], names: Mapping[str, str], operation: str) -> Call:
     """A call whose members are inputs renamed one to one (``{"inputKey": "RequestMember"}``).
 
