@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -95,6 +96,13 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
     assert running >= desired >= 3, "the new live ran its count before the old colour was scaled down"
     assert retire["after"]["green"][1] == 1, "the old colour is back at its standby count"
     assert done.summary["tasks"] == {"blue": {"running": 4, "desired": 4}, "green": {"running": 1, "desired": 1}}
+    # Only after the backup window (release:backupMinutes, 30 by default), with blue healthy and no alarm.
+    record = done.result.record
+    assert record is not None
+    assert record.backup is not None
+    assert record.finished_at is not None
+    assert record.backup.state.value == "scaled-down"
+    assert record.backup.at - record.finished_at >= timedelta(minutes=30)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
