@@ -180,7 +180,8 @@ def _ready(ctx: Context, runner: StepRunner, release: ReleaseConfig, last: Relea
     if not healthy:
         msg = "rollback"
         raise RollbackRefusedError(
-            msg, f"the previous colour {previous} is not healthy ({state}): flipping to it would serve nothing", hint,
+            msg, f"the previous colour {previous} is not healthy ({state}), and the stack exports no ECS services to scale it "
+            "back up: flipping to it would serve nothing", hint,
         )
 
 

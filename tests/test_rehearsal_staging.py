@@ -47,6 +47,7 @@ def test_skipping_the_gate_with_a_reason_releases_and_history_shows_the_reason(r
     (row,) = done.summary["history"]
     assert row["staging_skipped"] == "security fix, staging down"
     assert row["outcome"] == "promoted"
+    assert row["backup"] == "scaled-down", "after the 2-minute window, with live healthy and no alarm"
 
 
 def test_a_version_staging_promoted_and_held_goes_through_the_gate(run: Callable[..., Rehearsal]) -> None:
@@ -108,3 +109,4 @@ def test_live_going_bad_in_the_backup_window_keeps_the_old_colour_running() -> N
     assert "during the backup window" in done.summary["backup"]["why"]
     assert done.summary["tasks"]["green"] == {"running": 3, "desired": 3}, "the backup still runs what it ran as live"
     assert not any("scale green down" in u["message"] for u in done.updates)
+    assert done.summary["history"][0]["backup"].startswith("kept: release alarms of blue in ALARM")
