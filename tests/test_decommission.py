@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from components.config import Colour, ConfigError, load
-from components.config.release_record import BackupState, Outcome, ReleaseRecord
+from components.config.release_record import Backup, BackupState, Outcome, ReleaseRecord
 from components.config.session import session_problems, session_seconds
 from offline.stacks import ProjectFiles
 from release import record as records
@@ -203,6 +203,22 @@ def test_somebody_rolling_back_in_the_window_stops_it_and_nothing_is_scaled_down
     assert stack.get_config()[CANDIDATE_TASKS] == "3"
 
 
+def test_a_rollback_between_the_last_read_and_the_write_is_caught_by_the_write() -> None:
+    runner, stack, world = _runner()
+
+    def rolled_back(w: World) -> None:
+        values, etag = stack.store.read()
+        stack.store.write({"release:live": "blue"}, [], etag)
+
+    # Lands during the window's last health read, after the check that the release is still the last one.
+    world.later(WINDOW, rolled_back)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(RETIRE, promoted())
+    assert "blue is live now, not green: nothing was scaled down" in caught.value.why
+    assert stack.updates == []
+    assert stack.get_config()[CANDIDATE_TASKS] == "3"
+
+
 def test_a_failed_scale_down_update_puts_the_count_back_and_says_so() -> None:
     runner, stack, _ = _runner()
     stack.fail_updates = True
@@ -308,3 +324,18 @@ def test_the_default_backup_window_is_30_minutes() -> None:
         assert load(config, "staging").release.backup_minutes == 30
     except ConfigError as exc:  # pragma: no cover - the committed config is valid
         raise AssertionError(exc.problems) from exc
+
+
+def test_history_shows_the_backups_fate_at_the_stack_version_that_ended_the_release() -> None:
+    from release.engine import HistoryEntry
+
+    plain = promoted()
+    kept = plain.model_copy(update={"backup": Backup(colour="blue", until=START, state=BackupState.KEPT, at=START,
+                                                     why="release alarms of green in ALARM")})
+    history = [
+        HistoryEntry(9, "next release: deploy", {records.LAST_RELEASE: records.encode(kept)}, "succeeded"),
+        HistoryEntry(7, "an update", {records.LAST_RELEASE: records.encode(plain)}, "succeeded"),
+    ]
+    ((version, found),) = records.ended_in(history).values()
+    assert version == 7
+    assert found.backup == kept.backup
