@@ -5,9 +5,11 @@ set by the promotion) for ``release:backupMinutes``, so the fast rollback is one
 listener update to a colour that is already serving-sized. During that window the
 driver reads, every poll, the new live colour's target health (registered, healthy
 targets and a service running its count) and its release alarms. A CloudWatch
-alarm keeps its state at least until the next evaluation of its period (the
-stack's alarms use 60 s periods, ``monitoring:periodSeconds``), so polling every
-10 s sees every ALARM state.
+alarm changes state only when it is evaluated, once per period (CloudWatch User
+Guide, "Using Amazon CloudWatch alarms", "Evaluating an alarm"); the stack's
+periods are ``monitoring:periodSeconds``, 60 by default and never under 10
+(``components/config/monitoring.py``), so a poll every 10 s (the driver's
+``--poll`` default) sees every ALARM state.
 
 - All well for the whole window: ONE compare-and-set write of the release state
   (the old colour's count back to standby and the record's ``backup`` saying so),

@@ -32,6 +32,19 @@ def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
     assert data["updates"][-1]["message"].startswith("rollback: blue (3f9c2e1a) live again")
 
 
+def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before_it_flips() -> None:
+    # Standby 0: after the window blue runs no task; the rollback must bring it back before moving traffic.
+    code, data = rehearse("rollback-after-promote", "-c", "fleet:candidateCount=0", "-c", "release:backupMinutes=1")
+    assert code == ExitCode.REFUSED, data["failed"]
+    messages = [u["message"] for u in data["updates"]]
+    scaled_down = next(i for i, m in enumerate(messages) if "after the backup window, scale blue down" in m)
+    scaled_up = next(i for i, m in enumerate(messages) if m.startswith("rollback: scale blue back to"))
+    flipped = next(i for i, m in enumerate(messages) if m.startswith("rollback: blue (3f9c2e1a) live again"))
+    assert scaled_down < scaled_up < flipped == len(messages) - 1
+    assert data["rollback"]["updates"] == 2
+    assert data["weights"] == {"blue": 100, "green": 0}
+
+
 def test_rollback_to_version_makes_the_first_releases_version_live_again() -> None:
     code, data = rehearse("rollback-to-version")
     assert code == ExitCode.OK
