@@ -134,6 +134,7 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
             msg, f"{previous} runs {running} now, not {last.previous} (what it served before release {last.id})",
             _to_version_hint(ctx, last.previous, to_version),
         )
+    before = _updates(ctx)
     _ready(ctx, StepRunner(ctx, Timing()), release, last, _to_version_hint(ctx, last.previous, to_version))
     now = ctx.clock.now()
     record = ReleaseRecord.model_validate({
@@ -144,7 +145,7 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
     })
     changes = {"release:live": previous.value, "release:canaryWeight": "0"}
     _check_config(ctx, changes)
-    return _finish_flip(ctx, record, why, _updates(ctx), changes=changes, last=last)
+    return _finish_flip(ctx, record, why, before, changes=changes, last=last)
 
 
 def _ready(ctx: Context, runner: StepRunner, release: ReleaseConfig, last: ReleaseRecord, hint: str) -> None:

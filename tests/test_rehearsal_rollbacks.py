@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from release.cli import app
 from release.errors import ExitCode
+from release.rehearsal.rollbacks import stage
+from release.rollback import fast_rollback
 
 runner = CliRunner()
 SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration"}
@@ -33,16 +35,22 @@ def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
 
 
 def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before_it_flips() -> None:
-    # Standby 0: after the window blue runs no task; the rollback must bring it back before moving traffic.
-    code, data = rehearse("rollback-after-promote", "-c", "fleet:candidateCount=0", "-c", "release:backupMinutes=1")
-    assert code == ExitCode.REFUSED, data["failed"]
-    messages = [u["message"] for u in data["updates"]]
-    scaled_down = next(i for i, m in enumerate(messages) if "after the backup window, scale blue down" in m)
-    scaled_up = next(i for i, m in enumerate(messages) if m.startswith("rollback: scale blue back to"))
-    flipped = next(i for i, m in enumerate(messages) if m.startswith("rollback: blue (3f9c2e1a) live again"))
-    assert scaled_down < scaled_up < flipped == len(messages) - 1
-    assert data["rollback"]["updates"] == 2
-    assert data["weights"] == {"blue": 100, "green": 0}
+    # Live runs 2 tasks, the standby 1: after the window blue runs 1; the rollback must bring it to 2 first.
+    overrides = [("fleet:desiredCount", 2), ("fleet:candidateCount", 1), ("release:backupMinutes", 1)]
+    with stage("staging", overrides, None, None) as st:
+        st.clock.sleep(60)  # the override raised live's count: its second task starts 30 s later
+        result, _ = st.release("rehearsal-1")
+        assert result.exit_code == ExitCode.OK, result.why
+        assert st.world.services.counts()["blue"] == (1, 1), "scaled down to the standby count after the window"
+        done = fast_rollback(st.ctx, "rehearsal: bad after the window")
+        messages = [h.message for h in reversed(st.offline.history())]
+        served = st.served()
+        counts = st.world.services.counts()
+    assert messages[-2] == "rollback: scale blue back to 2 tasks before it takes traffic again"
+    assert messages[-1].startswith("rollback: blue (3f9c2e1a) live again")
+    assert done.updates == 2
+    assert served == {"blue": 100, "green": 0}
+    assert counts["blue"] == (2, 2)
 
 
 def test_rollback_to_version_makes_the_first_releases_version_live_again() -> None:
