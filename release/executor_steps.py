@@ -243,9 +243,14 @@ class StepRunner:
         return self._write({}, records.advance(record, Phase.BACKED_UP, snapshot=taken))
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
-        release = load(self.ctx.engine.get_config(), self.ctx.stack).release
+        config = load(self.ctx.engine.get_config(), self.ctx.stack)
+        release = config.release
         versions = {"blue": release.versions.blue, "green": release.versions.green, step.colour.value: step.version}
-        record = self._write({"release:versions": json.dumps(versions, separators=(",", ":"))}, record)
+        changes = {"release:versions": json.dumps(versions, separators=(",", ":"))}
+        if config.fleet.standby_count == 0 and release.candidate_tasks == 0 and self._services() is not None:
+            # A candidate kept at 0 tasks (fleet:candidateCount 0) needs one to be deployed and checked at all.
+            changes[CANDIDATE_TASKS] = "1"
+        record = self._write(changes, record)
         self._update(f"release {record.id}: {step.version} on {step.colour}")
         try:
             wait_until(lambda: self.healthy(step.colour), self.ctx.clock, what=f"{step.colour} becoming healthy",

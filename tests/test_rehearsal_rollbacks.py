@@ -34,23 +34,24 @@ def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
     assert data["updates"][-1]["message"].startswith("rollback: blue (3f9c2e1a) live again")
 
 
-def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before_it_flips() -> None:
-    # Live runs 2 tasks, the standby 1: after the window blue runs 1; the rollback must bring it to 2 first.
-    overrides = [("fleet:desiredCount", 2), ("fleet:candidateCount", 1), ("release:backupMinutes", 1)]
+@pytest.mark.parametrize(("live", "standby"), [(2, 1), (1, 0)])
+def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before_it_flips(live: int, standby: int) -> None:
+    # After the window blue runs its standby count (0 allowed); the rollback must bring it to live's count first.
+    overrides = [("fleet:desiredCount", live), ("fleet:candidateCount", standby), ("release:backupMinutes", 1)]
     with stage("staging", overrides, None, None) as st:
         st.clock.sleep(60)  # the override raised live's count: its second task starts 30 s later
         result, _ = st.release("rehearsal-1")
         assert result.exit_code == ExitCode.OK, result.why
-        assert st.world.services.counts()["blue"] == (1, 1), "scaled down to the standby count after the window"
+        assert st.world.services.counts()["blue"] == (standby, standby), "scaled down to the standby count after the window"
         done = fast_rollback(st.ctx, "rehearsal: bad after the window")
         messages = [h.message for h in reversed(st.offline.history())]
         served = st.served()
         counts = st.world.services.counts()
-    assert messages[-2] == "rollback: scale blue back to 2 tasks before it takes traffic again"
+    assert messages[-2] == f"rollback: scale blue back to {live} tasks before it takes traffic again"
     assert messages[-1].startswith("rollback: blue (3f9c2e1a) live again")
     assert done.updates == 2
     assert served == {"blue": 100, "green": 0}
-    assert counts["blue"] == (2, 2)
+    assert counts["blue"] == (live, live)
 
 
 def test_rollback_to_version_makes_the_first_releases_version_live_again() -> None:
