@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         skip_staging: Annotated[bool, typer.Option("--skip-staging", help="Production: release a version staging has not held.")] = False,
         reason: Annotated[str | None, typer.Option("--reason", help="Why --skip-staging; kept in the release record.")] = None,
         output: OutputOption = Output.TEXT,
-        config: Annotated[list[str] | None, typer.Option(
+        overriding: Annotated[list[str] | None, typer.Option(
             "--config", "-c", help="KEY=VALUE config override for --dry-run (what the plan would be); repeatable.")] = None,
     ) -> None:
         """Release VERSION to the candidate colour: back up, deploy, migrate, smoke test, shift and bake, promote."""
@@ -131,10 +131,10 @@ def register(app: typer.Typer) -> None:
             options = ReleaseOptions(version=version, strategy=strategy, steps=parse_steps(steps), bake_minutes=bake)
             check_flags(options)
             check_skip_staging(skip_staging, reason)
-            overrides = [parse_override(c) for c in config or []]
+            overrides = [parse_override(c) for c in overriding or []]
             if overrides and not dry_run:
                 # A release changes only the release state; the stack's policy is its file and its environment.
-                message = f"-c {' -c '.join(config or [])}: goes with --dry-run only; a release reads the stack's own config"
+                message = f"-c {' -c '.join(overriding or [])}: goes with --dry-run only; a release reads the stack's own config"
                 raise BadInputError(message)
             if not dry_run:
                 needs_yes(as_json, yes, "deploy")
