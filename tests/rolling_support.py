@@ -40,6 +40,9 @@ class ScriptedEcs:
         self.polls = 0
         self.first = stack.release_config().versions.of(stack.release_config().live)
         self.rolled_at: float | None = None
+        self.restored_at: float | None = None
+        self.interrupt_after_restore: float | None = None
+        """Seconds after the driver puts the old version back at which Ctrl-C lands (an ``InterruptingClock``)."""
 
     def describe_services(self, cluster: str, services: list[str]) -> dict[str, Any]:
         self.polls += 1
@@ -54,8 +57,17 @@ class ScriptedEcs:
     def deployments(self) -> list[dict[str, Any]]:
         release = self.stack.release_config()
         now = release.versions.of(release.live)
-        if now == self.first:
+        if now == self.first and self.rolled_at is None:
             return [_deployment("ecs-svc/1", self.first, "PRIMARY", "COMPLETED")]
+        if now == self.first:
+            # The old version put back by the driver: its re-registered revision rolls out for 30 seconds.
+            if self.restored_at is None:
+                self.restored_at = self.clock.monotonic()
+                if self.interrupt_after_restore is not None:
+                    self.clock.at = self.restored_at + self.interrupt_after_restore  # type: ignore[attr-defined]
+            state = "COMPLETED" if self.clock.monotonic() >= self.restored_at + 30 else "IN_PROGRESS"
+            return [_deployment("ecs-svc/4", self.first, "PRIMARY", state)]
+        self.restored_at = None
         if self.rolled_at is None:
             self.rolled_at = self.clock.monotonic()
         if self.mode == "completes":
@@ -84,9 +96,9 @@ class RollingStack(FakeStack):
         return found
 
 
-def rolling_world(session: Any, mode: str) -> tuple[World, ScriptedEcs]:
+def rolling_world(session: Any, mode: str, clock: ManualClock | None = None) -> tuple[World, ScriptedEcs]:
     """A fresh rolling stack and driver context, with ECS answering as ``mode`` says."""
-    w = world(session)
+    w = world(session, clock=clock)
     w.stack.__class__ = RollingStack
     w.stack.set_release(strategy="rolling")
     ecs = ScriptedEcs(w.stack, w.clock, mode)

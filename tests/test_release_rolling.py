@@ -16,10 +16,12 @@ from release.cli import app
 from release.errors import BadInputError, ExitCode
 from release.executor import Executor, abort
 from release.planner import ReleaseOptions, check_options, plan_release
+from release.resume import plan_resume
+from release.rollback import RollbackRefusedError
 from release.rolling import RolloutFailedError
 from release.steps import Complete, Roll, Settle, Smoke, Stage, Watch
 from tests.rolling_support import rolling_world
-from tests.stack_world import aws_session
+from tests.stack_world import InterruptingClock, aws_session
 from tests.support import MINIMAL_CONFIG
 
 NEW = "2.0.0"
@@ -197,3 +199,45 @@ def test_abort_from_another_shell_rolls_the_live_colour_back(session: Any) -> No
     assert final.outcome is Outcome.ABORTED
     assert _live_version(w) == old
     assert records.in_progress(w.stack) is None
+
+
+def test_the_bake_fails_on_an_alarm_after_the_rollout_completed(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
+    runner = Executor(w.ctx).runner
+    record = runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    w.ctx.aws.cloudwatch.client.set_alarm_state(AlarmName=f"{w.stack.prefix}-blue-health", StateValue="ALARM", StateReason="test")
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Settle(Colour.BLUE, 300, 10), record)
+    # ECS's own bake is over once the deployment completed: the driver's update rolls it back.
+    assert not caught.value.ecs_rolls_back
+    assert f"{w.stack.prefix}-blue-health" in caught.value.why
+
+
+def test_ctrl_c_during_the_rollback_leaves_the_new_state_whole_and_abort_finishes_it(session: Any) -> None:
+    clock = InterruptingClock()
+    w, ecs = rolling_world(session, "rolls-back", clock=clock)
+    old = _live_version(w)
+    # Ctrl-C lands while the driver verifies the update that put the old version back.
+    ecs.interrupt_after_restore = 10.0
+    with pytest.raises(KeyboardInterrupt):
+        _release(w)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.ending is None
+    assert _live_version(w) == NEW  # nothing half-written: the release is still in progress on the new version
+    final = abort(w.ctx, held, "aborted after Ctrl-C")
+    assert final.outcome is Outcome.ABORTED
+    assert _live_version(w) == old
+
+
+def test_a_rolling_release_is_not_resumed_but_aborted(session: Any) -> None:
+    w, _ = rolling_world(session, "stuck")
+    config = w.stack.release_config()
+    runner = Executor(w.ctx).runner
+    runner._write({}, records.new_record(config, NEW, "rolling", w.clock, "t").model_copy(update={"lease": None}), new=True)
+    held = records.in_progress(w.stack)
+    records.commit(w.stack, held, held.model_copy(update={"lease": None}))
+    with pytest.raises(RollbackRefusedError) as caught:
+        plan_resume(w.ctx)
+    assert "release abort" in caught.value.next_command
