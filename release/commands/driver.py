@@ -171,6 +171,13 @@ def register(app: typer.Typer) -> None:
             except KeyboardInterrupt:
                 # The last verified weights stay; the durable record lets another shell finish the release.
                 current = records.in_progress(conn.engine)
+                if current is not None and current.strategy is Strategy.ROLLING:
+                    raise fail(
+                        console, as_json, ExitCode.REFUSED, "deploy",
+                        f"interrupted; {current.colour} keeps what the stack last set ({current.version} if the roll was "
+                        "applied, with ECS's circuit breaker and deployment alarms still able to roll it back)",
+                        f"python -m release abort --stack {stack}  (puts {current.colour} back to {current.previous}, verified)",
+                    ) from None
                 weight = current.weight if current else 0
                 why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
                 raise fail(
