@@ -19,6 +19,7 @@ from release.planner import ReleaseOptions, check_options, plan_release
 from release.resume import plan_resume
 from release.rollback import RollbackRefusedError
 from release.rolling import RolloutFailedError
+from release.status import gather
 from release.steps import Complete, Roll, Settle, Smoke, Stage, Watch
 from tests.rolling_support import rolling_world
 from tests.stack_world import InterruptingClock, aws_session
@@ -241,3 +242,13 @@ def test_a_rolling_release_is_not_resumed_but_aborted(session: Any) -> None:
     with pytest.raises(RollbackRefusedError) as caught:
         plan_resume(w.ctx)
     assert "release abort" in caught.value.next_command
+
+
+def test_status_shows_the_live_services_deployments_during_a_rolling_release(session: Any) -> None:
+    w, _ = rolling_world(session, "stuck")
+    runner = Executor(w.ctx).runner
+    runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
+    state = gather(w.stack, w.ctx.aws, "staging")
+    assert [(d["status"], d["rolloutState"]) for d in state["deployments"]["blue"]] == [("PRIMARY", "IN_PROGRESS"), ("ACTIVE", "COMPLETED")]
+    assert state["deployments"]["blue"][0]["taskDefinition"].endswith(f":{NEW}")
