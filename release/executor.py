@@ -154,6 +154,8 @@ class Executor:
             w2, y2, n2 = _explain(second, self.ctx.stack)
             return Result(Outcome.ABORTED, self.runner.last or record, step.name,
                           f"{reason}; then the rollback failed: {w2}: {y2}", n2, True, done)
+        if final.outcome is not Outcome.ROLLED_BACK:
+            return Result(Outcome.ABORTED, final, step.name, reason, next_command, infrastructure, done)
         return Result(Outcome.ROLLED_BACK, final, step.name, reason,
                       f"python -m release status --stack {self.ctx.stack}; fix {record.version} and release again",
                       infrastructure, done)

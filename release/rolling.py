@@ -211,7 +211,8 @@ def roll_back(
     # One write of the record and the config, one update (which also takes the migration task back), then verified:
     # the service runs the old image, COMPLETED.
     final = runner.end(
-        record, outcome, changes, f"release {record.id}: {colour} back to {old}: {reason}", None,
+        # Ended before the roll, nothing was rolled back: the release was aborted.
+        record, outcome if rolled else Outcome.ABORTED, changes, f"release {record.id}: {colour} back to {old}: {reason}", None,
         (lambda: runner.settled_on(colour, old, ROLLBACK_TIMEOUT)) if rolled else (lambda: None),
         by=by, exact=exact, reason=reason,
     )

@@ -252,3 +252,19 @@ def test_status_shows_the_live_services_deployments_during_a_rolling_release(ses
     state = gather(w.stack, w.ctx.aws, "staging")
     assert [(d["status"], d["rolloutState"]) for d in state["deployments"]["blue"]] == [("PRIMARY", "IN_PROGRESS"), ("ACTIVE", "COMPLETED")]
     assert state["deployments"]["blue"][0]["taskDefinition"].endswith(f":{NEW}")
+
+
+def test_a_failed_migration_ends_the_release_before_the_roll_with_the_live_colour_untouched(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    old = _live_version(w)
+    w.runner.exit_code = 1
+    result = _release(w)
+    assert (result.outcome, result.exit_code, result.failed_step) == (Outcome.ABORTED, ExitCode.REFUSED, "migrate")
+    assert _live_version(w) == old
+    assert ecs.rolled_at is None  # ECS never saw a new version
+    # Stage, then the update that ends the release (the migration task back to the live version).
+    assert [u["message"].split(": ", 1)[1].split(":")[0] for u in w.stack.issued] == [
+        f"revise the migration task to {NEW}", f"blue back to {old}"]
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.outcome is Outcome.ABORTED
