@@ -25,7 +25,7 @@ from components.config import Colour
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.analysis import alarm_names
-from release.aws.base import TransientAwsError
+from release.aws.base import TransientAwsError, TransientGrace
 from release.aws.ecs import COMPLETED, FAILED, Deployment, Rollouts, primary
 from release.context import Context
 from release.executor_steps import StepFailure, StepRunner
@@ -97,18 +97,22 @@ class RollingRunner(StepRunner):
         deadline = self.ctx.clock.monotonic() + step.timeout_seconds
         seen = "not read yet"
         what = f"rolling {step.version} out on {step.colour}"
+        reads = TransientGrace(self.ctx.clock)
         while True:
             record = self._renew(record)
-            # The alarm gate comes first: a rollout that completes while an alarm fires has not succeeded.
-            alarms = firing(self, step.colour)
+            try:
+                # The alarm gate comes first: a rollout that completes while an alarm fires has not succeeded.
+                alarms = firing(self, step.colour)
+                deployments = self.rollouts.deployments(cluster, service)
+            except TransientAwsError as exc:
+                self._unread(reads, exc, what, step.colour)
+                alarms, deployments, seen = [], [], f"AWS answered {exc.code}"
+            else:
+                reads.clear()
             if alarms:
                 self.timing.events.append((self.ctx.clock.monotonic(), "alarm-during-rollout"))
                 raise RolloutFailedError(what, f"{step.colour}'s release alarms in ALARM during the rollout: {', '.join(alarms)}",
                                          ecs_rolls_back=True)
-            try:
-                deployments = self.rollouts.deployments(cluster, service)
-            except TransientAwsError as exc:
-                deployments, seen = [], f"AWS answered {exc.code}"
             head = primary(deployments)
             if head is not None:
                 seen = describe(deployments)
@@ -123,6 +127,12 @@ class RollingRunner(StepRunner):
                 raise RolloutFailedError(what, f"not completed after {step.timeout_seconds:g}s (last seen: {seen})",
                                          ecs_rolls_back=False)
             self.ctx.clock.sleep(step.poll_seconds)
+
+    def _unread(self, reads: TransientGrace, exc: TransientAwsError, what: str, colour: Colour) -> None:
+        """A poll AWS kept refusing: poll again, until the grace period runs out (then the colour cannot be watched)."""
+        if not reads.tolerate():
+            raise StepFailure(what, f"{exc.what}: AWS answered {exc.code} for {reads.seconds:g}s; {colour} cannot be watched",
+                              f"python -m release status --stack {self.ctx.stack}", infrastructure=True) from exc
 
     def _judge(self, step: Watch, record: ReleaseRecord, head: Deployment, deployments: list[Deployment], what: str) -> bool:
         """Whether the PRIMARY deployment completed with the new image; raises when the rollout failed."""
@@ -141,13 +151,20 @@ class RollingRunner(StepRunner):
         cluster, service = live_service(self, step.colour)
         end = self.ctx.clock.monotonic() + step.seconds
         what = f"bake of {record.version} on {step.colour}"
+        reads = TransientGrace(self.ctx.clock)
         while True:
             record = self._renew(record)
-            alarms = firing(self, step.colour)
+            try:
+                alarms = firing(self, step.colour)
+                head = primary(self.rollouts.deployments(cluster, service))
+            except TransientAwsError as exc:
+                self._unread(reads, exc, what, step.colour)
+                self.ctx.clock.sleep(step.poll_seconds)
+                continue
+            reads.clear()
             if alarms:
                 self.timing.events.append((self.ctx.clock.monotonic(), "alarm-during-bake"))
                 raise RolloutFailedError(what, f"{step.colour}'s release alarms in ALARM: {', '.join(alarms)}", ecs_rolls_back=False)
-            head = primary(self.rollouts.deployments(cluster, service))
             if head is None or not self.rollouts.runs(head.task_definition, record.version):
                 raise RolloutFailedError(what, f"the service no longer runs {record.version}", ecs_rolls_back=False)
             left = end - self.ctx.clock.monotonic()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from components.config import Colour
 from release.aws.ecs import Containers
 from release.clock import ManualClock
@@ -41,6 +43,8 @@ class ScriptedEcs:
         self.first = stack.release_config().versions.of(stack.release_config().live)
         self.rolled_at: float | None = None
         self.restored_at: float | None = None
+        self.throttled = False
+        """Every DescribeServices answers ThrottlingException."""
         self.interrupt_after_restore: float | None = None
         """Seconds after the driver puts the old version back at which Ctrl-C lands (an ``InterruptingClock``)."""
 
@@ -48,6 +52,8 @@ class ScriptedEcs:
         self.polls += 1
         # A loop with no timeout would poll for ever: fail loudly instead of hanging the test.
         assert self.polls <= self.max_polls, "polled ECS past any timeout"
+        if self.throttled:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeServices")
         return {"services": [{"serviceName": services[0], "runningCount": 2, "desiredCount": 2,
                               "deployments": self.deployments()}]}
 

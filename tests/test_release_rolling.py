@@ -15,6 +15,7 @@ from release import record as records
 from release.cli import app
 from release.errors import BadInputError, ExitCode
 from release.executor import Executor, abort
+from release.executor_steps import StepFailure
 from release.planner import ReleaseOptions, check_options, plan_release
 from release.resume import plan_resume
 from release.rollback import RollbackRefusedError
@@ -268,3 +269,16 @@ def test_a_failed_migration_ends_the_release_before_the_roll_with_the_live_colou
     last = records.last_release(w.stack.get_config())
     assert last is not None
     assert last.outcome is Outcome.ABORTED
+
+
+def test_a_bake_nobody_can_observe_does_not_pass(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
+    runner = Executor(w.ctx).runner
+    record = runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    ecs.throttled = True
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Settle(Colour.BLUE, 600, 10), record)
+    assert caught.value.infrastructure
+    assert "ThrottlingException" in caught.value.why
+    assert "cannot be watched" in caught.value.why
