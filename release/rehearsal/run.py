@@ -25,6 +25,7 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
+from release.rehearsal.app import LogFields
 from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.proxy import WeightedProxy
@@ -158,7 +159,9 @@ def rehearse(
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
     behaviour = Behaviour(test_status=settings.smoke_status)
-    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed)
+    signals = config.monitoring.logs
+    fields = LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])
+    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed, log_fields=fields)
     with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
         world = World(session, clock, health.base_url, faults or scenario_faults(scenario, config.release.live),
                       starter=fleet.start)
