@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from components.config import Colour
+from release.rehearsal.alarms import Source
 from release.rehearsal.evaluator import AlarmEvaluator, watched_names
 from release.rehearsal.logs import LogMetrics, LogShipper, shift_for
 from release.rehearsal.logs import publish as publish_logs
@@ -35,6 +36,17 @@ if TYPE_CHECKING:
     from release.rehearsal.run import RehearsalEngine
     from release.rehearsal.servers import MotoSession
     from release.rehearsal.world import World
+
+
+def alarm_source(store: MetricStore, logs: LogMetrics | None) -> Source:
+    """A minute's datapoint as the alarms read it: a log metric from the metric filters, else the load balancer's."""
+
+    def value(namespace: str, metric: str, dimensions: Mapping[str, str], stat: str, minute: int) -> float | None:
+        if logs is not None and logs.knows(namespace, metric):
+            return logs.value(namespace, metric, dimensions, stat, minute)
+        return store.value(namespace, metric, dimensions, stat, minute)
+
+    return value
 
 
 @dataclass(frozen=True)
@@ -148,13 +160,8 @@ class Traffic:
         def write(name: str, state: str, reason: str) -> None:
             self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason[:1023])
 
-        self.evaluator.evaluate(self.value, minute, self.clock.monotonic(), write)
-
-    def value(self, namespace: str, metric: str, dimensions: Mapping[str, str], stat: str, minute: int) -> float | None:
-        """A minute's datapoint as the alarms read it: a log metric from the metric filters, else the load balancer's."""
-        if self.logs is not None and self.logs[1].knows(namespace, metric):
-            return self.logs[1].value(namespace, metric, dimensions, stat, minute)
-        return self.store.value(namespace, metric, dimensions, stat, minute)
+        self.evaluator.evaluate(alarm_source(self.store, self.logs[1] if self.logs else None), minute,
+                                self.clock.monotonic(), write)
 
     def counts(self) -> dict[str, dict[str, Any]]:
         """Per colour: requests, target 5xx, load balancer 5xx, p99 target response time in ms, and log lines."""
