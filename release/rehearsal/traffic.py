@@ -178,9 +178,10 @@ class Traffic:
         if self.logs is not None:
             shipper, metrics, _ = self.logs
             for name, lines in metrics.totals(shipper.groups).items():
-                requests = found[name]["requests"]
-                found[name].update({"log_lines": lines["lines"], "error_lines": lines["error_lines"],
-                                    "error_lines_per_request": round(lines["error_lines"] / requests, 4) if requests else None})
+                # One line per answered request, over the closed minutes: the lines are the requests they count.
+                count = lines["lines"]
+                found[name].update({"log_lines": count, "error_lines": lines["error_lines"],
+                                    "error_lines_per_request": round(lines["error_lines"] / count, 4) if count else None})
         return found
 
     def close(self) -> None:
