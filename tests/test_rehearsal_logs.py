@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from components.config import Colour
 from offline import Plan
 from release.analysis import Analysis, Thresholds, with_statistic
 from release.aws.cloudwatch import Metrics
+from release.cli import app
 from release.clock import ManualClock
+from release.rehearsal import run
 from release.rehearsal.app import TIME_HEADER
 from release.rehearsal.evaluator import AlarmEvaluator
 from release.rehearsal.fleet import AppBehaviour, AppLog, Fleet
@@ -26,6 +30,7 @@ from release.rehearsal.logs import (
     LogMetrics,
     LogShipper,
     MetricFilter,
+    UnmodelledFilterError,
     batches,
     publish,
     shift_for,
@@ -123,6 +128,23 @@ def test_a_metric_filter_the_rehearsal_cannot_apply_is_refused_naming_it() -> No
     taken = {**FILTER_INPUTS, "metricTransformation": {**FILTER_INPUTS["metricTransformation"], "value": "$.latency"}}
     with pytest.raises(ValueError, match=r"metric value '\$.latency'.*numeric values only"):
         MetricFilter.from_inputs(taken)
+
+
+def test_a_rehearsal_of_a_stack_whose_error_pattern_it_cannot_read_is_bad_input() -> None:
+    result = CliRunner().invoke(app, ["rehearse", "--stack", "staging", "-c", "monitoring:logs.errorPattern=ERROR", "--json"])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"metric filter webapp-staging-(blue|green)-error-lines \(monitoring:logs.errorPattern\): "
+                     r"filter pattern 'ERROR': term patterns are not modelled", result.output), result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_filters_the_release_would_deploy_are_refused_before_anything_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_moto(region: str) -> None:
+        pytest.fail("the rehearsal started moto before refusing the filter")
+
+    monkeypatch.setattr(run, "Moto", no_moto)
+    with pytest.raises(UnmodelledFilterError, match=r"filter pattern '%ERROR%': regular expressions are not modelled"):
+        run.rehearse("staging", "happy", [("monitoring:logs.errorPattern", "%ERROR%")])
 
 
 def test_the_stacks_error_line_alarm_fires_on_the_counted_lines(plan_of: Callable[..., Plan]) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from components.config import Colour
 from offline import Plan
+from release.errors import BadInputError
 from release.rehearsal.filter_pattern import FilterPattern, UnsupportedPattern, parse
 from release.rehearsal.fleet import AppLog
 from release.rehearsal.metrics import MAX_DATUMS, PERIOD
@@ -115,6 +116,10 @@ def batches(events: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return found
 
 
+class UnmodelledFilterError(BadInputError, ValueError):
+    """A metric filter of the stack the rehearsal cannot apply: bad input for a rehearsal (exit 2), with the reason."""
+
+
 @dataclass(frozen=True)
 class MetricFilter:
     """One of the stack's metric filters, as planned."""
@@ -137,7 +142,7 @@ class MetricFilter:
             pattern = parse(str(inputs.get("pattern", "")))
         except UnsupportedPattern as exc:
             message = f"metric filter {name} (monitoring:logs.errorPattern): {exc}"
-            raise ValueError(message) from None
+            raise UnmodelledFilterError(message) from None
         value, default = str(transform.get("value", "")), transform.get("defaultValue")
         try:
             number = float(value)
@@ -145,9 +150,14 @@ class MetricFilter:
         except ValueError:
             message = (f"metric filter {name}: metric value {value!r} / default {default!r}; the rehearsal publishes "
                        "numeric values only, not values taken from the event ($.field)")
-            raise ValueError(message) from None
+            raise UnmodelledFilterError(message) from None
         return cls(name, str(inputs.get("logGroupName")), pattern, str(transform.get("name")),
                    str(transform.get("namespace")), number, fallback, transform.get("unit"))
+
+
+def filters_of(plan: Plan) -> list[MetricFilter]:
+    """The plan's metric filters; one the rehearsal cannot apply fails here, naming it (``UnmodelledFilterError``)."""
+    return [MetricFilter.from_inputs(r.inputs) for r in plan.of_type(METRIC_FILTER)]
 
 
 @dataclass
@@ -171,7 +181,11 @@ class LogMetrics:
     @classmethod
     def from_plan(cls, plan: Plan, client: Any, shift_ms: int) -> LogMetrics:
         """The plan's metric filters."""
-        return cls(client, [MetricFilter.from_inputs(r.inputs) for r in plan.of_type(METRIC_FILTER)], shift_ms)
+        return cls(client, filters_of(plan), shift_ms)
+
+    def follow(self, plan: Plan, *_: object) -> None:
+        """After an update: apply the metric filters the new plan deploys from the next closed minute on."""
+        self.filters = filters_of(plan)
 
     def close(self, minute: int) -> list[tuple[str, dict[str, Any]]]:
         """Apply every filter to ``minute``'s events; its (namespace, datum) pairs for PutMetricData."""

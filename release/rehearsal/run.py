@@ -28,6 +28,7 @@ from release.record import new_record
 from release.rehearsal.app import LogFields
 from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
 from release.rehearsal.fleet import Fleet
+from release.rehearsal.logs import filters_of
 from release.rehearsal.proxy import WeightedProxy
 from release.rehearsal.scenarios import BY_NAME
 from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
@@ -158,6 +159,8 @@ def rehearse(
         overrides = weighted_candidate(stack, overrides)
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
+    # The metric filters the release will deploy must be ones the rehearsal can apply: refused now, before anything runs.
+    filters_of(offline.preview())
     behaviour = Behaviour(test_status=settings.smoke_status)
     signals = config.monitoring.logs
     fields = LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])

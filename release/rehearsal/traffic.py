@@ -216,7 +216,9 @@ def start_traffic(
     if groups:
         client = session.client("logs")
         shift = shift_for(clock.now(), datetime.now(tz=UTC))
-        logs = (LogShipper(client, groups, shift), LogMetrics.from_plan(plan, client, shift), fleet)
+        metrics = LogMetrics.from_plan(plan, client, shift)
+        engine.offline.hooks.append(metrics.follow)
+        logs = (LogShipper(client, groups, shift), metrics, fleet)
     traffic = Traffic(clock, proxy, store, evaluator, session.client("cloudwatch"), health, load, logs)
     engine.before.append(traffic.catch_up)
     traffic.start()
