@@ -22,6 +22,7 @@ CONDITIONS: tuple[tuple[str, ExitCode], ...] = (
     ("promoted, then a check after it failed (the public smoke test; the new live unhealthy or in alarm in the backup "
      "window): the old colour keeps running",
      ExitCode.REFUSED),
+    ("a rolling release rolled back: ECS's rollback verified, the old version back in the config", ExitCode.REFUSED),
     ("refused before changing anything: preflight, a release already in progress, no release in progress to act on, "
      "nothing to roll back, an irreversible migration in the way", ExitCode.REFUSED),
     ("another update holds the stack", ExitCode.REFUSED),
@@ -32,6 +33,8 @@ CONDITIONS: tuple[tuple[str, ExitCode], ...] = (
     ("the Pulumi CLI is not installed", ExitCode.INFRASTRUCTURE),
     ("AWS failed or could not be reached (transient errors only after their retries, named by code)", ExitCode.INFRASTRUCTURE),
     ("a Pulumi update or engine call failed", ExitCode.INFRASTRUCTURE),
+    ("a rolling release's rollback ECS did not finish in time: the config left as it was, what to look at named",
+     ExitCode.INFRASTRUCTURE),
     ("a file the driver writes is not writable", ExitCode.INFRASTRUCTURE),
     ("an unexpected error (`RELEASE_DEBUG=1` shows its traceback)", ExitCode.INFRASTRUCTURE),
 )

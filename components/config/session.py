@@ -37,7 +37,8 @@ RETIRE_SECONDS = 30
 def planned_release_seconds(release: ReleaseConfig) -> float:
     """The longest planned release of a stack with this config: every optional step included."""
     steps = (100,) if release.strategy is Strategy.BLUE_GREEN else release.steps
-    backup = RETIRE_SECONDS + 60.0 * release.backup_minutes
+    # A rolling release keeps no second colour, so it has no backup window.
+    backup = 0.0 if release.strategy is Strategy.ROLLING else RETIRE_SECONDS + 60.0 * release.backup_minutes
     return FIXED_STEP_SECONDS + len(steps) * (SHIFT_SECONDS + 60.0 * release.bake_minutes) + backup
 
 

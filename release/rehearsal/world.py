@@ -35,11 +35,13 @@ from release.analysis import alarm_names
 from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
+from release.rehearsal.rollout import RolloutSeam
 from release.rehearsal.seams import Faults
 from release.rehearsal.servers import CandidateRoute, MotoSession
 from release.rehearsal.services import ServiceFleet
 
 LISTENER = "aws:lb/listener:Listener"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 
 
@@ -91,10 +93,12 @@ class World:
 
     def __init__(
         self, session: MotoSession, clock: Clock, health_url: str, faults: Faults | None = None,
-        starter: Callable[[Colour, str], bool] | None = None,
+        starter: Callable[[Colour, str], bool] | None = None, rollout: RolloutSeam | None = None,
     ) -> None:
         self.session = session
         self.starter = starter
+        self.rollout = rollout
+        """A rolling rehearsal's ECS deployments of the live colour (``release.rehearsal.rollout``); None: versions swap at once."""
         self.book = AddressBook()
         self.elbv2 = LoadBalancing(session, clock)
         self.faults = faults or Faults()
@@ -134,6 +138,7 @@ class World:
             self.book.add(planned, group)
         self._load_balancer(plan, subnets, vpc)
         self._alarms(out)
+        self._log_groups(plan)
         self._topic(out)
         self._database(out)
         self._cluster(out)
@@ -201,6 +206,24 @@ class World:
             for name in alarm_names(out, Colour(failing)):
                 cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=f"rehearsal: {failing} failing before the release")
 
+    def _log_groups(self, plan: Plan) -> None:
+        """Each colour's log group, and the plan's metric filters on them as the stack declares them."""
+        logs = self.session.client("logs")
+        filters = plan.of_type(METRIC_FILTER)
+        groups = {str(g) for g in (plan.outputs.get("log_group_names") or {}).values() if g}
+        for group in sorted(groups | {str(r.inputs["logGroupName"]) for r in filters}):
+            logs.create_log_group(logGroupName=group)
+        for resource in filters:
+            inputs, transform = resource.inputs, resource.inputs.get("metricTransformation") or {}
+            logs.put_metric_filter(
+                logGroupName=str(inputs["logGroupName"]), filterName=str(inputs["name"]), filterPattern=str(inputs["pattern"]),
+                metricTransformations=[{
+                    "metricName": str(transform["name"]), "metricNamespace": str(transform["namespace"]),
+                    "metricValue": str(transform["value"]),
+                    **({"defaultValue": float(transform["defaultValue"])} if transform.get("defaultValue") not in (None, "") else {}),
+                }],
+            )
+
     def _topic(self, out: Mapping[str, Any]) -> None:
         if out.get("alert_topic_arn"):
             arn = self.session.client("sns").create_topic(Name=str(out["alert_topic_arn"]).rsplit(":", 1)[-1])["TopicArn"]
@@ -257,7 +280,11 @@ class World:
             if current is not None:
                 self.elbv2.client.deregister_targets(TargetGroupArn=group, Targets=[{"Id": current[1], "Port": 8080}])
                 del self.registered[colour]
-            started = self.starter(colour, version) if self.starter is not None else True
+            if self.rollout is not None and current is not None and colour is self.rollout.colour:
+                # Rolling: ECS replaces the colour's tasks in place, and may fail and roll the deployment back.
+                started = self.rollout.begin(plan, self.services.cluster, self.services.names[colour], current[0], version)
+            else:
+                started = self.starter(colour, version) if self.starter is not None else True
             if not started or (colour in self.broken and current is not None):
                 continue  # its new tasks never pass health checks, so nothing is registered
             ip = f"10.0.1.{self._next_ip}"
