@@ -97,6 +97,8 @@ class Stack:
 class World:
     """AWS as the step reads it: per service (running, desired), per target group healthy or not, alarm states."""
 
+    client = None  # the executor's rollout watcher keeps the ECS client; nothing here calls it
+
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.counts = {"web-blue": (3, 3), "web-green": (3, 3)}
