@@ -43,7 +43,7 @@ from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.proxy import WeightedProxy
-from release.rehearsal.run import START, Rehearsal, RehearsalEngine, make_engine
+from release.rehearsal.run import START, Rehearsal, RehearsalEngine, log_fields, make_engine
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
 from release.rehearsal.traffic import Load, Traffic, start_traffic
@@ -135,7 +135,7 @@ def stage(
     offline, source = make_engine(stack, overrides, clock, needs_migration=True, store=store)
     loaded = load(offline.get_config(), stack)
     region = loaded.region
-    fleet = Fleet({})
+    fleet = Fleet({}, log_fields=log_fields(loaded))
     with Moto(region) as session, HealthServer(Behaviour()) as health, fleet, WeightedProxy(fleet.port) as proxy:
         world = World(session, clock, health.base_url, starter=fleet.start)
         plan = offline.plan()
