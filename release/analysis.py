@@ -10,6 +10,11 @@ release so far: the candidate's since the first shift, live's since
 
 - 5xx: Fisher's exact test, one-sided, on the counts of 5xx responses and
   requests (``RequestCount`` and ``HTTPCode_Target_5XX_Count`` summed);
+- error lines: the same test on the error lines the stack's log metric filter
+  counts (``log_signals``: its metric's ``Sum``) per request, when the stack
+  exports them. A request that writes several error lines counts once (the
+  test compares proportions), so the rate is read as "requests that logged an
+  error" and is capped at every request;
 - latency: the Mann-Whitney U test, one-sided, on per-minute samples of
   ``TargetResponseTime`` at the configured statistic (``p99`` by default).
   CloudWatch keeps aggregates, not single requests, so the samples are one
@@ -46,11 +51,20 @@ class Figures:
     errors: float = 0.0
     latencies: tuple[float, ...] = ()
     """Per-minute latency statistic in seconds, oldest first."""
+    error_lines: float | None = None
+    """Error log lines the stack's metric filter counted; None when the stack exports no log signal."""
 
     @property
     def error_rate(self) -> float:
         """5xx responses per request."""
         return self.errors / self.requests if self.requests else 0.0
+
+    @property
+    def error_line_rate(self) -> float | None:
+        """Error log lines per request (None without a log signal)."""
+        if self.error_lines is None:
+            return None
+        return self.error_lines / self.requests if self.requests else 0.0
 
     @property
     def latency(self) -> float | None:
@@ -121,6 +135,27 @@ def error_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Ch
     return Check("5xx", state, text, outcome.p_value)
 
 
+def error_line_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
+    """Fisher's exact test on error log lines per request: whether the candidate logs errors more than live."""
+    test = limits.error_lines
+    n_c, n_l = round(candidate.requests), round(live.requests)
+    # One error line or more in a request counts once: the test compares proportions of requests.
+    e_c, e_l = min(round(candidate.error_lines or 0), n_c), min(round(live.error_lines or 0), n_l)
+    figures = (f"error lines {e_c}/{n_c} requests ({e_c / n_c if n_c else 0:.2%}) against live {e_l}/{n_l} "
+               f"({e_l / n_l if n_l else 0:.2%})")
+    if n_c < test.min_requests:
+        return Check("error-lines", UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
+    if n_l == 0:
+        return Check("error-lines", UNDECIDED, f"{figures}: not judged, live served no requests to compare with")
+    margin = 1.0 + test.min_relative_increase
+    outcome = fisher_greater(e_c, n_c, e_l, n_l, margin)
+    alpha = 1.0 - test.confidence
+    state = FAIL if outcome.p_value < alpha else PASS
+    text = (f"{figures}: error-line test, Fisher's exact test, one-sided, odds ratio above {margin:g}: "
+            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
+    return Check("error-lines", state, text, outcome.p_value)
+
+
 def latency_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
     """Mann-Whitney U on per-minute latency: whether the candidate is slower than live by more than the minimum effect."""
     test = limits.latency
@@ -145,9 +180,11 @@ def latency_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> 
 
 
 def decide(alarms: Mapping[str, str], candidate: Figures, live: Figures, limits: AnalysisConfig) -> Verdict:
-    """The verdict from alarm states and the two colours' figures."""
+    """The verdict from alarm states and the two colours' figures (the error-line test when both have log figures)."""
     reasons = [f"alarm {name} is {state}" for name, state in alarms.items() if state in ("ALARM", "MISSING")]
-    checks = (error_check(candidate, live, limits), latency_check(candidate, live, limits))
+    checks: tuple[Check, ...] = (error_check(candidate, live, limits), latency_check(candidate, live, limits))
+    if candidate.error_lines is not None and live.error_lines is not None:
+        checks = (*checks, error_line_check(candidate, live, limits))
     reasons.extend(c.summary for c in checks if c.state == FAIL)
     return Verdict(ok=not reasons, reasons=tuple(reasons), alarms=dict(alarms), candidate=candidate, live=live, checks=checks)
 
@@ -188,7 +225,16 @@ class Analysis:
             MetricQuery(f"{colour}_requests", ns, "RequestCount", dims, "Sum"),
             MetricQuery(f"{colour}_errors", ns, "HTTPCode_Target_5XX_Count", dims, "Sum"),
             MetricQuery(f"{colour}_latency", ns, "TargetResponseTime", dims, self.limits.latency.statistic),
+            *self._log_queries(colour),
         ]
+
+    def _log_queries(self, colour: Colour) -> list[MetricQuery]:
+        """The colour's error-line metric (``log_signals``: a custom metric without dimensions), if exported."""
+        signals = self.outputs.get("log_signals")
+        signal = signals.get(colour.value) if isinstance(signals, Mapping) else None
+        if not isinstance(signal, Mapping) or not signal.get("namespace") or not signal.get("metric"):
+            return []
+        return [MetricQuery(f"{colour}_error_lines", str(signal["namespace"]), str(signal["metric"]), (), "Sum")]
 
     def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
         """Each colour's requests, 5xx and per-minute latency in the window."""
@@ -201,6 +247,7 @@ class Analysis:
                 requests=sum(data.get(f"{colour}_requests", [])),
                 errors=sum(data.get(f"{colour}_errors", [])),
                 latencies=tuple(data.get(f"{colour}_latency", [])),
+                error_lines=sum(data.get(f"{colour}_error_lines", [])) if self._log_queries(colour) else None,
             )
             for colour in colours
         }

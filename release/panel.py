@@ -101,7 +101,7 @@ class LivePanel:
         clock = (f"bake: {_duration(poll.remaining)} left" if poll.remaining > 0
                  else f"bake extended {_duration(poll.overtime)} for the minimum sample (low traffic)")
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for heading in ("colour", "weight", "requests", "5xx", "5xx rate", "latency (last min)", "latency (median)"):
+        for heading in ("colour", "weight", "requests", "5xx", "5xx rate", "error lines", "latency (last min)", "latency (median)"):
             table.add_column(heading, justify="left" if heading == "colour" else "right")
         for colour, figures in sorted(((candidate, verdict.candidate), (_other(poll, candidate), verdict.live))):
             table.add_row(*self._row(colour, poll.weights.get(colour, 0), figures, colour == candidate))
@@ -116,8 +116,9 @@ class LivePanel:
     @staticmethod
     def _row(colour: str, weight: int, figures: Figures, is_candidate: bool) -> tuple[str, ...]:
         label = f"{colour} (candidate)" if is_candidate else f"{colour} (live)"
+        lines = "-" if figures.error_line_rate is None else f"{figures.error_line_rate:.2%}"
         return (label, f"{weight}%", f"{figures.requests:,.0f}", f"{figures.errors:,.0f}", f"{figures.error_rate:.2%}",
-                _ms(figures.latest_latency), _ms(figures.latency))
+                lines, _ms(figures.latest_latency), _ms(figures.latency))
 
 
 def _other(poll: Poll, candidate: str) -> str:
@@ -154,5 +155,5 @@ class JsonLines:
 
 
 def _figures(figures: Figures) -> dict[str, Any]:
-    return {"requests": figures.requests, "errors": figures.errors, "latency_median": figures.latency,
+    return {"requests": figures.requests, "errors": figures.errors, "error_lines": figures.error_lines, "latency_median": figures.latency,
             "latency_last": figures.latest_latency}

@@ -93,6 +93,10 @@ def _series(polls: list[Poll], start: datetime) -> list[Series]:
         tone = "#1f6fd1" if colour == "blue" else "#1a9e4b"
         rates = [(minutes(p), 100 * (p.verdict.candidate if p.candidate == colour else p.verdict.live).error_rate) for p in polls]
         found.append(Series("errors", f"{colour} 5xx rate", "%", rates, tone))
+        lines = [(minutes(p), 100 * v) for p in polls
+                 if (v := (p.verdict.candidate if p.candidate == colour else p.verdict.live).error_line_rate) is not None]
+        if lines:
+            found.append(Series("errors", f"{colour} error lines", "%", lines, "#7fb0ee" if colour == "blue" else "#86d19f"))
         latency = [(minutes(p), 1000 * v) for p in polls
                    if (v := (p.verdict.candidate if p.candidate == colour else p.verdict.live).latest_latency) is not None]
         found.append(Series("latency", f"{colour} latency", "ms", latency, tone))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 WIDTH, LEFT, RIGHT, TOP = 960, 70, 190, 20
 PANEL, GAP, STRIP = 140, 34, 14
-PANELS = (("weight", "candidate weight (%)"), ("errors", "5xx rate (%)"), ("latency", "latency (ms)"))
+PANELS = (("weight", "candidate weight (%)"), ("errors", "5xx and error-line rate (% of requests)"), ("latency", "latency (ms)"))
 VERDICT_COLOURS = {"pass": "#2e9d4f", "undecided": "#e0a800", "fail": "#c62828"}
 
 

@@ -14,7 +14,7 @@ from release.rehearsal.run import Rehearsal, rehearse
 FAST = (("release:bakeMinutes", 1),)
 DEFAULT_BAKE: tuple[tuple[str, int], ...] = ()
 # So do the analysis scenarios: they are the acceptance commands, run as `rehearse --scenario NAME` runs them.
-ON_DEFAULT_BAKES = ("alarm", "bad-candidate", "slow-candidate", "flaky-candidate", "low-traffic")
+ON_DEFAULT_BAKES = ("alarm", "bad-candidate", "slow-candidate", "flaky-candidate", "low-traffic", "noisy-logs")
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
 NO_SHIFT = ("unhealthy", "smoke-fails", "migration-fails")
 
@@ -152,6 +152,10 @@ def test_a_promoted_release_served_real_requests_on_both_colours(run: Callable[.
     assert traffic["blue"]["requests"] > 0
     assert traffic["green"]["requests"] > 0
     assert traffic["green"]["target_5xx"] == traffic["green"]["elb_5xx"] == 0
+    # Each request wrote a line, shipped to its colour's log group; a healthy release writes no error line.
+    assert traffic["blue"]["log_lines"] > 0
+    assert traffic["green"]["log_lines"] > 0
+    assert traffic["blue"]["error_lines"] == traffic["green"]["error_lines"] == 0
 
 
 def test_a_bad_candidate_is_aborted_by_the_5xx_comparison_without_any_alarm(run: Callable[..., Rehearsal]) -> None:
@@ -162,6 +166,23 @@ def test_a_bad_candidate_is_aborted_by_the_5xx_comparison_without_any_alarm(run:
     assert "alarm" not in done.summary["failed"]["why"]
     assert not [a for a in done.summary["alarms"] if a["state"] == "ALARM"]
     assert done.summary["traffic"]["green"]["target_5xx"] > 0
+
+
+def test_a_candidate_that_logs_errors_is_aborted_by_the_error_line_test_without_any_alarm(
+    run: Callable[..., Rehearsal],
+) -> None:
+    done = run("noisy-logs", Strategy.CANARY)
+    assert done.result.exit_code == 1
+    assert done.summary["outcome"] == "aborted"
+    why = done.summary["failed"]["why"]
+    assert "error-line test, Fisher's exact test" in why
+    assert "alarm" not in why
+    assert "5xx" not in why, "every request was answered 200"
+    assert not [a for a in done.summary["alarms"] if a["state"] == "ALARM"]
+    traffic = done.summary["traffic"]
+    assert traffic["green"]["target_5xx"] == 0
+    # The figures the stack's own metric filter counted from the shipped lines.
+    assert traffic["green"]["error_lines_per_request"] > 2 * traffic["blue"]["error_lines_per_request"] > 0
 
 
 def test_a_slow_candidate_is_aborted_by_the_latency_comparison_without_any_alarm(run: Callable[..., Rehearsal]) -> None:

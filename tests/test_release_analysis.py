@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.config import Colour
 from components.config.release_analysis import AnalysisConfig
-from release.analysis import FAIL, PASS, UNDECIDED, Figures, alarm_names, decide
+from release.analysis import FAIL, PASS, UNDECIDED, Figures, alarm_names, decide, error_line_check
 
 LIMITS = AnalysisConfig()
 FAST = (0.12, 0.11, 0.13, 0.12, 0.12, 0.11, 0.13, 0.12, 0.125, 0.115)
@@ -89,3 +89,45 @@ def test_metric_alarms_are_used_when_there_is_no_composite() -> None:
     outputs = {"alarm_names": {"green": ["green-5xx", "green-p99"], "blue": ["blue-5xx"]}}
     assert alarm_names(outputs, Colour.GREEN) == ["green-5xx", "green-p99"]
     assert alarm_names({}, Colour.GREEN) == []
+
+
+def test_without_log_figures_there_is_no_error_line_test() -> None:
+    # A stack that exports no log signal: the two tests only, and nothing waits for log data.
+    assert [c.name for c in decide({}, HEALTHY, LIVE, LIMITS).checks] == ["5xx", "latency"]
+
+
+def test_a_candidate_logging_errors_at_four_times_lives_rate_fails_naming_the_error_line_test() -> None:
+    # No 5xx at all: only the logs tell.
+    live = Figures(requests=3_600, errors=0, latencies=FAST, error_lines=43)
+    noisy = Figures(requests=550, errors=0, latencies=HEALTHY.latencies, error_lines=27)
+    verdict = decide({}, noisy, live, LIMITS)
+    assert not verdict.ok
+    assert [c.state for c in verdict.checks] == [PASS, PASS, FAIL]
+    (reason,) = verdict.reasons
+    assert reason.startswith("error lines 27/550 requests (4.91%) against live 43/3600 (1.19%): error-line test, "
+                             "Fisher's exact test, one-sided")
+    assert verdict.checks[2].p_value is not None
+    assert verdict.checks[2].p_value < 1 - LIMITS.error_lines.confidence
+
+
+def test_error_lines_at_lives_rate_pass_and_too_few_requests_are_not_judged() -> None:
+    live = Figures(requests=3_600, errors=0, error_lines=40)
+    assert error_line_check(Figures(requests=600, error_lines=7), live, LIMITS).state == PASS
+    few = error_line_check(Figures(requests=40, error_lines=30), live, LIMITS)
+    assert few.state == UNDECIDED
+    assert "not judged below 500 candidate requests" in few.summary
+
+
+def test_the_error_line_test_has_its_own_settings() -> None:
+    live = Figures(requests=3_600, error_lines=43)
+    noisy = Figures(requests=550, error_lines=27)
+    trusting = LIMITS.model_copy(update={"error_lines": LIMITS.error_lines.model_copy(update={"min_relative_increase": 5.0})})
+    assert error_line_check(noisy, live, LIMITS).state == FAIL
+    assert error_line_check(noisy, live, trusting).state == PASS
+
+
+def test_several_error_lines_per_request_count_once() -> None:
+    # More error lines than requests (an application that logs a stack trace line by line) is every request.
+    check = error_line_check(Figures(requests=600, error_lines=1_800), Figures(requests=3_600, error_lines=36), LIMITS)
+    assert check.summary.startswith("error lines 600/600 requests (100.00%)")
+    assert check.state == FAIL

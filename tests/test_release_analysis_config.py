@@ -18,6 +18,8 @@ def test_defaults() -> None:
     assert analysis.latency.statistic == "p99"
     assert analysis.low_traffic.extend_minutes == 10
     assert analysis.baseline_minutes == 10
+    # The error-line test starts from the 5xx test's settings.
+    assert analysis.error_lines == analysis.errors
 
 
 def test_one_setting_keeps_the_other_defaults() -> None:
@@ -43,6 +45,9 @@ def test_one_setting_keeps_the_other_defaults() -> None:
          "release:analysis.lowTraffic.extendMinutes: got 2000; input should be less than or equal to 1440"),
         ({"baselineMinutes": -1}, "release:analysis.baselineMinutes: got -1; input should be greater than or equal to 0"),
         ({"errors": {"alpha": 0.01}}, "release:analysis.errors.alpha: got 0.01; unknown key"),
+        ({"errorLines": {"confidence": 0.4}}, "release:analysis.errorLines.confidence: got 0.4; input should be greater than 0.5"),
+        ({"errorLines": {"minRequests": 0}},
+         "release:analysis.errorLines.minRequests: got 0; input should be greater than or equal to 1"),
     ],
 )
 def test_bad_values_are_named(value: dict[str, object], expected: str) -> None:

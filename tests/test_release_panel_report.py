@@ -82,3 +82,32 @@ def test_the_report_draws_weights_rates_latency_and_every_verdict(tmp_path: Path
 def test_reports_live_under_the_configured_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RELEASE_REPORTS_DIR", str(tmp_path))
     assert report_path("staging", "r-1") == tmp_path / "staging" / "r-1.html"
+
+
+def test_the_panel_and_the_report_show_each_colours_error_lines_when_the_stack_counts_them() -> None:
+    live = Figures(requests=54_000, errors=540, latencies=LIVE.latencies, error_lines=648)
+    candidate = Figures(requests=6_000, errors=61, latencies=LATENCY, error_lines=290)
+    verdict = decide({}, candidate, live, AnalysisConfig())
+    poll = Poll(START, 120.0, {"green": 10, "blue": 90}, verdict, 0.0, "green")
+    console = Console(record=True, width=200, force_terminal=False)
+    panel = LivePanel(console, "release r-1")
+    panel.bake(poll)
+    console.print(panel.render())
+    text = console.export_text()
+    assert "error lines" in text
+    assert "4.83%" in text
+    assert "1.20%" in text
+    assert "error-lines: FAIL" in text
+    recorder = Recorder(SilentReporter())
+    recorder.bake(poll)
+    page = render(recorder, Ending("staging", "r-1", "2.0.0", "aborted", "bake", verdict.summary))
+    assert "green error lines" in page
+    assert "blue error lines" in page
+    # Without a log signal there is no error-line column value and no line to draw.
+    assert "green error lines" not in render(recorder_of(_poll(0, 61)), Ending("staging", "r-1", "2.0.0", "promoted"))
+
+
+def recorder_of(poll: Poll) -> Recorder:
+    recorder = Recorder(SilentReporter())
+    recorder.bake(poll)
+    return recorder

@@ -2,8 +2,10 @@
 
 Each poll of a bake compares the candidate with live over the release so far
 (from the first shift; live's side also takes ``baselineMinutes`` before it):
-Fisher's exact test on the 5xx proportions and the Mann-Whitney U test on
-per-minute latency percentiles (see ``release/significance.py`` for the sources).
+Fisher's exact test on the 5xx proportions, the same test on the error-line
+rate (error lines counted by the stack's log metric filter, per request), and
+the Mann-Whitney U test on per-minute latency percentiles (see
+``release/significance.py`` for the sources).
 A test aborts the release only when it is significant at its ``confidence``
 *and* the candidate is worse by more than the minimum effect. Below the minimum
 sample a test cannot judge; at the end of a step the bake then extends by up to
@@ -29,7 +31,7 @@ LATENCY_STATISTIC = r"^(p(100|[1-9]?[0-9](\.[0-9]{1,2})?)|Maximum|Average)$"
 
 
 class ErrorTest(ConfigModel):
-    """The 5xx test: Fisher's exact test, one-sided, candidate against live."""
+    """The 5xx test (and, with its own settings, the error-line test): Fisher's exact test, one-sided, candidate against live."""
 
     confidence: Confidence = 0.995
     """Confidence of each look, above 0.5 and below 1: the test aborts when p < 1 - confidence. Default 0.995."""
@@ -69,6 +71,10 @@ class AnalysisConfig(ConfigModel):
 
     errors: ErrorTest = Field(default_factory=ErrorTest)
     """The 5xx test. Default: ``{confidence: 0.995, minRelativeIncrease: 0.1, minRequests: 500}``."""
+    error_lines: ErrorTest = Field(default_factory=ErrorTest)
+    """The error-line test: error log lines per request, Fisher's exact test like the 5xx test, with its own
+    settings so a team can trust its logs less (or more) than its status codes. It runs when the stack exports
+    ``log_signals``. Default: the 5xx test's, ``{confidence: 0.995, minRelativeIncrease: 0.1, minRequests: 500}``."""
     latency: LatencyTest = Field(default_factory=LatencyTest)
     """The latency test. Default: ``{confidence: 0.995, statistic: p99, minRelativeIncrease: 0.2, floorMs: 200, minSamples: 5}``."""
     low_traffic: LowTraffic = Field(default_factory=LowTraffic)

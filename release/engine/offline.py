@@ -170,6 +170,10 @@ class OfflineEngine:
             self._plan = self._evaluate(self._deployed)
         return self._plan
 
+    def preview(self) -> Plan:
+        """The plan the current config would deploy (what ``pulumi preview`` shows), without deploying it."""
+        return self._evaluate(self.get_config())
+
     def _evaluate(self, config: dict[str, str]) -> Plan:
         key = (str(self.program_dir), self.stack, json.dumps(config, sort_keys=True))
         if key in _PLANS:

@@ -10,19 +10,76 @@ injected clock's, not the machine's, so the process does not sleep: it answers a
 time it stands for in the ``X-Service-Time`` header (seconds): ``(latency + added latency) * e^(spread * z)``
 with ``z`` standard normal, a log-normal spread around the median. Only the standard library is used, so the
 process starts in a fraction of a second.
+
+With ``--log-file`` it writes one structured JSON line per request there, as the application writes to its
+container's output: the request's time (the ``X-Rehearsal-Time`` header the load balancer passes on), its level
+(``error`` for a 5xx, and for a share ``--error-log-rate`` of the others, a noisy release; else ``info``), a
+message, the status and the service time in milliseconds, under the field names the stack's ``monitoring:logs``
+reads (``--level-field``, ``--message-field``, ``--duration-field``; a dotted name nests). Each line is flushed
+before the answer goes out, so whoever saw the answer can read its line.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any
 
 SERVICE_TIME_HEADER = "X-Service-Time"
+TIME_HEADER = "X-Rehearsal-Time"
 HEALTH_PATH = "/healthz"
+
+
+@dataclass(frozen=True)
+class LogFields:
+    """The names a log line's fields go under, and the level an error line carries."""
+
+    level: str = "level"
+    message: str = "message"
+    duration: str = "durationMs"
+    error_level: str = "error"
+
+
+class RequestLog:
+    """One JSON line per request, to a file; a seeded generator picks the noisy error lines."""
+
+    def __init__(self, stream: IO[str], fields: LogFields, error_log_rate: float, colour: str, seed: int) -> None:
+        self.stream = stream
+        self.fields = fields
+        self.error_log_rate = error_log_rate
+        self.colour = colour
+        # Its own generator: the answers' sequence stays what it was without logs.
+        self.random = random.Random(f"{seed}-logs")  # noqa: S311 - a reproducible rehearsal, not security
+        self.lock = threading.Lock()
+
+    def write(self, at: float, status: int, seconds: float, path: str) -> None:
+        """The request's line, flushed."""
+        with self.lock:
+            noisy = status < 500 and self.random.random() < self.error_log_rate
+            error = status >= 500 or noisy
+            message = ("request failed" if status >= 500 else "upstream call retried" if noisy else "request served")
+            line: dict[str, Any] = {"time": datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")}
+            _put(line, self.fields.level, self.fields.error_level if error else "info")
+            _put(line, self.fields.message, message)
+            _put(line, self.fields.duration, round(seconds * 1000, 3))
+            line.update({"status": status, "path": path, "colour": self.colour})
+            self.stream.write(json.dumps(line, separators=(",", ":")) + "\n")
+            self.stream.flush()
+
+
+def _put(line: dict[str, Any], name: str, value: Any) -> None:
+    """Set a possibly dotted field: ``log.level`` nests ``level`` under ``log``."""
+    *parents, last = name.split(".")
+    for parent in parents:
+        line = line.setdefault(parent, {})
+    line[last] = value
 
 
 class Answers:
@@ -43,7 +100,7 @@ class Answers:
         return status, seconds
 
 
-def serve(answers: Answers, colour: str) -> ThreadingHTTPServer:
+def serve(answers: Answers, colour: str, log: RequestLog | None = None) -> ThreadingHTTPServer:
     """An HTTP/1.1 server on a free port of 127.0.0.1 answering from ``answers``."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -55,6 +112,8 @@ def serve(answers: Answers, colour: str) -> ThreadingHTTPServer:
                 status, seconds = 200, 0.0
             else:
                 status, seconds = answers.next()
+                if log is not None:
+                    log.write(float(self.headers.get(TIME_HEADER) or 0.0), status, seconds, self.path)
             body = f'{{"colour":"{colour}","status":{status}}}'.encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -79,17 +138,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--crash-on-start", action="store_true")
+    parser.add_argument("--log-file")
+    parser.add_argument("--error-log-rate", type=float, default=0.0)
+    parser.add_argument("--level-field", default="level")
+    parser.add_argument("--message-field", default="message")
+    parser.add_argument("--duration-field", default="durationMs")
+    parser.add_argument("--error-level", default="error")
     args = parser.parse_args(argv)
     if args.crash_on_start:
         print(f"{args.colour}: crashed on start", file=sys.stderr)
         return 1
     answers = Answers(args.error_rate, args.latency_ms, args.added_latency_ms, args.spread, args.seed)
-    server = serve(answers, args.colour)
+    stream = open(args.log_file, "a", encoding="utf-8") if args.log_file else None  # noqa: SIM115 - held while serving
+    fields = LogFields(args.level_field, args.message_field, args.duration_field, args.error_level)
+    log = RequestLog(stream, fields, args.error_log_rate, args.colour, args.seed) if stream else None
+    server = serve(answers, args.colour, log)
     print(f"listening {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
     finally:
         server.server_close()
+        if stream is not None:
+            stream.close()
     return 0
 
 

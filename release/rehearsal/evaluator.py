@@ -1,9 +1,10 @@
 """The stack's alarms, evaluated each minute of the rehearsal's clock and their states set in moto.
 
 Which alarms: the ones the driver reads (``alarm_names`` and ``composite_alarm_names`` of the stack's
-outputs) and those their composites' rules name, with the definitions the plan gives them. Metrics the
-rehearsal does not produce (the error-log-line counts of the stack's log metric filters: the processes
-write no logs to CloudWatch Logs) are missing data, treated as each alarm says. Metric alarms are evaluated first, then the composites
+outputs) and those their composites' rules name, with the definitions the plan gives them. The data is the
+load balancer's per-minute metrics and the error-line counts of the stack's log metric filters, applied by
+the rehearsal to the lines the processes wrote (``release/rehearsal/logs.py``); a metric with no datapoint is
+missing data, treated as each alarm says. Metric alarms are evaluated first, then the composites
 over their new states, and only a change of state is written (``SetAlarmState``), with the reason.
 """
 

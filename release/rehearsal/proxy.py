@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from components.config import Colour
-from release.rehearsal.app import SERVICE_TIME_HEADER
+from release.rehearsal.app import SERVICE_TIME_HEADER, TIME_HEADER
 
-TIME_HEADER = "X-Rehearsal-Time"
+__all__ = ["LOCALHOST", "TIME_HEADER", "Sample", "WeightedProxy"]
 LOCALHOST = "127.0.0.1"
 
 
@@ -111,7 +111,7 @@ class WeightedProxy:
             if colour not in self.routes.targets:
                 self.samples.append(Sample(at, colour, 503, None, by_target=False))
                 return 503, b"no registered target"
-            answer = self._ask(colour, path)
+            answer = self._ask(colour, path, at)
             if answer is None:
                 self.samples.append(Sample(at, colour, 502, None, by_target=False))
                 return 502, b"the target did not answer"
@@ -119,7 +119,7 @@ class WeightedProxy:
             self.samples.append(Sample(at, colour, status, seconds, by_target=True))
             return status, body
 
-    def _ask(self, colour: Colour, path: str) -> tuple[int, float, bytes] | None:
+    def _ask(self, colour: Colour, path: str, at: float) -> tuple[int, float, bytes] | None:
         port = self.port_of(colour)
         if port is None:
             return None
@@ -129,7 +129,8 @@ class WeightedProxy:
             self._upstream[colour] = held
         connection = held[1]
         try:
-            connection.request("GET", path)
+            # The request's time goes on to the target, which stamps its log line with it.
+            connection.request("GET", path, headers={TIME_HEADER: f"{at:.3f}"})
             answer = connection.getresponse()
             body = answer.read()
         except OSError:

@@ -25,8 +25,10 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
+from release.rehearsal.app import LogFields
 from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
 from release.rehearsal.fleet import Fleet
+from release.rehearsal.logs import filters_of
 from release.rehearsal.proxy import WeightedProxy
 from release.rehearsal.scenarios import BY_NAME
 from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
@@ -157,8 +159,12 @@ def rehearse(
         overrides = weighted_candidate(stack, overrides)
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
+    # The metric filters the release will deploy must be ones the rehearsal can apply: refused now, before anything runs.
+    filters_of(offline.preview())
     behaviour = Behaviour(test_status=settings.smoke_status)
-    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed)
+    signals = config.monitoring.logs
+    fields = LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])
+    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed, log_fields=fields)
     with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
         world = World(session, clock, health.base_url, faults or scenario_faults(scenario, config.release.live),
                       starter=fleet.start)

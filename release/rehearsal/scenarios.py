@@ -18,6 +18,10 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 - ``slow-candidate``: the candidate's median latency doubled (80 ms added to 80 ms), far under the stack's
   p99 alarm threshold: only the analysis can stop it.
 - ``flaky-candidate``: live 1% 5xx, the candidate 1.2%: rare errors, not significantly above live's.
+- ``noisy-logs``: the candidate answers every request 200 but writes an error line for 4% of them, live for
+  1% (four times), under the stack's error-line alarm threshold (5 per 100 requests on staging): the 5xx test
+  sees nothing, and only the error-line test, over the log metric the stack's own metric filter counts, can
+  stop it.
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
   candidate is as good as live, and the documented rule for too little traffic decides (the bake is
   extended for the minimum sample, then the alarms alone decide).
@@ -60,6 +64,7 @@ SCENARIO_LIST = (
     Scenario("bad-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.03)),
     Scenario("slow-candidate", candidate=AppBehaviour(added_latency_ms=80.0)),
     Scenario("flaky-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.012)),
+    Scenario("noisy-logs", live=AppBehaviour(error_log_rate=0.01), candidate=AppBehaviour(error_log_rate=0.04)),
     Scenario("low-traffic", live=ONE_PERCENT, candidate=ONE_PERCENT, load=Load(rate=0.05)),
     # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
     Scenario("throttled"),

@@ -4,8 +4,9 @@ The load generator sends ``rate`` requests per second of the rehearsal's clock t
 evenly spaced, each stamped with its time. The clock moves only when the driver sleeps, so the requests of
 an interval are sent when the clock has passed it: at each minute boundary (the clock stops there) and
 just before each stack update, so a weight change splits the traffic at the moment it happens. At each
-minute boundary the minute that ended is closed: its metrics are published to moto's CloudWatch and the
-stack's alarms are evaluated over them.
+minute boundary the minute that ended is closed: its metrics are published to moto's CloudWatch, the
+processes' new log lines are shipped to moto's CloudWatch Logs and the stack's metric filters applied to the
+minute's events (``release/rehearsal/logs.py``), and the stack's alarms are evaluated over both.
 
 It is bounded: at most ``max_requests`` requests and ``max_seconds`` of clock, to 127.0.0.1 only.
 """
@@ -17,10 +18,14 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from components.config import Colour
+from release.rehearsal.alarms import Source
 from release.rehearsal.evaluator import AlarmEvaluator, watched_names
+from release.rehearsal.logs import LogMetrics, LogShipper, shift_for
+from release.rehearsal.logs import publish as publish_logs
 from release.rehearsal.metrics import PERIOD, MetricStore, publish
 from release.rehearsal.proxy import LOCALHOST, TIME_HEADER, WeightedProxy
 from release.rehearsal.seams import ScheduledClock
@@ -31,6 +36,17 @@ if TYPE_CHECKING:
     from release.rehearsal.run import RehearsalEngine
     from release.rehearsal.servers import MotoSession
     from release.rehearsal.world import World
+
+
+def alarm_source(store: MetricStore, logs: LogMetrics | None) -> Source:
+    """A minute's datapoint as the alarms read it: a log metric from the metric filters, else the load balancer's."""
+
+    def value(namespace: str, metric: str, dimensions: Mapping[str, str], stat: str, minute: int) -> float | None:
+        if logs is not None and logs.knows(namespace, metric):
+            return logs.value(namespace, metric, dimensions, stat, minute)
+        return store.value(namespace, metric, dimensions, stat, minute)
+
+    return value
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,8 @@ class Traffic:
     cloudwatch: Any
     health: Callable[[], Mapping[Colour, tuple[int, int]]]
     load: Load = field(default_factory=Load)
+    logs: tuple[LogShipper, LogMetrics, Fleet] | None = None
+    """Where the processes' lines go and the stack's metric filters over them; None: the stack has no log groups."""
     generator: LoadGenerator | None = None
     _start: float = 0.0
     _next: int = 0
@@ -131,6 +149,10 @@ class Traffic:
             self._published += len(samples)
             self.store.add(samples, self.health(), minute)
             publish(self.cloudwatch, self.store.datums(minute))
+            if self.logs is not None:
+                shipper, metrics, fleet = self.logs
+                shipper.ship(fleet.logs)
+                publish_logs(self.cloudwatch, metrics.close(minute))
             self._closed += 1
             self._evaluate(self._closed)
 
@@ -138,10 +160,11 @@ class Traffic:
         def write(name: str, state: str, reason: str) -> None:
             self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason[:1023])
 
-        self.evaluator.evaluate(self.store.value, minute, self.clock.monotonic(), write)
+        self.evaluator.evaluate(alarm_source(self.store, self.logs[1] if self.logs else None), minute,
+                                self.clock.monotonic(), write)
 
     def counts(self) -> dict[str, dict[str, Any]]:
-        """Per colour: requests, target 5xx, load balancer 5xx, and p99 target response time in ms."""
+        """Per colour: requests, target 5xx, load balancer 5xx, p99 target response time in ms, and log lines."""
         found: dict[str, dict[str, Any]] = {}
         for colour in Colour:
             samples = [s for s in self.proxy.samples if s.colour is colour]
@@ -152,6 +175,13 @@ class Traffic:
                 "elb_5xx": sum(not s.by_target for s in samples),
                 "p99_ms": round(1000 * times[max(0, math.ceil(0.99 * len(times)) - 1)]) if times else None,
             }
+        if self.logs is not None:
+            shipper, metrics, _ = self.logs
+            for name, lines in metrics.totals(shipper.groups).items():
+                # One line per answered request, over the closed minutes: the lines are the requests they count.
+                count = lines["lines"]
+                found[name].update({"log_lines": count, "error_lines": lines["error_lines"],
+                                    "error_lines_per_request": round(lines["error_lines"] / count, 4) if count else None})
         return found
 
     def close(self) -> None:
@@ -181,7 +211,15 @@ def start_traffic(
 
     follow()
     engine.offline.hooks.append(follow)
-    traffic = Traffic(clock, proxy, store, evaluator, session.client("cloudwatch"), health, load)
+    groups = {c: str(g) for c, g in ((c, (outputs.get("log_group_names") or {}).get(c.value)) for c in Colour) if g}
+    logs = None
+    if groups:
+        client = session.client("logs")
+        shift = shift_for(clock.now(), datetime.now(tz=UTC))
+        metrics = LogMetrics.from_plan(plan, client, shift)
+        engine.offline.hooks.append(metrics.follow)
+        logs = (LogShipper(client, groups, shift), metrics, fleet)
+    traffic = Traffic(clock, proxy, store, evaluator, session.client("cloudwatch"), health, load, logs)
     engine.before.append(traffic.catch_up)
     traffic.start()
     return traffic

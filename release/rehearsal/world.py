@@ -40,6 +40,7 @@ from release.rehearsal.servers import CandidateRoute, MotoSession
 from release.rehearsal.services import ServiceFleet
 
 LISTENER = "aws:lb/listener:Listener"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 
 
@@ -134,6 +135,7 @@ class World:
             self.book.add(planned, group)
         self._load_balancer(plan, subnets, vpc)
         self._alarms(out)
+        self._log_groups(plan)
         self._topic(out)
         self._database(out)
         self._cluster(out)
@@ -200,6 +202,24 @@ class World:
         for failing in self.faults.alarms:
             for name in alarm_names(out, Colour(failing)):
                 cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=f"rehearsal: {failing} failing before the release")
+
+    def _log_groups(self, plan: Plan) -> None:
+        """Each colour's log group, and the plan's metric filters on them as the stack declares them."""
+        logs = self.session.client("logs")
+        filters = plan.of_type(METRIC_FILTER)
+        groups = {str(g) for g in (plan.outputs.get("log_group_names") or {}).values() if g}
+        for group in sorted(groups | {str(r.inputs["logGroupName"]) for r in filters}):
+            logs.create_log_group(logGroupName=group)
+        for resource in filters:
+            inputs, transform = resource.inputs, resource.inputs.get("metricTransformation") or {}
+            logs.put_metric_filter(
+                logGroupName=str(inputs["logGroupName"]), filterName=str(inputs["name"]), filterPattern=str(inputs["pattern"]),
+                metricTransformations=[{
+                    "metricName": str(transform["name"]), "metricNamespace": str(transform["namespace"]),
+                    "metricValue": str(transform["value"]),
+                    **({"defaultValue": float(transform["defaultValue"])} if transform.get("defaultValue") not in (None, "") else {}),
+                }],
+            )
 
     def _topic(self, out: Mapping[str, Any]) -> None:
         if out.get("alert_topic_arn"):
