@@ -11,7 +11,6 @@ A resource type or invoke the models do not know fails the evaluation.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import runpy
 import sys
@@ -157,9 +156,6 @@ def _evaluate(
         def program() -> None:
             runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
-        # What is loaded by now (the SDK, the models, the config schemas) lives as long as the process: the
-        # collector's full passes during the run need not walk it again. Garbage is still collected.
-        gc.freeze()
         try:
             _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
         except Exception as exc:
@@ -179,7 +175,6 @@ def _evaluate(
             warnings=tuple(warnings.messages),
         )
     finally:
-        gc.unfreeze()
         logger.removeHandler(warnings)
         settings.reset_options()
         if path_added:
