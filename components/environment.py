@@ -174,7 +174,7 @@ class Environment(pulumi.ComponentResource):
         migration = data.migration(f"{name}-migration", MigrationFleet(
             region=cfg.region, cluster_arn=fleet_component.cluster_arn, execution_role_arn=fleet_component.execution_role_arn,
             task_role_arn=fleet_component.task_role_arn, log_group_name=fleet_component.log_group_name,
-            image_repository=args.image_repository, candidate_version=release.versions.of(release.target),
+            image_repository=args.image_repository, candidate_version=release.migration_version,
             container_environment=container_environment, cpu=fleet.cpu, memory=fleet.memory,
         ), child)
 

@@ -136,6 +136,12 @@ class Fleet(pulumi.ComponentResource):
                 execution_role_arn=roles.execution_role_arn, task_role_arn=roles.task_role_arn,
                 container_definitions=_containers(args, colour, colour_logs[colour].name), opts=child,
                 tags={**tags, "Colour": colour.value},
+                # A new version replaces the revision, and deleting the old one deregisters it (terraform-provider-aws
+                # internal/service/ecs/task_definition.go, resourceTaskDefinitionDelete, unless skip_destroy) at the end
+                # of the update, while ECS may still be rolling out. ECS's rollback goes back to that revision, and "you
+                # can't update an existing service to reference an INACTIVE task definition" (botocore ecs
+                # DeregisterTaskDefinition): so every revision stays registered.
+                skip_destroy=True,
             )
             # CreateService refuses a target group no load balancer uses yet ("target group does not have an
             # associated load balancer"), so the service waits for the listener and rule that forward to it.

@@ -19,6 +19,7 @@ CONDITIONS: tuple[tuple[str, ExitCode], ...] = (
     ("released, promoted, migrated; status, history, plan, diff or a dry run shown", ExitCode.OK),
     ("a release aborted: a check failed after it started and traffic went back to live", ExitCode.REFUSED),
     ("rolled back (`rollback`), or a release ended from another shell", ExitCode.REFUSED),
+    ("a rolling release rolled back: ECS's rollback verified, the old version back in the config", ExitCode.REFUSED),
     ("refused before changing anything: preflight, a release already in progress, no release in progress to act on, "
      "nothing to roll back, an irreversible migration in the way", ExitCode.REFUSED),
     ("another update holds the stack", ExitCode.REFUSED),
@@ -29,6 +30,8 @@ CONDITIONS: tuple[tuple[str, ExitCode], ...] = (
     ("the Pulumi CLI is not installed", ExitCode.INFRASTRUCTURE),
     ("AWS failed or could not be reached (transient errors only after their retries, named by code)", ExitCode.INFRASTRUCTURE),
     ("a Pulumi update or engine call failed", ExitCode.INFRASTRUCTURE),
+    ("a rolling release's rollback ECS did not finish in time: the config left as it was, what to look at named",
+     ExitCode.INFRASTRUCTURE),
     ("a file the driver writes is not writable", ExitCode.INFRASTRUCTURE),
     ("an unexpected error (`RELEASE_DEBUG=1` shows its traceback)", ExitCode.INFRASTRUCTURE),
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.config import Colour, ConfigError, load
+from components.config import Colour, ConfigError, Strategy, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.aws.base import AwsError
@@ -25,6 +25,7 @@ from release.context import Context
 from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
+from release.rolling import RollingRunner, RolloutFailedError, roll_back
 from release.steps import Bake, Shift, Step
 
 # What a step may fail with; anything else is a bug and is not swallowed.
@@ -67,7 +68,7 @@ class Executor:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.timing = Timing()
-        self.runner = StepRunner(ctx, self.timing)
+        self.runner = RollingRunner(ctx, self.timing)
 
     def run(self, steps: list[Step], record: ReleaseRecord) -> Result:
         """Run every step; abort on the first failure once the release has started."""
@@ -125,6 +126,8 @@ class Executor:
                 f"python -m release status --stack {self.ctx.stack}, then roll back to {record.colour.other} if needed",
                 infrastructure, done,
             )
+        if record.strategy is Strategy.ROLLING:
+            return self._rolled_back(step, record, exc, (what, why, next_command), infrastructure, done)
         try:
             aborted = abort(self.ctx, record, f"{what}: {why}", self.timing, exact=True)
         except records.ReleaseEndedError as ended:
@@ -133,6 +136,29 @@ class Executor:
             w2, y2, n2 = _explain(second, self.ctx.stack)
             return Result(Outcome.ABORTED, record, step.name, f"{what}: {why}; then the abort failed: {w2}: {y2}", n2, True, done)
         return Result(Outcome.ABORTED, aborted, step.name, f"{what}: {why}", next_command, infrastructure, done)
+
+
+    def _rolled_back(
+        self, step: Step, record: ReleaseRecord, exc: Exception, explained: tuple[str, str, str], infrastructure: bool, done: int,
+    ) -> Result:
+        """A rolling release that failed: ECS's rollback verified (when ECS rolls back), then the old version in the config."""
+        what, why, next_command = explained
+        reason = f"{what}: {why}"
+        ecs = isinstance(exc, RolloutFailedError) and exc.ecs_rolls_back
+        try:
+            final = roll_back(self.ctx, record, reason, self.runner, ecs_rolls_back=ecs, outcome=Outcome.ROLLED_BACK,
+                              by=self.ctx.by, exact=True)
+        except records.ReleaseEndedError as ended:
+            return _ended_elsewhere(ended, record, step.name, done)
+        except FAILURES as second:
+            w2, y2, n2 = _explain(second, self.ctx.stack)
+            return Result(Outcome.ABORTED, self.runner.last or record, step.name,
+                          f"{reason}; then the rollback failed: {w2}: {y2}", n2, True, done)
+        if final.outcome is not Outcome.ROLLED_BACK:
+            return Result(Outcome.ABORTED, final, step.name, reason, next_command, infrastructure, done)
+        return Result(Outcome.ROLLED_BACK, final, step.name, reason,
+                      f"python -m release status --stack {self.ctx.stack}; fix {record.version} and release again",
+                      infrastructure, done)
 
 
 def _ended_elsewhere(exc: records.ReleaseEndedError, record: ReleaseRecord, step: str, done: int) -> Result:
@@ -168,6 +194,10 @@ def abort(
     ``exact`` is for the driver aborting its own release; a command from another
     shell passes the record it just read and wins over the driver.
     """
+    if record.strategy is Strategy.ROLLING:
+        # Nothing to shift back: the live colour goes back to the old version, verified (release/rolling.py).
+        return roll_back(ctx, record, reason, RollingRunner(ctx, timing or Timing()), ecs_rolls_back=False,
+                         outcome=Outcome.ABORTED, by=by or ctx.by, exact=exact)
     config = release_config(ctx.engine.get_config(), ctx.stack)
     moved = config.canary_weight != 0
     changes = {"release:canaryWeight": "0"} if moved else {}

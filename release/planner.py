@@ -2,8 +2,10 @@
 
 Canary: shift through the configured weights, baking at each. Blue-green: the
 same skeleton with a single 100 step after the smoke test, and a bake after the
-switch that reverts on failure. Steps that need part of the stack the outputs
-do not have (a database, a migration task, an alert topic) are left out.
+switch that reverts on failure. Rolling: the live colour is updated in place by
+ECS (migrate first, since no second colour keeps the old code), its rollout is
+watched, then baked. Steps that need part of the stack the outputs do not have
+(a database, a migration task, an alert topic) are left out.
 """
 
 from __future__ import annotations
@@ -17,9 +19,29 @@ from components.config import ReleaseConfig, Strategy
 from release.aws.rds import snapshot_identifier
 from release.capacity import DEFAULT_HEADROOM
 from release.errors import BadInputError
-from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Retire, Shift, Smoke, Step
+from release.steps import (
+    Backup,
+    Bake,
+    Complete,
+    Deploy,
+    Migrate,
+    Notify,
+    Preflight,
+    Promote,
+    Retire,
+    Roll,
+    Settle,
+    Shift,
+    Smoke,
+    Stage,
+    Step,
+    Watch,
+)
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# How long ECS may take to replace the live colour's tasks and bake its deployment alarms before the driver
+# calls the rollout stuck and rolls it back.
+ROLLOUT_TIMEOUT = 1200.0
 REQUIRED_OUTPUTS = ("listener_arn", "target_group_arns", "endpoint_url", "candidate_route", "release_token_secret_arn")
 
 
@@ -81,11 +103,17 @@ def check_flags(options: ReleaseOptions) -> None:
 def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) -> None:
     """Refuse options that cannot make a release on this stack; every problem is named at once."""
     problems = flag_problems(options)
-    if (options.strategy or config.strategy) is Strategy.ROLLING:
+    strategy = options.strategy or config.strategy
+    if strategy is Strategy.ROLLING and options.steps is not None:
+        problems.append(f"--steps {_show(list(options.steps))}: a rolling release shifts no traffic between colours; "
+                        "drop --steps (ECS replaces the live colour's tasks within release:rolling's limits)")
+    if options.strategy is not None and Strategy.ROLLING in (options.strategy, config.strategy) \
+            and options.strategy is not config.strategy:
+        # The stack's strategy sets the live service's rollout limits and which colour a release may target
+        # (components/config/release.py ReleaseConfig.target), so a rolling release cannot be chosen per run.
         problems.append(
-            f"release:strategy rolling: the driver runs canary and blue-green releases only; ship a rolling release of "
-            f"{stack} with `pulumi config set release:versions.{config.live} <version>` and `pulumi up` (ECS rolls the "
-            "live colour out and rolls it back when its release alarms fire), or pass --strategy canary",
+            f"--strategy {options.strategy}: {stack}'s release:strategy is {config.strategy}; switching to or from rolling "
+            f"is a change of the stack's policy: set release:strategy in Pulumi.{stack}.yaml, `pulumi up`, then release",
         )
     if _TAG.match(options.version) and options.version == config.versions.of(config.live):
         problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
@@ -119,6 +147,8 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     check_outputs(outputs, stack)
     candidate = config.candidate
     strategy = options.strategy or config.strategy
+    if strategy is Strategy.ROLLING:
+        return _rolling(config, outputs, options, stack)
     bake_seconds = 60.0 * (config.bake_minutes if options.bake_minutes is None else options.bake_minutes)
     health_path = str(outputs.get("health_check_path") or "/health")
     steps: list[Step] = [Preflight(config.live)]
@@ -142,6 +172,32 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     steps.append(Smoke("endpoint_url", health_path))
     if scalable:
         steps.append(Retire(config.live, options.health_timeout_seconds))
+    if outputs.get("alert_topic_arn"):
+        steps.append(Notify())
+    return steps
+
+
+def _rolling(config: ReleaseConfig, outputs: Mapping[str, Any], options: ReleaseOptions, stack: str) -> list[Step]:
+    """Design C: the live colour updated in place; the migration runs before the rollout (no second colour keeps the old code)."""
+    missing = [key for key in ("cluster_name", "service_names") if not outputs.get(key)]
+    if missing:
+        message = (f"release:strategy rolling: stack {stack} exports no {', '.join(missing)}; the driver watches the live "
+                   f"service's ECS deployment through them: run `pulumi up --stack {stack}` first")
+        raise BadInputError(message)
+    live = config.live
+    minutes = config.rolling.bake_minutes if options.bake_minutes is None else options.bake_minutes
+    steps: list[Step] = [Preflight(live)]
+    if outputs.get("database_identifier"):
+        steps.append(Backup(str(outputs["database_identifier"]), snapshot_id(stack, options.version)))
+    migration = outputs.get("migration")
+    if isinstance(migration, Mapping) and migration.get("task_definition_arn"):
+        steps.append(Stage(options.version))
+        steps.append(Migrate(_command(migration.get("migrate_command")), reversible=options.migration_reversible))
+    steps.append(Roll(live, options.version))
+    steps.append(Watch(live, options.version, max(options.health_timeout_seconds, ROLLOUT_TIMEOUT), options.poll_seconds))
+    steps.append(Settle(live, 60.0 * minutes, options.poll_seconds))
+    steps.append(Smoke("endpoint_url", str(outputs.get("health_check_path") or "/health")))
+    steps.append(Complete(live))
     if outputs.get("alert_topic_arn"):
         steps.append(Notify())
     return steps

@@ -73,8 +73,10 @@ def new_record(config: ReleaseConfig, version: str, strategy: str, clock: Clock,
     """The record of a release about to start."""
     started = clock.now()
     ident = f"r-{started:%Y%m%dt%H%M%S}-{''.join(c for c in version if c.isalnum())[:12]}"
+    # A rolling release puts its version on the live colour itself; the others on the candidate.
+    colour = config.live if strategy == "rolling" else config.candidate
     return ReleaseRecord.model_validate({
-        "id": ident, "version": version, "colour": config.candidate, "previous": config.versions.of(config.live),
+        "id": ident, "version": version, "colour": colour, "previous": config.versions.of(config.live),
         "strategy": strategy, "startedAt": started, "startedBy": by,
     })
 

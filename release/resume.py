@@ -64,6 +64,13 @@ def plan_resume(ctx: Context) -> tuple[ReleaseRecord, list[Step]]:
         msg = "resume"
         raise RollbackRefusedError(msg, f"no release is in progress on {ctx.stack}", f"python -m release status --stack {ctx.stack}")
     refuse_if_driven(ctx, record)
+    if record.strategy is Strategy.ROLLING:
+        # ECS may have completed, failed or rolled the rollout back meanwhile: the way on is the verified rollback.
+        msg = "resume"
+        raise RollbackRefusedError(
+            msg, f"release {record.id} is a rolling release of {record.version} on {record.colour}; it is not resumed",
+            f"`python -m release abort --stack {ctx.stack}` puts {record.colour} back to {record.previous}, verified; then release again",
+        )
     steps_source = (record.steps or release.steps) if record.strategy is Strategy.CANARY else None
     options = ReleaseOptions(version=record.version, strategy=record.strategy, steps=steps_source, bake_minutes=record.bake_minutes)
     # Planned against the config as it was before the release: the live colour and its version are unchanged until promotion.

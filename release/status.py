@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 
-from components.config import Colour, ConfigError, load
+from components.config import Colour, ConfigError, Strategy, load
 from components.config.release_record import ReleaseRecord
 from release import record as records
 from release.analysis import alarm_names
+from release.aws.ecs import Rollouts
 from release.context import Aws
 from release.engine import StackEngine
 
@@ -59,6 +60,14 @@ def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
     state["alarms"] = {
         c.value: aws.cloudwatch.alarm_states(alarm_names(outputs, c)) if alarm_names(outputs, c) else {} for c in Colour
     }
+    rolling = state["in_progress"] is not None and state["in_progress"].get("strategy") == Strategy.ROLLING.value
+    if rolling and outputs.get("cluster_name") and isinstance(outputs.get("service_names"), Mapping):
+        # A rolling release's truth is ECS's: which deployment is PRIMARY, with which task definition, in which state.
+        colour = str(state["in_progress"]["colour"])
+        service = str(outputs["service_names"].get(colour, ""))
+        found = Rollouts(aws.ecs).deployments(str(outputs["cluster_name"]), service)
+        state["deployments"] = {colour: [{"status": d.status, "taskDefinition": d.task_definition,
+                                          "rolloutState": d.rollout_state, "reason": d.reason} for d in found]}
     return state
 
 
@@ -105,6 +114,9 @@ def show_status(console: Console, stack: str, state: Mapping[str, Any]) -> None:
         say(f"  being {ending['outcome']} by {ending['by']} since {ending['at']}: run the same command again to finish it")
     elif progress and progress.get("lease"):
         say(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
+    for colour, found in (state.get("deployments") or {}).items():
+        for d in found:
+            say(f"  {colour} deployment: {d['status']} {d['taskDefinition']} {d['rolloutState'] or '-'} {d['reason']}".rstrip())
     for problem in state.get("config_problems") or []:
         say(f"  config problem: {problem}")
     for line in state["drift"]:

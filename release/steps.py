@@ -214,3 +214,89 @@ class Notify(Step):
     def expected_seconds(self) -> float:
         """One API call."""
         return 1.0
+
+
+# --- a rolling release: the live colour updated in place by ECS (docs/releasing.md, "Which strategy") ---------
+
+
+@dataclass(frozen=True)
+class Stage(Step):
+    """Revise the migration task to the version being released (stack update), before anything runs it."""
+
+    version: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"revise the migration task to {self.version} (stack update; the live service is untouched)"
+
+
+@dataclass(frozen=True)
+class Roll(Step):
+    """Put the version on the live colour itself (one stack update); ECS replaces its tasks in place."""
+
+    colour: Colour
+    version: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"roll {self.version} onto {self.colour} in place (stack update: its task definition and service)"
+
+    def config_change(self) -> Mapping[str, object]:
+        """The live colour's version."""
+        return {f"release:versions.{self.colour}": self.version}
+
+    def expected_seconds(self) -> float:
+        """The stack update; the rollout itself is watched by the next step."""
+        return 60.0
+
+
+@dataclass(frozen=True)
+class Watch(Step):
+    """Poll ECS's deployment of the live service until it completes, and the live colour's release alarms meanwhile."""
+
+    colour: Colour
+    version: str
+    timeout_seconds: float = 1200.0
+    """How long the rollout may take to complete before the driver rolls it back."""
+    poll_seconds: float = 15.0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return (f"watch ECS roll {self.version} out on {self.colour} (rolloutState IN_PROGRESS to COMPLETED, up to "
+                f"{self.timeout_seconds / 60:g} min) and {self.colour}'s release alarms, every {self.poll_seconds:g}s")
+
+    def expected_seconds(self) -> float:
+        """Replacing the tasks and ECS's own bake of the deployment alarms."""
+        return 600.0
+
+
+@dataclass(frozen=True)
+class Settle(Step):
+    """After the rollout: watch the live colour's release alarms for ``release:rolling.bakeMinutes``."""
+
+    colour: Colour
+    seconds: float
+    poll_seconds: float = 15.0
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"bake {self.seconds / 60:g} min: {self.colour}'s release alarms and its deployment, every {self.poll_seconds:g}s"
+
+    def expected_seconds(self) -> float:
+        """The bake time."""
+        return self.seconds
+
+
+@dataclass(frozen=True)
+class Complete(Step):
+    """The rolling release is done: its record becomes the last release, promoted (no config change)."""
+
+    colour: Colour
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"record the release as done: {self.colour} runs it"
+
+    def expected_seconds(self) -> float:
+        """One write."""
+        return 1.0

@@ -209,3 +209,25 @@ def test_an_interrupted_deploy_leaves_the_verified_weight_and_prints_both_ways_o
     assert error["why"] == "interrupted; the candidate stays at its last verified weight (25%)"
     assert error["next"] == "python -m release resume --stack staging  (or: python -m release abort --stack staging)"
     assert records.in_progress(engine) is not None
+
+
+def test_an_interrupted_rolling_deploy_names_abort_not_resume(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = OfflineEngine("staging")
+    engine.set_config({"release:strategy": "rolling"})
+    rolling = {**RECORD, "colour": "blue", "strategy": "rolling", "phase": "migrated", "weight": 0, "highestWeight": 0}
+
+    class Interrupted:
+        def __init__(self, ctx: Any) -> None:
+            self.ctx = ctx
+
+        def run(self, steps: Any, record: Any) -> Any:
+            engine.set_config({"release:versions": '{"blue":"4a5b6c7d","green":"3f9c2e1a"}', records.IN_PROGRESS: json.dumps(rolling)})
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: _offline_connection(engine))
+    monkeypatch.setattr(driver, "Executor", Interrupted)
+    result = RUNNER.invoke(app, ["deploy", "--stack", "staging", "--version", "4a5b6c7d", "--yes", "-o", "json"])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.output)["error"]
+    assert error["why"].startswith("interrupted; blue keeps what the stack last set")
+    assert error["next"] == "python -m release abort --stack staging  (puts blue back to 3f9c2e1a, verified)"

@@ -8,8 +8,6 @@ import pytest
 
 from components.config import ConfigError, load
 from offline.diff import diff
-from release.errors import BadInputError
-from release.planner import ReleaseOptions, check_options
 from tests.support import MINIMAL_CONFIG
 
 SERVICE = "aws:ecs/service:Service"
@@ -20,18 +18,42 @@ def services(plan) -> dict[str, dict]:  # noqa: ANN001 - a Plan
     return {s.name.rsplit("-", 1)[-1]: s.inputs for s in plan.of_type(SERVICE)}
 
 
-def test_a_rolling_release_touches_only_the_live_colours_task_and_service_and_the_migration_task(plan_of) -> None:
-    # Production is green-live: a rolling release puts its version on green itself.
-    before = plan_of("production", ROLLING)
-    result = diff(before, plan_of("production", ROLLING, "release:versions.green=5e6f7a8b"))
-    touched = {(d.kind, d.name) for d in result.resources}
-    # The migration task must carry the image being released, so its definition is revised with it.
-    assert touched == {("replace", "webapp-fleet-green"), ("update", "webapp-fleet-green"), ("replace", "webapp-migration-task")}
+def _in_progress(version: str) -> str:
+    """``release:inProgress`` of a rolling release of ``version`` on production's live colour (green)."""
+    record = {"id": "r-20260101t000000-roll", "version": version, "colour": "green", "previous": "3f9c2e1a",
+              "strategy": "rolling", "startedAt": "2026-01-01T00:00:00Z", "startedBy": "alice@laptop"}
+    return f"release:inProgress={json.dumps(record)}"
+
+
+def test_the_roll_of_a_rolling_release_touches_only_the_live_colours_task_definition_and_service(plan_of) -> None:
+    # Production is green-live: a rolling release puts its version on green itself. The driver's flow: the record in
+    # progress first (its Stage update revises the migration task), then the roll.
+    staged = plan_of("production", ROLLING, _in_progress("5e6f7a8b"))
+    rolled = plan_of("production", ROLLING, _in_progress("5e6f7a8b"), "release:versions.green=5e6f7a8b")
+    result = diff(staged, rolled)
+    assert {(d.kind, d.name) for d in result.resources} == {("replace", "webapp-fleet-green"), ("update", "webapp-fleet-green")}
     service = next(d for d in result.resources if d.type == SERVICE)
     assert [c.path for c in service.changes] == ["taskDefinition"]
-    (migrate,) = json.loads(next(r for r in plan_of("production", ROLLING, "release:versions.green=5e6f7a8b").resources
-                                 if r.name == "webapp-migration-task").inputs["containerDefinitions"])
+    # The migration the driver runs before the roll already carries the image being released.
+    (migrate,) = json.loads(next(r for r in staged.resources if r.name == "webapp-migration-task").inputs["containerDefinitions"])
     assert migrate["image"].endswith(":5e6f7a8b")
+    # The Stage update itself touches the migration task only.
+    staging = diff(plan_of("production", ROLLING), staged)
+    assert {(d.kind, d.name) for d in staging.resources} == {("replace", "webapp-migration-task")}
+
+
+def test_a_bare_version_change_on_the_live_colour_also_revises_the_migration_task(plan_of) -> None:
+    # Outside a release (`diff -c release:versions.green=...`), the migration task follows the live colour's version,
+    # so a hand-made rolling update carries the new image into it in the same update.
+    result = diff(plan_of("production", ROLLING), plan_of("production", ROLLING, "release:versions.green=5e6f7a8b"))
+    assert {(d.kind, d.name) for d in result.resources} == {
+        ("replace", "webapp-fleet-green"), ("update", "webapp-fleet-green"), ("replace", "webapp-migration-task")}
+
+
+def test_every_task_definition_revision_stays_registered_for_ecs_to_roll_back_to(plan_of) -> None:
+    definitions = [r for r in plan_of("production").of_type("aws:ecs/taskDefinition:TaskDefinition") if r.name.startswith("webapp-fleet-")]
+    assert len(definitions) == 2
+    assert all(r.inputs.get("skipDestroy") is True for r in definitions)
 
 
 def test_every_colour_rolls_back_when_its_release_alarms_fire_during_a_deployment(plan_of) -> None:
@@ -70,12 +92,3 @@ def _problems(**release: object) -> list[str]:
 def test_bad_rolling_settings_are_named_with_their_key(release: dict[str, object], key: str, allowed: str) -> None:
     found = _problems(**release)
     assert any(p.startswith(f"{key}:") and allowed in p for p in found), found
-
-
-def test_the_driver_refuses_a_rolling_release_it_cannot_watch_and_says_what_to_do() -> None:
-    config = load({**MINIMAL_CONFIG, "release:strategy": "rolling"}, "staging").release
-    with pytest.raises(BadInputError) as caught:
-        check_options(ReleaseOptions(version="9.9.9"), config, "staging")
-    assert "release:strategy rolling" in str(caught.value)
-    assert f"release:versions.{config.live} <version>" in str(caught.value)
-    check_options(ReleaseOptions(version="9.9.9", strategy=None), load(MINIMAL_CONFIG, "staging").release, "staging")

@@ -126,6 +126,18 @@ class ReleaseConfig(ConfigModel):
         """The colour a release puts its version on: the live one when rolling, else the candidate."""
         return self.live if self.strategy is Strategy.ROLLING else self.candidate
 
+    @property
+    def migration_version(self) -> str:
+        """The image tag the migration task runs: the target colour's.
+
+        During a rolling release it is the version being released: its migration runs before the rollout (no second
+        colour keeps the old code), so the driver revises the migration task first, and the rollout's own update then
+        changes only the live colour's task definition and service.
+        """
+        if self.strategy is Strategy.ROLLING and self.in_progress is not None and self.in_progress.ending is None:
+            return self.in_progress.version
+        return self.versions.of(self.target)
+
     def weight_of(self, colour: Colour) -> int:
         """The percent of listener traffic the given colour receives."""
         return self.canary_weight if colour is self.candidate else 100 - self.canary_weight

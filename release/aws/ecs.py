@@ -87,3 +87,76 @@ class Containers:
                    next_command=f"aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}")
         code = next((c.get("exitCode") for c in last.get("containers", []) if c.get("name") == container), None)
         return TaskRun(task_arn=task_arn, exit_code=None if code is None else int(code), reason=str(last.get("stoppedReason", "")))
+
+
+# botocore/data/ecs/2014-11-13/service-2.json, shape DeploymentRolloutState: the enum of ``rolloutState``.
+IN_PROGRESS, COMPLETED, FAILED = "IN_PROGRESS", "COMPLETED", "FAILED"
+ROLLOUT_STATES = frozenset({IN_PROGRESS, COMPLETED, FAILED})
+# The same file, shape Deployment, member ``status``: PRIMARY is the most recent deployment, ACTIVE one whose tasks are
+# still being replaced by the PRIMARY one, INACTIVE one completely replaced.
+PRIMARY, ACTIVE = "PRIMARY", "ACTIVE"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment of a service, as DescribeServices reports it (botocore ecs shape ``Deployment``)."""
+
+    id: str
+    status: str
+    """PRIMARY, ACTIVE or INACTIVE."""
+    task_definition: str
+    rollout_state: str
+    """IN_PROGRESS, COMPLETED or FAILED; empty when ECS reports none (not a rolling-update service)."""
+    reason: str
+    running: int
+    desired: int
+    failed_tasks: int
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> Deployment:
+        """From one element of a DescribeServices ``deployments`` list."""
+        return cls(
+            id=str(raw.get("id", "")), status=str(raw.get("status", "")), task_definition=str(raw.get("taskDefinition", "")),
+            rollout_state=str(raw.get("rolloutState", "")), reason=str(raw.get("rolloutStateReason", "")),
+            running=int(raw.get("runningCount", 0)), desired=int(raw.get("desiredCount", 0)),
+            failed_tasks=int(raw.get("failedTasks", 0)),
+        )
+
+
+def primary(deployments: Sequence[Deployment]) -> Deployment | None:
+    """The service's most recent deployment (status PRIMARY), if it reports one."""
+    return next((d for d in deployments if d.status == PRIMARY), None)
+
+
+class Rollouts:
+    """ECS's rolling deployments of a service: what DescribeServices says, and which image each task definition runs."""
+
+    def __init__(self, containers: Containers) -> None:
+        self.client = containers.client
+        self.clock = containers.clock
+        self._images: dict[str, tuple[str, ...]] = {}
+
+    def deployments(self, cluster: str, service: str) -> list[Deployment]:
+        """The service's deployments, PRIMARY first as ECS lists them."""
+        what = f"reading the deployments of service {service}"
+        try:
+            answer = with_retries(lambda: self.client.describe_services(cluster=cluster, services=[service]), self.clock, what=what)
+        except self.client.exceptions.ClusterNotFoundException as exc:
+            raise AwsError(what, f"cluster {cluster} does not exist", "check the stack output cluster_name") from exc
+        services = answer.get("services", [])
+        if not services:
+            raise AwsError(what, f"no service {service} in cluster {cluster}", "check the stack output service_names")
+        return [Deployment.of(d) for d in services[0].get("deployments", [])]
+
+    def images(self, task_definition: str) -> tuple[str, ...]:
+        """The container images of a task definition (a revision never changes, so each is read once)."""
+        if task_definition not in self._images:
+            answer = with_retries(lambda: self.client.describe_task_definition(taskDefinition=task_definition), self.clock,
+                                  what=f"reading task definition {task_definition}")
+            containers = answer.get("taskDefinition", {}).get("containerDefinitions", [])
+            self._images[task_definition] = tuple(str(c.get("image", "")) for c in containers)
+        return self._images[task_definition]
+
+    def runs(self, task_definition: str, version: str) -> bool:
+        """Whether a task definition runs the image tag ``version`` (``<repository>:<version>``)."""
+        return any(image.rsplit(":", 1)[-1] == version and ":" in image for image in self.images(task_definition))

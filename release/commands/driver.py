@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from components.config import Strategy, load
-from offline.stacks import ProjectFiles
+from offline.stacks import ProjectFiles, apply_overrides, parse_override
 from release import record as records
 from release.clock import Clock, SystemClock
 from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, fail, needs_yes
@@ -121,6 +121,8 @@ def register(app: typer.Typer) -> None:
         skip_staging: Annotated[bool, typer.Option("--skip-staging", help="Production: release a version staging has not held.")] = False,
         reason: Annotated[str | None, typer.Option("--reason", help="Why --skip-staging; kept in the release record.")] = None,
         output: OutputOption = Output.TEXT,
+        overriding: Annotated[list[str] | None, typer.Option(
+            "--config", "-c", help="KEY=VALUE config override for --dry-run (what the plan would be); repeatable.")] = None,
     ) -> None:
         """Release VERSION to the candidate colour: back up, deploy, migrate, smoke test, shift and bake, promote."""
         console, as_json = Console(), output is Output.JSON
@@ -129,11 +131,16 @@ def register(app: typer.Typer) -> None:
             options = ReleaseOptions(version=version, strategy=strategy, steps=parse_steps(steps), bake_minutes=bake)
             check_flags(options)
             check_skip_staging(skip_staging, reason)
+            overrides = [parse_override(c) for c in overriding or []]
+            if overrides and not dry_run:
+                # A release changes only the release state; the stack's policy is its file and its environment.
+                message = f"-c {' -c '.join(overriding or [])}: goes with --dry-run only; a release reads the stack's own config"
+                raise BadInputError(message)
             if not dry_run:
                 needs_yes(as_json, yes, "deploy")
             _check_stack(stack)
             if dry_run:
-                _dry_run(console, as_json, stack, options)
+                _dry_run(console, as_json, stack, options, overrides)
                 return
             conn = CONNECT(stack)
             full = load(conn.engine.get_config(), stack)
@@ -164,6 +171,13 @@ def register(app: typer.Typer) -> None:
             except KeyboardInterrupt:
                 # The last verified weights stay; the durable record lets another shell finish the release.
                 current = records.in_progress(conn.engine)
+                if current is not None and current.strategy is Strategy.ROLLING:
+                    raise fail(
+                        console, as_json, ExitCode.REFUSED, "deploy",
+                        f"interrupted; {current.colour} keeps what the stack last set ({current.version} if the roll was "
+                        "applied, with ECS's circuit breaker and deployment alarms still able to roll it back)",
+                        f"python -m release abort --stack {stack}  (puts {current.colour} back to {current.previous}, verified)",
+                    ) from None
                 weight = current.weight if current else 0
                 why = f"interrupted; the candidate stays at its last verified weight ({weight}%)"
                 raise fail(
@@ -212,7 +226,7 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(ExitCode.REFUSED)
 
 
-def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOptions) -> None:
+def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOptions, overrides: list[tuple[str, Any]]) -> None:
     """Print the steps; without the Pulumi CLI, from the stack file's config and the offline plan's outputs."""
     try:
         engine: StackEngine = CONNECT(stack).engine
@@ -220,7 +234,7 @@ def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOption
     except PulumiMissingError:
         engine = OfflineEngine(stack)
         source = f"Pulumi.{stack}.yaml and the offline plan's outputs (the Pulumi CLI is not installed)"
-    config = load(engine.get_config(), stack).release
+    config = load(apply_overrides(engine.get_config(), overrides, ProjectFiles.here()), stack).release
     planned = plan_release(config, engine.outputs(), options, stack)
     if as_json:
         typer.echo(json.dumps({**as_data(planned), "source": source}, indent=2))

@@ -30,6 +30,7 @@ from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_cand
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.logs import filters_of
 from release.rehearsal.proxy import WeightedProxy
+from release.rehearsal.rollout import RolloutSeam
 from release.rehearsal.scenarios import BY_NAME
 from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
@@ -154,6 +155,9 @@ def rehearse(
         raise ValueError(message)
     settings = BY_NAME[scenario]
     clock = ScheduledClock(START)
+    if strategy is Strategy.ROLLING:
+        # Rolling is the stack's policy (it sets the live service's rollout limits), so the rehearsal's stack takes it.
+        overrides, strategy = [*overrides, ("release:strategy", Strategy.ROLLING.value)], None
     if scenario == "weighted-candidate":
         # The candidate already carries traffic while nothing is in progress: preflight must refuse.
         overrides = weighted_candidate(stack, overrides)
@@ -166,10 +170,14 @@ def rehearse(
     fields = LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])
     fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed, log_fields=fields)
     with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
+        rolling = config.release.strategy is Strategy.ROLLING
+        rollout = RolloutSeam(session, clock, config.release.live, fleet.start) if rolling else None
         world = World(session, clock, health.base_url, faults or scenario_faults(scenario, config.release.live),
-                      starter=fleet.start)
+                      starter=fleet.start, rollout=rollout)
         plan = offline.plan()
         world.build(plan)
+        if rollout is not None:
+            rollout.attach()
         health.behaviour.route = world.route
         engine = RehearsalEngine(offline, world)
         offline.hooks.append(world.apply)
@@ -190,7 +198,9 @@ def rehearse(
         options = ReleaseOptions(version=version, strategy=strategy)
         steps = plan_release(config.release, engine.outputs(), options, stack)
         killed: dict[str, float] = {}
-        if settings.kill_candidate:
+        if settings.kill_candidate and rolling:
+            offline.hooks.append(_kill_rolled(config.release.live, version, engine, clock, fleet, killed))
+        elif settings.kill_candidate:
             shifts = sum(isinstance(s, Shift) for s in steps)
             offline.hooks.append(_kill_trigger(min(KILL_STEP, shifts), engine, clock, fleet, killed))
         record = new_record(config.release, version, (strategy or config.release.strategy).value, clock, "rehearsal")
@@ -226,7 +236,10 @@ def rehearse(
         "updates": updates,
         "traffic": traffic.counts(),
         "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],
+        "versions": {c.value: final.versions.of(c) for c in Colour},
     }
+    if rollout is not None:
+        summary["rollout"] = [{"at": at, "deployment": ident, "state": state} for at, ident, state in rollout.events]
     touched = offline.updates[-1].touched if abort_events and offline.updates else None
     return Rehearsal(
         scenario, result, summary, updates, alarm_at, abort_events[0] if abort_events else None,
@@ -268,6 +281,26 @@ def _kill_trigger(target: int, engine: RehearsalEngine, clock: ScheduledClock, f
         def kill() -> None:
             fleet.kill(release.candidate)
             killed["at"] = clock.monotonic()
+
+        clock.at(clock.monotonic() + KILL_DELAY, kill)
+
+    return hook
+
+
+def _kill_rolled(live: Colour, version: str, engine: RehearsalEngine, clock: ScheduledClock, fleet: Fleet,
+                 killed: dict[str, float]) -> Any:
+    """A hook that, once the live colour is rolled to ``version``, kills that version's process partway into the rollout."""
+
+    def hook(plan: Plan, result: UpdateResult) -> None:
+        if killed or load(engine.get_config(), engine.stack).release.versions.of(live) != version:
+            return
+        killed["scheduled"] = clock.monotonic()
+
+        def kill() -> None:
+            running = fleet.running.get(live)
+            if running is not None and running.version == version:
+                fleet.kill(live)
+                killed["at"] = clock.monotonic()
 
         clock.at(clock.monotonic() + KILL_DELAY, kill)
 

@@ -35,6 +35,7 @@ from release.analysis import alarm_names
 from release.aws.elbv2 import LoadBalancing
 from release.clock import Clock
 from release.engine import UpdateResult
+from release.rehearsal.rollout import RolloutSeam
 from release.rehearsal.seams import Faults
 from release.rehearsal.servers import CandidateRoute, MotoSession
 from release.rehearsal.services import ServiceFleet
@@ -92,10 +93,12 @@ class World:
 
     def __init__(
         self, session: MotoSession, clock: Clock, health_url: str, faults: Faults | None = None,
-        starter: Callable[[Colour, str], bool] | None = None,
+        starter: Callable[[Colour, str], bool] | None = None, rollout: RolloutSeam | None = None,
     ) -> None:
         self.session = session
         self.starter = starter
+        self.rollout = rollout
+        """A rolling rehearsal's ECS deployments of the live colour (``release.rehearsal.rollout``); None: versions swap at once."""
         self.book = AddressBook()
         self.elbv2 = LoadBalancing(session, clock)
         self.faults = faults or Faults()
@@ -277,7 +280,11 @@ class World:
             if current is not None:
                 self.elbv2.client.deregister_targets(TargetGroupArn=group, Targets=[{"Id": current[1], "Port": 8080}])
                 del self.registered[colour]
-            started = self.starter(colour, version) if self.starter is not None else True
+            if self.rollout is not None and current is not None and colour is self.rollout.colour:
+                # Rolling: ECS replaces the colour's tasks in place, and may fail and roll the deployment back.
+                started = self.rollout.begin(plan, self.services.cluster, self.services.names[colour], current[0], version)
+            else:
+                started = self.starter(colour, version) if self.starter is not None else True
             if not started or (colour in self.broken and current is not None):
                 continue  # its new tasks never pass health checks, so nothing is registered
             ip = f"10.0.1.{self._next_ip}"
