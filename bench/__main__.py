@@ -1,4 +1,4 @@
-"""``python -m bench``: every benchmark, one JSON line a figure, then a table."""
+"""``python -m bench``: every benchmark, one JSON line a figure."""
 
 from __future__ import annotations
 

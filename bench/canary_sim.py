@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from components.config.release import DEFAULT_STEPS
 from components.config.release_analysis import AnalysisConfig
 from release.analysis import Figures, decide
 
@@ -36,7 +37,7 @@ class Case:
     rps: float
     live_rate: float
     candidate_rate: float
-    steps: tuple[int, ...] = (10, 25, 50, 100)
+    steps: tuple[int, ...] = DEFAULT_STEPS
     bake_minutes: int = 5
     slowdown: float = 1.0
     """The candidate's latency over live's."""

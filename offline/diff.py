@@ -3,83 +3,23 @@
 A changed URN is a delete-and-replace for the engine, so a resource that
 disappears under one URN and appears under another with the same type and
 parent is reported as replaced. Inputs that the provider can only set at
-creation (``REPLACE_ON``) are also reported as replacements.
+creation (``REPLACE_ON``, declared beside each type's offline model) are also
+reported as replacements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
+from offline.models import knowledge
 from offline.plan import Plan, PlannedResource
 
-# Inputs whose change makes the provider replace the resource (ForceNew in the
-# AWS provider's schema). "*" means every input: ECS task definitions are
-# immutable, each change registers a new revision.
-REPLACE_ON: dict[str, frozenset[str]] = {
-    "aws:lb/targetGroup:TargetGroup": frozenset({"name", "namePrefix", "port", "protocol", "vpcId", "targetType", "protocolVersion"}),
-    "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "namePrefix", "internal", "loadBalancerType"}),
-    # terraform-provider-aws internal/service/elbv2/listener_rule.go: listener_arn is ForceNew.
-    "aws:lb/listenerRule:ListenerRule": frozenset({"listenerArn"}),
-    "aws:ecs/taskDefinition:TaskDefinition": frozenset({"*"}),
-    "aws:ecs/cluster:Cluster": frozenset({"name"}),
-    "aws:ecs/service:Service": frozenset({"name", "cluster", "launchType"}),
-    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix"}),
-    "aws:rds/instance:Instance": frozenset({"identifier", "engine", "storageEncrypted", "kmsKeyId", "dbSubnetGroupName"}),
-    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
-    "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": frozenset({"url"}),
-    # Pulumi Cloud resources are addressed by organisation/project/stack; moving one is a new resource.
-    "pulumiservice:index:DeploymentSettings": frozenset({"organization", "project", "stack"}),
-    "pulumiservice:index:DriftSchedule": frozenset({"organization", "project", "stack"}),
-    "pulumiservice:index:Webhook": frozenset({"organizationName", "projectName", "stackName", "environmentName"}),
-    "pulumiservice:index:StackTag": frozenset({"organization", "project", "stack", "name", "value"}),
-    "pulumiservice:index:PolicyPack": frozenset({"organization", "name", "versionTag"}),
-    "pulumiservice:index:PolicyGroup": frozenset({"organizationName", "name"}),
-    "aws:ecr/repository:Repository": frozenset({"name"}),
-    "github:index/branch:Branch": frozenset({"repository", "branch", "sourceBranch", "sourceSha"}),
-    "github:index/repositoryFile:RepositoryFile": frozenset({"repository", "file", "branch"}),
-    "github:index/repositoryEnvironment:RepositoryEnvironment": frozenset({"repository", "environment"}),
-    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": frozenset({"repository", "environment"}),
-    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": frozenset({"repository", "environment", "variableName"}),
-    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": frozenset({"repository", "environment", "secretName"}),
-    "github:index/actionsVariable:ActionsVariable": frozenset({"repository", "variableName"}),
-    "aws:lb/listener:Listener": frozenset({"loadBalancerArn"}),
-    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "vpcId", "description"}),
-    "aws:ec2/eip:Eip": frozenset({"domain"}),
-    "aws:ec2/natGateway:NatGateway": frozenset({"allocationId", "subnetId", "connectivityType"}),
-    "aws:ec2/routeTable:RouteTable": frozenset({"vpcId"}),
-    "aws:ec2/route:Route": frozenset({"routeTableId", "destinationCidrBlock"}),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": frozenset({"subnetId", "gatewayId"}),
-    "aws:ec2/flowLog:FlowLog": frozenset({"vpcId", "logDestination", "logDestinationType", "trafficType", "iamRoleArn",
-                                          "maxAggregationInterval"}),
-    "aws:cloudwatch/logGroup:LogGroup": frozenset({"name", "namePrefix"}),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": frozenset({"name", "region"}),
-    "aws:appautoscaling/target:Target": frozenset({"resourceId", "scalableDimension", "serviceNamespace"}),
-    "aws:appautoscaling/policy:Policy": frozenset({"name", "resourceId", "scalableDimension", "serviceNamespace"}),
-    "aws:sns/topicSubscription:TopicSubscription": frozenset({"topic", "protocol", "endpoint"}),
-    "aws:s3/bucketPolicy:BucketPolicy": frozenset({"bucket"}),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": frozenset({"bucket"}),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": frozenset({"bucket"}),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": frozenset({"bucket"}),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": frozenset({"bucket"}),
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": frozenset({"alarmName", "region"}),
-    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName"}),
-    "aws:cloudwatch/eventRule:EventRule": frozenset({"name", "namePrefix", "eventBusName", "region"}),
-    "aws:cloudwatch/eventTarget:EventTarget": frozenset({"rule", "targetId", "eventBusName", "region"}),
-    "aws:sns/topicPolicy:TopicPolicy": frozenset({"arn"}),
-    "aws:route53/healthCheck:HealthCheck": frozenset({"type", "referenceName", "requestInterval", "measureLatency"}),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
-    "aws:rds/parameterGroup:ParameterGroup": frozenset({"name", "namePrefix", "family", "description"}),
-    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name", "namePrefix"}),
-    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset({
-        "replicationGroupId", "port", "subnetGroupName", "atRestEncryptionEnabled", "kmsKeyId", "snapshotArns", "snapshotName",
-    }),
-    "aws:elasticache/subnetGroup:SubnetGroup": frozenset({"name"}),
-    "aws:secretsmanager/secret:Secret": frozenset({"name", "namePrefix"}),
-    "aws:secretsmanager/secretVersion:SecretVersion": frozenset({"secretId", "secretString", "secretBinary"}),
-}
+# Inputs whose change makes the provider replace a resource, per type: declared beside each type's offline model
+# (``offline.models.knowledge.replaced_on``, with the provider schema rule it comes from). "*" means every input.
+REPLACE_ON: Mapping[str, frozenset[str]] = MappingProxyType(knowledge.REPLACE_ON)
 
 _ABSENT = object()
 
@@ -171,8 +111,9 @@ def changes(old: Any, new: Any, path: str = "") -> Iterator[Change]:
 
 def _replacement_reason(resource: PlannedResource, found: list[Change]) -> str:
     keys = REPLACE_ON.get(resource.type, frozenset())
-    forcing = sorted({c.path.split(".")[0].split("[")[0] for c in found} & keys) if "*" not in keys else []
-    if "*" in keys and found:
+    every = knowledge.EVERY_INPUT in keys
+    forcing = sorted({c.path.split(".")[0].split("[")[0] for c in found} & keys) if not every else []
+    if every and found:
         return f"{resource.type} cannot be updated in place"
     if forcing:
         return f"changing {', '.join(forcing)} forces replacement"

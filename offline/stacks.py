@@ -23,6 +23,8 @@ file at all: there they would shadow what every release writes.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,6 +85,23 @@ def secret_placeholder(key: str) -> str:
     return f"offline-placeholder-for-{slug}"
 
 
+# LibYAML's parser when PyYAML was built with it: the same documents, parsed in C.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content, each caller with its own copy to change.
+
+    A text already parsed is not parsed again: a plan reads ``Pulumi.yaml`` once per config key.
+    """
+    return copy.deepcopy(_parse(path.read_text()))
+
+
 @dataclass(frozen=True)
 class ProjectFiles:
     """The project at ``root``: ``Pulumi.yaml`` and its ``Pulumi.<stack>.yaml`` files."""
@@ -97,7 +116,7 @@ class ProjectFiles:
     @property
     def project(self) -> str:
         """The project name from ``Pulumi.yaml``."""
-        data = yaml.safe_load((self.root / "Pulumi.yaml").read_text())
+        data = read_yaml(self.root / "Pulumi.yaml")
         return str(data["name"])
 
     def stacks(self) -> list[str]:
@@ -113,7 +132,7 @@ class ProjectFiles:
 
     def imports(self, stack: str) -> list[str]:
         """The ESC environments a stack file imports, in order (``environment:`` as a list or ``{imports: [...]}``)."""
-        data = yaml.safe_load(self.stack_file(stack).read_text()) or {}
+        data = read_yaml(self.stack_file(stack)) or {}
         found = data.get("environment") or []
         if isinstance(found, dict):
             found = found.get("imports") or []
@@ -140,14 +159,14 @@ class ProjectFiles:
                     missing.append(f"environment {name} (imported by Pulumi.{stack}.yaml): no committed definition at "
                                    f"{path.relative_to(self.root)}")
                 continue
-            merged.update({self.full_key(k): v for k, v in definition_values(yaml.safe_load(path.read_text()) or {}).items()})
+            merged.update({self.full_key(k): v for k, v in definition_values(read_yaml(path) or {}).items()})
         if missing:
             raise ConfigError(missing)
         return merged
 
     def stack_config(self, stack: str, required_secrets: Iterable[str] | None = None) -> tuple[dict[str, str], tuple[str, ...]]:
         """The flat config map of a stack (its imported environments, then its file) and the keys that are secret."""
-        data = yaml.safe_load(self.stack_file(stack).read_text()) or {}
+        data = read_yaml(self.stack_file(stack)) or {}
         config: dict[str, str] = self.environment_config(stack)
         secrets: list[str] = []
         stray = [self.full_key(str(k)) for k in (data.get("config") or {}) if self.full_key(str(k)) in RELEASE_STATE_KEYS]

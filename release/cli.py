@@ -8,6 +8,7 @@ to a message and exit code itself still ends as one line and exit 3.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -53,7 +54,13 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     """Run the CLI; a failure no command maps is still one line and exit 3, with the traceback on request."""
     try:
-        build(offline_only=len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS)()
+        offline_only = len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS
+        cli = build(offline_only=offline_only)
+        if offline_only:
+            # A one-shot evaluation: what is loaded by now (the SDK, the offline models, the config schemas) lives
+            # until the process exits, so the collector's full passes during the run need not walk it again.
+            gc.freeze()
+        cli()
     except Exception as exc:
         if os.environ.get(DEBUG):
             raise

@@ -98,8 +98,9 @@ class LivePanel:
     def _bake_parts(self, poll: Poll) -> list[RenderableType]:
         verdict = poll.verdict
         candidate = poll.candidate
-        clock = (f"bake: {_duration(poll.remaining)} left" if poll.remaining > 0
-                 else f"bake extended {_duration(poll.overtime)} for the minimum sample (low traffic)")
+        # The last poll of a bake has nothing left and no overtime: only a bake past its end has been extended.
+        clock = (f"bake extended {_duration(poll.overtime)} for the minimum sample (low traffic)" if poll.overtime > 0
+                 else f"bake: {_duration(poll.remaining)} left")
         table = Table(box=None, pad_edge=False, show_edge=False)
         for heading in ("colour", "weight", "requests", "5xx", "5xx rate", "error lines", "latency (last min)", "latency (median)"):
             table.add_column(heading, justify="left" if heading == "colour" else "right")

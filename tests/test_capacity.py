@@ -139,7 +139,7 @@ def test_the_plan_scales_before_each_shift_and_retires_the_old_colour_after_the_
     with_services = {**OUTPUTS, "cluster_name": "web", "service_names": {"blue": "web-blue", "green": "web-green"}}
     steps = plan_release(CONFIG, with_services, ReleaseOptions(version="v2", headroom=1.5), "staging")
     assert {s.headroom for s in steps if isinstance(s, Shift)} == {1.5}
-    assert "scale green to 10% of blue's running tasks x1.5, wait until they run; send 10% to green" in steps[3].describe()
+    assert "scale green to 25% of blue's running tasks x1.5, wait until they run; send 25% to green" in steps[3].describe()
     kinds = [type(s) for s in steps]
     assert kinds[-3:] == [Promote, Smoke, Retire]
     assert steps[-1] == Retire(CONFIG.live, 600.0, 60.0 * CONFIG.backup_minutes, 10.0)

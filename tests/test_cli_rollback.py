@@ -138,7 +138,7 @@ def test_a_failed_migration_rollback_exits_1(w: World) -> None:
 
 
 def test_a_busy_stack_exits_1_naming_who_holds_it(w: World) -> None:
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     w.stack.busy_with = "carol@ci"
     done = _run("rollback", "--stack", "staging")
     assert done.exit_code == ExitCode.REFUSED

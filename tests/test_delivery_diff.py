@@ -12,7 +12,8 @@ from offline.render import render_diff
 def test_renaming_the_image_repository_replaces_it(plan_of: Callable[..., Plan]) -> None:
     result = diff(plan_of("production"), plan_of("production", "delivery:imageRepository=webapp-images"))
     replaced = {d.name for d in result.of_kind("replace")}
-    assert replaced == {"delivery-images-repository"}
+    # The lifecycle policy goes with it: its repository is ForceNew (terraform-provider-aws ecr/lifecycle_policy.go).
+    assert replaced == {"delivery-images-repository", "delivery-images-lifecycle"}
 
 
 def test_changing_reviewers_updates_the_environment_in_place(plan_of: Callable[..., Plan]) -> None:

@@ -98,7 +98,7 @@ def test_migrate_rollback_of_an_irreversible_migration_is_refused_before_anythin
 
 
 def test_migrate_during_a_release_is_refused_naming_who_holds_it(w: World) -> None:
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     with pytest.raises(RollbackRefusedError) as caught:
         migrate(w.ctx)
     assert "held by alice@laptop" in caught.value.why

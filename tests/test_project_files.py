@@ -57,7 +57,9 @@ def test_config_is_encoded_as_the_engine_passes_it() -> None:
     config, secrets = ProjectFiles.here().stack_config("staging", required_secrets=())
     assert json.loads(config["release:versions"]) == {"blue": "3f9c2e1a", "green": "3f9c2e1a"}
     assert config["release:canaryWeight"] == "0"
-    assert json.loads(config["release:steps"]) == [10, 25, 50, 100]
+    assert "release:steps" not in config, "staging walks the default steps"
+    production, _ = ProjectFiles.here().stack_config("production", required_secrets=())
+    assert json.loads(production["release:steps"]) == [5, 25, 50, 100]
     assert secrets == ()
 
 

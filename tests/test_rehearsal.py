@@ -44,9 +44,9 @@ def test_happy_release_is_promoted_and_moto_serves_the_new_colour(run: Callable[
 
 def test_canary_walks_every_configured_weight_in_order(run: Callable[..., Rehearsal]) -> None:
     candidate_weights = [u["weights"]["green"] for u in run("happy", Strategy.CANARY).updates]
-    # deploy (0), the four steps with green scaled to 2 tasks before the last (one live task x1.2),
+    # deploy (0), the three default steps with green scaled to 2 tasks before the last (one live task x1.2),
     # then the promotion (green live, so 100 to green) and blue back to its standby count.
-    assert candidate_weights == [0, 10, 25, 50, 50, 100, 100, 100]
+    assert candidate_weights == [0, 25, 50, 50, 100, 100, 100]
 
 
 def test_blue_green_switches_in_one_step_after_the_smoke_test(run: Callable[..., Rehearsal]) -> None:
@@ -75,7 +75,7 @@ def test_alarm_during_a_bake_aborts_back_to_live(run: Callable[..., Rehearsal], 
 def test_canary_alarm_fires_during_the_second_step(run: Callable[..., Rehearsal]) -> None:
     done = run("alarm", Strategy.CANARY)
     reached = [u["weights"]["green"] for u in done.updates]
-    assert reached == [0, 10, 25, 0]
+    assert reached == [0, 25, 50, 0]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

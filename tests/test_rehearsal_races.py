@@ -33,6 +33,10 @@ def test_abort_race_stops_the_driver_which_says_it_was_aborted_elsewhere_and_by_
     assert data["other_shell"] == {"by": "other-shell", "outcome": "aborted", "ended_by": "other-shell"}
     assert not any("promote" in u["message"] for u in data["updates"]), "the driver did not go on"
     assert _done(data)[-1].startswith("step 1/"), "the driver stopped in the bake after its first shift"
+    after = data["after"]["colours"]
+    assert after["blue"]["requests"] > 0, "after the abort the requests reach live"
+    assert after["green"]["requests"] == 0
+    assert data["traffic"]["green"]["requests"] > 0, "the candidate served its step before the other shell aborted"
 
 
 @pytest.mark.parametrize("strategy", ["canary", "blue-green"])
@@ -43,6 +47,9 @@ def test_promote_race_is_reported_as_promoted_elsewhere(strategy: str) -> None:
     assert "promoted elsewhere: other-shell" in data["driver"]["why"]
     assert "aborted" not in data["driver"]["why"]
     assert sum("promote" in u["message"] for u in data["updates"]) == 1, "promoted once, by the other shell"
+    after = data["after"]["colours"]
+    assert (after["green"]["requests"] > 0, after["green"]["version"]) == (True, "rehearsal-1")
+    assert after["blue"]["requests"] == 0
 
 
 def test_ci_then_push_keeps_the_released_version_live_and_reverts_nothing() -> None:

@@ -14,7 +14,18 @@ from release.rehearsal.rollbacks import stage
 from release.rollback import fast_rollback
 
 runner = CliRunner()
-SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration"}
+SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration", "after", "traffic", "alarms"}
+STAGING_VERSION = "3f9c2e1a"  # environments/staging-release.yaml: what both colours run before the rehearsal
+
+
+def served_only_by(window: dict[str, Any], colour: str, version: str) -> None:
+    """Every request of the window went to ``colour``, whose process runs ``version``; none failed."""
+    colours = window["colours"]
+    other = "green" if colour == "blue" else "blue"
+    assert colours[colour]["requests"] > 0, f"no request reached {colour}"
+    assert colours[colour]["version"] == version
+    assert colours[other]["requests"] == 0, f"{other} still served requests"
+    assert colours[colour]["5xx"] == 0
 
 
 def rehearse(scenario: str, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -54,6 +65,15 @@ def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before
     assert counts["blue"] == (live, live)
 
 
+def test_after_the_rollback_the_requests_reach_the_restored_colour_and_its_old_version() -> None:
+    _, data = rehearse("rollback-after-promote")
+    served_only_by(data["before_rollback"], "green", "rehearsal-1")
+    served_only_by(data["after"], "blue", STAGING_VERSION)
+    assert data["traffic"]["blue"]["requests"] > 0
+    assert data["traffic"]["green"]["requests"] > 0, "the release's traffic reached the candidate before it was live"
+    assert data["alarms"] == [], "a healthy release on real traffic fires no alarm"
+
+
 def test_rollback_to_version_makes_the_first_releases_version_live_again() -> None:
     code, data = rehearse("rollback-to-version")
     assert code == ExitCode.OK
@@ -63,6 +83,7 @@ def test_rollback_to_version_makes_the_first_releases_version_live_again() -> No
     assert data["preview"]["diff"] is not None
     messages = [u["message"] for u in data["updates"]]
     assert sum("promote" in m for m in messages) == 4, "three releases, then the rollback's own release"
+    served_only_by(data["after"], data["live"], "rehearsal-1")
 
 
 def test_rollback_to_version_takes_a_fresh_snapshot_not_the_first_releases() -> None:
@@ -83,6 +104,7 @@ def test_irreversible_is_refused_with_the_snapshot_and_nothing_changes() -> None
     assert "recorded as irreversible" in data["failed"]["why"]
     assert f"restore the database from snapshot {data['snapshot']}" in data["failed"]["next"]
     assert data["weights"] == {"blue": 0, "green": 100}
+    served_only_by(data["after"], "green", "rehearsal-1")
 
 
 @pytest.mark.parametrize("strategy", ["canary", "blue-green"])
@@ -95,6 +117,8 @@ def test_interrupted_is_aborted_to_100_0_then_a_second_release_is_resumed(strate
     assert (data["outcome"], data["live"], data["weights"]) == ("promoted", "green", {"blue": 0, "green": 100})
     resumed = [u["message"] for u in data["updates"] if "rehearsal2" in u["message"]]
     assert sum(" on green" in m for m in resumed) == 1, "resuming does not deploy again"
+    served_only_by(data["after_abort_traffic"], "blue", STAGING_VERSION)
+    served_only_by(data["after"], "green", "rehearsal-2")
 
 
 def test_concurrent_refuses_the_second_driver_naming_the_first() -> None:
@@ -104,3 +128,4 @@ def test_concurrent_refuses_the_second_driver_naming_the_first() -> None:
     assert "held by first-driver" in data["failed"]["why"]
     assert data["first"]["outcome"] == "promoted"
     assert not any("rehearsal-2" in u["message"] for u in data["updates"]), "the second driver issued no update"
+    served_only_by(data["after"], "green", "rehearsal-1")

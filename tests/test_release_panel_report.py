@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +50,21 @@ def test_the_panel_shows_step_figures_alarms_countdown_and_verdict() -> None:
     assert "bake: 2m00s left" in text
     assert "5xx: PASS" in text
     assert "Fisher's exact test" in text
+
+
+@pytest.mark.parametrize(("remaining", "overtime", "shown"), [
+    (0.0, 0.0, "bake: 0s left"),
+    (0.0, 90.0, "bake extended 1m30s for the minimum sample (low traffic)"),
+])
+def test_only_a_bake_past_its_end_is_shown_as_extended(remaining: float, overtime: float, shown: str) -> None:
+    console = Console(record=True, width=160, force_terminal=False)
+    panel = LivePanel(console, "release r-1: 2.0.0 to green on staging")
+    panel.step(5, 12, Bake(weight=25, seconds=300))
+    panel.bake(replace(_poll(5, 61, weight=25), remaining=remaining, overtime=overtime))
+    console.print(panel.render())
+    text = console.export_text()
+    assert shown in text
+    assert ("extended" in text) == (overtime > 0)
 
 
 def test_json_output_is_one_object_a_line_per_event() -> None:

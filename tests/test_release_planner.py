@@ -30,10 +30,10 @@ def test_a_canary_release_walks_every_step_with_a_bake_after_each() -> None:
     steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2"), "staging")
     assert _kinds(steps) == [
         "Preflight", "Backup", "Deploy", "Migrate", "Smoke",
-        "Shift", "Bake", "Shift", "Bake", "Shift", "Bake", "Shift", "Bake",
+        "Shift", "Bake", "Shift", "Bake", "Shift", "Bake",
         "Promote", "Smoke", "Notify",
     ]
-    assert [s.weight for s in steps if isinstance(s, Shift)] == [10, 25, 50, 100]
+    assert [s.weight for s in steps if isinstance(s, Shift)] == [25, 50, 100]
     assert all(s.seconds == 300 for s in steps if isinstance(s, Bake))
     assert steps[2] == Deploy(CONFIG.candidate, "v2", 600.0)
     assert steps[3] == Migrate(("manage", "migrate"))
@@ -69,7 +69,7 @@ def test_every_config_change_is_shown_for_the_dry_run() -> None:
     steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2"), "staging")
     changes = [dict(s.config_change()) for s in steps if s.config_change()]
     assert changes[0] == {"release:versions.green": "v2"}
-    assert changes[1] == {"release:canaryWeight": 10}
+    assert changes[1] == {"release:canaryWeight": 25}
     assert changes[-1] == {"release:live": "green", "release:canaryWeight": 0}
     assert isinstance(steps[0], Preflight)
     assert isinstance(steps[-1], Notify)

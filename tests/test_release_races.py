@@ -52,7 +52,7 @@ def _during_first_bake(w: World, action: Callable[[], object]) -> None:
 
     def arm(message: str, targets: Any = None) -> Any:
         found = original(message, targets)
-        if "10% to green" in message:
+        if "25% to green" in message:
             clock.at(clock.monotonic() + 20, action)
         return found
 
@@ -78,7 +78,7 @@ def test_an_abort_from_another_shell_during_a_bake_stops_the_driver_which_says_w
     last = w.stack.release_config().last_release
     assert (last.outcome, last.ended_by) == (Outcome.ABORTED, "bob@desk")
     assert w.stack.release_config().in_progress is None
-    assert not [u for u in w.stack.issued if "25% to green" in u["message"] or "promote" in u["message"]]
+    assert not [u for u in w.stack.issued if "50% to green" in u["message"] or "promote" in u["message"]]
 
 
 def test_a_promotion_from_another_shell_during_a_bake_is_reported_as_promoted_elsewhere(session: Any) -> None:
@@ -227,7 +227,7 @@ def test_kill_during_deploy_then_promote_is_refused(session: Any) -> None:
 
 def test_promote_refuses_a_release_whose_migration_failed(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     held = records.in_progress(w.stack)
     assert held is not None
     broken = held.model_copy(update={"migration": held.migration.model_copy(update={"exit_code": 1})})
@@ -238,7 +238,7 @@ def test_promote_refuses_a_release_whose_migration_failed(session: Any) -> None:
 
 def test_a_resumed_release_bakes_as_long_as_it_was_started_with(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10, bake_minutes=0.5)
+    release(w, "v2", until_weight=25, bake_minutes=0.5)
     assert records.in_progress(w.stack).bake_minutes == 0.5
     _, steps = plan_resume(w.ctx)
     assert {s.seconds for s in steps if isinstance(s, Bake)} == {30.0}, "the stack's 5 minutes are not used"
@@ -246,7 +246,7 @@ def test_a_resumed_release_bakes_as_long_as_it_was_started_with(session: Any) ->
 
 def test_resume_refuses_while_the_drivers_lease_is_fresh_and_names_it(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     held = records.in_progress(w.stack)
     records.commit(w.stack, held, records.leased(held, "carol@ci (pid 4242)", w.clock))
     with pytest.raises(RollbackRefusedError) as caught:
@@ -258,7 +258,7 @@ def test_resume_refuses_while_the_drivers_lease_is_fresh_and_names_it(session: A
 
 def test_a_release_in_progress_refuses_a_second_driver_even_if_it_raced_past_preflight(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     config = w.stack.release_config()
     second = records.new_record(config, "v3", "canary", w.clock, "dave@ci")
     with pytest.raises(records.ReleaseInProgressError) as caught:
@@ -270,7 +270,7 @@ def test_a_release_in_progress_refuses_a_second_driver_even_if_it_raced_past_pre
 
 def test_a_driver_holding_an_older_revision_of_its_record_writes_nothing_and_says_who_wrote(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     held = records.in_progress(w.stack)
     assert held is not None
     records.commit(w.stack, held, records.leased(held, "carol@ci (pid 7)", w.clock))

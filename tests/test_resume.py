@@ -140,7 +140,7 @@ def test_interruptible_prints_both_commands_and_lets_the_interrupt_through() -> 
 
 def test_a_second_driver_is_refused_at_once_naming_who_holds_the_release(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10, by="alice@laptop")
+    release(w, "v2", until_weight=25, by="alice@laptop")
     w.stack.issued.clear()
     slept = w.clock.slept
 
@@ -156,7 +156,7 @@ def test_a_second_driver_is_refused_at_once_naming_who_holds_the_release(session
 
 def test_a_busy_stack_refuses_a_rollback_naming_the_holder_and_changes_nothing(session: Any) -> None:
     w = world(session)
-    release(w, "v2", until_weight=10)
+    release(w, "v2", until_weight=25)
     w.stack.busy_with = "carol@ci"
     before = (w.stack.served(), _state(w))
     with pytest.raises(StackBusyError) as caught:

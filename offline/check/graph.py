@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from offline.check.findings import Finding, RuleClass, Severity
+from offline.models.knowledge import FORWARD_INPUTS
 from offline.plan import Plan, PlannedResource
 
 SERVICE = "aws:ecs/service:Service"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-# Resources that attach a target group to a load balancer, and the input holding their actions.
-FORWARDERS = {"aws:lb/listener:Listener": "defaultActions", "aws:lb/listenerRule:ListenerRule": "actions"}
 
 LISTENER_FIRST = (
     "Amazon ECS Developer Guide, 'Use load balancing to distribute Amazon ECS service traffic' (the target group must "
@@ -51,7 +50,7 @@ def check(plan: Plan) -> Iterator[Finding]:
     """Findings for services that can be created before their target group is attached, and mismatched target types."""
     by_urn = plan.by_urn()
     forwarders: dict[str, list[str]] = {}
-    for type_, key in FORWARDERS.items():
+    for type_, key in FORWARD_INPUTS.items():
         for resource in plan.of_type(type_):
             for group in _target_groups(resource, key, plan):
                 forwarders.setdefault(group, []).append(resource.urn)

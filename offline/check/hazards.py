@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from offline.check.findings import Finding, RuleClass, Severity
-from offline.diff import REPLACE_ON
-from offline.models.knowledge import LIFECYCLES
+from offline.models.knowledge import LIFECYCLES, REPLACE_ON, SCALED_INPUTS
 from offline.plan import Plan, PlannedResource
 
 AUTOSCALED = (
@@ -17,9 +16,6 @@ FIXED_NAME = (
     "pulumi-terraform-bridge pkg/tfbridge/provider.go, nameRequiresDeleteBeforeReplace (a name not set by the "
     "auto-namer makes a replacement delete first)"
 )
-
-# Scalable dimensions whose current value lives in an input of the scaled resource.
-SCALED_INPUTS = {"ecs:service:DesiredCount": ("aws:ecs/service:Service", "desiredCount")}
 
 
 def _scaled(plan: Plan) -> Iterator[Finding]:

@@ -12,7 +12,21 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, Lifecycle, PlanView, Violation, creates, input_rule, lifecycle, pascal, pick
+from offline.models.knowledge import (
+    Call,
+    Lifecycle,
+    PlanView,
+    Violation,
+    creates,
+    forwards_in,
+    input_rule,
+    lifecycle,
+    pascal,
+    pick,
+    replaced_on,
+    review,
+)
+from offline.render_resources import listener_route, listener_rule_route
 
 # Zone suffixes per region; the program asks for zones and must not be given more than exist.
 ZONES: dict[str, tuple[str, ...]] = {
@@ -328,3 +342,30 @@ def _record_request(inputs: dict[str, Any], name: str) -> list[Call]:
                                                "ResourceRecordSet": record}]}
     call.origin["ChangeBatch"] = "(record)"
     return [call]
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:s3/bucket:Bucket", "bucket", "bucketPrefix", source="terraform-provider-aws internal/service/s3/bucket.go: ForceNew")
+replaced_on("aws:lb/loadBalancer:LoadBalancer",
+    "internal", "loadBalancerType", "name", "namePrefix", source="terraform-provider-aws internal/service/elbv2/load_balancer.go: ForceNew")
+replaced_on("aws:lb/targetGroup:TargetGroup",
+    "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId",
+    source="terraform-provider-aws internal/service/elbv2/target_group.go: ForceNew")
+replaced_on("aws:lb/listener:Listener",
+    "loadBalancerArn", source="terraform-provider-aws internal/service/elbv2/listener.go: load_balancer_arn ForceNew")
+replaced_on("aws:lb/listenerRule:ListenerRule",
+    "listenerArn", source="terraform-provider-aws internal/service/elbv2/listener_rule.go: listener_arn ForceNew")
+replaced_on("aws:route53/record:Record",
+    "name", "zoneId",
+    source="terraform-provider-aws internal/service/route53/record.go: name, zone_id ForceNew (a type change is a delete and create"
+           " in one batch)")
+replaced_on("aws:sns/topic:Topic",
+    "fifoTopic", "name", "namePrefix",
+    source="terraform-provider-aws internal/service/sns/topic.go: name, name_prefix, fifo_topic ForceNew")
+review("aws:lb/loadBalancer:LoadBalancer", "name", "enableDeletionProtection")
+review("aws:lb/targetGroup:TargetGroup", "namePrefix", "port", "healthCheck.path")
+review("aws:lb/listener:Listener", "port", "protocol", "sslPolicy", summary=listener_route)
+review("aws:lb/listenerRule:ListenerRule", summary=listener_rule_route)
+# A listener's default actions and a rule's actions attach the target groups they forward to (the ordering check reads it).
+forwards_in("aws:lb/listener:Listener", "defaultActions")
+forwards_in("aws:lb/listenerRule:ListenerRule", "actions")

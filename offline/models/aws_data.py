@@ -12,7 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, creates, named, pick
+from offline.models.knowledge import Call, creates, named, pick, replaced_on, review
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -194,3 +194,30 @@ def _secret_request(inputs: dict[str, Any], name: str) -> list[Call]:
 @creates("secretsmanager", "aws:secretsmanager/secretVersion:SecretVersion")
 def _secret_value_request(inputs: dict[str, Any], name: str) -> list[Call]:
     return [pick(inputs, {"secretId": "SecretId", "secretString": "SecretString"}, "PutSecretValue")]
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:rds/instance:Instance",
+    "availabilityZone", "characterSetName", "customIamInstanceProfile", "dbName", "engine", "identifier", "identifierPrefix",
+    "kmsKeyId", "ncharCharacterSetName", "restoreToPointInTime", "snapshotIdentifier", "storageEncrypted", "timezone", "username",
+    source="terraform-provider-aws internal/service/rds/instance.go: ForceNew (db_subnet_group_name is updatable in place)")
+replaced_on("aws:rds/parameterGroup:ParameterGroup",
+    "description", "family", "name", "namePrefix", source="terraform-provider-aws internal/service/rds/parameter_group.go: ForceNew")
+replaced_on("aws:rds/subnetGroup:SubnetGroup",
+    "name", "namePrefix", source="terraform-provider-aws internal/service/rds/subnet_group.go: ForceNew")
+replaced_on("aws:elasticache/replicationGroup:ReplicationGroup",
+    "atRestEncryptionEnabled", "kmsKeyId", "port", "replicationGroupId", "snapshotArns", "snapshotName", "subnetGroupName",
+    source="terraform-provider-aws internal/service/elasticache/replication_group.go: ForceNew")
+replaced_on("aws:elasticache/subnetGroup:SubnetGroup",
+    "name", source="terraform-provider-aws internal/service/elasticache/subnet_group.go: ForceNew")
+replaced_on("aws:secretsmanager/secret:Secret",
+    "name", "namePrefix", source="terraform-provider-aws internal/service/secretsmanager/secret.go: ForceNew")
+replaced_on("aws:secretsmanager/secretVersion:SecretVersion",
+    "secretBinary", "secretId", "secretString", source="terraform-provider-aws internal/service/secretsmanager/secret_version.go: ForceNew")
+replaced_on("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "securityGroupId",
+    source="terraform-provider-aws internal/service/ec2/vpc_security_group_ingress_rule.go: security_group_id RequiresReplace")
+review("aws:rds/instance:Instance",
+    "identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "deletionProtection")
+review("aws:elasticache/replicationGroup:ReplicationGroup",
+    "replicationGroupId", "nodeType", "numCacheClusters", "automaticFailoverEnabled", "snapshotRetentionLimit")

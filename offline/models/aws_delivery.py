@@ -7,7 +7,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, pick
+from offline.models.knowledge import Call, creates, pick, replaced_on, review
 
 
 def _repository_answer(name: str, ctx: MockContext) -> dict[str, Any]:
@@ -63,3 +63,11 @@ def _repository_request(inputs: dict[str, Any], name: str) -> list[Call]:
 @creates("ecr", "aws:ecr/lifecyclePolicy:LifecyclePolicy")
 def _lifecycle_request(inputs: dict[str, Any], name: str) -> list[Call]:
     return [pick(inputs, {"repository": "repositoryName", "policy": "lifecyclePolicyText"}, "PutLifecyclePolicy")]
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:ecr/repository:Repository", "name", source="terraform-provider-aws internal/service/ecr/repository.go: name ForceNew")
+replaced_on("aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "policy", "repository",
+    source="terraform-provider-aws internal/service/ecr/lifecycle_policy.go: policy, repository ForceNew (no update)")
+review("aws:ecr/repository:Repository", "name", "imageTagMutability", "imageScanningConfiguration.scanOnPush")

@@ -15,7 +15,21 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from components.config.fleet import FARGATE_SIZES
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, named, pascal, pick
+from offline.models.knowledge import (
+    EVERY_INPUT,
+    Call,
+    PlanView,
+    Violation,
+    creates,
+    input_rule,
+    named,
+    pascal,
+    pick,
+    replaced_on,
+    review,
+    scaled_by,
+)
+from offline.render_resources import images
 
 
 @resource("aws:ecs/cluster:Cluster")
@@ -150,3 +164,26 @@ def _fargate_size(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
         return
     if memory not in FARGATE_SIZES.get(cpu, ()):
         yield Violation("memory", memory, f"Fargate does not run cpu {cpu} with memory {memory} MiB")
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:ecs/cluster:Cluster", "name", source="terraform-provider-aws internal/service/ecs/cluster.go: ForceNew")
+replaced_on("aws:ecs/taskDefinition:TaskDefinition",
+    EVERY_INPUT,
+    source="terraform-provider-aws internal/service/ecs/task_definition.go: every argument but tags ForceNew (a change registers a"
+           " new revision)")
+replaced_on("aws:ecs/service:Service",
+    "cluster", "launchType", "name", source="terraform-provider-aws internal/service/ecs/service.go: ForceNew")
+replaced_on("aws:appautoscaling/target:Target",
+    "resourceId", "scalableDimension", "serviceNamespace",
+    source="terraform-provider-aws internal/service/appautoscaling/target.go: ForceNew")
+replaced_on("aws:appautoscaling/policy:Policy",
+    "name", "resourceId", "scalableDimension", "serviceNamespace",
+    source="terraform-provider-aws internal/service/appautoscaling/policy.go: ForceNew")
+review("aws:ecs/cluster:Cluster", "name")
+review("aws:ecs/service:Service", "desiredCount")
+review("aws:appautoscaling/target:Target", "minCapacity", "maxCapacity")
+review("aws:ecs/taskDefinition:TaskDefinition", summary=images)
+# Application Auto Scaling's ECS dimension sets the service's desired count (botocore application-autoscaling
+# service-2.json, ScalableDimension: "ecs:service:DesiredCount - The task count of an ECS service").
+scaled_by("ecs:service:DesiredCount", "aws:ecs/service:Service", "desiredCount")

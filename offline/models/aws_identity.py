@@ -11,7 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, named, pick, policy_inputs
+from offline.models.knowledge import Call, creates, named, pick, policy_inputs, replaced_on, review
 
 
 @resource("aws:iam/role:Role")
@@ -124,3 +124,24 @@ policy_inputs("aws:iam/role:Role", assumeRolePolicy="trust")
 policy_inputs("aws:iam/rolePolicy:RolePolicy", policy="identity")
 policy_inputs("aws:iam/policy:Policy", policy="identity")
 policy_inputs("aws:kms/key:Key", policy="resource")
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:iam/role:Role",
+    "name", "namePrefix", "path", source="terraform-provider-aws internal/service/iam/role.go: name, name_prefix, path ForceNew")
+replaced_on("aws:iam/policy:Policy",
+    "description", "name", "namePrefix", "path",
+    source="terraform-provider-aws internal/service/iam/policy.go: description, name, name_prefix, path ForceNew")
+replaced_on("aws:iam/rolePolicy:RolePolicy",
+    "name", "namePrefix", "role", source="terraform-provider-aws internal/service/iam/role_policy.go: name, name_prefix, role ForceNew")
+replaced_on("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "policyArn", "role",
+    source="terraform-provider-aws internal/service/iam/role_policy_attachment.go: role, policy_arn ForceNew (no update)")
+replaced_on("aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    "url", source="terraform-provider-aws internal/service/iam/openid_connect_provider.go: url ForceNew")
+replaced_on("aws:kms/key:Key",
+    "customKeyStoreId", "customerMasterKeySpec", "keyUsage",
+    source="terraform-provider-aws internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage ForceNew")
+replaced_on("aws:kms/alias:Alias",
+    "name", "namePrefix", source="terraform-provider-aws internal/service/kms/alias.go: name, name_prefix ForceNew")
+review("aws:iam/role:Role", "name")

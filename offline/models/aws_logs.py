@@ -12,7 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, creates, pick
+from offline.models.knowledge import Call, creates, pick, replaced_on
 
 
 @resource("aws:cloudwatch/logMetricFilter:LogMetricFilter")
@@ -60,3 +60,10 @@ def _query_definition_request(inputs: dict[str, Any], name: str) -> list[Call]:
     call.params["name"] = inputs.get("name") or name
     call.origin["name"] = "name"
     return [call]
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    "logGroupName", "name", source="terraform-provider-aws internal/service/logs/metric_filter.go: log_group_name, name ForceNew")
+replaced_on("aws:cloudwatch/queryDefinition:QueryDefinition",
+    source="terraform-provider-aws internal/service/logs/query_definition.go: no ForceNew argument (PutQueryDefinition updates by id)")

@@ -17,7 +17,8 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, pick
+from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, pick, replaced_on, review
+from offline.render_monitoring import dashboard_lines, rule_lines
 
 
 def _region(args: MockResourceArgs, ctx: MockContext) -> str:
@@ -192,3 +193,24 @@ def _event_pattern(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
         yield Violation("eventPattern", raw, "a pattern is a non-empty JSON object")
         return
     yield from _pattern_leaves(pattern, "eventPattern")
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    "alarmName", "region",
+    source="terraform-provider-aws internal/service/cloudwatch/composite_alarm.go: alarm_name ForceNew; region ForceNew")
+replaced_on("aws:cloudwatch/dashboard:Dashboard",
+    "dashboardName", source="terraform-provider-aws internal/service/cloudwatch/dashboard.go: dashboard_name ForceNew")
+replaced_on("aws:cloudwatch/eventRule:EventRule",
+    "eventBusName", "name", "namePrefix", "region",
+    source="terraform-provider-aws internal/service/events/rule.go: ForceNew; region ForceNew")
+replaced_on("aws:cloudwatch/eventTarget:EventTarget",
+    "eventBusName", "region", "rule", "targetId",
+    source="terraform-provider-aws internal/service/events/target.go: ForceNew; region ForceNew")
+replaced_on("aws:route53/healthCheck:HealthCheck",
+    "measureLatency", "referenceName", "requestInterval", "type",
+    source="terraform-provider-aws internal/service/route53/health_check.go: ForceNew")
+review("aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmRule")
+review("aws:route53/healthCheck:HealthCheck", "fqdn", "resourcePath")
+review("aws:cloudwatch/eventRule:EventRule", summary=rule_lines)
+review("aws:cloudwatch/dashboard:Dashboard", summary=dashboard_lines)

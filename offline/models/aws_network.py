@@ -13,7 +13,8 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
-from offline.models.knowledge import Call, Lifecycle, Violation, creates, input_rule, lifecycle, pick
+from offline.models.knowledge import Call, Lifecycle, Violation, creates, input_rule, lifecycle, pick, replaced_on, review
+from offline.render_resources import security_group_rules
 
 
 def _ec2_id(prefix: str, args: MockResourceArgs, ctx: MockContext) -> str:
@@ -231,3 +232,29 @@ lifecycle("aws:ec2/securityGroup:SecurityGroup", Lifecycle(
     source="botocore ec2 service-2.json, DeleteSecurityGroup (fails with DependencyViolation while a network interface "
            "or another group uses it)",
 ))
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("aws:ec2/vpc:Vpc", "cidrBlock", source="terraform-provider-aws internal/service/ec2/vpc_.go: cidr_block ForceNew")
+replaced_on("aws:ec2/subnet:Subnet",
+    "availabilityZone", "cidrBlock", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_subnet.go: ForceNew")
+replaced_on("aws:ec2/internetGateway:InternetGateway",
+    source="terraform-provider-aws internal/service/ec2/vpc_internet_gateway.go: no ForceNew argument (vpc_id attaches and detaches"
+           " in place)")
+replaced_on("aws:ec2/eip:Eip", "domain", source="terraform-provider-aws internal/service/ec2/ec2_eip.go: domain ForceNew")
+replaced_on("aws:ec2/natGateway:NatGateway",
+    "allocationId", "connectivityType", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_nat_gateway.go: ForceNew")
+replaced_on("aws:ec2/routeTable:RouteTable",
+    "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_route_table.go: vpc_id ForceNew")
+replaced_on("aws:ec2/route:Route",
+    "destinationCidrBlock", "routeTableId", source="terraform-provider-aws internal/service/ec2/vpc_route.go: ForceNew")
+replaced_on("aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "gatewayId", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_route_table_association.go: ForceNew")
+replaced_on("aws:ec2/flowLog:FlowLog",
+    "iamRoleArn", "logDestination", "logDestinationType", "maxAggregationInterval", "trafficType", "vpcId",
+    source="terraform-provider-aws internal/service/ec2/vpc_flow_log.go: ForceNew")
+replaced_on("aws:ec2/securityGroup:SecurityGroup",
+    "description", "name", "namePrefix", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_security_group.go: ForceNew")
+review("aws:ec2/vpc:Vpc", "cidrBlock")
+review("aws:ec2/subnet:Subnet", "cidrBlock")
+review("aws:ec2/securityGroup:SecurityGroup", summary=security_group_rules)

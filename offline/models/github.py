@@ -11,6 +11,8 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, invoke, resource
+from offline.models.knowledge import replaced_on, review
+from offline.workflow_summary import summarise_workflow
 
 
 def _number(ctx: MockContext, *parts: str) -> int:
@@ -155,3 +157,50 @@ def _get_repository(args: dict[str, Any], ctx: MockContext) -> dict[str, Any]:
         "visibility": "private",
         "htmlUrl": f"https://github.com/{full_name}",
     }
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("github:index/repository:Repository",
+    "fork", "sourceOwner", "sourceRepo",
+    source="terraform-provider-github github/resource_github_repository.go: CustomizeDiff ForceNewIfChange on fork, source_repo,"
+           " source_owner (name renames in place)")
+replaced_on("github:index/branch:Branch",
+    "repository", "sourceBranch", "sourceSha",
+    source="terraform-provider-github github/resource_github_branch.go: repository, source_branch, source_sha ForceNew (branch"
+           " renames in place)")
+replaced_on("github:index/branchDefault:BranchDefault",
+    "repository",
+    source="terraform-provider-github github/resource_github_branch_default.go: no ForceNew argument (repository: diffRepository in"
+           " github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/repositoryRuleset:RepositoryRuleset",
+    source="terraform-provider-github github/resource_github_repository_ruleset.go: no ForceNew argument")
+replaced_on("github:index/repositoryEnvironment:RepositoryEnvironment",
+    "environment", "repository",
+    source="terraform-provider-github github/resource_github_repository_environment.go: environment ForceNew (repository:"
+           " diffRepository in github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+    "environment", "repository",
+    source="terraform-provider-github github/resource_github_repository_environment_deployment_policy.go: environment ForceNew"
+           " (repository: diffRepository in github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+    "environment", "repository", "variableName",
+    source="terraform-provider-github github/resource_github_actions_environment_variable.go: environment, variable_name ForceNew"
+           " (repository: diffRepository in github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+    "environment", "repository", "secretName",
+    source="terraform-provider-github github/resource_github_actions_environment_secret.go: environment, secret_name ForceNew"
+           " (repository: diffRepository in github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/actionsVariable:ActionsVariable",
+    "repository", "variableName",
+    source="terraform-provider-github github/resource_github_actions_variable.go: variable_name ForceNew (repository:"
+           " diffRepository in github/util_diff.go replaces unless the repository was renamed)")
+replaced_on("github:index/repositoryFile:RepositoryFile",
+    "branch", "file", "repository",
+    source="terraform-provider-github github/resource_github_repository_file.go: file, branch ForceNew (repository: diffRepository"
+           " in github/util_diff.go replaces unless the repository was renamed)")
+review("github:index/repositoryRuleset:RepositoryRuleset", "name", "conditions.refName.includes")
+review("github:index/repositoryEnvironment:RepositoryEnvironment", "environment", "waitTimer", "preventSelfReview", "canAdminsBypass")
+review("github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy", "environment", "branchPattern")
+review("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "variableName", "value")
+review("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", "secretName")
+review("github:index/repositoryFile:RepositoryFile", summary=summarise_workflow, text="content")

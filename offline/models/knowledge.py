@@ -1,15 +1,21 @@
-"""What the offline check knows about a resource type, registered beside the type's offline model.
+"""What the offline plan, diff and check know about a resource type, registered beside the type's offline model.
 
-Two kinds of knowledge, each registered with a decorator in the model module of
-its type, so adding a type stays one file:
+Each kind of knowledge is registered in the model module of its type, so adding
+a type stays one file:
 
 - ``creates``: how the type's inputs map onto the request of the AWS call that
   creates it, so the request can be validated against botocore's service model;
 - ``input_rule``: a rule AWS or the provider enforces that the service model does
   not encode (mutually exclusive inputs, allowed characters, value pairs), with
-  the source it comes from.
+  the source it comes from;
+- ``replaced_on``: the inputs whose change makes the provider replace the
+  resource (the provider schema's ForceNew / replaceOnChanges), with its source;
+- ``review``: the input paths a reviewer sees beside the resource in a plan, and
+  a ``summary`` function for lines drawn from the whole plan;
+- ``lifecycle`` and ``policy_inputs``: how replacement behaves, and which inputs
+  hold IAM documents.
 
-``REQUESTS`` and ``RULES`` are the one table the check reads; ``docs/verification.md``
+``REQUESTS`` and ``RULES`` are the table the check reads; ``docs/verification.md``
 lists them.
 """
 
@@ -174,3 +180,68 @@ POLICY_INPUTS: dict[str, dict[str, str]] = {}
 def policy_inputs(type_: str, **kinds: str) -> None:
     """Register the inputs of a type that hold IAM policy documents (``policy="identity"``)."""
     POLICY_INPUTS.setdefault(type_, {}).update(kinds)
+
+
+# The replace-on marker for types the provider can never update in place: every input change is a replacement.
+EVERY_INPUT = "*"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """The inputs whose change makes the provider replace a resource of one type, and where that is written down."""
+
+    inputs: frozenset[str]
+    source: str
+
+
+REPLACEMENTS: dict[str, Replacement] = {}
+# The same, as the diff and the hazard check read it: type -> inputs (empty: every input updates in place).
+REPLACE_ON: dict[str, frozenset[str]] = {}
+
+
+def replaced_on(type_: str, *inputs: str, source: str) -> None:
+    """Declare the inputs whose change replaces a resource of ``type_``; none given: every input updates in place.
+
+    ``source`` names the provider schema rule (ForceNew, replaceOnChanges, or the provider's Diff) it comes from.
+    """
+    if not source:
+        message = f"replaced_on({type_!r}) needs the source of its rule"
+        raise ValueError(message)
+    REPLACEMENTS[type_] = Replacement(frozenset(inputs), source)
+    REPLACE_ON[type_] = frozenset(inputs)
+
+
+# Per type, the input paths worth showing beside the resource in the plan's tree.
+REVIEW_KEYS: dict[str, tuple[str, ...]] = {}
+# Per type, a function giving extra lines from the resource and the whole plan: (PlannedResource, Plan) -> lines.
+SUMMARIES: dict[str, Callable[[Any, Any], list[str]]] = {}
+# Per type, an input holding a whole file: the diff shows its change line by line.
+TEXT_INPUTS: dict[str, str] = {}
+
+
+def review(type_: str, *paths: str, summary: Callable[[Any, Any], list[str]] | None = None, text: str = "") -> None:
+    """Declare what a reviewer sees of a type: input ``paths``, a ``summary`` function, the input holding a file."""
+    if paths:
+        REVIEW_KEYS[type_] = paths
+    if summary is not None:
+        SUMMARIES[type_] = summary
+    if text:
+        TEXT_INPUTS[type_] = text
+
+
+# Per type, the input holding actions that forward to target groups (what attaches a target group to a load balancer).
+FORWARD_INPUTS: dict[str, str] = {}
+
+
+def forwards_in(type_: str, key: str) -> None:
+    """Declare that ``type_`` attaches target groups to a load balancer through the actions in input ``key``."""
+    FORWARD_INPUTS[type_] = key
+
+
+# Per Application Auto Scaling dimension, the type and input holding the value it scales (``ecs:service:DesiredCount``).
+SCALED_INPUTS: dict[str, tuple[str, str]] = {}
+
+
+def scaled_by(dimension: str, type_: str, key: str) -> None:
+    """Declare that the scalable ``dimension`` changes input ``key`` of ``type_`` at run time."""
+    SCALED_INPUTS[dimension] = (type_, key)

@@ -13,6 +13,8 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
+from offline.models.knowledge import replaced_on, review
+from offline.render_deployments import drift_lines, settings_lines
 
 
 def _stack_path(inputs: dict[str, Any], org_key: str = "organization", project_key: str = "project", stack_key: str = "stack") -> str:
@@ -43,3 +45,20 @@ def _webhook(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
 @resource("pulumiservice:index:StackTag")
 def _stack_tag(args: MockResourceArgs, ctx: MockContext) -> dict[str, Any]:
     return {"id": f"{_stack_path(args.inputs)}/{args.inputs.get('name')}"}
+
+
+# What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
+replaced_on("pulumiservice:index:DeploymentSettings",
+    "organization", "project", "stack",
+    source="pulumi-pulumiservice provider/pkg/resources/deployment_settings.go Diff: organization, project, stack replace")
+replaced_on("pulumiservice:index:DriftSchedule",
+    "organization", "project", "stack", source="pulumi-pulumiservice schema.json: replaceOnChanges on organization, project, stack")
+replaced_on("pulumiservice:index:Webhook",
+    "environmentName", "organizationName", "projectName", "stackName",
+    source="pulumi-pulumiservice schema.json: replaceOnChanges on organizationName, projectName, stackName, environmentName")
+replaced_on("pulumiservice:index:StackTag",
+    "name", "organization", "project", "stack", "value", source="pulumi-pulumiservice schema.json: replaceOnChanges on every input")
+review("pulumiservice:index:DeploymentSettings", "sourceContext.git.branch", summary=settings_lines)
+review("pulumiservice:index:DriftSchedule", "scheduleCron", "autoRemediate", summary=drift_lines)
+review("pulumiservice:index:Webhook", "format", "filters")
+review("pulumiservice:index:StackTag", "name", "value")

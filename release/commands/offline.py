@@ -1,4 +1,9 @@
-"""``plan`` and ``diff``: the offline evaluation of a stack, for people and for CI."""
+"""``plan``, ``diff`` and ``check``: the offline evaluation of a stack, for people and for CI.
+
+A plan costs what evaluating the program costs: what only one output needs (the
+tree renderer, the diff, the policy pack, the strict check and its botocore
+models) is imported by the command that prints it.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,8 @@ import typer
 
 from components.config import ConfigError
 from offline import evaluate_stack
-from offline.diff import diff as diff_plans
 from offline.plan import Plan
-from offline.render import render_diff, render_plan
 from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
-from policy.offline import evaluate_policies, render_findings
 from release.errors import ExitCode
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack to evaluate (a Pulumi.<stack>.yaml).")]
@@ -56,9 +58,16 @@ def register(app: typer.Typer) -> None:
         with bad_input_exits():
             overrides = [parse_override(c) for c in config or []]
             result = evaluate_stack(stack, overrides)
-        if not policy:
-            typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_plan(result))
+        if as_json and not policy:
+            typer.echo(json.dumps(result.to_json(), indent=2))
             return
+        from offline.render import render_plan
+
+        if not policy:
+            typer.echo(render_plan(result))
+            return
+        from policy.offline import evaluate_policies, render_findings
+
         findings = evaluate_policies(result)
         if as_json:
             typer.echo(json.dumps({**result.to_json(), "policy": [f.to_json() for f in findings]}, indent=2))
@@ -72,6 +81,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def diff(stack: StackOption, config: ConfigOption = None, as_json: JsonOption = False) -> None:
         """Compare the stack's file config with the overrides: what `pulumi up -c ...` would change."""
+        from offline.diff import diff as diff_plans
+        from offline.render import render_diff
+
         with bad_input_exits():
             overrides = [parse_override(c) for c in config or []]
             before = evaluate_stack(stack)

@@ -6,6 +6,15 @@ the rollback under test. Releases here use two canary steps (50, 100) unless a
 scenario needs more: what is rehearsed is the rollback, and every offline
 update costs an evaluation of the program.
 
+They run on the same real traffic as the release scenarios: an application
+process per colour and version (every version healthy here), the weighted proxy
+following moto's listener after every update, the load balancer's metrics
+published each minute and the stack's alarms evaluated over them. When the
+scenario is over, the load goes on for ``OBSERVE_SECONDS`` of the clock, and the
+summary's ``after`` counts the requests each colour served in that window and
+the version each colour's process runs: a rollback is proven by the traffic the
+restored colour serves, not only by the weights read back.
+
 Scenarios and their exit codes (0 released, 1 aborted, refused or rolled back):
 ``rollback-after-promote`` (1: rolled back), ``rollback-to-version`` (0: the
 first release's version is released again and promoted), ``irreversible`` (1:
@@ -32,9 +41,12 @@ from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result, abort
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
-from release.rehearsal.run import Rehearsal, RehearsalEngine, make_engine
+from release.rehearsal.fleet import Fleet
+from release.rehearsal.proxy import WeightedProxy
+from release.rehearsal.run import START, Rehearsal, RehearsalEngine, log_fields, make_engine
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
+from release.rehearsal.traffic import Load, Traffic, start_traffic
 from release.rehearsal.world import World
 from release.resume import plan_resume, resume
 from release.rollback import RollbackRefusedError, fast_rollback
@@ -44,6 +56,8 @@ from release.steps import Step
 SCENARIOS = ("rollback-after-promote", "rollback-to-version", "irreversible", "interrupted", "concurrent")
 STEPS = (50, 100)
 INTERRUPT_AFTER = 45.0  # seconds into the first bake: between two polls
+WARM_UP_SECONDS = 120.0  # live serves traffic before anything happens, as in a release scenario
+OBSERVE_SECONDS = 120.0  # the load goes on this long after the scenario, to show where requests go now
 
 
 @dataclass
@@ -58,6 +72,8 @@ class Stage:
     ctx: Context
     source: str
     strategy: Strategy | None
+    traffic: Traffic
+    fleet: Fleet
     issued: list[str] = field(default_factory=list)
 
     def planned(self, version: str, by: str = "rehearsal", **options: Any) -> tuple[list[Step], ReleaseRecord]:
@@ -81,6 +97,23 @@ class Stage:
         total = sum(served.values()) or 1
         return {c.value: round(100 * served.get(c.value, 0) / total) for c in Colour}
 
+    def observe(self, seconds: float = OBSERVE_SECONDS) -> dict[str, Any]:
+        """Let the load run ``seconds`` more; per colour, the requests and 5xx it served then, and its process's version."""
+        self.traffic.catch_up()
+        mark = len(self.traffic.proxy.samples)
+        self.clock.sleep(seconds)
+        self.traffic.catch_up()
+        window = self.traffic.proxy.samples[mark:]
+        served: dict[str, Any] = {}
+        for colour in Colour:
+            mine = [s for s in window if s.colour is colour]
+            running = self.fleet.running.get(colour)
+            served[colour.value] = {
+                "requests": len(mine), "5xx": sum(s.status >= 500 for s in mine),
+                "version": running.version if running is not None and self.fleet.port(colour) else None,
+            }
+        return {"seconds": seconds, "colours": served}
+
     def differ(self) -> Callable[[Any, Any], PlanDiff | None]:
         """The offline diff between the deployed plan and the plan of another config."""
         secrets = self.offline.files.stack_config(self.stack)[1]
@@ -97,24 +130,31 @@ def stage(
     stack: str, overrides: Sequence[tuple[str, Any]], strategy: Strategy | None, reporter: Reporter | None,
     store: ReleaseStateStore | None = None,
 ) -> Iterator[Stage]:
-    """Moto, the health server, the stack's AWS side and a context; the stack as deployed is recorded as one update."""
-    clock = ScheduledClock()
+    """Moto, the fleet and its traffic, the stack's AWS side and a context; the stack as deployed is one update."""
+    clock = ScheduledClock(START)
     offline, source = make_engine(stack, overrides, clock, needs_migration=True, store=store)
     loaded = load(offline.get_config(), stack)
     region = loaded.region
-    with Moto(region) as session, HealthServer(Behaviour()) as health:
-        world = World(session, clock, health.base_url)
-        world.build(offline.plan())
+    fleet = Fleet({}, log_fields=log_fields(loaded))
+    with Moto(region) as session, HealthServer(Behaviour()) as health, fleet, WeightedProxy(fleet.port) as proxy:
+        world = World(session, clock, health.base_url, starter=fleet.start)
+        plan = offline.plan()
+        world.build(plan)
         health.behaviour.route = world.route
         offline.hooks.append(world.apply)
         engine = RehearsalEngine(offline, world)
+        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, Load())
+        clock.sleep(WARM_UP_SECONDS)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
             runner=RehearsalTaskRunner(session), reporter=reporter or SilentReporter(),
             thresholds=with_statistic(loaded.release.analysis, "Maximum"), by="rehearsal",
         )
         offline.update("the stack as deployed before the rehearsal")
-        yield Stage(stack, offline, engine, world, clock, ctx, source, strategy)
+        try:
+            yield Stage(stack, offline, engine, world, clock, ctx, source, strategy, traffic, fleet)
+        finally:
+            traffic.close()
 
 
 def summarise(st: Stage, scenario: str, outcome: str, result: Result | None, steps: list[Step], **extra: Any) -> dict[str, Any]:
@@ -131,15 +171,19 @@ def summarise(st: Stage, scenario: str, outcome: str, result: Result | None, ste
         "failed": failed, "environment": st.source,
         "updates": [{"version": h.version, "message": h.message, "counts": dict(h.counts)} for h in reversed(st.offline.history())],
         **extra,
+        "after": st.observe(),
+        "traffic": st.traffic.counts(),
+        "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in st.traffic.evaluator.changes if at > 0],
     }
 
 
 def after_promote(st: Stage) -> tuple[Result, dict[str, Any]]:
     """A release is promoted; the fast rollback flips live back in one listener update, read back from moto."""
     result, steps = st.release("rehearsal-1")
+    promoted = st.observe()
     done = fast_rollback(st.ctx, "rehearsal: the new version misbehaves after promotion")
     rolled = Result(Outcome.ROLLED_BACK, done.record, steps_done=result.steps_done)
-    extra = {"release": result.outcome.value, "rollback": {
+    extra = {"release": result.outcome.value, "before_rollback": promoted, "rollback": {
         "action": done.action, "updates": done.updates, "touched": done.touched, "live_version": done.version, "notes": list(done.notes),
     }}
     return rolled, summarise(st, "rollback-after-promote", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
@@ -208,13 +252,15 @@ def interrupted(st: Stage) -> tuple[Result, dict[str, Any]]:
     assert held.in_progress is not None  # noqa: S101 - the interrupt leaves the record by construction
     abort(st.ctx, held.in_progress, "rehearsal: aborted after an interrupt")
     after_abort = st.served()
+    abort_traffic = st.observe()
     steps = interrupt_in_first_bake(st, "rehearsal-2")
     _, left_to_do = plan_resume(st.ctx)
     result = resume(st.ctx)
     # Steps before the resumed ones were done before the interrupt (the preflight and everything verified).
     done_before = len(steps) - len(left_to_do)
     counted = replace(result, steps_done=done_before + result.steps_done)
-    extra = {"interrupted": left, "after_abort": after_abort, "resumed_from": left_to_do[0].describe() if left_to_do else None}
+    extra = {"interrupted": left, "after_abort": after_abort, "after_abort_traffic": abort_traffic,
+             "resumed_from": left_to_do[0].describe() if left_to_do else None}
     return result, summarise(st, "interrupted", result.outcome.value, counted, steps, **extra)
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.config import Colour, Strategy, load
+from components.config import Colour, StackConfig, Strategy, load
 from offline import Plan
 from offline.stacks import ProjectFiles, apply_overrides
 from release.analysis import alarm_names, with_statistic
@@ -136,6 +136,12 @@ def make_engine(
     return standin, f"stand-in ({why})"
 
 
+def log_fields(config: StackConfig) -> LogFields:
+    """The field names the applications write their request lines with: the ones the stack's ``monitoring:logs`` reads."""
+    signals = config.monitoring.logs
+    return LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])
+
+
 def _weights(config: Mapping[str, str], stack: str) -> dict[str, int]:
     release = load(config, stack).release
     return {c.value: release.weight_of(c) for c in Colour}
@@ -174,9 +180,7 @@ def rehearse(
     # The metric filters the release will deploy must be ones the rehearsal can apply: refused now, before anything runs.
     filters_of(offline.preview())
     behaviour = Behaviour(test_status=settings.smoke_status)
-    signals = config.monitoring.logs
-    fields = LogFields(signals.level_field, signals.message_field, signals.duration_field, signals.error_levels[0])
-    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed, log_fields=fields)
+    fleet = Fleet({version: settings.candidate}, default=settings.live, seed=settings.seed, log_fields=log_fields(config))
     with Moto(config.region) as session, HealthServer(behaviour) as health, fleet, WeightedProxy(fleet.port, settings.seed) as proxy:
         rolling = config.release.strategy is Strategy.ROLLING
         rollout = RolloutSeam(session, clock, config.release.live, fleet.start) if rolling else None
