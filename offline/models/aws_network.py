@@ -253,21 +253,25 @@ replaced_on("aws:ec2/vpc:Vpc",
     source=f"{TF}ec2/vpc_.go: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length ForceNew (instance_tenancy and the"
            f" DNS flags update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/subnet:Subnet",
-    "availabilityZone", "availabilityZoneId", "cidrBlock", "ipv6Native", "outpostArn", "vpcId", REGION,
-    source=f"{TF}ec2/vpc_subnet.go: availability_zone, availability_zone_id, cidr_block, ipv6_native, outpost_arn,"
-           f" vpc_id ForceNew; {REGION_SDKV2}")
+    "availabilityZone", "availabilityZoneId", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId",
+    "ipv6Native", "ipv6NetmaskLength", "outpostArn", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_subnet.go: availability_zone, availability_zone_id, cidr_block, ipv4_ipam_pool_id,"
+           " ipv4_netmask_length, ipv6_ipam_pool_id, ipv6_native, ipv6_netmask_length, outpost_arn, vpc_id ForceNew;"
+           " CustomizeDiff (plan time, conditional, not listed): an ipv6_cidr_block change on a subnet created with"
+           f" assign_ipv6_address_on_creation; {REGION_SDKV2}")
 replaced_on("aws:ec2/internetGateway:InternetGateway",
     REGION,
     source=f"{TF}ec2/vpc_internet_gateway.go: no ForceNew argument (vpc_id attaches and detaches in place);"
            f" {REGION_SDKV2}")
 replaced_on("aws:ec2/eip:Eip",
-    "address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool", REGION,
-    source=f"{TF}ec2/ec2_eip.go: address, customer_owned_ipv4_pool, domain, ipam_pool_id, network_border_group,"
-           f" public_ipv4_pool ForceNew; {REGION_SDKV2}")
+    "address", "domain", "networkBorderGroup", "publicIpv4Pool", REGION,
+    source=f"{TF}ec2/ec2_eip.go: address, domain, network_border_group, public_ipv4_pool ForceNew"
+           f" (customer_owned_ipv4_pool, instance, network_interface are not); {REGION_SDKV2}")
 replaced_on("aws:ec2/natGateway:NatGateway",
-    "allocationId", "connectivityType", "privateIp", "subnetId", REGION,
-    source=f"{TF}ec2/vpc_nat_gateway.go: allocation_id, connectivity_type, private_ip, subnet_id ForceNew (secondary"
-           f" addresses update in place); {REGION_SDKV2}")
+    "allocationId", "connectivityType", "privateIp", "secondaryPrivateIpAddressCount", "subnetId", REGION,
+    source=f"{TF}ec2/vpc_nat_gateway.go: allocation_id, connectivity_type, private_ip,"
+           " secondary_private_ip_address_count, subnet_id ForceNew (secondary_allocation_ids and"
+           f" secondary_private_ip_addresses update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/routeTable:RouteTable",
     "vpcId", REGION, source=f"{TF}ec2/vpc_route_table.go: vpc_id ForceNew (route blocks update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/route:Route",
