@@ -16,7 +16,6 @@ from pulumi.runtime.mocks import MockResourceArgs
 from components.config.fleet import FARGATE_SIZES
 from offline.models import MockContext, autoname, resource
 from offline.models.knowledge import (
-    EVERY_INPUT,
     REGION,
     REGION_SDKV2,
     TF,
@@ -173,9 +172,11 @@ def _fargate_size(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
 replaced_on("aws:ecs/cluster:Cluster",
     "name", REGION, source=f"{TF}ecs/cluster.go: name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:ecs/taskDefinition:TaskDefinition",
-    EVERY_INPUT,
-    source=f"{TF}ecs/task_definition.go: every argument but tags ForceNew (a change registers a new revision);"
-           f" {REGION_SDKV2}")
+    "containerDefinitions", "cpu", "enableFaultInjection", "ephemeralStorage", "executionRoleArn", "family", "ipcMode",
+    "memory", "networkMode", "pidMode", "placementConstraints", "proxyConfiguration", "requiresCompatibilities",
+    "runtimePlatform", "taskRoleArn", "volumes", REGION,
+    source=f"{TF}ecs/task_definition.go: every argument ForceNew (a change registers a new revision) but tags,"
+           f" skip_destroy and track_latest, which update in place; {REGION_SDKV2}")
 replaced_on("aws:ecs/service:Service",
     "cluster", "iamRole", "launchType", "name", "schedulingStrategy", REGION,
     source=f"{TF}ecs/service.go: cluster, iam_role, launch_type, name, scheduling_strategy ForceNew (deployment_controller"
