@@ -11,7 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, named, pick, policy_inputs, replaced_on, review
+from offline.models.knowledge import REGION, REGION_SDKV2, TF, Call, creates, named, pick, policy_inputs, replaced_on, review
 
 
 @resource("aws:iam/role:Role")
@@ -140,8 +140,9 @@ replaced_on("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 replaced_on("aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "url", source="terraform-provider-aws internal/service/iam/openid_connect_provider.go: url ForceNew")
 replaced_on("aws:kms/key:Key",
-    "customKeyStoreId", "customerMasterKeySpec", "keyUsage",
-    source="terraform-provider-aws internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage ForceNew")
+    "customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", REGION,
+    source=f"{TF}kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage, multi_region ForceNew;"
+           f" {REGION_SDKV2} (IAM is global: its types take no region)")
 replaced_on("aws:kms/alias:Alias",
-    "name", "namePrefix", source="terraform-provider-aws internal/service/kms/alias.go: name, name_prefix ForceNew")
+    "name", "namePrefix", REGION, source=f"{TF}kms/alias.go: name, name_prefix ForceNew; {REGION_SDKV2}")
 review("aws:iam/role:Role", "name")

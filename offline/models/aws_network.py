@@ -13,7 +13,20 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
-from offline.models.knowledge import Call, Lifecycle, Violation, creates, input_rule, lifecycle, pick, replaced_on, review
+from offline.models.knowledge import (
+    REGION,
+    REGION_SDKV2,
+    TF,
+    Call,
+    Lifecycle,
+    Violation,
+    creates,
+    input_rule,
+    lifecycle,
+    pick,
+    replaced_on,
+    review,
+)
 from offline.render_resources import security_group_rules
 
 
@@ -235,26 +248,47 @@ lifecycle("aws:ec2/securityGroup:SecurityGroup", Lifecycle(
 
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
-replaced_on("aws:ec2/vpc:Vpc", "cidrBlock", source="terraform-provider-aws internal/service/ec2/vpc_.go: cidr_block ForceNew")
+replaced_on("aws:ec2/vpc:Vpc",
+    "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", REGION,
+    source=f"{TF}ec2/vpc_.go: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length ForceNew (instance_tenancy and the"
+           f" DNS flags update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/subnet:Subnet",
-    "availabilityZone", "cidrBlock", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_subnet.go: ForceNew")
+    "availabilityZone", "availabilityZoneId", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId",
+    "ipv6Native", "ipv6NetmaskLength", "outpostArn", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_subnet.go: availability_zone, availability_zone_id, cidr_block, ipv4_ipam_pool_id,"
+           " ipv4_netmask_length, ipv6_ipam_pool_id, ipv6_native, ipv6_netmask_length, outpost_arn, vpc_id ForceNew;"
+           " CustomizeDiff (plan time, conditional, not listed): an ipv6_cidr_block change on a subnet created with"
+           f" assign_ipv6_address_on_creation; {REGION_SDKV2}")
 replaced_on("aws:ec2/internetGateway:InternetGateway",
-    source="terraform-provider-aws internal/service/ec2/vpc_internet_gateway.go: no ForceNew argument (vpc_id attaches and detaches"
-           " in place)")
-replaced_on("aws:ec2/eip:Eip", "domain", source="terraform-provider-aws internal/service/ec2/ec2_eip.go: domain ForceNew")
+    REGION,
+    source=f"{TF}ec2/vpc_internet_gateway.go: no ForceNew argument (vpc_id attaches and detaches in place);"
+           f" {REGION_SDKV2}")
+replaced_on("aws:ec2/eip:Eip",
+    "address", "domain", "networkBorderGroup", "publicIpv4Pool", REGION,
+    source=f"{TF}ec2/ec2_eip.go: address, domain, network_border_group, public_ipv4_pool ForceNew"
+           f" (customer_owned_ipv4_pool, instance, network_interface are not); {REGION_SDKV2}")
 replaced_on("aws:ec2/natGateway:NatGateway",
-    "allocationId", "connectivityType", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_nat_gateway.go: ForceNew")
+    "allocationId", "connectivityType", "privateIp", "secondaryPrivateIpAddressCount", "subnetId", REGION,
+    source=f"{TF}ec2/vpc_nat_gateway.go: allocation_id, connectivity_type, private_ip,"
+           " secondary_private_ip_address_count, subnet_id ForceNew (secondary_allocation_ids and"
+           f" secondary_private_ip_addresses update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/routeTable:RouteTable",
-    "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_route_table.go: vpc_id ForceNew")
+    "vpcId", REGION, source=f"{TF}ec2/vpc_route_table.go: vpc_id ForceNew (route blocks update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/route:Route",
-    "destinationCidrBlock", "routeTableId", source="terraform-provider-aws internal/service/ec2/vpc_route.go: ForceNew")
+    "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId", "routeTableId", REGION,
+    source=f"{TF}ec2/vpc_route.go: route_table_id and the destination_* arguments ForceNew (a target change is a"
+           f" ReplaceRoute in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "gatewayId", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_route_table_association.go: ForceNew")
+    "gatewayId", "subnetId", REGION,
+    source=f"{TF}ec2/vpc_route_table_association.go: gateway_id, subnet_id ForceNew (route_table_id updates through"
+           f" ReplaceRouteTableAssociation); {REGION_SDKV2}")
 replaced_on("aws:ec2/flowLog:FlowLog",
-    "iamRoleArn", "logDestination", "logDestinationType", "maxAggregationInterval", "trafficType", "vpcId",
-    source="terraform-provider-aws internal/service/ec2/vpc_flow_log.go: ForceNew")
+    "iamRoleArn", "logDestination", "logDestinationType", "maxAggregationInterval", "trafficType", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_flow_log.go: ForceNew; {REGION_SDKV2}")
 replaced_on("aws:ec2/securityGroup:SecurityGroup",
-    "description", "name", "namePrefix", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_security_group.go: ForceNew")
+    "description", "name", "namePrefix", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_security_group.go: description, name, name_prefix, vpc_id ForceNew (ingress and egress update"
+           f" in place); {REGION_SDKV2}")
 review("aws:ec2/vpc:Vpc", "cidrBlock")
 review("aws:ec2/subnet:Subnet", "cidrBlock")
 review("aws:ec2/securityGroup:SecurityGroup", summary=security_group_rules)
