@@ -105,6 +105,23 @@ def test_corrected_inputs_stay_declared() -> None:
         "aws:ec2/subnet:Subnet": {"availabilityZoneId", "ipv6Native"},
         "aws:ec2/natGateway:NatGateway": {"privateIp"},
         "aws:secretsmanager/secretVersion:SecretVersion": {"secretStringWoVersion"},
+        "aws:rds/instance:Instance": {"backupTarget", "s3Import"},
+        "aws:ec2/eip:Eip": {"ipamPoolId"},
+        "aws:route53/healthCheck:HealthCheck": {"routingControlArn"},
+        "aws:ecr/repository:Repository": {"encryptionConfigurations"},
+        "aws:ec2/flowLog:FlowLog": {"deliverCrossAccountRole", "destinationOptions", "logFormat", "subnetId"},
     }
     missing = {t: sorted(keys - REPLACEMENTS[t].inputs) for t, keys in expected.items() if keys - REPLACEMENTS[t].inputs}
     assert not missing
+
+
+def test_inputs_the_provider_updates_in_place_are_not_declared() -> None:
+    """Declared by mistake, these would show an in-place change as a replacement (and a rename as data loss)."""
+    in_place = {
+        "aws:rds/instance:Instance": {"identifier", "identifierPrefix", "dbSubnetGroupName", "engineVersion"},
+        "aws:ec2/vpc:Vpc": {"instanceTenancy"},
+        "aws:ec2/internetGateway:InternetGateway": {"vpcId"},
+        "aws:cloudwatch/queryDefinition:QueryDefinition": {"name"},
+    }
+    wrong = {t: sorted(keys & REPLACEMENTS[t].inputs) for t, keys in in_place.items() if keys & REPLACEMENTS[t].inputs}
+    assert not wrong

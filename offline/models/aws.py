@@ -375,7 +375,8 @@ replaced_on("aws:route53/record:Record",
            " Route 53 is global: no region input")
 replaced_on("aws:sns/topic:Topic",
     "fifoTopic", "name", "namePrefix", REGION,
-    source=f"{TF}sns/topic.go: name, name_prefix, fifo_topic ForceNew; {REGION_SDKV2}")
+    source=f"{TF}sns/topic.go: name, name_prefix, fifo_topic ForceNew (the other attributes update through"
+           f" SetTopicAttributes; its CustomizeDiff only validates the name and FIFO-only settings); {REGION_SDKV2}")
 review("aws:lb/loadBalancer:LoadBalancer", "name", "enableDeletionProtection")
 review("aws:lb/targetGroup:TargetGroup", "namePrefix", "port", "healthCheck.path")
 review("aws:lb/listener:Listener", "port", "protocol", "sslPolicy", summary=listener_route)

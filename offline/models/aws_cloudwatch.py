@@ -179,8 +179,11 @@ replaced_on("aws:cloudwatch/metricAlarm:MetricAlarm",
     "name", REGION, source=f"{TF}cloudwatch/metric_alarm.go: alarm_name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:sns/topicSubscription:TopicSubscription",
     "endpoint", "protocol", "topic", REGION,
-    source=f"{TF}sns/topic_subscription.go: topic_arn, protocol, endpoint ForceNew; {REGION_SDKV2}")
+    source=f"{TF}sns/topic_subscription.go: topic_arn (the topic input), protocol, endpoint ForceNew (the other"
+           " attributes update through SetSubscriptionAttributes; its CustomizeDiff only settles filter_policy_scope);"
+           f" {REGION_SDKV2}")
 replaced_on("aws:sns/topicPolicy:TopicPolicy",
-    "arn", REGION, source=f"{TF}sns/topic_policy.go: arn ForceNew; {REGION_SDKV2}")
+    "arn", REGION,
+    source=f"{TF}sns/topic_policy.go: arn ForceNew (policy updates through SetTopicAttributes); {REGION_SDKV2}")
 review("aws:cloudwatch/logGroup:LogGroup", "retentionInDays")
 review("aws:cloudwatch/metricAlarm:MetricAlarm", "name", "threshold", summary=alarm_lines)

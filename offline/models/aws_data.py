@@ -198,15 +198,22 @@ def _secret_value_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:rds/instance:Instance",
-    "availabilityZone", "characterSetName", "customIamInstanceProfile", "dbName", "engine", "identifier", "identifierPrefix",
-    "kmsKeyId", "ncharCharacterSetName", "restoreToPointInTime", "snapshotIdentifier", "storageEncrypted", "timezone", "username",
-    REGION,
-    source=f"{TF}rds/instance.go: ForceNew (db_subnet_group_name is updatable in place); {REGION_SDKV2}")
+    "availabilityZone", "backupTarget", "characterSetName", "customIamInstanceProfile", "dbName", "engine", "kmsKeyId",
+    "ncharCharacterSetName", "restoreToPointInTime", "s3Import", "snapshotIdentifier", "storageEncrypted", "timezone",
+    "username", REGION,
+    source=f"{TF}rds/instance.go: availability_zone, backup_target, character_set_name, custom_iam_instance_profile,"
+           " db_name, engine, kms_key_id, nchar_character_set_name, restore_to_point_in_time, snapshot_identifier,"
+           " storage_encrypted, timezone, username ForceNew, and every s3_import field; identifier and"
+           " identifier_prefix are not ForceNew (the identifier can be updated in place), nor are db_subnet_group_name and"
+           f" engine_version; its CustomizeDiff only validates blue_green_update; {REGION_SDKV2}")
 replaced_on("aws:rds/parameterGroup:ParameterGroup",
     "description", "family", "name", "namePrefix", REGION,
-    source=f"{TF}rds/parameter_group.go: ForceNew; {REGION_SDKV2}")
+    source=f"{TF}rds/parameter_group.go: description, family, name, name_prefix ForceNew (parameter changes go"
+           f" through ModifyDBParameterGroup and ResetDBParameterGroup); {REGION_SDKV2}")
 replaced_on("aws:rds/subnetGroup:SubnetGroup",
-    "name", "namePrefix", REGION, source=f"{TF}rds/subnet_group.go: ForceNew; {REGION_SDKV2}")
+    "name", "namePrefix", REGION,
+    source=f"{TF}rds/subnet_group.go: name, name_prefix ForceNew (description and subnet_ids update through"
+           f" ModifyDBSubnetGroup); {REGION_SDKV2}")
 replaced_on("aws:elasticache/replicationGroup:ReplicationGroup",
     "atRestEncryptionEnabled", "dataTieringEnabled", "globalReplicationGroupId", "kmsKeyId", "networkType", "port",
     "replicationGroupId", "securityGroupNames", "snapshotArns", "snapshotName", "subnetGroupName", REGION,

@@ -67,8 +67,12 @@ def _lifecycle_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:ecr/repository:Repository",
-    "name", REGION, source=f"{TF}ecr/repository.go: name ForceNew; {REGION_SDKV2}")
+    "encryptionConfigurations", "name", REGION,
+    source=f"{TF}ecr/repository.go: encryption_configuration (and its encryption_type, kms_key), name ForceNew"
+           " (image_tag_mutability and image_scanning_configuration update through PutImageTagMutability and"
+           f" PutImageScanningConfiguration); {REGION_SDKV2}")
 replaced_on("aws:ecr/lifecyclePolicy:LifecyclePolicy",
     "policy", "repository", REGION,
-    source=f"{TF}ecr/lifecycle_policy.go: policy, repository ForceNew (no update); {REGION_SDKV2}")
+    source=f"{TF}ecr/lifecycle_policy.go: policy, repository ForceNew (the resource has no update; an equivalent"
+           f" policy with rules reordered is no change); {REGION_SDKV2}")
 review("aws:ecr/repository:Repository", "name", "imageTagMutability", "imageScanningConfiguration.scanOnPush")

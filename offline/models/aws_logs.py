@@ -65,7 +65,9 @@ def _query_definition_request(inputs: dict[str, Any], name: str) -> list[Call]:
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:cloudwatch/logMetricFilter:LogMetricFilter",
     "logGroupName", "name", REGION,
-    source=f"{TF}logs/metric_filter.go: log_group_name, name ForceNew; {REGION_SDKV2}")
+    source=f"{TF}logs/metric_filter.go: log_group_name, name ForceNew (pattern, metric_transformation and"
+           f" apply_on_transformed_logs update through PutMetricFilter); {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/queryDefinition:QueryDefinition",
     REGION,
-    source=f"{TF}logs/query_definition.go: no ForceNew argument (PutQueryDefinition updates by id); {REGION_SDKV2}")
+    source=f"{TF}logs/query_definition.go: no ForceNew argument (name, query_string and log_group_names update through"
+           f" PutQueryDefinition with the definition's id); {REGION_SDKV2}")

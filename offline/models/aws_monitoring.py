@@ -215,13 +215,16 @@ replaced_on("aws:cloudwatch/dashboard:Dashboard",
     "dashboardName", REGION, source=f"{TF}cloudwatch/dashboard.go: dashboard_name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/eventRule:EventRule",
     "eventBusName", "name", "namePrefix", REGION,
-    source=f"{TF}events/rule.go: event_bus_name, name, name_prefix ForceNew; {REGION_SDKV2}")
+    source=f"{TF}events/rule.go: event_bus_name, name, name_prefix ForceNew (description, event_pattern, role_arn,"
+           f" schedule_expression and state update through PutRule); {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/eventTarget:EventTarget",
     "eventBusName", "rule", "targetId", REGION,
     source=f"{TF}events/target.go: event_bus_name, rule, target_id ForceNew; {REGION_SDKV2}")
 replaced_on("aws:route53/healthCheck:HealthCheck",
-    "measureLatency", "referenceName", "requestInterval", "type",
-    source=f"{TF}route53/health_check.go: ForceNew; Route 53 is global: no region input")
+    "measureLatency", "referenceName", "requestInterval", "routingControlArn", "type",
+    source=f"{TF}route53/health_check.go: measure_latency, reference_name, request_interval, routing_control_arn,"
+           " type ForceNew (the rest update through UpdateHealthCheck; its CustomizeDiff only clears removed"
+           " triggers); Route 53 is global: no region input")
 review("aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmRule")
 review("aws:route53/healthCheck:HealthCheck", "fqdn", "resourcePath")
 review("aws:cloudwatch/eventRule:EventRule", summary=rule_lines)

@@ -91,9 +91,13 @@ policy_inputs("aws:s3/bucketPolicy:BucketPolicy", policy="resource")
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "bucket", REGION, source=f"{TF}s3/bucket_ownership_controls.go: bucket ForceNew; {REGION_SDKV2}")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_ownership_controls.go: bucket ForceNew (rule updates through PutBucketOwnershipControls);"
+           f" {REGION_SDKV2}")
 replaced_on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "bucket", REGION, source=f"{TF}s3/bucket_public_access_block.go: bucket ForceNew; {REGION_SDKV2}")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_public_access_block.go: bucket ForceNew (the four block flags and skip_destroy update through"
+           f" PutPublicAccessBlock); {REGION_SDKV2}")
 replaced_on("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "bucket", "expectedBucketOwner", REGION,
     source=f"{TF}s3/bucket_server_side_encryption_configuration.go: bucket, expected_bucket_owner ForceNew;"
@@ -103,4 +107,5 @@ replaced_on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     source=f"{TF}s3/bucket_lifecycle_configuration.go: bucket, expected_bucket_owner RequiresReplace;"
            f" {REGION_FRAMEWORK}")
 replaced_on("aws:s3/bucketPolicy:BucketPolicy",
-    "bucket", REGION, source=f"{TF}s3/bucket_policy.go: bucket ForceNew; {REGION_SDKV2}")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_policy.go: bucket ForceNew (policy updates through PutBucketPolicy); {REGION_SDKV2}")
