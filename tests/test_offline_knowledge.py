@@ -69,3 +69,59 @@ def test_no_central_per_type_tables_outside_the_models() -> None:
                 if any(TYPE_TOKEN.match(k) for k in keys):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not found, f"per-type tables outside offline/models/: {found}"
+
+
+# A source that names the provider file a rule comes from: "internal/service/<service>/<file>.go".
+PROVIDER_FILE = re.compile(r"internal/service/\w+/\w+\.go")
+# The provider's per-resource region rule, cited once in offline.models.knowledge.
+REGION_RULE = re.compile(r"internal/provider/(sdkv2|framework)/region\.go")
+
+
+@pytest.mark.parametrize("type_", sorted(t for t in REPLACEMENTS if t.startswith("aws:")))
+def test_every_aws_declaration_cites_the_provider_file_it_comes_from(type_: str) -> None:
+    assert PROVIDER_FILE.search(REPLACEMENTS[type_].source), REPLACEMENTS[type_].source
+
+
+@pytest.mark.parametrize("type_", sorted(t for t in REPLACEMENTS if t.startswith("aws:")))
+def test_a_region_change_replaces_every_regional_aws_type(type_: str) -> None:
+    """pulumi-aws 7 gives regional resources a ``region`` input; the provider replaces the resource when it changes."""
+    declared = REPLACEMENTS[type_]
+    if "region" not in _inputs_of(type_) or EVERY_INPUT in declared.inputs:
+        return
+    assert "region" in declared.inputs, f"{type_}: a region change replaces it, but region is not declared"
+    assert REGION_RULE.search(declared.source), f"{type_}: the region rule is not cited"
+
+
+def test_corrected_inputs_stay_declared() -> None:
+    """Inputs the provider's schema marks ForceNew that an older table left out."""
+    expected = {
+        "aws:lb/targetGroup:TargetGroup": {"ipAddressType"},
+        "aws:lb/loadBalancer:LoadBalancer": {"customerOwnedIpv4Pool"},
+        "aws:ecs/service:Service": {"iamRole", "schedulingStrategy"},
+        "aws:elasticache/replicationGroup:ReplicationGroup": {"dataTieringEnabled", "networkType", "securityGroupNames"},
+        "aws:cloudwatch/compositeAlarm:CompositeAlarm": {"actionsEnabled"},
+        "aws:cloudwatch/logGroup:LogGroup": {"logGroupClass"},
+        "aws:s3/bucket:Bucket": {"objectLockEnabled"},
+        "aws:ec2/subnet:Subnet": {"availabilityZoneId", "ipv6Native"},
+        "aws:ec2/natGateway:NatGateway": {"privateIp"},
+        "aws:secretsmanager/secretVersion:SecretVersion": {"secretStringWoVersion"},
+        "aws:rds/instance:Instance": {"backupTarget", "s3Import"},
+        "aws:ec2/eip:Eip": {"ipamPoolId"},
+        "aws:route53/healthCheck:HealthCheck": {"routingControlArn"},
+        "aws:ecr/repository:Repository": {"encryptionConfigurations"},
+        "aws:ec2/flowLog:FlowLog": {"deliverCrossAccountRole", "destinationOptions", "logFormat", "subnetId"},
+    }
+    missing = {t: sorted(keys - REPLACEMENTS[t].inputs) for t, keys in expected.items() if keys - REPLACEMENTS[t].inputs}
+    assert not missing
+
+
+def test_inputs_the_provider_updates_in_place_are_not_declared() -> None:
+    """Declared by mistake, these would show an in-place change as a replacement (and a rename as data loss)."""
+    in_place = {
+        "aws:rds/instance:Instance": {"identifier", "identifierPrefix", "dbSubnetGroupName", "engineVersion"},
+        "aws:ec2/vpc:Vpc": {"instanceTenancy"},
+        "aws:ec2/internetGateway:InternetGateway": {"vpcId"},
+        "aws:cloudwatch/queryDefinition:QueryDefinition": {"name"},
+    }
+    wrong = {t: sorted(keys & REPLACEMENTS[t].inputs) for t, keys in in_place.items() if keys & REPLACEMENTS[t].inputs}
+    assert not wrong

@@ -13,6 +13,9 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
 from offline.models.knowledge import (
+    REGION,
+    REGION_SDKV2,
+    TF,
     Call,
     Lifecycle,
     PlanView,
@@ -345,23 +348,35 @@ def _record_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
-replaced_on("aws:s3/bucket:Bucket", "bucket", "bucketPrefix", source="terraform-provider-aws internal/service/s3/bucket.go: ForceNew")
+replaced_on("aws:s3/bucket:Bucket",
+    "bucket", "bucketPrefix", "objectLockEnabled", REGION,
+    source=f"{TF}s3/bucket.go: bucket, bucket_prefix, object_lock_enabled ForceNew; {REGION_SDKV2}")
 replaced_on("aws:lb/loadBalancer:LoadBalancer",
-    "internal", "loadBalancerType", "name", "namePrefix", source="terraform-provider-aws internal/service/elbv2/load_balancer.go: ForceNew")
+    "customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix", REGION,
+    source=f"{TF}elbv2/load_balancer.go: customer_owned_ipv4_pool, internal, load_balancer_type, name, name_prefix"
+           " ForceNew; CustomizeDiff (plan time, conditional, not listed): an application load balancer's edited"
+           " subnet_mapping entry, a network load balancer's subnets shrinking or its security_groups going from none"
+           f" to some or back; ip_address_type and security_groups otherwise update in place; {REGION_SDKV2}")
 replaced_on("aws:lb/targetGroup:TargetGroup",
-    "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId",
-    source="terraform-provider-aws internal/service/elbv2/target_group.go: ForceNew")
+    "ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", REGION,
+    source=f"{TF}elbv2/target_group.go: ip_address_type, name, name_prefix, port, protocol, protocol_version,"
+           f" target_type, vpc_id ForceNew (its CustomizeDiff only validates); {REGION_SDKV2}")
 replaced_on("aws:lb/listener:Listener",
-    "loadBalancerArn", source="terraform-provider-aws internal/service/elbv2/listener.go: load_balancer_arn ForceNew")
+    "loadBalancerArn", REGION,
+    source=f"{TF}elbv2/listener.go: load_balancer_arn ForceNew (port, protocol, certificate and default_action"
+           f" update in place through ModifyListener); {REGION_SDKV2}")
 replaced_on("aws:lb/listenerRule:ListenerRule",
-    "listenerArn", source="terraform-provider-aws internal/service/elbv2/listener_rule.go: listener_arn ForceNew")
+    "listenerArn", REGION,
+    source=f"{TF}elbv2/listener_rule.go: listener_arn ForceNew; priority is ForceNew: false (SetRulePriorities),"
+           f" action and condition update through ModifyRule; {REGION_SDKV2}")
 replaced_on("aws:route53/record:Record",
     "name", "zoneId",
-    source="terraform-provider-aws internal/service/route53/record.go: name, zone_id ForceNew (a type change is a delete and create"
-           " in one batch)")
+    source=f"{TF}route53/record.go: name, zone_id ForceNew (a type change is a delete and create in one batch);"
+           " Route 53 is global: no region input")
 replaced_on("aws:sns/topic:Topic",
-    "fifoTopic", "name", "namePrefix",
-    source="terraform-provider-aws internal/service/sns/topic.go: name, name_prefix, fifo_topic ForceNew")
+    "fifoTopic", "name", "namePrefix", REGION,
+    source=f"{TF}sns/topic.go: name, name_prefix, fifo_topic ForceNew (the other attributes update through"
+           f" SetTopicAttributes; its CustomizeDiff only validates the name and FIFO-only settings); {REGION_SDKV2}")
 review("aws:lb/loadBalancer:LoadBalancer", "name", "enableDeletionProtection")
 review("aws:lb/targetGroup:TargetGroup", "namePrefix", "port", "healthCheck.path")
 review("aws:lb/listener:Listener", "port", "protocol", "sslPolicy", summary=listener_route)

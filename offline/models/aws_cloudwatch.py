@@ -9,7 +9,19 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, Violation, creates, input_rule, pick, policy_inputs, replaced_on, review
+from offline.models.knowledge import (
+    REGION,
+    REGION_SDKV2,
+    TF,
+    Call,
+    Violation,
+    creates,
+    input_rule,
+    pick,
+    policy_inputs,
+    replaced_on,
+    review,
+)
 from offline.render_monitoring import alarm_lines
 
 
@@ -161,14 +173,17 @@ policy_inputs("aws:sns/topicPolicy:TopicPolicy", policy="resource")
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:cloudwatch/logGroup:LogGroup",
-    "name", "namePrefix", source="terraform-provider-aws internal/service/logs/group.go: ForceNew")
+    "logGroupClass", "name", "namePrefix", REGION,
+    source=f"{TF}logs/group.go: name, name_prefix, log_group_class ForceNew; {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/metricAlarm:MetricAlarm",
-    "name", "region",
-    source="terraform-provider-aws internal/service/cloudwatch/metric_alarm.go: alarm_name ForceNew; region ForceNew (provider v6"
-           " per-resource region)")
+    "name", REGION, source=f"{TF}cloudwatch/metric_alarm.go: alarm_name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:sns/topicSubscription:TopicSubscription",
-    "endpoint", "protocol", "topic",
-    source="terraform-provider-aws internal/service/sns/topic_subscription.go: topic_arn, protocol, endpoint ForceNew")
-replaced_on("aws:sns/topicPolicy:TopicPolicy", "arn", source="terraform-provider-aws internal/service/sns/topic_policy.go: arn ForceNew")
+    "endpoint", "protocol", "topic", REGION,
+    source=f"{TF}sns/topic_subscription.go: topic_arn (the topic input), protocol, endpoint ForceNew (the other"
+           " attributes update through SetSubscriptionAttributes; its CustomizeDiff only settles filter_policy_scope);"
+           f" {REGION_SDKV2}")
+replaced_on("aws:sns/topicPolicy:TopicPolicy",
+    "arn", REGION,
+    source=f"{TF}sns/topic_policy.go: arn ForceNew (policy updates through SetTopicAttributes); {REGION_SDKV2}")
 review("aws:cloudwatch/logGroup:LogGroup", "retentionInDays")
 review("aws:cloudwatch/metricAlarm:MetricAlarm", "name", "threshold", summary=alarm_lines)

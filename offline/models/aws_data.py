@@ -12,7 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, creates, named, pick, replaced_on, review
+from offline.models.knowledge import REGION, REGION_FRAMEWORK, REGION_SDKV2, TF, Call, creates, named, pick, replaced_on, review
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -198,25 +198,43 @@ def _secret_value_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:rds/instance:Instance",
-    "availabilityZone", "characterSetName", "customIamInstanceProfile", "dbName", "engine", "identifier", "identifierPrefix",
-    "kmsKeyId", "ncharCharacterSetName", "restoreToPointInTime", "snapshotIdentifier", "storageEncrypted", "timezone", "username",
-    source="terraform-provider-aws internal/service/rds/instance.go: ForceNew (db_subnet_group_name is updatable in place)")
+    "availabilityZone", "backupTarget", "characterSetName", "customIamInstanceProfile", "dbName", "engine", "kmsKeyId",
+    "ncharCharacterSetName", "restoreToPointInTime", "s3Import", "snapshotIdentifier", "storageEncrypted", "timezone",
+    "username", REGION,
+    source=f"{TF}rds/instance.go: availability_zone, backup_target, character_set_name, custom_iam_instance_profile,"
+           " db_name, engine, kms_key_id, nchar_character_set_name, restore_to_point_in_time, snapshot_identifier,"
+           " storage_encrypted, timezone, username ForceNew, and every s3_import field; identifier and"
+           " identifier_prefix are not ForceNew (the identifier can be updated in place), nor are db_subnet_group_name and"
+           f" engine_version; its CustomizeDiff only validates blue_green_update; {REGION_SDKV2}")
 replaced_on("aws:rds/parameterGroup:ParameterGroup",
-    "description", "family", "name", "namePrefix", source="terraform-provider-aws internal/service/rds/parameter_group.go: ForceNew")
+    "description", "family", "name", "namePrefix", REGION,
+    source=f"{TF}rds/parameter_group.go: description, family, name, name_prefix ForceNew (parameter changes go"
+           f" through ModifyDBParameterGroup and ResetDBParameterGroup); {REGION_SDKV2}")
 replaced_on("aws:rds/subnetGroup:SubnetGroup",
-    "name", "namePrefix", source="terraform-provider-aws internal/service/rds/subnet_group.go: ForceNew")
+    "name", "namePrefix", REGION,
+    source=f"{TF}rds/subnet_group.go: name, name_prefix ForceNew (description and subnet_ids update through"
+           f" ModifyDBSubnetGroup); {REGION_SDKV2}")
 replaced_on("aws:elasticache/replicationGroup:ReplicationGroup",
-    "atRestEncryptionEnabled", "kmsKeyId", "port", "replicationGroupId", "snapshotArns", "snapshotName", "subnetGroupName",
-    source="terraform-provider-aws internal/service/elasticache/replication_group.go: ForceNew")
+    "atRestEncryptionEnabled", "dataTieringEnabled", "globalReplicationGroupId", "kmsKeyId", "networkType", "port",
+    "replicationGroupId", "securityGroupNames", "snapshotArns", "snapshotName", "subnetGroupName", REGION,
+    source=f"{TF}elasticache/replication_group.go: at_rest_encryption_enabled, data_tiering_enabled,"
+           " global_replication_group_id, kms_key_id, network_type, port, replication_group_id, security_group_names,"
+           " snapshot_arns, snapshot_name, subnet_group_name ForceNew; CustomizeDiff (plan time, conditional, not"
+           " listed): an engine or engine_version downgrade, a significant node_group_configuration change, and"
+           f" transit_encryption_enabled while engine_version_actual is below 7.0.5; {REGION_SDKV2}")
 replaced_on("aws:elasticache/subnetGroup:SubnetGroup",
-    "name", source="terraform-provider-aws internal/service/elasticache/subnet_group.go: ForceNew")
+    "name", REGION,
+    source=f"{TF}elasticache/subnet_group.go: name ForceNew (description and subnet_ids update through"
+           f" ModifyCacheSubnetGroup); {REGION_SDKV2}")
 replaced_on("aws:secretsmanager/secret:Secret",
-    "name", "namePrefix", source="terraform-provider-aws internal/service/secretsmanager/secret.go: ForceNew")
+    "name", "namePrefix", REGION, source=f"{TF}secretsmanager/secret.go: name, name_prefix ForceNew; {REGION_SDKV2}")
 replaced_on("aws:secretsmanager/secretVersion:SecretVersion",
-    "secretBinary", "secretId", "secretString", source="terraform-provider-aws internal/service/secretsmanager/secret_version.go: ForceNew")
+    "secretBinary", "secretId", "secretString", "secretStringWoVersion", REGION,
+    source=f"{TF}secretsmanager/secret_version.go: secret_id, secret_binary, secret_string, secret_string_wo_version"
+           f" ForceNew (version_stages updates in place); {REGION_SDKV2}")
 replaced_on("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    "securityGroupId",
-    source="terraform-provider-aws internal/service/ec2/vpc_security_group_ingress_rule.go: security_group_id RequiresReplace")
+    "securityGroupId", REGION,
+    source=f"{TF}ec2/vpc_security_group_ingress_rule.go: security_group_id RequiresReplace; {REGION_FRAMEWORK}")
 review("aws:rds/instance:Instance",
     "identifier", "engineVersion", "instanceClass", "multiAz", "backupRetentionPeriod", "deletionProtection")
 review("aws:elasticache/replicationGroup:ReplicationGroup",

@@ -7,7 +7,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, pick, replaced_on, review
+from offline.models.knowledge import REGION, REGION_SDKV2, TF, Call, creates, pick, replaced_on, review
 
 
 def _repository_answer(name: str, ctx: MockContext) -> dict[str, Any]:
@@ -66,8 +66,13 @@ def _lifecycle_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
-replaced_on("aws:ecr/repository:Repository", "name", source="terraform-provider-aws internal/service/ecr/repository.go: name ForceNew")
+replaced_on("aws:ecr/repository:Repository",
+    "encryptionConfigurations", "name", REGION,
+    source=f"{TF}ecr/repository.go: encryption_configuration (and its encryption_type, kms_key), name ForceNew"
+           " (image_tag_mutability and image_scanning_configuration update through PutImageTagMutability and"
+           f" PutImageScanningConfiguration); {REGION_SDKV2}")
 replaced_on("aws:ecr/lifecyclePolicy:LifecyclePolicy",
-    "policy", "repository",
-    source="terraform-provider-aws internal/service/ecr/lifecycle_policy.go: policy, repository ForceNew (no update)")
+    "policy", "repository", REGION,
+    source=f"{TF}ecr/lifecycle_policy.go: policy, repository ForceNew (the resource has no update; an equivalent"
+           f" policy with rules reordered is no change); {REGION_SDKV2}")
 review("aws:ecr/repository:Repository", "name", "imageTagMutability", "imageScanningConfiguration.scanOnPush")

@@ -16,7 +16,9 @@ from pulumi.runtime.mocks import MockResourceArgs
 from components.config.fleet import FARGATE_SIZES
 from offline.models import MockContext, autoname, resource
 from offline.models.knowledge import (
-    EVERY_INPUT,
+    REGION,
+    REGION_SDKV2,
+    TF,
     Call,
     PlanView,
     Violation,
@@ -167,19 +169,27 @@ def _fargate_size(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
 
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
-replaced_on("aws:ecs/cluster:Cluster", "name", source="terraform-provider-aws internal/service/ecs/cluster.go: ForceNew")
+replaced_on("aws:ecs/cluster:Cluster",
+    "name", REGION, source=f"{TF}ecs/cluster.go: name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:ecs/taskDefinition:TaskDefinition",
-    EVERY_INPUT,
-    source="terraform-provider-aws internal/service/ecs/task_definition.go: every argument but tags ForceNew (a change registers a"
-           " new revision)")
+    "containerDefinitions", "cpu", "enableFaultInjection", "ephemeralStorage", "executionRoleArn", "family", "ipcMode",
+    "memory", "networkMode", "pidMode", "placementConstraints", "proxyConfiguration", "requiresCompatibilities",
+    "runtimePlatform", "taskRoleArn", "volumes", REGION,
+    source=f"{TF}ecs/task_definition.go: every argument ForceNew (a change registers a new revision) but tags,"
+           f" skip_destroy and track_latest, which update in place; {REGION_SDKV2}")
 replaced_on("aws:ecs/service:Service",
-    "cluster", "launchType", "name", source="terraform-provider-aws internal/service/ecs/service.go: ForceNew")
+    "cluster", "iamRole", "launchType", "name", "schedulingStrategy", REGION,
+    source=f"{TF}ecs/service.go: cluster, iam_role, launch_type, name, scheduling_strategy ForceNew (deployment_controller"
+           " and load_balancer update in place; a capacity_provider_strategy change needs force_new_deployment, its"
+           f" CustomizeDiff refuses it otherwise); {REGION_SDKV2}")
 replaced_on("aws:appautoscaling/target:Target",
-    "resourceId", "scalableDimension", "serviceNamespace",
-    source="terraform-provider-aws internal/service/appautoscaling/target.go: ForceNew")
+    "resourceId", "scalableDimension", "serviceNamespace", REGION,
+    source=f"{TF}appautoscaling/target.go: resource_id, scalable_dimension, service_namespace ForceNew (min_capacity,"
+           f" max_capacity, role_arn update through RegisterScalableTarget); {REGION_SDKV2}")
 replaced_on("aws:appautoscaling/policy:Policy",
-    "name", "resourceId", "scalableDimension", "serviceNamespace",
-    source="terraform-provider-aws internal/service/appautoscaling/policy.go: ForceNew")
+    "name", "resourceId", "scalableDimension", "serviceNamespace", REGION,
+    source=f"{TF}appautoscaling/policy.go: name, resource_id, scalable_dimension, service_namespace ForceNew;"
+           f" {REGION_SDKV2}")
 review("aws:ecs/cluster:Cluster", "name")
 review("aws:ecs/service:Service", "desiredCount")
 review("aws:appautoscaling/target:Target", "minCapacity", "maxCapacity")

@@ -11,7 +11,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, invoke, resource
-from offline.models.knowledge import Call, creates, named, pick, policy_inputs, replaced_on, review
+from offline.models.knowledge import REGION, REGION_SDKV2, TF, Call, creates, named, pick, policy_inputs, replaced_on, review
 
 
 @resource("aws:iam/role:Role")
@@ -128,20 +128,26 @@ policy_inputs("aws:kms/key:Key", policy="resource")
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:iam/role:Role",
-    "name", "namePrefix", "path", source="terraform-provider-aws internal/service/iam/role.go: name, name_prefix, path ForceNew")
+    "name", "namePrefix", "path",
+    source=f"{TF}iam/role.go: name, name_prefix, path ForceNew (assume_role_policy, description,"
+           " max_session_duration, permissions_boundary, inline and managed policies update in place)")
 replaced_on("aws:iam/policy:Policy",
     "description", "name", "namePrefix", "path",
-    source="terraform-provider-aws internal/service/iam/policy.go: description, name, name_prefix, path ForceNew")
+    source=f"{TF}iam/policy.go: description, name, name_prefix, path ForceNew (a policy change is a new default"
+           " policy version)")
 replaced_on("aws:iam/rolePolicy:RolePolicy",
-    "name", "namePrefix", "role", source="terraform-provider-aws internal/service/iam/role_policy.go: name, name_prefix, role ForceNew")
+    "name", "namePrefix", "role",
+    source=f"{TF}iam/role_policy.go: name, name_prefix, role ForceNew (policy updates through PutRolePolicy)")
 replaced_on("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "policyArn", "role",
-    source="terraform-provider-aws internal/service/iam/role_policy_attachment.go: role, policy_arn ForceNew (no update)")
+    source=f"{TF}iam/role_policy_attachment.go: role, policy_arn ForceNew (the resource has no update)")
 replaced_on("aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-    "url", source="terraform-provider-aws internal/service/iam/openid_connect_provider.go: url ForceNew")
+    "url",
+    source=f"{TF}iam/openid_connect_provider.go: url ForceNew (client_id_list and thumbprint_list update in place)")
 replaced_on("aws:kms/key:Key",
-    "customKeyStoreId", "customerMasterKeySpec", "keyUsage",
-    source="terraform-provider-aws internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage ForceNew")
+    "customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", REGION,
+    source=f"{TF}kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage, multi_region ForceNew;"
+           f" {REGION_SDKV2} (IAM is global: its types take no region)")
 replaced_on("aws:kms/alias:Alias",
-    "name", "namePrefix", source="terraform-provider-aws internal/service/kms/alias.go: name, name_prefix ForceNew")
+    "name", "namePrefix", REGION, source=f"{TF}kms/alias.go: name, name_prefix ForceNew; {REGION_SDKV2}")
 review("aws:iam/role:Role", "name")

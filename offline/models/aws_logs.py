@@ -12,7 +12,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, creates, pick, replaced_on
+from offline.models.knowledge import REGION, REGION_SDKV2, TF, Call, creates, pick, replaced_on
 
 
 @resource("aws:cloudwatch/logMetricFilter:LogMetricFilter")
@@ -64,6 +64,10 @@ def _query_definition_request(inputs: dict[str, Any], name: str) -> list[Call]:
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:cloudwatch/logMetricFilter:LogMetricFilter",
-    "logGroupName", "name", source="terraform-provider-aws internal/service/logs/metric_filter.go: log_group_name, name ForceNew")
+    "logGroupName", "name", REGION,
+    source=f"{TF}logs/metric_filter.go: log_group_name, name ForceNew (pattern, metric_transformation and"
+           f" apply_on_transformed_logs update through PutMetricFilter); {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/queryDefinition:QueryDefinition",
-    source="terraform-provider-aws internal/service/logs/query_definition.go: no ForceNew argument (PutQueryDefinition updates by id)")
+    REGION,
+    source=f"{TF}logs/query_definition.go: no ForceNew argument (name, query_string and log_group_names update through"
+           f" PutQueryDefinition with the definition's id); {REGION_SDKV2}")

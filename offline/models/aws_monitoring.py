@@ -17,7 +17,19 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, autoname, resource
-from offline.models.knowledge import Call, PlanView, Violation, creates, input_rule, pick, replaced_on, review
+from offline.models.knowledge import (
+    REGION,
+    REGION_SDKV2,
+    TF,
+    Call,
+    PlanView,
+    Violation,
+    creates,
+    input_rule,
+    pick,
+    replaced_on,
+    review,
+)
 from offline.render_monitoring import dashboard_lines, rule_lines
 
 
@@ -197,19 +209,22 @@ def _event_pattern(inputs: dict[str, Any], _: PlanView) -> Iterator[Violation]:
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:cloudwatch/compositeAlarm:CompositeAlarm",
-    "alarmName", "region",
-    source="terraform-provider-aws internal/service/cloudwatch/composite_alarm.go: alarm_name ForceNew; region ForceNew")
+    "actionsEnabled", "alarmName", REGION,
+    source=f"{TF}cloudwatch/composite_alarm.go: actions_enabled, alarm_name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/dashboard:Dashboard",
-    "dashboardName", source="terraform-provider-aws internal/service/cloudwatch/dashboard.go: dashboard_name ForceNew")
+    "dashboardName", REGION, source=f"{TF}cloudwatch/dashboard.go: dashboard_name ForceNew; {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/eventRule:EventRule",
-    "eventBusName", "name", "namePrefix", "region",
-    source="terraform-provider-aws internal/service/events/rule.go: ForceNew; region ForceNew")
+    "eventBusName", "name", "namePrefix", REGION,
+    source=f"{TF}events/rule.go: event_bus_name, name, name_prefix ForceNew (description, event_pattern, role_arn,"
+           f" schedule_expression and state update through PutRule); {REGION_SDKV2}")
 replaced_on("aws:cloudwatch/eventTarget:EventTarget",
-    "eventBusName", "region", "rule", "targetId",
-    source="terraform-provider-aws internal/service/events/target.go: ForceNew; region ForceNew")
+    "eventBusName", "rule", "targetId", REGION,
+    source=f"{TF}events/target.go: event_bus_name, rule, target_id ForceNew; {REGION_SDKV2}")
 replaced_on("aws:route53/healthCheck:HealthCheck",
-    "measureLatency", "referenceName", "requestInterval", "type",
-    source="terraform-provider-aws internal/service/route53/health_check.go: ForceNew")
+    "measureLatency", "referenceName", "requestInterval", "routingControlArn", "type",
+    source=f"{TF}route53/health_check.go: measure_latency, reference_name, request_interval, routing_control_arn,"
+           " type ForceNew (the rest update through UpdateHealthCheck; its CustomizeDiff only clears removed"
+           " triggers); Route 53 is global: no region input")
 review("aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmRule")
 review("aws:route53/healthCheck:HealthCheck", "fqdn", "resourcePath")
 review("aws:cloudwatch/eventRule:EventRule", summary=rule_lines)

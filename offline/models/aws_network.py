@@ -13,7 +13,20 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
-from offline.models.knowledge import Call, Lifecycle, Violation, creates, input_rule, lifecycle, pick, replaced_on, review
+from offline.models.knowledge import (
+    REGION,
+    REGION_SDKV2,
+    TF,
+    Call,
+    Lifecycle,
+    Violation,
+    creates,
+    input_rule,
+    lifecycle,
+    pick,
+    replaced_on,
+    review,
+)
 from offline.render_resources import security_group_rules
 
 
@@ -235,26 +248,57 @@ lifecycle("aws:ec2/securityGroup:SecurityGroup", Lifecycle(
 
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
-replaced_on("aws:ec2/vpc:Vpc", "cidrBlock", source="terraform-provider-aws internal/service/ec2/vpc_.go: cidr_block ForceNew")
+replaced_on("aws:ec2/vpc:Vpc",
+    "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", REGION,
+    source=f"{TF}ec2/vpc_.go: cidr_block, ipv4_ipam_pool_id, ipv4_netmask_length ForceNew (the DNS flags and the"
+           " IPv6 block update in place); CustomizeDiff (plan time, from old and new values, not listed): an"
+           " instance_tenancy change replaces unless it goes from dedicated to default, and a cidr_block change is"
+           f" dropped while ipv4_netmask_length is given (the block comes from IPAM); {REGION_SDKV2}")
 replaced_on("aws:ec2/subnet:Subnet",
-    "availabilityZone", "cidrBlock", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_subnet.go: ForceNew")
+    "availabilityZone", "availabilityZoneId", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId",
+    "ipv6Native", "ipv6NetmaskLength", "outpostArn", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_subnet.go: availability_zone, availability_zone_id, cidr_block, ipv4_ipam_pool_id,"
+           " ipv4_netmask_length, ipv6_ipam_pool_id, ipv6_native, ipv6_netmask_length, outpost_arn, vpc_id ForceNew;"
+           " CustomizeDiff (plan time, conditional, not listed): an ipv6_cidr_block change on a subnet created with"
+           f" assign_ipv6_address_on_creation; {REGION_SDKV2}")
 replaced_on("aws:ec2/internetGateway:InternetGateway",
-    source="terraform-provider-aws internal/service/ec2/vpc_internet_gateway.go: no ForceNew argument (vpc_id attaches and detaches"
-           " in place)")
-replaced_on("aws:ec2/eip:Eip", "domain", source="terraform-provider-aws internal/service/ec2/ec2_eip.go: domain ForceNew")
+    REGION,
+    source=f"{TF}ec2/vpc_internet_gateway.go: no ForceNew argument (a vpc_id change detaches from the old VPC and"
+           f" attaches to the new one in place); {REGION_SDKV2}")
+replaced_on("aws:ec2/eip:Eip",
+    "address", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool", REGION,
+    source=f"{TF}ec2/ec2_eip.go: address, domain, ipam_pool_id, network_border_group, public_ipv4_pool ForceNew"
+           " (customer_owned_ipv4_pool is not; associate_with_private_ip, instance and network_interface re-associate"
+           f" in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/natGateway:NatGateway",
-    "allocationId", "connectivityType", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_nat_gateway.go: ForceNew")
+    "allocationId", "connectivityType", "privateIp", "secondaryPrivateIpAddressCount", "subnetId", REGION,
+    source=f"{TF}ec2/vpc_nat_gateway.go: allocation_id, connectivity_type, private_ip,"
+           " secondary_private_ip_address_count, subnet_id ForceNew (secondary_allocation_ids and"
+           f" secondary_private_ip_addresses update in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/routeTable:RouteTable",
-    "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_route_table.go: vpc_id ForceNew")
+    "vpcId", REGION,
+    source=f"{TF}ec2/vpc_route_table.go: vpc_id ForceNew (route and propagating_vgws update in place: a route whose"
+           f" destination stays gets ReplaceRoute, others CreateRoute and DeleteRoute); {REGION_SDKV2}")
 replaced_on("aws:ec2/route:Route",
-    "destinationCidrBlock", "routeTableId", source="terraform-provider-aws internal/service/ec2/vpc_route.go: ForceNew")
+    "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId", "routeTableId", REGION,
+    source=f"{TF}ec2/vpc_route.go: route_table_id and the destination_* arguments ForceNew (a target change is a"
+           f" ReplaceRoute in place); {REGION_SDKV2}")
 replaced_on("aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "gatewayId", "subnetId", source="terraform-provider-aws internal/service/ec2/vpc_route_table_association.go: ForceNew")
+    "gatewayId", "subnetId", REGION,
+    source=f"{TF}ec2/vpc_route_table_association.go: gateway_id, subnet_id ForceNew (route_table_id updates through"
+           f" ReplaceRouteTableAssociation); {REGION_SDKV2}")
 replaced_on("aws:ec2/flowLog:FlowLog",
-    "iamRoleArn", "logDestination", "logDestinationType", "maxAggregationInterval", "trafficType", "vpcId",
-    source="terraform-provider-aws internal/service/ec2/vpc_flow_log.go: ForceNew")
+    "deliverCrossAccountRole", "destinationOptions", "eniId", "iamRoleArn", "logDestination", "logDestinationType",
+    "logFormat", "maxAggregationInterval", "regionalNatGatewayId", "subnetId", "trafficType", "transitGatewayAttachmentId",
+    "transitGatewayId", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_flow_log.go: deliver_cross_account_role, destination_options, eni_id, iam_role_arn,"
+           " log_destination, log_destination_type, log_format, max_aggregation_interval, regional_nat_gateway_id,"
+           " subnet_id, traffic_type, transit_gateway_attachment_id, transit_gateway_id, vpc_id ForceNew (its update"
+           f" changes tags only); {REGION_SDKV2}")
 replaced_on("aws:ec2/securityGroup:SecurityGroup",
-    "description", "name", "namePrefix", "vpcId", source="terraform-provider-aws internal/service/ec2/vpc_security_group.go: ForceNew")
+    "description", "name", "namePrefix", "vpcId", REGION,
+    source=f"{TF}ec2/vpc_security_group.go: description, name, name_prefix, vpc_id ForceNew (ingress and egress update"
+           f" in place); {REGION_SDKV2}")
 review("aws:ec2/vpc:Vpc", "cidrBlock")
 review("aws:ec2/subnet:Subnet", "cidrBlock")
 review("aws:ec2/securityGroup:SecurityGroup", summary=security_group_rules)

@@ -11,7 +11,18 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from offline.models import MockContext, resource
-from offline.models.knowledge import Call, creates, pascal, pick, policy_inputs, replaced_on
+from offline.models.knowledge import (
+    REGION,
+    REGION_FRAMEWORK,
+    REGION_SDKV2,
+    TF,
+    Call,
+    creates,
+    pascal,
+    pick,
+    policy_inputs,
+    replaced_on,
+)
 
 
 @resource(
@@ -80,12 +91,21 @@ policy_inputs("aws:s3/bucketPolicy:BucketPolicy", policy="resource")
 
 # What a change to an input replaces (the provider's schema rule, cited) and what a reviewer sees.
 replaced_on("aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "bucket", source="terraform-provider-aws internal/service/s3/bucket_ownership_controls.go: bucket ForceNew")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_ownership_controls.go: bucket ForceNew (rule updates through PutBucketOwnershipControls);"
+           f" {REGION_SDKV2}")
 replaced_on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "bucket", source="terraform-provider-aws internal/service/s3/bucket_public_access_block.go: bucket ForceNew")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_public_access_block.go: bucket ForceNew (the four block flags and skip_destroy update through"
+           f" PutPublicAccessBlock); {REGION_SDKV2}")
 replaced_on("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "bucket", source="terraform-provider-aws internal/service/s3/bucket_server_side_encryption_configuration.go: bucket ForceNew")
+    "bucket", "expectedBucketOwner", REGION,
+    source=f"{TF}s3/bucket_server_side_encryption_configuration.go: bucket, expected_bucket_owner ForceNew;"
+           f" {REGION_SDKV2}")
 replaced_on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "bucket", source="terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go: bucket RequiresReplace")
+    "bucket", "expectedBucketOwner", REGION,
+    source=f"{TF}s3/bucket_lifecycle_configuration.go: bucket, expected_bucket_owner RequiresReplace;"
+           f" {REGION_FRAMEWORK}")
 replaced_on("aws:s3/bucketPolicy:BucketPolicy",
-    "bucket", source="terraform-provider-aws internal/service/s3/bucket_policy.go: bucket ForceNew")
+    "bucket", REGION,
+    source=f"{TF}s3/bucket_policy.go: bucket ForceNew (policy updates through PutBucketPolicy); {REGION_SDKV2}")

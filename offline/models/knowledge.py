@@ -195,6 +195,17 @@ class Replacement:
 
 
 REPLACEMENTS: dict[str, Replacement] = {}
+
+# pulumi-aws 7 bridges terraform-provider-aws 6, where every regional resource takes a ``region`` input; a change of
+# it replaces the resource (a change between unset and the provider's own region is no change). The rule is computed
+# at plan time for every resource, so it is cited once here and named in each regional type's declaration.
+# Where the AWS provider keeps each resource (its schema's ForceNew arguments are the replace-on inputs).
+TF = "terraform-provider-aws internal/service/"
+REGION = "region"
+REGION_SDKV2 = ("region: terraform-provider-aws internal/provider/sdkv2/region.go forceNewIfRegionChanges"
+                " (CustomizeDiff, plan time)")
+REGION_FRAMEWORK = ("region: terraform-provider-aws internal/provider/framework/region.go"
+                    " resourceForceNewIfRegionChanges (ModifyPlan RequiresReplace, plan time)")
 # The same, as the diff and the hazard check read it: type -> inputs (empty: every input updates in place).
 REPLACE_ON: dict[str, frozenset[str]] = {}
 
