@@ -62,7 +62,8 @@ def environment_args(
     if fleet.image_repository is None:
         problems.append(Problem("fleet:imageRepository", MISSING,
                                 "set the ECR repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp"))
-    if release.canary_weight > 0 and fleet.standby_count == 0:
+    # The candidate runs max(standby, release:candidateTasks): the driver raises the latter before each shift.
+    if release.canary_weight > 0 and max(fleet.standby_count, release.candidate_tasks) == 0:
         problems.append(Problem("fleet:candidateCount", 0,
                                 f"release:canaryWeight is {release.canary_weight}, so the candidate ({release.candidate}) "
                                 "needs tasks: set candidateCount above 0 or remove it"))

@@ -19,6 +19,9 @@ CONDITIONS: tuple[tuple[str, ExitCode], ...] = (
     ("released, promoted, migrated; status, history, plan, diff or a dry run shown", ExitCode.OK),
     ("a release aborted: a check failed after it started and traffic went back to live", ExitCode.REFUSED),
     ("rolled back (`rollback`), or a release ended from another shell", ExitCode.REFUSED),
+    ("promoted, then a check after it failed (the public smoke test; the new live unhealthy or in alarm in the backup "
+     "window): the old colour keeps running",
+     ExitCode.REFUSED),
     ("a rolling release rolled back: ECS's rollback verified, the old version back in the config", ExitCode.REFUSED),
     ("refused before changing anything: preflight, a release already in progress, no release in progress to act on, "
      "nothing to roll back, an irreversible migration in the way", ExitCode.REFUSED),

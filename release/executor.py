@@ -26,7 +26,7 @@ from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode
 from release.executor_steps import StepFailure, StepRunner
 from release.rolling import RollingRunner, RolloutFailedError, roll_back
-from release.steps import Bake, Shift, Step
+from release.steps import Bake, Retire, Shift, Step
 
 # What a step may fail with; anything else is a bug and is not swallowed.
 FAILURES = (StepFailure, AwsError, EngineError, ClientError, BotoCoreError, records.ReleaseEndedError)
@@ -121,11 +121,10 @@ class Executor:
             return Result(Outcome.REFUSED, None, step.name, f"{what}: {why}", next_command, infrastructure, done)
         if record.phase is Phase.PROMOTED:
             # The release is live; a failed post-release check is reported, the old colour is the way back.
-            return Result(
-                Outcome.PROMOTED, record, step.name, f"{what}: {why}",
-                f"python -m release status --stack {self.ctx.stack}, then roll back to {record.colour.other} if needed",
-                infrastructure, done,
-            )
+            # The backup window names its own way on (the rollback, while the old colour still runs).
+            way = next_command if isinstance(step, Retire) else \
+                f"python -m release status --stack {self.ctx.stack}, then roll back to {record.colour.other} if needed"
+            return Result(Outcome.PROMOTED, record, step.name, f"{what}: {why}", way, infrastructure, done)
         if record.strategy is Strategy.ROLLING:
             return self._rolled_back(step, record, exc, (what, why, next_command), infrastructure, done)
         try:

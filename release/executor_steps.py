@@ -19,28 +19,13 @@ from release.aws.ecs import TaskSpec
 from release.candidate import MissingRouteError, candidate_headers, curl_command
 from release.capacity import CANDIDATE_TASKS, required_tasks
 from release.context import Context, Poll
+from release.decommission import retire
 from release.reversibility import migration_reversible
+from release.step_failure import StepFailure
 from release.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Retire, Shift, Smoke, Step
 
 if TYPE_CHECKING:
     from release.executor import Timing
-
-
-class StepFailure(Exception):
-    """A step did not succeed: what, why, and the next command to run."""
-
-    def __init__(
-        self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False,
-        record: ReleaseRecord | None = None,
-    ) -> None:
-        super().__init__(f"{what}: {why}")
-        self.what = what
-        self.why = why
-        self.next_command = next_command
-        self.infrastructure = infrastructure
-        self.elsewhere = elsewhere
-        self.record = record
-        """The record as the step left it, when the step got past a durable write before failing."""
 
 
 class StepRunner:
@@ -258,9 +243,14 @@ class StepRunner:
         return self._write({}, records.advance(record, Phase.BACKED_UP, snapshot=taken))
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
-        release = load(self.ctx.engine.get_config(), self.ctx.stack).release
+        config = load(self.ctx.engine.get_config(), self.ctx.stack)
+        release = config.release
         versions = {"blue": release.versions.blue, "green": release.versions.green, step.colour.value: step.version}
-        record = self._write({"release:versions": json.dumps(versions, separators=(",", ":"))}, record)
+        changes = {"release:versions": json.dumps(versions, separators=(",", ":"))}
+        if config.fleet.standby_count == 0 and release.candidate_tasks == 0 and self._services() is not None:
+            # A candidate kept at 0 tasks (fleet:candidateCount 0) needs one to be deployed and checked at all.
+            changes[CANDIDATE_TASKS] = "1"
+        record = self._write(changes, record)
         self._update(f"release {record.id}: {step.version} on {step.colour}")
         try:
             wait_until(lambda: self.healthy(step.colour), self.ctx.clock, what=f"{step.colour} becoming healthy",
@@ -448,20 +438,7 @@ class StepRunner:
         self.last = restored
 
     def _retire(self, step: Retire, record: ReleaseRecord) -> ReleaseRecord:
-        live = step.colour.other
-        try:
-            wait_until(lambda: self.healthy(live), self.ctx.clock, what=f"{live} running its live count",
-                       timeout=step.timeout_seconds, interval=15)
-        except Exception as exc:
-            msg = f"scaling {step.colour} down"
-            raise StepFailure(
-                msg, f"{live} has not scaled: {getattr(exc, 'why', exc)}; {step.colour} keeps its tasks",
-                f"check the {live} service's events; {self._status()}",
-            ) from exc
-        if self.ctx.engine.get_config().get(CANDIDATE_TASKS, "0") != "0":
-            self.ctx.engine.remove_config([CANDIDATE_TASKS])
-            self._update(f"release {record.id}: scale {step.colour} down to its standby count")
-        return record
+        return retire(self.ctx, step, record, self.healthy, self._update)
 
     def _notify(self, step: Notify, record: ReleaseRecord) -> ReleaseRecord:
         topic = str(self._outputs().get(step.topic_output, ""))

@@ -42,6 +42,8 @@ class Row:
     reason: str | None
     staging_skipped: str | None = None
     """Why a production release skipped the staging gate, when it did."""
+    backup: str | None = None
+    """What became of the old colour after the backup window: ``scaled-down`` or ``kept: <why>``."""
 
     def to_json(self) -> dict[str, Any]:
         """The row as plain data."""
@@ -74,6 +76,8 @@ def _row(stack_version: int | None, record: ReleaseRecord) -> Row:
         rollback_to=record.rollback_to,
         reason=record.reason,
         staging_skipped=record.staging_skipped,
+        backup=None if record.backup is None else (
+            record.backup.state.value if record.backup.state.value == "scaled-down" else f"kept: {record.backup.why}"),
     )
 
 

@@ -171,7 +171,7 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     steps.append(Promote(candidate))
     steps.append(Smoke("endpoint_url", health_path))
     if scalable:
-        steps.append(Retire(config.live, options.health_timeout_seconds))
+        steps.append(Retire(config.live, options.health_timeout_seconds, 60.0 * config.backup_minutes, options.poll_seconds))
     if outputs.get("alert_topic_arn"):
         steps.append(Notify())
     return steps

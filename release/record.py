@@ -252,7 +252,9 @@ def ended_in(history: Sequence[HistoryEntry], current: Mapping[str, str] | None 
             found[record.id] = (version, record)
             if not final:
                 provisional.add(record.id)
-        elif final and record.id in provisional:
+        elif final:
+            # The finished record replaces the provisional one; a later finished copy (what became of the
+            # backup after the window) replaces an earlier one. The stack version stays the one that ended it.
             found[record.id] = (found[record.id][0], record)
             provisional.discard(record.id)
 

@@ -7,9 +7,11 @@ resource the update touches when the stack exports its URN, and the driver then
 confirms what the listener serves. Nothing is deleted: the colour rolled away
 from keeps running its version, and every snapshot stays.
 
-When the previous colour no longer runs what it ran (it was scaled down or
-given another version), flipping back would send traffic to nothing; the way
-back is then a release of the previous version (``--to-version``).
+When the previous colour was scaled down after its backup window, it is scaled
+back up to the count live runs and must run it, healthy, before the listener
+moves (bounded; refused with nothing moved otherwise). When it was given
+another version, flipping back would serve the wrong version; the way back is
+then a release of the previous version (``--to-version``).
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ from typing import Any
 
 from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
+from release import record as records
+from release.aws.base import wait_until
+from release.capacity import CANDIDATE_TASKS
 from release.context import Context
 from release.engine import HistoryEntry
 from release.errors import BadInputError
 from release.executor import Timing, abort
 from release.executor_steps import StepRunner
+
+SCALE_UP_TIMEOUT = 600.0
+"""Seconds a scaled-down previous colour may take to run its tasks again and pass health checks (a deploy's timeout)."""
 
 
 class RollbackRefusedError(Exception):
@@ -126,14 +134,8 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
             msg, f"{previous} runs {running} now, not {last.previous} (what it served before release {last.id})",
             _to_version_hint(ctx, last.previous, to_version),
         )
-    step_runner = StepRunner(ctx, Timing())
-    healthy, state = step_runner.healthy(previous)
-    if not healthy:
-        msg = "rollback"
-        raise RollbackRefusedError(
-            msg, f"the previous colour {previous} was scaled down or is not healthy ({state}): flipping to it would serve nothing",
-            _to_version_hint(ctx, last.previous, to_version),
-        )
+    before = _updates(ctx)
+    _ready(ctx, StepRunner(ctx, Timing()), release, last, _to_version_hint(ctx, last.previous, to_version))
     now = ctx.clock.now()
     record = ReleaseRecord.model_validate({
         "id": f"rb-{now:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
@@ -143,7 +145,45 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
     })
     changes = {"release:live": previous.value, "release:canaryWeight": "0"}
     _check_config(ctx, changes)
-    return _finish_flip(ctx, record, why, _updates(ctx), changes=changes, last=last)
+    return _finish_flip(ctx, record, why, before, changes=changes, last=last)
+
+
+def _ready(ctx: Context, runner: StepRunner, release: ReleaseConfig, last: ReleaseRecord, hint: str) -> None:
+    """The previous colour must run as many tasks as live runs now, healthy, before any traffic moves to it.
+
+    After the backup window it runs its standby count (0 allowed): it is scaled back
+    up first (``release:candidateTasks``, compare-and-set, then one update) and
+    waited for, bounded; if it does not get healthy, no traffic moves.
+    """
+    current, previous = release.live, release.live.other
+    needed = runner.running(current)
+    running = runner.running(previous)
+    if needed is not None and running is not None and running < needed:
+        if release.candidate_tasks < needed:
+            try:
+                records.commit(ctx.engine, None, None, {CANDIDATE_TASKS: str(needed)}, expect_last=last.id)
+            except records.ReleaseEndedError as exc:
+                msg = "rollback"
+                raise RollbackRefusedError(msg, f"{exc.why}; nothing was changed", exc.next_command) from exc
+            ctx.reporter.note(f"{previous} runs {running} task(s): scaling it back to the {needed} {current} runs first")
+            runner._update(f"rollback: scale {previous} back to {needed} tasks before it takes traffic again")
+        try:
+            wait_until(lambda: runner.runs(previous, needed), ctx.clock, what=f"{previous} running {needed} healthy tasks",
+                       timeout=SCALE_UP_TIMEOUT, interval=15)
+        except Exception as exc:
+            msg = "rollback"
+            raise RollbackRefusedError(
+                msg, f"{previous} was scaled back up to {needed} tasks but is not healthy after {SCALE_UP_TIMEOUT:g}s "
+                f"({getattr(exc, 'why', exc)}); no traffic was moved", hint,
+            ) from exc
+        return
+    healthy, state = runner.healthy(previous)
+    if not healthy:
+        msg = "rollback"
+        raise RollbackRefusedError(
+            msg, f"the previous colour {previous} is not healthy ({state}), and the stack exports no ECS services to scale it "
+            "back up: flipping to it would serve nothing", hint,
+        )
 
 
 def _finish_flip(

@@ -7,6 +7,8 @@ engine) and allows version V when, newest first:
 - its migration ran there and succeeded, when production's release plans one
   (a version whose migration was never run on staging is untested on data);
 - at least ``release:stagingSoakMinutes`` have passed since that promotion;
+- the backup window after that promotion did not keep the old colour (the
+  new version was unhealthy or in alarm there: ``release:backupMinutes``);
 - nothing since rolled staging back or promoted another version (an aborted or
   refused release since changed nothing live, and does not count).
 
@@ -18,10 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from components.config.release_record import Outcome, ReleaseRecord
+from components.config import ReleaseConfig
+from components.config.release_record import BackupState, Outcome, ReleaseRecord
 from release import record as records
 from release.engine import StackEngine
+from release.errors import BadInputError, RefusedError
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ def staging_verdict(
         if needs_migration and (found.migration is None or found.migration.exit_code != 0):
             ran = "never ran" if found.migration is None else f"exited {found.migration.exit_code}"
             return StagingVerdict(False, f"the migration of {version} {ran} on staging ({found.id})", found.id)
+        if found.backup is not None and found.backup.state is BackupState.KEPT:
+            # Promoted, but the backup window on staging saw it unhealthy or in alarm: not held well.
+            return StagingVerdict(
+                False, f"staging promoted {version} ({found.id}) but kept its backup: {found.backup.why}", found.id,
+            )
         held = now - found.finished_at
         if held < soak:
             left = soak - held
@@ -75,3 +85,29 @@ def staging_verdict_of(staging: StackEngine, version: str, *, soak: timedelta, n
     """Judge ``version`` against the finished releases in the staging stack's history, read through its engine."""
     found = records.releases(staging.history(), staging.get_config())
     return staging_verdict(found, version, soak=soak, needs_migration=needs_migration, now=now)
+
+
+def needs_migration(outputs: dict[str, Any]) -> bool:
+    """Whether a release of the stack with these outputs runs a migration task."""
+    migration = outputs.get("migration")
+    return isinstance(migration, dict) and bool(migration.get("task_definition_arn"))
+
+
+def require_staging(
+    stack: str, version: str, config: ReleaseConfig, outputs: dict[str, Any], staging: StackEngine, now: datetime,
+) -> StagingVerdict:
+    """The gate of a production release: the verdict when allowed; RefusedError naming staging's release otherwise."""
+    if config.staging_stack == stack:
+        message = f"release:stagingStack: got {stack!r}; the stack whose releases production follows cannot be {stack} itself"
+        raise BadInputError(message)
+    verdict = staging_verdict_of(
+        staging, version, soak=timedelta(minutes=config.staging_soak_minutes), needs_migration=needs_migration(outputs), now=now,
+    )
+    if not verdict.allowed:
+        msg = "staging gate"
+        raise RefusedError(
+            msg, verdict.why,
+            f"release it on {config.staging_stack} first (`python -m release deploy --stack {config.staging_stack} --version "
+            f"{version}`), or `python -m release deploy --stack {stack} --version {version} --skip-staging --reason \"...\"`",
+        )
+    return verdict

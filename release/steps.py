@@ -186,19 +186,29 @@ class Promote(Step):
 
 @dataclass(frozen=True)
 class Retire(Step):
-    """Once the new live colour runs its count, scale the old one down to its standby count (stack update)."""
+    """Keep the old live colour as the backup for a window; scale it to standby only if the new live stayed well."""
 
     colour: Colour
     """The old live colour."""
     timeout_seconds: float = 600.0
+    backup_seconds: float = 0.0
+    """How long the old colour keeps running as the backup (``release:backupMinutes``)."""
+    poll_seconds: float = 10.0
+    """How often the new live colour's health and release alarms are read during the window."""
 
     def describe(self) -> str:
         """One line for people."""
-        return f"once {self.colour.other} runs its live count, scale {self.colour} down to its standby count"
+        live = self.colour.other
+        return (f"keep {self.colour} running as the backup for {self.backup_seconds / 60:g} min while {live} stays healthy "
+                f"with no release alarm (read every {self.poll_seconds:g}s); then scale {self.colour} down to its standby count")
 
     def config_change(self) -> Mapping[str, object]:
-        """The candidate's count back to standby."""
-        return {"release:candidateTasks": None}
+        """The old colour's count back to standby, once the window passed well."""
+        return {"release:candidateTasks": 0}
+
+    def expected_seconds(self) -> float:
+        """The backup window and the scale-down's update."""
+        return self.backup_seconds + 30.0
 
 
 @dataclass(frozen=True)

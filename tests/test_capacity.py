@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from types import SimpleNamespace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from components.config import Colour, ReleaseConfig, Strategy
+from components.config import ReleaseConfig, Strategy
 from offline import Plan
-from offline.stacks import ProjectFiles
-from release.aws.elbv2 import TargetState
 from release.capacity import required_tasks
-from release.clock import ManualClock
-from release.context import Context
-from release.executor import Timing
-from release.executor_steps import StepFailure, StepRunner
 from release.planner import ReleaseOptions, plan_release
 from release.rehearsal.run import Rehearsal, rehearse
 from release.steps import Promote, Retire, Shift, Smoke
@@ -96,12 +90,19 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
     # The promotion leaves the old live colour (green) with what it ran.
     assert done.fleet[promotion]["after"]["green"] == (3, 3)
     retire = done.fleet[-1]
-    assert done.updates[-1]["message"].endswith("scale green down to its standby count")
+    assert done.updates[-1]["message"].endswith("after the backup window, scale green down to its standby count")
     assert retire is not done.fleet[promotion]
     running, desired = retire["before"]["blue"]
     assert running >= desired >= 3, "the new live ran its count before the old colour was scaled down"
     assert retire["after"]["green"][1] == 1, "the old colour is back at its standby count"
     assert done.summary["tasks"] == {"blue": {"running": 4, "desired": 4}, "green": {"running": 1, "desired": 1}}
+    # Only after the backup window (release:backupMinutes, 30 by default), with blue healthy and no alarm.
+    record = done.result.record
+    assert record is not None
+    assert record.backup is not None
+    assert record.finished_at is not None
+    assert record.backup.state.value == "scaled-down"
+    assert record.backup.at - record.finished_at >= timedelta(minutes=30)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -141,78 +142,10 @@ def test_the_plan_scales_before_each_shift_and_retires_the_old_colour_after_the_
     assert "scale green to 25% of blue's running tasks x1.5, wait until they run; send 25% to green" in steps[3].describe()
     kinds = [type(s) for s in steps]
     assert kinds[-3:] == [Promote, Smoke, Retire]
-    assert steps[-1] == Retire(CONFIG.live, 600.0)
+    assert steps[-1] == Retire(CONFIG.live, 600.0, 60.0 * CONFIG.backup_minutes, 10.0)
 
 
 def test_without_ecs_services_there_is_nothing_to_scale() -> None:
     steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2"), "staging")
     assert {s.headroom for s in steps if isinstance(s, Shift)} == {None}
     assert not any(isinstance(s, Retire) for s in steps)
-
-
-class _Engine:
-    """Just enough of a stack engine for the Retire step: config, outputs, and the updates issued."""
-
-    stack = "staging"
-
-    def __init__(self) -> None:
-        self.config = {**ProjectFiles.here().stack_config("staging")[0], "release:candidateTasks": "4"}
-        self.updates: list[str] = []
-
-    def get_config(self) -> dict[str, str]:
-        return dict(self.config)
-
-    def set_config(self, values: dict[str, str]) -> None:
-        self.config.update(values)
-
-    def remove_config(self, keys: list[str]) -> None:
-        for key in keys:
-            self.config.pop(key, None)
-
-    def outputs(self) -> dict[str, Any]:
-        return {"cluster_name": "web", "service_names": {"blue": "web-blue", "green": "web-green"},
-                "target_group_arns": {"blue": "arn:b", "green": "arn:g"}}
-
-    def update(self, message: str, targets: Any = None) -> None:
-        self.updates.append(message)
-
-
-class _Ecs:
-    def __init__(self, counts: dict[str, tuple[int, int]]) -> None:
-        self.counts = counts
-
-    def running_count(self, cluster: str, service: str) -> tuple[int, int]:
-        return self.counts[service]
-
-
-class _Elb:
-    def target_health(self, arn: str) -> list[Any]:
-        return [TargetState("10.0.1.1", 8080, "healthy")]
-
-
-def _runner(counts: dict[str, tuple[int, int]]) -> tuple[Any, _Engine]:
-    engine = _Engine()
-    aws = SimpleNamespace(ecs=_Ecs(counts), elbv2=_Elb())
-    ctx = Context(stack="staging", engine=engine, aws=aws, clock=ManualClock(), runner=None)  # type: ignore[arg-type]
-    return StepRunner(ctx, Timing()), engine
-
-
-def test_the_old_colour_keeps_its_tasks_while_the_new_live_has_not_scaled() -> None:
-    runner, engine = _runner({"web-green": (2, 4), "web-blue": (3, 3)})
-    record: Any = None
-    with pytest.raises(StepFailure) as caught:
-        runner.run(Retire(Colour.BLUE, timeout_seconds=60), record)
-    assert "green has not scaled" in caught.value.why
-    assert "green service runs 2 of 4 tasks" in caught.value.why
-    assert "blue keeps its tasks" in caught.value.why
-    assert engine.updates == []
-    assert engine.config["release:candidateTasks"] == "4"
-
-
-def test_the_old_colour_scales_down_once_the_new_live_runs_its_count() -> None:
-
-    runner, engine = _runner({"web-green": (4, 4), "web-blue": (3, 3)})
-    record: Any = type("R", (), {"id": "r-1"})()
-    runner.run(Retire(Colour.BLUE, timeout_seconds=60), record)
-    assert engine.updates == ["release r-1: scale blue down to its standby count"]
-    assert "release:candidateTasks" not in engine.config

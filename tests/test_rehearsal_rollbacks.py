@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from release.cli import app
 from release.errors import ExitCode
+from release.rehearsal.rollbacks import stage
+from release.rollback import fast_rollback
 
 runner = CliRunner()
 SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration", "after", "traffic", "alarms"}
@@ -41,6 +43,26 @@ def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
     assert data["rollback"]["action"] == "flipped"
     assert (data["rollback"]["updates"], data["rollback"]["touched"]) == (1, 1)
     assert data["updates"][-1]["message"].startswith("rollback: blue (3f9c2e1a) live again")
+
+
+@pytest.mark.parametrize(("live", "standby"), [(2, 1), (1, 0)])
+def test_a_rollback_after_the_backup_window_scales_the_old_colour_back_up_before_it_flips(live: int, standby: int) -> None:
+    # After the window blue runs its standby count (0 allowed); the rollback must bring it to live's count first.
+    overrides = [("fleet:desiredCount", live), ("fleet:candidateCount", standby), ("release:backupMinutes", 1)]
+    with stage("staging", overrides, None, None) as st:
+        st.clock.sleep(60)  # the override raised live's count: its second task starts 30 s later
+        result, _ = st.release("rehearsal-1")
+        assert result.exit_code == ExitCode.OK, result.why
+        assert st.world.services.counts()["blue"] == (standby, standby), "scaled down to the standby count after the window"
+        done = fast_rollback(st.ctx, "rehearsal: bad after the window")
+        messages = [h.message for h in reversed(st.offline.history())]
+        served = st.served()
+        counts = st.world.services.counts()
+    assert messages[-2] == f"rollback: scale blue back to {live} tasks before it takes traffic again"
+    assert messages[-1].startswith("rollback: blue (3f9c2e1a) live again")
+    assert done.updates == 2
+    assert served == {"blue": 100, "green": 0}
+    assert counts["blue"] == (live, live)
 
 
 def test_after_the_rollback_the_requests_reach_the_restored_colour_and_its_old_version() -> None:

@@ -75,7 +75,7 @@ def test_a_scaled_down_previous_colour_is_refused_and_the_version_rollback_offer
     with pytest.raises(RollbackRefusedError) as caught:
         fast_rollback(w.ctx)
 
-    assert "scaled down or is not healthy" in caught.value.why
+    assert "blue is not healthy" in caught.value.why
     assert "no targets registered in blue's target group" in caught.value.why
     # The newest update at which blue was still live with its version: the deploy of v2 to green.
     serving = next(h.version for h in w.stack.history() if "v2 on green" in h.message)

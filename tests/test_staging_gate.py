@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from components.config.release_record import Outcome, ReleaseRecord
+from components.config import load
+from components.config.release_record import Backup, BackupState, Outcome, ReleaseRecord
+from offline.stacks import ProjectFiles
 from release.staging_gate import staging_verdict
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -77,6 +79,30 @@ def test_the_migration_must_have_run_and_succeeded_on_staging_when_production_pl
     failed = judge([finished("1.2.3", Outcome.PROMOTED, 120, migration_exit=1)])
     assert "exited 1" in failed.why
     assert judge([finished("1.2.3", Outcome.PROMOTED, 120, migration_exit=None)], needs_migration=False).allowed
+
+
+def test_a_promotion_whose_backup_staging_had_to_keep_is_refused() -> None:
+    found = finished("1.2.3", Outcome.PROMOTED, 120)
+    kept = found.model_copy(update={"backup": Backup(
+        colour="blue", until=NOW, state=BackupState.KEPT, at=NOW - timedelta(minutes=100),
+        why="release alarms of green in ALARM: web-staging-green-release during the backup window",
+    )})
+    verdict = judge([kept])
+    assert not verdict.allowed
+    assert "kept its backup: release alarms of green in ALARM" in verdict.why
+    scaled = kept.model_copy(update={"backup": kept.backup.model_copy(update={"state": BackupState.SCALED_DOWN})})  # type: ignore[union-attr]
+    assert judge([scaled]).allowed
+
+
+def test_production_cannot_follow_itself() -> None:
+    from release.engine.offline import OfflineEngine
+    from release.errors import BadInputError
+    from release.staging_gate import require_staging
+
+    config, _ = ProjectFiles.here().stack_config("production")
+    release = load({**config, "release:stagingStack": "production"}, "production").release
+    with pytest.raises(BadInputError, match="release:stagingStack: got 'production'"):
+        require_staging("production", "1.2.3", release, {}, OfflineEngine("staging"), NOW)
 
 
 # --- the gate in `deploy` ---------------------------------------------------------------------------------------

@@ -109,6 +109,13 @@ class ReleaseConfig(ConfigModel):
     """How sure the driver must be before it calls the candidate worse than live (``release_analysis``). Default: the tests' defaults."""
     rolling: Rolling = Field(default_factory=Rolling)
     """The rollout of a rolling release, ``{minimumHealthyPercent, maximumPercent, bakeMinutes}``. Defaults 100, 200, 10."""
+    backup_minutes: int = Field(default=30, ge=0, le=1440)
+    """Minutes the previous live colour keeps running as the backup after a promotion, 0-1440, while the driver
+    watches the new live colour's health and release alarms; only if it stayed healthy with no alarm is the backup
+    then scaled to its standby count. 0 scales it down as soon as the new live runs its count. Default 30: the
+    stack's alarms need up to 5 one-minute periods to fire, and full traffic on a new version surfaces faults
+    (memory growth, pool exhaustion, hourly jobs) that a canary share does not, while a flip back to a running
+    colour is one listener update; 30 minutes keeps that fast way back for six times the slowest alarm."""
     staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
     """Production only: minutes a version must have run promoted on staging, with no rollback, before production
     takes it, 0-10080 (a week). Default 60."""

@@ -81,6 +81,28 @@ class MigrationRun(ConfigModel):
     """Whether its rollback command undoes it. Default true."""
 
 
+class BackupState(StrEnum):
+    """What became of the previous live colour after the backup window."""
+
+    SCALED_DOWN = "scaled-down"
+    KEPT = "kept"
+
+
+class Backup(ConfigModel):
+    """The previous live colour after a promotion: kept running as the backup, then scaled down or kept."""
+
+    colour: Colour
+    """The previous live colour. Required."""
+    until: datetime
+    """When the backup window ended or was to end (UTC). Required."""
+    state: BackupState
+    """``scaled-down`` (the new live stayed healthy with no alarm) or ``kept`` (it did not). Required."""
+    at: datetime
+    """When the driver decided (UTC). Required."""
+    why: str = Field(min_length=1, max_length=500)
+    """What the driver saw. Required."""
+
+
 class ReleaseRecord(ConfigModel):
     """One release: what it shipped where, how far it got and how it ended."""
 
@@ -122,6 +144,8 @@ class ReleaseRecord(ConfigModel):
     """The stack version whose release inputs this release restores (``rollback --to-version``). Default none."""
     bake_minutes: float | None = Field(default=None, ge=0, le=1440)
     """Minutes each step is observed, as the release was started with, so a resumed release keeps them. Default none (the stack's)."""
+    backup: Backup | None = None
+    """After a promotion: what became of the previous live colour at the end of ``release:backupMinutes``. Default none."""
     revision: int = Field(default=0, ge=0)
     """How many times the record was written; a writer writes only over the revision it read. Default 0."""
     lease: Lease | None = None

@@ -30,12 +30,16 @@ GRANULARITY_SECONDS = 900
 # release/steps.py: preflight, backup, deploy, migrate, smoke, promote, smoke, notify; shift per step.
 FIXED_STEP_SECONDS = 5 + 300 + 180 + 120 + 5 + 30 + 5 + 1
 SHIFT_SECONDS = 30
+# The Retire step: the backup window (release:backupMinutes), then the scale-down's update.
+RETIRE_SECONDS = 30
 
 
 def planned_release_seconds(release: ReleaseConfig) -> float:
     """The longest planned release of a stack with this config: every optional step included."""
     steps = (100,) if release.strategy is Strategy.BLUE_GREEN else release.steps
-    return FIXED_STEP_SECONDS + len(steps) * (SHIFT_SECONDS + 60.0 * release.bake_minutes)
+    # A rolling release keeps no second colour, so it has no backup window.
+    backup = 0.0 if release.strategy is Strategy.ROLLING else RETIRE_SECONDS + 60.0 * release.backup_minutes
+    return FIXED_STEP_SECONDS + len(steps) * (SHIFT_SECONDS + 60.0 * release.bake_minutes) + backup
 
 
 def session_seconds(release: ReleaseConfig) -> int:
@@ -51,9 +55,14 @@ def session_problems(release: ReleaseConfig) -> list[Problem]:
     limit = min(IAM_MAX_SESSION_SECONDS, DEPLOY_JOB_MINUTES * 60)
     if seconds <= limit:
         return []
+    # Name the key that tips it over: the backup window when the release would fit without it.
+    without_backup = session_seconds(release.model_copy(update={"backup_minutes": 0}))
+    key, value = ("release:backupMinutes", release.backup_minutes) if without_backup <= limit \
+        else ("release:bakeMinutes", release.bake_minutes)
     return [Problem(
-        "release:bakeMinutes", release.bake_minutes,
-        f"a release of this stack ({len(release.steps)} steps of {release.bake_minutes} min) needs credentials for "
-        f"{seconds // 60} min; a deploy job holds them for at most {limit // 60} min (its timeout and IAM's "
-        f"{IAM_MAX_SESSION_SECONDS // 3600} h session limit): bake for less or in fewer steps",
+        key, value,
+        f"a release of this stack ({len(release.steps)} steps of {release.bake_minutes} min, then a backup window of "
+        f"{release.backup_minutes} min) needs credentials for {seconds // 60} min; a deploy job holds them for at most "
+        f"{limit // 60} min (its timeout and IAM's {IAM_MAX_SESSION_SECONDS // 3600} h session limit): bake for less or "
+        "in fewer steps, or shorten release:backupMinutes",
     )]

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -39,7 +38,7 @@ from release.planner import ReleaseOptions, check_flags, parse_steps, plan_relea
 from release.report import Ending, Recorder
 from release.report import write as write_report
 from release.resume import terminate_as_interrupt
-from release.staging_gate import staging_verdict_of
+from release.staging_gate import require_staging
 from release.status import gather, show_status, unreadable_record
 
 
@@ -278,16 +277,4 @@ def check_skip_staging(skip: bool, reason: str | None) -> None:
 def _staging_gate(stack: str, version: str, config: Any, conn: Connection) -> None:
     """Refuse a production release of a version staging has not promoted, migrated and held (release/staging_gate.py)."""
     staging = CONNECT(config.staging_stack)
-    outputs = conn.engine.outputs()
-    migration = outputs.get("migration")
-    verdict = staging_verdict_of(
-        staging.engine, version, soak=timedelta(minutes=config.staging_soak_minutes),
-        needs_migration=isinstance(migration, dict) and bool(migration.get("task_definition_arn")), now=conn.clock.now(),
-    )
-    if not verdict.allowed:
-        msg = "staging gate"
-        raise RefusedError(
-            msg, verdict.why,
-            f"release it on {config.staging_stack} first (`python -m release deploy --stack {config.staging_stack} --version "
-            f"{version}`), or `python -m release deploy --stack {stack} --version {version} --skip-staging --reason \"...\"`",
-        )
+    require_staging(stack, version, config, conn.engine.outputs(), staging.engine, conn.clock.now())

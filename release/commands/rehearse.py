@@ -10,6 +10,7 @@ from rich.console import Console
 
 from components.config import ConfigError, Strategy
 from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
+from release.commands.driver import check_skip_staging
 from release.context import SilentReporter
 from release.display import ConsoleReporter
 from release.errors import BadInputError, ExitCode
@@ -34,12 +35,18 @@ def register(app: typer.Typer) -> None:
         version: Annotated[str, typer.Option(help="The image tag the rehearsal releases.")] = "rehearsal-1",
         config: Annotated[list[str] | None, typer.Option("--config", "-c", help="KEY=VALUE config override; repeatable.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="End with the JSON summary only.")] = False,
+        skip_staging: Annotated[bool, typer.Option("--skip-staging", help="Production: release a version staging has not held.")] = False,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why --skip-staging; kept in the release record.")] = None,
     ) -> None:
         """Run the real driver against moto with the offline engine: promoted, aborted or refused."""
         console = Console(stderr=as_json)
         try:
             if scenario not in SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS:
                 message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}"
+                raise BadInputError(message)
+            check_skip_staging(skip_staging, reason)
+            if skip_staging and scenario not in SCENARIOS:
+                message = f"--skip-staging: goes with a release scenario ({', '.join(SCENARIOS)}), not {scenario}"
                 raise BadInputError(message)
             ProjectFiles.here().stack_file(stack)
             overrides = [parse_override(c) for c in config or []]
@@ -51,7 +58,8 @@ def register(app: typer.Typer) -> None:
                 elif scenario in ROLLBACK_SCENARIOS:
                     result = rehearse_rollback(stack, scenario, overrides, strategy=strategy, reporter=recorder)
                 else:
-                    result = rehearse(stack, scenario, overrides, version=version, strategy=strategy, reporter=recorder)
+                    result = rehearse(stack, scenario, overrides, version=version, strategy=strategy, reporter=recorder,
+                                      skip_staging=reason if skip_staging else None)
         except (BadInputError, ConfigError, UnknownStackError, BadOverrideError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(ExitCode.BAD_INPUT) from None

@@ -165,6 +165,8 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             if r.staging_skipped:
                 console.print(f"{r.release} ({r.version}) skipped the staging gate: {escape(r.staging_skipped)}")
+            if r.backup and r.backup != "scaled-down":
+                console.print(f"{r.release} ({r.version}): the old colour was {escape(r.backup)}")
         if not rows:
             console.print(f"no releases recorded on {stack}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import cycle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -18,6 +18,14 @@ from components.config import load
 from offline import Plan
 from offline.stacks import ProjectFiles, apply_overrides
 from release.engine import UpdateResult
+from release.rehearsal.fleet import AppBehaviour
+
+if TYPE_CHECKING:
+    from release.rehearsal.fleet import Fleet
+    from release.rehearsal.run import RehearsalEngine
+    from release.rehearsal.seams import ScheduledClock
+
+SICKEN_DELAY = 60.0  # seconds after the promotion: past the public smoke test, inside the backup window
 
 # What a busy service answers: CloudWatch's throttling error and a 503 (AWS API reference, "Common Errors").
 ANSWERS = (("Throttling", 400, "Rate exceeded"), ("ServiceUnavailable", 503, "Service is unavailable"))
@@ -68,3 +76,23 @@ def weighted_candidate(stack: str, overrides: Sequence[tuple[str, Any]]) -> list
     config = apply_overrides(files.stack_config(stack)[0], overrides, files)
     release = load(config, stack).release
     return [*overrides, (f"release:versions.{release.candidate}", "rehearsal-0"), ("release:canaryWeight", 25)]
+
+
+def sicken_after_promotion(engine: RehearsalEngine, clock: ScheduledClock, fleet: Fleet, traffic: Any, version: str) -> Any:
+    """A hook that, a minute after the promotion, restarts the new live colour's process answering half with 5xx."""
+    before = load(engine.get_config(), engine.stack).release.live
+
+    def hook(plan: Plan, result: UpdateResult) -> None:
+        live = load(engine.get_config(), engine.stack).release.live
+        if live is before:
+            return
+
+        def sicken() -> None:
+            traffic.catch_up()  # what was sent before this moment was answered by the healthy process
+            fleet.behaviours[version] = AppBehaviour(error_rate=0.5)
+            fleet.start(live, version)
+
+        engine.offline.hooks.remove(hook)
+        clock.at(clock.monotonic() + SICKEN_DELAY, sicken)
+
+    return hook

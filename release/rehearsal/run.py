@@ -23,10 +23,11 @@ from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import HistoryEntry, UpdateResult
 from release.engine.offline import OfflineEngine
 from release.executor import Executor, Result
+from release.history import rows as history_rows
 from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.rehearsal.app import LogFields
-from release.rehearsal.faults import Throttle, throttle_each_bake, weighted_candidate
+from release.rehearsal.faults import Throttle, sicken_after_promotion, throttle_each_bake, weighted_candidate
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.logs import filters_of
 from release.rehearsal.proxy import WeightedProxy
@@ -34,6 +35,7 @@ from release.rehearsal.rollout import RolloutSeam
 from release.rehearsal.scenarios import BY_NAME
 from release.rehearsal.seams import Faults, RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
+from release.rehearsal.staging import StagingGate
 from release.rehearsal.traffic import start_traffic
 from release.rehearsal.world import World
 from release.state import ReleaseStateStore
@@ -154,8 +156,13 @@ def rehearse(
     strategy: Strategy | None = None,
     reporter: Reporter | None = None,
     faults: Faults | None = None,
+    skip_staging: str | None = None,
 ) -> Rehearsal:
-    """Run one scenario of a release of ``stack``, with the scenario's faults and any given; return what happened."""
+    """Run one scenario of a release of ``stack``, with the scenario's faults and any given; return what happened.
+
+    On production the staging gate runs first, as in ``deploy``, over a staging stack whose history holds what the
+    scenario says (``release/rehearsal/staging.py``); ``skip_staging`` is ``--skip-staging --reason``'s reason.
+    """
     if scenario not in SCENARIOS:
         message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS)}"
         raise ValueError(message)
@@ -169,6 +176,7 @@ def rehearse(
         overrides = weighted_candidate(stack, overrides)
     offline, source = make_engine(stack, overrides, clock, needs_migration=scenario == "migration-fails")
     config = load(offline.get_config(), stack)
+    gate = StagingGate(stack, version, config, settings, skip_staging)
     # The metric filters the release will deploy must be ones the rehearsal can apply: refused now, before anything runs.
     filters_of(offline.preview())
     behaviour = Behaviour(test_status=settings.smoke_status)
@@ -207,9 +215,14 @@ def rehearse(
         elif settings.kill_candidate:
             shifts = sum(isinstance(s, Shift) for s in steps)
             offline.hooks.append(_kill_trigger(min(KILL_STEP, shifts), engine, clock, fleet, killed))
+        if settings.live_fails_after_promotion:
+            offline.hooks.append(sicken_after_promotion(engine, clock, fleet, traffic, version))
         record = new_record(config.release, version, (strategy or config.release.strategy).value, clock, "rehearsal")
+        if skip_staging is not None:
+            record = record.model_copy(update={"staging_skipped": skip_staging})
         executor = Executor(ctx)
-        result = executor.run(steps, record)
+        refused = gate.refusal(engine.outputs(), clock.now())
+        result = refused or executor.run(steps, record)
         traffic.catch_up()
         traffic.close()
         served = world.served_weights(offline.outputs())
@@ -240,6 +253,10 @@ def rehearse(
         "updates": updates,
         "traffic": traffic.counts(),
         "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],
+        "staging": gate.summary(),
+        "backup": result.record.backup.model_dump(mode="json") if result.record and result.record.backup else None,
+        # What `python -m release history` shows for the rehearsed stack (release/history.py).
+        "history": [row.to_json() for row in history_rows(offline.history(), offline.get_config())],
         "versions": {c.value: final.versions.of(c) for c in Colour},
     }
     if rollout is not None:

@@ -25,6 +25,13 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
   candidate is as good as live, and the documented rule for too little traffic decides (the bake is
   extended for the minimum sample, then the alarms alone decide).
+- ``staging-gate``, ``staging-recent``, ``staging-rolled-back`` (production only): staging's history holds no
+  release of the version, a promotion under ``release:stagingSoakMinutes`` old, or one it rolled back: the gate
+  refuses before production changes; ``--skip-staging --reason`` lets the release through with the reason recorded.
+- ``staging-held`` (production only): staging promoted the version, ran its migration and held it past the soak:
+  the release goes through the gate and is promoted.
+- ``backup-alarm``: promoted; a minute later the new live colour answers half its requests with 5xx, its alarms
+  fire within the backup window, and the old colour is kept running (not scaled down): exit 1, naming the rollback.
 """
 
 from __future__ import annotations
@@ -53,6 +60,13 @@ class Scenario:
     warm_up_seconds: float = 120.0
     """How long live serves traffic before the release starts: a baseline for the analysis and the alarms."""
     seed: int = 1
+    staging: str = "held"
+    """What the staging stack holds for the version when the stack rehearsed is production (``release/rehearsal/staging.py``):
+    ``held``, ``missing``, ``recent`` or ``rolled-back``. Default ``held``, so production's gate lets the release through."""
+    staging_only: bool = False
+    """The scenario rehearses production's staging gate: refused on any other stack."""
+    live_fails_after_promotion: bool = False
+    """The new live colour answers half its requests with 5xx from a minute after the promotion (the backup window)."""
 
 
 SCENARIO_LIST = (
@@ -75,5 +89,12 @@ SCENARIO_LIST = (
     # Live answers half its requests with 5xx for long enough (M of N periods) that its own alarms fire.
     Scenario("live-alarm", live=AppBehaviour(error_rate=0.5), warm_up_seconds=420.0),
     Scenario("live-unhealthy"),
+    # Production's staging gate (release/staging_gate.py) over what the staging stack's history holds.
+    Scenario("staging-gate", staging="missing", staging_only=True, warm_up_seconds=0.0),
+    Scenario("staging-held", staging="held", staging_only=True),
+    Scenario("staging-recent", staging="recent", staging_only=True, warm_up_seconds=0.0),
+    Scenario("staging-rolled-back", staging="rolled-back", staging_only=True, warm_up_seconds=0.0),
+    # Verified decommission: the new live colour goes bad in the backup window; its alarms keep the old colour.
+    Scenario("backup-alarm", live_fails_after_promotion=True),
 )
 BY_NAME = {s.name: s for s in SCENARIO_LIST}

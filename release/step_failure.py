@@ -1,0 +1,22 @@
+"""The failure of one step of a release: what failed, why, and the next command to run."""
+
+from __future__ import annotations
+
+from components.config.release_record import ReleaseRecord
+
+
+class StepFailure(Exception):
+    """A step did not succeed: what, why, and the next command to run."""
+
+    def __init__(
+        self, what: str, why: str, next_command: str = "", *, infrastructure: bool = False, elsewhere: bool = False,
+        record: ReleaseRecord | None = None,
+    ) -> None:
+        super().__init__(f"{what}: {why}")
+        self.what = what
+        self.why = why
+        self.next_command = next_command
+        self.infrastructure = infrastructure
+        self.elsewhere = elsewhere
+        self.record = record
+        """The record as the step left it, when the step got past a durable write before failing."""
