@@ -6,8 +6,11 @@ import json
 
 import pytest
 
-from components.config import ConfigError, load
+from components.config import ConfigError, load, session
 from offline.diff import diff
+from release import planner, rolling
+from release.planner import ReleaseOptions, expected_seconds, plan_release
+from release.steps import Migrate, Watch
 from tests.support import MINIMAL_CONFIG
 
 SERVICE = "aws:ecs/service:Service"
@@ -92,3 +95,34 @@ def _problems(**release: object) -> list[str]:
 def test_bad_rolling_settings_are_named_with_their_key(release: dict[str, object], key: str, allowed: str) -> None:
     found = _problems(**release)
     assert any(p.startswith(f"{key}:") and allowed in p for p in found), found
+
+
+# --- the deploy job's credentials outlast a rolling release ---------------------------------------------
+
+
+def test_the_session_mirrors_the_drivers_rollout_and_rollback_bounds() -> None:
+    assert session.ROLLOUT_TIMEOUT_SECONDS == planner.ROLLOUT_TIMEOUT
+    assert session.ROLLBACK_TIMEOUT_SECONDS == rolling.ROLLBACK_TIMEOUT
+
+
+def test_a_rolling_session_outlasts_a_failed_rollout_after_its_whole_watch(plan_of) -> None:
+    release = load({**MINIMAL_CONFIG, "release:strategy": "rolling", "release:rolling": json.dumps({"bakeMinutes": 20})}, "staging").release
+    steps = plan_release(release, plan_of("staging").outputs, ReleaseOptions(version="9.9.9"), "staging")
+    assert any(isinstance(s, Migrate) for s in steps), "the whole plan, migration included"
+    watch = next(s for s in steps if isinstance(s, Watch))
+    # The longest path: the watch to its timeout, then ECS's rollback and the old version's update, each verified.
+    worst = expected_seconds(steps) - watch.expected_seconds() + watch.timeout_seconds + 2 * rolling.ROLLBACK_TIMEOUT + 60
+    assert session.planned_release_seconds(release) >= worst
+    assert session.session_seconds(release) >= worst + session.SETUP_SECONDS
+    # The rolling bake, not the canary steps, is what a longer bake lengthens.
+    longer = release.model_copy(update={"rolling": release.rolling.model_copy(update={"bake_minutes": 40})})
+    assert session.planned_release_seconds(longer) - session.planned_release_seconds(release) == 20 * 60
+    assert session.planned_release_seconds(release.model_copy(update={"steps": (1, 2, 100)})) == session.planned_release_seconds(release)
+
+
+def test_a_rolling_bake_no_deploy_job_could_hold_credentials_for_is_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load({**MINIMAL_CONFIG, "release:strategy": "rolling", "release:rolling": json.dumps({"bakeMinutes": 180})}, "staging")
+    (problem,) = [p for p in caught.value.problems if p.startswith("release:rolling.bakeMinutes: got 180;")]
+    assert "needs credentials for" in problem
+    assert "at most 240 min" in problem

@@ -34,12 +34,33 @@ SHIFT_SECONDS = 30
 RETIRE_SECONDS = 30
 
 
+# A rolling release (release/steps.py): preflight, backup, stage, migrate, roll, watch, smoke, complete, notify.
+ROLLING_FIXED_STEP_SECONDS = 5 + 300 + 60 + 120 + 60 + 600 + 5 + 1 + 1
+# Its watch may run to its timeout (release/planner.py ROLLOUT_TIMEOUT) instead of its expected 600 s.
+ROLLOUT_TIMEOUT_SECONDS = 1200
+# A failed rollout: ECS's rollback verified (release/rolling.py ROLLBACK_TIMEOUT), the old version's update, and
+# that deployment verified with the same bound, all under the same credentials.
+ROLLBACK_TIMEOUT_SECONDS = 1200
+ROLLING_FAILURE_SECONDS = ROLLBACK_TIMEOUT_SECONDS + 60 + ROLLBACK_TIMEOUT_SECONDS
+
+
 def planned_release_seconds(release: ReleaseConfig) -> float:
     """The longest planned release of a stack with this config: every optional step included."""
+    if release.strategy is Strategy.ROLLING:
+        return rolling_release_seconds(release)
     steps = (100,) if release.strategy is Strategy.BLUE_GREEN else release.steps
-    # A rolling release keeps no second colour, so it has no backup window.
-    backup = 0.0 if release.strategy is Strategy.ROLLING else RETIRE_SECONDS + 60.0 * release.backup_minutes
+    backup = RETIRE_SECONDS + 60.0 * release.backup_minutes
     return FIXED_STEP_SECONDS + len(steps) * (SHIFT_SECONDS + 60.0 * release.bake_minutes) + backup
+
+
+def rolling_release_seconds(release: ReleaseConfig) -> float:
+    """The longest rolling release, from its one bake (``release:rolling.bakeMinutes``), not the canary steps.
+
+    It includes a watch that runs to its timeout and the rollback of a failed rollout; it keeps no second colour,
+    so it has no backup window.
+    """
+    watch_overrun = ROLLOUT_TIMEOUT_SECONDS - 600
+    return ROLLING_FIXED_STEP_SECONDS + watch_overrun + 60.0 * release.rolling.bake_minutes + ROLLING_FAILURE_SECONDS
 
 
 def session_seconds(release: ReleaseConfig) -> int:
@@ -55,6 +76,14 @@ def session_problems(release: ReleaseConfig) -> list[Problem]:
     limit = min(IAM_MAX_SESSION_SECONDS, DEPLOY_JOB_MINUTES * 60)
     if seconds <= limit:
         return []
+    if release.strategy is Strategy.ROLLING:
+        return [Problem(
+            "release:rolling.bakeMinutes", release.rolling.bake_minutes,
+            f"a rolling release of this stack (a {release.rolling.bake_minutes} min bake, a watch of up to "
+            f"{ROLLOUT_TIMEOUT_SECONDS // 60} min and the rollback of a failed rollout) needs credentials for "
+            f"{seconds // 60} min; a deploy job holds them for at most {limit // 60} min (its timeout and IAM's "
+            f"{IAM_MAX_SESSION_SECONDS // 3600} h session limit): bake for less",
+        )]
     # Name the key that tips it over: the backup window when the release would fit without it.
     without_backup = session_seconds(release.model_copy(update={"backup_minutes": 0}))
     key, value = ("release:backupMinutes", release.backup_minutes) if without_backup <= limit \
