@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from components.config import Colour
 from components.config.release_record import Outcome
 from release import record as records
 from release import rollback_version
-from release.errors import RefusedError
+from release.cli import app
+from release.commands import driver
+from release.errors import ExitCode, RefusedError
 from release.executor import abort
 from release.executor_steps import StepFailure
 from release.rollback import RollbackRefusedError, fast_rollback
@@ -186,3 +190,29 @@ def test_a_last_release_with_no_earlier_version_is_refused(session: Any) -> None
         fast_rollback(w.ctx)
     assert f"recorded no earlier version than {NEW} on blue" in caught.value.why
     assert w.stack.issued == []
+
+
+def _cli(w: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    conn = driver.Connection(w.stack, w.ctx.aws, w.clock, w.runner, w.ctx.probe)
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: conn)
+    return CliRunner().invoke(app, ["rollback", "--stack", "staging", "--output", "json"])
+
+
+def test_the_command_exits_1_rolled_back_with_the_live_colour_on_the_previous_version(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _, old = _released(session)
+    done = _cli(w, monkeypatch)
+    assert done.exit_code == ExitCode.REFUSED, done.output
+    data = json.loads(done.output)
+    assert (data["outcome"], data["action"], data["live"], data["version"]) == ("rolled-back", "rolled", "blue", old)
+    assert data["weights"] == {"blue": 100, "green": 0}
+
+
+def test_the_command_exits_3_naming_what_to_do_when_ecs_does_not_complete(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w, ecs, _ = _released(session)
+    ecs.restored_at = 1e12
+    done = _cli(w, monkeypatch)
+    assert done.exit_code == ExitCode.INFRASTRUCTURE, done.output
+    assert "describe-services" in done.output
+    assert _live_version(w) == NEW
