@@ -19,6 +19,7 @@ from release.errors import ExitCode, RefusedError
 from release.executor import abort
 from release.executor_steps import StepFailure
 from release.rollback import RollbackRefusedError, fast_rollback
+from release.rollback_rolling import rolling_rollback
 from release.steps import Roll
 from tests.rolling_support import rolling_world
 from tests.stack_world import aws_session
@@ -216,3 +217,18 @@ def test_the_command_exits_3_naming_what_to_do_when_ecs_does_not_complete(sessio
     assert done.exit_code == ExitCode.INFRASTRUCTURE, done.output
     assert "describe-services" in done.output
     assert _live_version(w) == NEW
+
+
+def test_a_rollback_that_lost_the_race_writes_nothing_and_issues_no_update(session: Any) -> None:
+    w, _, old = _released(session)
+    stale = w.stack.release_config()
+    # Another shell rolls back first; this one acts on what it read before.
+    fast_rollback(w.ctx)
+    issued = len(w.stack.issued)
+    with pytest.raises((RollbackRefusedError, records.ReleaseEndedError)):
+        rolling_rollback(w.ctx, stale, "second shell")
+    assert len(w.stack.issued) == issued
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert (last.outcome, last.version) == (Outcome.ROLLED_BACK, old)
+    assert records.in_progress(w.stack) is None
