@@ -160,10 +160,12 @@ def _refuse_if_busy(release: ReleaseConfig, stack: str, stack_version: int) -> N
     if running is None:
         return
     msg = f"rollback to stack version {stack_version}"
-    raise RollbackRefusedError(
-        msg, f"release {running.id} of {running.version} is in progress, held by {running.started_by}",
-        f"python -m release rollback --stack {stack} (aborts it), or `python -m release resume --stack {stack}`",
-    )
+    way = f"python -m release rollback --stack {stack} (aborts it), or `python -m release resume --stack {stack}`"
+    if release.strategy is Strategy.ROLLING:
+        # A rolling release is ended by abort, never resumed; a rollback's own record is finished by rollback.
+        way = (f"python -m release rollback --stack {stack} (finishes it)" if running.id.startswith("rb-")
+               else f"python -m release abort --stack {stack}")
+    raise RollbackRefusedError(msg, f"release {running.id} of {running.version} is in progress, held by {running.started_by}", way)
 
 
 def _refuse_if_irreversible(history: list[HistoryEntry], stack_version: int, stack: str) -> None:

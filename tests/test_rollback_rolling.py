@@ -232,3 +232,13 @@ def test_a_rollback_that_lost_the_race_writes_nothing_and_issues_no_update(sessi
     assert last is not None
     assert (last.outcome, last.version) == (Outcome.ROLLED_BACK, old)
     assert records.in_progress(w.stack) is None
+
+
+def test_to_version_during_a_rolling_release_is_refused_and_names_abort(session: Any) -> None:
+    w, _, _ = _released(session)
+    records.commit(w.stack, None, records.new_record(w.stack.release_config(), "3.0.0", "rolling", w.clock, "bob@ci"))
+    with pytest.raises(RollbackRefusedError) as caught:
+        rollback_version.prepare(w.ctx, 1)
+    assert "is in progress, held by bob@ci" in caught.value.why
+    assert caught.value.next_command == "python -m release abort --stack staging"
+    assert w.stack.issued == []
