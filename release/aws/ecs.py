@@ -38,9 +38,8 @@ class Containers:
         self.client = session.client("ecs")
         self.clock = clock
 
-    def running_count(self, cluster: str, service: str) -> tuple[int, int]:
-        """(running, desired) tasks of a service."""
-        what = f"reading service {service}"
+    def service(self, cluster: str, service: str, what: str) -> dict[str, Any]:
+        """DescribeServices of one service; a missing cluster or service is named with the output to check."""
         try:
             answer = with_retries(lambda: self.client.describe_services(cluster=cluster, services=[service]), self.clock, what=what)
         except self.client.exceptions.ClusterNotFoundException as exc:
@@ -48,7 +47,12 @@ class Containers:
         services = answer.get("services", [])
         if not services:
             raise AwsError(what, f"no service {service} in cluster {cluster}", "check the stack output service_names")
-        return int(services[0].get("runningCount", 0)), int(services[0].get("desiredCount", 0))
+        return dict(services[0])
+
+    def running_count(self, cluster: str, service: str) -> tuple[int, int]:
+        """(running, desired) tasks of a service."""
+        found = self.service(cluster, service, f"reading service {service}")
+        return int(found.get("runningCount", 0)), int(found.get("desiredCount", 0))
 
     def start_task(self, spec: TaskSpec, started_by: str) -> str:
         """Start the task on Fargate with the command overridden; return its ARN."""
@@ -132,21 +136,15 @@ class Rollouts:
     """ECS's rolling deployments of a service: what DescribeServices says, and which image each task definition runs."""
 
     def __init__(self, containers: Containers) -> None:
+        self.containers = containers
         self.client = containers.client
         self.clock = containers.clock
         self._images: dict[str, tuple[str, ...]] = {}
 
     def deployments(self, cluster: str, service: str) -> list[Deployment]:
         """The service's deployments, PRIMARY first as ECS lists them."""
-        what = f"reading the deployments of service {service}"
-        try:
-            answer = with_retries(lambda: self.client.describe_services(cluster=cluster, services=[service]), self.clock, what=what)
-        except self.client.exceptions.ClusterNotFoundException as exc:
-            raise AwsError(what, f"cluster {cluster} does not exist", "check the stack output cluster_name") from exc
-        services = answer.get("services", [])
-        if not services:
-            raise AwsError(what, f"no service {service} in cluster {cluster}", "check the stack output service_names")
-        return [Deployment.of(d) for d in services[0].get("deployments", [])]
+        found = self.containers.service(cluster, service, f"reading the deployments of service {service}")
+        return [Deployment.of(d) for d in found.get("deployments", [])]
 
     def images(self, task_definition: str) -> tuple[str, ...]:
         """The container images of a task definition (a revision never changes, so each is read once)."""

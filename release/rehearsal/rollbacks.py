@@ -63,6 +63,9 @@ STEPS = (50, 100)
 INTERRUPT_AFTER = 45.0  # seconds into the first bake: between two polls
 WARM_UP_SECONDS = 120.0  # live serves traffic before anything happens, as in a release scenario
 OBSERVE_SECONDS = 120.0  # the load goes on this long after the scenario, to show where requests go now
+# Up to four releases in a row, each with its backup window (release:backupMinutes, 30 by default): about three
+# hours of the clock. The release scenarios' bound (20,000 requests) would run dry before the last rollback.
+ROLLBACK_LOAD = Load(max_requests=60_000, max_seconds=8 * 3600)
 STANDBY_VERSION = "rehearsal-standby"  # rollback-rolling: what the standby colour runs, unrelated to any release
 
 
@@ -153,7 +156,7 @@ def stage(
         health.behaviour.route = world.route
         offline.hooks.append(world.apply)
         engine = RehearsalEngine(offline, world)
-        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, Load())
+        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, ROLLBACK_LOAD)
         clock.sleep(WARM_UP_SECONDS)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
