@@ -23,7 +23,7 @@ from release.aws.base import AwsError
 from release.capacity import CANDIDATE_TASKS
 from release.context import Context
 from release.engine import EngineError, StackBusyError
-from release.errors import ExitCode
+from release.errors import ExitCode, RefusedError
 from release.executor_steps import StepFailure, StepRunner
 from release.rolling import RollingRunner, RolloutFailedError, roll_back
 from release.steps import Bake, Retire, Shift, Step
@@ -194,6 +194,12 @@ def abort(
     shell passes the record it just read and wins over the driver.
     """
     if record.strategy is Strategy.ROLLING:
+        if record.id.startswith("rb-"):
+            # A rolling rollback's own record names the version it rolled away from as ``previous``: "aborting" it would
+            # put that version back. The rollback run again finishes it instead (release/rollback_rolling.py).
+            msg = "abort"
+            raise RefusedError(msg, f"{record.id} is a rollback to {record.version} on {record.colour} that did not finish; "
+                               f"aborting it would put {record.previous} back", f"python -m release rollback --stack {ctx.stack}")
         # Nothing to shift back: the live colour goes back to the old version, verified (release/rolling.py).
         return roll_back(ctx, record, reason, RollingRunner(ctx, timing or Timing()), ecs_rolls_back=False,
                          outcome=Outcome.ABORTED, by=by or ctx.by, exact=exact)

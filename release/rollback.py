@@ -17,59 +17,31 @@ then a release of the previous version (``--to-version``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from components.config import Colour, ConfigError, ReleaseConfig, load
+from components.config import ConfigError, ReleaseConfig, Strategy, load
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release import record as records
 from release.aws.base import wait_until
 from release.capacity import CANDIDATE_TASKS
 from release.context import Context
 from release.engine import HistoryEntry
-from release.errors import BadInputError
 from release.executor import Timing, abort
 from release.executor_steps import StepRunner
+from release.rollback_common import (
+    RollbackRefusedError,
+    RollbackResult,
+    check_config,
+    current_release,
+    served,
+    touched,
+    updates,
+)
+from release.rollback_rolling import rolling_rollback
+
+__all__ = ["RollbackRefusedError", "RollbackResult", "current_release", "fast_rollback", "version_serving"]
 
 SCALE_UP_TIMEOUT = 600.0
 """Seconds a scaled-down previous colour may take to run its tasks again and pass health checks (a deploy's timeout)."""
-
-
-class RollbackRefusedError(Exception):
-    """A rollback that was not done: what, why, and the command to run instead."""
-
-    def __init__(self, what: str, why: str, next_command: str) -> None:
-        super().__init__(f"{what}: {why}")
-        self.what = what
-        self.why = why
-        self.next_command = next_command
-
-
-@dataclass(frozen=True)
-class RollbackResult:
-    """What a fast rollback did."""
-
-    action: str
-    """``aborted`` (a canary's candidate back to 0) or ``flipped`` (live back to the previous colour)."""
-    live: Colour
-    version: str
-    """The version live serves now."""
-    weights: dict[str, int]
-    """What the listener serves, read back after the update."""
-    record: ReleaseRecord
-    updates: int = 1
-    touched: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def current_release(ctx: Context) -> ReleaseConfig:
-    """The stack's release config; a refusal naming every problem when it is invalid."""
-    try:
-        return load(ctx.engine.get_config(), ctx.stack).release
-    except ConfigError as exc:
-        # Invalid config is bad input (exit 2) wherever it is met, as for every other command.
-        message = f"the stack config of {ctx.stack} is invalid: " + "; ".join(exc.problems) + f"; fix the config of {ctx.stack}"
-        raise BadInputError(message) from exc
 
 
 def version_serving(history: Sequence[HistoryEntry], version: str, stack: str) -> int | None:
@@ -90,6 +62,9 @@ def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
     """Undo the release in progress, or the last promotion, in one verified update."""
     release = current_release(ctx)
     why = reason or f"rolled back by {ctx.by}"
+    if release.strategy is Strategy.ROLLING:
+        # No second colour serves a rolling stack: the previous version goes back on the live one (release/rollback_rolling.py).
+        return rolling_rollback(ctx, release, why)
     if release.in_progress is not None:
         return _abort_canary(ctx, release.in_progress, why)
     last = release.last_release
@@ -104,16 +79,16 @@ def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
 
 
 def _abort_canary(ctx: Context, running: ReleaseRecord, why: str) -> RollbackResult:
-    before = _updates(ctx)
+    before = updates(ctx)
     if running.ending is not None and running.ending.outcome is Outcome.ROLLED_BACK:
         # A rollback killed before it finished: finish that one.
         return _finish_flip(ctx, running, why, before)
     final = abort(ctx, running, why)
-    weights = _served(ctx)
+    weights = served(ctx)
     release = current_release(ctx)
     return RollbackResult(
         "aborted", release.live, release.versions.of(release.live), weights, final,
-        updates=_updates(ctx) - before, touched=_touched(ctx),
+        updates=updates(ctx) - before, touched=touched(ctx),
         notes=(f"{running.colour} keeps running {running.version} with no traffic",),
     )
 
@@ -134,7 +109,7 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
             msg, f"{previous} runs {running} now, not {last.previous} (what it served before release {last.id})",
             _to_version_hint(ctx, last.previous, to_version),
         )
-    before = _updates(ctx)
+    before = updates(ctx)
     _ready(ctx, StepRunner(ctx, Timing()), release, last, _to_version_hint(ctx, last.previous, to_version))
     now = ctx.clock.now()
     record = ReleaseRecord.model_validate({
@@ -144,7 +119,7 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
         "reason": f"{why}: undid release {last.id} of {last.version}"[:500],
     })
     changes = {"release:live": previous.value, "release:canaryWeight": "0"}
-    _check_config(ctx, changes)
+    check_config(ctx, changes)
     return _finish_flip(ctx, record, why, before, changes=changes, last=last)
 
 
@@ -208,23 +183,13 @@ def _finish_flip(
         message, targets, lambda: runner.verify(live_now, 0), by=ctx.by, exact=False, reason=reason, new=last is not None,
         expect_last=last.id if last else None,
     )
-    weights = _served(ctx)
+    weights = served(ctx)
     notes = [f"{live_now} keeps running {record.previous} with no traffic"]
     if targets:
         notes.append("only the listener was updated; the next full `pulumi up` brings the test listener and outputs in line")
     return RollbackResult(
-        "flipped", record.colour, record.version, weights, final, updates=_updates(ctx) - before, touched=_touched(ctx), notes=tuple(notes),
+        "flipped", record.colour, record.version, weights, final, updates=updates(ctx) - before, touched=touched(ctx), notes=tuple(notes),
     )
-
-
-def _check_config(ctx: Context, changes: dict[str, str]) -> None:
-    merged = {**ctx.engine.get_config(), **changes}
-    try:
-        load(merged, ctx.stack)
-    except ConfigError as exc:
-        msg = "rollback"
-        raise RollbackRefusedError(msg, "the rolled-back config would be invalid: " + "; ".join(exc.problems),
-                                   f"fix the config of {ctx.stack}") from exc
 
 
 def _to_version_hint(ctx: Context, version: str, fallback: str) -> str:
@@ -234,20 +199,3 @@ def _to_version_hint(ctx: Context, version: str, fallback: str) -> str:
     return f"python -m release rollback --stack {ctx.stack} --to-version {found}  (stack version {found} served {version})"
 
 
-def _updates(ctx: Context) -> int:
-    return len(ctx.engine.history())
-
-
-def _touched(ctx: Context) -> int:
-    latest = ctx.engine.history()[:1]
-    if not latest:
-        return 0
-    return sum(n for op, n in latest[0].counts.items() if op != "same")
-
-
-def _served(ctx: Context) -> dict[str, int]:
-    outputs: dict[str, Any] = ctx.engine.outputs()
-    raw = ctx.aws.elbv2.forward_weights(str(outputs.get("listener_arn", "")))
-    by_arn = {str(arn): colour for colour, arn in (outputs.get("target_group_arns") or {}).items()}
-    total = sum(raw.values()) or 1
-    return {by_arn.get(arn, arn): round(100 * w / total) for arn, w in raw.items()}

@@ -7,6 +7,10 @@ candidate colour with the usual health checks, smoke test and analysis: old
 today's values (they are shown, not restored), and ``[secret]`` values in the
 history keep their current values.
 
+On a rolling stack the version is rolled out again on the live colour (a
+rolling release, watched, baked and rolled back like any other); a strategy
+switch to or from rolling is never replayed (``replayed_inputs``).
+
 Refused, with the reason and the way forward: a stack version that is unknown
 or failed, config that today's validation rejects, a release in progress, a
 version already live, or a release since N whose migration was recorded as
@@ -115,17 +119,40 @@ def prepare(ctx: Context, stack_version: int, differ: Differ | None = None) -> V
         raise RollbackRefusedError(msg, f"{version} (what it served) is already live on {release.live}",
                                    f"python -m release status --stack {stack}")
     _refuse_if_irreversible(history, stack_version, stack)
+    strategy, replayed = replayed_inputs(release.strategy, then_release.strategy)
     options = ReleaseOptions(
-        version=version, strategy=then_release.strategy,
-        steps=then_release.steps if then_release.strategy is Strategy.CANARY else None,
-        bake_minutes=float(then_release.bake_minutes),
+        version=version, strategy=strategy,
+        steps=then_release.steps if strategy is Strategy.CANARY and "release:steps" in replayed else None,
+        # A rolling release bakes for today's release:rolling.bakeMinutes (not a replayed input).
+        bake_minutes=float(then_release.bake_minutes) if "release:bakeMinutes" in replayed else None,
     )
     steps = plan_release(release, ctx.engine.outputs(), options, stack)
-    target = _end_state(now, then, release, version)
+    target = _end_state(now, then, release, version, replayed)
     # What will be set is the promoted end state (live may stay on either colour); what differs elsewhere is kept.
     changes, _ = compare(now, target)
     _, kept = compare(now, then)
+    if then_release.strategy is not strategy:
+        kept.append(f"release:strategy: {strategy} -> {then_release.strategy} (kept: a switch to or from rolling is not replayed)")
     return VersionRollback(stack_version, version, options, steps, changes, kept, differ(now, target) if differ else None, target)
+
+
+def replayed_inputs(today: Strategy, then: Strategy) -> tuple[Strategy, tuple[str, ...]]:
+    """The strategy a version rollback releases with, and the release inputs it replays from the recorded config.
+
+    Whether a stack is rolling is its policy, not a per-release choice: the
+    target colour follows from it (``ReleaseConfig.target``) and the planner
+    refuses to switch to or from rolling per run (``release/planner.py``
+    ``check_options``). So a rollback never replays a switch across it: on a
+    rolling stack the version is rolled out again on the live colour, with
+    today's ``release:rolling`` (the canary inputs would be inert there), and on
+    a canary or blue-green stack a version recorded under rolling is released
+    with today's strategy.
+    """
+    if today is Strategy.ROLLING:
+        return today, ()
+    if then is Strategy.ROLLING:
+        return today, tuple(k for k in RELEASE_INPUTS if k != "release:strategy")
+    return then, RELEASE_INPUTS
 
 
 def _refuse_if_busy(release: ReleaseConfig, stack: str, stack_version: int) -> None:
@@ -133,10 +160,12 @@ def _refuse_if_busy(release: ReleaseConfig, stack: str, stack_version: int) -> N
     if running is None:
         return
     msg = f"rollback to stack version {stack_version}"
-    raise RollbackRefusedError(
-        msg, f"release {running.id} of {running.version} is in progress, held by {running.started_by}",
-        f"python -m release rollback --stack {stack} (aborts it), or `python -m release resume --stack {stack}`",
-    )
+    way = f"python -m release rollback --stack {stack} (aborts it), or `python -m release resume --stack {stack}`"
+    if release.strategy is Strategy.ROLLING:
+        # A rolling release is ended by abort, never resumed; a rollback's own record is finished by rollback.
+        way = (f"python -m release rollback --stack {stack} (finishes it)" if running.id.startswith("rb-")
+               else f"python -m release abort --stack {stack}")
+    raise RollbackRefusedError(msg, f"release {running.id} of {running.version} is in progress, held by {running.started_by}", way)
 
 
 def _refuse_if_irreversible(history: list[HistoryEntry], stack_version: int, stack: str) -> None:
@@ -169,15 +198,17 @@ def compare(now: Mapping[str, str], then: Mapping[str, str]) -> tuple[list[str],
     return applied, kept
 
 
-def _end_state(now: Mapping[str, str], then: Mapping[str, str], release: ReleaseConfig, version: str) -> dict[str, str]:
-    """Today's config as it stands once the release of ``version`` is promoted."""
+def _end_state(
+    now: Mapping[str, str], then: Mapping[str, str], release: ReleaseConfig, version: str, replayed: tuple[str, ...],
+) -> dict[str, str]:
+    """Today's config as it stands once the release of ``version`` is promoted (rolling: on the live colour, which stays live)."""
     end = {k: v for k, v in now.items() if k not in RECORD_KEYS}
-    for key in RELEASE_INPUTS:
+    for key in replayed:
         if key in then:
             end[key] = then[key]
-    versions = {"blue": release.versions.blue, "green": release.versions.green, release.candidate.value: version}
+    versions = {"blue": release.versions.blue, "green": release.versions.green, release.target.value: version}
     end["release:versions"] = json.dumps(versions, separators=(",", ":"))
-    end["release:live"] = release.candidate.value
+    end["release:live"] = release.live.value if release.strategy is Strategy.ROLLING else release.candidate.value
     end["release:canaryWeight"] = "0"
     return end
 

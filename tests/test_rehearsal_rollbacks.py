@@ -129,3 +129,20 @@ def test_concurrent_refuses_the_second_driver_naming_the_first() -> None:
     assert data["first"]["outcome"] == "promoted"
     assert not any("rehearsal-2" in u["message"] for u in data["updates"]), "the second driver issued no update"
     served_only_by(data["after"], "green", "rehearsal-1")
+
+
+def test_rollback_on_a_rolling_stack_rolls_the_previous_version_back_onto_live_and_leaves_the_standby() -> None:
+    code, data = rehearse("rollback-rolling")
+    assert code == ExitCode.REFUSED, "rolled back exits 1"
+    assert set(data) >= SUMMARY_KEYS
+    assert (data["outcome"], data["release"], data["live"]) == ("rolled-back", "promoted", "blue")
+    assert data["rollback"]["action"] == "rolled"
+    # Real traffic: blue served the release, then the previous version again; green (a standby running another
+    # version) served nothing before or after, and still runs it.
+    served_only_by(data["before_rollback"], "blue", "rehearsal-1")
+    served_only_by(data["after"], "blue", STAGING_VERSION)
+    assert data["after"]["colours"]["green"]["version"] == "rehearsal-standby"
+    assert data["versions_after"] == {"blue": STAGING_VERSION, "green": "rehearsal-standby"}
+    # ECS rolled the old version out (a new PRIMARY deployment, COMPLETED) before the rollback was recorded.
+    assert [e["state"] for e in data["rollout"][-2:]] == ["IN_PROGRESS", "COMPLETED"]
+    assert data["updates"][-1]["message"].startswith(f"rollback: {STAGING_VERSION} back on blue")

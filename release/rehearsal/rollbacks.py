@@ -20,7 +20,10 @@ Scenarios and their exit codes (0 released, 1 aborted, refused or rolled back):
 first release's version is released again and promoted), ``irreversible`` (1:
 refused, nothing changed), ``interrupted`` (0: an interrupted release is aborted
 back to 100/0, a second one is resumed and promoted), ``concurrent`` (1: the
-second driver is refused while the first goes on to promotion).
+second driver is refused while the first goes on to promotion),
+``rollback-rolling`` (1: on a rolling stack a release is promoted, then
+``rollback`` puts the previous version back on the live colour through ECS's
+rolling deployment, the rehearsal's ``RolloutSeam``, with the standby untouched).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from components.config import Colour, Strategy, load
 from components.config.release_record import Outcome, ReleaseRecord
 from offline import evaluate
 from offline.diff import PlanDiff, diff
+from offline.stacks import ProjectFiles
 from release import rollback_version
 from release.analysis import with_statistic
 from release.context import Aws, Context, Reporter, SilentReporter
@@ -43,6 +47,7 @@ from release.planner import ReleaseOptions, plan_release
 from release.record import new_record
 from release.rehearsal.fleet import Fleet
 from release.rehearsal.proxy import WeightedProxy
+from release.rehearsal.rollout import RolloutSeam
 from release.rehearsal.run import START, Rehearsal, RehearsalEngine, log_fields, make_engine
 from release.rehearsal.seams import RehearsalTaskRunner, ScheduledClock
 from release.rehearsal.servers import Behaviour, HealthServer, Moto
@@ -53,7 +58,7 @@ from release.rollback import RollbackRefusedError, fast_rollback
 from release.state import ReleaseStateStore
 from release.steps import Step
 
-SCENARIOS = ("rollback-after-promote", "rollback-to-version", "irreversible", "interrupted", "concurrent")
+SCENARIOS = ("rollback-after-promote", "rollback-to-version", "irreversible", "interrupted", "concurrent", "rollback-rolling")
 STEPS = (50, 100)
 INTERRUPT_AFTER = 45.0  # seconds into the first bake: between two polls
 WARM_UP_SECONDS = 120.0  # live serves traffic before anything happens, as in a release scenario
@@ -61,6 +66,7 @@ OBSERVE_SECONDS = 120.0  # the load goes on this long after the scenario, to sho
 # Up to four releases in a row, each with its backup window (release:backupMinutes, 30 by default): about three
 # hours of the clock. The release scenarios' bound (20,000 requests) would run dry before the last rollback.
 ROLLBACK_LOAD = Load(max_requests=60_000, max_seconds=8 * 3600)
+STANDBY_VERSION = "rehearsal-standby"  # rollback-rolling: what the standby colour runs, unrelated to any release
 
 
 @dataclass
@@ -140,9 +146,13 @@ def stage(
     region = loaded.region
     fleet = Fleet({}, log_fields=log_fields(loaded))
     with Moto(region) as session, HealthServer(Behaviour()) as health, fleet, WeightedProxy(fleet.port) as proxy:
-        world = World(session, clock, health.base_url, starter=fleet.start)
+        # A rolling stack's live colour is rolled by ECS, which moto does not do: the rehearsal's seam does it.
+        rollout = RolloutSeam(session, clock, loaded.release.live, fleet.start) if loaded.release.strategy is Strategy.ROLLING else None
+        world = World(session, clock, health.base_url, starter=fleet.start, rollout=rollout)
         plan = offline.plan()
         world.build(plan)
+        if rollout is not None:
+            rollout.attach()
         health.behaviour.route = world.route
         offline.hooks.append(world.apply)
         engine = RehearsalEngine(offline, world)
@@ -295,12 +305,30 @@ def concurrent(st: Stage) -> tuple[Result, dict[str, Any]]:
     return refused, summary
 
 
+def rolling(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """A rolling stack: a release is promoted, then ``rollback`` rolls the previous version back onto the live colour."""
+    before = load(st.offline.get_config(), st.stack).release
+    result, steps = st.release("rehearsal-1", bake_minutes=1)
+    promoted = st.observe()
+    done = fast_rollback(st.ctx, "rehearsal: the new version misbehaves after the rolling release")
+    rolled = Result(Outcome.ROLLED_BACK, done.record, steps_done=result.steps_done)
+    final = load(st.offline.get_config(), st.stack).release
+    rollout = st.world.rollout
+    extra = {"release": result.outcome.value, "before_rollback": promoted, "rollback": {
+        "action": done.action, "updates": done.updates, "touched": done.touched, "live_version": done.version, "notes": list(done.notes),
+    }, "versions_before": {"blue": before.versions.blue, "green": before.versions.green},
+        "versions_after": {"blue": final.versions.blue, "green": final.versions.green},
+        "rollout": [{"at": at, "deployment": ident, "state": state} for at, ident, state in rollout.events] if rollout else []}
+    return rolled, summarise(st, "rollback-rolling", Outcome.ROLLED_BACK.value, rolled, steps, **extra)
+
+
 RUNS: dict[str, Callable[[Stage], tuple[Result, dict[str, Any]]]] = {
     "rollback-after-promote": after_promote,
     "rollback-to-version": to_version,
     "irreversible": irreversible,
     "interrupted": interrupted,
     "concurrent": concurrent,
+    "rollback-rolling": rolling,
 }
 
 
@@ -309,6 +337,13 @@ def rehearse_rollback(
     strategy: Strategy | None = None, reporter: Reporter | None = None,
 ) -> Rehearsal:
     """Run one rollback scenario; the same ``Rehearsal`` (summary, exit code) as a release scenario."""
+    if scenario == "rollback-rolling":
+        # Rolling is the stack's policy, so the rehearsal's stack takes it (as ``rehearse -c release:strategy=rolling``).
+        # The standby runs a version no release made: a rollback that flipped to it would serve that version.
+        config, _ = ProjectFiles.here().stack_config(stack)
+        standby = load(config, stack).release.candidate
+        overrides = [(f"release:versions.{standby}", STANDBY_VERSION), *overrides, ("release:strategy", Strategy.ROLLING.value)]
+        strategy = None
     with stage(stack, overrides, strategy, reporter) as st:
         result, summary = RUNS[scenario](st)
         updates = summary["updates"]
