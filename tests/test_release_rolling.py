@@ -239,6 +239,7 @@ def test_a_rolling_release_is_not_resumed_but_aborted(session: Any) -> None:
     runner = Executor(w.ctx).runner
     runner._write({}, records.new_record(config, NEW, "rolling", w.clock, "t").model_copy(update={"lease": None}), new=True)
     held = records.in_progress(w.stack)
+    assert held is not None
     records.commit(w.stack, held, held.model_copy(update={"lease": None}))
     with pytest.raises(RollbackRefusedError) as caught:
         plan_resume(w.ctx)
