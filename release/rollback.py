@@ -32,6 +32,7 @@ from release.rollback_common import (
     RollbackResult,
     check_config,
     current_release,
+    last_promoted,
     served,
     touched,
     updates,
@@ -67,14 +68,10 @@ def fast_rollback(ctx: Context, reason: str = "") -> RollbackResult:
         return rolling_rollback(ctx, release, why)
     if release.in_progress is not None:
         return _abort_canary(ctx, release.in_progress, why)
-    last = release.last_release
-    if last is None or last.outcome is not Outcome.PROMOTED:
-        state = "no release has run" if last is None else f"the last release, {last.id} of {last.version}, ended {last.outcome}"
-        msg = "rollback"
-        raise RollbackRefusedError(
-            msg, f"nothing to roll back on {ctx.stack}: no release is in progress and {state}",
-            f"python -m release history --stack {ctx.stack}, then `python -m release rollback --stack {ctx.stack} --to-version N`",
-        )
+    last = last_promoted(
+        release, ctx.stack,
+        f"python -m release history --stack {ctx.stack}, then `python -m release rollback --stack {ctx.stack} --to-version N`",
+    )
     return _flip_back(ctx, release, last, why)
 
 

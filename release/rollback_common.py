@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import Colour, ConfigError, ReleaseConfig, load
-from components.config.release_record import ReleaseRecord
+from components.config.release_record import Outcome, ReleaseRecord
 from release.context import Context
 from release.errors import BadInputError
 
@@ -80,3 +80,13 @@ def served(ctx: Context) -> dict[str, int]:
     by_arn = {str(arn): colour for colour, arn in (outputs.get("target_group_arns") or {}).items()}
     total = sum(raw.values()) or 1
     return {by_arn.get(arn, arn): round(100 * w / total) for arn, w in raw.items()}
+
+
+def last_promoted(release: ReleaseConfig, stack: str, next_command: str) -> ReleaseRecord:
+    """The last release, which a rollback undoes; refused with ``next_command`` when none ran or it did not promote."""
+    last = release.last_release
+    if last is None or last.outcome is not Outcome.PROMOTED:
+        state = "no release has run" if last is None else f"the last release, {last.id} of {last.version}, ended {last.outcome}"
+        msg = "rollback"
+        raise RollbackRefusedError(msg, f"nothing to roll back on {stack}: no release is in progress and {state}", next_command)
+    return last

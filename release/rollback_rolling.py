@@ -28,7 +28,7 @@ from release.aws.base import wait_until
 from release.context import Context
 from release.executor import Timing
 from release.executor_steps import StepFailure
-from release.rollback_common import RollbackRefusedError, RollbackResult, check_config, served, touched, updates
+from release.rollback_common import RollbackRefusedError, RollbackResult, check_config, last_promoted, served, touched, updates
 from release.rolling import ROLLBACK_TIMEOUT, RollingRunner
 
 HEALTH_TIMEOUT = 600.0
@@ -57,15 +57,10 @@ def rolling_rollback(ctx: Context, release: ReleaseConfig, why: str) -> Rollback
             f"{running.previous}, verified",
             f"python -m release abort --stack {stack}",
         )
-    last = release.last_release
     history = f"python -m release history --stack {stack}"
-    if last is None or last.outcome is not Outcome.PROMOTED:
-        state = "no release has run" if last is None else f"the last release, {last.id} of {last.version}, ended {last.outcome}"
-        msg = "rollback"
-        raise RollbackRefusedError(
-            msg, f"nothing to roll back on {stack}: no release is in progress and {state}",
-            f"{history}, then `python -m release deploy --stack {stack} --version V` to release the version you want",
-        )
+    last = last_promoted(
+        release, stack, f"{history}, then `python -m release deploy --stack {stack} --version V` to release the version you want",
+    )
     now = release.versions.of(live)
     if last.colour is not live or now != last.version:
         msg = "rollback"
