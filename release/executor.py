@@ -25,6 +25,7 @@ from release.context import Context
 from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode, RefusedError
 from release.executor_steps import StepFailure, StepRunner
+from release.rollback_common import is_rollback
 from release.rolling import RollingRunner, RolloutFailedError, roll_back
 from release.steps import Bake, Retire, Shift, Step
 
@@ -194,7 +195,7 @@ def abort(
     shell passes the record it just read and wins over the driver.
     """
     if record.strategy is Strategy.ROLLING:
-        if record.id.startswith("rb-"):
+        if is_rollback(record):
             # A rolling rollback's own record names the version it rolled away from as ``previous``: "aborting" it would
             # put that version back. The rollback run again finishes it instead (release/rollback_rolling.py).
             msg = "abort"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from components.config import ConfigError, ReleaseConfig, Strategy, load
-from components.config.release_record import Outcome, Phase, ReleaseRecord
+from components.config.release_record import Outcome, ReleaseRecord
 from release import record as records
 from release.aws.base import wait_until
 from release.capacity import CANDIDATE_TASKS
@@ -33,6 +33,7 @@ from release.rollback_common import (
     check_config,
     current_release,
     last_promoted,
+    rollback_record,
     served,
     touched,
     updates,
@@ -108,13 +109,7 @@ def _flip_back(ctx: Context, release: ReleaseConfig, last: ReleaseRecord, why: s
         )
     before = updates(ctx)
     _ready(ctx, StepRunner(ctx, Timing()), release, last, _to_version_hint(ctx, last.previous, to_version))
-    now = ctx.clock.now()
-    record = ReleaseRecord.model_validate({
-        "id": f"rb-{now:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
-        "version": last.previous, "colour": previous, "previous": last.version, "strategy": last.strategy,
-        "startedAt": now, "startedBy": ctx.by, "phase": Phase.PROMOTED, "weight": 100, "highestWeight": 100,
-        "reason": f"{why}: undid release {last.id} of {last.version}"[:500],
-    })
+    record = rollback_record(ctx, last, previous, why)
     changes = {"release:live": previous.value, "release:canaryWeight": "0"}
     check_config(ctx, changes)
     return _finish_flip(ctx, record, why, before, changes=changes, last=last)

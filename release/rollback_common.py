@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.config import Colour, ConfigError, ReleaseConfig, load
-from components.config.release_record import Outcome, ReleaseRecord
+from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release.context import Context
 from release.errors import BadInputError
 
@@ -90,3 +90,23 @@ def last_promoted(release: ReleaseConfig, stack: str, next_command: str) -> Rele
         msg = "rollback"
         raise RollbackRefusedError(msg, f"nothing to roll back on {stack}: no release is in progress and {state}", next_command)
     return last
+
+
+ROLLBACK_PREFIX = "rb-"
+"""The id of every rollback's own record starts with this."""
+
+
+def is_rollback(record: ReleaseRecord) -> bool:
+    """Whether a record is a rollback's own (its ``previous`` is the version rolled away from, not one to go back to)."""
+    return record.id.startswith(ROLLBACK_PREFIX)
+
+
+def rollback_record(ctx: Context, last: ReleaseRecord, colour: Colour, why: str) -> ReleaseRecord:
+    """The rollback's own record: ``last.previous`` served by ``colour`` at 100%, undoing ``last``."""
+    started = ctx.clock.now()
+    return ReleaseRecord.model_validate({
+        "id": f"{ROLLBACK_PREFIX}{started:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
+        "version": last.previous, "colour": colour, "previous": last.version, "strategy": last.strategy,
+        "startedAt": started, "startedBy": ctx.by, "phase": Phase.PROMOTED, "weight": 100, "highestWeight": 100,
+        "reason": f"{why}: undid release {last.id} of {last.version}"[:500],
+    })

@@ -23,23 +23,26 @@ from __future__ import annotations
 import json
 
 from components.config import ReleaseConfig
-from components.config.release_record import Outcome, Phase, ReleaseRecord
+from components.config.release_record import Outcome, ReleaseRecord
 from release.aws.base import wait_until
 from release.context import Context
 from release.executor import Timing
 from release.executor_steps import StepFailure
-from release.rollback_common import RollbackRefusedError, RollbackResult, check_config, last_promoted, served, touched, updates
+from release.rollback_common import (
+    RollbackRefusedError,
+    RollbackResult,
+    check_config,
+    is_rollback,
+    last_promoted,
+    rollback_record,
+    served,
+    touched,
+    updates,
+)
 from release.rolling import ROLLBACK_TIMEOUT, RollingRunner
 
 HEALTH_TIMEOUT = 600.0
 """Seconds the live colour's targets may take to pass health checks once ECS completed the deployment (a deploy's timeout)."""
-ROLLBACK_PREFIX = "rb-"
-"""The id of every rollback's own record starts with this (release/rollback.py names them the same way)."""
-
-
-def is_rollback(record: ReleaseRecord) -> bool:
-    """Whether a record is a rollback's own (its ``previous`` is the version rolled away from, not one to go back to)."""
-    return record.id.startswith(ROLLBACK_PREFIX)
 
 
 def rolling_rollback(ctx: Context, release: ReleaseConfig, why: str) -> RollbackResult:
@@ -75,14 +78,7 @@ def rolling_rollback(ctx: Context, release: ReleaseConfig, why: str) -> Rollback
             msg, f"release {last.id} recorded no earlier version than {last.version} on {live}: there is nothing to go back to",
             f"{history}, then `python -m release deploy --stack {stack} --version V`",
         )
-    started = ctx.clock.now()
-    record = ReleaseRecord.model_validate({
-        "id": f"{ROLLBACK_PREFIX}{started:%Y%m%dt%H%M%S}-{''.join(c for c in last.previous if c.isalnum())[:12]}",
-        "version": last.previous, "colour": live, "previous": last.version, "strategy": last.strategy,
-        "startedAt": started, "startedBy": ctx.by, "phase": Phase.PROMOTED, "weight": 100, "highestWeight": 100,
-        "reason": f"{why}: undid release {last.id} of {last.version}"[:500],
-    })
-    return _finish(ctx, record, why, last=last)
+    return _finish(ctx, rollback_record(ctx, last, live, why), why, last=last)
 
 
 def _finish(ctx: Context, record: ReleaseRecord, why: str, *, last: ReleaseRecord | None) -> RollbackResult:

@@ -35,6 +35,7 @@ from release.executor import Executor, Result
 from release.history import irreversible_since
 from release.planner import ReleaseOptions, plan_release
 from release.rollback import RollbackRefusedError, current_release
+from release.rollback_common import is_rollback
 from release.steps import Step
 
 RECORD_KEYS = (records.IN_PROGRESS, records.LAST_RELEASE)
@@ -163,7 +164,7 @@ def _refuse_if_busy(release: ReleaseConfig, stack: str, stack_version: int) -> N
     way = f"python -m release rollback --stack {stack} (aborts it), or `python -m release resume --stack {stack}`"
     if release.strategy is Strategy.ROLLING:
         # A rolling release is ended by abort, never resumed; a rollback's own record is finished by rollback.
-        way = (f"python -m release rollback --stack {stack} (finishes it)" if running.id.startswith("rb-")
+        way = (f"python -m release rollback --stack {stack} (finishes it)" if is_rollback(running)
                else f"python -m release abort --stack {stack}")
     raise RollbackRefusedError(msg, f"release {running.id} of {running.version} is in progress, held by {running.started_by}", way)
 
