@@ -29,7 +29,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy components offline release policy tools bench __main__.py
+	$(BIN)/mypy components offline release rehearsal policy tools bench __main__.py
 
 unit: $(VENV)/.dev
 	$(BIN)/python -m pytest
@@ -54,8 +54,8 @@ policy/venv/bin/python: policy/requirements.txt
 # (pulumi-github, pulumi-pulumiservice, pulumi-aws), the pack served by pulumi-policy, config (pydantic) and
 # a rehearsal of the driver on moto and boto3. Workflow validators need the dev tools, so they stay in `unit`.
 FLOORS := .venv-floors
-FLOOR_TESTS := tests/test_config.py tests/test_github_governance.py tests/test_deployments.py tests/test_guardrails.py \
-	tests/test_policy_pack.py tests/test_least_privilege.py tests/test_rehearsal.py
+FLOOR_TESTS := tests/components/test_config.py tests/components/test_github_governance.py tests/components/test_deployments.py tests/components/test_guardrails.py \
+	tests/policy/test_pack.py tests/components/test_least_privilege.py tests/rehearsal/test_releases.py
 # Installed afresh whenever the requirements or their floors change.
 $(FLOORS)/.installed: requirements.txt tools/floors.py
 	rm -rf $(FLOORS)

@@ -3,7 +3,7 @@
 The release is the benchmark's doubled-5xx case at 20 requests per second
 (live 1%, candidate 2%), judged by the analysis with its defaults, one poll a
 minute. The report and the panel are drawn by the driver's own code
-(``release/report.py``, ``release/panel.py``), so they look as a real
+(``release/output/report.py``, ``release/output/panel.py``), so they look as a real
 release's do.
 """
 
@@ -19,11 +19,11 @@ from rich.console import Console
 
 from bench.canary_sim import Case, _Traffic
 from components.config.release_analysis import AnalysisConfig
-from release.analysis import decide
 from release.context import Poll, SilentReporter
-from release.panel import LivePanel
-from release.report import Ending, Recorder, write
-from release.steps import Bake
+from release.judgement.analysis import decide
+from release.output.panel import LivePanel
+from release.output.report import Ending, Recorder, write
+from release.strategies.steps import Bake
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ALARM = "webapp-staging-green-health"

@@ -23,7 +23,7 @@ from statistics import NormalDist
 
 from components.config.release import DEFAULT_STEPS
 from components.config.release_analysis import AnalysisConfig
-from release.analysis import Figures, decide
+from release.judgement.analysis import Figures, decide
 
 LATENCY_MEDIAN_SECONDS = 0.100
 LATENCY_SIGMA = 0.5

@@ -3,7 +3,7 @@
 Each figure is the median of cold processes (the machine is shared and noisy):
 - the check of a plan, over the plan's own time, in one process (target at most 25%);
 - the driver, boto3 and moto modules that ``plan`` and ``check`` leave unimported (target: none imported;
-  ``tests/test_offline_imports.py`` holds the same line).
+  ``tests/offline/test_imports.py`` holds the same line).
 
 The plan against the SDK modules it loads is ``bench/plan.py``.
 """
@@ -20,7 +20,7 @@ from bench.plan import ROOT
 RUNS = 3
 CHECK_TARGET = 0.25
 # Modules the offline commands must not need: the driver's executor and AWS wrappers, boto3's clients, moto.
-FORBIDDEN = ("boto3", "moto", "release.engine", "release.executor", "release.aws", "release.rehearsal")
+FORBIDDEN = ("boto3", "moto", "release.engine", "release.strategies.executor", "release.aws", "rehearsal")
 
 _TIMED = """
 import json, sys, time

@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 
 from components.config import Strategy
-from release.rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal, rehearse
 
 POLL_SECONDS = 10.0
 

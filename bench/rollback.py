@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 from components.config import Strategy
-from release.rehearsal.rollbacks import interrupt_in_first_bake, rehearse_rollback, stage
-from release.rollback import fast_rollback
+from rehearsal.scenarios.rollbacks import interrupt_in_first_bake, rehearse_rollback, stage
+from release.rollback.fast import fast_rollback
 
 
 def _rows(case: str, strategy: Strategy, touched: int | None, updates: int | None) -> list[dict[str, object]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -34,10 +35,9 @@ def build(*, offline_only: bool = False) -> typer.Typer:
     )
     offline.register(cli)
     if not offline_only:
-        from release.commands import driver, rehearse, rollback
+        from release.commands import driver, rollback
 
         driver.register(cli)
-        rehearse.register(cli)
         rollback.register(cli)
     return cli
 
@@ -53,14 +53,23 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Run the CLI; a failure no command maps is still one line and exit 3, with the traceback on request."""
-    try:
-        offline_only = len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS
+    offline_only = len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS
+
+    def run() -> None:
         cli = build(offline_only=offline_only)
         if offline_only:
             # A one-shot evaluation: what is loaded by now (the SDK, the offline models, the config schemas) lives
             # until the process exits, so the collector's full passes during the run need not walk it again.
             gc.freeze()
         cli()
+
+    guarded(run)
+
+
+def guarded(run: Callable[[], None]) -> None:
+    """Run a command line; an exception no command maps ends as one line and exit 3 (``RELEASE_DEBUG=1``: raised)."""
+    try:
+        run()
     except Exception as exc:
         if os.environ.get(DEBUG):
             raise

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from components.config.release_analysis import AnalysisConfig
-from release.analysis import Verdict
 from release.aws.cloudwatch import Metrics
 from release.aws.ecs import Containers, TaskRun, TaskSpec
 from release.aws.elbv2 import LoadBalancing
@@ -19,7 +18,8 @@ from release.aws.secrets import Secrets
 from release.aws.sns import Notifications
 from release.clock import Clock
 from release.engine import StackEngine
-from release.steps import Step
+from release.judgement.analysis import Verdict
+from release.strategies.steps import Step
 
 
 class Probe(Protocol):

@@ -24,11 +24,11 @@ from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
 from release.context import Aws, Context
 from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
-from release.executor import Executor, Result
-from release.planner import ReleaseOptions, plan_release
-from release.record import commit, in_progress, new_record
 from release.state import RELEASE_KEYS, StateConflictError
-from release.steps import Bake, Shift
+from release.state.record import commit, in_progress, new_record
+from release.strategies.executor import Executor, Result
+from release.strategies.planner import ReleaseOptions, plan_release
+from release.strategies.steps import Bake, Shift
 
 LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::web-http"
 

@@ -5,7 +5,7 @@ Each poll of a bake compares the candidate with live over the release so far
 Fisher's exact test on the 5xx proportions, the same test on the error-line
 rate (error lines counted by the stack's log metric filter, per request), and
 the Mann-Whitney U test on per-minute latency percentiles (see
-``release/significance.py`` for the sources).
+``release/judgement/significance.py`` for the sources).
 A test aborts the release only when it is significant at its ``confidence``
 *and* the candidate is worse by more than the minimum effect. Below the minimum
 sample a test cannot judge; at the end of a step the bake then extends by up to

@@ -24,7 +24,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from components.config.base import ConfigModel, Problem, cross_field
-from components.config.release import Colour, ImageTag, Strategy
+from components.config.release_terms import Colour, ImageTag, Strategy
 
 ReleaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 

@@ -4,7 +4,7 @@ A deploy job assumes its role once, then runs the whole release: every step and
 every bake. The session therefore lasts the release's planned duration plus the
 job's set-up and a margin for steps that run past their expected time; the role's
 ``maxSessionDuration`` is the same figure, so the job never asks for more than
-the role grants. The per-step figures mirror ``release/steps.py`` (a test holds
+the role grants. The per-step figures mirror ``release/strategies/steps.py`` (a test holds
 them to the planner's ``expected_seconds`` of each stack's real plan).
 """
 
@@ -27,18 +27,18 @@ SETUP_SECONDS = 900
 OVERRUN_SECONDS = 420 + 1680
 GRANULARITY_SECONDS = 900
 
-# release/steps.py: preflight, backup, deploy, migrate, smoke, promote, smoke, notify; shift per step.
+# release/strategies/steps.py: preflight, backup, deploy, migrate, smoke, promote, smoke, notify; shift per step.
 FIXED_STEP_SECONDS = 5 + 300 + 180 + 120 + 5 + 30 + 5 + 1
 SHIFT_SECONDS = 30
 # The Retire step: the backup window (release:backupMinutes), then the scale-down's update.
 RETIRE_SECONDS = 30
 
 
-# A rolling release (release/steps.py): preflight, backup, stage, migrate, roll, watch, smoke, complete, notify.
+# A rolling release (release/strategies/steps.py): preflight, backup, stage, migrate, roll, watch, smoke, complete, notify.
 ROLLING_FIXED_STEP_SECONDS = 5 + 300 + 60 + 120 + 60 + 600 + 5 + 1 + 1
-# Its watch may run to its timeout (release/planner.py ROLLOUT_TIMEOUT) instead of its expected 600 s.
+# Its watch may run to its timeout (release/strategies/planner.py ROLLOUT_TIMEOUT) instead of its expected 600 s.
 ROLLOUT_TIMEOUT_SECONDS = 1200
-# A failed rollout: ECS's rollback verified (release/rolling.py ROLLBACK_TIMEOUT), the old version's update, and
+# A failed rollout: ECS's rollback verified (release/strategies/rolling.py ROLLBACK_TIMEOUT), the old version's update, and
 # that deployment verified with the same bound, all under the same credentials.
 ROLLBACK_TIMEOUT_SECONDS = 1200
 ROLLING_FAILURE_SECONDS = ROLLBACK_TIMEOUT_SECONDS + 60 + ROLLBACK_TIMEOUT_SECONDS

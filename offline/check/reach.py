@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from offline.check.findings import Finding, RuleClass, Severity
 from offline.plan import Plan, PlannedResource
 
-# The outputs the driver sends requests to (release/planner.py REQUIRED_OUTPUTS, release/migrate.py).
+# The outputs the driver sends requests to (release/strategies/planner.py REQUIRED_OUTPUTS, release/rollback/migrate.py).
 PROBED_SUFFIX = "endpoint_url"
 DOMAIN_KEY = "traffic:domainName"
 

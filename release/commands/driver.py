@@ -22,24 +22,24 @@ from rich.markup import escape
 
 from components.config import Strategy, load
 from offline.stacks import ProjectFiles, apply_overrides, parse_override
-from release import record as records
 from release.clock import Clock, SystemClock
 from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, fail, needs_yes
 from release.commands.interrupts import interrupt_exits
 from release.commands.pulumi_cli import PulumiMissingError, require_pulumi
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
-from release.display import ConsoleReporter, DryRun, as_data
 from release.engine import StackEngine
 from release.engine.offline import OfflineEngine
 from release.errors import BadInputError, ExitCode, RefusedError
-from release.executor import Executor, abort, promote_now
-from release.panel import JsonLines, LivePanel
-from release.planner import ReleaseOptions, check_flags, parse_steps, plan_release
-from release.report import Ending, Recorder
-from release.report import write as write_report
-from release.resume import terminate_as_interrupt
-from release.staging_gate import require_staging
-from release.status import gather, show_status, unreadable_record
+from release.judgement.staging_gate import require_staging
+from release.output.display import ConsoleReporter, DryRun, as_data
+from release.output.panel import JsonLines, LivePanel
+from release.output.report import Ending, Recorder
+from release.output.report import write as write_report
+from release.output.status import gather, show_status, unreadable_record
+from release.rollback.resume import terminate_as_interrupt
+from release.state import record as records
+from release.strategies.executor import Executor, abort, promote_now
+from release.strategies.planner import ReleaseOptions, check_flags, parse_steps, plan_release
 
 
 @dataclass
@@ -275,6 +275,6 @@ def check_skip_staging(skip: bool, reason: str | None) -> None:
 
 
 def _staging_gate(stack: str, version: str, config: Any, conn: Connection) -> None:
-    """Refuse a production release of a version staging has not promoted, migrated and held (release/staging_gate.py)."""
+    """Refuse a production release of a version staging has not promoted, migrated and held (release/judgement/staging_gate.py)."""
     staging = CONNECT(config.staging_stack)
     require_staging(stack, version, config, conn.engine.outputs(), staging.engine, conn.clock.now())

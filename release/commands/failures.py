@@ -25,9 +25,9 @@ from offline.stacks import BadOverrideError, UnknownStackError
 from release.aws.base import AwsError, error_code
 from release.engine import EngineError, StackBusyError
 from release.errors import BadInputError, ExitCode, RefusedError
-from release.executor_steps import StepFailure
-from release.record import ReleaseEndedError
-from release.rollback import RollbackRefusedError
+from release.rollback.fast import RollbackRefusedError
+from release.state.record import ReleaseEndedError
+from release.strategies.canary import StepFailure
 
 
 class Output(StrEnum):

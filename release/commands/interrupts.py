@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-from release.resume import interruptible
+from release.rollback.resume import interruptible
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import shutil
 
 from release.engine import EngineError
 
-OFFLINE_COMMANDS = ("deploy --dry-run", "plan", "diff", "rehearse")
+OFFLINE_COMMANDS = ("release deploy --dry-run", "release plan", "release diff", "rehearsal")
 INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"  # Pulumi docs: "Download & install Pulumi"
 
 
@@ -22,7 +22,7 @@ class PulumiMissingError(EngineError):
 
 def missing_message(stack: str) -> PulumiMissingError:
     """The one message every engine command gives when the CLI is absent."""
-    works = ", ".join(f"`python -m release {c}`" for c in OFFLINE_COMMANDS)
+    works = ", ".join(f"`python -m {c}`" for c in OFFLINE_COMMANDS)
     return PulumiMissingError(
         "the Pulumi CLI is not installed",
         f"no `pulumi` on PATH; this command reads or updates stack {stack} through it",

@@ -22,17 +22,17 @@ from components.config.release_record import Outcome
 from offline import evaluate
 from offline.diff import PlanDiff, diff
 from offline.stacks import ROOT, ProjectFiles
-from release import history as release_history
-from release import rollback_version
 from release.commands import driver
 from release.commands.failures import Output, OutputOption, StackOption, YesOption, errors, needs_yes
 from release.commands.interrupts import interrupt_exits
 from release.errors import BadInputError, ExitCode
-from release.executor import Result, abort
-from release.migrate import migrate as run_migration
-from release.report import report_path
-from release.resume import resume
-from release.rollback import fast_rollback
+from release.output import history as release_history
+from release.output.report import report_path
+from release.rollback import to_version as rollback_version
+from release.rollback.fast import fast_rollback
+from release.rollback.migrate import migrate as run_migration
+from release.rollback.resume import resume
+from release.strategies.executor import Result, abort
 
 
 @contextmanager

@@ -1,0 +1,50 @@
+"""Rehearsals of faults the driver must ride out or refuse: throttled reads during bakes, a candidate already carrying weight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from components.config import Strategy
+from rehearsal.run import Rehearsal, rehearse
+from rehearsal.world.faults import PER_BAKE
+from release.aws.base import ATTEMPTS
+from release.errors import ExitCode
+
+FAST = (("release:bakeMinutes", 1),)
+STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
+_RUNS: dict[tuple[str, Strategy], Rehearsal] = {}
+
+
+@pytest.fixture(scope="module")
+def run() -> Callable[[str, Strategy], Rehearsal]:
+    def get(scenario: str, strategy: Strategy) -> Rehearsal:
+        if (scenario, strategy) not in _RUNS:
+            _RUNS[(scenario, strategy)] = rehearse("staging", scenario, FAST, strategy=strategy)
+        return _RUNS[(scenario, strategy)]
+
+    return get
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_healthy_release_throttled_during_every_bake_is_still_promoted(run: Callable[..., Rehearsal], strategy: Strategy) -> None:
+    done = run("throttled", strategy)
+    assert PER_BAKE > ATTEMPTS, "more failures than one read retries: the bake itself must poll again"
+    shifts = sum("send" in s["step"] for s in done.summary["steps"])
+    assert done.summary["throttled_calls"] == PER_BAKE * shifts
+    assert (done.summary["outcome"], done.result.exit_code) == ("promoted", ExitCode.OK)
+    assert done.summary["weights"] == {"blue": 0, "green": 100}
+    assert all(step["done"] for step in done.summary["steps"])
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_candidate_carrying_weight_with_no_release_in_progress_is_refused(run: Callable[..., Rehearsal], strategy: Strategy) -> None:
+    done = run("weighted-candidate", strategy)
+    assert (done.summary["outcome"], done.result.exit_code) == ("refused", ExitCode.REFUSED)
+    assert done.summary["failed"]["step"] == "preflight"
+    assert "the candidate green (rehearsal-0) serves 25% with no release in progress" in done.summary["failed"]["why"]
+    assert "release:canaryWeight 0" in done.summary["failed"]["next"]
+    # The one update is the scenario's own setup: nothing was deployed onto the weighted colour.
+    assert [u["weights"] for u in done.summary["updates"]] == [{"blue": 75, "green": 25}]
+    assert done.summary["weights"] == {"blue": 75, "green": 25}

@@ -1,0 +1,137 @@
+"""The bake: the analysis's verdict at each poll, and the low-traffic rule when a test cannot judge yet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from components.config import Colour, Strategy
+from components.config.release_analysis import AnalysisConfig
+from components.config.release_record import ReleaseRecord
+from release.clock import ManualClock
+from release.context import Context, Poll
+from release.state import MemoryStateStore
+from release.state import record as records
+from release.strategies.canary import StepFailure, StepRunner
+from release.strategies.steps import Bake
+from release.strategies.timing import Timing
+from tests.support import MINIMAL_CONFIG
+
+RECORD = ReleaseRecord(
+    id="r-1", version="2.0.0", colour=Colour.GREEN, previous="1.0.0", strategy=Strategy.CANARY,
+    started_at=datetime(2026, 1, 1, tzinfo=UTC), started_by="test",
+)
+OUTPUTS = {"load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1", "green": "tg/g/1"}}
+
+
+class Metrics:
+    """CloudWatch as the bake sees it: fixed per-colour figures, the candidate's alarm OK."""
+
+    def __init__(self, figures: dict[str, tuple[float, float, list[float]]]) -> None:
+        self.figures = figures
+
+    def alarm_states(self, names: list[str]) -> dict[str, str]:
+        return dict.fromkeys(names, "OK")
+
+    def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for colour, (requests, errors, latencies) in self.figures.items():
+            found[f"{colour}_requests"], found[f"{colour}_errors"], found[f"{colour}_latency"] = [requests], [errors], latencies
+        return found
+
+
+class Engine:
+    def __init__(self, config: dict[str, str] | None = None) -> None:
+        self.stack = "staging"
+        # A valid stack config: a bake renews the driver's lease, and every write of the record is validated.
+        self.config = {**MINIMAL_CONFIG, **(config or {})}
+        self.store = MemoryStateStore({records.IN_PROGRESS: records.encode(RECORD)})
+
+    def get_config(self) -> dict[str, str]:
+        return {**self.config, **self.store.read()[0]}
+
+    def read_release(self) -> tuple[dict[str, str], str]:
+        return self.store.read()
+
+    def write_release(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
+        return self.store.write(changes, removals, expect_etag)
+
+    def outputs(self) -> dict[str, Any]:
+        return {**OUTPUTS, "alarm_names": {"green": ["green-5xx"]}}
+
+
+class Polls:
+    def __init__(self) -> None:
+        self.polls: list[Poll] = []
+        self.notes: list[str] = []
+
+    def step(self, *_: object) -> None:
+        """Unused."""
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def bake(self, poll: Poll) -> None:
+        self.polls.append(poll)
+
+
+def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: AnalysisConfig | None = None,
+          config: dict[str, str] | None = None) -> tuple[ManualClock, Polls]:
+    clock, seen = ManualClock(), Polls()
+    aws: Any = SimpleNamespace(cloudwatch=Metrics(figures))
+    if config is None and limits is None:
+        limits = AnalysisConfig()
+    ctx = Context("staging", Engine(config), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
+    StepRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
+    return clock, seen
+
+
+LATENCY = [0.12, 0.11, 0.12, 0.13, 0.12]
+LIVE = (54_000.0, 540.0, LATENCY * 2)
+
+
+def test_enough_traffic_ends_the_bake_on_time() -> None:
+    clock, seen = _bake({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE})
+    assert clock.monotonic() == 300
+    assert seen.polls[-1].verdict.ok
+    assert not seen.notes
+
+
+def test_a_significant_5xx_increase_aborts_the_bake_naming_the_test() -> None:
+    with pytest.raises(StepFailure) as caught:
+        _bake({"green": (6_000.0, 150.0, LATENCY), "blue": LIVE})
+    assert "Fisher's exact test" in caught.value.why
+    assert caught.value.what == "bake at 10%"
+
+
+def test_too_little_traffic_extends_the_bake_then_the_alarms_alone_decide() -> None:
+    clock, seen = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE})
+    assert clock.monotonic() == 300 + 600
+    assert seen.notes[0].startswith("bake extended up to 10 min for the minimum sample")
+    assert seen.notes[-1].startswith("too little traffic to judge; the alarms alone decided")
+    assert seen.polls[-1].overtime == 600
+
+
+def test_no_extension_configured_means_the_alarms_decide_at_the_end() -> None:
+    limits = AnalysisConfig.model_validate({"lowTraffic": {"extendMinutes": 0}})
+    clock, seen = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits)
+    assert clock.monotonic() == 300
+    assert [n.split(":")[0] for n in seen.notes] == ["too little traffic to judge; the alarms alone decided"]
+
+
+def test_without_settings_in_hand_the_bake_reads_release_analysis_from_the_stack() -> None:
+    config = {**MINIMAL_CONFIG, "release:analysis": json.dumps({"lowTraffic": {"extendMinutes": 2}})}
+    clock, _ = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, config=config)
+    assert clock.monotonic() == 300 + 120
+
+
+def test_an_invalid_stack_config_at_the_bake_is_a_step_failure_naming_the_key() -> None:
+    config = {**MINIMAL_CONFIG, "release:analysis": json.dumps({"errors": {"confidence": 2}})}
+    with pytest.raises(StepFailure) as caught:
+        _bake({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE}, config=config)
+    assert "release:analysis.errors.confidence: got 2" in caught.value.why
