@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= staging
 
-.PHONY: plan test lint typecheck unit validate check floors bench clean policy-venv
+.PHONY: plan test test-fast lint typecheck unit validate check floors bench clean policy-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy components offline release rehearsal policy tools bench __main__.py
 
+# pytest-xdist: one worker per core, each test file on one worker, so the rehearsals a file shares run once
+# (tests/rehearsals.py). Every server a test starts binds port 0.
+XDIST := -n auto --dist loadfile
+
+## test-fast: the tier for every change: every test that neither runs a whole rehearsal nor builds a virtualenv
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest $(XDIST) -m "not rehearsal and not registry"
+
 unit: $(VENV)/.dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 # Workflow files: this repository's own, and the one the program commits to the application's.
 validate: $(VENV)/.dev
@@ -52,10 +60,13 @@ policy/venv/bin/python: policy/requirements.txt
 # The runtime requirements installed at exactly their floors (tools/floors.py), in a venv of their own, and
 # the tests that exercise what each floor was chosen for: both stacks' plans through the providers' SDKs
 # (pulumi-github, pulumi-pulumiservice, pulumi-aws), the pack served by pulumi-policy, config (pydantic) and
-# a rehearsal of the driver on moto and boto3. Workflow validators need the dev tools, so they stay in `unit`.
+# a rehearsal of the driver on moto and boto3: one happy release per strategy, what the floors of boto3 and moto
+# must carry (the scenarios' judgement is the same code on any version). Workflow validators need the dev tools,
+# so they stay in `unit`.
 FLOORS := .venv-floors
-FLOOR_TESTS := tests/components/test_config.py tests/components/test_github_governance.py tests/components/test_deployments.py tests/components/test_guardrails.py \
-	tests/policy/test_pack.py tests/components/test_least_privilege.py tests/rehearsal/test_releases.py
+FLOOR_TESTS := tests/components/test_config.py tests/components/test_github_governance.py tests/components/test_deployments.py \
+	tests/components/test_guardrails.py tests/policy/test_pack.py tests/components/test_least_privilege.py \
+	tests/rehearsal/test_releases.py::test_happy_release_is_promoted_and_moto_serves_the_new_colour
 # Installed afresh whenever the requirements or their floors change.
 $(FLOORS)/.installed: requirements.txt tools/floors.py
 	rm -rf $(FLOORS)

@@ -8,6 +8,7 @@ Plans are cached per (stack, overrides) for the session; they are immutable.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,11 @@ def _reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _reports_out_of_the_checkout(_reports_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Release reports written by commands under test go to a temporary directory, not the checkout."""
     monkeypatch.setenv("RELEASE_REPORTS_DIR", str(_reports_dir))
+
+
+@pytest.fixture(autouse=True)
+def _rehearsals_only_in_their_tier(request: pytest.FixtureRequest) -> None:
+    """A shared rehearsal may run only in a test marked ``rehearsal``, so ``make test-fast`` never builds one."""
+    shared = sys.modules.get("tests.rehearsals")
+    if shared is not None:
+        shared.MARKED = request.node.get_closest_marker("rehearsal") is not None

@@ -7,22 +7,21 @@ from collections.abc import Callable
 import pytest
 
 from components.config import Strategy
-from rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal
 from rehearsal.world.faults import PER_BAKE
 from release.aws.base import ATTEMPTS
 from release.errors import ExitCode
+from tests.rehearsals import rehearsed
 
-FAST = (("release:bakeMinutes", 1),)
+pytestmark = pytest.mark.rehearsal
+
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
-_RUNS: dict[tuple[str, Strategy], Rehearsal] = {}
 
 
 @pytest.fixture(scope="module")
 def run() -> Callable[[str, Strategy], Rehearsal]:
     def get(scenario: str, strategy: Strategy) -> Rehearsal:
-        if (scenario, strategy) not in _RUNS:
-            _RUNS[(scenario, strategy)] = rehearse("staging", scenario, FAST, strategy=strategy)
-        return _RUNS[(scenario, strategy)]
+        return rehearsed("staging", scenario, strategy=strategy)
 
     return get
 

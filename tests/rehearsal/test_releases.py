@@ -7,27 +7,26 @@ from collections.abc import Callable
 import pytest
 
 from components.config import Strategy
-from rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal
+from tests.rehearsals import QUICK, QUICK_BACKUP, rehearsed
+
+pytestmark = pytest.mark.rehearsal
 
 # One minute of bake keeps the suite quick; the poll interval stays the default 10 s. The alarm scenario
-# keeps the default five: the stack's alarms need three breaching minutes, inside one bake.
-FAST = (("release:bakeMinutes", 1),)
-DEFAULT_BAKE: tuple[tuple[str, int], ...] = ()
+# keeps the default five: the stack's alarms need three breaching minutes, inside one bake. No test here is
+# about the backup window, so every rehearsal keeps it to a minute (tests/rehearsals.py).
 # So do the analysis scenarios: they are the acceptance commands, run as `python -m rehearsal --scenario NAME` runs them.
 ON_DEFAULT_BAKES = ("alarm", "bad-candidate", "slow-candidate", "flaky-candidate", "low-traffic", "noisy-logs")
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
 NO_SHIFT = ("unhealthy", "smoke-fails", "migration-fails")
 
-_RUNS: dict[tuple[str, Strategy], Rehearsal] = {}
 
 
 @pytest.fixture(scope="module")
 def run() -> Callable[[str, Strategy], Rehearsal]:
     def get(scenario: str, strategy: Strategy) -> Rehearsal:
-        if (scenario, strategy) not in _RUNS:
-            overrides = DEFAULT_BAKE if scenario in ON_DEFAULT_BAKES else FAST
-            _RUNS[(scenario, strategy)] = rehearse("staging", scenario, overrides, strategy=strategy)
-        return _RUNS[(scenario, strategy)]
+        overrides = QUICK_BACKUP if scenario in ON_DEFAULT_BAKES else QUICK
+        return rehearsed("staging", scenario, overrides, strategy=strategy)
 
     return get
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from rehearsal.cli import app
 from rehearsal.scenarios.rollbacks import stage
 from release.errors import ExitCode
 from release.rollback.fast import fast_rollback
+from tests.rehearsals import QUICK_FLAGS, summary
 
-runner = CliRunner()
+pytestmark = pytest.mark.rehearsal
+
 SUMMARY_KEYS = {"scenario", "outcome", "live", "weights", "steps", "snapshot", "migration", "after", "traffic", "alarms"}
 STAGING_VERSION = "3f9c2e1a"  # environments/staging-release.yaml: what both colours run before the rehearsal
 
@@ -29,9 +28,8 @@ def served_only_by(window: dict[str, Any], colour: str, version: str) -> None:
 
 
 def rehearse(scenario: str, *extra: str) -> tuple[int, dict[str, Any]]:
-    done = runner.invoke(app, ["--stack", "staging", "--scenario", scenario, "--json", *extra])
-    assert done.stdout.strip().startswith("{"), done.output
-    return done.exit_code, json.loads(done.stdout)
+    # Bakes and backup windows are not what these scenarios are about: a minute each (tests/rehearsals.py).
+    return summary("--stack", "staging", "--scenario", scenario, *QUICK_FLAGS, *extra)
 
 
 def test_rollback_after_promote_flips_back_in_one_listener_update() -> None:
@@ -132,7 +130,7 @@ def test_concurrent_refuses_the_second_driver_naming_the_first() -> None:
 
 
 def test_rollback_on_a_rolling_stack_rolls_the_previous_version_back_onto_live_and_leaves_the_standby() -> None:
-    code, data = rehearse("rollback-rolling")
+    code, data = rehearse("rollback-rolling", "-c", "release:rolling.bakeMinutes=1")
     assert code == ExitCode.REFUSED, "rolled back exits 1"
     assert set(data) >= SUMMARY_KEYS
     assert (data["outcome"], data["release"], data["live"]) == ("rolled-back", "promoted", "blue")
@@ -146,3 +144,19 @@ def test_rollback_on_a_rolling_stack_rolls_the_previous_version_back_onto_live_a
     # ECS rolled the old version out (a new PRIMARY deployment, COMPLETED) before the rollback was recorded.
     assert [e["state"] for e in data["rollout"][-2:]] == ["IN_PROGRESS", "COMPLETED"]
     assert data["updates"][-1]["message"].startswith(f"rollback: {STAGING_VERSION} back on blue")
+
+
+def test_the_interrupted_summary_lists_the_resumed_release_steps_all_done() -> None:
+    # The same rehearsal as test_interrupted_is_aborted_to_100_0_then_a_second_release_is_resumed[canary].
+    _, data = rehearse("interrupted", "--strategy", "canary")
+    assert data["steps"], "the summary lists the steps of the resumed release"
+    assert all(s["done"] for s in data["steps"])
+    assert data["resumed_from"].startswith("step 1/"), "resuming sets the last verified weight again, then bakes it"
+
+
+def test_the_concurrent_summary_lists_the_first_drivers_steps_done_and_the_second_drivers_refusal() -> None:
+    _, data = rehearse("concurrent")
+    assert data["outcome"] == "refused"
+    assert all(s["done"] for s in data["steps"]), "the first driver promoted: every step of its release is done"
+    assert data["second"]["outcome"] == "refused"
+    assert "held by first-driver" in data["failed"]["why"]

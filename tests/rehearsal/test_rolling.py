@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from typer.testing import CliRunner
+import pytest
 
-from rehearsal.cli import app
 from release.errors import ExitCode
+from tests.rehearsals import summary
+
+pytestmark = pytest.mark.rehearsal
 
 ROLLING = ["-c", "release:strategy=rolling", "-c", "release:rolling.bakeMinutes=1"]
 OLD = "3f9c2e1a"  # staging's blue (live) version, environments/staging-release.yaml
@@ -16,8 +17,7 @@ NEW = "rehearsal-1"
 
 
 def _rehearse(scenario: str, *extra: str) -> tuple[int, dict[str, Any]]:
-    answer = CliRunner().invoke(app, ["--stack", "staging", "--scenario", scenario, *ROLLING, *extra, "--json"])
-    return answer.exit_code, json.loads(answer.stdout)
+    return summary("--stack", "staging", "--scenario", scenario, *ROLLING, *extra)
 
 
 def _events(summary: dict[str, Any]) -> list[tuple[float, str, str]]:

@@ -10,24 +10,24 @@ from typer.testing import CliRunner
 
 from components.config.release_record import BackupState
 from rehearsal.cli import app
-from rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal
 from rehearsal.scenarios.staging import staging_with
 from release.state import record as records
+from tests.rehearsals import rehearsed
 
+# The backup window is a subject here (a scale-down after it): two minutes, whole.
 FAST = (("release:bakeMinutes", 1), ("release:backupMinutes", 2))
-_RUNS: dict[tuple[str, str | None], Rehearsal] = {}
 
 
 @pytest.fixture(scope="module")
 def run() -> Callable[..., Rehearsal]:
     def get(scenario: str, skip: str | None = None) -> Rehearsal:
-        if (scenario, skip) not in _RUNS:
-            _RUNS[(scenario, skip)] = rehearse("production", scenario, FAST, skip_staging=skip)
-        return _RUNS[(scenario, skip)]
+        return rehearsed("production", scenario, FAST, skip_staging=skip)
 
     return get
 
 
+@pytest.mark.rehearsal
 def test_a_version_staging_never_released_is_refused_before_production_changes(run: Callable[..., Rehearsal]) -> None:
     done = run("staging-gate")
     assert done.result.exit_code == 1
@@ -40,6 +40,7 @@ def test_a_version_staging_never_released_is_refused_before_production_changes(r
     assert done.summary["history"] == []
 
 
+@pytest.mark.rehearsal
 def test_skipping_the_gate_with_a_reason_releases_and_history_shows_the_reason(run: Callable[..., Rehearsal]) -> None:
     done = run("staging-gate", "security fix, staging down")
     assert done.result.exit_code == 0, done.summary["failed"]
@@ -50,6 +51,7 @@ def test_skipping_the_gate_with_a_reason_releases_and_history_shows_the_reason(r
     assert row["backup"] == "scaled-down", "after the 2-minute window, with live healthy and no alarm"
 
 
+@pytest.mark.rehearsal
 def test_a_version_staging_promoted_and_held_goes_through_the_gate(run: Callable[..., Rehearsal]) -> None:
     done = run("staging-held")
     assert done.result.exit_code == 0, done.summary["failed"]
@@ -59,6 +61,7 @@ def test_a_version_staging_promoted_and_held_goes_through_the_gate(run: Callable
     assert done.summary["history"][0]["staging_skipped"] is None
 
 
+@pytest.mark.rehearsal
 @pytest.mark.parametrize(("scenario", "says"), [
     ("staging-recent", "rehearsal-1 has run on staging for 10 min of the 60 min it must soak"),
     ("staging-rolled-back", "staging promoted rehearsal-1 (r-20251231t210507-staging) but it was since rolled back"),
@@ -95,11 +98,12 @@ def test_rehearse_refuses_bad_gate_flags_with_exit_2(args: list[str], says: str)
     assert says in result.output
 
 
+@pytest.mark.rehearsal
 def test_live_going_bad_in_the_backup_window_keeps_the_old_colour_running() -> None:
     # Production's alarms need 4 of 5 bad minutes; the window is long enough for them, and the old colour's
     # standby count is lowered to 1 so a scale-down would show.
-    done = rehearse("production", "backup-alarm", (("release:bakeMinutes", 1), ("release:backupMinutes", 15),
-                                                   ("fleet:candidateCount", 1)))
+    done = rehearsed("production", "backup-alarm", (("release:bakeMinutes", 1), ("release:backupMinutes", 15),
+                                                    ("fleet:candidateCount", 1)))
     assert done.result.exit_code == 1
     assert done.summary["outcome"] == "promoted"
     assert done.summary["failed"]["step"] == "retire"

@@ -12,26 +12,25 @@ from collections.abc import Callable
 import pytest
 
 from components.config import Strategy
-from rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal
 from rehearsal.world.seams import Faults
+from tests.rehearsals import QUICK, QUICK_BACKUP, rehearsed
 
-FAST = (("release:bakeMinutes", 1),)
+pytestmark = pytest.mark.rehearsal
+
+FAST = QUICK
 # The alarm scenario bakes the default five minutes: the stack's unhealthy-hosts alarm needs three breaching
 # minutes after the candidate dies in the second step, and the default steps leave only one step after it.
-DEFAULT_BAKE: tuple[tuple[str, int], ...] = ()
+DEFAULT_BAKE = QUICK_BACKUP
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
 
-_RUNS: dict[tuple[str, Strategy, Faults | None, tuple[tuple[str, int], ...]], Rehearsal] = {}
 
 
 @pytest.fixture(scope="module")
 def run() -> Callable[..., Rehearsal]:
     def get(scenario: str, strategy: Strategy, faults: Faults | None = None,
             overrides: tuple[tuple[str, int], ...] = FAST) -> Rehearsal:
-        key = (scenario, strategy, faults, overrides)
-        if key not in _RUNS:
-            _RUNS[key] = rehearse("staging", scenario, overrides, strategy=strategy, faults=faults)
-        return _RUNS[key]
+        return rehearsed("staging", scenario, overrides, strategy=strategy, faults=faults)
 
     return get
 

@@ -16,23 +16,22 @@ import pytest
 
 from components.config import ReleaseConfig, Strategy
 from offline import Plan
-from rehearsal.run import Rehearsal, rehearse
+from rehearsal.run import Rehearsal
 from release.strategies.capacity import required_tasks
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Promote, Retire, Shift, Smoke
+from tests.rehearsals import rehearsed
 
 # Production: green live with 3 tasks and autoscaling; the candidate's standby count lowered to 1 so every step scales.
+# The default 30-minute backup window stays: when the old colour scales down is a subject here.
 OVERRIDES = (("release:bakeMinutes", 1), ("fleet:candidateCount", 1))
 STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN)
-_RUNS: dict[Strategy, Rehearsal] = {}
 
 
 @pytest.fixture(scope="module")
 def run() -> Callable[[Strategy], Rehearsal]:
     def get(strategy: Strategy) -> Rehearsal:
-        if strategy not in _RUNS:
-            _RUNS[strategy] = rehearse("production", "happy", OVERRIDES, strategy=strategy)
-        return _RUNS[strategy]
+        return rehearsed("production", "happy", OVERRIDES, strategy=strategy)
 
     return get
 
@@ -58,6 +57,7 @@ def _shifts(done: Rehearsal) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.rehearsal
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_shift_waits_until_the_candidate_runs_its_share_of_live_with_headroom(
     run: Callable[[Strategy], Rehearsal], strategy: Strategy,
@@ -81,6 +81,7 @@ def test_every_shift_waits_until_the_candidate_runs_its_share_of_live_with_headr
     ] if strategy is Strategy.CANARY else ["scale blue to 4 tasks for 100%"])
 
 
+@pytest.mark.rehearsal
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_runs_its_count(
     run: Callable[[Strategy], Rehearsal], strategy: Strategy,
@@ -105,11 +106,12 @@ def test_the_old_colour_scales_down_only_after_the_promotion_once_the_new_live_r
     assert record.backup.at - record.finished_at >= timedelta(minutes=30)
 
 
+@pytest.mark.rehearsal
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_an_aborted_release_leaves_no_extra_candidate_tasks_in_the_config(strategy: Strategy) -> None:
     # The alarm comes from the candidate's own traffic, so its bake must outlast the alarm's M of N periods.
     overrides = (*OVERRIDES, ("release:steps", [50, 100]), ("release:bakeMinutes", 10))
-    done = rehearse("production", "alarm", overrides, strategy=strategy)
+    done = rehearsed("production", "alarm", overrides, strategy=strategy)
     assert done.summary["outcome"] == "aborted"
     assert any(" tasks for " in u["message"] for u in done.updates), "the candidate was scaled before the alarm"
     assert done.summary["candidate_tasks"] == 0
