@@ -27,7 +27,7 @@ from release.engine import EngineError, StackBusyError
 from release.errors import BadInputError, ExitCode, RefusedError
 from release.rollback.fast import RollbackRefusedError
 from release.state.record import ReleaseEndedError
-from release.strategies.canary import StepFailure
+from release.strategies.failure import StepFailure
 
 
 class Output(StrEnum):

@@ -36,9 +36,9 @@ from release.rollback.common import (
 )
 from release.rollback.rolling import rolling_rollback
 from release.state import record as records
-from release.strategies.canary import StepRunner
 from release.strategies.capacity import CANDIDATE_TASKS
 from release.strategies.executor import abort
+from release.strategies.runner import StepRunner
 from release.strategies.timing import Timing
 
 __all__ = ["RollbackRefusedError", "RollbackResult", "current_release", "fast_rollback", "version_serving"]

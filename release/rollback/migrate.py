@@ -18,9 +18,9 @@ from release.aws.ecs import TaskSpec
 from release.context import Context
 from release.errors import BadInputError
 from release.rollback.fast import RollbackRefusedError, current_release
-from release.strategies.canary import StepRunner
 from release.strategies.planner import _command
 from release.strategies.reversibility import REVERSIBLE_KEY, migration_reversible
+from release.strategies.runner import StepRunner
 from release.strategies.timing import Timing
 
 

@@ -37,7 +37,7 @@ from release.rollback.common import (
     touched,
     updates,
 )
-from release.strategies.canary import StepFailure
+from release.strategies.failure import StepFailure
 from release.strategies.rolling import ROLLBACK_TIMEOUT, RollingRunner
 from release.strategies.timing import Timing
 

@@ -24,9 +24,11 @@ from release.engine import EngineError, StackBusyError
 from release.errors import ExitCode, RefusedError
 from release.rollback.common import is_rollback
 from release.state import record as records
-from release.strategies.canary import StepFailure, StepRunner
+from release.strategies.canary import CanaryRunner
 from release.strategies.capacity import CANDIDATE_TASKS
+from release.strategies.failure import StepFailure
 from release.strategies.rolling import RollingRunner, RolloutFailedError, roll_back
+from release.strategies.runner import StepRunner
 from release.strategies.steps import Bake, Retire, Shift, Step
 from release.strategies.timing import Timing
 
@@ -238,4 +240,4 @@ def promote_now(ctx: Context, record: ReleaseRecord) -> ReleaseRecord:
             msg, f"release {record.id} of {record.version} has not passed {', '.join(missing)} (last verified phase: {record.phase})",
             f"`python -m release resume --stack {ctx.stack}` runs what is left; `python -m release abort --stack {ctx.stack}` ends it",
         )
-    return StepRunner(ctx, Timing()).promote(Colour(record.colour), record, by=ctx.by, exact=False)
+    return CanaryRunner(ctx, Timing()).promote(Colour(record.colour), record, by=ctx.by, exact=False)

@@ -28,7 +28,9 @@ from release.aws.ecs import COMPLETED, FAILED, Deployment, Rollouts, primary
 from release.context import Context
 from release.judgement.analysis import alarm_names
 from release.state import record as records
-from release.strategies.canary import StepFailure, StepRunner
+from release.strategies.canary import CanaryRunner
+from release.strategies.failure import StepFailure
+from release.strategies.runner import StepRunner
 from release.strategies.steps import Complete, Roll, Settle, Stage, Watch
 
 if TYPE_CHECKING:
@@ -71,8 +73,8 @@ def describe(deployments: list[Deployment]) -> str:
     return "; ".join(f"{d.status} {d.task_definition.rsplit('/', 1)[-1]} {d.rollout_state or '-'}" for d in deployments) or "none"
 
 
-class RollingRunner(StepRunner):
-    """The step runner with the steps of a rolling release."""
+class RollingRunner(CanaryRunner):
+    """The step runner with the steps of a rolling release; a canary's too, so one executor runs any plan."""
 
     def __init__(self, ctx: Context, timing: Timing) -> None:
         super().__init__(ctx, timing)

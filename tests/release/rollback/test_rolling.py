@@ -18,8 +18,8 @@ from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.rolling import rolling_rollback
 from release.state import record as records
-from release.strategies.canary import StepFailure
 from release.strategies.executor import abort
+from release.strategies.failure import StepFailure
 from release.strategies.steps import Roll
 from tests.release.strategies.test_rolling import NEW, _live_version, _release
 from tests.rolling_support import rolling_world

@@ -21,8 +21,8 @@ from release.errors import ExitCode
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.resume import plan_resume, resume
 from release.state import record as records
-from release.strategies.canary import StepFailure
 from release.strategies.executor import abort, promote_now
+from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake
 from tests.stack_world import World, aws_session, release, world
 

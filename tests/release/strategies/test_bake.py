@@ -17,7 +17,8 @@ from release.clock import ManualClock
 from release.context import Context, Poll
 from release.state import MemoryStateStore
 from release.state import record as records
-from release.strategies.canary import StepFailure, StepRunner
+from release.strategies.canary import CanaryRunner
+from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake
 from release.strategies.timing import Timing
 from tests.support import MINIMAL_CONFIG
@@ -87,7 +88,7 @@ def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: Analysis
     if config is None and limits is None:
         limits = AnalysisConfig()
     ctx = Context("staging", Engine(config), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
-    StepRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
+    CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
     return clock, seen
 
 

@@ -25,9 +25,10 @@ from release.engine import UpdateFailedError
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.state import RELEASE_KEYS, MemoryStateStore
 from release.state import record as records
-from release.strategies.canary import StepFailure, StepRunner
+from release.strategies.canary import CanaryRunner
 from release.strategies.capacity import CANDIDATE_TASKS
 from release.strategies.executor import Executor
+from release.strategies.failure import StepFailure
 from release.strategies.steps import Retire
 from release.strategies.timing import Timing
 
@@ -131,12 +132,12 @@ class World:
         return {n: self.alarms[n] for n in names}
 
 
-def _runner(live: str = "green", candidate_tasks: int = 3) -> tuple[StepRunner, Stack, World]:
+def _runner(live: str = "green", candidate_tasks: int = 3) -> tuple[CanaryRunner, Stack, World]:
     clock = ManualClock(START)
     stack, world = Stack(live, candidate_tasks), World(clock)
     aws = SimpleNamespace(ecs=world, elbv2=world, cloudwatch=world)
     ctx = Context(stack="staging", engine=stack, aws=aws, clock=clock, runner=None)  # type: ignore[arg-type]
-    return StepRunner(ctx, Timing()), stack, world
+    return CanaryRunner(ctx, Timing()), stack, world
 
 
 RETIRE = Retire(Colour.BLUE, timeout_seconds=60, backup_seconds=WINDOW, poll_seconds=10)

@@ -17,8 +17,8 @@ from release.output.status import gather
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import plan_resume
 from release.state import record as records
-from release.strategies.canary import StepFailure
 from release.strategies.executor import Executor, abort
+from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, check_options, plan_release
 from release.strategies.rolling import RolloutFailedError
 from release.strategies.steps import Complete, Roll, Settle, Smoke, Stage, Watch
