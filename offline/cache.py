@@ -51,7 +51,7 @@ from offline.plan import Plan
 ENV = "RELEASE_PLAN_CACHE"
 PROJECT = Path(__file__).resolve().parent.parent
 
-# Newest entries kept. A staging plan is ~40 kB compressed, so this bounds the directory to tens of MB.
+# Entries kept, the most recently used. A staging plan is ~40 kB compressed, so this bounds the directory to tens of MB.
 MAX_ENTRIES = 512
 
 # Distributions whose code runs in an evaluation (the SDK and providers build the registrations, pydantic the config).
@@ -117,11 +117,12 @@ def hash_sources(root: Path, exclude: Path | None = None) -> str:
 
 @functools.cache
 def sources_digest(root: Path, exclude: Path | None = None) -> str:
-    """``hash_sources``, once per process per directory: a hit then costs milliseconds.
+    """``hash_sources``, once per process per directory: a hit then costs milliseconds, not a walk of the tree.
 
-    A process imports the project's modules once, so a file edited after the first
-    evaluation does not change what the process runs anyway (but for the program's
-    own ``__main__.py``, which a long-lived process should not expect to see edited).
+    A process imports the project's modules once, so a module edited later does not
+    change what it runs anyway. Files read on every evaluation (the program's
+    ``__main__.py``, the policy pack's yaml and json) are the exception: a process
+    that edits those between evaluations calls ``sources_digest.cache_clear()``.
     """
     return hash_sources(root, exclude)
 

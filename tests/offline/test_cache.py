@@ -254,7 +254,11 @@ def test_the_directory_keeps_the_most_recently_used_entries(tmp_path: Path, monk
         os.utime(tmp_path / f"{name}.plan", (1_000_000 - age, 1_000_000 - age))
     monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
     assert cache.load(tmp_path, "used") == small  # a hit makes it the newest
+    # Another process's write under way is left alone; one abandoned by a process that died is removed.
+    (tmp_path / ".writing-under-way").write_bytes(b"")
+    (tmp_path / ".writing-abandoned").write_bytes(b"")
+    os.utime(tmp_path / ".writing-abandoned", (1_000_000, 1_000_000))
     cache.store(tmp_path, "latest", small)
     assert [p.name for p in entries(tmp_path)] == ["latest.plan", "used.plan"]
     # Written through a temporary file renamed into place: nothing else is left behind.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.plan", "used.plan"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".writing-under-way", "latest.plan", "used.plan"]
