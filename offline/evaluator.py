@@ -25,6 +25,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _sync_await
 
+from offline import cache
 from offline.models import OfflineMocks
 from offline.plan import SECRET, Plan, PlannedResource
 from offline.stacks import ProjectFiles, apply_overrides
@@ -128,9 +129,17 @@ def evaluate(
     config: Mapping[str, str],
     secret_keys: tuple[str, ...] = (),
 ) -> Plan:
-    """Run ``program_dir/__main__.py`` for one stack and config; return what it registered."""
-    with _LOCK:
-        return _evaluate(program_dir, project, stack, config, secret_keys)
+    """Run ``program_dir/__main__.py`` for one stack and config; return what it registered.
+
+    With ``$RELEASE_PLAN_CACHE`` set, a plan another process (or this one) already
+    evaluated from the same sources and config is read from disk (``offline.cache``).
+    """
+
+    def run() -> Plan:
+        with _LOCK:
+            return _evaluate(program_dir, project, stack, config, secret_keys)
+
+    return cache.cached(program_dir, project, stack, config, secret_keys, run)
 
 
 def _evaluate(

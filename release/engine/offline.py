@@ -44,7 +44,8 @@ from release.state import RELEASE_KEYS, FileStateStore, MemoryStateStore, Releas
 UpdateHook = Callable[[Plan, UpdateResult], None]
 
 # Plans are immutable and a function of (program, stack, config): rehearsals repeat the same
-# configs (the same release on a fresh stack), so their evaluations are shared. Bounded.
+# configs (the same release on a fresh stack), so their evaluations are shared. Bounded. Across processes,
+# ``offline.evaluate`` itself reads and writes the disk cache when RELEASE_PLAN_CACHE is set (offline/cache.py).
 _PLANS: dict[tuple[str, str, str], Plan] = {}
 _PLANS_MAX = 128
 
