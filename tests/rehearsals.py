@@ -12,17 +12,27 @@ once per session.
 window sets: a one-minute bake and a one-minute backup window (the default
 window is 30 minutes of traffic and polls, most of a happy rehearsal's cost).
 Tests whose subject is the window keep theirs whole.
+
+A rehearsal runs the program as it is on disk, so its evaluations go through
+the disk cache (``offline/cache.py``, ``RELEASE_PLAN_CACHE``): another worker
+or a later run that evaluates the same sources and config reads the plan.
+Nothing else in the suite turns the cache on, since other tests patch the
+program in memory.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from components.config import Strategy
+from offline.cache import ENV as PLAN_CACHE
 from rehearsal.cli import app
 from rehearsal.run import Rehearsal, rehearse
 from rehearsal.world.seams import Faults
@@ -32,6 +42,8 @@ Overrides = tuple[tuple[str, Any], ...]
 QUICK_BACKUP: Overrides = (("release:backupMinutes", 1),)
 QUICK: Overrides = (("release:bakeMinutes", 1), *QUICK_BACKUP)
 QUICK_FLAGS = ("-c", "release:bakeMinutes=1", "-c", "release:backupMinutes=1")
+
+PLAN_CACHE_DIR = Path(__file__).resolve().parents[1] / ".release" / "plan-cache"
 
 MARKED = False
 """Whether the running test is marked ``rehearsal`` (set by ``tests/conftest.py`` before each test)."""
@@ -53,7 +65,8 @@ def rehearsed(
     key = (stack, scenario, repr(tuple(overrides)), strategy, faults, skip_staging)  # repr: a value may be a list
     _in_its_tier(scenario)
     if key not in _RUNS:
-        _RUNS[key] = rehearse(stack, scenario, tuple(overrides), strategy=strategy, faults=faults, skip_staging=skip_staging)
+        with _plan_cache():
+            _RUNS[key] = rehearse(stack, scenario, tuple(overrides), strategy=strategy, faults=faults, skip_staging=skip_staging)
     return _RUNS[key]
 
 
@@ -61,7 +74,7 @@ def summary(*args: str) -> tuple[int, dict[str, Any]]:
     """``python -m rehearsal ARGS --json``'s exit code and JSON summary: run on first use, then shared."""
     _in_its_tier(" ".join(args))
     if args not in _SUMMARIES:
-        done = CliRunner().invoke(app, [*args, "--json"])
+        done = CliRunner().invoke(app, [*args, "--json"], env={PLAN_CACHE: str(PLAN_CACHE_DIR)})
         assert done.stdout.strip().startswith("{"), done.output
         _SUMMARIES[args] = (done.exit_code, json.loads(done.stdout))
     code, data = _SUMMARIES[args]
@@ -73,3 +86,16 @@ def _in_its_tier(what: str) -> None:
     if not MARKED:
         message = f"a test that rehearses ({what}) is marked @pytest.mark.rehearsal, so the fast tier leaves it out"
         raise AssertionError(message)
+
+
+@contextmanager
+def _plan_cache() -> Iterator[None]:
+    before = os.environ.get(PLAN_CACHE)
+    os.environ[PLAN_CACHE] = str(PLAN_CACHE_DIR)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PLAN_CACHE]
+        else:
+            os.environ[PLAN_CACHE] = before
