@@ -25,13 +25,32 @@ class MotoSession:
         self.region = region
         self.hooks: list[tuple[str, Callable[..., None]]] = []
         """(botocore event, handler) registered on every client made from now on: the rehearsal's seams."""
+        self._shared: dict[str, tuple[list[tuple[str, Callable[..., None]]], Any]] = {}
 
     def client(self, service: str) -> Any:
-        """A boto3 client of ``service`` pointed at moto, with the session's hooks."""
+        """A new boto3 client of ``service`` pointed at moto, with the session's hooks: the caller's own.
+
+        The driver's wrappers (``release/aws``) make theirs here, one each, and their owners register handlers of
+        their own on them (``Throttle`` on the driver's CloudWatch client, a test's injected faults), which must not
+        reach the world's calls.
+        """
         made = boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **FAKE_CREDENTIALS)  # type: ignore[call-overload]
         for event, handler in self.hooks:
             made.meta.events.register(event, handler)
         return made
+
+    def shared(self, service: str) -> Any:
+        """The world's client of ``service``: made once, and again only after the hooks changed; register nothing on it.
+
+        The world calls moto per operation, some on every tick of the clock; one client keeps one connection open
+        (``Moto``). A client made before a hook was appended never gets it, as with ``client``: the next call makes
+        one that has it.
+        """
+        cached = self._shared.get(service)
+        if cached is None or cached[0] != self.hooks:
+            cached = (list(self.hooks), self.client(service))
+            self._shared[service] = cached
+        return cached[1]
 
 
 # moto's own ThreadedMotoServer serves through werkzeug's development server, which answers every request with

@@ -1,4 +1,4 @@
-"""moto's server for the rehearsal: kept-alive connections, a 500 when moto fails, and a clean stop."""
+"""moto's server for the rehearsal: kept-alive connections, a 500 when moto fails, a clean stop, and the world's clients."""
 
 from __future__ import annotations
 
@@ -61,3 +61,22 @@ def test_a_stopped_server_leaves_no_thread_and_refuses_connections() -> None:
     assert set(threading.enumerate()) - before == set()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_the_world_shares_one_client_per_service_and_a_new_hook_reaches_only_clients_made_after_it() -> None:
+    with Moto("eu-west-1") as session:
+        first = session.shared("ecs")
+        assert session.shared("ecs") is first
+        assert session.shared("cloudwatch") is not first
+        # The driver's wrappers get their own: handlers their owners register stay theirs.
+        assert session.client("ecs") is not first
+        seen: list[str] = []
+        session.hooks.append(("after-call.ecs.ListClusters", lambda **_: seen.append("hook")))
+        second = session.shared("ecs")
+        assert second is not first
+        assert session.shared("ecs") is second
+        first.list_clusters()
+        assert seen == []
+        second.list_clusters()
+        session.client("ecs").list_clusters()
+        assert seen == ["hook", "hook"]
