@@ -170,7 +170,7 @@ class RolloutSeam:
     def _firing(self) -> list[str]:
         if not self.alarms:
             return []
-        found = self.session.client("cloudwatch").describe_alarms(AlarmNames=list(self.alarms))["MetricAlarms"]
+        found = self.session.shared("cloudwatch").describe_alarms(AlarmNames=list(self.alarms))["MetricAlarms"]
         return [a["AlarmName"] for a in found if a.get("StateValue") == "ALARM"]
 
     def _read_plan(self, plan: Plan) -> None:
@@ -186,13 +186,13 @@ class RolloutSeam:
 
     def _register(self, version: str) -> str:
         container = {"name": "app", "image": f"app:{version}", "cpu": 256, "memory": 512}
-        return str(self.session.client("ecs").register_task_definition(
+        return str(self.session.shared("ecs").register_task_definition(
             family=self.service, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
             containerDefinitions=[container],
         )["taskDefinition"]["taskDefinitionArn"])
 
     def _point(self, task_definition: str) -> None:
-        self.session.client("ecs").update_service(cluster=self.cluster, service=self.service, taskDefinition=task_definition)
+        self.session.shared("ecs").update_service(cluster=self.cluster, service=self.service, taskDefinition=task_definition)
 
     def _schedule(self) -> None:
         if self._ticking:

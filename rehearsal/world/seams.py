@@ -52,7 +52,7 @@ class RehearsalTaskRunner:
 
     def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
         """Check the task could start here; return the scenario's exit code."""
-        ecs = self.session.client("ecs")
+        ecs = self.session.shared("ecs")
         if not ecs.describe_clusters(clusters=[spec.cluster])["clusters"]:
             return TaskRun(task_arn="", exit_code=None, reason=f"cluster {spec.cluster} not found")
         definition = ecs.describe_task_definition(taskDefinition=spec.task_definition_arn)["taskDefinition"]

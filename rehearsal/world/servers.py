@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
+from werkzeug.exceptions import InternalServerError
 
 FAKE_CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}  # noqa: S105 - moto's, not AWS's
 
@@ -23,38 +25,118 @@ class MotoSession:
         self.region = region
         self.hooks: list[tuple[str, Callable[..., None]]] = []
         """(botocore event, handler) registered on every client made from now on: the rehearsal's seams."""
+        self._shared: dict[str, tuple[list[tuple[str, Callable[..., None]]], Any]] = {}
 
     def client(self, service: str) -> Any:
-        """A boto3 client of ``service`` pointed at moto, with the session's hooks."""
+        """A new boto3 client of ``service`` pointed at moto, with the session's hooks: the caller's own.
+
+        The driver's wrappers (``release/aws``) make theirs here, one each, and their owners register handlers of
+        their own on them (``Throttle`` on the driver's CloudWatch client, a test's injected faults), which must not
+        reach the world's calls.
+        """
         made = boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **FAKE_CREDENTIALS)  # type: ignore[call-overload]
         for event, handler in self.hooks:
             made.meta.events.register(event, handler)
         return made
 
+    def shared(self, service: str) -> Any:
+        """The world's client of ``service``: made once, and again only after the hooks changed; register nothing on it.
+
+        The world calls moto per operation, some on every tick of the clock; one client keeps one connection open
+        (``Moto``). A client made before a hook was appended never gets it, as with ``client``: the next call makes
+        one that has it.
+        """
+        cached = self._shared.get(service)
+        if cached is None or cached[0] != self.hooks:
+            cached = (list(self.hooks), self.client(service))
+            self._shared[service] = cached
+        return cached[1]
+
+
+# moto's own ThreadedMotoServer serves through werkzeug's development server, which answers every request with
+# "Connection: close" (werkzeug/serving.py, WSGIRequestHandler.run_wsgi: "Always close the connection. This disables
+# HTTP/1.1 keep-alive connections"), so every AWS call of a rehearsal opened a new TCP connection. cheroot (CherryPy's
+# server) serves the same WSGI application with HTTP/1.1 keep-alive: before keeping a connection it reads what is left
+# of the request body (cheroot/server.py, HTTPRequest.send_headers), idle connections wait in a selector rather than in
+# a worker (cheroot's CHANGES.rst, v8.1.0: "Workers are now request-based"), and HTTPServer.stop() shuts it down from
+# another thread. waitress has no such stop ("Waitress does not currently have a way to shut down the server
+# programmatically", Pylons/waitress issue 372).
+WORKERS = 4
+"""Worker threads: the rehearsal's calls come one at a time from its one thread; a few spare cost nothing."""
+KEPT_ALIVE = 64
+"""Idle connections kept open at most (cheroot's default is 10): a rehearsal holds one per boto3 client, about twenty."""
+STOP_POLL = 0.05
+"""Seconds between cheroot's checks of its selector loop, so ``stop()`` returns that soon (cheroot's default is 0.5)."""
+
+
+def answering_500(app: Callable[..., Any]) -> Callable[..., Any]:
+    """``app``, answering 500 itself when it raises, as werkzeug's server did for moto.
+
+    cheroot answers an application's exception with a 500 that lacks "Connection: close" and then closes the connection
+    (cheroot/server.py, HTTPConnection.communicate and HTTPRequest.simple_response), so a boto3 client may send its retry
+    down a connection that is closing, and see ConnectionClosedError where werkzeug gave it the 500 (moto 5.0.13's
+    GetMetricData raised KeyError 'StartTime' in a rehearsal). Answered here, the 500 is an ordinary response: the
+    driver sees what it saw on werkzeug, and the connection stays open.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            return app(environ, start_response)
+        except Exception:
+            logging.getLogger(__name__).exception("moto failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            body, status, headers = InternalServerError().get_response(environ).get_wsgi_response(environ)
+            # exc_info: the application may have started a response before it raised (PEP 3333, start_response).
+            start_response(status, headers, sys.exc_info())
+            return body
+
+    return guarded
+
 
 class Moto:
-    """moto's server on 127.0.0.1 with a free port, for the length of a ``with`` block."""
+    """moto's server on 127.0.0.1 with a free port and kept-alive connections, for the length of a ``with`` block."""
 
     def __init__(self, region: str) -> None:
-        from moto.server import ThreadedMotoServer
+        from cheroot import wsgi
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        # moto's server logs every request through werkzeug; the rehearsal prints its own account.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.region = region
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # What ThreadedMotoServer serves (moto/moto_server/threaded_moto_server.py), on cheroot instead of werkzeug.
+        app = answering_500(DomainDispatcherApplication(create_backend_app))
+        self._server = wsgi.Server(("127.0.0.1", 0), app, numthreads=WORKERS)
+        # Past the cap a connection is closed after its answer, as werkzeug's are: slower, never wrong.
+        self._server.keep_alive_conn_limit = KEPT_ALIVE
+        self._server.expiration_interval = STOP_POLL
+        # cheroot counts accepted connections in stats["Accepts"] only while its stats are enabled (cheroot/connections.py).
+        self._server.stats["Enabled"] = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def accepted(self) -> int:
+        """TCP connections the server has accepted so far: one per boto3 client while keep-alive works."""
+        return int(self._server.stats["Accepts"])
 
     def __enter__(self) -> MotoSession:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name="moto", daemon=True)
+        self._thread.start()
+        host, port = self._server.bind_addr[:2]
         endpoint = f"http://{host}:{port}"
-        # moto's backends live in the process, not the server: start from an empty account every time.
-        request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our own local server
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
+        try:
+            # moto's backends live in the process, not the server: start from an empty account every time.
+            request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our own local server
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+                pass
+        except BaseException:
+            self.__exit__()
+            raise
         return MotoSession(endpoint, self.region)
 
     def __exit__(self, *exc: object) -> None:
+        # Closes the listening socket and every kept-alive connection, and joins the workers.
         self._server.stop()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ class ServiceFleet:
             return
         self.cluster = cluster
         self.names = {Colour(c): str(n) for c, n in names.items()}
-        ecs = self.session.client("ecs")
+        ecs = self.session.shared("ecs")
         for colour, count in planned_counts(plan, self.names, {}).items():
             name = self.names[colour]
             ecs.register_task_definition(
@@ -112,7 +112,7 @@ class ServiceFleet:
 
     def _apply(self, plan: Plan) -> None:
         current = {t.colour: t.desired for t in self.tasks.values()}
-        ecs = self.session.client("ecs")
+        ecs = self.session.shared("ecs")
         for colour, count in planned_counts(plan, self.names, current).items():
             tasks = self.tasks[self.names[colour]]
             if count == tasks.desired:

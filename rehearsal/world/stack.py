@@ -123,7 +123,7 @@ class World:
     def build(self, plan: Plan) -> None:
         """Create the stack's AWS side from the plan."""
         out = plan.outputs
-        ec2 = self.session.client("ec2")
+        ec2 = self.session.shared("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         zones = [f"{self.session.region}{z}" for z in ("a", "b")]
         subnets = [
@@ -156,7 +156,7 @@ class World:
             return None
         token = secrets.token_hex(32)
         name = planned.split(":secret:", 1)[-1]
-        arn = self.session.client("secretsmanager").create_secret(Name=name, SecretString=token)["ARN"]
+        arn = self.session.shared("secretsmanager").create_secret(Name=name, SecretString=token)["ARN"]
         self.book.add(planned, arn)
         return CandidateRoute(str(route["token_header"]), token, str(route["colour_header"]))
 
@@ -188,7 +188,7 @@ class World:
         self.book.add(out.get("listener_arn"), listener)
 
     def _alarms(self, out: Mapping[str, Any]) -> None:
-        cw = self.session.client("cloudwatch")
+        cw = self.session.shared("cloudwatch")
         names: list[str] = []
         for colour in Colour:
             names.extend((out.get("alarm_names") or {}).get(colour.value) or [])
@@ -208,7 +208,7 @@ class World:
 
     def _log_groups(self, plan: Plan) -> None:
         """Each colour's log group, and the plan's metric filters on them as the stack declares them."""
-        logs = self.session.client("logs")
+        logs = self.session.shared("logs")
         filters = plan.of_type(METRIC_FILTER)
         groups = {str(g) for g in (plan.outputs.get("log_group_names") or {}).values() if g}
         for group in sorted(groups | {str(r.inputs["logGroupName"]) for r in filters}):
@@ -226,12 +226,12 @@ class World:
 
     def _topic(self, out: Mapping[str, Any]) -> None:
         if out.get("alert_topic_arn"):
-            arn = self.session.client("sns").create_topic(Name=str(out["alert_topic_arn"]).rsplit(":", 1)[-1])["TopicArn"]
+            arn = self.session.shared("sns").create_topic(Name=str(out["alert_topic_arn"]).rsplit(":", 1)[-1])["TopicArn"]
             self.book.add(out["alert_topic_arn"], arn)
 
     def _database(self, out: Mapping[str, Any]) -> None:
         if out.get("database_identifier"):
-            self.session.client("rds").create_db_instance(
+            self.session.shared("rds").create_db_instance(
                 DBInstanceIdentifier=str(out["database_identifier"]), DBInstanceClass="db.t4g.micro", Engine="postgres",
                 MasterUsername="app", MasterUserPassword="rehearsal-only", AllocatedStorage=20,  # noqa: S106 - moto's
             )
@@ -241,7 +241,7 @@ class World:
         cluster = str(migration.get("cluster") or out.get("cluster_name") or "")
         if not cluster:
             return
-        ecs = self.session.client("ecs")
+        ecs = self.session.shared("ecs")
         # The contract allows the cluster's name or its ARN.
         created = ecs.create_cluster(clusterName=cluster.rsplit("cluster/", 1)[-1])["cluster"]["clusterArn"]
         if cluster.startswith("arn:"):
@@ -256,7 +256,7 @@ class World:
             return
         family = _name_from_arn(str(planned), "task-definition").split(":")[0]
         container = {"name": str(migration.get("container_name") or "migrate"), "image": "app", "cpu": 256, "memory": 512}
-        arn = self.session.client("ecs").register_task_definition(
+        arn = self.session.shared("ecs").register_task_definition(
             family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
             containerDefinitions=[container],
         )["taskDefinition"]["taskDefinitionArn"]

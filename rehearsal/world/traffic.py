@@ -214,12 +214,12 @@ def start_traffic(
     groups = {c: str(g) for c, g in ((c, (outputs.get("log_group_names") or {}).get(c.value)) for c in Colour) if g}
     logs = None
     if groups:
-        client = session.client("logs")
+        client = session.shared("logs")
         shift = shift_for(clock.now(), datetime.now(tz=UTC))
         metrics = LogMetrics.from_plan(plan, client, shift)
         engine.offline.hooks.append(metrics.follow)
         logs = (LogShipper(client, groups, shift), metrics, fleet)
-    traffic = Traffic(clock, proxy, store, evaluator, session.client("cloudwatch"), health, load, logs)
+    traffic = Traffic(clock, proxy, store, evaluator, session.shared("cloudwatch"), health, load, logs)
     engine.before.append(traffic.catch_up)
     traffic.start()
     return traffic

@@ -19,6 +19,7 @@ FIRST_WITH_FEATURES = {
     "pulumi": "3.235",  # required by pulumi-pulumiservice 1.2.0
     "typer": "0.18",  # works with the Click resolved beside it
     "moto": "5.0.13",  # ThreadedMotoServer.get_host_and_port
+    "cheroot": "8.5",  # HTTPServer.expiration_interval (rehearsal/world/servers.py)
 }
 
 

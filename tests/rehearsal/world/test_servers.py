@@ -1,0 +1,82 @@
+"""moto's server for the rehearsal: kept-alive connections, a 500 when moto fails, a clean stop, and the world's clients."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from rehearsal.world.servers import Moto
+
+CALLS = 12
+
+
+def test_calls_from_one_client_share_one_connection() -> None:
+    moto = Moto("eu-west-1")
+    with moto as session:
+        cloudwatch = session.client("cloudwatch")
+        before = moto.accepted
+        for _ in range(CALLS):
+            cloudwatch.describe_alarms()
+        # werkzeug's server (moto's own) closes every connection after its answer: that would be CALLS accepts.
+        assert moto.accepted - before == 1
+
+
+def test_an_exception_inside_moto_is_a_500_on_a_connection_that_stays_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    def broken(self: Any) -> str:
+        raise KeyError("StartTime")  # what moto 5.0.13's GetMetricData raised in a rehearsal
+
+    moto = Moto("eu-west-1")
+    with moto as session:
+        cloudwatch = session.client("cloudwatch")
+        cloudwatch.describe_alarms()
+        before = moto.accepted
+        monkeypatch.setattr(CloudWatchResponse, "describe_alarms", broken)
+        with pytest.raises(ClientError) as raised:
+            cloudwatch.describe_alarms()
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        monkeypatch.undo()
+        assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+        # cheroot's own 500 closes the connection under the client (and botocore's retries open new ones).
+        assert moto.accepted == before
+
+
+def test_a_stopped_server_leaves_no_thread_and_refuses_connections() -> None:
+    before = set(threading.enumerate())
+    moto = Moto("eu-west-1")
+    with moto as session:
+        session.client("cloudwatch").describe_alarms()  # a kept-alive connection is open when it stops
+        port = int(session.endpoint.rsplit(":", 1)[1])
+        assert set(threading.enumerate()) > before
+    # stop() joins the workers and the selector loop; the thread that waited for unservable connections ends on its own.
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(threading.enumerate()) - before == set()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_the_world_shares_one_client_per_service_and_a_new_hook_reaches_only_clients_made_after_it() -> None:
+    with Moto("eu-west-1") as session:
+        first = session.shared("ecs")
+        assert session.shared("ecs") is first
+        assert session.shared("cloudwatch") is not first
+        # The driver's wrappers get their own: handlers their owners register stay theirs.
+        assert session.client("ecs") is not first
+        seen: list[str] = []
+        session.hooks.append(("after-call.ecs.ListClusters", lambda **_: seen.append("hook")))
+        second = session.shared("ecs")
+        assert second is not first
+        assert session.shared("ecs") is second
+        first.list_clusters()
+        assert seen == []
+        second.list_clusters()
+        session.client("ecs").list_clusters()
+        assert seen == ["hook", "hook"]
