@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +91,18 @@ def answering_500(app: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def reset() -> None:
+    """Empty every moto backend of this process, as ``POST /moto-api/reset`` does, without a request.
+
+    The endpoint's handler calls ``moto_api_backend.reset()`` (moto/moto_api/_internal/responses.py,
+    ``reset_response``); called here, the reset takes no socket and no timeout, so a loaded machine cannot
+    turn a slow first request into a failed rehearsal.
+    """
+    from moto.moto_api._internal import moto_api_backend
+
+    moto_api_backend.reset()
+
+
 class Moto:
     """moto's server on 127.0.0.1 with a free port and kept-alive connections, for the length of a ``with`` block."""
 
@@ -116,20 +127,13 @@ class Moto:
         return int(self._server.stats["Accepts"])
 
     def __enter__(self) -> MotoSession:
+        # moto's backends live in the process, not the server: start from an empty account every time.
+        reset()
         self._server.prepare()
         self._thread = threading.Thread(target=self._server.serve, name="moto", daemon=True)
         self._thread.start()
         host, port = self._server.bind_addr[:2]
-        endpoint = f"http://{host}:{port}"
-        try:
-            # moto's backends live in the process, not the server: start from an empty account every time.
-            request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our own local server
-            with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-                pass
-        except BaseException:
-            self.__exit__()
-            raise
-        return MotoSession(endpoint, self.region)
+        return MotoSession(f"http://{host}:{port}", self.region)
 
     def __exit__(self, *exc: object) -> None:
         # Closes the listening socket and every kept-alive connection, and joins the workers.

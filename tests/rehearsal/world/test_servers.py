@@ -80,3 +80,13 @@ def test_the_world_shares_one_client_per_service_and_a_new_hook_reaches_only_cli
         second.list_clusters()
         session.client("ecs").list_clusters()
         assert seen == ["hook", "hook"]
+
+
+def test_each_world_starts_from_an_empty_account_without_a_request_to_moto() -> None:
+    with Moto("eu-west-1") as session:
+        session.client("logs").create_log_group(logGroupName="/ecs/left-behind")
+    moto = Moto("eu-west-1")
+    with moto as session:
+        # The reset is a call into moto, not a request: nothing a loaded machine can time out.
+        assert moto.accepted == 0
+        assert session.client("logs").describe_log_groups()["logGroups"] == []

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from components.config.release_record import Outcome
 from offline.stacks import ROOT
 from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.seams import RehearsalTaskRunner
-from rehearsal.world.servers import Behaviour, HealthServer, Moto, MotoSession
+from rehearsal.world.servers import Behaviour, HealthServer, Moto, MotoSession, reset
 from rehearsal.world.stack import World
 from release.cli import app
 from release.clock import ManualClock
@@ -209,9 +208,7 @@ def _aws_fault(aws: Aws, fault: str) -> None:
 @pytest.fixture
 def stage(servers: tuple[MotoSession, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], OfflineEngine]:
     session, health = servers
-    reset = urllib.request.Request(f"{session.endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our own local server
-    with urllib.request.urlopen(reset, timeout=10):  # noqa: S310
-        pass
+    reset()
     clock = ManualClock()
     state = tmp_path / "staging.json"
     first = OfflineEngine("staging", state_path=state, clock=clock)
