@@ -76,7 +76,7 @@ $(FLOORS)/.installed: requirements.txt tools/floors.py
 	touch $@
 
 floors: $(FLOORS)/.installed
-	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)
+	$(FLOORS)/bin/python -m pytest -p no:cacheprovider $(FLOOR_TESTS)
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

@@ -18,7 +18,7 @@ FIRST_WITH_FEATURES = {
     "pulumi-policy": "1.18",  # Policy(remediation_steps=)
     "pulumi": "3.235",  # required by pulumi-pulumiservice 1.2.0
     "typer": "0.18",  # works with the Click resolved beside it
-    "moto": "5.0.13",  # ThreadedMotoServer.get_host_and_port
+    "moto": "5.0.13",  # a happy rehearsal passes on it (make floors); 5.0.0 answers it with 500s
     "cheroot": "8.5",  # HTTPServer.expiration_interval (rehearsal/world/servers.py)
 }
 
