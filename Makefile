@@ -59,14 +59,14 @@ policy/venv/bin/python: policy/requirements.txt
 
 # The runtime requirements installed at exactly their floors (tools/floors.py), in a venv of their own, and
 # the tests that exercise what each floor was chosen for: both stacks' plans through the providers' SDKs
-# (pulumi-github, pulumi-pulumiservice, pulumi-aws), the pack served by pulumi-policy, config (pydantic), moto
-# served by cheroot, and a rehearsal of the driver on moto and boto3: one happy release per strategy, what the
-# floors of boto3 and moto must carry (the scenarios' judgement is the same code on any version). Workflow
+# (pulumi-github, pulumi-pulumiservice, pulumi-aws), the pack served by pulumi-policy, config (pydantic), and a
+# rehearsal of the driver on moto served by cheroot and boto3: one happy release per strategy, what the floors of
+# boto3, moto and cheroot must carry (the scenarios' judgement is the same code on any version). Workflow
 # validators need the dev tools, so they stay in `unit`.
 FLOORS := .venv-floors
 FLOOR_TESTS := tests/components/test_config.py tests/components/test_github_governance.py tests/components/test_deployments.py \
 	tests/components/test_guardrails.py tests/policy/test_pack.py tests/components/test_least_privilege.py \
-	tests/rehearsal/world/test_servers.py tests/rehearsal/test_releases.py::test_happy_release_is_promoted_and_moto_serves_the_new_colour
+	tests/rehearsal/test_releases.py::test_happy_release_is_promoted_and_moto_serves_the_new_colour
 # Installed afresh whenever the requirements or their floors change.
 $(FLOORS)/.installed: requirements.txt tools/floors.py
 	rm -rf $(FLOORS)
