@@ -39,7 +39,19 @@ def build(*, offline_only: bool = False) -> typer.Typer:
 
         driver.register(cli)
         rollback.register(cli)
+        _moved(cli)
     return cli
+
+
+def _moved(cli: typer.Typer) -> None:
+    """``rehearse`` moved to ``python -m rehearsal``: say so, naming the command to run, rather than "no such command"."""
+
+    @cli.command(name="rehearse", hidden=True, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    def rehearse(ctx: typer.Context) -> None:
+        """Moved: ``python -m rehearsal``."""
+        command = " ".join(["python -m rehearsal", *ctx.args])
+        typer.echo(f"error: `rehearse` is its own command now: run `{command}`", err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT)
 
 
 def __getattr__(name: str) -> Any:

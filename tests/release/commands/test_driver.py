@@ -232,3 +232,9 @@ def test_an_interrupted_rolling_deploy_names_abort_not_resume(monkeypatch: pytes
     error = json.loads(result.output)["error"]
     assert error["why"].startswith("interrupted; blue keeps what the stack last set")
     assert error["next"] == "python -m release abort --stack staging  (puts blue back to 3f9c2e1a, verified)"
+
+
+def test_rehearse_names_the_command_it_moved_to_with_the_same_arguments() -> None:
+    result = RUNNER.invoke(app, ["rehearse", "--stack", "production", "--scenario", "staging-gate", "--json"])
+    assert result.exit_code == 2
+    assert "run `python -m rehearsal --stack production --scenario staging-gate --json`" in result.output
