@@ -5,7 +5,7 @@ processes, a proxy, minutes of simulated traffic), and a Rehearsal or a JSON
 summary is only read by the tests, never changed, so the first test that asks
 for one runs it and the others read the same result. Tests that share a
 rehearsal sit in one file: ``make test`` sends each file to one worker
-(``--dist loadgroup``, ``tests/conftest.py``), so every rehearsal still runs
+(``--dist loadfile``, the Makefile's ``XDIST``), so every rehearsal still runs
 once per session.
 
 ``QUICK`` is what a rehearsal whose subject is neither the bake nor the backup
@@ -23,12 +23,11 @@ program in memory.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from components.config import Strategy
@@ -49,7 +48,7 @@ MARKED = False
 """Whether the running test is marked ``rehearsal`` (set by ``tests/conftest.py`` before each test)."""
 
 _RUNS: dict[tuple[Any, ...], Rehearsal] = {}
-_SUMMARIES: dict[tuple[str, ...], tuple[int, dict[str, Any]]] = {}
+_SUMMARIES: dict[tuple[str, ...], tuple[int, str]] = {}
 
 
 def rehearsed(
@@ -65,7 +64,8 @@ def rehearsed(
     key = (stack, scenario, repr(tuple(overrides)), strategy, faults, skip_staging)  # repr: a value may be a list
     _in_its_tier(scenario)
     if key not in _RUNS:
-        with _plan_cache():
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(PLAN_CACHE, str(PLAN_CACHE_DIR))
             _RUNS[key] = rehearse(stack, scenario, tuple(overrides), strategy=strategy, faults=faults, skip_staging=skip_staging)
     return _RUNS[key]
 
@@ -76,10 +76,10 @@ def summary(*args: str) -> tuple[int, dict[str, Any]]:
     if args not in _SUMMARIES:
         done = CliRunner().invoke(app, [*args, "--json"], env={PLAN_CACHE: str(PLAN_CACHE_DIR)})
         assert done.stdout.strip().startswith("{"), done.output
-        _SUMMARIES[args] = (done.exit_code, json.loads(done.stdout))
-    code, data = _SUMMARIES[args]
-    # Each caller gets its own copy: a test that edits what it read cannot change what the next one reads.
-    return code, json.loads(json.dumps(data))
+        _SUMMARIES[args] = (done.exit_code, done.stdout)
+    code, stdout = _SUMMARIES[args]
+    # Parsed for each caller: a test that edits what it read cannot change what the next one reads.
+    return code, json.loads(stdout)
 
 
 def _in_its_tier(what: str) -> None:
@@ -87,15 +87,3 @@ def _in_its_tier(what: str) -> None:
         message = f"a test that rehearses ({what}) is marked @pytest.mark.rehearsal, so the fast tier leaves it out"
         raise AssertionError(message)
 
-
-@contextmanager
-def _plan_cache() -> Iterator[None]:
-    before = os.environ.get(PLAN_CACHE)
-    os.environ[PLAN_CACHE] = str(PLAN_CACHE_DIR)
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[PLAN_CACHE]
-        else:
-            os.environ[PLAN_CACHE] = before
