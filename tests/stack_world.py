@@ -186,8 +186,8 @@ class FakeStack:
         if current is not None:
             self.elb.deregister_targets(TargetGroupArn=self.groups[colour], Targets=[{"Id": current[1], "Port": 8080}])
 
-    def history(self) -> list[HistoryEntry]:
-        return list(self.entries)
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
+        return list(self.entries if limit is None else self.entries[:limit])
 
     def holder(self) -> str | None:
         return self.busy_with

@@ -49,9 +49,9 @@ class RehearsalEngine:
         """Outputs as they are in moto."""
         return self.world.outputs(self.offline.outputs())
 
-    def history(self) -> list[HistoryEntry]:
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
         """The offline engine's history."""
-        return self.offline.history()
+        return self.offline.history(limit)
 
     def holder(self) -> str | None:
         """Who holds the stack."""

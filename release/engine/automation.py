@@ -35,6 +35,9 @@ from release.engine.base import (
 )
 from release.state import RELEASE_KEYS, EscStateStore, ReleaseStateStore, write_latest
 
+# Updates asked for per ``pulumi stack history`` call: a release makes a handful, so one page holds several releases.
+HISTORY_PAGE = 50
+
 # The CLI names the holder of a lock in its message; shown to the user so they know whom to ask.
 # Pulumi's lock message lists each lock file as "...: created by user@host (pid N) at <time>".
 _LOCK_OWNER = re.compile(r"created by\s+([^\s;,()]+)", re.IGNORECASE)
@@ -159,26 +162,45 @@ class AutomationEngine:
             values = self._stack.outputs()
         return {key: (SECRET if v.secret else v.value) for key, v in values.items()}
 
-    def history(self) -> list[HistoryEntry]:
-        """The stack's update history with the config of each update, newest first."""
-        with self._mapped("reading the stack history"):
-            summaries = self._stack.history()
-        return [
-            HistoryEntry(
-                version=int(s.version or 0),
-                message=s.message or "",
-                config={key: (SECRET if v.secret else str(v.value)) for key, v in s.config.items()},
-                result=s.result,
-                started=s.start_time,
-                finished=s.end_time,
-                counts=dict(s.resource_changes or {}),
-            )
-            for s in summaries
-        ]
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
+        """The stack's update history with the config of each update, newest first, read page by page.
+
+        ``pulumi stack history`` returns one page of 10 updates unless asked for a page size (the CLI's
+        ``--page-size`` defaults to 10, ``--page`` to 1: ``pulumi stack history`` in the CLI reference), and
+        the Automation API passes neither unless given ``page_size``. So the pages are asked for one by one
+        until one comes back short, or ``limit`` updates were read. An update that lands between two pages
+        shifts the older ones down by one: the repeat is dropped by stack version, and nothing is skipped.
+        """
+        size = HISTORY_PAGE if limit is None else max(1, min(HISTORY_PAGE, limit))
+        seen: dict[int, HistoryEntry] = {}
+        page = 1
+        while limit is None or len(seen) < limit:
+            with self._mapped("reading the stack history"):
+                summaries = self._stack.history(page_size=size, page=page)
+            for s in summaries:
+                entry = _entry(s)
+                seen.setdefault(entry.version, entry)
+            if len(summaries) < size:
+                break
+            page += 1
+        entries = sorted(seen.values(), key=lambda h: h.version, reverse=True)
+        return entries if limit is None else entries[:limit]
 
     def holder(self) -> str | None:
         """Who held the stack when an update was last refused; None when nobody did."""
         return self._holder
+
+
+def _entry(s: Any) -> HistoryEntry:
+    return HistoryEntry(
+        version=int(s.version or 0),
+        message=s.message or "",
+        config={key: (SECRET if v.secret else str(v.value)) for key, v in s.config.items()},
+        result=s.result,
+        started=s.start_time,
+        finished=s.end_time,
+        counts=dict(s.resource_changes or {}),
+    )
 
 
 def _text(exc: Exception) -> str:

@@ -105,8 +105,8 @@ class StackEngine(Protocol):
         """The stack outputs as plain values; secrets as ``[secret]``."""
         ...
 
-    def history(self) -> list[HistoryEntry]:
-        """Past updates, newest first."""
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
+        """Past updates, newest first: the newest ``limit`` of them when given, else every one."""
         ...
 
     def holder(self) -> str | None:

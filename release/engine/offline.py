@@ -280,10 +280,10 @@ class OfflineEngine:
         """The outputs of the deployed plan."""
         return dict(self.plan().outputs)
 
-    def history(self) -> list[HistoryEntry]:
-        """Updates made through this engine (or its state file), newest first."""
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
+        """Updates made through this engine (or its state file), newest first; the newest ``limit`` when given."""
         self._refresh()
-        return list(self._history)
+        return list(self._history if limit is None else self._history[:limit])
 
     def holder(self) -> str | None:
         """Who holds the stack, when somebody does."""

@@ -28,6 +28,9 @@ from release.engine import StackEngine
 from release.errors import BadInputError, RefusedError
 from release.state import record as records
 
+# Updates of staging read first: about ten releases' worth.
+GATE_WINDOW = 50
+
 
 @dataclass(frozen=True)
 class StagingVerdict:
@@ -82,9 +85,19 @@ def _minutes(span: timedelta) -> str:
 
 def staging_verdict_of(staging: StackEngine, version: str, *, soak: timedelta, needs_migration: bool,
                        now: datetime) -> StagingVerdict:
-    """Judge ``version`` against the finished releases in the staging stack's history, read through its engine."""
-    found = records.releases(staging.history(), staging.get_config())
-    return staging_verdict(found, version, soak=soak, needs_migration=needs_migration, now=now)
+    """Judge ``version`` against the finished releases in the staging stack's history, read through its engine.
+
+    The history is read newest first, a window at a time (each four times the last), until it holds a release
+    of ``version`` or the stack's first update: the verdict needs that release and everything after it.
+    """
+    config = staging.get_config()
+    limit = GATE_WINDOW
+    while True:
+        history = staging.history(limit)
+        found = records.releases(history, config)
+        if len(history) < limit or any(r.version == version for r in found):
+            return staging_verdict(found, version, soak=soak, needs_migration=needs_migration, now=now)
+        limit *= 4
 
 
 def needs_migration(outputs: dict[str, Any]) -> bool:

@@ -61,13 +61,14 @@ def check_config(ctx: Context, changes: dict[str, str]) -> None:
 
 
 def updates(ctx: Context) -> int:
-    """How many updates the stack has had."""
-    return len(ctx.engine.history())
+    """How many updates the stack has had: its newest update's version (every update, refresh or destroy takes the next)."""
+    latest = ctx.engine.history(1)
+    return latest[0].version if latest else 0
 
 
 def touched(ctx: Context) -> int:
     """How many resources the latest update changed."""
-    latest = ctx.engine.history()[:1]
+    latest = ctx.engine.history(1)
     if not latest:
         return 0
     return sum(n for op, n in latest[0].counts.items() if op != "same")

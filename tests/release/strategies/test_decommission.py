@@ -86,7 +86,7 @@ class Stack:
                 "target_group_arns": {"blue": "arn:b", "green": "arn:g"}, "listener_arn": "arn:l",
                 "composite_alarm_names": {"blue": "blue-release", "green": "green-release"}}
 
-    def history(self) -> list[Any]:
+    def history(self, limit: int | None = None) -> list[Any]:
         return []
 
     @property
