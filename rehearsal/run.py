@@ -34,6 +34,7 @@ from rehearsal.world.traffic import start_traffic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import UpdateResult
 from release.engine.offline import OfflineEngine
+from release.engine.waiting import WaitingEngine
 from release.judgement.analysis import alarm_names, with_statistic
 from release.output.history import rows as history_rows
 from release.state import ReleaseStateStore
@@ -151,9 +152,10 @@ def rehearse(
         traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
         clock.sleep(settings.warm_up_seconds)
         runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
+        shown = reporter or SilentReporter()
         ctx = Context(
-            stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
-            reporter=reporter or SilentReporter(),
+            stack=stack, engine=WaitingEngine(engine, clock, shown.note), aws=Aws.from_session(session, clock), clock=clock,
+            runner=runner, reporter=shown,
             # moto computes no percentiles; the latency figure it can give is the maximum.
             thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
         )

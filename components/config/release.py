@@ -19,6 +19,10 @@ from components.config.release_terms import Colour, ImageTag, Strategy
 # of releases (bench/canary.py; docs/releasing.md, "What the benchmark says"). A 10% first step reaches 77%.
 DEFAULT_STEPS = (25, 50, 100)
 
+# How long an update waits for another update's lock (release/engine/waiting.py). A push-triggered Deployments
+# update of an unchanged stack takes a few minutes; the bound stays below the 35-minute release lease.
+DEFAULT_LOCK_WAIT_MINUTES = 15
+
 
 class Versions(ConfigModel):
     """The image tag each colour runs."""
@@ -87,6 +91,10 @@ class ReleaseConfig(ConfigModel):
     stack's alarms need up to 5 one-minute periods to fire, and full traffic on a new version surfaces faults
     (memory growth, pool exhaustion, hourly jobs) that a canary share does not, while a flip back to a running
     colour is one listener update; 30 minutes keeps that fast way back for six times the slowest alarm."""
+    lock_wait_minutes: int = Field(default=DEFAULT_LOCK_WAIT_MINUTES, ge=0, le=30)
+    """Minutes a release's update waits while another update (a push's Deployments run, drift remediation, another
+    shell) holds the stack, 0-30, before the step fails as a busy stack; 0 fails at once. At most 30, below the
+    35-minute release lease, so a waiting driver is never taken for a dead one. Default 15."""
     staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
     """Production only: minutes a version must have run promoted on staging, with no rollback, before production
     takes it, 0-10080 (a week). Default 60."""

@@ -12,6 +12,12 @@ driver on a throw-away checkout of the branch); then a Deployments-style update
 runs from a fresh checkout of the same branch, whose committed stack file is
 unchanged. It resolves the same release state, so its update changes nothing:
 the released version stays live and no weight or version is put back.
+
+``deployments-lock``: a push-triggered Pulumi Deployments update holds the
+stack for four minutes from just before the driver's next update after its
+first shift. The
+driver's update waits it out (``release:lockWaitMinutes``), saying who holds
+the stack, then goes on; the release is promoted. Exit code 0.
 """
 
 from __future__ import annotations
@@ -30,13 +36,18 @@ from rehearsal.run import Rehearsal
 from rehearsal.scenarios.rollbacks import Stage, stage, summarise
 from release.context import Reporter
 from release.engine.offline import OfflineEngine
+from release.engine.waiting import WaitingEngine
 from release.state import RELEASE_KEYS, FileStateStore, MemoryStateStore
 from release.state import record as records
 from release.strategies.executor import Result, abort, promote_now
 
-SCENARIOS = ("abort-race", "promote-race", "ci-then-push")
+SCENARIOS = ("abort-race", "promote-race", "ci-then-push", "deployments-lock")
 OTHER_SHELL = "other-shell"
 ENDED_AFTER = 20.0  # seconds into the first bake: between two polls
+# A push-triggered Deployments update that holds the stack for four minutes, from just before the driver's
+# first update after its first shift.
+DEPLOYMENTS = "pulumi-deployments (push to main, deployment 17)"
+HELD_SECONDS = 240.0
 
 
 def _ended_by_another_shell(st: Stage, scenario: str, end: Callable[[Any], object]) -> tuple[Result, dict[str, Any]]:
@@ -115,10 +126,43 @@ def ci_then_push(st: Stage) -> tuple[Result, dict[str, Any]]:
     return result, summarise(st, "ci-then-push", result.outcome.value, result, steps, **extra)
 
 
+def deployments_lock(st: Stage) -> tuple[Result, dict[str, Any]]:
+    """Deployments takes the stack just before the driver's first update after its first shift: the driver waits it out."""
+    original = st.offline.update
+    held: dict[str, Any] = {"shifted": False}
+
+    def release_the_lock() -> None:
+        st.offline.busy_with = None
+        held["until"] = st.clock.monotonic()
+
+    def arm(message: str, targets: Any = None) -> Any:
+        if held["shifted"] and "from" not in held:
+            st.offline.busy_with = DEPLOYMENTS
+            held["from"] = st.clock.monotonic()
+            st.clock.at(held["from"] + HELD_SECONDS, release_the_lock)
+        found = original(message, targets)
+        held["shifted"] = held["shifted"] or "% to " in message
+        return found
+
+    st.offline.update = arm  # type: ignore[method-assign]
+    try:
+        result, steps = st.release("rehearsal-1", by="driver")
+    finally:
+        st.offline.update = original  # type: ignore[method-assign]
+    waiting = st.ctx.engine
+    waited = waiting.waited_seconds if isinstance(waiting, WaitingEngine) else 0.0
+    extra = {
+        "lock": {"holder": DEPLOYMENTS, "held_seconds": held.get("until", 0.0) - held.get("from", 0.0),
+                 "driver_waited_seconds": waited, "bound_minutes": load(st.offline.get_config(), st.stack).release.lock_wait_minutes},
+    }
+    return result, summarise(st, "deployments-lock", result.outcome.value, result, steps, **extra)
+
+
 RUNS: dict[str, Callable[[Stage], tuple[Result, dict[str, Any]]]] = {
     "abort-race": abort_race,
     "promote-race": promote_race,
     "ci-then-push": ci_then_push,
+    "deployments-lock": deployments_lock,
 }
 
 

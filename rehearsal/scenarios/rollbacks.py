@@ -49,6 +49,7 @@ from rehearsal.world.stack import World
 from rehearsal.world.traffic import Load, Traffic, start_traffic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine.offline import OfflineEngine
+from release.engine.waiting import WaitingEngine
 from release.judgement.analysis import with_statistic
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
@@ -159,9 +160,10 @@ def stage(
         engine = RehearsalEngine(offline, world)
         traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, ROLLBACK_LOAD)
         clock.sleep(WARM_UP_SECONDS)
+        shown = reporter or SilentReporter()
         ctx = Context(
-            stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
-            runner=RehearsalTaskRunner(session), reporter=reporter or SilentReporter(),
+            stack=stack, engine=WaitingEngine(engine, clock, shown.note), aws=Aws.from_session(session, clock), clock=clock,
+            runner=RehearsalTaskRunner(session), reporter=shown,
             thresholds=with_statistic(loaded.release.analysis, "Maximum"), by="rehearsal",
         )
         offline.update("the stack as deployed before the rehearsal")

@@ -29,6 +29,7 @@ from release.commands.pulumi_cli import PulumiMissingError, require_pulumi
 from release.context import Aws, Context, EcsTaskRunner, Probe, SilentReporter, TaskRunner, http_probe
 from release.engine import StackEngine
 from release.engine.offline import OfflineEngine
+from release.engine.waiting import WaitingEngine
 from release.errors import BadInputError, ExitCode, RefusedError
 from release.judgement.staging_gate import require_staging
 from release.output.display import ConsoleReporter, DryRun, as_data
@@ -90,7 +91,8 @@ def context_for(stack: str, conn: Connection, console: Console, as_json: bool) -
         message = f"{problem}; `python -m release status --stack {stack}` shows what the listener serves"
         raise BadInputError(message)
     reporter = SilentReporter() if as_json else ConsoleReporter(console)
-    return Context(stack, conn.engine, conn.aws, conn.clock, conn.runner, conn.probe, reporter, by=records.who())
+    engine = WaitingEngine(conn.engine, conn.clock, reporter.note)
+    return Context(stack, engine, conn.aws, conn.clock, conn.runner, conn.probe, reporter, by=records.who())
 
 
 def register(app: typer.Typer) -> None:

@@ -63,3 +63,22 @@ def test_ci_then_push_keeps_the_released_version_live_and_reverts_nothing() -> N
         "live": data["released"]["live"], "live_version": "rehearsal-1", "changed": [], "reverted_keys": [], "stack_file_unchanged": True,
     }
     assert data["without_the_environment"]["changed"] > 0, "from the committed file alone the push would put the old release back"
+
+
+def test_a_deployments_run_holding_the_stack_is_waited_out_and_the_release_goes_on() -> None:
+    code, data = rehearse("staging", "deployments-lock")
+    assert code == ExitCode.OK
+    assert (data["outcome"], data["weights"]) == ("promoted", {"blue": 0, "green": 100})
+    lock = data["lock"]
+    assert lock["held_seconds"] == 240.0
+    assert lock["held_seconds"] <= lock["driver_waited_seconds"] < lock["held_seconds"] + 15, "the driver went on once the lock was free"
+    assert sum("% to " in u["message"] for u in data["updates"]) == 2, "every shift ran once, after the wait"
+
+
+def test_a_lock_held_past_the_bound_fails_the_step_naming_the_holder_and_the_wait() -> None:
+    code, data = rehearse("staging", "deployments-lock", "-c", "release:lockWaitMinutes=2")
+    assert code == ExitCode.REFUSED
+    assert data["outcome"] == "aborted", "the abort waited for the lock too, and found it free"
+    why = data["failed"]["why"]
+    assert "pulumi-deployments (push to main, deployment 17)" in why
+    assert "waited 2 min" in why and "release:lockWaitMinutes (2)" in why
