@@ -248,6 +248,9 @@ def pipeline(settings: PipelineSettings) -> Workflow:
             push_branches=(settings.production_branch, settings.staging_branch),
             # Pull requests into develop too: its branch rules require the same checks.
             pull_request_branches=(settings.production_branch, settings.staging_branch),
+            # The program commits this file to both branches, each with a tree staging never built: a push of it
+            # alone would start a production release that the staging gate then refuses. Pull requests still run.
+            push_paths_ignore=(WORKFLOW_PATH,),
         ),
         # A newer push to a pull request makes its older checks moot. Pushes get a group of their own run,
         # so no push ever cancels or displaces another run; deploys are serialised per environment instead.

@@ -188,12 +188,17 @@ class Triggers:
     """Branches whose pushes run it."""
     pull_request_branches: tuple[str, ...] = ()
     """Base branches whose pull requests run it."""
+    push_paths_ignore: tuple[str, ...] = ()
+    """Pushes that change only files matching these globs do not run it (GitHub's ``on.push.paths-ignore``:
+    the workflow is skipped when every changed path matches)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The ``on`` block."""
         out: dict[str, Any] = {}
         if self.push_branches:
             out["push"] = {"branches": list(self.push_branches)}
+            if self.push_paths_ignore:
+                out["push"]["paths-ignore"] = list(self.push_paths_ignore)
         if self.pull_request_branches:
             out["pull_request"] = {"branches": list(self.pull_request_branches)}
         return out

@@ -47,9 +47,22 @@ def test_every_seed_stage_is_a_job(jobs: dict[str, Any]) -> None:
 
 def test_triggers_are_pushes_to_the_deploy_branches_and_pull_requests(plan_of: Callable[..., Plan]) -> None:
     assert _workflow(plan_of("production"))["on"] == {
-        "push": {"branches": ["main", "develop"]},
+        "push": {"branches": ["main", "develop"], "paths-ignore": [".github/workflows/delivery.yml"]},
         "pull_request": {"branches": ["main", "develop"]},
     }
+
+
+def test_the_programs_own_commit_of_the_workflow_starts_no_release(plan_of: Callable[..., Plan]) -> None:
+    # GitHub skips a push whose every changed path matches ``paths-ignore`` ("Workflow syntax for GitHub Actions",
+    # on.push.paths-ignore). The program's commit changes exactly the file it writes, on each deploy branch: such a
+    # push would otherwise start a production release of a tree staging never built.
+    plan = plan_of("production")
+    committed = {r.inputs["branch"]: r.inputs["file"] for r in plan.of_type(FILE)}
+    assert set(committed) == {"main", "develop"}
+    for branch, path in committed.items():
+        on = _workflow(plan, branch)["on"]
+        assert path in on["push"]["paths-ignore"]
+        assert "paths-ignore" not in on["pull_request"], "a pull request changing the workflow is still checked"
 
 
 def test_the_job_graph(jobs: dict[str, Any]) -> None:
