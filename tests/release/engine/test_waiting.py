@@ -71,7 +71,8 @@ def test_an_update_waits_until_the_holder_is_done_then_runs_once() -> None:
     assert result.version == 7
     assert 200.0 <= clock.monotonic() < 200.0 + POLL_SECONDS
     assert engine.waited_seconds == clock.monotonic()
-    assert HOLDER in notes[0] and "up to 15 min (release:lockWaitMinutes)" in notes[0]
+    assert HOLDER in notes[0]
+    assert "up to 15 min (release:lockWaitMinutes)" in notes[0]
     assert [n for n in notes[1:] if "still held" in n] == [f"stack staging is still held by {HOLDER} after {m} min" for m in (1, 2, 3)]
 
 
