@@ -61,8 +61,10 @@ class AutomationEngine:
         automation: ModuleType | None = None,
         on_output: Callable[[str], None] | None = None,
         store: ReleaseStateStore | None = None,
+        qualified: str | None = None,
     ) -> None:
         self.stack = stack
+        self._qualified = qualified
         self.work_dir = work_dir
         self._auto = automation or _automation()
         self._on_output = on_output
@@ -104,8 +106,33 @@ class AutomationEngine:
     def _stack(self) -> Any:
         if self._handle is None:
             with self._mapped(f"selecting stack {self.stack}"):
-                self._handle = self._auto.create_or_select_stack(stack_name=self.stack, work_dir=str(self.work_dir))
+                self._handle = self._auto.create_or_select_stack(stack_name=self.qualified, work_dir=str(self.work_dir))
         return self._handle
+
+    @property
+    def qualified(self) -> str:
+        """The stack's fully qualified name, ``<organization>/<project>/<stack>``.
+
+        An unqualified name is looked up, or created, in the default organisation of whoever's token runs the
+        driver ("Stacks", Pulumi docs: fully qualified stack names), for a personal token the user's own. The
+        organisation is ``deployments:organization``.
+        """
+        if self._qualified is None:
+            if self.stack.count("/") == 2:
+                self._qualified = self.stack
+            else:
+                files = ProjectFiles(self.work_dir)
+                org = files.stack_config(self.stack, required_secrets=())[0].get("deployments:organization", "")
+                if not org:
+                    what = f"selecting stack {self.stack}"
+                    raise StackMissingError(
+                        what,
+                        "deployments:organization is not set, so the stack's organisation is unknown; an unqualified "
+                        "name would select or create the stack in the token's default organisation",
+                        f"pulumi config set deployments:organization <org> -s {self.stack}",
+                    )
+                self._qualified = f"{org}/{files.project}/{self.stack}"
+        return self._qualified
 
     def get_config(self) -> dict[str, str]:
         """The stack's config map, with the release keys as the release environment holds them now."""

@@ -17,6 +17,8 @@ from release.engine.offline import OfflineEngine
 from release.state import MemoryStateStore
 
 LISTENER = "aws:lb/listener:Listener"
+STAGING = "acme-platform/release-platform/staging"
+QA = "acme-platform/release-platform/qa"
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +126,9 @@ def _result(stderr: str) -> CommandResult:
 
 def test_the_automation_engine_selects_the_local_program_and_passes_message_and_targets(tmp_path: Path) -> None:
     stack = _Stack()
-    engine = AutomationEngine("staging", tmp_path, automation=_module(stack))
+    engine = AutomationEngine("staging", tmp_path, qualified=STAGING, automation=_module(stack))
     result = engine.update("release r-1: 25% to green", targets=["urn:listener"])
-    assert stack.calls[0] == ("select", {"stack_name": "staging", "work_dir": str(tmp_path)})
+    assert stack.calls[0] == ("select", {"stack_name": "acme-platform/release-platform/staging", "work_dir": str(tmp_path)})
     name, kwargs = stack.calls[1]
     assert name == "up"
     assert kwargs["message"] == "release r-1: 25% to green"
@@ -137,7 +139,7 @@ def test_the_automation_engine_selects_the_local_program_and_passes_message_and_
 
 def test_the_automation_engine_writes_config_as_plain_values_and_hides_secret_outputs(tmp_path: Path) -> None:
     stack = _Stack()
-    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=MemoryStateStore())
+    engine = AutomationEngine("staging", tmp_path, qualified=STAGING, automation=_module(stack), store=MemoryStateStore())
     engine.set_config({"release:bakeMinutes": "7"})
     _, written = stack.calls[-1]
     assert written["release:bakeMinutes"].value == "7"
@@ -148,7 +150,7 @@ def test_the_automation_engine_writes_config_as_plain_values_and_hides_secret_ou
 def test_the_automation_engine_writes_release_keys_to_the_release_environment_never_the_stack_file(tmp_path: Path) -> None:
     stack = _Stack()
     store = MemoryStateStore({"release:canaryWeight": "0"})
-    engine = AutomationEngine("staging", tmp_path, automation=_module(stack), store=store)
+    engine = AutomationEngine("staging", tmp_path, qualified=STAGING, automation=_module(stack), store=store)
     engine.set_config({"release:canaryWeight": "25", "release:bakeMinutes": "7"})
     engine.remove_config(["release:inProgress", "release:canaryWeight"])
     written = [kwargs for name, kwargs in stack.calls if name == "set_all_config"]
@@ -160,7 +162,7 @@ def test_the_automation_engine_writes_release_keys_to_the_release_environment_ne
 
 def test_a_concurrent_update_is_mapped_to_busy_with_the_holder(tmp_path: Path) -> None:
     error = auto.ConcurrentUpdateError(_result("error: the stack is currently locked by 1 lock(s): alice@laptop: created 1m ago"))
-    engine = AutomationEngine("staging", tmp_path, automation=_module(_Stack(fail=error)))
+    engine = AutomationEngine("staging", tmp_path, qualified=STAGING, automation=_module(_Stack(fail=error)))
     with pytest.raises(StackBusyError) as caught:
         engine.update("shift")
     assert "another update holds stack staging" in caught.value.why
@@ -170,7 +172,7 @@ def test_a_concurrent_update_is_mapped_to_busy_with_the_holder(tmp_path: Path) -
 
 def test_a_missing_stack_is_mapped_with_the_command_that_creates_it(tmp_path: Path) -> None:
     error = auto.StackNotFoundError(_result("error: no stack named 'qa' found"))
-    engine = AutomationEngine("qa", tmp_path, automation=_module(_Stack(), select_error=error))
+    engine = AutomationEngine("qa", tmp_path, qualified=QA, automation=_module(_Stack(), select_error=error))
     with pytest.raises(StackMissingError) as caught:
         engine.get_config()
     assert caught.value.why == "stack qa does not exist in the Pulumi backend"
@@ -179,7 +181,7 @@ def test_a_missing_stack_is_mapped_with_the_command_that_creates_it(tmp_path: Pa
 
 def test_a_failed_update_is_mapped_to_its_last_error_line(tmp_path: Path) -> None:
     error = auto.CommandError(_result("Updating...\nerror: update failed\nerror: ELBv2 ValidationError: weight 1000 out of range"))
-    engine = AutomationEngine("staging", tmp_path, automation=_module(_Stack(fail=error)))
+    engine = AutomationEngine("staging", tmp_path, qualified=STAGING, automation=_module(_Stack(fail=error)))
     with pytest.raises(UpdateFailedError) as caught:
         engine.update("shift")
     assert caught.value.why == "error: ELBv2 ValidationError: weight 1000 out of range"
@@ -222,3 +224,21 @@ def test_a_concurrent_update_from_another_process_gets_stack_busy_naming_the_hol
 
 def _urns(engine: OfflineEngine) -> list[str]:
     return [r.urn for r in engine.plan().resources]
+
+
+def test_the_stack_is_selected_by_its_fully_qualified_name_from_the_stack_file() -> None:
+    stack = _Stack()
+    AutomationEngine("production", automation=_module(stack)).outputs()
+    assert stack.calls[0][1]["stack_name"] == "acme-platform/release-platform/production"
+
+
+def test_a_stack_without_an_organisation_is_refused_before_anything_is_selected(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: release-platform\nruntime: python\n")
+    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    stack = _Stack()
+    engine = AutomationEngine("qa", tmp_path, automation=_module(stack))
+    with pytest.raises(StackMissingError) as caught:
+        engine.update("anything")
+    assert "deployments:organization is not set" in caught.value.why
+    assert caught.value.next_command == "pulumi config set deployments:organization <org> -s qa"
+    assert stack.calls == []

@@ -76,7 +76,8 @@ def _engine(cli: _Cli, tmp_path: Path) -> AutomationEngine:
         ConcurrentUpdateError=auto.ConcurrentUpdateError, StackNotFoundError=auto.StackNotFoundError,
         CommandError=auto.CommandError,
     )
-    return AutomationEngine("staging", tmp_path, automation=module, store=MemoryStateStore({}))
+    return AutomationEngine("staging", tmp_path, automation=module, store=MemoryStateStore({}),
+                            qualified="acme-platform/release-platform/staging")
 
 
 def _staging_history(total: int, promoted_at: int) -> list[dict[str, Any]]:

@@ -195,7 +195,7 @@ def test_pulumis_lock_message_is_mapped_to_the_user_who_holds_the_stack(tmp_path
         create_or_select_stack=lambda stack_name, work_dir: Locked(), ConcurrentUpdateError=auto.ConcurrentUpdateError,
         StackNotFoundError=auto.StackNotFoundError, CommandError=auto.CommandError, ConfigValue=auto.ConfigValue,
     )
-    engine = AutomationEngine("staging", tmp_path, automation=module)  # type: ignore[arg-type]
+    engine = AutomationEngine("staging", tmp_path, automation=module, qualified="acme-platform/release-platform/staging")  # type: ignore[arg-type]
     with pytest.raises(StackBusyError) as caught:
         engine.update("rollback")
     assert caught.value.why == "another update holds stack staging (alice@laptop)"
