@@ -14,9 +14,10 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+# requirements-dev.txt includes requirements.txt: one pip run installs both, and marks the runtime installed too.
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+	touch $(VENV)/.runtime $@
 
 ## plan: the offline plan of a stack (STACK=staging by default)
 plan: $(VENV)/.runtime
