@@ -54,8 +54,9 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 DEFAULT_BRANCHES = {"staging": "develop", "production": "main"}
 DEFAULT_REMEDIATION = {"staging": True, "production": False}
 DAILY_AT_SIX_UTC = "0 6 * * *"
-# Exclude filters only: every other change deploys (Pulumi's path filtering treats a
-# list of only '!' patterns as "everything except these").
+# Exclude filters only: every other change deploys. Pulumi Deployments' "Path filtering" page: a file counts when
+# it matches an include filter or no include filter is configured, and matches no exclude filter; so a list of
+# only '!' patterns means "everything except these" (offline/path_filters.py models the same rule).
 DOCS_ONLY = ("docs/**", "**/*.md")
 AWS_MANAGED = "arn:aws:iam::aws:policy/"
 
