@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from components import pack_publishing, policy_pack
 from components.config import ConfigError
@@ -140,6 +143,11 @@ def test_a_bad_organisation_is_refused_naming_the_key(value: str, shown: str) ->
 
 
 def test_the_pack_project_is_its_own_pulumi_project() -> None:
+    schema = json.loads((ProjectFiles.here().root / "schemas" / "pulumi-project.schema.json").read_text())
+    project = yaml.safe_load((PACK_PROJECT.root / "Pulumi.yaml").read_text())
+    jsonschema.validate(project, schema)
+    # Its program runs with the repository's virtualenv, one level up.
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
     assert PACK_PROJECT.project == "release-platform-pack"
     assert PACK_PROJECT.stacks() == ["pack"]
 
