@@ -31,6 +31,7 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy components offline release rehearsal policy tools bench __main__.py
+	$(BIN)/mypy pack/__main__.py  # the pack project's program: a second __main__, checked on its own
 
 # pytest-xdist: one worker per core, each test file on one worker, so the rehearsals a file shares run once
 # (tests/rehearsals.py). Every server a test starts binds port 0.

@@ -1,8 +1,13 @@
-"""The policy pack, enforced by Pulumi Cloud: a published pack version and this stack's policy group.
+"""The policy pack, enforced by Pulumi Cloud: this stack's policy group, naming a published version.
 
 A policy group attaches the pack, with this stack's policy config, to the stack;
 Pulumi Cloud then runs it on every update of the stack, including Pulumi
 Deployments runs, which take no ``--policy-pack`` flag.
+
+No stack publishes the pack: the pack project (``pack/``, ``components/pack_publishing.py``)
+does, deliberately, with a token that may publish. A stack looks the version up
+first (``getPolicyPacks``), so an update naming a version nobody published fails
+in its preview, naming the version, before any policy group changes.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import pulumi_pulumiservice as pulumiservice
 
 from components import policy_pack
 from components.config import StackConfig
-from components.config.base import ConfigError, Problem
 
 POLICY_DIR = policy_pack.POLICY_DIR
 
@@ -40,34 +44,40 @@ class GuardrailsArgs:
     """The stack's policy config: ``all`` and per-policy enforcement levels."""
     mode: pulumi.Input[str]
     """``preventative`` (block) or ``audit`` (record only)."""
-    publish: bool
-    """Upload this pack version from ``source_path`` (exactly one stack does)."""
-    source_path: pulumi.Input[str]
-    """The pack's directory, uploaded when publishing."""
-    policies: Sequence[pulumiservice.PolicyPackPolicyInputArgs]
-    """Each policy's name, description, remediation and default level, as Pulumi Cloud lists them."""
+
+
+class UnpublishedPackError(pulumi.RunError):
+    """The stack names a pack version Pulumi Cloud does not hold."""
+
+
+def published_tag(packs: Sequence[Any], name: str, tag: str, organization: str) -> str:
+    """``tag`` when the organisation's pack ``name`` holds it; the error names what to publish otherwise."""
+    for pack in packs:
+        # The SDK hands the listed packs over as PolicyPackSummary objects or, untyped, as their wire dicts.
+        found = pack if isinstance(pack, Mapping) else {"name": pack.name, "versionTags": pack.version_tags}
+        if found.get("name") == name and tag in (found.get("versionTags") or found.get("version_tags") or ()):
+            return tag
+    message = (
+        f"policy pack {organization}/{name} has no version {tag} in Pulumi Cloud: publish it first with the pack "
+        "project (`pulumi up -C pack -s pack`, docs/security.md \"Publishing a pack version\"), then update this stack"
+    )
+    raise UnpublishedPackError(message)
 
 
 class Guardrails(pulumi.ComponentResource):
-    """The published pack (on the publishing stack) and the stack's policy group."""
+    """The stack's policy group, after looking up the published pack version it names."""
 
     group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: GuardrailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("release:guardrails:Guardrails", name, None, opts)
-        depends: list[pulumi.Resource] = []
-        if args.publish:
-            pack = pulumiservice.PolicyPack(
-                f"{name}-pack",
-                name=args.pack_name,
-                organization=args.organization,
-                version_tag=args.pack_version,
-                source_path=args.source_path,
-                policies=args.policies,
-                # Other stacks' groups keep enforcing the previous version until they move on.
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            depends.append(pack)
+        # Pulumi Cloud lists each pack's version tags (pulumi-pulumiservice getPolicyPacks: versionTags).
+        packs = pulumiservice.get_policy_packs_output(
+            organization_name=args.organization, opts=pulumi.InvokeOutputOptions(parent=self),
+        ).policy_packs
+        version = pulumi.Output.all(packs, args.pack_name, args.pack_version, args.organization).apply(
+            lambda found: published_tag(found[0], found[1], found[2], found[3]),
+        )
         group = pulumiservice.PolicyGroup(
             f"{name}-group",
             name=pulumi.Output.concat(args.project, "-", args.stack),
@@ -75,8 +85,8 @@ class Guardrails(pulumi.ComponentResource):
             entity_type="stacks",
             mode=args.mode,
             stacks=[{"name": args.stack, "routing_project": args.project}],
-            policy_packs=[{"name": args.pack_name, "version_tag": args.pack_version, "config": args.pack_config}],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            policy_packs=[{"name": args.pack_name, "version_tag": version, "config": args.pack_config}],
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.group_name = group.name
         self.register_outputs({"group_name": self.group_name})
@@ -91,17 +101,11 @@ def guardrails_args(config: StackConfig, project: str) -> GuardrailsArgs:
     """The component's args from the validated stack config and the pack in this repository."""
     from policy.enforcement import load_config, pack_config
     from policy.pack import NAME
-    from policy.policies import POLICIES
 
     guardrails = config.guardrails
     if guardrails.organization is None:
         message = "guardrails:organization is required when guardrails:enabled is true"
         raise ValueError(message)
-    # A published version is immutable: publishing changed files under a recorded version is refused here.
-    try:
-        version = policy_pack.check() if guardrails.publish else pack_version()
-    except policy_pack.PackVersionError as exc:
-        raise ConfigError([Problem("guardrails:publish", True, str(exc))]) from exc
     # The committed file is what --policy-pack-config gives the engine; fall back to the scopes.
     stack_config = load_config(config.stack) or pack_config(config.environment)
     return GuardrailsArgs(
@@ -109,16 +113,7 @@ def guardrails_args(config: StackConfig, project: str) -> GuardrailsArgs:
         project=project,
         stack=config.stack,
         pack_name=NAME,
-        pack_version=version,
+        pack_version=pack_version(),
         pack_config=json.loads(json.dumps(stack_config)),
         mode=guardrails.mode.value,
-        publish=guardrails.publish,
-        # Relative to the project, where the engine runs the program: the same on every machine.
-        source_path=POLICY_DIR.name,
-        policies=[
-            pulumiservice.PolicyPackPolicyInputArgs(
-                name=p.name, description=p.description, enforcement_level="mandatory", remediation_steps=p.remediation_steps,
-            )
-            for p in POLICIES
-        ],
     )

@@ -182,6 +182,7 @@ def _evaluate(
             resources=tuple(monitor.registered),
             outputs=outputs,
             warnings=tuple(warnings.messages),
+            invokes=tuple((token, redact(arguments)) for token, arguments in mocks.calls),
         )
     finally:
         logger.removeHandler(warnings)

@@ -78,6 +78,8 @@ class Plan:
     resources: tuple[PlannedResource, ...]
     outputs: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    invokes: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
+    """The lookups the program made, in order: each invoke's token and arguments (secrets redacted)."""
 
     def by_urn(self) -> dict[str, PlannedResource]:
         """The resources keyed by URN."""

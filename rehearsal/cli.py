@@ -15,6 +15,7 @@ from rich.console import Console
 from components.config import ConfigError, Strategy
 from offline.stacks import BadOverrideError, ProjectFiles, UnknownStackError, parse_override
 from rehearsal.run import SCENARIOS, rehearse, to_json
+from rehearsal.scenarios import bootstrap
 from rehearsal.scenarios.races import SCENARIOS as RACE_SCENARIOS
 from rehearsal.scenarios.races import rehearse_race
 from rehearsal.scenarios.rollbacks import SCENARIOS as ROLLBACK_SCENARIOS
@@ -28,6 +29,8 @@ from release.output.panel import LivePanel
 from release.output.report import Ending, Recorder
 from release.output.report import write as write_report
 
+ALL = (*SCENARIOS, *ROLLBACK_SCENARIOS, *RACE_SCENARIOS, bootstrap.NAME)
+
 app = typer.Typer(
     name="rehearsal",
     help="Rehearse a release of a stack: the real driver against moto on 127.0.0.1.",
@@ -39,19 +42,24 @@ app = typer.Typer(
 @app.command(name="rehearse")
 def rehearse_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to rehearse.")] = "staging",
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}.")] = "happy",
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(ALL)}.")] = "happy",
     strategy: Annotated[Strategy | None, typer.Option(help="canary, blue-green or rolling; default: the stack's.")] = None,
     version: Annotated[str, typer.Option(help="The image tag the rehearsal releases.")] = "rehearsal-1",
     config: Annotated[list[str] | None, typer.Option("--config", "-c", help="KEY=VALUE config override; repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with the JSON summary only.")] = False,
     skip_staging: Annotated[bool, typer.Option("--skip-staging", help="Production: release a version staging has not held.")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Why --skip-staging; kept in the release record.")] = None,
+    order: Annotated[str | None, typer.Option(
+        "--order", help="bootstrap only: documented, reversed, or steps separated by commas (pack,production,staging).",
+    )] = None,
 ) -> None:
     """Run the real driver against moto with the offline engine: promoted, aborted or refused."""
     console = Console(stderr=as_json)
+    if scenario == bootstrap.NAME or order is not None:
+        _bootstrap_command(scenario, order, config, skip_staging, as_json)
     try:
         if scenario not in SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS:
-            message = f"--scenario {scenario!r}: allowed {', '.join(SCENARIOS + ROLLBACK_SCENARIOS + RACE_SCENARIOS)}"
+            message = f"--scenario {scenario!r}: allowed {', '.join(ALL)}"
             raise BadInputError(message)
         check_skip_staging(skip_staging, reason)
         if skip_staging and scenario not in SCENARIOS:
@@ -89,6 +97,25 @@ def rehearse_command(
         if report is not None:
             console.print(f"  report: {report}")
     raise typer.Exit(result.result.exit_code)
+
+
+def _bootstrap_command(scenario: str, order: str | None, config: list[str] | None, skip_staging: bool, as_json: bool) -> None:
+    """The bootstrap scenario: every stack's first update, in an order, from empty control planes; exits."""
+    try:
+        if scenario != bootstrap.NAME:
+            message = f"--order {order!r}: goes with --scenario {bootstrap.NAME}, not {scenario}"
+            raise BadInputError(message)
+        if config or skip_staging:
+            flag = "--config" if config else "--skip-staging"
+            message = f"{flag}: goes with a release scenario; {bootstrap.NAME} runs each stack as committed"
+            raise BadInputError(message)
+        steps = bootstrap.parse_order(order or "documented")
+    except BadInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    result = bootstrap.rehearse_bootstrap(steps)
+    typer.echo(result.to_json() if as_json else "\n".join(result.lines()))
+    raise typer.Exit(result.exit_code)
 
 
 def main() -> None:

@@ -2,9 +2,8 @@
 
 With it on, every update of the stack (a Pulumi Deployments run as much as a
 ``pulumi up`` on a laptop) runs the pack, with this stack's policy config, and
-no flag can be forgotten. One stack publishes each version of the pack; it is
-the first stack a change reaches (staging), so the version exists before
-production's policy group refers to it.
+no flag can be forgotten. No stack publishes the pack: the pack project
+(``pack/``) does, deliberately, before any stack's group names the version.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ class GuardrailsConfig(ConfigModel):
     organization: OrganizationName | None = None
     """The Pulumi organisation that owns the stack and the pack. Required when enabled."""
     publish: bool = False
-    """This stack uploads the pack's version (exactly one stack does: staging). Default false."""
+    """Refused when true: the pack project publishes the pack, no stack does (docs/security.md). Default false."""
     mode: Mode = Mode.PREVENTATIVE
     """``preventative`` blocks an update on a mandatory violation; ``audit`` only records it. Default preventative."""
 
@@ -41,7 +40,10 @@ class GuardrailsConfig(ConfigModel):
         problems: list[Problem] = []
         if self.enabled and self.organization is None:
             problems.append(Problem("organization", None, "required when guardrails:enabled is true: the Pulumi organisation"))
-        if self.publish and not self.enabled:
-            problems.append(Problem("publish", True, "publishing the pack needs guardrails:enabled true"))
+        if self.publish:
+            problems.append(Problem("publish", True, (
+                "no stack publishes the policy pack: the pack project does, with a token that may publish "
+                "(`pulumi up -C pack -s pack`, docs/security.md \"Publishing a pack version\"); remove the key"
+            )))
         cross_field(problems)
         return self

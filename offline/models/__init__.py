@@ -86,6 +86,7 @@ class OfflineMocks(Mocks):
     def __init__(self, project: str, stack: str, region: str) -> None:
         self.ctx = MockContext(project=project, stack=stack, region=region)
         self.failures: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Answer a registration: inputs plus what the provider computes."""
@@ -106,6 +107,7 @@ class OfflineMocks(Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """Answer an invoke from its model."""
+        self.calls.append((args.token, dict(args.args)))
         model = INVOKES.get(args.token)
         if model is None:
             message = f"no offline model for invoke {args.token}: add one in offline/models/"

@@ -1,1 +1,1 @@
-"""What goes wrong in a rehearsal, scenario by scenario: releases, rollbacks, races and the staging gate."""
+"""What goes wrong in a rehearsal, scenario by scenario: releases, rollbacks, races, the staging gate and the bootstrap."""
