@@ -15,7 +15,7 @@ Authorization Reference, "Actions, resources, and condition keys for AWS Identit
 - create a role with a chosen boundary (or none), give it any inline policy or attach a managed policy,
   make it trust the creator, and become it;
 - rewrite an existing role's trust (``iam:UpdateAssumeRolePolicy``) and become it; pass a role a service
-  assumes (``iam:PassRole``) to that service;
+  assumes (``iam:PassRole``) to that service, or take over what the service runs with it (``TAKEOVER``);
 - on a role it can become (itself included): put or attach policies, replace or delete its boundary;
 - write a new default version of a managed policy (``iam:CreatePolicyVersion``): every role using it,
   as a policy or as a boundary, then holds whatever the writer put there.
@@ -42,8 +42,16 @@ ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::a
 """AWS managed policies an attacker would attach, beside every policy the account holds."""
 PROBE_NAME = "escalation-probe"
 REGION = "eu-west-1"
-# Services whose principals assume a role passed to them (a role trusting one is usable by whoever may pass it).
 MAX_MOVES = 4
+# Taking over what a service already runs with a role: a shell in a running task, an instance's user data, a
+# function's code (cloudsplaining's PRIVILEGE_ESCALATION_METHODS "ECSExecuteCommandOnRunningTask",
+# "ModifyEC2InstanceUserDataThenRestart", "EditExistingLambdaFunctionWithRole"). The resource carries the role's
+# tags: the stack's services propagate their tags to their tasks (components/fleet.py, propagate_tags).
+TAKEOVER: dict[str, tuple[str, str]] = {
+    "ecs-tasks.amazonaws.com": ("ecs:ExecuteCommand", "arn:aws:ecs:{region}:{account}:task/{name}/0"),
+    "ec2.amazonaws.com": ("ec2:ModifyInstanceAttribute", "arn:aws:ec2:{region}:{account}:instance/i-{name}"),
+    "lambda.amazonaws.com": ("lambda:UpdateFunctionCode", "arn:aws:lambda:{region}:{account}:function:{name}"),
+}
 
 
 def environment_of(tags: Mapping[str, str]) -> str | None:
@@ -182,11 +190,25 @@ def _moves(role: Role, account: Account) -> list[tuple[str, Role]]:
         elif other.trusted_services and me.allows("iam:PassRole", other.arn, context):
             becomes, how = True, f"passes {other.name} to {', '.join(other.trusted_services)}"
             found.append((how, other))
+        elif taken := _takeover(me, other, account):
+            becomes, how = True, taken
+            found.append((how, other))
         else:
             becomes = False
         if becomes:
             found.extend((f"{how}, then {text}", changed) for text, changed in _changes(me, other, account, candidates))
     return found
+
+
+def _takeover(me: Principal, other: Role, account: Account) -> str:
+    """How ``me`` can act as ``other`` through what a service runs with it, or the empty string."""
+    for service in other.trusted_services:
+        if service in TAKEOVER:
+            action, pattern = TAKEOVER[service]
+            resource = pattern.format(region=REGION, account=account.account_id, name=other.name)
+            if me.allows(action, resource, resource_context(dict(other.tags))):
+                return f"{action} on what {service} runs as {other.name}"
+    return ""
 
 
 def _short(arn: str | None) -> str:
