@@ -198,3 +198,16 @@ def test_release_check_finds_no_escalation_on_the_plans(plan_of, stack: str) -> 
 def test_the_fixture_is_todays_configuration() -> None:
     # The fixture keeps the escaping policies: the Deployments roles hold IAMFullAccess there, and not in the plans.
     assert "IAMFullAccess" in json.dumps(json.loads(FIXTURE.read_text()))
+
+
+def test_a_shell_in_a_task_running_as_an_admin_role_is_a_path_and_the_environment_tag_stops_it() -> None:
+    shell = _doc({"Effect": "Allow", "Action": "ecs:ExecuteCommand", "Resource": "*"})
+    admin = _role("app-task", [_doc({"Effect": "Allow", "Action": "*", "Resource": "*"})], environment="staging")
+    found = analyse(_account([_role("app-operator", [shell]), admin], {}))
+    operator = {f.kind: f for f in found if f.start.endswith("role/app-operator")}
+    assert "ecs:ExecuteCommand on what ecs-tasks.amazonaws.com runs as app-task" in operator["administrator"].describe()
+    fenced = _doc({"Effect": "Allow", "Action": "ecs:ExecuteCommand", "Resource": "*"},
+                  {"Effect": "Deny", "Action": "*", "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:ResourceTag/environment": "staging"}}})
+    found = analyse(_account([_role("app-operator", [fenced]), admin], {}))
+    assert not [f for f in found if f.start.endswith("role/app-operator")]
