@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from offline.check.iam_eval import Document, Principal
@@ -28,9 +30,17 @@ AWS_MANAGED = "arn:aws:iam::aws:policy/"
 
 @functools.lru_cache(maxsize=1)
 def _aws_managed() -> dict[str, Any]:
-    from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: PLC0415 (a large module, read on demand)
-
-    data: dict[str, Any] = json.loads(aws_managed_policies_data)
+    # Read as data, not imported: importing moto loads boto3, which an offline check never needs (tests/offline/test_imports.py).
+    # find_spec of a top-level package runs none of its code.
+    spec = importlib.util.find_spec("moto")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    source = Path(spec.submodule_search_locations[0], "iam", "aws_managed_policies.py").read_text()
+    # The module is one assignment of a triple-quoted JSON string (``aws_managed_policies_data = """{...}"""``).
+    parts = source.split('"""')
+    if len(parts) != 3:
+        return {}
+    data: dict[str, Any] = json.loads(parts[1])
     return data
 
 

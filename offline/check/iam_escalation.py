@@ -136,7 +136,8 @@ class Account:
         """A managed policy's document as it stands now (anything, once rewritten)."""
         if arn in self.rewritten:
             return ALLOW_ALL
-        return self.documents.get(arn) or aws_managed_document(arn) or {}
+        # A policy whose document is unknown is read in the attacker's favour: it may allow anything.
+        return self.documents.get(arn) or aws_managed_document(arn) or ALLOW_ALL
 
     def principal(self, role: Role) -> Principal:
         """The role as IAM evaluates it now."""

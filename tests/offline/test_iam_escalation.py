@@ -211,3 +211,15 @@ def test_a_shell_in_a_task_running_as_an_admin_role_is_a_path_and_the_environmen
                    "Condition": {"StringEquals": {"aws:ResourceTag/environment": "staging"}}})
     found = analyse(_account([_role("app-operator", [fenced]), admin], {}))
     assert not [f for f in found if f.start.endswith("role/app-operator")]
+
+
+def test_aws_managed_documents_are_awss_and_an_unknown_one_favours_the_attacker() -> None:
+    from offline.check.iam_account import aws_managed_document  # noqa: PLC0415
+
+    power = aws_managed_document("arn:aws:iam::aws:policy/PowerUserAccess")
+    assert power is not None
+    assert {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"} in power["Statement"]
+    assert aws_managed_document("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere") is None
+    admin = _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    unknown = _role("app-x", [admin], boundary="arn:aws:iam::aws:policy/NoSuchPolicyAnywhere", environment="production")
+    assert {f.kind for f in analyse(_account([unknown], {}))} == {"administrator"}
