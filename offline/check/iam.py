@@ -184,7 +184,7 @@ def _boundary_refuses(role: PlannedResource | None, boundaries: dict[str, Docume
     if role is None or not arn:
         return set()
     boundary = boundaries.get(arn) or aws_managed_document(arn) or {}
-    holder = str(role.outputs.get("arn") or f"arn:aws:iam::123456789012:role/{_role_name(role)}")
+    holder = str(role.outputs.get("arn") or f"arn:aws:iam::{ACCOUNT_OF_PLAN}:role/{_role_name(role)}")
     ceiling = Principal(holder, (ALLOW_ALL,), boundary)
     return {action for action in actions if not ceiling.allows(action, target or holder)}
 
