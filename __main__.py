@@ -6,6 +6,7 @@ from components import config as stack_config
 from components.config.secrets import check_github_credentials
 from components.config.session import session_seconds
 from components.delivery import Delivery, DeliveryArgs
+from components.deployments_oidc import owned_oidc_providers
 from components.environment import Environment, environment_args
 from components.monitoring import Monitoring, monitoring_args
 
@@ -40,7 +41,7 @@ if config.deployments.enabled:
     from components.deployments import PulumiDeployments, deployments_args
 
     webhook_url = pulumi.Config("deployments").require_secret("webhookUrl")
-    PulumiDeployments("deployments", deployments_args(config, pulumi.get_project(), webhook_url))
+    PulumiDeployments("deployments", deployments_args(config, pulumi.get_project(), webhook_url, environment.permissions_boundary_arn))
 
 # Delivery: the application's GitHub repository, pipeline, image repository and OIDC roles.
 delivery_secrets = pulumi.Config("delivery")
@@ -55,6 +56,7 @@ delivery = Delivery("delivery", DeliveryArgs(
         "INFRASTRUCTURE_READ_TOKEN": delivery_secrets.require_secret("infrastructureReadToken"),
     },
     permissions_boundary_arn=environment.permissions_boundary_arn,
+    oidc_providers=owned_oidc_providers(config),
     tags={"app": config.platform.app_name, "environment": config.environment.value, "owner": config.platform.owner, **config.platform.tags},
     session_seconds=session_seconds(release),
     other_environments=tuple(e.value for e in stack_config.Environment if e is not config.environment),

@@ -54,6 +54,8 @@ class DeliveryArgs:
     """The infrastructure repository's branch this stack is deployed from (Pulumi Deployments' branch)."""
     permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's permissions boundary policy (from the environment): roles created here carry it."""
+    oidc_providers: tuple[str, ...] = ()
+    """ARN patterns of the OIDC providers this stack creates: the only ones its deploy role may change."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags of every AWS resource."""
 
@@ -102,6 +104,7 @@ class Delivery(pulumi.ComponentResource):
             ),
             permissions_boundary_arn=args.permissions_boundary_arn,
             name_prefix=args.app_name,
+            oidc_providers=args.oidc_providers,
             tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
 

@@ -20,7 +20,7 @@ import pulumi_pulumiservice as ps
 
 from components.config import Environment, StackConfig
 from components.config.deployments import OidcProvider
-from components.deployments_oidc import DeploymentsOidc, DeploymentsOidcArgs
+from components.deployments_oidc import DeploymentsOidc, DeploymentsOidcArgs, owned_oidc_providers
 from components.oidc import Boundary
 
 # The Python runtime's own install step is skipped (skip_install_dependencies) and
@@ -79,6 +79,14 @@ class DeploymentsArgs:
     """Create the account's Pulumi OIDC provider rather than look the existing one up."""
     policy_arns: Sequence[str] = ()
     """Managed policies of the deployment role."""
+    workload_boundary_arn: pulumi.Input[str] | None = None
+    """The stack's workload boundary: roles the deployment role creates or changes carry it."""
+    name_prefix: str = ""
+    """The app's name prefix: the deployment role's IAM writes reach only roles named ``<prefix>-*``."""
+    environment: str = ""
+    """The stack's environment."""
+    oidc_providers: tuple[str, ...] = ()
+    """ARN patterns of the OIDC providers this stack creates."""
     session_duration: str = "1h0m0s"
     """Assumed-role session length in ``XhYmZs``."""
     session_seconds: int = 3600
@@ -107,6 +115,10 @@ class PulumiDeployments(pulumi.ComponentResource):
             boundary=args.boundary,
             create_provider=args.create_oidc_provider,
             policy_arns=args.policy_arns,
+            workload_boundary_arn=args.workload_boundary_arn,
+            name_prefix=args.name_prefix,
+            environment=args.environment,
+            oidc_providers=args.oidc_providers,
             max_session_seconds=args.session_seconds,
             tags=args.aws_tags,
         ), opts=child)
@@ -191,7 +203,8 @@ class PulumiDeployments(pulumi.ComponentResource):
         })
 
 
-def deployments_args(config: StackConfig, project: str, webhook_url: pulumi.Input[str]) -> DeploymentsArgs:
+def deployments_args(config: StackConfig, project: str, webhook_url: pulumi.Input[str],
+                     workload_boundary_arn: pulumi.Input[str] | None = None) -> DeploymentsArgs:
     """The component's inputs from the validated stack config of an enabled ``deployments`` namespace."""
     dep = config.deployments
     if dep.organization is None or dep.repository is None:
@@ -222,6 +235,10 @@ def deployments_args(config: StackConfig, project: str, webhook_url: pulumi.Inpu
         ),
         create_oidc_provider=dep.oidc_provider is OidcProvider.CREATE,
         policy_arns=dep.role_policy_arns,
+        workload_boundary_arn=workload_boundary_arn,
+        name_prefix=platform.app_name,
+        environment=config.environment.value,
+        oidc_providers=owned_oidc_providers(config),
         session_duration=dep.session_duration,
         session_seconds=dep.session_minutes * 60,
         stack_tags={"environment": config.environment.value, "owner": platform.owner, "repository": dep.repository},

@@ -12,6 +12,7 @@ Source: Pulumi's "Configuring OpenID Connect for AWS" for Deployments, and
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.config import StackConfig
+from components.config.deployments import OidcProvider
+from components.iam_boundary import Delegation
+from components.oidc import ISSUER as GITHUB_ISSUER
 from components.oidc import SHARED, Boundary
 
 # The issuer of Deployments' tokens; IAM names the provider and its condition keys by its host and path.
@@ -30,6 +35,17 @@ ISSUER = ISSUER_URL.removeprefix("https://")
 READ_OPERATIONS = ("preview", "refresh")
 WRITE_OPERATIONS = ("update", "destroy")
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
+def owned_oidc_providers(config: StackConfig) -> tuple[str, ...]:
+    """ARN patterns of the OIDC providers this stack creates (GitHub's, Pulumi's): its deployers may change only these."""
+    issuers = []
+    if config.delivery.oidc_mode(config.stack).value == "create":
+        issuers.append(GITHUB_ISSUER)
+    if config.deployments.enabled and config.deployments.oidc_provider is OidcProvider.CREATE:
+        issuers.append(ISSUER)
+    # IAM User Guide, "IAM identifiers": arn:aws:iam::<account>:oidc-provider/<issuer host and path>.
+    return tuple(f"arn:aws:iam::*:oidc-provider/{issuer}" for issuer in issuers)
 
 
 def operation_subject(organization: str, project: str, stack: str, operation: str) -> str:
@@ -79,6 +95,14 @@ class DeploymentsOidcArgs:
     """Longest session the role grants; the settings ask for no more."""
     boundary: Boundary | None = None
     """Permissions boundary of both roles."""
+    workload_boundary_arn: pulumi.Input[str] | None = None
+    """The stack's workload boundary: the deploy role creates or changes roles only with it (none: no IAM writes)."""
+    name_prefix: str = ""
+    """The app's name prefix: the deploy role's IAM writes reach only roles named ``<prefix>-*``."""
+    environment: str = ""
+    """The stack's environment: the deploy role rewrites the trust only of roles tagged with it."""
+    oidc_providers: tuple[str, ...] = ()
+    """ARN patterns of the OIDC providers this stack creates: the only ones the deploy role may change."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the AWS resources."""
 
@@ -127,6 +151,12 @@ class DeploymentsOidc(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
+        if args.workload_boundary_arn is not None and args.name_prefix:
+            # The stack's IAM writes, bounded (components/iam_boundary.py); no managed policy brings IAM writes.
+            delegation = functools.partial(Delegation, app_prefix=args.name_prefix, environment=args.environment,
+                                           deployer_roles=(args.role_name, args.preview_role_name), oidc_providers=args.oidc_providers)
+            aws.iam.RolePolicy(f"{name}-iam", role=role.id, policy=pulumi.Output.from_input(args.workload_boundary_arn).apply(
+                lambda arn: delegation(boundary_arn=arn).document()), opts=child)
         for arn in args.policy_arns:
             policy_name = arn.rsplit("/", 1)[-1].lower()
             aws.iam.RolePolicyAttachment(f"{name}-{policy_name}", role=role.name, policy_arn=arn, opts=child)

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.alerts import Alerts, AlertsArgs
 from components.config import Colour, ConfigError, StackConfig
+from components.config import Environment as EnvironmentName
 from components.config.base import MISSING, Problem
 from components.data_tier import DataTier, DataTierArgs, MigrationFleet, reserved_variable_problems
 from components.fleet import CONTAINER, Fleet, FleetArgs, ScalingArgs, deployment_percents
@@ -96,8 +97,9 @@ class Environment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Every role this stack creates carries it; the deploy role may create or change a role only with it.
         boundary = aws.iam.Policy(
-            f"{name}-permissions-boundary", name=boundary_name(names.prefix), policy=boundary_document(),
-            description="The most any role of this stack may do: no IAM writes, no Organizations, no account settings",
+            f"{name}-permissions-boundary", name=boundary_name(names.prefix), policy=boundary_document(
+                cfg.platform.app_name, tuple(e.value for e in EnvironmentName if e is not cfg.environment)),
+            description="The most any role of this stack may do: no IAM writes, Organizations, account settings or other environments",
             tags=tags, opts=child,
         )
         existing = net.existing_vpc

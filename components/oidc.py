@@ -10,6 +10,7 @@ the deploy branches, never pull requests.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_boundary import deploy_iam_document
+from components.iam_boundary import ANY_IAM_WRITE, POLICY_WRITES, Delegation, boundaries, environment_denies, privileged_roles
 
 ISSUER = "token.actions.githubusercontent.com"
 ISSUER_URL = f"https://{ISSUER}"
@@ -138,20 +139,18 @@ class Boundary:
         """
         statements: list[dict[str, object]] = [
             {"Sid": "TheStacksServices", "Effect": "Allow", "Action": boundary_actions(), "Resource": "*"},
-            {
-                "Sid": "NotOtherEnvironments", "Effect": "Deny", "Action": "*", "Resource": "*",
-                "Condition": {"StringEquals": {"aws:ResourceTag/environment": sorted(self.others)}},
-            },
-            {
-                "Sid": "NotOtherEnvironmentsIdentities", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
-                "Resource": sorted(
-                    f"arn:aws:iam::*:{kind}/{self.app_name}-{other}-*" for other in self.others for kind in ("role", "policy")
-                ),
-            },
+            *environment_denies(self.app_name, self.others),
             {
                 "Sid": "NotItsOwnRights", "Effect": "Deny", "Action": list(IAM_WRITE_ACTIONS),
                 "Resource": sorted([*(f"arn:aws:iam::*:role/{r}" for r in self.own_roles), f"arn:aws:iam::*:policy/{self.name}"]),
             },
+            # Whatever identity policy a deployer is given, it never rewrites a boundary, removes one, or becomes
+            # another deployer (IAM User Guide, "Permissions boundaries for IAM entities": an explicit deny in the
+            # boundary limits every identity policy).
+            {"Sid": "NeverABoundary", "Effect": "Deny", "Action": list(POLICY_WRITES), "Resource": boundaries(self.app_name)},
+            {"Sid": "NeverUnbound", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
+            {"Sid": "NeverADeployer", "Effect": "Deny", "Action": list(ANY_IAM_WRITE),
+             "Resource": sorted(f"arn:aws:iam::*:role/{pattern}" for pattern in privileged_roles(self.app_name))},
         ]
         if not self.owns_shared:
             statements.append({
@@ -186,7 +185,9 @@ class GitHubOidcArgs:
     permissions_boundary_arn: pulumi.Input[str] | None = None
     """The stack's boundary policy: the build role carries it, and the deploy role creates or changes roles only with it."""
     name_prefix: str = ""
-    """The app's name prefix: the deploy role's IAM writes reach only roles and policies named ``<prefix>-*``."""
+    """The app's name prefix: the deploy role's IAM writes reach only roles named ``<prefix>-*``."""
+    oidc_providers: tuple[str, ...] = ()
+    """ARN patterns of the OIDC providers this stack creates: the only ones its deploy role may change."""
     tags: pulumi.Input[dict[str, str]] = field(default_factory=dict)
     """Tags of every resource."""
 
@@ -233,9 +234,10 @@ class GitHubOidc(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(f"{name}-deploy-power-user", role=deploy.name, policy_arn=DEPLOY_MANAGED_POLICY, opts=child)
         if args.permissions_boundary_arn is not None and args.name_prefix:
             # Without a boundary to require, the deploy role gets no IAM writes at all (PowerUserAccess has none).
+            delegation = functools.partial(Delegation, app_prefix=args.name_prefix, environment=args.environment,
+                                           deployer_roles=(args.deploy_role_name,), oidc_providers=args.oidc_providers)
             aws.iam.RolePolicy(f"{name}-deploy-iam", role=deploy.id, policy=pulumi.Output.from_input(
-                args.permissions_boundary_arn).apply(
-                    lambda arn: deploy_iam_document(arn, args.name_prefix, args.deploy_role_name)), opts=child)
+                args.permissions_boundary_arn).apply(lambda arn: delegation(boundary_arn=arn).document()), opts=child)
         self.deploy_role_arn = deploy.arn
 
         self.build_role_arn = None

@@ -59,6 +59,10 @@ DAILY_AT_SIX_UTC = "0 6 * * *"
 # only '!' patterns means "everything except these" (offline/path_filters.py models the same rule).
 DOCS_ONLY = ("docs/**", "**/*.md")
 AWS_MANAGED = "arn:aws:iam::aws:policy/"
+# AWS managed policies that allow IAM writes on any resource with no iam:PermissionsBoundary condition: a role
+# holding one can create an unbounded administrator and become it (IAM User Guide, "Permissions boundaries for
+# IAM entities"; the documents are AWS's, e.g. IAMFullAccess allows iam:* on *).
+UNBOUNDED_IAM = frozenset({f"{AWS_MANAGED}AdministratorAccess", f"{AWS_MANAGED}IAMFullAccess"})
 
 
 class DeploymentsConfig(ConfigModel):
@@ -86,9 +90,10 @@ class DeploymentsConfig(ConfigModel):
     """``slack`` or ``microsoft_teams``; the URL is the secret ``deployments:webhookUrl``. Default ``slack``."""
     oidc_provider: OidcProvider = OidcProvider.CREATE
     """``create`` the account's ``api.pulumi.com/oidc`` provider, or use the ``existing`` one (one per account). Default ``create``."""
-    role_policy_arns: tuple[PolicyArn, ...] = (f"{AWS_MANAGED}PowerUserAccess", f"{AWS_MANAGED}IAMFullAccess")
-    """Policies of the role deployments assume: the program creates IAM roles, so IAM rights are needed.
-    Default PowerUserAccess plus IAMFullAccess (Pulumi's suggested alternative to AdministratorAccess)."""
+    role_policy_arns: tuple[PolicyArn, ...] = (f"{AWS_MANAGED}PowerUserAccess",)
+    """Managed policies of the role deployments assume. Default PowerUserAccess; the IAM writes the program needs
+    come from the role's own bounded delegation policy (components/iam_boundary.py), never from a managed policy
+    that writes IAM unbounded (``UNBOUNDED_IAM``)."""
     session_minutes: int = Field(default=60, ge=15, le=720)
     """Length of the assumed-role session, 15-720 minutes (the role's maximum is set to match). Default 60."""
 
@@ -117,6 +122,17 @@ class DeploymentsConfig(ConfigModel):
             message = "a folder relative to the repository root, e.g. infra or deploy/aws (no leading '/', no '..')"
             raise ValueError(message)
         return "/".join(parts)
+
+    @field_validator("role_policy_arns")
+    @classmethod
+    def _check_policies(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        refused = sorted(set(arns) & UNBOUNDED_IAM)
+        if refused:
+            message = (f"{', '.join(refused)} lets the deployment create an unbounded role and become it; list only "
+                       "policies without IAM writes, e.g. arn:aws:iam::aws:policy/PowerUserAccess (the role's bounded IAM "
+                       "rights are built in)")
+            raise ValueError(message)
+        return arns
 
     @field_validator("repository")
     @classmethod

@@ -4,7 +4,12 @@ Actions are checked against botocore's operation names for the action's
 service prefix, plus the few actions that are permissions without an API
 operation (``PERMISSION_ONLY``, each from the Service Authorization Reference).
 A statement that lets its holder rewrite its own policies or pass any role is
-privilege escalation unless the role carries a permissions boundary.
+privilege escalation unless the role's permissions boundary refuses those actions:
+what a role can do is its identity policies intersected with its boundary. And a
+role that may create or change roles can do what those roles could: the delegation
+rule (``offline/check/iam_escalation.py``) follows every role the plan creates,
+bounded or not, through the roles and policies it may create or change, and reports
+any that reaches administrator or, from staging, anything of production's.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from offline.check import iam_escalation
 from offline.check.findings import Finding, RuleClass, Severity
+from offline.check.iam_account import authorization_details, aws_managed_document
+from offline.check.iam_eval import ALLOW_ALL, Document, Principal
 from offline.check.shapes import operation_names, services_for
 from offline.models.knowledge import POLICY_INPUTS, SECRET
 from offline.plan import Plan, PlannedResource
@@ -43,6 +51,13 @@ ESCALATING = frozenset({
     "iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:PutGroupPolicy", "iam:AttachGroupPolicy", "iam:AddUserToGroup",
     "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
 })
+# The account the offline plans run in (the mocks' account; offline/evaluator.py).
+ACCOUNT_OF_PLAN = "123456789012"
+DELEGATION = (
+    "IAM User Guide, 'Permissions boundaries for IAM entities' (effective permissions: identity policies intersected with "
+    "the boundary; delegation needs iam:PermissionsBoundary on role writes) and the Service Authorization Reference's IAM "
+    "condition keys (iam:PermissionsBoundary, iam:PolicyARN)"
+)
 # AWS managed policies that grant IAM writes outright.
 ESCALATING_MANAGED = frozenset({"arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess"})
 
@@ -159,11 +174,25 @@ def _denied_on_holder(statements: list[dict[str, Any]], role: PlannedResource | 
     return denied
 
 
+def _boundary_refuses(role: PlannedResource | None, boundaries: dict[str, Document], actions: set[str],
+                      target: str | None = None) -> set[str]:
+    """The actions a bounded holder's boundary refuses on ``target`` (the holder itself by default).
+
+    None for an unbounded or unknown holder.
+    """
+    arn = str(role.inputs.get("permissionsBoundary") or "") if role is not None else ""
+    if role is None or not arn:
+        return set()
+    boundary = boundaries.get(arn) or aws_managed_document(arn) or {}
+    holder = str(role.outputs.get("arn") or f"arn:aws:iam::{ACCOUNT_OF_PLAN}:role/{_role_name(role)}")
+    ceiling = Principal(holder, (ALLOW_ALL,), boundary)
+    return {action for action in actions if not ceiling.allows(action, target or holder)}
+
+
 def _escalation(resource: PlannedResource, key: str, statements: list[tuple[str, dict[str, Any]]],
-                role: PlannedResource | None) -> Iterator[Finding]:
-    if role is not None and role.inputs.get("permissionsBoundary"):
-        return
+                role: PlannedResource | None, boundaries: dict[str, Document]) -> Iterator[Finding]:
     denied = _denied_on_holder([s for _, s in statements], role)
+    denied |= _boundary_refuses(role, boundaries, set(ESCALATING) | {"iam:PassRole"})
     for path, statement in statements:
         if statement.get("Effect") != "Allow" or "Action" not in statement:
             continue
@@ -177,8 +206,8 @@ def _escalation(resource: PlannedResource, key: str, statements: list[tuple[str,
         if escalating and _covers_holder(resources, role):
             yield _finding(resource, f"{path}.Action", statement.get("Action"), "iam-privilege-escalation", ESCALATION,
                            f"lets the holder rewrite its own rights ({', '.join(escalating[:4])}"
-                           f"{', ...' if len(escalating) > 4 else ''}) with no permissions boundary", Severity.WARNING)
-        if "iam:PassRole" in granted and "*" in resources:
+                           f"{', ...' if len(escalating) > 4 else ''}) and no permissions boundary refuses it", Severity.WARNING)
+        if "iam:PassRole" in granted and "iam:PassRole" not in denied and "*" in resources:
             yield _finding(resource, f"{path}.Action", "iam:PassRole", "iam-privilege-escalation", ESCALATION,
                            "iam:PassRole on every role: the holder can hand any role to a service it controls",
                            Severity.WARNING)
@@ -199,10 +228,29 @@ def _boundaries_only(plan: Plan) -> set[str]:
     return bounding - attached
 
 
+def _delegation(plan: Plan) -> Iterator[Finding]:
+    """Every role of the plan that reaches administrator, or production from staging, by the roles it may create or change."""
+    roles = {str(r.outputs.get("arn")): r for r in plan.of_type("aws:iam/role:Role")}
+    for found in iam_escalation.analyse(authorization_details(plan.resources)):
+        role = roles.get(found.start)
+        if role is None:
+            continue
+        yield Finding(role.name, role.type, "permissionsBoundary", role.inputs.get("permissionsBoundary"), "iam-delegation-escalation",
+                      RuleClass.IAM, DELEGATION, found.describe())
+
+
 def check(plan: Plan) -> Iterator[Finding]:
-    """Findings for every policy document in the plan, and for managed policies that grant IAM writes."""
+    """Findings for every policy document in the plan, for managed policies that grant IAM writes, and for delegation."""
     roles = {_role_name(r): r for r in plan.of_type("aws:iam/role:Role")}
     ceilings = _boundaries_only(plan)
+    boundaries: dict[str, Document] = {}
+    for policy in plan.of_type("aws:iam/policy:Policy"):
+        raw = policy.inputs.get("policy")
+        if isinstance(raw, str) and policy.outputs.get("arn"):
+            try:
+                boundaries[str(policy.outputs["arn"])] = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
     for resource in plan.resources:
         for key, kind in POLICY_INPUTS.get(resource.type, {}).items():
             statements: list[tuple[str, dict[str, Any]]] = []
@@ -214,9 +262,14 @@ def check(plan: Plan) -> Iterator[Finding]:
                 yield from _action_findings(resource, *item)
             ceiling = resource.type == "aws:iam/policy:Policy" and str(resource.inputs.get("name")) in ceilings
             if kind == "identity" and not ceiling:
-                yield from _escalation(resource, key, statements, _role_of(resource, roles))
+                yield from _escalation(resource, key, statements, _role_of(resource, roles), boundaries)
         if resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             role = roles.get(str(resource.inputs.get("role", "")))
-            if resource.inputs.get("policyArn") in ESCALATING_MANAGED and not (role and role.inputs.get("permissionsBoundary")):
+            # IAM writes on a role that is not the stack's: what IAMFullAccess would let it make and become.
+            outside = f"arn:aws:iam::{ACCOUNT_OF_PLAN}:role/{iam_escalation.PROBE_NAME}"
+            refused = _boundary_refuses(role, boundaries, set(ESCALATING), outside)
+            if resource.inputs.get("policyArn") in ESCALATING_MANAGED and refused != set(ESCALATING):
                 yield _finding(resource, "policyArn", resource.inputs["policyArn"], "iam-privilege-escalation", ESCALATION,
-                               "a managed policy with IAM writes, and no permissions boundary", Severity.WARNING)
+                               "a managed policy with IAM writes, and no permissions boundary refusing them "
+                               f"({', '.join(sorted(set(ESCALATING) - refused)[:4])} allowed)", Severity.WARNING)
+    yield from _delegation(plan)

@@ -1,4 +1,5 @@
-"""The deploy role's IAM rights: bounded stack roles only, never itself, another deployer or the boundary."""
+"""The deployers' IAM rights (GitHub deploy role, Pulumi Deployments role): bounded stack roles only, never itself,
+another deployer or a boundary."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from components.iam_boundary import BOUNDED_ROLE_WRITES, boundary_document, privileged_roles
+from components.iam_boundary import ATTACH, BOUNDED_ROLE_WRITES, TRUST, boundary_document, privileged_roles
 
 ROLE = "aws:iam/role:Role"
 # Actions that let their holder raise rights when allowed on any role or policy (the issue's table; AWS IAM
@@ -17,8 +18,12 @@ ESCALATING = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "ia
               "iam:PutRolePermissionsBoundary")
 
 
-def _statements(plan) -> list[dict]:
-    return json.loads(plan.named("delivery-oidc-deploy-iam").inputs["policy"])["Statement"]
+# Each deployer's IAM policy beside PowerUserAccess, and its role.
+DEPLOYERS = {"delivery-oidc-deploy-iam": "delivery-oidc-deploy", "deployments-aws-oidc-iam": "deployments-aws-oidc-role"}
+
+
+def _statements(plan, policy: str = "delivery-oidc-deploy-iam") -> list[dict]:
+    return json.loads(plan.named(policy).inputs["policy"])["Statement"]
 
 
 def _matches(pattern: str | list[str], action: str) -> bool:
@@ -36,21 +41,30 @@ def test_no_escalating_iam_action_is_allowed_on_everything(plan_of, stack: str) 
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_role_writes_require_the_stacks_boundary_and_the_boundary_and_deployers_are_denied(plan_of, stack: str) -> None:
+@pytest.mark.parametrize("policy", sorted(DEPLOYERS))
+def test_role_writes_require_the_stacks_boundary_and_the_boundary_and_deployers_are_denied(plan_of, stack: str, policy: str) -> None:
     plan = plan_of(stack)
     boundary = plan.named("webapp-permissions-boundary").outputs["arn"]
-    statements = {s["Sid"]: s for s in _statements(plan)}
+    statements = {s["Sid"]: s for s in _statements(plan, policy)}
     bounded = statements["BoundedStackRoles"]
     assert set(bounded["Action"]) == set(BOUNDED_ROLE_WRITES)
     assert bounded["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
     assert bounded["Resource"] == "arn:aws:iam::*:role/webapp-*"
-    assert statements["NeverTheBoundary"]["Effect"] == "Deny"
-    assert statements["NeverTheBoundary"]["Resource"] == boundary
-    assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(statements["NeverTheBoundary"]["Action"])
+    attach = statements["NamedPoliciesOnBoundedRoles"]
+    assert (attach["Action"], attach["Condition"]) == (ATTACH, {
+        "StringEquals": {"iam:PermissionsBoundary": boundary}, "ArnLike": {"iam:PolicyARN": f"arn:aws:iam::*:policy/webapp-{stack}-*"}})
+    trust = statements["OwnEnvironmentsTrust"]
+    assert (trust["Action"], trust["Condition"]) == (TRUST, {"StringEquals": {"aws:ResourceTag/environment": stack}})
+    assert not any(_matches(s.get("Action", []), TRUST) for s in statements.values() if s["Effect"] == "Allow" and s is not trust)
+    never = statements["NeverABoundary"]
+    assert never["Effect"] == "Deny"
+    for name in ("webapp-permissions-boundary", "delivery-oidc-deploy-boundary", "deployments-aws-oidc-boundary"):
+        assert fnmatch.fnmatchcase(plan.named(name).outputs["arn"], never["Resource"]), name
+    assert {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} <= set(never["Action"])
     assert (statements["NeverUnbound"]["Effect"], statements["NeverUnbound"]["Action"]) == ("Deny", "iam:DeleteRolePermissionsBoundary")
     deny = statements["NeverItselfNorAnotherDeployer"]
     assert deny["Effect"] == "Deny"
-    assert f"arn:aws:iam::*:role/{plan.named('delivery-oidc-deploy').inputs['name']}" in deny["Resource"]
+    assert f"arn:aws:iam::*:role/{plan.named(DEPLOYERS[policy]).inputs['name']}" in deny["Resource"]
     assert _matches(deny["Action"], "iam:UpdateAssumeRolePolicy")
     assert _matches(deny["Action"], "iam:PutRolePolicy")
     assert _matches(deny["Action"], "iam:PassRole")

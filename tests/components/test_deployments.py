@@ -151,7 +151,8 @@ def test_the_roles_get_the_configured_policies_and_previews_only_read(plan_of) -
     attached = {r.name: r.inputs["policyArn"] for r in plan_of("staging").of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 if r.name.startswith("deployments-")}
     assert attached.pop("deployments-aws-oidc-preview-readonlyaccess") == "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    assert set(attached.values()) == {"arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess"}
+    # No managed policy with IAM writes: the role's IAM rights are its bounded delegation (components/iam_boundary.py).
+    assert set(attached.values()) == {"arn:aws:iam::aws:policy/PowerUserAccess"}
 
 
 def test_an_existing_oidc_provider_is_looked_up_not_created(plan_of) -> None:

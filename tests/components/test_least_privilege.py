@@ -117,15 +117,21 @@ def test_deployments_roles_are_bounded_too(plan_of: Callable[..., Plan], stack: 
     document = str(policy.inputs["policy"])
     for role in ("pulumi-deployments", "pulumi-preview"):
         assert not allows(document, "iam:AttachRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/webapp-{stack}-{role}")
-    # Deployments manage the stack's GitHub deploy role (reviewed through the infrastructure repository).
-    assert allows(document, "iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/webapp-{stack}-deploy")
+    # No deployer writes another: a deployer that could would hold the other's rights (changing one takes an
+    # administrator's update, docs/security.md).
+    for action in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy"):
+        assert not allows(document, action, f"arn:aws:iam::{ACCOUNT}:role/webapp-{stack}-deploy")
+    for boundary in ("boundary", "deploy-boundary", "pulumi-deployments-boundary"):
+        assert not allows(document, "iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/webapp-{stack}-{boundary}")
+    assert not allows(document, "iam:DeleteRolePermissionsBoundary", f"arn:aws:iam::{ACCOUNT}:role/webapp-{stack}-fleet")
 
 
 def test_boundary_statements_are_each_needed() -> None:
     boundary = Boundary("b", "webapp", "staging", ("production",), ("webapp-staging-deploy",), owns_shared=False)
     sids = [s["Sid"] for s in json.loads(boundary.document())["Statement"]]
     assert sids == [
-        "TheStacksServices", "NotOtherEnvironments", "NotOtherEnvironmentsIdentities", "NotItsOwnRights", "SharedObjectsReadOnly",
+        "TheStacksServices", "NotOtherEnvironments", "NotOtherEnvironmentsIdentities", "NotItsOwnRights", "NeverABoundary",
+        "NeverUnbound", "NeverADeployer", "SharedObjectsReadOnly",
     ]
 
 
