@@ -82,12 +82,8 @@ def refuse_if_driven(ctx: Context, record: ReleaseRecord) -> None:
     """Refuse while another shell is ending the release, or a driver's lease on it is fresh."""
     if record.ending is not None:
         msg = "resume"
-        verb = {Outcome.ABORTED: "abort", Outcome.PROMOTED: "promote"}.get(record.ending.outcome, "rollback")
-        raise RollbackRefusedError(
-            msg, f"release {record.id} is being {record.ending.outcome} by {record.ending.by} since "
-            f"{record.ending.at:%Y-%m-%d %H:%M:%S} UTC and did not finish",
-            f"python -m release {verb} --stack {ctx.stack}  (finishes it)",
-        )
+        unfinished = records.EndingUnfinishedError.of(record, ctx.stack)
+        raise RollbackRefusedError(msg, unfinished.why, unfinished.next_command)
     if record.lease is not None and records.lease_fresh(record, ctx.clock):
         msg = "resume"
         expires = record.lease.renewed_at + records.LEASE
