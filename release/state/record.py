@@ -39,6 +39,9 @@ RENEW_AFTER = timedelta(minutes=5)
 # A driver that finds its record marked by another shell waits this long for that shell's ending (one stack update
 # and its verification) to finish or be put back, before it stops.
 ENDING_WAIT = timedelta(minutes=10)
+# A lease is judged by the driver's clock; before another shell takes one over it watches the record this long on its
+# own clock: a live driver renews within RENEW_AFTER plus one poll of its bake (release/strategies/steps.py Bake).
+WATCH = RENEW_AFTER + timedelta(minutes=2)
 _ATTEMPTS = 8
 
 

@@ -8,16 +8,22 @@ never acts on a release that replaced it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from components.config.release_record import Outcome
 from rehearsal.world.seams import ScheduledClock
+from release.cli import app
+from release.clock import ManualClock
+from release.commands import driver
 from release.engine import StackBusyError
+from release.errors import ExitCode
 from release.rollback import fast
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import resume
@@ -85,8 +91,8 @@ def test_a_driver_write_overtaken_by_an_abort_stops_the_driver_instead_of_passin
 
     def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
         held = records.in_progress(w.stack)
-        if not overtaken and held is not None and held.weight == 25 and _updates(w, "50% to green"):
-            # Between the driver's read and its write of "50% verified", bob aborts the release.
+        if not overtaken and held is not None and changes.get("release:canaryWeight") == "100":
+            # Between the driver's read and its write of the 100% step (the write before that update), bob aborts.
             overtaken.append(True)
             abort(_bob(w), held, "bob saw errors", by="bob@desk")
         return original(changes, removals, expect_etag)
@@ -97,7 +103,7 @@ def test_a_driver_write_overtaken_by_an_abort_stops_the_driver_instead_of_passin
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
     assert "aborted elsewhere: bob@desk" in result.why
-    assert not _updates(w, "100% to green"), "the driver did not go on as if its write had been made"
+    assert not _updates(w, "100% to green"), "the driver did not go on to the update as if its write had been made"
     assert w.stack.served() == {"blue": 100, "green": 0}
     assert w.stack.release_config().in_progress is None
 
@@ -387,3 +393,117 @@ def test_an_abort_that_read_before_the_driver_scaled_the_candidate_scales_it_bac
     abort(_bob(w), records.in_progress(w.stack), "bob aborts", by="bob@desk")
     assert scaled
     assert w.stack.get_config().get(CANDIDATE_TASKS) == "0", "the candidate's extra tasks go with the aborted release"
+
+
+# --- item 14: a shell whose clock runs ahead does not take over a live driver -------------------------------------
+
+
+class AheadClock(ManualClock):
+    """Another shell's clock, ``ahead`` in front of the driver's; while it sleeps, ``meanwhile`` runs (the live driver)."""
+
+    def __init__(self, driver: ManualClock, ahead: timedelta, meanwhile: Callable[[], None]) -> None:
+        super().__init__(driver.now() + ahead)
+        self.driver, self.meanwhile = driver, meanwhile
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.driver.sleep(seconds)
+        self.meanwhile()
+
+
+def _driven_by_alice(w: World) -> Any:
+    release(w, "v2", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    return records.commit(w.stack, held, records.leased(held, "alice@laptop (pid 4242)", w.clock))
+
+
+def test_a_shell_whose_clock_is_40_minutes_ahead_does_not_take_over_a_driver_that_renews(session: Any) -> None:
+    w = world(session)
+    held = [_driven_by_alice(w)]
+
+    def alice_renews() -> None:
+        # The live driver renews its lease once it is RENEW_AFTER old by its own clock.
+        lease = held[0].lease
+        if lease is not None and w.clock.now() - lease.renewed_at >= records.RENEW_AFTER:
+            held[0] = records.commit(w.stack, held[0], records.leased(held[0], "alice@laptop (pid 4242)", w.clock))
+
+    carol = replace(w.ctx, by="carol@ci", clock=AheadClock(w.clock, timedelta(minutes=40), alice_renews))
+    before = w.stack.served()
+    with pytest.raises(RollbackRefusedError) as caught:
+        resume(carol)
+    assert "is being driven by alice@laptop (pid 4242): its record changed while this shell watched it" in caught.value.why
+    assert "check this machine's clock" in caught.value.next_command
+    assert records.in_progress(w.stack).lease.holder == "alice@laptop (pid 4242)"  # type: ignore[union-attr]
+    assert w.stack.served() == before
+
+
+def test_a_lease_nobody_renews_is_taken_over_after_the_watch(session: Any) -> None:
+    w = world(session)
+    _driven_by_alice(w)
+    carol = replace(w.ctx, by="carol@ci", clock=AheadClock(w.clock, timedelta(minutes=40), lambda: None))
+    assert resume(carol).outcome is Outcome.PROMOTED
+
+
+# --- item 15: every command says what `resume` says of a record marked and not finished --------------------------
+
+
+@pytest.fixture
+def shell(session: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    found = world(session)
+    conn = driver.Connection(found.stack, found.ctx.aws, found.clock, found.runner, found.ctx.probe)
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: conn)
+    return found
+
+
+def _promote_killed_after_its_mark(w: World) -> None:
+    release(w, "v2", until_weight=25)
+    original = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        if "promote" in message:
+            raise Killed
+        return original(message, targets)
+
+    w.stack.update = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        promote_now(_bob(w), records.in_progress(w.stack))
+    w.stack.update = original  # type: ignore[method-assign]
+
+
+def _said(args: list[str]) -> tuple[int, dict[str, Any]]:
+    done = CliRunner().invoke(app, [*args, "--stack", "staging", "-o", "json"])
+    assert "Traceback" not in done.output, done.output
+    return done.exit_code, json.loads(done.output)["error"]
+
+
+@pytest.mark.parametrize("command", [["abort"], ["rollback"], ["resume", "--abort"], ["deploy", "--version", "v9", "--yes"]])
+def test_after_a_promotion_killed_past_its_mark_every_other_command_says_what_resume_says(shell: World, command: list[str]) -> None:
+    _promote_killed_after_its_mark(shell)
+    served = shell.stack.served()
+    shell.stack.issued.clear()
+    code, resumed = _said(["resume"])
+    assert code == ExitCode.REFUSED
+    assert "is being promoted by bob@desk since" in resumed["why"]
+    assert resumed["next"] == "python -m release promote --stack staging  (finishes it)"
+    code, said = _said(command)
+    assert code == ExitCode.REFUSED
+    assert (said["why"], said["next"]) == (resumed["why"], resumed["next"])
+    assert "fix the config" not in json.dumps(said)
+    assert shell.stack.issued == []
+    assert shell.stack.served() == served
+    done = CliRunner().invoke(app, ["promote", "--stack", "staging", "-o", "json"])
+    assert done.exit_code == ExitCode.OK, done.output
+    assert shell.stack.release_config().last_release.outcome is Outcome.PROMOTED
+
+
+def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused(shell: World) -> None:
+    _abort_killed_after_its_update(shell)
+    code, said = _said(["promote"])
+    assert code == ExitCode.REFUSED
+    assert "is being aborted by bob@desk since" in said["why"]
+    assert said["next"] == "python -m release abort --stack staging  (finishes it)"
+    assert shell.stack.served() == {"blue": 100, "green": 0}
+    done = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", "json"])
+    assert done.exit_code == ExitCode.REFUSED, done.output
+    assert shell.stack.release_config().last_release.outcome is Outcome.ABORTED
