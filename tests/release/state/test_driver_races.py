@@ -8,26 +8,20 @@ never acts on a release that replaced it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from components.config.release_record import Outcome
 from rehearsal.world.seams import ScheduledClock
-from release.cli import app
 from release.clock import ManualClock
-from release.commands import driver
 from release.engine import StackBusyError
-from release.errors import ExitCode
 from release.rollback import fast
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import resume
-from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.capacity import CANDIDATE_TASKS
 from release.strategies.executor import abort, promote_now
@@ -81,7 +75,7 @@ def _updates(w: World, text: str) -> list[str]:
     return [u["message"] for u in w.stack.issued if text in u["message"]]
 
 
-# --- item 1: a write that lost its compare-and-set is not taken for written -------------------------------------
+# --- a write that lost its compare-and-set is not taken for written -------------------------------------
 
 
 def test_a_driver_write_overtaken_by_an_abort_stops_the_driver_instead_of_passing_for_written(session: Any) -> None:
@@ -122,7 +116,7 @@ def test_an_abort_marks_the_record_as_stored_so_a_step_the_driver_verified_meanw
     assert w.stack.served() == {"blue": 100, "green": 0}
 
 
-# --- item 2: a command holding an older record never acts on the release that replaced it ------------------------
+# --- a command holding an older record never acts on the release that replaced it ------------------------
 
 STALE_COMMANDS: dict[str, Callable[[Any, Any], object]] = {
     "abort": lambda ctx, held: abort(ctx, held, "bob aborts", by="bob@desk"),
@@ -152,7 +146,7 @@ def test_a_command_holding_an_older_release_refuses_the_release_now_in_progress(
     assert w.stack.served() == served
 
 
-# --- item 3: the lease is renewed through a bake longer than the lease -------------------------------------------
+# --- the lease is renewed through a bake longer than the lease -------------------------------------------
 
 
 def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_refused_throughout(session: Any) -> None:
@@ -183,7 +177,7 @@ def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_ref
     assert all(float(age) <= records.RENEW_AFTER.total_seconds() + 60 for age in tries[0::2]), tries
 
 
-# --- item 14: another shell's failed ending leaves the release to its driver; anything else stops it, truthfully ----
+# --- another shell's failed ending leaves the release to its driver; anything else stops it, truthfully ----
 
 
 def test_an_abort_that_fails_on_the_busy_stack_during_a_shift_leaves_the_driver_driving(session: Any) -> None:
@@ -271,7 +265,7 @@ def test_a_release_taken_over_elsewhere_stops_the_driver_which_says_where_the_re
     assert held.lease.holder == "carol@ci (pid 99)", "the driver left carol's lease alone"
 
 
-# --- item 20: a driver that stops after a failed step or abort releases its lease --------------------------------
+# --- a driver that stops after a failed step or abort releases its lease --------------------------------
 
 
 def test_a_driver_whose_abort_failed_releases_its_lease_so_resume_can_take_over_at_once(session: Any) -> None:
@@ -297,82 +291,7 @@ def test_a_driver_whose_abort_failed_releases_its_lease_so_resume_can_take_over_
     assert resume(replace(w.ctx, by="dave@desk")).outcome is Outcome.PROMOTED
 
 
-# --- item 16: a failed final write after the promotion applied says promoted, never aborts ------------------------
-
-
-def test_a_failed_final_write_after_the_promotion_applied_says_promoted_and_how_to_finish_the_record(session: Any) -> None:
-    w = world(session)
-    original = w.stack.write_release
-    failing = [True]
-
-    def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
-        if failing[0] and records.LAST_RELEASE in changes and '"promoted"' in changes[records.LAST_RELEASE]:
-            msg = "writing the release state"
-            raise StateStoreError(msg, "Pulumi Cloud answered HTTP 503", "retry")
-        return original(changes, removals, expect_etag)
-
-    w.stack.write_release = write_release  # type: ignore[method-assign]
-    result = release(w, "v2")
-    assert result.outcome is Outcome.PROMOTED
-    assert result.why is not None
-    assert "promoted; the record is not finished: writing the release state: Pulumi Cloud answered HTTP 503" in result.why
-    assert result.next_command == "python -m release promote --stack staging  (finishes the record)"
-    assert not _updates(w, "abort"), "a promoted release is never aborted"
-    assert w.stack.served() == {"blue": 0, "green": 100}
-    failing[0] = False
-    held = records.in_progress(w.stack)
-    assert held is not None
-    promote_now(w.ctx, held)
-    assert w.stack.release_config().in_progress is None
-    assert w.stack.release_config().last_release.outcome is Outcome.PROMOTED
-    assert w.stack.served() == {"blue": 0, "green": 100}
-
-
-# --- item 17: a record marked for one ending refuses the others ---------------------------------------------------
-
-
-class Killed(BaseException):
-    """The process dropped mid-way, as kill -9 would."""
-
-
-def _abort_killed_after_its_update(w: World) -> None:
-    release(w, "v2", until_weight=25)
-    original = w.stack.write_release
-
-    def killed(changes: Any, removals: Any, expect_etag: str) -> str:
-        if records.LAST_RELEASE in changes:
-            raise Killed
-        return original(changes, removals, expect_etag)
-
-    w.stack.write_release = killed  # type: ignore[method-assign]
-    with pytest.raises(Killed):
-        abort(_bob(w), records.in_progress(w.stack), "bob aborts", by="bob@desk")
-    w.stack.write_release = original  # type: ignore[method-assign]
-
-
-@pytest.mark.parametrize("command", ["promote", "rollback-flip"])
-def test_a_half_finished_abort_refuses_a_promotion_and_says_which_command_finishes_it(session: Any, command: str) -> None:
-    w = world(session)
-    _abort_killed_after_its_update(w)
-    assert w.stack.served() == {"blue": 100, "green": 0}
-    held = records.in_progress(w.stack)
-    assert held is not None
-    w.stack.issued.clear()
-    other: dict[str, Callable[[], object]] = {
-        "promote": lambda: promote_now(w.ctx, held),
-        "rollback-flip": lambda: records.commit(w.stack, held, records.ending(held, Outcome.ROLLED_BACK, "carol@ci", w.clock),
-                                                exact=False),
-    }
-    with pytest.raises(records.EndingUnfinishedError) as caught:
-        other[command]()
-    assert "is being aborted by bob@desk since" in caught.value.why
-    assert caught.value.next_command == "python -m release abort --stack staging  (finishes it)"
-    assert w.stack.issued == []
-    assert w.stack.served() == {"blue": 100, "green": 0}
-    assert records.in_progress(w.stack).ending.outcome is Outcome.ABORTED  # type: ignore[union-attr]
-
-
-# --- item 21: abort decides from the state its compare-and-set write is made on -------------------------------
+# --- abort decides from the state its compare-and-set write is made on -------------------------------
 
 
 def test_an_abort_that_read_before_the_driver_scaled_the_candidate_scales_it_back_too(session: Any) -> None:
@@ -395,7 +314,7 @@ def test_an_abort_that_read_before_the_driver_scaled_the_candidate_scales_it_bac
     assert w.stack.get_config().get(CANDIDATE_TASKS) == "0", "the candidate's extra tasks go with the aborted release"
 
 
-# --- item 14: a shell whose clock runs ahead does not take over a live driver -------------------------------------
+# --- a shell whose clock runs ahead does not take over a live driver -------------------------------------
 
 
 class AheadClock(ManualClock):
@@ -445,65 +364,3 @@ def test_a_lease_nobody_renews_is_taken_over_after_the_watch(session: Any) -> No
     assert resume(carol).outcome is Outcome.PROMOTED
 
 
-# --- item 15: every command says what `resume` says of a record marked and not finished --------------------------
-
-
-@pytest.fixture
-def shell(session: Any, monkeypatch: pytest.MonkeyPatch) -> World:
-    found = world(session)
-    conn = driver.Connection(found.stack, found.ctx.aws, found.clock, found.runner, found.ctx.probe)
-    monkeypatch.setattr(driver, "CONNECT", lambda stack: conn)
-    return found
-
-
-def _promote_killed_after_its_mark(w: World) -> None:
-    release(w, "v2", until_weight=25)
-    original = w.stack.update
-
-    def killed(message: str, targets: Any = None) -> Any:
-        if "promote" in message:
-            raise Killed
-        return original(message, targets)
-
-    w.stack.update = killed  # type: ignore[method-assign]
-    with pytest.raises(Killed):
-        promote_now(_bob(w), records.in_progress(w.stack))
-    w.stack.update = original  # type: ignore[method-assign]
-
-
-def _said(args: list[str]) -> tuple[int, dict[str, Any]]:
-    done = CliRunner().invoke(app, [*args, "--stack", "staging", "-o", "json"])
-    assert "Traceback" not in done.output, done.output
-    return done.exit_code, json.loads(done.output)["error"]
-
-
-@pytest.mark.parametrize("command", [["abort"], ["rollback"], ["resume", "--abort"], ["deploy", "--version", "v9", "--yes"]])
-def test_after_a_promotion_killed_past_its_mark_every_other_command_says_what_resume_says(shell: World, command: list[str]) -> None:
-    _promote_killed_after_its_mark(shell)
-    served = shell.stack.served()
-    shell.stack.issued.clear()
-    code, resumed = _said(["resume"])
-    assert code == ExitCode.REFUSED
-    assert "is being promoted by bob@desk since" in resumed["why"]
-    assert resumed["next"] == "python -m release promote --stack staging  (finishes it)"
-    code, said = _said(command)
-    assert code == ExitCode.REFUSED
-    assert (said["why"], said["next"]) == (resumed["why"], resumed["next"])
-    assert "fix the config" not in json.dumps(said)
-    assert shell.stack.issued == []
-    assert shell.stack.served() == served
-    done = CliRunner().invoke(app, ["promote", "--stack", "staging", "-o", "json"])
-    assert done.exit_code == ExitCode.OK, done.output
-    assert shell.stack.release_config().last_release.outcome is Outcome.PROMOTED
-
-
-def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused(shell: World) -> None:
-    _abort_killed_after_its_update(shell)
-    code, said = _said(["promote"])
-    assert code == ExitCode.REFUSED
-    assert "is being aborted by bob@desk since" in said["why"]
-    assert said["next"] == "python -m release abort --stack staging  (finishes it)"
-    assert shell.stack.served() == {"blue": 100, "green": 0}
-    done = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", "json"])
-    assert done.exit_code == ExitCode.REFUSED, done.output
-    assert shell.stack.release_config().last_release.outcome is Outcome.ABORTED
