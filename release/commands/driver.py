@@ -148,6 +148,7 @@ def register(app: typer.Typer) -> None:
             config = full.release
             if full.is_production and not skip_staging:
                 _staging_gate(stack, version, config, conn)
+            refuse_other_ending(config.in_progress, stack, None)
             if config.in_progress is not None:
                 running = config.in_progress
                 msg = "deploy"
@@ -209,7 +210,7 @@ def register(app: typer.Typer) -> None:
         console, as_json = Console(), output is Output.JSON
         with errors(console, as_json, stack):
             conn = open_stack(stack)
-            current = _in_progress(conn, stack)
+            current = _in_progress(conn, stack, "promote")
             with interrupt_exits(stack, console):
                 final = promote_now(context_for(stack, conn, console, as_json), current)
         _done(console, as_json, {"stack": stack, "outcome": "promoted", "release": final.id, "live": final.colour.value})
@@ -220,7 +221,7 @@ def register(app: typer.Typer) -> None:
         console, as_json = Console(), output is Output.JSON
         with errors(console, as_json, stack):
             conn = open_stack(stack)
-            current = _in_progress(conn, stack)
+            current = _in_progress(conn, stack, "abort")
             with interrupt_exits(stack, console):
                 final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
         _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
@@ -244,7 +245,8 @@ def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOption
     DryRun(console).run(planned, f"release {options.version} to {stack} (dry run)")
 
 
-def _in_progress(conn: Connection, stack: str) -> Any:
+def _in_progress(conn: Connection, stack: str, command: str | None = None) -> Any:
+    """The release in progress; a record marked for another ending than ``command``'s is refused as ``resume`` refuses it."""
     problem = unreadable_record(conn.engine.get_config())
     if problem:
         message = f"{problem}; `python -m release status --stack {stack}` shows what the listener serves"
@@ -253,7 +255,14 @@ def _in_progress(conn: Connection, stack: str) -> Any:
     if current is None:
         msg = "release"
         raise RefusedError(msg, f"no release is in progress on {stack}", f"python -m release status --stack {stack}")
+    refuse_other_ending(current, stack, command)
     return current
+
+
+def refuse_other_ending(current: Any, stack: str, command: str | None) -> None:
+    """A record marked for one ending refuses every other command, saying which one finishes it (as ``resume`` does)."""
+    if current is not None and current.ending is not None and records.finishing_command(current.ending.outcome) != command:
+        raise records.EndingUnfinishedError.of(current, stack)
 
 
 def _done(console: Console, as_json: bool, data: dict[str, Any]) -> None:

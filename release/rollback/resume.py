@@ -34,6 +34,8 @@ from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Backup, Bake, Deploy, Migrate, Preflight, Shift, Smoke, Step
 
 reached = records.reached
+WATCH_POLL = 15.0
+"""Seconds between two reads of a record whose lease is being watched."""
 
 
 def remaining(steps: list[Step], record: ReleaseRecord) -> list[Step]:
@@ -82,12 +84,10 @@ def refuse_if_driven(ctx: Context, record: ReleaseRecord) -> None:
     """Refuse while another shell is ending the release, or a driver's lease on it is fresh."""
     if record.ending is not None:
         msg = "resume"
-        verb = {Outcome.ABORTED: "abort", Outcome.PROMOTED: "promote"}.get(record.ending.outcome, "rollback")
-        raise RollbackRefusedError(
-            msg, f"release {record.id} is being {record.ending.outcome} by {record.ending.by} since "
-            f"{record.ending.at:%Y-%m-%d %H:%M:%S} UTC and did not finish",
-            f"python -m release {verb} --stack {ctx.stack}  (finishes it)",
-        )
+        unfinished = records.EndingUnfinishedError.of(record, ctx.stack)
+        raise RollbackRefusedError(msg, unfinished.why, unfinished.next_command)
+    if record.lease is not None and not records.lease_fresh(record, ctx.clock):
+        _watch(ctx, record)
     if record.lease is not None and records.lease_fresh(record, ctx.clock):
         msg = "resume"
         expires = record.lease.renewed_at + records.LEASE
@@ -97,6 +97,33 @@ def refuse_if_driven(ctx: Context, record: ReleaseRecord) -> None:
             f"let it finish, or end it: python -m release abort --stack {ctx.stack}; "
             f"if that driver is gone, resume after {expires:%H:%M:%S} UTC",
         )
+
+
+def _watch(ctx: Context, record: ReleaseRecord) -> None:
+    """A lease that looks expired by this shell's clock is watched on this shell's own clock before it is taken over.
+
+    The lease's time is the driver's clock; a shell whose clock runs ahead would take it for expired. A live
+    driver writes its record at least every ``RENEW_AFTER`` plus one poll while it waits (bakes, watches, the backup
+    window), so a record unchanged for ``WATCH`` on this shell's clock has nobody writing it; one that changed
+    has a driver, and ``resume`` refuses, naming it.
+    """
+    assert record.lease is not None  # noqa: S101 - only a leased record is watched
+    ctx.reporter.note(f"the lease of {record.lease.holder} on release {record.id} looks expired by this clock "
+                      f"({record.lease.renewed_at:%Y-%m-%d %H:%M:%S} UTC); watching the record for "
+                      f"{records.WATCH.total_seconds() / 60:g} min before taking it over")
+    start = ctx.clock.monotonic()
+    while ctx.clock.monotonic() - start < records.WATCH.total_seconds():
+        ctx.clock.sleep(WATCH_POLL)
+        now = records.in_progress(ctx.engine)
+        if now is None or now.id != record.id or now.revision != record.revision:
+            msg = "resume"
+            holder = now.lease.holder if now is not None and now.lease is not None else "another shell"
+            raise RollbackRefusedError(
+                msg, f"release {record.id} is being driven by {holder}: its record changed while this shell watched it "
+                f"(revision {record.revision} to {now.revision if now else 'gone'}), although its lease looked expired by "
+                "this shell's clock",
+                f"let it finish, or end it: python -m release abort --stack {ctx.stack}; check this machine's clock",
+            )
 
 
 def resume(ctx: Context) -> Result:

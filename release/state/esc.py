@@ -22,13 +22,13 @@ from typing import Any
 import yaml
 
 from offline.stacks import ProjectFiles, definition_values
-from release.state.store import StateConflictError, StateStoreError, check_keys, to_definition
+from release.state.store import ReleaseStateStore, StateConflictError, StateStoreError, check_keys, to_definition
 
 DEFAULT_BASE_URL = "https://api.pulumi.com"
 Opener = Callable[..., Any]
 
 
-class EscStateStore:
+class EscStateStore(ReleaseStateStore):
     """The release keys in ``values.pulumiConfig`` of one ESC environment."""
 
     def __init__(

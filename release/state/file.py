@@ -19,10 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from release.state.store import StateConflictError, StateStoreError, check_keys
+from release.state.store import ReleaseStateStore, StateConflictError, StateStoreError, check_keys
 
 
-class FileStateStore:
+class FileStateStore(ReleaseStateStore):
     """A stack's release state in ``path``."""
 
     def __init__(self, path: Path, initial: Mapping[str, str] | None = None) -> None:

@@ -36,6 +36,12 @@ LAST_RELEASE = "release:lastRelease"
 # 30 minutes, release/strategies/steps.py Migrate.timeout_seconds); the lease outlasts that. Bakes renew it.
 LEASE = timedelta(minutes=35)
 RENEW_AFTER = timedelta(minutes=5)
+# A driver that finds its record marked by another shell waits this long for that shell's ending (one stack update
+# and its verification) to finish or be put back, before it stops.
+ENDING_WAIT = timedelta(minutes=10)
+# A lease is judged by the driver's clock; before another shell takes one over it watches the record this long on its
+# own clock: a live driver renews within RENEW_AFTER plus one poll of its bake (release/strategies/steps.py Bake).
+WATCH = RENEW_AFTER + timedelta(minutes=2)
 _ATTEMPTS = 8
 
 
@@ -67,6 +73,26 @@ class ReleaseEndedError(Exception):
 
 class ReleaseInProgressError(ReleaseEndedError):
     """A new release found another one in progress."""
+
+
+def finishing_command(outcome: Outcome) -> str:
+    """The command that marks a record for ``outcome``, and so finishes it when run again."""
+    return {Outcome.ABORTED: "abort", Outcome.PROMOTED: "promote"}.get(outcome, "rollback")
+
+
+class EndingUnfinishedError(ReleaseEndedError):
+    """The record is marked for one ending that did not finish: only the command that marked it finishes it."""
+
+    @classmethod
+    def of(cls, record: ReleaseRecord, stack: str) -> EndingUnfinishedError:
+        """What every command says of a record marked and not finished (the same as ``resume``)."""
+        assert record.ending is not None  # noqa: S101 - only marked records are unfinished
+        ending = record.ending
+        return cls(
+            f"release {record.id}", f"release {record.id} is being {ending.outcome} by {ending.by} since "
+            f"{ending.at:%Y-%m-%d %H:%M:%S} UTC and did not finish",
+            f"python -m release {finishing_command(ending.outcome)} --stack {stack}  (finishes it)", None, record,
+        )
 
 
 def new_record(config: ReleaseConfig, version: str, strategy: str, clock: Clock, by: str) -> ReleaseRecord:
@@ -176,11 +202,17 @@ def _explain(values: Mapping[str, str], held: ReleaseRecord, stack: str) -> Rele
     )
 
 
+Build = ReleaseRecord | Callable[[ReleaseRecord | None], ReleaseRecord] | None
+"""A record to write, or how to make it from the record stored at the moment of the write."""
+Changes = Mapping[str, str] | Callable[[Mapping[str, str]], Mapping[str, str]] | None
+"""Config changes, or how to decide them from the release state read at the moment of the write."""
+
+
 def commit(
     engine: StackEngine,
     held: ReleaseRecord | None,
-    record: ReleaseRecord | None,
-    changes: Mapping[str, str] | None = None,
+    record: Build,
+    changes: Changes = None,
     *,
     finish: bool = False,
     exact: bool = True,
@@ -196,6 +228,14 @@ def commit(
     ``finish``: the record leaves ``inProgress`` (it is in ``changes`` as
     ``lastRelease``). ``check`` sees the whole config that would result.
     ``expect_last``: the last finished release must still be this one.
+
+    ``record`` and ``changes`` may be functions of what is stored at the write
+    (the stored record; the release keys): a command from another shell marks
+    the record as it is now, never a copy it read earlier, so a step the driver
+    verified in between is not written over; and it decides its changes from
+    the same read its write is compared with. A record marked for one ending
+    refuses every other (``EndingUnfinishedError``): the command that marked
+    it finishes it.
     """
     for _ in range(_ATTEMPTS):
         values, etag = engine.read_release()
@@ -216,11 +256,16 @@ def commit(
             stored is None or stored.id != held.id or (exact and stored.revision != held.revision)
         ):
             raise _explain(values, held, engine.stack)
-        written = dict(changes or {})
+        built = record(stored) if callable(record) else record
+        if held is not None and stored is not None and stored.ending is not None and built is not None and (
+            built.ending is None or built.ending.outcome is not stored.ending.outcome
+        ) and not exact:
+            raise EndingUnfinishedError.of(stored, engine.stack)
+        written = dict((changes(values) if callable(changes) else changes) or {})
         removals: list[str] = []
         result = None
-        if record is not None and not finish:
-            result = record.model_copy(update={"revision": (stored.revision if stored else record.revision) + 1})
+        if built is not None and not finish:
+            result = built.model_copy(update={"revision": (stored.revision if stored else built.revision) + 1})
             written[IN_PROGRESS] = encode(result)
         if finish:
             removals.append(IN_PROGRESS)

@@ -33,7 +33,11 @@ class StateConflictError(StateStoreError):
 
 
 class ReleaseStateStore(Protocol):
-    """The release keys of one stack, read and written with compare-and-set."""
+    """The release keys of one stack, read and written with compare-and-set.
+
+    Every store of the project names this class as its base, so the contract test
+    (tests/release/state/test_contract.py) finds each one and none can skip it.
+    """
 
     name: str
     """Where the state lives, for messages (e.g. ``acme/release-platform/production-release``)."""
@@ -82,7 +86,7 @@ def to_definition(value: str) -> Any:
     return parsed if isinstance(parsed, (dict, list, int)) and not isinstance(parsed, bool) else value
 
 
-class MemoryStateStore:
+class MemoryStateStore(ReleaseStateStore):
     """Release state held by one process, with the store's compare-and-set semantics."""
 
     def __init__(self, values: Mapping[str, str] | None = None, name: str = "memory") -> None:

@@ -26,7 +26,7 @@ from release.rollback.common import is_rollback
 from release.state import record as records
 from release.strategies.canary import CanaryRunner
 from release.strategies.capacity import CANDIDATE_TASKS
-from release.strategies.failure import StepFailure
+from release.strategies.failure import StepFailure, UnfinishedEndingError
 from release.strategies.rolling import RollingRunner, RolloutFailedError, roll_back
 from release.strategies.runner import StepRunner
 from release.strategies.steps import Bake, Retire, Shift, Step
@@ -82,7 +82,10 @@ class Executor:
             try:
                 record = self.runner.run(step, record)
             except FAILURES as exc:
-                return self._failed(step, record, exc, done)
+                result = self._failed(step, record, exc, done)
+                # A driver that stops leaves nobody driving: its lease goes, so `resume` can take over at once.
+                self._release_lease()
+                return result
             except KeyboardInterrupt:
                 self._release_lease()
                 raise
@@ -92,12 +95,19 @@ class Executor:
         return Result(Outcome.PROMOTED, record, steps_done=done)
 
     def _release_lease(self) -> None:
-        """Interrupted: the weights stay, and the lease goes, so `resume` elsewhere can take over at once."""
+        """Stopped (interrupted, failed, or ended elsewhere): the weights stay, and this driver's lease goes.
+
+        Only a record that is still this driver's (same release, no ending mark, its lease) loses its lease;
+        a finished or marked record, or one another shell took over, is left as it is.
+        """
         held = self.runner.last
         if held is None or held.outcome is not None:
             return
         try:
-            self.runner.last = records.commit(self.ctx.engine, held, held.model_copy(update={"lease": None}))
+            stored = records.in_progress(self.ctx.engine)
+            if stored is None or stored.id != held.id or stored.ending is not None or not self.runner.owns(stored):
+                return
+            self.runner.last = records.commit(self.ctx.engine, stored, stored.model_copy(update={"lease": None}))
         except (EngineError, records.ReleaseEndedError) as exc:
             self.ctx.reporter.note(f"the lease on release {held.id} stays until it expires: {exc}")
 
@@ -118,7 +128,7 @@ class Executor:
         if record.phase is Phase.PROMOTED:
             # The release is live; a failed post-release check is reported, the old colour is the way back.
             # The backup window names its own way on (the rollback, while the old colour still runs).
-            way = next_command if isinstance(step, Retire) else \
+            way = next_command if isinstance(step, Retire) or isinstance(exc, UnfinishedEndingError) else \
                 f"python -m release status --stack {self.ctx.stack}, then roll back to {record.colour.other} if needed"
             return Result(Outcome.PROMOTED, record, step.name, f"{what}: {why}", way, infrastructure, done)
         if record.strategy is Strategy.ROLLING:
@@ -127,6 +137,10 @@ class Executor:
             aborted = abort(self.ctx, record, f"{what}: {why}", self.timing, exact=True)
         except records.ReleaseEndedError as ended:
             return _ended_elsewhere(ended, record, step.name, done)
+        except UnfinishedEndingError as unfinished:
+            # The candidate is back at 0, verified; only the record's last write is missing.
+            return Result(Outcome.ABORTED, unfinished.record, step.name, f"{what}: {why}; {unfinished.why}",
+                          unfinished.next_command, True, done)
         except FAILURES as second:
             w2, y2, n2 = _explain(second, self.ctx.stack)
             return Result(Outcome.ABORTED, record, step.name, f"{what}: {why}; then the abort failed: {w2}: {y2}", n2, True, done)
@@ -160,7 +174,11 @@ def _ended_elsewhere(exc: records.ReleaseEndedError, record: ReleaseRecord, step
     """The driver stopped because another shell ended or changed its release: say who and how; write nothing."""
     outcome = exc.outcome if exc.outcome in (Outcome.PROMOTED, Outcome.ROLLED_BACK) else Outcome.ABORTED
     final = exc.stored if exc.stored is not None and exc.stored.id == record.id else record
-    return Result(outcome, final, step, f"{exc.what}: {exc.why}", exc.next_command, False, done)
+    why = f"{exc.what}: {exc.why}"
+    if final.outcome is None and (exc.stored is None or exc.stored.id == record.id) and exc.stored is not None:
+        # Not ended: the release is where its record says, and nobody drives it from here.
+        why += f"; stopped; the release is still at {final.weight}%"
+    return Result(outcome, final, step, why, exc.next_command, False, done)
 
 
 def _explain(exc: Exception, stack: str) -> tuple[str, str, str]:
@@ -199,15 +217,26 @@ def abort(
         # Nothing to shift back: the live colour goes back to the old version, verified (release/strategies/rolling.py).
         return roll_back(ctx, record, reason, RollingRunner(ctx, timing or Timing()), ecs_rolls_back=False,
                          outcome=Outcome.ABORTED, by=by or ctx.by, exact=exact)
-    config = release_config(ctx.engine.get_config(), ctx.stack)
-    moved = config.canary_weight != 0
-    changes = {"release:canaryWeight": "0"} if moved else {}
-    if config.candidate_tasks:
-        # The candidate's extra tasks go with the release; the abort's update is targeted at the listener, so they
-        # are scaled down by the next full update.
-        changes[CANDIDATE_TASKS] = "0"
+    base = ctx.engine.get_config()
+    config = release_config(base, ctx.stack)
+
+    def changes(values: Mapping[str, str]) -> dict[str, str]:
+        # Decided from the release state the abort's compare-and-set write is made on, not from an earlier read:
+        # a driver that scaled or shifted the candidate in between is undone too.
+        now = release_config({**base, **values}, ctx.stack)
+        found = {"release:canaryWeight": "0"} if now.canary_weight != 0 else {}
+        if now.candidate_tasks:
+            # The candidate's extra tasks go with the release; the abort's update is targeted at the listener, so they
+            # are scaled down by the next full update.
+            found[CANDIDATE_TASKS] = "0"
+        return found
+
     outputs = ctx.engine.outputs()
-    targets = [str(outputs["listener_urn"])] if moved and outputs.get("listener_urn") else None
+
+    def targets(decided: Mapping[str, str]) -> list[str] | None:
+        moved = "release:canaryWeight" in decided
+        return [str(outputs["listener_urn"])] if moved and outputs.get("listener_urn") else None
+
     runner = StepRunner(ctx, timing or Timing())
     if timing is not None:
         timing.events.append((ctx.clock.monotonic(), "abort-update"))

@@ -20,3 +20,11 @@ class StepFailure(Exception):
         self.elsewhere = elsewhere
         self.record = record
         """The record as the step left it, when the step got past a durable write before failing."""
+
+
+class UnfinishedEndingError(StepFailure):
+    """An ending (promotion, abort, rollback) whose update applied and was verified, but whose record was not finished.
+
+    ``record`` is the record as the ending left it (still in progress, marked); the command in ``next_command``
+    finishes it. Nothing is to be undone: the outcome happened.
+    """

@@ -21,13 +21,18 @@ from components.config.release_record import MigrationRun, Outcome, Phase, Relea
 from release.aws.base import wait_until
 from release.aws.ecs import TaskSpec
 from release.context import Context
+from release.engine import EngineError
 from release.judgement.analysis import alarm_names
 from release.state import record as records
 from release.strategies.candidate import MissingRouteError, candidate_headers, curl_command
-from release.strategies.failure import StepFailure
+from release.strategies.failure import StepFailure, UnfinishedEndingError
 from release.strategies.reversibility import migration_reversible
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke, Step
 from release.strategies.timing import Timing
+
+ENDING_POLL = 5.0
+"""Seconds between two reads of a record another shell is ending."""
+_ADOPTIONS = 8
 
 
 class StepRunner:
@@ -66,11 +71,35 @@ class StepRunner:
         may be in progress); otherwise ``ReleaseEndedError`` says who ended or
         changed it, and nothing is written.
         """
-        held = None if new else record
-        written = records.commit(self.ctx.engine, held, records.leased(record, self.holder, self.ctx.clock), changes, check=self._check)
-        assert written is not None  # noqa: S101 - commit returns the record it was given
-        self.last = written
-        return written
+        waited, adopted = 0.0, 0
+        while True:
+            try:
+                written = records.commit(self.ctx.engine, None if new else record, records.leased(record, self.holder, self.ctx.clock),
+                                         changes, check=self._check)
+            except records.ReleaseEndedError as exc:
+                stored = exc.stored
+                if new or stored is None or stored.id != record.id or stored.outcome is not None:
+                    raise
+                if stored.ending is not None and waited < records.ENDING_WAIT.total_seconds():
+                    # Another shell is ending the release: its ending finishes (then this driver stops, saying so) or
+                    # fails and is put back (then the release is still this driver's). Wait and see, bounded.
+                    self.ctx.clock.sleep(ENDING_POLL)
+                    waited += ENDING_POLL
+                    continue
+                if stored.ending is None and self.owns(stored) and adopted < _ADOPTIONS:
+                    # Same release, no mark, this driver's lease: another shell's ending failed and put it back.
+                    adopted += 1
+                    self.ctx.reporter.note(f"release {record.id} was marked elsewhere and put back; it is still this driver's")
+                    record = record.model_copy(update={"revision": stored.revision})
+                    continue
+                raise
+            assert written is not None  # noqa: S101 - commit returns the record it was given
+            self.last = written
+            return written
+
+    def owns(self, stored: ReleaseRecord) -> bool:
+        """Whether a stored record carries this driver's lease."""
+        return stored.lease is not None and stored.lease.holder == self.holder[:160]
 
     def _renew(self, record: ReleaseRecord) -> ReleaseRecord:
         """Renew the lease when it is due; check the record is still ours either way."""
@@ -260,7 +289,8 @@ class StepRunner:
                           f"{curl_command(url, headers, outputs)}; check the candidate's logs")
 
     def end(
-        self, record: ReleaseRecord, outcome: Outcome, changes: Mapping[str, str], message: str, targets: list[str] | None,
+        self, record: ReleaseRecord, outcome: Outcome, changes: records.Changes, message: str,
+        targets: list[str] | None | Callable[[Mapping[str, str]], list[str] | None],
         verify: Callable[[], object], *, by: str, exact: bool, reason: str | None = None,
         phase: Phase | None = None, weight: int | None = None, new: bool = False, expect_last: str | None = None,
     ) -> ReleaseRecord:
@@ -277,22 +307,59 @@ class StepRunner:
 
         ``new``: the record is not in progress yet (a rollback's own record); none
         may be, and the last release must still be ``expect_last``.
+
+        Not ``exact`` (a command from another shell): the mark goes on the record as
+        stored at the write, and ``changes`` (with ``targets``, a function of the
+        changes decided) may be decided from the release state read for that write.
+        Once the update is applied and verified, a final write that fails leaves the
+        marked record, and the error says the outcome happened and which command
+        finishes the record (never an abort of what was done).
         """
         before = self.ctx.engine.get_config()
-        old = {key: before[key] for key in changes if key in before}
-        marked = records.commit(self.ctx.engine, None if new else record, records.ending(record, outcome, by, self.ctx.clock),
-                                changes, exact=exact, check=self._check, expect_last=expect_last)
+        decided: dict[str, str] = {}
+        old: dict[str, str] = {}
+
+        def decide(values: Mapping[str, str]) -> Mapping[str, str]:
+            found = dict(changes(values) if callable(changes) else changes or {})
+            now = {**before, **values}
+            decided.clear()
+            decided.update(found)
+            old.clear()
+            old.update({key: now[key] for key in found if key in now})
+            return found
+
+        def mark(stored: ReleaseRecord | None) -> ReleaseRecord:
+            # A command from another shell marks the record as it is now, never its own older copy.
+            base = stored if stored is not None and not exact and not new else record
+            return records.ending(base, outcome, by, self.ctx.clock)
+
+        marked = records.commit(self.ctx.engine, None if new else record, mark, decide, exact=exact, check=self._check,
+                                expect_last=expect_last)
         assert marked is not None  # noqa: S101 - commit returns the record it was given
         self.last = marked
         try:
-            self._update(message[:1000], targets)
+            self._update(message[:1000], targets(decided) if callable(targets) else targets)
             verify()
         except (Exception, KeyboardInterrupt) as exc:
             self._restore(marked, old, exc, new)
             raise
         final = records.finished(records.advance(marked, phase, weight=weight), outcome, self.ctx.clock, reason, by)
-        records.commit(self.ctx.engine, marked, None, {records.LAST_RELEASE: records.encode(final)}, finish=True)
+        try:
+            records.commit(self.ctx.engine, marked, None, {records.LAST_RELEASE: records.encode(final)}, finish=True)
+        except (EngineError, records.ReleaseEndedError) as exc:
+            raise self._unfinished(marked, outcome, phase, weight, exc) from exc
         return final
+
+    def _unfinished(self, marked: ReleaseRecord, outcome: Outcome, phase: Phase | None, weight: int | None,
+                    cause: EngineError | records.ReleaseEndedError) -> UnfinishedEndingError:
+        """The ending's update applied and verified, its final write did not: say so, and what finishes the record."""
+        command = records.finishing_command(outcome)
+        msg = command
+        return UnfinishedEndingError(
+            msg, f"{outcome}; the record is not finished: {cause.what}: {cause.why}",
+            f"python -m release {command} --stack {self.ctx.stack}  (finishes the record)", infrastructure=True,
+            record=records.advance(marked, phase, weight=weight),
+        )
 
     def _restore(self, marked: ReleaseRecord, old: Mapping[str, str], cause: BaseException, new: bool = False) -> None:
         try:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +14,7 @@ import yaml
 from components.config import ConfigError
 from offline.stacks import ROOT, ProjectFiles
 from release.state import EscStateStore, FileStateStore, StateConflictError, StateStoreError
+from tests.release.state.esc_server import EscServer, serve_esc
 
 # --- the file store ------------------------------------------------------------------
 
@@ -84,63 +82,14 @@ def test_two_processes_counting_through_the_file_store_lose_no_write(tmp_path: P
 # --- the ESC store against a local server with the service's semantics ------------------
 
 
-class _Esc:
-    """An ESC environment on 127.0.0.1: GET answers the definition and its ETag; PATCH needs that ETag or gets 409."""
-
-    def __init__(self, definition: dict[str, Any]) -> None:
-        self.definition = yaml.safe_dump(definition)
-        self.revision = 1
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-
-    def etag(self) -> str:
-        return f'"etag-{self.revision}"'
-
-
 @pytest.fixture
-def esc() -> Iterator[tuple[_Esc, str]]:
+def esc() -> Iterator[tuple[EscServer, str]]:
     config = {"release:live": "blue", "release:canaryWeight": 0}
-    env = _Esc({"imports": ["shared/base"], "values": {"note": "kept", "pulumiConfig": config}})
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _answer(self, code: int, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("ETag", env.etag())
-            self.send_header("Pulumi-ESC-Revision", str(env.revision))
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            env.requests.append(("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
-            if self.headers.get("Authorization") != "token pul-test":
-                self._answer(401, b'{"code":401,"message":"Unauthorized"}')
-                return
-            self._answer(200, env.definition.encode())
-
-        def do_PATCH(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            env.requests.append(("PATCH", self.path, {k.lower(): v for k, v in self.headers.items()}))
-            if self.headers.get("ETag") != env.etag():
-                self._answer(409, b'{"code":409,"message":"conflict"}')
-                return
-            env.definition = body.decode()
-            env.revision += 1
-            self._answer(200, b"{}")
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield env, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_esc({"imports": ["shared/base"], "values": {"note": "kept", "pulumiConfig": config}}) as found:
+        yield found
 
 
-def test_the_esc_store_reads_pulumi_config_and_patches_with_the_etag_it_read(esc: tuple[_Esc, str]) -> None:
+def test_the_esc_store_reads_pulumi_config_and_patches_with_the_etag_it_read(esc: tuple[EscServer, str]) -> None:
     env, url = esc
     store = EscStateStore("acme", "release-platform", "staging-release", token="pul-test", base_url=url)
     values, tag = store.read()
@@ -157,7 +106,7 @@ def test_the_esc_store_reads_pulumi_config_and_patches_with_the_etag_it_read(esc
     assert store.read()[0]["release:inProgress"] == '{"id":"r-1"}'
 
 
-def test_a_409_from_the_service_is_a_conflict_and_nothing_is_written(esc: tuple[_Esc, str]) -> None:
+def test_a_409_from_the_service_is_a_conflict_and_nothing_is_written(esc: tuple[EscServer, str]) -> None:
     env, url = esc
     mine = EscStateStore("acme", "release-platform", "staging-release", token="pul-test", base_url=url)
     theirs = EscStateStore("acme", "release-platform", "staging-release", token="pul-test", base_url=url)
@@ -170,7 +119,7 @@ def test_a_409_from_the_service_is_a_conflict_and_nothing_is_written(esc: tuple[
     assert env.definition == before
 
 
-def test_the_esc_store_without_a_token_or_with_a_wrong_one_says_so(esc: tuple[_Esc, str]) -> None:
+def test_the_esc_store_without_a_token_or_with_a_wrong_one_says_so(esc: tuple[EscServer, str]) -> None:
     _, url = esc
     with pytest.raises(StateStoreError) as caught:
         EscStateStore("acme", "release-platform", "staging-release", token="", base_url=url).read()
@@ -180,7 +129,7 @@ def test_the_esc_store_without_a_token_or_with_a_wrong_one_says_so(esc: tuple[_E
     assert "HTTP 401" in caught.value.why
 
 
-def test_the_esc_store_never_writes_without_a_tag(esc: tuple[_Esc, str]) -> None:
+def test_the_esc_store_never_writes_without_a_tag(esc: tuple[EscServer, str]) -> None:
     env, url = esc
     store = EscStateStore("acme", "release-platform", "staging-release", token="pul-test", base_url=url)
     with pytest.raises(StateStoreError) as caught:

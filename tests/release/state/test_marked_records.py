@@ -1,0 +1,179 @@
+"""Records marked for an ending: the ending that finishes them, and the words every other command says.
+
+After an ending's update applied and was verified, a failed last write says the outcome and the command that
+finishes the record. A record marked for one ending refuses the others, and every command says what ``resume``
+says of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from components.config.release_record import Outcome
+from release.cli import app
+from release.commands import driver
+from release.errors import ExitCode
+from release.state import StateStoreError
+from release.state import record as records
+from release.strategies.executor import abort, promote_now
+from tests.stack_world import World, aws_session, release, world
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+def _bob(w: World) -> Any:
+    return replace(w.ctx, by="bob@desk")
+
+
+def _updates(w: World, text: str) -> list[str]:
+    return [u["message"] for u in w.stack.issued if text in u["message"]]
+
+
+# --- a failed final write after the promotion applied says promoted, never aborts ------------------------
+
+
+def test_a_failed_final_write_after_the_promotion_applied_says_promoted_and_how_to_finish_the_record(session: Any) -> None:
+    w = world(session)
+    original = w.stack.write_release
+    failing = [True]
+
+    def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
+        if failing[0] and records.LAST_RELEASE in changes and '"promoted"' in changes[records.LAST_RELEASE]:
+            msg = "writing the release state"
+            raise StateStoreError(msg, "Pulumi Cloud answered HTTP 503", "retry")
+        return original(changes, removals, expect_etag)
+
+    w.stack.write_release = write_release  # type: ignore[method-assign]
+    result = release(w, "v2")
+    assert result.outcome is Outcome.PROMOTED
+    assert result.why is not None
+    assert "promoted; the record is not finished: writing the release state: Pulumi Cloud answered HTTP 503" in result.why
+    assert result.next_command == "python -m release promote --stack staging  (finishes the record)"
+    assert not _updates(w, "abort"), "a promoted release is never aborted"
+    assert w.stack.served() == {"blue": 0, "green": 100}
+    failing[0] = False
+    held = records.in_progress(w.stack)
+    assert held is not None
+    promote_now(w.ctx, held)
+    assert w.stack.release_config().in_progress is None
+    assert w.stack.release_config().last_release.outcome is Outcome.PROMOTED
+    assert w.stack.served() == {"blue": 0, "green": 100}
+
+
+# --- a record marked for one ending refuses the others ---------------------------------------------------
+
+
+class Killed(BaseException):
+    """The process dropped mid-way, as kill -9 would."""
+
+
+def _abort_killed_after_its_update(w: World) -> None:
+    release(w, "v2", until_weight=25)
+    original = w.stack.write_release
+
+    def killed(changes: Any, removals: Any, expect_etag: str) -> str:
+        if records.LAST_RELEASE in changes:
+            raise Killed
+        return original(changes, removals, expect_etag)
+
+    w.stack.write_release = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        abort(_bob(w), records.in_progress(w.stack), "bob aborts", by="bob@desk")
+    w.stack.write_release = original  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("command", ["promote", "rollback-flip"])
+def test_a_half_finished_abort_refuses_a_promotion_and_says_which_command_finishes_it(session: Any, command: str) -> None:
+    w = world(session)
+    _abort_killed_after_its_update(w)
+    assert w.stack.served() == {"blue": 100, "green": 0}
+    held = records.in_progress(w.stack)
+    assert held is not None
+    w.stack.issued.clear()
+    other: dict[str, Callable[[], object]] = {
+        "promote": lambda: promote_now(w.ctx, held),
+        "rollback-flip": lambda: records.commit(w.stack, held, records.ending(held, Outcome.ROLLED_BACK, "carol@ci", w.clock),
+                                                exact=False),
+    }
+    with pytest.raises(records.EndingUnfinishedError) as caught:
+        other[command]()
+    assert "is being aborted by bob@desk since" in caught.value.why
+    assert caught.value.next_command == "python -m release abort --stack staging  (finishes it)"
+    assert w.stack.issued == []
+    assert w.stack.served() == {"blue": 100, "green": 0}
+    assert records.in_progress(w.stack).ending.outcome is Outcome.ABORTED  # type: ignore[union-attr]
+
+
+
+# --- every command says what `resume` says of a record marked and not finished --------------------------
+
+
+@pytest.fixture
+def shell(session: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    found = world(session)
+    conn = driver.Connection(found.stack, found.ctx.aws, found.clock, found.runner, found.ctx.probe)
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: conn)
+    return found
+
+
+def _promote_killed_after_its_mark(w: World) -> None:
+    release(w, "v2", until_weight=25)
+    original = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        if "promote" in message:
+            raise Killed
+        return original(message, targets)
+
+    w.stack.update = killed  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        promote_now(_bob(w), records.in_progress(w.stack))
+    w.stack.update = original  # type: ignore[method-assign]
+
+
+def _said(args: list[str]) -> tuple[int, dict[str, Any]]:
+    done = CliRunner().invoke(app, [*args, "--stack", "staging", "-o", "json"])
+    assert "Traceback" not in done.output, done.output
+    return done.exit_code, json.loads(done.output)["error"]
+
+
+@pytest.mark.parametrize("command", [["abort"], ["rollback"], ["resume", "--abort"], ["deploy", "--version", "v9", "--yes"]])
+def test_after_a_promotion_killed_past_its_mark_every_other_command_says_what_resume_says(shell: World, command: list[str]) -> None:
+    _promote_killed_after_its_mark(shell)
+    served = shell.stack.served()
+    shell.stack.issued.clear()
+    code, resumed = _said(["resume"])
+    assert code == ExitCode.REFUSED
+    assert "is being promoted by bob@desk since" in resumed["why"]
+    assert resumed["next"] == "python -m release promote --stack staging  (finishes it)"
+    code, said = _said(command)
+    assert code == ExitCode.REFUSED
+    assert (said["why"], said["next"]) == (resumed["why"], resumed["next"])
+    assert "fix the config" not in json.dumps(said)
+    assert shell.stack.issued == []
+    assert shell.stack.served() == served
+    done = CliRunner().invoke(app, ["promote", "--stack", "staging", "-o", "json"])
+    assert done.exit_code == ExitCode.OK, done.output
+    assert shell.stack.release_config().last_release.outcome is Outcome.PROMOTED
+
+
+def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused(shell: World) -> None:
+    _abort_killed_after_its_update(shell)
+    code, said = _said(["promote"])
+    assert code == ExitCode.REFUSED
+    assert "is being aborted by bob@desk since" in said["why"]
+    assert said["next"] == "python -m release abort --stack staging  (finishes it)"
+    assert shell.stack.served() == {"blue": 100, "green": 0}
+    done = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", "json"])
+    assert done.exit_code == ExitCode.REFUSED, done.output
+    assert shell.stack.release_config().last_release.outcome is Outcome.ABORTED
