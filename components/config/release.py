@@ -20,7 +20,7 @@ from components.config.release_terms import Colour, ImageTag, Strategy
 DEFAULT_STEPS = (25, 50, 100)
 
 # How long an update waits for another update's lock (release/engine/waiting.py). A push-triggered Deployments
-# update of an unchanged stack takes a few minutes; the bound stays below the 35-minute release lease.
+# update of an unchanged stack takes a few minutes; the bound keeps a waiting driver inside its 35-minute lease.
 DEFAULT_LOCK_WAIT_MINUTES = 15
 
 
@@ -91,10 +91,11 @@ class ReleaseConfig(ConfigModel):
     stack's alarms need up to 5 one-minute periods to fire, and full traffic on a new version surfaces faults
     (memory growth, pool exhaustion, hourly jobs) that a canary share does not, while a flip back to a running
     colour is one listener update; 30 minutes keeps that fast way back for six times the slowest alarm."""
-    lock_wait_minutes: int = Field(default=DEFAULT_LOCK_WAIT_MINUTES, ge=0, le=30)
+    lock_wait_minutes: int = Field(default=DEFAULT_LOCK_WAIT_MINUTES, ge=0, le=25)
     """Minutes a release's update waits while another update (a push's Deployments run, drift remediation, another
-    shell) holds the stack, 0-30, before the step fails as a busy stack; 0 fails at once. At most 30, below the
-    35-minute release lease, so a waiting driver is never taken for a dead one. Default 15."""
+    shell) holds the stack, 0-25, before the step fails as a busy stack; 0 fails at once. At most 25: the driver
+    writes nothing while it waits, and its last lease renewal (at most ``RENEW_AFTER``, 5 minutes, before) plus the
+    wait plus the update stay inside the 35-minute lease (release/state/record.py). Default 15."""
     staging_soak_minutes: int = Field(default=60, ge=0, le=10080)
     """Production only: minutes a version must have run promoted on staging, with no rollback, before production
     takes it, 0-10080 (a week). Default 60."""

@@ -10,8 +10,8 @@ to finish, polling, and say who holds the stack while they wait. Past the
 bound (``release:lockWaitMinutes``) the update fails as before, naming the
 holder and how long it waited, and the step's usual failure path runs.
 
-The bound stays below the release lease (35 minutes), so a driver waiting for
-the lock is never taken for a dead one.
+The bound (at most 25 minutes) keeps a driver that waits, writing nothing,
+inside its 35-minute release lease, so it is never taken for a dead one.
 """
 
 from __future__ import annotations
