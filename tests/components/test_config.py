@@ -56,7 +56,7 @@ def test_weights_follow_live_and_canary_weight() -> None:
         ({"release__stagingSoakMinutes": -1}, "release:stagingSoakMinutes", "greater than or equal to 0"),
         ({"release__stagingSoakMinutes": 20000}, "release:stagingSoakMinutes", "less than or equal to 10080"),
         ({"release__canaryWeigth": 10}, "release:canaryWeigth", "unknown key"),
-        ({"release__strategy": "blue-green", "release__canaryWeight": 30}, "release:canaryWeight", "allowed weights are 0 or 100"),
+        ({"release__strategy": "blue-green", "release__canaryWeight": 30}, "release:canaryWeight", "allowed weights are 0, 5, 95, 100"),
         ({"release__versions": {"blue": "1.0", "green": "1.0"}, "release__canaryWeight": 10}, "release:canaryWeight",
          "differs from the live one"),
         ({"aws__region": None}, "aws:region", "set the AWS region"),
