@@ -25,6 +25,7 @@ from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.faults import Throttle, sicken_after_promotion, throttle_each_bake, weighted_candidate
 from rehearsal.world.fleet import Fleet
 from rehearsal.world.logs import filters_of
+from rehearsal.world.metrics import PercentileReads
 from rehearsal.world.proxy import WeightedProxy
 from rehearsal.world.rollout import RolloutSeam
 from rehearsal.world.seams import Faults, RehearsalTaskRunner, ScheduledClock
@@ -34,7 +35,7 @@ from rehearsal.world.traffic import start_traffic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import UpdateResult
 from release.engine.offline import OfflineEngine
-from release.judgement.analysis import alarm_names, with_statistic
+from release.judgement.analysis import alarm_names
 from release.output.history import rows as history_rows
 from release.state import ReleaseStateStore
 from release.state.record import new_record
@@ -153,10 +154,11 @@ def rehearse(
         runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
-            reporter=reporter or SilentReporter(),
-            # moto computes no percentiles; the latency figure it can give is the maximum.
-            thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
+            reporter=reporter or SilentReporter(), by="rehearsal",
         )
+        # moto computes no percentiles: the world answers the driver's p99 reads as CloudWatch would.
+        percentiles = PercentileReads(traffic.store, session.shared("cloudwatch"))
+        percentiles.attach(ctx.aws.cloudwatch.client)
         throttle = Throttle(ctx.aws.cloudwatch.client, "DescribeAlarms")
         if scenario == "throttled":
             offline.hooks.append(throttle_each_bake(throttle, engine))
@@ -203,6 +205,7 @@ def rehearse(
         "failed": {"step": result.failed_step, "why": result.why, "next": result.next_command} if result.why else None,
         "environment": source,
         "throttled_calls": throttle.raised,
+        "percentile_reads": percentiles.answered,
         "updates": updates,
         "traffic": traffic.counts(),
         "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],

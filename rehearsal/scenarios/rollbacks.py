@@ -41,6 +41,7 @@ from offline.stacks import ProjectFiles
 from rehearsal.run import START, Rehearsal, log_fields, make_engine
 from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.fleet import Fleet
+from rehearsal.world.metrics import PercentileReads
 from rehearsal.world.proxy import WeightedProxy
 from rehearsal.world.rollout import RolloutSeam
 from rehearsal.world.seams import RehearsalTaskRunner, ScheduledClock
@@ -49,7 +50,6 @@ from rehearsal.world.stack import World
 from rehearsal.world.traffic import Load, Traffic, start_traffic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine.offline import OfflineEngine
-from release.judgement.analysis import with_statistic
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.resume import plan_resume, resume
@@ -162,8 +162,10 @@ def stage(
         ctx = Context(
             stack=stack, engine=engine, aws=Aws.from_session(session, clock), clock=clock,
             runner=RehearsalTaskRunner(session), reporter=reporter or SilentReporter(),
-            thresholds=with_statistic(loaded.release.analysis, "Maximum"), by="rehearsal",
+            by="rehearsal",
         )
+        # moto computes no percentiles: the world answers the driver's as CloudWatch would (PercentileReads).
+        PercentileReads(traffic.store, session.shared("cloudwatch")).attach(ctx.aws.cloudwatch.client)
         offline.update("the stack as deployed before the rehearsal")
         try:
             yield Stage(stack, offline, engine, world, clock, ctx, source, strategy, traffic, fleet)

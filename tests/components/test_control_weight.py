@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.config import Strategy, load
+from components.config import load
 from components.config.release import MAX_CONTROL
 from tests.support import MINIMAL_CONFIG, load_problems
 
@@ -63,8 +63,8 @@ def test_blue_green_switches_to_all_but_the_control_and_back() -> None:
                         release__versions={"blue": "1.0", "green": "1.1"})
     found = named(problems(release__strategy="blue-green", release__canaryWeight=90,
                            release__versions={"blue": "1.0", "green": "1.1"}), "release:canaryWeight")
-    assert found and "allowed weights are 0, 5, 95, 100" in found[0]
-    assert load({**MINIMAL_CONFIG, "release:strategy": "blue-green"}, "staging").release.strategy is Strategy.BLUE_GREEN
+    assert found
+    assert "allowed weights are 0, 5, 95, 100" in found[0]
 
 
 def test_zero_turns_the_control_off() -> None:
