@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from components.config import Colour
 from rehearsal.world.proxy import Sample
@@ -197,7 +197,7 @@ class PercentileReads:
             found[query["Id"]] = self._result(query, params["StartTime"], params["EndTime"], params.get("ScanBy"))
             self.answered += 1
         results = [found[q["Id"]] for q in queries if q.get("ReturnData", True) and q["Id"] in found]
-        return AWSResponse("http://rehearsal", 200, {}, None), {"MetricDataResults": results, "Messages": []}
+        return AWSResponse("http://rehearsal", 200, HTTPHeaders(), None), {"MetricDataResults": results, "Messages": []}
 
     def _result(self, query: Mapping[str, Any], start: datetime, end: datetime, scan_by: str | None) -> dict[str, Any]:
         stat = query["MetricStat"]
