@@ -22,7 +22,7 @@ from rehearsal.scenarios.releases import BY_NAME
 from rehearsal.scenarios.staging import StagingGate
 from rehearsal.world.app import LogFields
 from rehearsal.world.engine import RehearsalEngine
-from rehearsal.world.faults import Throttle, sicken_after_promotion, throttle_each_bake, weighted_candidate
+from rehearsal.world.faults import Throttle, shared_fault, sicken_after_promotion, throttle_each_bake, weighted_candidate
 from rehearsal.world.fleet import Fleet
 from rehearsal.world.logs import filters_of
 from rehearsal.world.metrics import PercentileReads
@@ -172,6 +172,11 @@ def rehearse(
             offline.hooks.append(_kill_trigger(min(KILL_STEP, shifts), engine, clock, fleet, killed))
         if settings.live_fails_after_promotion:
             offline.hooks.append(sicken_after_promotion(engine, clock, fleet, traffic, version))
+        if settings.shared_fault:
+            offline.hooks.append(shared_fault(engine, clock, fleet, traffic))
+        alerts: list[str] = []
+        ctx.aws.sns.client.meta.events.register(
+            "before-parameter-build.sns.Publish", lambda params, **_: alerts.append(str(params.get("Subject", ""))))
         record = new_record(config.release, version, (strategy or config.release.strategy).value, clock, "rehearsal")
         if skip_staging is not None:
             record = record.model_copy(update={"staging_skipped": skip_staging})
@@ -206,6 +211,9 @@ def rehearse(
         "environment": source,
         "throttled_calls": throttle.raised,
         "percentile_reads": percentiles.answered,
+        # Why a bake held for the environment instead of aborting, and what was sent to the alert topic.
+        "holds": list(executor.runner.holds),
+        "alerts": alerts,
         "updates": updates,
         "traffic": traffic.counts(),
         "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],
