@@ -120,23 +120,26 @@ class CanaryRunner(StepRunner):
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
                 window = Window(released, shifted, now, control=step.served < step.weight)
-                found = environment(candidate, window, verdict) if not verdict.ok or remaining <= 0 else Environment(False)
+                asks = not verdict.ok or remaining <= 0 or held is not None  # a hold asks at every poll until it ends
+                found = environment(candidate, window, verdict) if asks else Environment(False)
             except TransientAwsError as exc:
                 self._unanswered(reads, exc, step)
                 continue
             reads.clear()
             self.ctx.reporter.bake(Poll(now, max(0.0, remaining), weights, verdict, overtime, candidate.value))
-            if found.unhealthy:
-                held = self._hold(step, record, verdict, found, held)
+            if found.unhealthy or held is not None:
+                if found.unhealthy:
+                    held = self._hold(step, record, verdict, found, held)
+                else:
+                    self.ctx.reporter.note(
+                        f"the environment is healthy again after {(self.ctx.clock.monotonic() - (held or 0.0)) / 60:.1f} min; "
+                        f"the bake at {step.served}% starts again, judging {candidate} from {now:%H:%M:%S}")
+                    held = None
                 # Minutes of an unhealthy environment say nothing about the candidate: it is judged from here on, and
                 # the bake starts again once the environment is well.
                 since, start, extended = now, self.ctx.clock.monotonic(), False
                 self.ctx.clock.sleep(step.poll_seconds)
                 continue
-            if held is not None:
-                self.ctx.reporter.note(f"the environment is healthy again after {(self.ctx.clock.monotonic() - held) / 60:.1f} min; "
-                                       f"the bake at {step.served}% starts again, judging {candidate} from {since:%H:%M:%S}")
-                held = None
             if not verdict.ok:
                 self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
                 msg = f"bake at {step.served}%"
