@@ -19,9 +19,9 @@ def test_a_shared_fault_at_the_last_step_holds_and_names_the_environment_then_pr
     assert hold.startswith("the environment may be unhealthy: green is worse than live's earlier traffic but not than "
                            "live's control over the same minutes")
     assert any("held at 95%: the environment is unhealthy" in a for a in done.summary["alerts"])
-    traffic = done.summary["traffic"]
-    assert traffic["green"]["target_5xx"] > 0
-    assert traffic["blue"]["target_5xx"] > 0, "live's control share saw the same fault"
+    # The candidate did answer 5xx; live's 5% of 3 requests a second is too few to show the fault on its own, which is
+    # why the control share's minutes, not live's own history, decide.
+    assert done.summary["traffic"]["green"]["target_5xx"] > 0
     # The control share stayed on blue through the last step and the promotion, and ended after the backup window.
     assert [u["weights"]["blue"] for u in done.updates][-4:] == [5, 5, 0, 0]
 
@@ -29,8 +29,9 @@ def test_a_shared_fault_at_the_last_step_holds_and_names_the_environment_then_pr
 def test_a_candidate_writing_three_error_lines_per_failing_request_at_lives_rate_is_promoted() -> None:
     done = rehearsed("staging", "verbose-errors", QUICK)
     assert done.summary["outcome"] == "promoted", done.summary["failed"]
+    assert done.summary["failed"] is None
     traffic = done.summary["traffic"]
-    # The filter counted requests with an error: the candidate's lines were three per failing request, not its rate.
-    assert traffic["green"]["log_lines"] > traffic["green"]["requests"]
+    # The filter counted requests with an error, about 1% on both colours, not the candidate's three lines for each.
     assert traffic["green"]["error_lines"] > 0
-    assert traffic["green"]["error_lines_per_request"] < 0.03
+    assert traffic["green"]["error_lines_per_request"] < 0.025
+    assert traffic["blue"]["error_lines_per_request"] > 0
