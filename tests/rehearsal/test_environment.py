@@ -35,3 +35,12 @@ def test_a_candidate_writing_three_error_lines_per_failing_request_at_lives_rate
     assert traffic["green"]["error_lines"] > 0
     assert traffic["green"]["error_lines_per_request"] < 0.025
     assert traffic["blue"]["error_lines_per_request"] > 0
+
+
+def test_without_the_control_share_the_same_fault_is_blamed_on_the_candidate() -> None:
+    # The trade-off of release:controlWeight 0 (docs/releasing.md): no live traffic in the last step's minutes, so the
+    # shared fault reads as the candidate's against live's earlier traffic, and the release aborts.
+    done = rehearsed("staging", "shared-fault", (*QUICK_BACKUP, ("release:controlWeight", 0)))
+    assert done.summary["outcome"] == "aborted"
+    assert done.summary["failed"]["why"].startswith("bake at 100%: 5xx ")
+    assert done.summary["holds"] == []
