@@ -4,7 +4,10 @@ A canary shift or a blue-green switch is an update of one resource: the
 listener whose default action forwards to both target groups with weights (the
 live colour gets ``100 - canaryWeight``, the candidate ``canaryWeight``). Both
 groups are always in the forward, in a fixed order, so a shift changes weights
-only.
+only. At a release's last step and through the backup window after it, the
+old colour keeps ``release:controlWeight`` percent as a concurrent control, so
+the candidate's weight there is ``100 - controlWeight``; the driver sets it as
+``canaryWeight`` like any other step, and the listener forwards what it is given.
 
 The candidate is smoke-tested through the same listener and the same name the
 certificate covers: one static rule per colour forwards a request to that colour
@@ -34,8 +37,16 @@ COLOUR_HEADER = "X-Release-Colour"
 RULE_PRIORITIES = {Colour.BLUE: 10, Colour.GREEN: 20}
 
 
+# A target group's weight in a forward action is 0 to 999 (botocore elbv2 TargetGroupTuple.Weight, shape
+# TargetGroupWeight: "The range is 0 to 999"); ALB divides each by their sum, so percents 0-100 are weights as they are.
+MAX_TARGET_GROUP_WEIGHT = 999
+
+
 def forward_weights(release: ReleaseConfig) -> dict[Colour, int]:
-    """The weight of each colour in the forward, in the fixed order blue, green: live gets the rest of the canary's share."""
+    """The weight of each colour in the forward, in the fixed order blue, green: live gets the rest of the canary's share.
+
+    The control share needs nothing of its own here: at the last step ``canaryWeight`` is ``100 - controlWeight``.
+    """
     return {colour: release.weight_of(colour) for colour in Colour}
 
 

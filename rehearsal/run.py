@@ -22,9 +22,10 @@ from rehearsal.scenarios.releases import BY_NAME
 from rehearsal.scenarios.staging import StagingGate
 from rehearsal.world.app import LogFields
 from rehearsal.world.engine import RehearsalEngine
-from rehearsal.world.faults import Throttle, sicken_after_promotion, throttle_each_bake, weighted_candidate
+from rehearsal.world.faults import Throttle, shared_fault, sicken_after_promotion, throttle_each_bake, weighted_candidate
 from rehearsal.world.fleet import Fleet
 from rehearsal.world.logs import filters_of
+from rehearsal.world.metrics import PercentileReads
 from rehearsal.world.proxy import WeightedProxy
 from rehearsal.world.rollout import RolloutSeam
 from rehearsal.world.seams import Faults, RehearsalTaskRunner, ScheduledClock
@@ -35,7 +36,7 @@ from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine import UpdateResult
 from release.engine.offline import OfflineEngine
 from release.engine.waiting import WaitingEngine
-from release.judgement.analysis import alarm_names, with_statistic
+from release.judgement.analysis import alarm_names
 from release.output.history import rows as history_rows
 from release.state import ReleaseStateStore
 from release.state.record import new_record
@@ -155,10 +156,11 @@ def rehearse(
         shown = reporter or SilentReporter()
         ctx = Context(
             stack=stack, engine=WaitingEngine(engine, clock, shown.note), aws=Aws.from_session(session, clock), clock=clock,
-            runner=runner, reporter=shown,
-            # moto computes no percentiles; the latency figure it can give is the maximum.
-            thresholds=with_statistic(config.release.analysis, "Maximum"), by="rehearsal",
+            runner=runner, reporter=shown, by="rehearsal",
         )
+        # moto computes no percentiles: the world answers the driver's p99 reads as CloudWatch would.
+        percentiles = PercentileReads(traffic.store, session.shared("cloudwatch"))
+        percentiles.attach(ctx.aws.cloudwatch.client)
         throttle = Throttle(ctx.aws.cloudwatch.client, "DescribeAlarms")
         if scenario == "throttled":
             offline.hooks.append(throttle_each_bake(throttle, engine))
@@ -172,6 +174,11 @@ def rehearse(
             offline.hooks.append(_kill_trigger(min(KILL_STEP, shifts), engine, clock, fleet, killed))
         if settings.live_fails_after_promotion:
             offline.hooks.append(sicken_after_promotion(engine, clock, fleet, traffic, version))
+        if settings.shared_fault:
+            offline.hooks.append(shared_fault(engine, clock, fleet, traffic))
+        alerts: list[str] = []
+        ctx.aws.sns.client.meta.events.register(
+            "before-parameter-build.sns.Publish", lambda params, **_: alerts.append(str(params.get("Subject", ""))))
         record = new_record(config.release, version, (strategy or config.release.strategy).value, clock, "rehearsal")
         if skip_staging is not None:
             record = record.model_copy(update={"staging_skipped": skip_staging})
@@ -205,6 +212,10 @@ def rehearse(
         "failed": {"step": result.failed_step, "why": result.why, "next": result.next_command} if result.why else None,
         "environment": source,
         "throttled_calls": throttle.raised,
+        "percentile_reads": percentiles.answered,
+        # Why a bake held for the environment instead of aborting, and what was sent to the alert topic.
+        "holds": list(executor.runner.holds),
+        "alerts": alerts,
         "updates": updates,
         "traffic": traffic.counts(),
         "alarms": [{"at": at, "alarm": name, "state": state} for at, name, state in traffic.evaluator.changes if at > 0],

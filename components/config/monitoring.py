@@ -90,8 +90,11 @@ class LogSignals(ConfigModel):
     error_levels: tuple[str, ...] = ("error", "fatal")
     """Levels that make a line an error line, letters only. Default error, fatal."""
     error_pattern: str | None = Field(default=None, min_length=1, max_length=FILTER_PATTERN_MAX)
-    """CloudWatch Logs filter pattern of an error line, for logs that are not structured JSON. Default: built from
-    ``levelField`` and ``errorLevels``, e.g. ``{ ($.level = "error") || ($.level = "fatal") }``."""
+    """CloudWatch Logs filter pattern of a failed request's line, for logs that are not structured JSON. Default: built
+    from ``durationField``, ``levelField`` and ``errorLevels``: a request's access line (the one line per request that
+    carries its duration, ``docs/health-contract.md``) at an error level, e.g.
+    ``{ ($.durationMs >= 0) && (($.level = "error") || ($.level = "fatal")) }``, so a request counts once however
+    many error lines it also writes."""
     message_field: str = "message"
     """JSON field holding a line's message; the saved "errors by message" query groups by it. Default ``message``."""
     duration_field: str = "durationMs"
@@ -125,11 +128,17 @@ class LogSignals(ConfigModel):
 
     @property
     def pattern(self) -> str:
-        """The metric filter's pattern: the one given, else one JSON term per error level."""
+        """The metric filter's pattern: the one given, else a request's access line at one of the error levels.
+
+        One access line per request carries the duration and the request's error state (its level); other lines a
+        failing request writes carry no duration, so the metric counts requests with an error, not lines. A numeric
+        comparison matches only a line where the property exists and is a number (CloudWatch Logs User Guide,
+        "Filter pattern syntax for metric filters", "Match terms in JSON log events").
+        """
         if self.error_pattern is not None:
             return self.error_pattern
         terms = " || ".join(f'($.{self.level_field} = "{level}")' for level in self.error_levels)
-        return f"{{ {terms} }}"
+        return f"{{ ($.{self.duration_field} >= 0) && ({terms}) }}"
 
 
 class MonitoringConfig(ConfigModel):

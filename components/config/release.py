@@ -18,6 +18,10 @@ from components.config.release_terms import Colour, ImageTag, Strategy
 # bakes: at most 1% false aborts and a doubled 5xx rate caught by the end of the second step in at least 95%
 # of releases (bench/canary.py; docs/releasing.md, "What the benchmark says"). A 10% first step reaches 77%.
 DEFAULT_STEPS = (25, 50, 100)
+# The live colour's share at the 100% step and through the backup window: a concurrent control for the candidate.
+DEFAULT_CONTROL = 5
+# Above half, the "control" would carry more of the traffic than the candidate at its full step.
+MAX_CONTROL = 50
 
 # How long an update waits for another update's lock (release/engine/waiting.py). A push-triggered Deployments
 # update of an unchanged stack takes a few minutes; the bound keeps a waiting driver inside its 35-minute lease.
@@ -80,6 +84,12 @@ class ReleaseConfig(ConfigModel):
     ``fleet:desiredCount``'s. Default 0."""
     bake_minutes: int = Field(default=5, ge=0, le=1440)
     """Minutes each step is observed before the next, 0-1440. Default 5."""
+    control_weight: int = Field(default=DEFAULT_CONTROL, ge=0, le=MAX_CONTROL)
+    """Percent of traffic the old colour keeps as a concurrent control at the 100% step and through the backup
+    window, 0-50: the candidate gets ``100 - controlWeight`` there, and a last step after the backup window sends the
+    control to the new live colour. 0 turns the control off: the candidate takes all traffic at its last step, and
+    it is judged there against live's earlier traffic only, so a fault shared by both colours (a database, a
+    dependency) during that step reads as the candidate's. Default 5."""
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     """How sure the driver must be before it calls the candidate worse than live (``release_analysis``). Default: the tests' defaults."""
     rolling: Rolling = Field(default_factory=Rolling)
@@ -128,6 +138,10 @@ class ReleaseConfig(ConfigModel):
             return self.in_progress.version
         return self.versions.of(self.target)
 
+    def step_weight(self, step: int) -> int:
+        """The candidate's share at a step: all of it, but for the control share live keeps at the last step."""
+        return min(step, 100 - self.control_weight)
+
     def weight_of(self, colour: Colour) -> int:
         """The percent of listener traffic the given colour receives."""
         return self.canary_weight if colour is self.candidate else 100 - self.canary_weight
@@ -156,10 +170,20 @@ class ReleaseConfig(ConfigModel):
                 "canaryWeight", self.canary_weight,
                 "the rolling strategy updates the live colour in place and sends the other colour no traffic: allowed 0",
             ))
-        if self.strategy is Strategy.BLUE_GREEN and self.canary_weight not in (0, 100):
+        switched = sorted({0, self.control_weight, 100 - self.control_weight, 100})
+        if self.strategy is Strategy.BLUE_GREEN and self.canary_weight not in switched:
             problems.append(Problem(
                 "canaryWeight", self.canary_weight,
-                "the blue-green strategy switches all traffic at once: allowed weights are 0 or 100",
+                "the blue-green strategy switches all traffic at once, but for the control share "
+                f"(controlWeight {self.control_weight}): allowed weights are {', '.join(map(str, switched))}",
+            ))
+        before_last = self.steps[-2] if len(self.steps) > 1 else 0
+        if self.control_weight and before_last >= 100 - self.control_weight:
+            problems.append(Problem(
+                "controlWeight", self.control_weight,
+                f"at the last step the candidate gets 100 - controlWeight = {100 - self.control_weight}%, which must be "
+                f"more than the step before it ({before_last}%): allowed 0 to {min(MAX_CONTROL, 99 - before_last)} "
+                "with these steps",
             ))
         if self.canary_weight > 0 and self.versions.blue == self.versions.green:
             problems.append(Problem(

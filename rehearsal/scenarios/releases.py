@@ -22,6 +22,13 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
   1% (four times), under the stack's error-line alarm threshold (5 per 100 requests on staging): the 5xx test
   sees nothing, and only the error-line test, over the log metric the stack's own metric filter counts, can
   stop it.
+- ``verbose-errors``: live and the candidate both fail inside 1% of their requests (answered 200), but the
+  candidate writes 3 error lines for each where live writes 1: the same failure rate, so it is promoted, since the
+  stack's filter counts requests with an error (their access lines), not lines.
+- ``shared-fault``: at the last step (live keeps its control share, ``release:controlWeight``) a dependency both
+  colours share fails for 4 minutes: each answers 2% 5xx. The candidate is no worse than live's traffic of the same
+  minutes, so the bake holds and alerts naming the environment rather than aborting; once the environment is well it
+  bakes again and is promoted.
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
   candidate is as good as live, and the documented rule for too little traffic decides (the bake is
   extended for the minimum sample, then the alarms alone decide).
@@ -67,6 +74,8 @@ class Scenario:
     """The scenario rehearses production's staging gate: refused on any other stack."""
     live_fails_after_promotion: bool = False
     """The new live colour answers half its requests with 5xx from a minute after the promotion (the backup window)."""
+    shared_fault: bool = False
+    """Every colour answers 2% 5xx for a while from the last shift on (``rehearsal/world/faults.py`` ``shared_fault``)."""
 
 
 SCENARIO_LIST = (
@@ -79,6 +88,9 @@ SCENARIO_LIST = (
     Scenario("slow-candidate", candidate=AppBehaviour(added_latency_ms=80.0)),
     Scenario("flaky-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.012)),
     Scenario("noisy-logs", live=AppBehaviour(error_log_rate=0.01), candidate=AppBehaviour(error_log_rate=0.04)),
+    Scenario("verbose-errors", live=AppBehaviour(error_log_rate=0.01),
+             candidate=AppBehaviour(error_log_rate=0.01, error_lines=3)),
+    Scenario("shared-fault", shared_fault=True),
     Scenario("low-traffic", live=ONE_PERCENT, candidate=ONE_PERCENT, load=Load(rate=0.05)),
     # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
     Scenario("throttled"),

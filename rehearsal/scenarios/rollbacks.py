@@ -41,6 +41,7 @@ from offline.stacks import ProjectFiles
 from rehearsal.run import START, Rehearsal, log_fields, make_engine
 from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.fleet import Fleet
+from rehearsal.world.metrics import PercentileReads
 from rehearsal.world.proxy import WeightedProxy
 from rehearsal.world.rollout import RolloutSeam
 from rehearsal.world.seams import RehearsalTaskRunner, ScheduledClock
@@ -50,7 +51,6 @@ from rehearsal.world.traffic import Load, Traffic, start_traffic
 from release.context import Aws, Context, Reporter, SilentReporter
 from release.engine.offline import OfflineEngine
 from release.engine.waiting import WaitingEngine
-from release.judgement.analysis import with_statistic
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.resume import plan_resume, resume
@@ -163,9 +163,10 @@ def stage(
         shown = reporter or SilentReporter()
         ctx = Context(
             stack=stack, engine=WaitingEngine(engine, clock, shown.note), aws=Aws.from_session(session, clock), clock=clock,
-            runner=RehearsalTaskRunner(session), reporter=shown,
-            thresholds=with_statistic(loaded.release.analysis, "Maximum"), by="rehearsal",
+            runner=RehearsalTaskRunner(session), reporter=shown, by="rehearsal",
         )
+        # moto computes no percentiles: the world answers the driver's as CloudWatch would (PercentileReads).
+        PercentileReads(traffic.store, session.shared("cloudwatch")).attach(ctx.aws.cloudwatch.client)
         offline.update("the stack as deployed before the rehearsal")
         try:
             yield Stage(stack, offline, engine, world, clock, ctx, source, strategy, traffic, fleet)

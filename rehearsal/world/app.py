@@ -11,12 +11,15 @@ time it stands for in the ``X-Service-Time`` header (seconds): ``(latency + adde
 with ``z`` standard normal, a log-normal spread around the median. Only the standard library is used, so the
 process starts in a fraction of a second.
 
-With ``--log-file`` it writes one structured JSON line per request there, as the application writes to its
-container's output: the request's time (the ``X-Rehearsal-Time`` header the load balancer passes on), its level
-(``error`` for a 5xx, and for a share ``--error-log-rate`` of the others, a noisy release; else ``info``), a
-message, the status and the service time in milliseconds, under the field names the stack's ``monitoring:logs``
-reads (``--level-field``, ``--message-field``, ``--duration-field``; a dotted name nests). Each line is flushed
-before the answer goes out, so whoever saw the answer can read its line.
+With ``--log-file`` it writes one structured JSON access line per request there, as the application writes to its
+container's output (``docs/health-contract.md``, Logs): the request's time (the ``X-Rehearsal-Time`` header the load
+balancer passes on), its error state as its level (``error`` for a 5xx, and for a share ``--error-log-rate`` of the
+others, a request that failed inside though it answered 200; else ``info``), a message, the status and the service
+time in milliseconds, under the field names the stack's ``monitoring:logs`` reads (``--level-field``,
+``--message-field``, ``--duration-field``; a dotted name nests). Only the access line carries the duration. A
+failing request also writes ``--error-lines`` - 1 more error lines before it (what failed inside, with no duration),
+as a verbose application does. Each line is flushed before the answer goes out, so whoever saw the answer can read
+its lines.
 """
 
 from __future__ import annotations
@@ -50,10 +53,14 @@ class LogFields:
 class RequestLog:
     """One JSON line per request, to a file; a seeded generator picks the noisy error lines."""
 
-    def __init__(self, stream: IO[str], fields: LogFields, error_log_rate: float, colour: str, seed: int) -> None:
+    def __init__(
+        self, stream: IO[str], fields: LogFields, error_log_rate: float, colour: str, seed: int, error_lines: int = 1,
+    ) -> None:
         self.stream = stream
         self.fields = fields
         self.error_log_rate = error_log_rate
+        self.error_lines = error_lines
+        """Error lines a failing request writes in all: its access line and ``error_lines - 1`` before it."""
         self.colour = colour
         # Its own generator: the answers' sequence stays what it was without logs.
         self.random = random.Random(f"{seed}-logs")  # noqa: S311 - a reproducible rehearsal, not security
@@ -65,7 +72,14 @@ class RequestLog:
             noisy = status < 500 and self.random.random() < self.error_log_rate
             error = status >= 500 or noisy
             message = ("request failed" if status >= 500 else "upstream call retried" if noisy else "request served")
-            line: dict[str, Any] = {"time": datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")}
+            stamp = datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")
+            for _ in range(self.error_lines - 1 if error else 0):
+                inner: dict[str, Any] = {"time": stamp}
+                _put(inner, self.fields.level, self.fields.error_level)
+                _put(inner, self.fields.message, "dependency call failed")
+                inner.update({"path": path, "colour": self.colour})
+                self.stream.write(json.dumps(inner, separators=(",", ":")) + "\n")
+            line: dict[str, Any] = {"time": stamp}
             _put(line, self.fields.level, self.fields.error_level if error else "info")
             _put(line, self.fields.message, message)
             _put(line, self.fields.duration, round(seconds * 1000, 3))
@@ -140,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crash-on-start", action="store_true")
     parser.add_argument("--log-file")
     parser.add_argument("--error-log-rate", type=float, default=0.0)
+    parser.add_argument("--error-lines", type=int, default=1)
     parser.add_argument("--level-field", default="level")
     parser.add_argument("--message-field", default="message")
     parser.add_argument("--duration-field", default="durationMs")
@@ -151,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     answers = Answers(args.error_rate, args.latency_ms, args.added_latency_ms, args.spread, args.seed)
     stream = open(args.log_file, "a", encoding="utf-8") if args.log_file else None  # noqa: SIM115 - held while serving
     fields = LogFields(args.level_field, args.message_field, args.duration_field, args.error_level)
-    log = RequestLog(stream, fields, args.error_log_rate, args.colour, args.seed) if stream else None
+    log = RequestLog(stream, fields, args.error_log_rate, args.colour, args.seed, args.error_lines) if stream else None
     server = serve(answers, args.colour, log)
     print(f"listening {server.server_address[1]}", flush=True)
     try:

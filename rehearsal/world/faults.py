@@ -9,6 +9,7 @@ status), for as many calls as the scenario arms, and nothing else changes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import cycle
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from rehearsal.world.seams import ScheduledClock
 
 SICKEN_DELAY = 60.0  # seconds after the promotion: past the public smoke test, inside the backup window
+SHARED_FAULT_RATE = 0.02  # every colour's 5xx while a dependency both share fails: under staging's 5% alarm threshold
+SHARED_FAULT_SECONDS = 240.0  # from the release's last shift: most of a 5-minute bake
 
 # What a busy service answers: CloudWatch's throttling error and a 503 (AWS API reference, "Common Errors").
 ANSWERS = (("Throttling", 400, "Rate exceeded"), ("ServiceUnavailable", 503, "Service is unavailable"))
@@ -76,6 +79,37 @@ def weighted_candidate(stack: str, overrides: Sequence[tuple[str, Any]]) -> list
     config = apply_overrides(files.stack_config(stack)[0], overrides, files)
     release = load(config, stack).release
     return [*overrides, (f"release:versions.{release.candidate}", "rehearsal-0"), ("release:canaryWeight", 25)]
+
+
+def shared_fault(engine: RehearsalEngine, clock: ScheduledClock, fleet: Fleet, traffic: Any) -> Any:
+    """A hook that, at the release's last shift, fails a dependency both colours share for ``SHARED_FAULT_SECONDS``.
+
+    Every running process restarts answering ``SHARED_FAULT_RATE`` of its requests with 5xx (or its own rate, if
+    higher); afterwards each restarts as it was. The candidate is no worse than live in any minute of it.
+    """
+
+    def hook(plan: Plan, result: UpdateResult) -> None:
+        release = load(engine.get_config(), engine.stack).release
+        if release.in_progress is None or release.canary_weight != release.step_weight(100):
+            return
+        engine.offline.hooks.remove(hook)
+        saved = dict(fleet.behaviours)
+
+        def restart(behaviours: dict[str, AppBehaviour]) -> None:
+            traffic.catch_up()  # what was sent before this moment was answered as it was then
+            fleet.behaviours.clear()
+            fleet.behaviours.update(behaviours)
+            for colour, running in list(fleet.running.items()):
+                fleet.start(colour, running.version)
+
+        failing = {}
+        for running in fleet.running.values():
+            own = saved.get(running.version, fleet.default)
+            failing[running.version] = replace(own, error_rate=max(own.error_rate, SHARED_FAULT_RATE))
+        restart({**saved, **failing})
+        clock.at(clock.monotonic() + SHARED_FAULT_SECONDS, lambda: restart(saved))
+
+    return hook
 
 
 def sicken_after_promotion(engine: RehearsalEngine, clock: ScheduledClock, fleet: Fleet, traffic: Any, version: str) -> Any:

@@ -37,14 +37,17 @@ class AppBehaviour:
     crash_on_start: bool = False
     """The process exits before it listens (its tasks never become healthy). Default no."""
     error_log_rate: float = 0.0
-    """Share of the requests answered 200 that still write an error line (a noisy release). Default none."""
+    """Share of the requests answered 200 that still fail inside: their access line is an error (a noisy release).
+    Default none."""
+    error_lines: int = 1
+    """Error lines each failing request writes in all: its access line and this many less one before it. Default 1."""
 
     def arguments(self, colour: Colour, seed: int) -> list[str]:
         """The command line of ``rehearsal.world.app`` for this behaviour."""
         args = [
             "--colour", colour.value, "--error-rate", str(self.error_rate), "--latency-ms", str(self.latency_ms),
             "--added-latency-ms", str(self.added_latency_ms), "--spread", str(self.spread), "--seed", str(seed),
-            "--error-log-rate", str(self.error_log_rate),
+            "--error-log-rate", str(self.error_log_rate), "--error-lines", str(self.error_lines),
         ]
         return [*args, "--crash-on-start"] if self.crash_on_start else args
 

@@ -8,17 +8,21 @@ Load Balancer": these metrics and their dimensions). A minute with no request to
 ``RequestCount`` datapoint, as an ALB reports none.
 
 moto stores the statistic sets and answers Sum, Maximum, Minimum, Average and SampleCount; it computes no
-percentiles, so the samples themselves stay here for the alarm evaluator's ``p99``.
+percentiles, so the samples themselves stay here, for the alarm evaluator's ``p99`` and for the driver's percentile
+reads (``PercentileReads``), answered as CloudWatch answers them for an ALB target group.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from components.config import Colour
 from rehearsal.world.proxy import Sample
@@ -140,3 +144,74 @@ def publish(client: Any, datums: Sequence[dict[str, Any]]) -> None:
     """Put ``datums`` into CloudWatch (moto), in calls of at most ``MAX_DATUMS``."""
     for start in range(0, len(datums), MAX_DATUMS):
         client.put_metric_data(Namespace=NAMESPACE, MetricData=list(datums[start:start + MAX_DATUMS]))
+
+
+PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
+"""A percentile statistic as GetMetricData's ``Stat`` or GetMetricStatistics' ``ExtendedStatistics`` names one:
+``p0.0`` to ``p100`` (botocore cloudwatch ``ExtendedStatistic``: "Specify values between p0.0 and p100")."""
+
+
+class PercentileReads:
+    """CloudWatch's percentile reads of the load balancer's metrics, answered from the raw values moto is not given.
+
+    An Application Load Balancer's ``TargetResponseTime`` serves percentiles (Elastic Load Balancing User Guide,
+    "CloudWatch metrics for your Application Load Balancer": "The most useful statistics are Average and pNN.NN
+    (percentiles)"), because CloudWatch computes them from every request's value. A statistic set, which is what
+    the rehearsal publishes to moto, gives none: "CloudWatch needs raw data points to calculate percentile
+    statistics" (botocore cloudwatch ``GetMetricStatistics`` documentation), and moto answers a percentile with no
+    value at all. So the driver's CloudWatch client is answered here, as CloudWatch would answer it, for any
+    ``GetMetricData`` query whose statistic is a percentile: per minute, the nearest-rank percentile of the values
+    the proxy saw (``MetricStore``, the same values the alarm evaluator reads). Every other query of the same call
+    goes to moto unchanged, and the answers are merged in the call's order.
+    """
+
+    def __init__(self, store: MetricStore, moto: Any) -> None:
+        self.store = store
+        self.moto = moto
+        """A client of moto's CloudWatch without this stand-in: where the other queries go."""
+        self.answered = 0
+        """Percentile queries answered here."""
+
+    def attach(self, client: Any) -> None:
+        """Answer ``client``'s percentile reads from now on."""
+        events = client.meta.events
+        events.register("before-parameter-build.cloudwatch.GetMetricData", self._keep)
+        events.register("before-call.cloudwatch.GetMetricData", self._answer)
+
+    @staticmethod
+    def _keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["rehearsal_params"] = dict(params)
+
+    def _answer(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        params = context.get("rehearsal_params") or {}
+        queries = params.get("MetricDataQueries") or []
+        ours = [q for q in queries if PERCENTILE.match(str((q.get("MetricStat") or {}).get("Stat", "")))]
+        if not ours or params.get("NextToken"):
+            return None
+        others = [q for q in queries if q not in ours]
+        found: dict[str, dict[str, Any]] = {}
+        if others:
+            answer = self.moto.get_metric_data(**{**params, "MetricDataQueries": others})
+            found.update({r["Id"]: r for r in answer.get("MetricDataResults", [])})
+        for query in ours:
+            found[query["Id"]] = self._result(query, params["StartTime"], params["EndTime"], params.get("ScanBy"))
+            self.answered += 1
+        results = [found[q["Id"]] for q in queries if q.get("ReturnData", True) and q["Id"] in found]
+        return AWSResponse("http://rehearsal", 200, HTTPHeaders(), None), {"MetricDataResults": results, "Messages": []}
+
+    def _result(self, query: Mapping[str, Any], start: datetime, end: datetime, scan_by: str | None) -> dict[str, Any]:
+        stat = query["MetricStat"]
+        metric = stat["Metric"]
+        dimensions = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+        period = int(stat.get("Period", PERIOD))
+        if period != PERIOD:
+            message = f"GetMetricData query {query['Id']}: period {period} s; the rehearsal answers {PERIOD}-second percentiles"
+            raise ValueError(message)
+        first, last = math.floor(start.timestamp() / PERIOD), math.ceil(end.timestamp() / PERIOD)
+        points = [(minute, self.store.value(metric.get("Namespace", ""), metric["MetricName"], dimensions, stat["Stat"], minute))
+                  for minute in range(first, last)]
+        kept = [(datetime.fromtimestamp(m * PERIOD, tz=UTC), v) for m, v in points if v is not None]
+        if scan_by == "TimestampDescending":
+            kept.reverse()
+        return {"Id": query["Id"], "Label": query.get("Label") or metric["MetricName"],
+                "Timestamps": [t for t, _ in kept], "Values": [v for _, v in kept], "StatusCode": "Complete"}

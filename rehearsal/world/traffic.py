@@ -178,10 +178,11 @@ class Traffic:
         if self.logs is not None:
             shipper, metrics, _ = self.logs
             for name, lines in metrics.totals(shipper.groups).items():
-                # One line per answered request, over the closed minutes: the lines are the requests they count.
-                count = lines["lines"]
-                found[name].update({"log_lines": count, "error_lines": lines["error_lines"],
-                                    "error_lines_per_request": round(lines["error_lines"] / count, 4) if count else None})
+                # Over the closed minutes: the requests the load balancer counted in them, which the lines describe (one
+                # access line each, and more lines for some); the stack's filter counts a request's access line only.
+                served = sum(m[Colour(name)].requests for m in self.store.minutes.values() if Colour(name) in m)
+                found[name].update({"log_lines": lines["lines"], "error_lines": lines["error_lines"],
+                                    "error_lines_per_request": round(lines["error_lines"] / served, 4) if served else None})
         return found
 
     def close(self) -> None:

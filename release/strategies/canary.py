@@ -7,23 +7,36 @@ colour after the backup window.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from components.config import Colour, ConfigError, load
 from components.config.release_analysis import AnalysisConfig
 from components.config.release_record import Outcome, Phase, ReleaseRecord
 from release.aws.base import TransientAwsError, TransientGrace, wait_until
-from release.context import Poll
-from release.judgement.analysis import Analysis
+from release.context import Context, Poll
+from release.judgement.analysis import Analysis, Verdict
 from release.state import record as records
 from release.strategies.capacity import CANDIDATE_TASKS, required_tasks
+from release.strategies.control import end_control
 from release.strategies.decommission import retire
+from release.strategies.environment import HOLD_MINUTES, Environment, EnvironmentCheck, Window, live_against_itself
 from release.strategies.failure import StepFailure
 from release.strategies.runner import StepRunner
-from release.strategies.steps import Bake, Deploy, Promote, Retire, Shift
+from release.strategies.steps import Bake, Deploy, EndControl, Promote, Retire, Shift
+from release.strategies.timing import Timing
 
 
 class CanaryRunner(StepRunner):
     """The step runner of a canary or blue-green release."""
+
+    def __init__(self, ctx: Context, timing: Timing, environment: EnvironmentCheck | None = None) -> None:
+        super().__init__(ctx, timing)
+        self.environment = environment
+        """Whether the environment, not the candidate, explains a bake's figures; None: ``live_against_itself``."""
+        self.step_shift: datetime | None = None
+        """When this run last shifted: the start of the step's own minutes."""
+        self.holds: list[str] = []
+        """Why each bake of this run held for the environment, in order."""
 
     def scale_for(self, step: Shift, record: ReleaseRecord) -> ReleaseRecord:
         """Capacity before traffic: scale the candidate for its share of live's running tasks and wait until they run.
@@ -35,20 +48,20 @@ class CanaryRunner(StepRunner):
             return record
         config = load(self.ctx.engine.get_config(), self.ctx.stack)
         standby = config.fleet.standby_count
-        tasks = required_tasks(live_running, step.weight, step.headroom, standby)
+        tasks = required_tasks(live_running, step.served, step.headroom, standby)
         if tasks > max(standby, config.release.candidate_tasks):
             record = self._write({CANDIDATE_TASKS: str(tasks)}, record)
-            self._update(f"release {record.id}: scale {step.candidate} to {tasks} tasks for {step.weight}%")
+            self._update(f"release {record.id}: scale {step.candidate} to {tasks} tasks for {step.served}%")
         try:
             wait_until(lambda: self.runs(step.candidate, tasks), self.ctx.clock, what=f"{step.candidate} running {tasks} tasks",
                        timeout=step.timeout_seconds, interval=15)
         except Exception as exc:
-            msg = f"scaling {step.candidate} for {step.weight}%"
+            msg = f"scaling {step.candidate} for {step.served}%"
             raise StepFailure(
                 msg, str(getattr(exc, "why", exc)),
                 f"check the {step.candidate} service's events (capacity, quotas); no more traffic was sent to it",
             ) from exc
-        self.ctx.reporter.note(f"{step.candidate} runs {tasks} task(s) for {step.weight}% of {live_running} live task(s)")
+        self.ctx.reporter.note(f"{step.candidate} runs {tasks} task(s) for {step.served}% of {live_running} live task(s)")
         return record
 
     def _deploy(self, step: Deploy, record: ReleaseRecord) -> ReleaseRecord:
@@ -76,9 +89,12 @@ class CanaryRunner(StepRunner):
         record = self.scale_for(step, record)
         if self.first_shift is None:
             self.first_shift = self.ctx.clock.now()
-        record = self._write({"release:canaryWeight": str(step.weight)}, records.advance(record, Phase.SHIFTING))
-        self._update(f"release {record.id}: {step.weight}% to {step.candidate} (step {step.number}/{step.total})")
-        self.verify(step.candidate, step.weight)
+        record = self._write({"release:canaryWeight": str(step.served)}, records.advance(record, Phase.SHIFTING))
+        control = f", {step.candidate.other} keeps {100 - step.served}% as the control" if step.served < step.weight else ""
+        self._update(f"release {record.id}: {step.served}% to {step.candidate}{control} (step {step.number}/{step.total})")
+        self.verify(step.candidate, step.served)
+        self.step_shift = self.ctx.clock.now()
+        # The record keeps the step's own weight: a resumed release walks the same steps (release/rollback/resume.py).
         return self._write({}, records.advance(record, Phase.SHIFTING, weight=step.weight))
 
     def _bake(self, step: Bake, record: ReleaseRecord) -> ReleaseRecord:
@@ -86,27 +102,47 @@ class CanaryRunner(StepRunner):
         candidate = Colour(record.colour)
         limits = self.ctx.thresholds or self._analysis_settings()
         analysis = Analysis(self.ctx.aws.cloudwatch, outputs, limits)
+        environment = self.environment or live_against_itself(analysis, self.ctx.aws.cloudwatch, outputs, limits)
         start = self.ctx.clock.monotonic()
         # The candidate is judged on everything since the first shift of this run (a resumed run: this bake).
         since = self.first_shift or self.ctx.clock.now()
-        weights = {candidate.value: step.weight, candidate.other.value: 100 - step.weight}
+        released, shifted = since, self.step_shift or since
+        weights = {candidate.value: step.served, candidate.other.value: 100 - step.served}
         extended = False
+        held: float | None = None
         reads = TransientGrace(self.ctx.clock)
         while True:
             # Ended elsewhere (abort, promote, rollback from another shell): stop before writing anything.
             record = self._renew(record)
+            now = self.ctx.clock.now()
             try:
-                verdict = analysis.judge(candidate, since, self.ctx.clock.now())
+                verdict = analysis.judge(candidate, since, now)
+                elapsed = self.ctx.clock.monotonic() - start
+                remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
+                window = Window(released, shifted, now, control=step.served < step.weight)
+                asks = not verdict.ok or remaining <= 0 or held is not None  # a hold asks at every poll until it ends
+                found = environment(candidate, window, verdict) if asks else Environment(False)
             except TransientAwsError as exc:
                 self._unanswered(reads, exc, step)
                 continue
             reads.clear()
-            elapsed = self.ctx.clock.monotonic() - start
-            remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
-            self.ctx.reporter.bake(Poll(self.ctx.clock.now(), max(0.0, remaining), weights, verdict, overtime, candidate.value))
+            self.ctx.reporter.bake(Poll(now, max(0.0, remaining), weights, verdict, overtime, candidate.value))
+            if found.unhealthy or held is not None:
+                if found.unhealthy:
+                    held = self._hold(step, record, verdict, found, held)
+                else:
+                    self.ctx.reporter.note(
+                        f"the environment is healthy again after {(self.ctx.clock.monotonic() - (held or 0.0)) / 60:.1f} min; "
+                        f"the bake at {step.served}% starts again, judging {candidate} from {now:%H:%M:%S}")
+                    held = None
+                # Minutes of an unhealthy environment say nothing about the candidate: it is judged from here on, and
+                # the bake starts again once the environment is well.
+                since, start, extended = now, self.ctx.clock.monotonic(), False
+                self.ctx.clock.sleep(step.poll_seconds)
+                continue
             if not verdict.ok:
                 self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
-                msg = f"bake at {step.weight}%"
+                msg = f"bake at {step.served}%"
                 raise StepFailure(msg, "; ".join(verdict.reasons), self._status())
             if remaining <= 0:
                 # The low-traffic rule: wait for the minimum sample up to extendMinutes, then the alarms alone decide.
@@ -122,6 +158,32 @@ class CanaryRunner(StepRunner):
                                            + "; ".join(c.summary for c in verdict.undecided))
             self.ctx.clock.sleep(min(step.poll_seconds, remaining) if remaining > 0 else step.poll_seconds)
 
+    def _hold(self, step: Bake, record: ReleaseRecord, verdict: Verdict, found: Environment, held: float | None) -> float:
+        """Hold at this step for an unhealthy environment: weights kept, an alert naming it; give up after HOLD_MINUTES."""
+        now = self.ctx.clock.monotonic()
+        failed = f" (the verdict: {'; '.join(verdict.reasons)})" if verdict.reasons else ""
+        if held is None:
+            self.timing.events.append((now, "environment-hold"))
+            self.ctx.reporter.note(f"held at {step.served}%, not aborted: {found.why}{failed}")
+            self.holds.append(found.why)
+            self._alert(record, f"held at {step.served}%: the environment is unhealthy",
+                        f"{found.why}{failed}. The release holds its weights and judges the candidate again once the "
+                        f"environment is well; after {HOLD_MINUTES} min it sends the candidate back to 0.")
+            return now
+        if now - held >= HOLD_MINUTES * 60:
+            msg = f"bake at {step.served}%"
+            raise StepFailure(
+                msg, f"{found.why}, for {HOLD_MINUTES} min; the candidate was not judged worse than live's traffic of the "
+                f"same minutes, and goes back to 0 as the safe state",
+                f"fix the environment, then release {record.version} again; {self._status()}", infrastructure=True,
+            )
+        return held
+
+    def _alert(self, record: ReleaseRecord, subject: str, message: str) -> None:
+        topic = self._outputs().get("alert_topic_arn")
+        if topic:
+            self.ctx.aws.sns.publish(str(topic), f"{self.ctx.stack}: release {record.id} {subject}", message)
+
     def _analysis_settings(self) -> AnalysisConfig:
         try:
             return load(self.ctx.engine.get_config(), self.ctx.stack).release.analysis
@@ -132,18 +194,24 @@ class CanaryRunner(StepRunner):
     def _unanswered(self, reads: TransientGrace, exc: TransientAwsError, step: Bake) -> None:
         """A poll whose reads AWS kept refusing: poll again, until the grace period runs out."""
         if not reads.tolerate():
-            msg = f"bake at {step.weight}%"
+            msg = f"bake at {step.served}%"
             why = f"{exc.what}: AWS answered {exc.code} for {reads.seconds:g}s; the candidate cannot be judged"
             raise StepFailure(msg, why, self._status(), infrastructure=True) from exc
         self.ctx.reporter.note(f"{exc.what}: AWS answered {exc.code}; polling again in {step.poll_seconds:g}s")
         self.ctx.clock.sleep(step.poll_seconds)
 
     def _promote(self, step: Promote, record: ReleaseRecord) -> ReleaseRecord:
-        return self.promote(step.colour, record)
+        return self.promote(step.colour, record, control=step.control)
 
-    def promote(self, colour: Colour, record: ReleaseRecord, *, by: str | None = None, exact: bool = True) -> ReleaseRecord:
-        """Make ``colour`` live with weight 0, verified; the record becomes the last release."""
-        changes = {"release:live": colour.value, "release:canaryWeight": "0"}
+    def promote(
+        self, colour: Colour, record: ReleaseRecord, *, by: str | None = None, exact: bool = True, control: int = 0,
+    ) -> ReleaseRecord:
+        """Make ``colour`` live, verified; the record becomes the last release.
+
+        ``control``: the old colour keeps this percent as the control through the backup window (a promotion from
+        another shell passes none: no driver is left to end it).
+        """
+        changes = {"release:live": colour.value, "release:canaryWeight": str(control)}
         old_running = self.running(colour.other)
         if old_running is not None:
             # The old live colour keeps what it runs until the new live has scaled (the Retire step).
@@ -151,9 +219,13 @@ class CanaryRunner(StepRunner):
         return self.end(
             record, Outcome.PROMOTED, changes,
             f"release {record.id}: promote {colour} ({record.version}) to live", None,
-            # The new live colour is now the one that is not the candidate: it serves 100.
-            lambda: self.verify(colour.other, 0), by=by or self.ctx.by, exact=exact, phase=Phase.PROMOTED, weight=100,
+            # The new live colour is now the one that is not the candidate: it serves all but the control share.
+            lambda: self.verify(colour.other, control), by=by or self.ctx.by, exact=exact, phase=Phase.PROMOTED, weight=100,
         )
 
     def _retire(self, step: Retire, record: ReleaseRecord) -> ReleaseRecord:
-        return retire(self.ctx, step, record, self.healthy, self._update)
+        ending = (lambda kept: end_control(self.ctx, kept, step.colour, self._update, self.verify)) if step.control else None
+        return retire(self.ctx, step, record, self.healthy, self._update, ending)
+
+    def _endcontrol(self, step: EndControl, record: ReleaseRecord) -> ReleaseRecord:
+        return end_control(self.ctx, record, step.colour, self._update, self.verify)

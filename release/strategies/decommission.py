@@ -44,8 +44,15 @@ Update = Callable[[str], None]
 """One recorded stack update (``StepRunner._update``)."""
 
 
-def retire(ctx: Context, step: Retire, record: ReleaseRecord, healthy: Health, update: Update) -> ReleaseRecord:
-    """Watch the new live colour through the backup window; scale the old one down only if it stayed well."""
+def retire(
+    ctx: Context, step: Retire, record: ReleaseRecord, healthy: Health, update: Update,
+    end_control: Callable[[ReleaseRecord], ReleaseRecord] | None = None,
+) -> ReleaseRecord:
+    """Watch the new live colour through the backup window; scale the old one down only if it stayed well.
+
+    ``end_control``: the old colour still serves the control share (``release:controlWeight``); once the window passed
+    well it goes to the new live colour, verified, before anything is scaled down.
+    """
     old, live = step.colour, step.colour.other
     try:
         wait_until(lambda: healthy(live), ctx.clock, what=f"{live} running its live count",
@@ -76,6 +83,8 @@ def retire(ctx: Context, step: Retire, record: ReleaseRecord, healthy: Health, u
         ctx.clock.sleep(min(step.poll_seconds, remaining))
     why = (f"{live} stayed healthy with no release alarm for {step.backup_seconds / 60:g} min ({polls} reads)"
            if step.backup_seconds else f"{live} runs its live count (release:backupMinutes is 0)")
+    if end_control is not None:
+        record = end_control(record)
     return _scale_down(ctx, record, old, live, until, why, update)
 
 

@@ -24,6 +24,7 @@ from release.strategies.steps import (
     Bake,
     Complete,
     Deploy,
+    EndControl,
     Migrate,
     Notify,
     Preflight,
@@ -115,6 +116,13 @@ def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) ->
             f"--strategy {options.strategy}: {stack}'s release:strategy is {config.strategy}; switching to or from rolling "
             f"is a change of the stack's policy: set release:strategy in Pulumi.{stack}.yaml, `pulumi up`, then release",
         )
+    if options.steps and len(options.steps) > 1 and config.control_weight \
+            and options.steps[-2] >= 100 - config.control_weight and strategy is not Strategy.ROLLING:
+        problems.append(
+            f"--steps {_show(list(options.steps))}: the last step gives the candidate 100 - release:controlWeight = "
+            f"{100 - config.control_weight}%, which must be more than the step before it ({options.steps[-2]}%); "
+            f"end the steps before {100 - config.control_weight} or lower release:controlWeight",
+        )
     if _TAG.match(options.version) and options.version == config.versions.of(config.live):
         problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if problems:
@@ -165,13 +173,19 @@ def plan_release(config: ReleaseConfig, outputs: Mapping[str, Any], options: Rel
     services = outputs.get("service_names")
     scalable = bool(outputs.get("cluster_name")) and isinstance(services, Mapping) and bool(services)
     headroom = options.headroom if scalable else None
+    # The old colour keeps a control share at the last step and through the backup window (release:controlWeight).
+    control = config.control_weight
     for number, weight in enumerate(weights, start=1):
-        steps.append(Shift(candidate, weight, number, len(weights), headroom, options.health_timeout_seconds))
-        steps.append(Bake(weight, bake_seconds, options.poll_seconds))
-    steps.append(Promote(candidate))
+        steps.append(Shift(candidate, weight, number, len(weights), headroom, options.health_timeout_seconds, control))
+        steps.append(Bake(weight, bake_seconds, options.poll_seconds, control))
+    steps.append(Promote(candidate, control))
     steps.append(Smoke("endpoint_url", health_path))
     if scalable:
-        steps.append(Retire(config.live, options.health_timeout_seconds, 60.0 * config.backup_minutes, options.poll_seconds))
+        steps.append(Retire(config.live, options.health_timeout_seconds, 60.0 * config.backup_minutes, options.poll_seconds,
+                            control))
+    elif control:
+        # No backup window to watch (no ECS services to scale): the control ends once the promotion is verified.
+        steps.append(EndControl(config.live, control))
     if outputs.get("alert_topic_arn"):
         steps.append(Notify())
     return steps

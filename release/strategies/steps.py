@@ -138,17 +138,25 @@ class Shift(Step):
     """Scale the candidate to carry this multiple of its share of live's running tasks first; None: no ECS services to scale."""
     timeout_seconds: float = 600.0
     """How long the candidate's new tasks may take to run and pass health checks."""
+    control: int = 0
+    """Percent the live colour keeps as a concurrent control when the step would leave it less (``release:controlWeight``)."""
+
+    @property
+    def served(self) -> int:
+        """The candidate's share of the listener at this step: the step's weight, but for the control share."""
+        return min(self.weight, 100 - self.control)
 
     def describe(self) -> str:
         """One line for people."""
         scale = "" if self.headroom is None else (
-            f"scale {self.candidate} to {self.weight}% of {self.candidate.other}'s running tasks x{self.headroom:g}, "
+            f"scale {self.candidate} to {self.served}% of {self.candidate.other}'s running tasks x{self.headroom:g}, "
             "wait until they run; ")
-        return f"step {self.number}/{self.total}: {scale}send {self.weight}% to {self.candidate}, verify the listener"
+        control = f" ({self.candidate.other} keeps {100 - self.served}% as the control)" if self.served < self.weight else ""
+        return f"step {self.number}/{self.total}: {scale}send {self.served}% to {self.candidate}{control}, verify the listener"
 
     def config_change(self) -> Mapping[str, object]:
         """The candidate's weight."""
-        return {"release:canaryWeight": self.weight}
+        return {"release:canaryWeight": self.served}
 
 
 @dataclass(frozen=True)
@@ -158,11 +166,18 @@ class Bake(Step):
     weight: int
     seconds: float
     poll_seconds: float = 10.0
+    control: int = 0
+    """The control share live keeps at this step (``Shift.control``)."""
+
+    @property
+    def served(self) -> int:
+        """The candidate's share of the listener while it bakes."""
+        return min(self.weight, 100 - self.control)
 
     def describe(self) -> str:
         """One line for people."""
-        return (f"bake {self.seconds / 60:g} min at {self.weight}%: alarms, then the 5xx and latency tests against live, "
-                f"every {self.poll_seconds:g}s")
+        return (f"bake {self.seconds / 60:g} min at {self.served}%: alarms, then the 5xx and latency tests against live's "
+                f"traffic of the same minutes, every {self.poll_seconds:g}s; held, not aborted, while live degrades too")
 
     def expected_seconds(self) -> float:
         """The bake time."""
@@ -174,14 +189,17 @@ class Promote(Step):
     """Make the candidate live with weight 0 (stack update), verified; the old colour stays as the backup."""
 
     colour: Colour
+    control: int = 0
+    """Percent the old colour keeps serving as the control through the backup window (``release:controlWeight``)."""
 
     def describe(self) -> str:
         """One line for people."""
-        return f"promote {self.colour} to live; {self.colour.other} keeps running as the backup"
+        keeps = f" and {self.control}% of the traffic as the control" if self.control else ""
+        return f"promote {self.colour} to live; {self.colour.other} keeps running as the backup{keeps}"
 
     def config_change(self) -> Mapping[str, object]:
-        """Live colour and weight."""
-        return {"release:live": self.colour.value, "release:canaryWeight": 0}
+        """Live colour and weight: the old colour, now the other one, keeps the control share."""
+        return {"release:live": self.colour.value, "release:canaryWeight": self.control}
 
 
 @dataclass(frozen=True)
@@ -195,12 +213,16 @@ class Retire(Step):
     """How long the old colour keeps running as the backup (``release:backupMinutes``)."""
     poll_seconds: float = 10.0
     """How often the new live colour's health and release alarms are read during the window."""
+    control: int = 0
+    """The control share the old colour serves through the window; sent to the new live colour before the scale-down."""
 
     def describe(self) -> str:
         """One line for people."""
         live = self.colour.other
+        end = f"send {self.colour}'s {self.control}% control share to {live}, verified, and " if self.control else ""
         return (f"keep {self.colour} running as the backup for {self.backup_seconds / 60:g} min while {live} stays healthy "
-                f"with no release alarm (read every {self.poll_seconds:g}s); then scale {self.colour} down to its standby count")
+                f"with no release alarm (read every {self.poll_seconds:g}s); then {end}scale {self.colour} down to its "
+                "standby count")
 
     def config_change(self) -> Mapping[str, object]:
         """The old colour's count back to standby, once the window passed well."""
@@ -209,6 +231,27 @@ class Retire(Step):
     def expected_seconds(self) -> float:
         """The backup window and the scale-down's update."""
         return self.backup_seconds + 30.0
+
+
+@dataclass(frozen=True)
+class EndControl(Step):
+    """After the promotion: the old colour's control share goes to the new live colour (stack update), verified."""
+
+    colour: Colour
+    """The old live colour, which served the control."""
+    control: int
+
+    def describe(self) -> str:
+        """One line for people."""
+        return f"send {self.colour}'s {self.control}% control share to {self.colour.other}: it serves 100%, verify the listener"
+
+    def config_change(self) -> Mapping[str, object]:
+        """No more control share."""
+        return {"release:canaryWeight": 0}
+
+    def expected_seconds(self) -> float:
+        """One targeted update."""
+        return 30.0
 
 
 @dataclass(frozen=True)

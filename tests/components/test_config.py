@@ -58,7 +58,7 @@ def test_weights_follow_live_and_canary_weight() -> None:
         ({"release__lockWaitMinutes": -1}, "release:lockWaitMinutes", "greater than or equal to 0"),
         ({"release__lockWaitMinutes": 26}, "release:lockWaitMinutes", "less than or equal to 25"),
         ({"release__canaryWeigth": 10}, "release:canaryWeigth", "unknown key"),
-        ({"release__strategy": "blue-green", "release__canaryWeight": 30}, "release:canaryWeight", "allowed weights are 0 or 100"),
+        ({"release__strategy": "blue-green", "release__canaryWeight": 30}, "release:canaryWeight", "allowed weights are 0, 5, 95, 100"),
         ({"release__versions": {"blue": "1.0", "green": "1.0"}, "release__canaryWeight": 10}, "release:canaryWeight",
          "differs from the live one"),
         ({"aws__region": None}, "aws:region", "set the AWS region"),

@@ -30,7 +30,8 @@ def test_each_colour_counts_its_own_error_lines(plan_of: Callable[..., Plan], st
     signals = plan.outputs["log_signals"]
     for colour in ("blue", "green"):
         found = filters[f"/ecs/webapp-{stack}/{colour}"]
-        assert found.inputs["pattern"] == '{ ($.level = "error") || ($.level = "fatal") }'
+        # A request's access line (the one with its duration) at an error level: requests with an error, not lines.
+        assert found.inputs["pattern"] == '{ ($.durationMs >= 0) && (($.level = "error") || ($.level = "fatal")) }'
         transform = found.inputs["metricTransformation"]
         # Every other line counts 0, so a quiet colour reports zeros rather than missing data.
         assert (transform["value"], transform["defaultValue"]) == ("1", "0")
@@ -82,7 +83,7 @@ def test_two_saved_queries_per_colour_and_a_logs_widget(plan_of: Callable[..., P
 def test_queries_read_the_configured_fields() -> None:
     fields = LogSignals.model_validate({"levelField": "severity", "errorLevels": ["ERROR"], "messageField": "msg",
                                         "durationField": "latency_ms"})
-    assert fields.pattern == '{ ($.severity = "ERROR") }'
+    assert fields.pattern == '{ ($.latency_ms >= 0) && (($.severity = "ERROR")) }'
     assert 'filter severity in ["ERROR"]' in errors_by_message(fields)
     assert "by msg" in errors_by_message(fields)
     assert "sort latency_ms desc" in slowest_requests(fields)

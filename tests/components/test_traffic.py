@@ -30,7 +30,7 @@ def test_forward_weights_sum_to_100_and_the_candidate_gets_its_share(live: Colou
         **MINIMAL_CONFIG,
         "release:live": live.value, "release:strategy": strategy.value, "release:canaryWeight": str(weight),
     }
-    if strategy is Strategy.BLUE_GREEN and weight not in (0, 100):
+    if strategy is Strategy.BLUE_GREEN and weight not in (0, 5, 95, 100):  # the default control share is 5
         with pytest.raises(ConfigError) as caught:
             load(raw, "staging")
         assert any(p.startswith(f"release:canaryWeight: got {weight}; the blue-green strategy") for p in caught.value.problems)
@@ -45,6 +45,15 @@ def test_forward_weights_sum_to_100_and_the_candidate_gets_its_share(live: Colou
     assert sum(weights.values()) == 100
     assert weights[live.other] == weight
     assert weights[live] == 100 - weight
+
+
+def test_at_the_last_step_the_listener_keeps_the_control_share_on_the_old_colour(plan_of) -> None:
+    release = load(MINIMAL_CONFIG, "staging").release
+    plan = plan_of("production", f"release:canaryWeight={release.step_weight(100)}")
+    groups = groups_by_colour(plan)
+    forward = plan.named("webapp-traffic-https").inputs["defaultActions"][0]["forward"]["targetGroups"]
+    # Green is production's live colour: it keeps the 5% control, blue (the candidate) takes the rest; both within 0-999.
+    assert forward == [{"arn": groups["blue"].outputs["arn"], "weight": 95}, {"arn": groups["green"].outputs["arn"], "weight": 5}]
 
 
 def test_the_listener_carries_the_configured_split(plan_of) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from components.config import Colour
+from components.config.monitoring import LogSignals
 from offline import Plan
 from rehearsal import run
 from rehearsal.cli import app
@@ -44,7 +45,7 @@ BLUE, GREEN = Colour.BLUE, Colour.GREEN
 GROUP = "/ecs/webapp-staging/green"
 FILTER_INPUTS = {
     "name": "webapp-staging-green-error-lines", "logGroupName": GROUP,
-    "pattern": '{ ($.level = "error") || ($.level = "fatal") }',
+    "pattern": LogSignals().pattern,
     "metricTransformation": {"name": "ErrorLogLines-green", "namespace": "webapp-staging/logs", "value": "1",
                              "defaultValue": "0", "unit": "Count"},
 }
@@ -119,6 +120,30 @@ def test_each_request_writes_a_line_and_the_stacks_filter_counts_the_error_lines
         analysis = Analysis(Metrics(session, ManualClock()), outputs, with_statistic(Thresholds(), "Maximum"))
         start = datetime.fromtimestamp(MINUTE * 60, tz=UTC)
         assert analysis.figures(start, start + timedelta(minutes=2), GREEN)[GREEN].error_lines == errors
+
+
+def test_a_failing_request_that_writes_three_error_lines_counts_once() -> None:
+    verbose = AppBehaviour(error_rate=0.2, error_lines=3)
+    with Fleet({"verbose": verbose}) as fleet, Moto("eu-west-1") as session:
+        assert fleet.start(GREEN, "verbose")
+        port = fleet.port(GREEN)
+        assert port is not None
+        statuses = [_send(port, MINUTE * 60.0 + i) for i in range(40)]
+        lines = [json.loads(line) for line in fleet.logs[0].path.read_text().splitlines()]
+        failed = sum(status >= 500 for status in statuses)
+        assert failed > 0
+        # One access line per request (the one with its duration), and two more error lines per failing request.
+        assert [line["status"] for line in lines if "durationMs" in line] == statuses
+        assert sum(line["level"] == "error" for line in lines) == 3 * failed
+        logs = session.client("logs")
+        logs.create_log_group(logGroupName=GROUP)
+        shift = shift_for(datetime.fromtimestamp(MINUTE * 60, tz=UTC), datetime.now(tz=UTC))
+        LogShipper(logs, {GREEN: GROUP}, shift).ship(fleet.logs)
+        metrics = LogMetrics(logs, [MetricFilter.from_inputs(FILTER_INPUTS)], shift)
+        metrics.close(MINUTE)
+        # The stack's own filter counts requests with an error: each failing request once.
+        assert metrics.value("webapp-staging/logs", "ErrorLogLines-green", {}, "Sum", MINUTE) == failed
+        assert metrics.totals({GREEN: GROUP})["green"] == {"lines": 40 + 2 * failed, "error_lines": failed}
 
 
 def test_a_metric_filter_the_rehearsal_cannot_apply_is_refused_naming_it() -> None:

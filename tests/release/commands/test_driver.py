@@ -59,7 +59,8 @@ def test_a_dry_run_as_json_gives_each_step_its_config_change_and_duration(monkey
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     shifts = [s for s in data["steps"] if s["step"] == "shift"]
-    assert [s["config"] for s in shifts] == [{"release:canaryWeight": 100}]
+    # All but the 5% control share live keeps (release:controlWeight) until the backup window ends it.
+    assert [s["config"] for s in shifts] == [{"release:canaryWeight": 95}]
     assert data["expected_seconds"] > 300
     assert engine.updates == []
 

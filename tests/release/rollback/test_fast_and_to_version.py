@@ -126,7 +126,7 @@ def test_to_version_releases_what_that_version_served_through_a_normal_release(w
     assert config.last_release.rollback_to == first
     assert w.stack.served()[config.live.value] == 100
     shifts = [u["weights"][config.live.value] for u in w.stack.issued]
-    assert shifts == [0, 25, 50, 100, 100], "deploy, each canary step, then promotion"
+    assert shifts == [0, 25, 50, 95, 95, 100], "deploy, each canary step (the last keeps the control), promotion, control ended"
 
 
 def test_to_version_of_an_unknown_stack_version_names_the_known_ones(w: World) -> None:

@@ -60,7 +60,8 @@ def test_resume_continues_from_the_last_verified_step_without_repeating_earlier_
     result = resume(w.ctx)
 
     assert result.outcome is Outcome.PROMOTED, result.why
-    assert [u["weights"]["green"] for u in w.stack.issued] == [25, 50, 100, 100]
+    # The last step and the promotion leave blue its 5% control (release:controlWeight); then the control ends.
+    assert [u["weights"]["green"] for u in w.stack.issued] == [25, 50, 95, 95, 100]
     assert not any("on green" in u["message"] for u in w.stack.issued), "the deploy is not repeated"
     assert len(w.runner.runs) == runs_before, "the migration is not repeated"
     assert w.stack.served() == {"blue": 0, "green": 100}
@@ -86,7 +87,8 @@ def test_resume_walks_the_weights_the_release_started_with_not_the_stacks(sessio
     w.stack.issued.clear()
     assert resume(w.ctx).outcome is Outcome.PROMOTED
     assert [u["message"].split(": ", 1)[1] for u in w.stack.issued] == [
-        "50% to green (step 1/2)", "100% to green (step 2/2)", "promote green (v2) to live",
+        "50% to green (step 1/2)", "95% to green, blue keeps 5% as the control (step 2/2)", "promote green (v2) to live",
+        "blue's 5% control share to green",
     ]
 
 

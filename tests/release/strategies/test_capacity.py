@@ -144,7 +144,8 @@ def test_the_plan_scales_before_each_shift_and_retires_the_old_colour_after_the_
     assert "scale green to 25% of blue's running tasks x1.5, wait until they run; send 25% to green" in steps[3].describe()
     kinds = [type(s) for s in steps]
     assert kinds[-3:] == [Promote, Smoke, Retire]
-    assert steps[-1] == Retire(CONFIG.live, 600.0, 60.0 * CONFIG.backup_minutes, 10.0)
+    assert steps[-1] == Retire(CONFIG.live, 600.0, 60.0 * CONFIG.backup_minutes, 10.0, control=5)
+    assert "then send blue's 5% control share to green, verified, and scale blue down" in steps[-1].describe()
 
 
 def test_without_ecs_services_there_is_nothing_to_scale() -> None:

@@ -9,7 +9,7 @@ import pytest
 from components.config import ReleaseConfig, Strategy
 from release.errors import BadInputError
 from release.strategies.planner import ReleaseOptions, plan_release, snapshot_id
-from release.strategies.steps import Backup, Bake, Deploy, Migrate, Notify, Preflight, Promote, Shift, Smoke
+from release.strategies.steps import Backup, Bake, Deploy, EndControl, Migrate, Notify, Preflight, Promote, Shift, Smoke
 
 CONFIG = ReleaseConfig.model_validate({"versions": {"blue": "v1", "green": "v1"}, "bakeMinutes": 5})
 OUTPUTS: dict[str, Any] = {
@@ -31,9 +31,14 @@ def test_a_canary_release_walks_every_step_with_a_bake_after_each() -> None:
     assert _kinds(steps) == [
         "Preflight", "Backup", "Deploy", "Migrate", "Smoke",
         "Shift", "Bake", "Shift", "Bake", "Shift", "Bake",
-        "Promote", "Smoke", "Notify",
+        "Promote", "Smoke", "EndControl", "Notify",
     ]
     assert [s.weight for s in steps if isinstance(s, Shift)] == [25, 50, 100]
+    # The last step leaves live its 5% control; the promotion keeps it on the old colour until the control ends.
+    assert [s.served for s in steps if isinstance(s, Shift)] == [25, 50, 95]
+    assert [s.served for s in steps if isinstance(s, Bake)] == [25, 50, 95]
+    assert steps[-4].config_change() == {"release:live": "green", "release:canaryWeight": 5}
+    assert steps[-2] == EndControl(CONFIG.live, 5)
     assert all(s.seconds == 300 for s in steps if isinstance(s, Bake))
     assert steps[2] == Deploy(CONFIG.candidate, "v2", 600.0)
     assert steps[3] == Migrate(("manage", "migrate"))
@@ -43,7 +48,8 @@ def test_a_canary_release_walks_every_step_with_a_bake_after_each() -> None:
 def test_blue_green_is_one_100_step_after_the_smoke_test_then_a_bake() -> None:
     steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2", strategy=Strategy.BLUE_GREEN), "staging")
     shifts = [s for s in steps if isinstance(s, Shift)]
-    assert shifts == [Shift(CONFIG.candidate, 100, 1, 1)]
+    assert shifts == [Shift(CONFIG.candidate, 100, 1, 1, control=5)]
+    assert shifts[0].config_change() == {"release:canaryWeight": 95}
     index = steps.index(shifts[0])
     assert isinstance(steps[index - 1], Smoke)
     assert isinstance(steps[index + 1], Bake)
@@ -70,7 +76,8 @@ def test_every_config_change_is_shown_for_the_dry_run() -> None:
     changes = [dict(s.config_change()) for s in steps if s.config_change()]
     assert changes[0] == {"release:versions.green": "v2"}
     assert changes[1] == {"release:canaryWeight": 25}
-    assert changes[-1] == {"release:live": "green", "release:canaryWeight": 0}
+    assert changes[-2] == {"release:live": "green", "release:canaryWeight": 5}
+    assert changes[-1] == {"release:canaryWeight": 0}
     assert isinstance(steps[0], Preflight)
     assert isinstance(steps[-1], Notify)
 
@@ -82,11 +89,26 @@ def test_every_config_change_is_shown_for_the_dry_run() -> None:
     (ReleaseOptions(version="-bad tag"), "--version '-bad tag': not an image tag"),
     (ReleaseOptions(version="v1"), "--version 'v1': the live colour (blue) of staging already runs it; nothing to release"),
     (ReleaseOptions(version="v2", bake_minutes=2000), "--bake 2000: minutes from 0 to 1440"),
+    (ReleaseOptions(version="v2", steps=(25, 95, 100)), "--steps 25,95,100: the last step gives the candidate 100 - "
+     "release:controlWeight = 95%, which must be more than the step before it (95%)"),
 ])
 def test_bad_options_are_refused_with_the_flag_and_what_is_allowed(options: ReleaseOptions, message: str) -> None:
     with pytest.raises(BadInputError) as caught:
         plan_release(CONFIG, OUTPUTS, options, "staging")
     assert message in str(caught.value)
+
+
+def test_steps_just_under_the_control_share_are_planned() -> None:
+    steps = plan_release(CONFIG, OUTPUTS, ReleaseOptions(version="v2", steps=(25, 94, 100)), "staging")
+    assert [s.served for s in steps if isinstance(s, Shift)] == [25, 94, 95]
+
+
+def test_with_the_control_off_the_last_step_takes_everything_and_nothing_ends_it() -> None:
+    config = CONFIG.model_copy(update={"control_weight": 0})
+    steps = plan_release(config, OUTPUTS, ReleaseOptions(version="v2"), "staging")
+    assert [s.served for s in steps if isinstance(s, Shift)] == [25, 50, 100]
+    assert not [s for s in steps if isinstance(s, EndControl)]
+    assert [dict(s.config_change()) for s in steps if isinstance(s, Promote)] == [{"release:live": "green", "release:canaryWeight": 0}]
 
 
 def test_every_bad_option_is_named_at_once() -> None:

@@ -1,0 +1,97 @@
+"""Is it the environment, not the candidate? The seam between a failing verdict and the blame.
+
+A verdict compares the candidate with live. When both colours degrade together (a database, a shared dependency,
+the network), the candidate may look worse than live's *earlier* traffic without being worse than live's traffic
+of the same minutes, and aborting would blame it for the environment. So, before the bake aborts on a failed
+verdict, and before it lets a step pass, it asks this check:
+
+1. live's own release alarms: one in ALARM means live is degraded;
+2. live against itself: live's traffic of the last ``RECENT_MINUTES`` (within this step) against live's own traffic
+   of the ``baselineMinutes`` before the release started, with the analysis's own tests (``decide``, the same
+   confidence, minimum effect and samples): failing means live degraded;
+3. at a step where live keeps only the control share (``release:controlWeight``), when the verdict failed: the
+   candidate against live's control over the same recent minutes; not worse than the control means the failure
+   came from the baseline, which the environment may have left behind.
+
+Any of them makes the environment unhealthy: the bake holds (weights kept, an alert naming the environment) instead
+of aborting, and does not let the step pass while live degrades alone. The judgement itself is the analysis's
+(``release/judgement/analysis.py``); this module only calls its public ``figures`` and ``decide``. An analysis that
+returns its own "environment unhealthy" or "live degraded" verdict replaces ``live_against_itself`` behind the same
+``EnvironmentCheck`` signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from components.config import Colour
+from components.config.release_analysis import AnalysisConfig
+from release.judgement.analysis import Analysis, Verdict, alarm_names, decide
+
+RECENT_MINUTES = 5
+"""How far back "now" reaches for live's own comparison: the stack's alarms look at 3 (staging) to 5 (production)
+one-minute periods (``monitoring:evaluationPeriods``), so a recovered environment reads healthy as soon as they do."""
+HOLD_MINUTES = 30
+"""How long a bake holds for an unhealthy environment before it gives up: then the candidate goes back to 0 (the
+safe state) with the environment named as the reason and exit 3, as for any other infrastructure failure. The same
+30 minutes as ``release:backupMinutes``' default, six times the slowest alarm."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Whether the environment is unhealthy, and a sentence naming what was seen."""
+
+    unhealthy: bool
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The minutes a bake's environment check reads."""
+
+    released: datetime
+    """The first shift of the release: live's own baseline ends here."""
+    step: datetime
+    """This step's shift."""
+    now: datetime
+    control: bool
+    """Live keeps only the control share at this step."""
+
+
+EnvironmentCheck = Callable[[Colour, Window, Verdict], Environment]
+"""(candidate, window, verdict) -> whether the environment, not the candidate, explains what the bake sees."""
+
+
+def live_against_itself(
+    analysis: Analysis, metrics: Any, outputs: Mapping[str, Any], limits: AnalysisConfig,
+) -> EnvironmentCheck:
+    """The default check: live's alarms, live against its own earlier traffic, and the candidate against the control."""
+
+    def check(candidate: Colour, window: Window, verdict: Verdict) -> Environment:
+        live = candidate.other
+        names = alarm_names(outputs, live)
+        firing = sorted(n for n, s in metrics.alarm_states(names).items() if s == "ALARM") if names else []
+        if firing:
+            return Environment(True, f"the environment is unhealthy: live ({live}) is degraded too, its release alarms "
+                                     f"{', '.join(firing)} are in ALARM")
+        recent_from = max(window.step, window.now - timedelta(minutes=RECENT_MINUTES))
+        baseline_from = window.released - timedelta(minutes=max(limits.baseline_minutes, RECENT_MINUTES))
+        before = analysis.figures(baseline_from, window.released, live)[live]
+        recent = analysis.figures(recent_from, window.now, live)[live]
+        own = decide({}, recent, before, limits)
+        if not own.ok:
+            return Environment(True, f"the environment is unhealthy: live ({live}) is degraded too, against its own "
+                                     f"traffic before the release: {'; '.join(own.reasons)}")
+        if window.control and not verdict.ok:
+            mine = analysis.figures(recent_from, window.now, candidate)[candidate]
+            same = decide({}, mine, recent, limits)
+            if same.ok:
+                return Environment(True, f"the environment may be unhealthy: {candidate} is worse than live's earlier "
+                                         f"traffic but not than live's control over the same minutes "
+                                         f"({same.summary})")
+        return Environment(False)
+
+    return check

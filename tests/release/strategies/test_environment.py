@@ -1,0 +1,183 @@
+"""A bake that sees the environment degrade holds and names it; the candidate is blamed only against live's own minutes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from components.config import Colour
+from components.config.release_analysis import AnalysisConfig
+from release.clock import ManualClock
+from release.context import Context
+from release.judgement.analysis import Analysis, Verdict
+from release.strategies.canary import CanaryRunner
+from release.strategies.environment import HOLD_MINUTES, Environment, Window, live_against_itself
+from release.strategies.failure import StepFailure
+from release.strategies.steps import Bake
+from release.strategies.timing import Timing
+from tests.release.strategies.test_bake import LATENCY, LIVE, OUTPUTS, RECORD, Engine, Polls
+
+HEALTHY = (6_000.0, 60.0, LATENCY)
+BAD = (6_000.0, 150.0, LATENCY)
+
+
+class Changing:
+    """CloudWatch whose candidate figures depend on the clock: ``bad_until`` seconds of a failing candidate."""
+
+    def __init__(self, clock: ManualClock, bad_until: float) -> None:
+        self.clock, self.bad_until = clock, bad_until
+
+    def alarm_states(self, names: list[str]) -> dict[str, str]:
+        return dict.fromkeys(names, "OK")
+
+    def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
+        green = BAD if self.clock.monotonic() < self.bad_until else HEALTHY
+        found: dict[str, list[float]] = {}
+        for colour, (requests, errors, latencies) in {"green": green, "blue": LIVE}.items():
+            found[f"{colour}_requests"], found[f"{colour}_errors"], found[f"{colour}_latency"] = [requests], [errors], latencies
+        return found
+
+
+class Topic:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def publish(self, topic: str, subject: str, message: str) -> str:
+        self.sent.append((topic, subject, message))
+        return "m-1"
+
+
+class AlertingEngine(Engine):
+    def outputs(self) -> dict[str, Any]:
+        return {**super().outputs(), "alert_topic_arn": "arn:aws:sns:eu-west-1:1:alerts"}
+
+
+def _bake(clock: ManualClock, metrics: Any, unhealthy_until: float, bake: Bake) -> tuple[Polls, Topic, list[Window]]:
+    seen, topic, asked = Polls(), Topic(), []
+
+    def environment(candidate: Colour, window: Window, verdict: Verdict) -> Environment:
+        asked.append(window)
+        if clock.monotonic() < unhealthy_until:
+            return Environment(True, "the environment is unhealthy: live (blue) is degraded too")
+        return Environment(False)
+
+    aws: Any = SimpleNamespace(cloudwatch=metrics, sns=topic)
+    ctx = Context("staging", AlertingEngine(), aws, clock, runner=None, reporter=seen, thresholds=AnalysisConfig())  # type: ignore[arg-type]
+    CanaryRunner(ctx, Timing(), environment).run(bake, RECORD)
+    return seen, topic, asked
+
+
+def test_a_failing_verdict_in_an_unhealthy_environment_holds_alerts_and_bakes_again_once_it_is_well() -> None:
+    clock = ManualClock()
+    seen, topic, _ = _bake(clock, Changing(clock, bad_until=120), unhealthy_until=120, bake=Bake(10, 300))
+    # Held from the first poll until the environment was well at 120 s, then a whole bake of 300 s again.
+    assert clock.monotonic() == 120 + 300
+    assert seen.notes[0].startswith("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too")
+    assert "Fisher's exact test" in seen.notes[0], "the hold says which verdict it did not act on"
+    assert seen.notes[1].startswith("the environment is healthy again after 2.0 min; the bake at 10% starts again")
+    assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
+
+
+def test_live_degrading_alone_holds_rather_than_promotes() -> None:
+    clock = ManualClock()
+    seen, topic, _ = _bake(clock, Changing(clock, bad_until=0), unhealthy_until=400, bake=Bake(10, 300))
+    assert clock.monotonic() == 400 + 300, "the step did not pass while live was degraded"
+    assert seen.polls[0].verdict.ok
+    assert len(topic.sent) == 1
+
+
+def test_a_hold_longer_than_its_limit_ends_the_release_naming_the_environment_as_an_infrastructure_failure() -> None:
+    clock = ManualClock()
+    with pytest.raises(StepFailure) as caught:
+        _bake(clock, Changing(clock, bad_until=10**9), unhealthy_until=10**9, bake=Bake(10, 300))
+    assert caught.value.infrastructure, "exit 3: not a verdict on the candidate"
+    assert caught.value.why.startswith(f"the environment is unhealthy: live (blue) is degraded too, for {HOLD_MINUTES} min; "
+                                       "the candidate was not judged worse than live's traffic of the same minutes")
+    assert clock.monotonic() == HOLD_MINUTES * 60
+
+
+def test_a_failing_verdict_in_a_healthy_environment_aborts_blaming_the_candidate() -> None:
+    clock = ManualClock()
+    with pytest.raises(StepFailure) as caught:
+        _bake(clock, Changing(clock, bad_until=10**9), unhealthy_until=0, bake=Bake(10, 300))
+    assert "Fisher's exact test" in caught.value.why
+    assert not caught.value.infrastructure
+
+
+def test_the_check_sees_whether_live_keeps_only_the_control_share() -> None:
+    clock = ManualClock()
+    _, _, asked = _bake(clock, Changing(clock, bad_until=0), unhealthy_until=0, bake=Bake(100, 60, control=5))
+    assert asked
+    assert all(w.control for w in asked)
+    _, _, asked = _bake(clock, Changing(clock, bad_until=0), unhealthy_until=0, bake=Bake(50, 60, control=5))
+    assert not any(w.control for w in asked)
+
+
+# --- the default check: live's alarms, live against itself, the candidate against the control --------------------
+
+RELEASED = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
+
+
+class Windows:
+    """CloudWatch whose figures depend on the window: before the release, or the recent minutes."""
+
+    def __init__(self, before: dict[str, tuple[float, float]], recent: dict[str, tuple[float, float]],
+                 alarms: dict[str, str] | None = None) -> None:
+        self.before, self.recent, self.alarms = before, recent, alarms or {}
+
+    def alarm_states(self, names: list[str]) -> dict[str, str]:
+        return {n: self.alarms.get(n, "OK") for n in names}
+
+    def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
+        figures = self.before if end <= RELEASED else self.recent
+        found: dict[str, list[float]] = {}
+        for colour, (requests, errors) in figures.items():
+            found[f"{colour}_requests"], found[f"{colour}_errors"] = [requests], [errors]
+        return found
+
+
+def _check(metrics: Windows, *, control: bool, verdict_ok: bool) -> Environment:
+    outputs = {**OUTPUTS, "alarm_names": {"blue": ["blue-5xx"], "green": ["green-5xx"]}}
+    limits = AnalysisConfig()
+    check = live_against_itself(Analysis(metrics, outputs, limits), metrics, outputs, limits)
+    now = RELEASED + timedelta(minutes=20)
+    verdict = Verdict(ok=verdict_ok, reasons=() if verdict_ok else ("5xx: p=1e-9",))
+    return check(Colour.GREEN, Window(RELEASED, RELEASED + timedelta(minutes=10), now, control), verdict)
+
+
+BEFORE = {"blue": (12_000.0, 12.0)}
+
+
+def test_live_in_alarm_is_an_unhealthy_environment_naming_the_alarm() -> None:
+    found = _check(Windows(BEFORE, {"blue": (600.0, 0.0), "green": (11_400.0, 11.0)}, {"blue-5xx": "ALARM"}),
+                   control=True, verdict_ok=False)
+    assert found == Environment(True, "the environment is unhealthy: live (blue) is degraded too, its release alarms "
+                                      "blue-5xx are in ALARM")
+
+
+def test_live_worse_than_before_the_release_is_an_unhealthy_environment() -> None:
+    found = _check(Windows(BEFORE, {"blue": (6_000.0, 120.0), "green": (6_000.0, 120.0)}), control=False, verdict_ok=True)
+    assert found.unhealthy
+    assert found.why.startswith("the environment is unhealthy: live (blue) is degraded too, against its own traffic "
+                                "before the release: 5xx 120/6000 (2.00%) against live 12/12000 (0.10%)")
+
+
+def test_at_the_control_step_a_candidate_no_worse_than_the_control_is_not_blamed() -> None:
+    # 2% on both colours in the same minutes; live's 5% share is too small to show its own degradation.
+    found = _check(Windows(BEFORE, {"blue": (300.0, 6.0), "green": (5_700.0, 114.0)}), control=True, verdict_ok=False)
+    assert found.unhealthy
+    assert found.why.startswith("the environment may be unhealthy: green is worse than live's earlier traffic but not "
+                                "than live's control over the same minutes")
+
+
+def test_a_candidate_worse_than_the_control_in_the_same_minutes_is_blamed() -> None:
+    found = _check(Windows(BEFORE, {"blue": (3_000.0, 3.0), "green": (5_700.0, 114.0)}), control=True, verdict_ok=False)
+    assert found == Environment(False)
+
+
+def test_before_the_control_step_a_healthy_live_leaves_the_blame_with_the_verdict() -> None:
+    found = _check(Windows(BEFORE, {"blue": (6_000.0, 6.0), "green": (6_000.0, 120.0)}), control=False, verdict_ok=False)
+    assert found == Environment(False)
