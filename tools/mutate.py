@@ -7,11 +7,11 @@ reach the mutated function, stopping at the first failure (mutmut's README, "How
 every function, `MUTANT_UNDER_TEST`, tests per function from the stats run).
 
 Every module has its own workspace, `.release/mutate/<module>/`: a copy of the project's files with a
-`[tool.mutmut]` section for that module, and mutmut's own `mutants/` directory inside it. A workspace whose
-inputs (the module and its tests) have not changed since is reused, so an interrupted run carries on where it
-stopped; `--fresh` starts again. After each module the summary (killed, survived, timeout, no tests, score) and
-each survivor's diff are written to `.release/mutate/report.json` and `.release/mutate/report.md`, beside the
-results of the modules measured earlier, each with the commit it measured.
+`[tool.mutmut]` section for that module, and mutmut's own `mutants/` directory inside it. A workspace is reused
+while its module is unchanged, so an interrupted run carries on where it stopped; when the tests changed since,
+the survivors are tested again against them. `--fresh` starts again. After each module the summary (killed,
+survived, timeout, no tests, score) and each survivor's diff are written to `.release/mutate/report.json` and
+`.release/mutate/report.md`, beside the results of the modules measured earlier, each with the commit it measured.
 """
 
 from __future__ import annotations
@@ -132,21 +132,32 @@ def project_files() -> list[str]:
     return [f for f in git("ls-files", "-co", "--exclude-standard").splitlines() if (ROOT / f).is_file()]
 
 
-def inputs_digest(module: str, tests: str) -> str:
-    """What a workspace's results depend on: the module's text and its tests' text."""
-    digest = hashlib.sha256()
-    for name in sorted([module, *(f for f in project_files() if f.startswith(tests + "/"))]):
-        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
-    return digest.hexdigest()
+def digest(names: list[str]) -> str:
+    """The files' names and text, hashed."""
+    hashed = hashlib.sha256()
+    for name in sorted(names):
+        hashed.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
+    return hashed.hexdigest()
 
 
-def prepare(module: str, tests: str, fresh: bool) -> Path:
-    """The module's workspace: reused when its inputs are unchanged, else copied afresh."""
+def test_files(tests: str) -> list[str]:
+    """The files of a test folder, as they are now."""
+    return [f for f in project_files() if f.startswith(tests + "/")]
+
+
+def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
+    """The module's workspace, and whether its tests changed since its last run.
+
+    Reused while the module is unchanged, with the project's tests copied in again (mutmut finds new tests
+    itself); copied afresh when the module changed, since every mutant is then another.
+    """
     work = OUT / slug(module)
-    digest = inputs_digest(module, tests)
-    stamp = work / ".inputs"
-    if not fresh and stamp.is_file() and stamp.read_text() == digest:
-        return work
+    stamp, tests_stamp = work / ".module", work / ".tests"
+    if not fresh and stamp.is_file() and stamp.read_text() == digest([module]):
+        for target in (work / "tests", work / "mutants" / "tests"):
+            if target.is_dir():
+                shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True)
+        return work, tests_stamp.is_file() and tests_stamp.read_text() != digest(test_files(tests))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in project_files():
@@ -155,19 +166,20 @@ def prepare(module: str, tests: str, fresh: bool) -> Path:
         shutil.copy2(ROOT / name, target)
     with (work / "pyproject.toml").open("a") as pyproject:
         pyproject.write(mutmut_section(module, tests))
-    stamp.write_text(digest)
-    return work
+    stamp.write_text(digest([module]))
+    (work / ".commit").write_text(measured_commit(module))
+    return work, False
 
 
 def measured_commit(module: str) -> str:
-    """The commit measured, marked when the module differs from it."""
+    """The commit a workspace is made from, marked when the module differs from it."""
     head = git("rev-parse", "--short=12", "HEAD")
     return head + ("+changes" if git("status", "--porcelain", "--", module) else "")
 
 
-def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: dict[str, str]) -> ModuleResult:
+def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: dict[str, str], commit: str = "") -> ModuleResult:
     """Group mutmut's exit codes into the report's counts."""
-    result = ModuleResult(module, tests, measured_commit(module), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    result = ModuleResult(module, tests, commit, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     for name, code in sorted(exit_codes.items()):
         if code is None:
             result.not_checked += 1
@@ -195,7 +207,8 @@ def read_results(module: str, tests: str, work: Path) -> ModuleResult:
     exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
     missed = [name for name, code in exit_codes.items() if code in SURVIVED | NO_TESTS]
     diffs = {name: mutmut(work, "show", name, capture=True) for name in missed}
-    return tally(module, tests, exit_codes, diffs)
+    commit = work / ".commit"
+    return tally(module, tests, exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown")
 
 
 def mutmut(work: Path, *args: str, capture: bool = False, log: Path | None = None) -> str:
@@ -257,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", default=[], help="a module to mutate (repeatable); all when absent")
     parser.add_argument("--fresh", action="store_true", help="start each module's workspace afresh")
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--report", action="store_true", help="only report what the workspaces hold (after an interrupted run)")
     args = parser.parse_args(argv)
     try:
         modules = chosen([m.strip() for m in args.module if m.strip()])
@@ -266,15 +280,28 @@ def main(argv: list[str] | None = None) -> int:
         OUT.mkdir(parents=True, exist_ok=True)
         for module in modules:
             tests = MODULES[module]
-            work = prepare(module, tests, args.fresh)
+            if args.report:
+                if (OUT / slug(module) / "mutants").is_dir():
+                    write_report(read_results(module, tests, OUT / slug(module)))
+                continue
+            work, tests_changed = prepare(module, tests, args.fresh)
             print(f"{module}: mutating against {tests} in {work.relative_to(ROOT)}", flush=True)
-            mutmut(work, "run", "--max-children", str(args.max_children), log=OUT / f"{work.name}.log")
-            report = write_report(read_results(module, tests, work))
+            children = ["--max-children", str(args.max_children)]
+            mutmut(work, "run", *children, log=OUT / f"{work.name}.log")
+            result = read_results(module, tests, work)
+            if tests_changed and result.survivors:
+                # mutmut keeps a verdict once given: the survivors meet the new tests only when named.
+                print(f"{module}: the tests changed; testing the {len(result.survivors)} survivors again", flush=True)
+                mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
+                result = read_results(module, tests, work)
+            (work / ".tests").write_text(digest(test_files(tests)))
+            report = write_report(result)
             print(table({module: report[module]}).splitlines()[-1], flush=True)
     except MutateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(table(json.loads((OUT / "report.json").read_text())))
+    path = OUT / "report.json"
+    print(table(json.loads(path.read_text())) if path.is_file() else "nothing measured yet")
     return 0
 
 
