@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from components.config.release_record import Ending, Lease, Outcome, ReleaseRecord
+from components.config.release_record import Backup, BackupState, Ending, Lease, Outcome, ReleaseRecord
 from release.engine import HistoryEntry
 from release.state import record as records
 
@@ -180,3 +180,13 @@ def test_releases_ended_by_the_same_update_are_listed_once_each_newest_update_fi
         ("r-3", Outcome.REFUSED), ("r-2", Outcome.ABORTED), ("r-1", Outcome.PROMOTED),
     ]
     assert json.loads(records.encode(records.releases(history)[1]))["outcome"] == "aborted"
+
+
+def test_a_later_finished_copy_in_the_current_config_replaces_the_one_history_holds() -> None:
+    promoted = record(outcome=Outcome.PROMOTED, finished_at=AT)
+    after_window = promoted.model_copy(update={"backup": Backup(
+        colour="blue", until=AT, state=BackupState.SCALED_DOWN, at=AT, why="live stayed healthy for 30 minutes",
+    )})
+    history = [entry(5, values(last=promoted)), entry(6, values(last=promoted))]
+    # the copy the window wrote is in the current config only; the update that ended the release stays 5
+    assert records.ended_in(history, values(last=after_window)) == {"r-1": (5, after_window)}
