@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.config.release_record import Backup, BackupState, Ending, Lease, Outcome, ReleaseRecord
+from components.config.release_record import Backup, BackupState, Ending, Lease, Outcome, Phase, ReleaseRecord
+from release.clock import ManualClock
 from release.engine import HistoryEntry
 from release.state import record as records
 
@@ -190,3 +191,24 @@ def test_a_later_finished_copy_in_the_current_config_replaces_the_one_history_ho
     history = [entry(5, values(last=promoted)), entry(6, values(last=promoted))]
     # the copy the window wrote is in the current config only; the update that ended the release stays 5
     assert records.ended_in(history, values(last=after_window)) == {"r-1": (5, after_window)}
+
+
+# finished and reached
+
+
+def test_a_finished_record_drops_its_lease_and_mark_and_keeps_a_reason_the_config_accepts() -> None:
+    held = record(lease=Lease(holder="frank@desk pid 7", renewed_at=AT), ending=Ending(outcome=Outcome.ABORTED, by="erin", at=AT))
+    done = records.finished(held, Outcome.ABORTED, ManualClock(AT), reason="x" * 600, by="e" * 200)
+    assert (done.lease, done.ending, done.outcome, done.finished_at) == (None, None, Outcome.ABORTED, AT)
+    # the record's own limits (reason 500, endedBy 160): a longer one would make the record unreadable
+    assert (len(done.reason or ""), len(done.ended_by or "")) == (500, 160)
+    assert records.decode(records.encode(done)) == done
+    kept = records.finished(record(ended_by="erin"), Outcome.PROMOTED, ManualClock(AT))
+    assert (kept.reason, kept.ended_by) == (None, "erin")
+
+
+def test_a_record_has_reached_its_own_phase_and_those_before_it_not_those_after() -> None:
+    shifting = record(phase=Phase.SHIFTING)
+    assert records.reached(shifting, Phase.SHIFTING)
+    assert records.reached(shifting, Phase.DEPLOYED)
+    assert not records.reached(shifting, Phase.PROMOTED)
