@@ -212,3 +212,12 @@ def test_a_record_has_reached_its_own_phase_and_those_before_it_not_those_after(
     assert records.reached(shifting, Phase.SHIFTING)
     assert records.reached(shifting, Phase.DEPLOYED)
     assert not records.reached(shifting, Phase.PROMOTED)
+
+
+def test_a_mark_and_a_lease_cut_who_to_the_records_limit_of_160() -> None:
+    marked = records.ending(record(), Outcome.ABORTED, "e" * 200, ManualClock(AT))
+    assert marked.ending == Ending(outcome=Outcome.ABORTED, by="e" * 160, at=AT)
+    held = records.leased(record(), "h" * 200, ManualClock(AT))
+    assert held.lease == Lease(holder="h" * 160, renewed_at=AT)
+    assert records.decode(records.encode(marked)) == marked
+    assert records.decode(records.encode(held)) == held
