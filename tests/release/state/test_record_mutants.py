@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from components.config import ReleaseConfig
 from components.config.release_record import Backup, BackupState, Ending, Lease, Outcome, Phase, ReleaseRecord
 from release.clock import ManualClock
 from release.engine import HistoryEntry
@@ -221,3 +222,13 @@ def test_a_mark_and_a_lease_cut_who_to_the_records_limit_of_160() -> None:
     assert held.lease == Lease(holder="h" * 160, renewed_at=AT)
     assert records.decode(records.encode(marked)) == marked
     assert records.decode(records.encode(held)) == held
+
+
+@pytest.mark.parametrize(("strategy", "colour"), [("rolling", "blue"), ("canary", "green"), ("blue-green", "green")])
+def test_a_new_record_puts_a_rolling_release_on_live_and_the_others_on_the_candidate(strategy: str, colour: str) -> None:
+    config = ReleaseConfig.model_validate({"live": "blue", "versions": {"blue": "1.0.0", "green": "0.9.0"}})
+    fresh = records.new_record(config, "v2.0.0-rc.1_build.77", strategy, ManualClock(AT), "alice@laptop")
+    assert (fresh.colour.value, fresh.previous, fresh.version, fresh.strategy.value) == (colour, "1.0.0", "v2.0.0-rc.1_build.77", strategy)
+    # the id: the start to the second, then the version's first 12 letters and digits
+    assert fresh.id == "r-20261126t070005-v200rc1build"
+    assert (fresh.started_at, fresh.started_by, fresh.revision) == (AT, "alice@laptop", 0)
