@@ -94,6 +94,7 @@ def test_an_older_revision_writes_nothing_when_exact_and_writes_on_the_stored_re
     with pytest.raises(records.ReleaseEndedError) as stopped:
         records.commit(engine, record(revision=3), record(revision=3, weight=25, highest_weight=25))
     assert "revision 4; this driver held 3" in stopped.value.why
+    assert stopped.value.next_command == "python -m release status --stack staging, then `python -m release resume --stack staging`"
     assert engine.stored() == record(revision=4)
 
     # another shell's command wins over the driver: the id is enough, and the revision counts on from the stored one

@@ -232,3 +232,26 @@ def test_a_new_record_puts_a_rolling_release_on_live_and_the_others_on_the_candi
     # the id: the start to the second, then the version's first 12 letters and digits
     assert fresh.id == "r-20261126t070005-v200rc1build"
     assert (fresh.started_at, fresh.started_by, fresh.revision) == (AT, "alice@laptop", 0)
+
+
+def test_a_record_is_stored_with_the_configs_camel_case_names_and_no_nulls() -> None:
+    stored = json.loads(records.encode(record(weight=25, highest_weight=25)))
+    assert stored == {**RECORD, "phase": "started", "weight": 25, "highestWeight": 25, "revision": 0}
+
+
+def test_advance_sets_the_phase_only_when_given() -> None:
+    deployed = records.advance(record(), Phase.DEPLOYED)
+    assert deployed.phase is Phase.DEPLOYED
+    assert records.advance(deployed, weight=5).phase is Phase.DEPLOYED
+
+
+def test_in_progress_reads_the_record_from_the_release_state() -> None:
+    class Engine:
+        def __init__(self, state: dict[str, str]) -> None:
+            self.state = state
+
+        def read_release(self) -> tuple[dict[str, str], str]:
+            return self.state, "1"
+
+    assert records.in_progress(Engine(values(in_progress=record(revision=2)))) == record(revision=2)  # type: ignore[arg-type]
+    assert records.in_progress(Engine({})) is None  # type: ignore[arg-type]
