@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= staging
 
-.PHONY: plan test test-fast lint typecheck unit validate check floors bench clean policy-venv
+.PHONY: plan test test-fast lint typecheck unit validate check floors bench clean policy-venv mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ $(FLOORS)/.installed: requirements.txt tools/floors.py
 
 floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/python -m pytest -p no:cacheprovider $(FLOOR_TESTS)
+
+# Mutation testing of the safety-critical modules (tools/mutate.py): slow, so never part of `test`. One module at a
+# time, each against its own folder's fast tests; MODULE=release/state/record.py for one. Report in .release/mutate/.
+MODULE ?=
+mutate: $(VENV)/.dev
+	nice -n 15 $(BIN)/python -m tools.mutate $(if $(MODULE),--module $(MODULE))
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

@@ -1,0 +1,97 @@
+"""`make mutate`'s driver: which modules it mutates against which tests, how it counts, and its bad input."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tools import mutate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_mutated_module_and_its_tests_exist_and_the_tests_are_its_own_folders():
+    for module, tests in mutate.MODULES.items():
+        assert (ROOT / module).is_file(), module
+        assert (ROOT / tests).is_dir(), tests
+        room = Path(module).parent.name
+        assert tests == f"tests/release/{room}", (module, tests)
+
+
+def test_the_safety_critical_modules_are_all_there_and_the_priority_ones_run_first():
+    rooms = {"state": 4, "rollback": 6, "strategies": 5, "judgement": 2}
+    for room, count in rooms.items():
+        assert sum(m.startswith(f"release/{room}/") for m in mutate.MODULES) == count, room
+    first = list(mutate.MODULES)[:6]
+    assert first == [
+        "release/state/record.py",
+        "release/state/store.py",
+        "release/state/file.py",
+        "release/rollback/common.py",
+        "release/judgement/staging_gate.py",
+        "release/strategies/decommission.py",
+    ]
+
+
+def test_a_workspace_mutates_one_module_against_its_folder_without_rehearsals_or_xdist():
+    section = tomllib.loads(mutate.mutmut_section("release/state/file.py", "tests/release/state"))["tool"]["mutmut"]
+    assert section["only_mutate"] == ["release/state/file.py"]
+    assert section["source_paths"] == ["release"]
+    assert section["pytest_add_cli_args_test_selection"] == ["tests/release/state"]
+    args = section["pytest_add_cli_args"]
+    assert args[args.index("-m") + 1] == "not rehearsal and not registry"
+    assert "no:xdist" in args
+    for name in section["also_copy"]:
+        assert (ROOT / name).exists(), name
+
+
+def test_the_counts_and_the_score_follow_mutmuts_exit_codes():
+    codes = {"a": 1, "b": 3, "c": 0, "d": 36, "e": 33, "f": None, "g": -11, "h": 37}
+    result = mutate.tally("release/state/file.py", "tests/release/state", codes, {"c": "-x\n+y", "e": "-p\n+q"})
+    assert (result.killed, result.survived, result.timeout, result.no_tests, result.other, result.not_checked) == (3, 1, 1, 1, 1, 1)
+    assert result.total == 8
+    # detected (3 killed + 1 timeout) over the 7 checked: the unchecked one is left out, a mutant no test reaches is missed
+    assert result.score == pytest.approx(4 / 7)
+    assert result.survivors == {"c": "-x\n+y", "e": "-p\n+q"}
+
+
+def test_a_module_with_nothing_checked_has_no_score():
+    assert mutate.tally("release/state/file.py", "tests/release/state", {"a": None}, {}).score is None
+
+
+def test_the_report_table_has_a_row_per_measured_module_in_the_runs_order():
+    rows = {}
+    for module in ["release/rollback/common.py", "release/state/record.py"]:
+        result = mutate.tally(module, mutate.MODULES[module], {"a": 1, "b": 0}, {})
+        rows[module] = {**result.__dict__, "score": result.score}
+    lines = mutate.table(rows).splitlines()
+    assert lines[2].startswith("| `release/state/record.py` |")
+    assert lines[3].startswith("| `release/rollback/common.py` |")
+    assert lines[3].endswith("| 50% |")
+
+
+@pytest.mark.parametrize("module", ["release/cli.py", "release/state/record", "tests/release/state/test_record.py"])
+def test_a_module_outside_the_list_is_refused_naming_it_and_the_allowed_ones(module, capsys):
+    assert mutate.main(["--module", module]) == 2
+    err = capsys.readouterr().err
+    assert f"MODULE={module!r}" in err
+    assert "release/state/record.py" in err
+    assert "Traceback" not in err
+
+
+def test_max_children_below_one_is_refused():
+    with pytest.raises(SystemExit):
+        mutate.main(["--max-children", "x"])
+    assert mutate.main(["--module", "release/state/file.py", "--max-children", "0"]) == 2
+
+
+def test_one_module_asked_for_is_the_only_one_run():
+    assert mutate.chosen(["release/state/file.py"]) == ["release/state/file.py"]
+    assert mutate.chosen([]) == list(mutate.MODULES)
+
+
+def test_make_mutate_is_not_part_of_make_test():
+    makefile = (ROOT / "Makefile").read_text()
+    test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "mutate" not in test_line
+    assert "-m tools.mutate $(if $(MODULE),--module $(MODULE))" in makefile

@@ -1,0 +1,309 @@
+"""Mutation testing of the driver's safety-critical modules: `make mutate`, or `make mutate MODULE=release/state/record.py`.
+
+Each module is mutated by mutmut (3.x) against the fast tests of its own folder only (`tests/release/<room>`,
+without the `rehearsal` and `registry` tiers), so a run stays practical on a small machine: mutmut first runs
+that folder once to learn which tests reach which function, then runs, for each mutant, only the tests that
+reach the mutated function, stopping at the first failure (mutmut's README, "How it works": a trampoline in
+every function, `MUTANT_UNDER_TEST`, tests per function from the stats run).
+
+Every module has its own workspace, `.release/mutate/<module>/`: a copy of the project's files with a
+`[tool.mutmut]` section for that module, and mutmut's own `mutants/` directory inside it. A workspace is reused
+while its module is unchanged, so an interrupted run carries on where it stopped; when the tests changed since,
+the survivors are tested again against them. `--fresh` starts again. After each module the summary (killed,
+survived, timeout, no tests, score) and each survivor's diff are written to `.release/mutate/report.json` and
+`.release/mutate/report.md`, beside the results of the modules measured earlier, each with the commit it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess  # noqa: S404 - git and mutmut, run with argument lists
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / ".release" / "mutate"
+
+# The safety-critical modules, in the order a run takes them (those guarding the record and the stores first),
+# each with the folder of fast tests it is mutated against.
+MODULES: dict[str, str] = {
+    "release/state/record.py": "tests/release/state",
+    "release/state/store.py": "tests/release/state",
+    "release/state/file.py": "tests/release/state",
+    "release/rollback/common.py": "tests/release/rollback",
+    "release/judgement/staging_gate.py": "tests/release/judgement",
+    "release/strategies/decommission.py": "tests/release/strategies",
+    "release/state/esc.py": "tests/release/state",
+    "release/strategies/executor.py": "tests/release/strategies",
+    "release/strategies/steps.py": "tests/release/strategies",
+    "release/strategies/runner.py": "tests/release/strategies",
+    "release/strategies/rolling.py": "tests/release/strategies",
+    "release/rollback/fast.py": "tests/release/rollback",
+    "release/rollback/rolling.py": "tests/release/rollback",
+    "release/rollback/to_version.py": "tests/release/rollback",
+    "release/rollback/resume.py": "tests/release/rollback",
+    "release/rollback/migrate.py": "tests/release/rollback",
+    "release/judgement/analysis.py": "tests/release/judgement",
+}
+
+# What the tests of those folders read besides `release/` (mutmut copies `tests/` and `pyproject.toml` itself).
+ALSO_COPY = [
+    "components", "offline", "rehearsal", "policy", "tools", "bench", "environments", "schemas", "docs",
+    "__main__.py", "Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.production.yaml", "README.md",
+]
+
+# One test process (no xdist workers), no rehearsals: the focused, fast selection.
+PYTEST_ARGS = ["-p", "no:xdist", "-p", "no:cacheprovider", "-m", "not rehearsal and not registry"]
+
+# mutmut's exit codes per mutant, grouped as the report counts them (mutmut/stats.py, `status_by_exit_code`).
+KILLED = {1, 3, 37}
+SURVIVED = {0}
+TIMEOUT = {36, -24, 24, 152, 255}
+NO_TESTS = {5, 33}
+
+
+class MutateError(Exception):
+    """Bad input or a failed run, said in one line."""
+
+
+@dataclass
+class ModuleResult:
+    """One module's measurement: the counts, the score, and what survived."""
+
+    module: str
+    tests: str
+    commit: str
+    measured: str
+    killed: int = 0
+    survived: int = 0
+    timeout: int = 0
+    no_tests: int = 0
+    other: int = 0
+    not_checked: int = 0
+    survivors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Every mutant mutmut made of the module."""
+        return self.killed + self.survived + self.timeout + self.no_tests + self.other + self.not_checked
+
+    @property
+    def score(self) -> float | None:
+        """Detected over checked: a timeout counts as detected, a mutant no test reaches as missed."""
+        checked = self.killed + self.timeout + self.survived + self.no_tests + self.other
+        return (self.killed + self.timeout) / checked if checked else None
+
+
+def slug(module: str) -> str:
+    """The workspace's folder name for a module."""
+    return module.removesuffix(".py").replace("/", "-")
+
+
+def mutmut_section(module: str, tests: str) -> str:
+    """The `[tool.mutmut]` section a module's workspace runs with."""
+
+    def array(items: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["release"]\n'
+        f"only_mutate = {array([module])}\n"
+        f"also_copy = {array(ALSO_COPY)}\n"
+        f"pytest_add_cli_args = {array(PYTEST_ARGS)}\n"
+        f"pytest_add_cli_args_test_selection = {array([tests])}\n"
+    )
+
+
+def git(*args: str) -> str:
+    """A git command's output in the project."""
+    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603, S607
+    return done.stdout.strip()
+
+
+def project_files() -> list[str]:
+    """The project's files as they are now (tracked or new, not ignored)."""
+    return [f for f in git("ls-files", "-co", "--exclude-standard").splitlines() if (ROOT / f).is_file()]
+
+
+def digest(names: list[str]) -> str:
+    """The files' names and text, hashed."""
+    hashed = hashlib.sha256()
+    for name in sorted(names):
+        hashed.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
+    return hashed.hexdigest()
+
+
+def test_files(tests: str) -> list[str]:
+    """The files of a test folder, as they are now."""
+    return [f for f in project_files() if f.startswith(tests + "/")]
+
+
+def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
+    """The module's workspace, and whether its tests changed since its last run.
+
+    Reused while the module is unchanged, with the project's tests copied in again (mutmut finds new tests
+    itself); copied afresh when the module changed, since every mutant is then another.
+    """
+    work = OUT / slug(module)
+    stamp, tests_stamp = work / ".module", work / ".tests"
+    if not fresh and stamp.is_file() and stamp.read_text() == digest([module]):
+        for target in (work / "tests", work / "mutants" / "tests"):
+            if target.is_dir():
+                shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True)
+        return work, tests_stamp.is_file() and tests_stamp.read_text() != digest(test_files(tests))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in project_files():
+        target = work / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    with (work / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(mutmut_section(module, tests))
+    stamp.write_text(digest([module]))
+    (work / ".commit").write_text(measured_commit(module))
+    return work, False
+
+
+def measured_commit(module: str) -> str:
+    """The commit a workspace is made from, marked when the module differs from it."""
+    head = git("rev-parse", "--short=12", "HEAD")
+    return head + ("+changes" if git("status", "--porcelain", "--", module) else "")
+
+
+def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: dict[str, str], commit: str = "") -> ModuleResult:
+    """Group mutmut's exit codes into the report's counts."""
+    result = ModuleResult(module, tests, commit, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    for name, code in sorted(exit_codes.items()):
+        if code is None:
+            result.not_checked += 1
+        elif code in KILLED:
+            result.killed += 1
+        elif code in SURVIVED:
+            result.survived += 1
+            result.survivors[name] = diff_of.get(name, "")
+        elif code in TIMEOUT:
+            result.timeout += 1
+        elif code in NO_TESTS:
+            result.no_tests += 1
+            result.survivors[name] = diff_of.get(name, "")
+        else:
+            result.other += 1
+    return result
+
+
+def read_results(module: str, tests: str, work: Path) -> ModuleResult:
+    """The module's results from mutmut's meta file, with each survivor's diff (from `mutmut show`)."""
+    meta = work / "mutants" / (module + ".meta")
+    if not meta.is_file():
+        msg = f"mutmut left no results for {module} (no {meta.relative_to(ROOT)}): see {work.name}.log"
+        raise MutateError(msg)
+    exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    missed = [name for name, code in exit_codes.items() if code in SURVIVED | NO_TESTS]
+    diffs = {name: mutmut(work, "show", name, capture=True) for name in missed}
+    commit = work / ".commit"
+    return tally(module, tests, exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown")
+
+
+def mutmut(work: Path, *args: str, capture: bool = False, log: Path | None = None) -> str:
+    """Run mutmut in a workspace, its output to the log (or returned)."""
+    command = [sys.executable, "-m", "mutmut", *args]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if capture:
+        shown = subprocess.run(command, cwd=work, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+        return shown.stdout.strip()
+    assert log is not None  # noqa: S101 - every run has its log
+    with log.open("w") as sink:
+        done = subprocess.run(command, cwd=work, stdout=sink, stderr=subprocess.STDOUT, env=env, check=False)  # noqa: S603
+    if done.returncode != 0:
+        msg = f"mutmut exited {done.returncode}; its output is in {log.relative_to(ROOT)}"
+        raise MutateError(msg)
+    return ""
+
+
+def write_report(result: ModuleResult) -> dict[str, dict[str, object]]:
+    """Merge one module's result into the report files and return the whole report."""
+    path = OUT / "report.json"
+    report: dict[str, dict[str, object]] = json.loads(path.read_text()) if path.is_file() else {}
+    report[result.module] = {**asdict(result), "total": result.total, "score": result.score}
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    (OUT / "report.md").write_text(table(report) + "\n")
+    return report
+
+
+def table(report: dict[str, dict[str, object]]) -> str:
+    """The report as a Markdown table, one module a row, in the run's order."""
+    lines = [
+        "| module | tests | commit | killed | survived | no tests | timeout | other | not checked | score |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for module in [m for m in MODULES if m in report]:
+        row = report[module]
+        score = row["score"]
+        shown = f"{score:.0%}" if isinstance(score, float) else "-"
+        lines.append(
+            f"| `{module}` | `{row['tests']}` | {row['commit']} | {row['killed']} | {row['survived']} | {row['no_tests']} "
+            f"| {row['timeout']} | {row['other']} | {row['not_checked']} | {shown} |"
+        )
+    return "\n".join(lines)
+
+
+def chosen(modules: list[str]) -> list[str]:
+    """The modules asked for, checked against the list, in the run's order."""
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        allowed = ", ".join(MODULES)
+        msg = f"MODULE={unknown[0]!r} is not one of the mutated modules; allowed: {allowed}"
+        raise MutateError(msg)
+    return [m for m in MODULES if m in modules] if modules else list(MODULES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Mutate each module asked for, one after another, and print the report."""
+    parser = argparse.ArgumentParser(prog="python -m tools.mutate", description=__doc__.splitlines()[0])
+    parser.add_argument("--module", action="append", default=[], help="a module to mutate (repeatable); all when absent")
+    parser.add_argument("--fresh", action="store_true", help="start each module's workspace afresh")
+    parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--report", action="store_true", help="only report what the workspaces hold (after an interrupted run)")
+    args = parser.parse_args(argv)
+    try:
+        modules = chosen([m.strip() for m in args.module if m.strip()])
+        if args.max_children < 1:
+            msg = f"--max-children {args.max_children} must be 1 or more"
+            raise MutateError(msg)
+        OUT.mkdir(parents=True, exist_ok=True)
+        for module in modules:
+            tests = MODULES[module]
+            if args.report:
+                if (OUT / slug(module) / "mutants").is_dir():
+                    write_report(read_results(module, tests, OUT / slug(module)))
+                continue
+            work, tests_changed = prepare(module, tests, args.fresh)
+            print(f"{module}: mutating against {tests} in {work.relative_to(ROOT)}", flush=True)
+            children = ["--max-children", str(args.max_children)]
+            mutmut(work, "run", *children, log=OUT / f"{work.name}.log")
+            result = read_results(module, tests, work)
+            if tests_changed and result.survivors:
+                # mutmut keeps a verdict once given: the survivors meet the new tests only when named.
+                print(f"{module}: the tests changed; testing the {len(result.survivors)} survivors again", flush=True)
+                mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
+                result = read_results(module, tests, work)
+            (work / ".tests").write_text(digest(test_files(tests)))
+            report = write_report(result)
+            print(table({module: report[module]}).splitlines()[-1], flush=True)
+    except MutateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    path = OUT / "report.json"
+    print(table(json.loads(path.read_text())) if path.is_file() else "nothing measured yet")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
