@@ -85,8 +85,9 @@ def test_a_driver_write_overtaken_by_an_abort_stops_the_driver_instead_of_passin
 
     def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
         held = records.in_progress(w.stack)
-        if not overtaken and held is not None and changes.get("release:canaryWeight") == "100":
-            # Between the driver's read and its write of the 100% step (the write before that update), bob aborts.
+        if not overtaken and held is not None and changes.get("release:canaryWeight") == "95":
+            # Between the driver's read and its write of the last step (95%: live keeps the 5% control share, the
+            # write before that update), bob aborts.
             overtaken.append(True)
             abort(_bob(w), held, "bob saw errors", by="bob@desk")
         return original(changes, removals, expect_etag)
@@ -97,7 +98,7 @@ def test_a_driver_write_overtaken_by_an_abort_stops_the_driver_instead_of_passin
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
     assert "aborted elsewhere: bob@desk" in result.why
-    assert not _updates(w, "100% to green"), "the driver did not go on to the update as if its write had been made"
+    assert not _updates(w, "95% to green"), "the driver did not go on to the update as if its write had been made"
     assert w.stack.served() == {"blue": 100, "green": 0}
     assert w.stack.release_config().in_progress is None
 

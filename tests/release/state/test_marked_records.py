@@ -60,7 +60,7 @@ def test_a_failed_final_write_after_the_promotion_applied_says_promoted_and_how_
     assert "promoted; the record is not finished: writing the release state: Pulumi Cloud answered HTTP 503" in result.why
     assert result.next_command == "python -m release promote --stack staging  (finishes the record)"
     assert not _updates(w, "abort"), "a promoted release is never aborted"
-    assert w.stack.served() == {"blue": 0, "green": 100}
+    assert w.stack.served() == {"blue": 5, "green": 95}, "promoted, live keeping its control share"
     failing[0] = False
     held = records.in_progress(w.stack)
     assert held is not None
