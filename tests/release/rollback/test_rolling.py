@@ -125,6 +125,21 @@ def test_a_deployment_ecs_does_not_complete_exits_3_with_the_config_as_it_was(se
     assert records.in_progress(w.stack) is None
 
 
+def test_a_deployment_that_completes_on_the_wrong_image_is_not_a_rollback(session: Any) -> None:
+    w, ecs, _ = _released(session)
+    # ECS completes the rollback's deployment, but on an image that is not the previous version.
+    ecs.back_on = "9.9.9"
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    assert caught.value.infrastructure
+    assert "did not reach COMPLETED with" in caught.value.why
+    assert "9.9.9" in caught.value.why
+    assert _live_version(w) == NEW
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert (last.outcome, last.version) == (Outcome.PROMOTED, NEW)
+
+
 def test_a_deployment_whose_targets_stay_unhealthy_exits_3(session: Any) -> None:
     w, _, _ = _released(session)
     w.stack.scale_down(Colour.BLUE)
