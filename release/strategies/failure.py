@@ -20,3 +20,12 @@ class StepFailure(Exception):
         self.elsewhere = elsewhere
         self.record = record
         """The record as the step left it, when the step got past a durable write before failing."""
+
+
+class UnknownStateError(StepFailure):
+    """An update was applied but what AWS serves could not be read (every read refused as transient): neither old nor new.
+
+    Nothing is put back on it: putting the config back would tell the next update to undo what may well be served
+    already. The record stays marked, as after a kill between the update and the final write, so the same command
+    run again (once AWS answers) verifies and finishes it.
+    """
