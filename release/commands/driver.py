@@ -222,7 +222,9 @@ def register(app: typer.Typer) -> None:
             current = _in_progress(conn, stack)
             with interrupt_exits(stack, console):
                 final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
-        _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
+        # A rolling release's colour is the live one itself (rolled back in place); the others' is the candidate.
+        live = final.colour if final.strategy is Strategy.ROLLING else final.colour.other
+        _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": live.value})
         raise typer.Exit(ExitCode.REFUSED)
 
 

@@ -18,9 +18,10 @@ from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.rolling import rolling_rollback
 from release.state import record as records
-from release.strategies.executor import abort
+from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
-from release.strategies.steps import Roll
+from release.strategies.planner import ReleaseOptions, plan_release
+from release.strategies.steps import Roll, Watch
 from tests.release.strategies.test_rolling import NEW, _live_version, _release
 from tests.rolling_support import rolling_world
 from tests.stack_world import aws_session
@@ -257,3 +258,25 @@ def test_to_version_during_a_rolling_release_is_refused_and_names_abort(session:
     assert "is in progress, held by bob@ci" in caught.value.why
     assert caught.value.next_command == "python -m release abort --stack staging"
     assert w.stack.issued == []
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_abort_from_the_command_names_the_rolling_stacks_live_colour(
+    session: Any, monkeypatch: pytest.MonkeyPatch, output: str,
+) -> None:
+    w, _ = rolling_world(session, "completes")
+    old = _live_version(w)
+    config = w.stack.release_config()
+    steps = plan_release(config, w.stack.outputs(), ReleaseOptions(version=NEW, bake_minutes=1), "staging")
+    upto = next(i for i, s in enumerate(steps) if isinstance(s, Watch))
+    Executor(w.ctx).run(steps[: upto + 1], records.new_record(config, NEW, "rolling", w.clock, "t"))
+    live = w.stack.release_config().live
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: driver.Connection(w.stack, w.ctx.aws, w.clock, w.runner))
+    result = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", output], terminal_width=300)
+    assert result.exit_code == ExitCode.REFUSED, result.output
+    assert _live_version(w) == old
+    if output == "json":
+        assert json.loads(result.output)["live"] == live.value
+    else:
+        assert f"{live} is live" in result.output
+        assert f"{live.other} is live" not in result.output
