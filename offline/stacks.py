@@ -226,6 +226,11 @@ def apply_overrides(config: dict[str, str], overrides: Iterable[tuple[str, Any]]
         full = files.full_key(key)
         namespace, _, path = full.partition(":")
         base, *fields = path.split(".")
+        # Pulumi's config keys are NAMESPACE:NAME, both non-empty (Pulumi docs, "Configuration": structured keys).
+        if not namespace or not base or any(not f for f in fields):
+            message = (f"-c {key!r}: not a config key; allowed: NAMESPACE:KEY or NAMESPACE:KEY.FIELD, e.g. "
+                       f"release:canaryWeight or release:analysis.errors.confidence (a bare KEY is {files.project}:KEY)")
+            raise BadOverrideError(message)
         if not fields:
             if value is None:
                 # As `pulumi config rm`: the program sees the key unset and its default applies.
@@ -242,8 +247,14 @@ def apply_overrides(config: dict[str, str], overrides: Iterable[tuple[str, Any]]
             message = f"-c {key}: {base_key} is not an object, so {key} cannot be set"
             raise BadOverrideError(message)
         node = current
-        for field in fields[:-1]:
+        for depth, field in enumerate(fields[:-1], start=1):
             node = node.setdefault(field, {})
+            if not isinstance(node, dict):
+                # An earlier -c (or the stack file) set this field to a value, so it has no fields to set.
+                parent = ".".join([base_key, *fields[:depth]])
+                message = (f"-c {key}: {parent} is {json.dumps(node)}, not an object, so {key} cannot be set; set "
+                           f"{parent} to an object (e.g. -c '{parent}={{\"{fields[depth]}\": ...}}') or drop one of the two")
+                raise BadOverrideError(message)
         node[fields[-1]] = value
         result[base_key] = encode(current)
     return result

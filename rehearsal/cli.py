@@ -28,6 +28,7 @@ from release.output.display import ConsoleReporter
 from release.output.panel import LivePanel
 from release.output.report import Ending, Recorder
 from release.output.report import write as write_report
+from release.strategies.planner import ReleaseOptions, check_flags
 
 ALL = (*SCENARIOS, *ROLLBACK_SCENARIOS, *RACE_SCENARIOS, bootstrap.NAME)
 
@@ -62,6 +63,8 @@ def rehearse_command(
             message = f"--scenario {scenario!r}: allowed {', '.join(ALL)}"
             raise BadInputError(message)
         check_skip_staging(skip_staging, reason)
+        # The flags the release itself would refuse, before the world is built.
+        check_flags(ReleaseOptions(version=version, strategy=strategy))
         if skip_staging and scenario not in SCENARIOS:
             message = f"--skip-staging: goes with a release scenario ({', '.join(SCENARIOS)}), not {scenario}"
             raise BadInputError(message)

@@ -47,6 +47,12 @@ class ScriptedEcs:
         """Every DescribeServices answers ThrottlingException."""
         self.interrupt_after_restore: float | None = None
         """Seconds after the driver puts the old version back at which Ctrl-C lands (an ``InterruptingClock``)."""
+        self.back_on: str | None = None
+        """The version the old one's deployment (ECS's rollback, the driver's) completes on: a wrong image."""
+        self.counts = (2, 2)
+        """The service's (runningCount, desiredCount)."""
+        self.leaves_after: float | None = None
+        """Seconds after the rollout began at which PRIMARY, COMPLETED, runs the old version again with no alarm (a bake's hazard)."""
 
     def describe_services(self, cluster: str, services: list[str]) -> dict[str, Any]:
         self.polls += 1
@@ -54,7 +60,8 @@ class ScriptedEcs:
         assert self.polls <= self.max_polls, "polled ECS past any timeout"
         if self.throttled:
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeServices")
-        return {"services": [{"serviceName": services[0], "runningCount": 2, "desiredCount": 2,
+        running, desired = self.counts
+        return {"services": [{"serviceName": services[0], "runningCount": running, "desiredCount": desired,
                               "deployments": self.deployments()}]}
 
     def describe_task_definition(self, taskDefinition: str) -> dict[str, Any]:  # noqa: N803 - botocore's parameter name
@@ -63,6 +70,7 @@ class ScriptedEcs:
     def deployments(self) -> list[dict[str, Any]]:
         release = self.stack.release_config()
         now = release.versions.of(release.live)
+        back = self.back_on or self.first
         if now == self.first and self.rolled_at is None:
             return [_deployment("ecs-svc/1", self.first, "PRIMARY", "COMPLETED")]
         if now == self.first:
@@ -72,10 +80,12 @@ class ScriptedEcs:
                 if self.interrupt_after_restore is not None:
                     self.clock.at = self.restored_at + self.interrupt_after_restore  # type: ignore[attr-defined]
             state = "COMPLETED" if self.clock.monotonic() >= self.restored_at + 30 else "IN_PROGRESS"
-            return [_deployment("ecs-svc/4", self.first, "PRIMARY", state)]
+            return [_deployment("ecs-svc/4", back if state == "COMPLETED" else self.first, "PRIMARY", state)]
         self.restored_at = None
         if self.rolled_at is None:
             self.rolled_at = self.clock.monotonic()
+        if self.leaves_after is not None and self.clock.monotonic() >= self.rolled_at + self.leaves_after:
+            return [_deployment("ecs-svc/5", self.first, "PRIMARY", "COMPLETED"), _deployment("ecs-svc/2", now, "ACTIVE", "COMPLETED")]
         if self.mode == "completes":
             return [_deployment("ecs-svc/2", now, "PRIMARY", "COMPLETED")]
         if self.mode == "stuck":
@@ -84,7 +94,8 @@ class ScriptedEcs:
             return [_deployment("ecs-svc/2", now, "PRIMARY", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
         # rolls-back: the failed deployment ACTIVE, the old version PRIMARY again, completed a minute later.
         state = "COMPLETED" if self.clock.monotonic() >= self.rolled_at + 60 else "IN_PROGRESS"
-        return [_deployment("ecs-svc/3", self.first, "PRIMARY", state, "rolling back to deploymentId ecs-svc/1"),
+        return [_deployment("ecs-svc/3", back if state == "COMPLETED" else self.first, "PRIMARY", state,
+                            "rolling back to deploymentId ecs-svc/1"),
                 _deployment("ecs-svc/2", now, "ACTIVE", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
 
 

@@ -57,6 +57,8 @@ class FakeStack:
         self.busy_with: str | None = None
         self.revision = 1
         self.scaled_down: set[Colour] = set()
+        self.listener_ignores = False
+        """The load balancer takes updates of the listener without serving the new weights (an update reported applied)."""
         self.entries: list[HistoryEntry] = []
         self.issued: list[dict[str, Any]] = []
         self._build(session)
@@ -153,7 +155,7 @@ class FakeStack:
         changed.extend(f"service-{c}" for c in Colour if versions[c.value] != self._applied.get("versions", {}).get(c.value))
         if targets is not None:
             changed = [urn for urn in changed if urn in targets]
-        if LISTENER_URN in changed:
+        if LISTENER_URN in changed and not self.listener_ignores:
             groups = [{"TargetGroupArn": self.groups[Colour(c)], "Weight": w} for c, w in weights.items()]
             action = {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
             self.elb.modify_listener(ListenerArn=self.listener, DefaultActions=[action])

@@ -132,6 +132,11 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
         problems.extend(check(raw, models))
     if isinstance(models.get("release"), ReleaseConfig):
         problems.extend(session_problems(models["release"]))
+        platform = models.get("platform")
+        if platform is not None and platform.environment is Environment.PRODUCTION and models["release"].staging_stack == stack:
+            # The staging gate reads another stack's releases (release/judgement/staging_gate.py): this one's cannot gate itself.
+            problems.append(Problem("release:stagingStack", stack, f"the stack whose releases production follows, not {stack} "
+                                    "itself; default staging"))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)

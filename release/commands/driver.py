@@ -141,10 +141,11 @@ def register(app: typer.Typer) -> None:
                 needs_yes(as_json, yes, "deploy")
             _check_stack(stack)
             if dry_run:
-                _dry_run(console, as_json, stack, options, overrides)
+                _dry_run(console, as_json, stack, options, overrides, skip_staging=skip_staging)
                 return
             conn = CONNECT(stack)
             full = load(conn.engine.get_config(), stack)
+            check_skip_staging_stack(skip_staging, full.is_production, stack)
             config = full.release
             if full.is_production and not skip_staging:
                 _staging_gate(stack, version, config, conn)
@@ -224,19 +225,28 @@ def register(app: typer.Typer) -> None:
             current = _in_progress(conn, stack, "abort")
             with interrupt_exits(stack, console):
                 final = abort(context_for(stack, conn, console, as_json), current, f"aborted by {records.who()}")
-        _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": final.colour.other.value})
+        # A rolling release's colour is the live one itself (rolled back in place); the others' is the candidate.
+        live = final.colour if final.strategy is Strategy.ROLLING else final.colour.other
+        _done(console, as_json, {"stack": stack, "outcome": "aborted", "release": final.id, "live": live.value})
         raise typer.Exit(ExitCode.REFUSED)
 
 
-def _dry_run(console: Console, as_json: bool, stack: str, options: ReleaseOptions, overrides: list[tuple[str, Any]]) -> None:
-    """Print the steps; without the Pulumi CLI, from the stack file's config and the offline plan's outputs."""
+def _dry_run(
+    console: Console, as_json: bool, stack: str, options: ReleaseOptions, overrides: list[tuple[str, Any]], *, skip_staging: bool,
+) -> None:
+    """Print the steps; without the Pulumi CLI, from the stack file's config and the offline plan's outputs.
+
+    It refuses what the real deploy refuses: the same config checks, flags and options.
+    """
     try:
         engine: StackEngine = CONNECT(stack).engine
         source = f"stack {stack} through the Pulumi CLI"
     except PulumiMissingError:
         engine = OfflineEngine(stack)
         source = f"Pulumi.{stack}.yaml and the offline plan's outputs (the Pulumi CLI is not installed)"
-    config = load(apply_overrides(engine.get_config(), overrides, ProjectFiles.here()), stack).release
+    full = load(apply_overrides(engine.get_config(), overrides, ProjectFiles.here()), stack)
+    check_skip_staging_stack(skip_staging, full.is_production, stack)
+    config = full.release
     planned = plan_release(config, engine.outputs(), options, stack)
     if as_json:
         typer.echo(json.dumps({**as_data(planned), "source": source}, indent=2))
@@ -282,6 +292,14 @@ def check_skip_staging(skip: bool, reason: str | None) -> None:
         raise BadInputError(message)
     if reason is not None and len(reason) > 500:
         message = f"--reason: {len(reason)} characters; at most 500"
+        raise BadInputError(message)
+
+
+def check_skip_staging_stack(skip: bool, production: bool, stack: str) -> None:
+    """``--skip-staging`` skips production's staging gate; a stack that is not production has none to skip."""
+    if skip and not production:
+        message = (f"--skip-staging: {stack} is not a production stack (platform:environment), so it has no staging gate to "
+                   "skip; allowed with production stacks only: drop --skip-staging and --reason")
         raise BadInputError(message)
 
 

@@ -28,3 +28,12 @@ class UnfinishedEndingError(StepFailure):
     ``record`` is the record as the ending left it (still in progress, marked); the command in ``next_command``
     finishes it. Nothing is to be undone: the outcome happened.
     """
+
+
+class UnknownStateError(StepFailure):
+    """An update was applied but what AWS serves could not be read (every read refused as transient): neither old nor new.
+
+    Nothing is put back on it: putting the config back would tell the next update to undo what may well be served
+    already. The record stays marked, as after a kill between the update and the final write, so the same command
+    run again (once AWS answers) verifies and finishes it.
+    """

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import ReleaseConfig, Strategy
+from components.config.session import session_problems
 from release.aws.rds import snapshot_identifier
 from release.errors import BadInputError
 from release.strategies.capacity import DEFAULT_HEADROOM
@@ -108,6 +109,10 @@ def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) ->
     if strategy is Strategy.ROLLING and options.steps is not None:
         problems.append(f"--steps {_show(list(options.steps))}: a rolling release shifts no traffic between colours; "
                         "drop --steps (ECS replaces the live colour's tasks within release:rolling's limits)")
+    if strategy is Strategy.BLUE_GREEN and options.steps is not None:
+        problems.append(f"--steps {_show(list(options.steps))}: a blue-green release switches all traffic at once, in one "
+                        "step of 100; drop --steps, or release with --strategy canary to walk these steps")
+    problems.extend(_session_problems(options, config))
     if options.strategy is not None and Strategy.ROLLING in (options.strategy, config.strategy) \
             and options.strategy is not config.strategy:
         # The stack's strategy sets the live service's rollout limits and which colour a release may target
@@ -127,6 +132,30 @@ def check_options(options: ReleaseOptions, config: ReleaseConfig, stack: str) ->
         problems.append(f"--version {options.version!r}: the live colour ({config.live}) of {stack} already runs it; nothing to release")
     if problems:
         raise BadInputError("\n".join(problems))
+
+
+def _session_problems(options: ReleaseOptions, config: ReleaseConfig) -> list[str]:
+    """``--bake``, ``--steps`` and ``--strategy`` face the deploy session's length check that the stack's own settings face.
+
+    The stack's config was checked when it loaded (components/config/session.py); a flag that makes the release
+    longer than a deploy job can hold credentials for is refused the same way, naming the flags.
+    """
+    changed: dict[str, Any] = {}
+    if options.bake_minutes is not None:
+        bake = options.bake_minutes
+        changed["bake_minutes"] = int(bake) if float(bake).is_integer() else bake
+    if options.steps is not None:
+        changed["steps"] = tuple(options.steps)
+    if options.strategy is not None and options.strategy is not config.strategy:
+        changed["strategy"] = options.strategy
+    if not changed:
+        return []
+    flags = " ".join(f for f, given in (
+        (f"--bake {options.bake_minutes:g}" if options.bake_minutes is not None else "", True),
+        (f"--steps {_show(list(options.steps or ()))}", options.steps is not None),
+        (f"--strategy {options.strategy}", "strategy" in changed),
+    ) if given and f)
+    return [f"{flags}: {p.allowed}" for p in session_problems(config.model_copy(update=changed))]
 
 
 def _show(steps: list[int]) -> str:

@@ -18,14 +18,14 @@ from typing import Any
 
 from components.config import Colour, ConfigError, ReleaseConfig, load
 from components.config.release_record import MigrationRun, Outcome, Phase, ReleaseRecord
-from release.aws.base import wait_until
+from release.aws.base import TransientAwsError, wait_until
 from release.aws.ecs import TaskSpec
 from release.context import Context
 from release.engine import EngineError
 from release.judgement.analysis import alarm_names
 from release.state import record as records
 from release.strategies.candidate import MissingRouteError, candidate_headers, curl_command
-from release.strategies.failure import StepFailure, UnfinishedEndingError
+from release.strategies.failure import StepFailure, UnfinishedEndingError, UnknownStateError
 from release.strategies.reversibility import migration_reversible
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke, Step
 from release.strategies.timing import Timing
@@ -134,9 +134,15 @@ class StepRunner:
         by_arn = {str(arn): colour for colour, arn in (outputs.get("target_group_arns") or {}).items()}
         expected = {candidate.value: weight, candidate.other.value: 100 - weight}
         seen: dict[str, int] = {}
+        unread: list[str] = []
 
         def serves() -> tuple[bool, str]:
-            raw = self.ctx.aws.elbv2.forward_weights(listener)
+            try:
+                raw = self.ctx.aws.elbv2.forward_weights(listener)
+            except TransientAwsError as exc:
+                unread.append(exc.code)
+                raise
+            unread.clear()
             total = sum(raw.values())
             seen.clear()
             seen.update({by_arn.get(arn, arn): round(100 * w / total) if total else 0 for arn, w in raw.items()})
@@ -146,6 +152,16 @@ class StepRunner:
             wait_until(serves, self.ctx.clock, what=f"listener {listener}", timeout=self.ctx.verify_timeout, interval=5)
         except Exception as exc:
             msg = "verifying the listener"
+            if unread:
+                # A read AWS refused says nothing of what is served: unknown, never reported as the old weights.
+                raise UnknownStateError(
+                    msg, f"the update was applied, but what the load balancer serves is unknown: AWS answered {unread[-1]} "
+                    f"to the last {len(unread)} reads of the listener over {self.ctx.verify_timeout:g}s; it should serve "
+                    f"{json.dumps(expected, sort_keys=True)}",
+                    f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; the release stays marked: "
+                    f"run the same command again once AWS answers, and it verifies and finishes; {self._status()}",
+                    infrastructure=True,
+                ) from exc
             raise StepFailure(
                 msg, f"the load balancer did not take the new weights: it should serve {json.dumps(expected, sort_keys=True)} "
                 f"but after {self.ctx.verify_timeout:g}s still serves {json.dumps(seen, sort_keys=True)}",
@@ -340,6 +356,9 @@ class StepRunner:
         try:
             self._update(message[:1000], targets(decided) if callable(targets) else targets)
             verify()
+        except UnknownStateError:
+            # Applied but unread: the marked record stays, as after a kill here; the same command finishes it.
+            raise
         except (Exception, KeyboardInterrupt) as exc:
             self._restore(marked, old, exc, new)
             raise

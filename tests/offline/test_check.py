@@ -234,3 +234,63 @@ def test_iam_writes_scoped_away_from_the_holder_are_not_escalation(deny_self: bo
                        "role": "app-deploy", "policy": _deploy_policy(deny_self=deny_self)}))
     assert [(f.rule, f.path) for f in report.findings] == (
         [] if deny_self else [("iam-privilege-escalation", "policy.Statement[1].Action")])
+
+
+# --- the edges of the reachability and service-model checks -------------------------------------------------------
+
+REACH = {"outputs": {"endpoint_url": "https://app.example.com"}, "traffic__domainName": "app.example.com"}
+
+
+def _reach_findings(*resources: object) -> list[str]:
+    report = check(*resources, **REACH)  # type: ignore[arg-type]
+    return [f.message for f in report.findings if f.rule_class is RuleClass.REACHABILITY]
+
+
+@pytest.mark.parametrize(("internal", "reachable"), [(False, True), (True, False)])
+def test_an_internal_load_balancer_is_not_reachable_from_a_runner(internal: bool, reachable: bool) -> None:
+    # Elastic Load Balancing API Reference, CreateLoadBalancer Scheme: an internal load balancer's nodes have private
+    # addresses only; the provider's `internal` input sets that scheme (terraform-provider-aws lb.go "internal").
+    group, balancer, *rest = _traffic(service_waits=True, ingress_cidrs=["0.0.0.0/0"])
+    balancer = res(LB, "alb", {**balancer.inputs, "internal": internal}, deps={"securityGroups": [group.urn]})
+    found = _reach_findings(group, balancer, *rest)
+    assert (found == []) is reachable, found
+    if not reachable:
+        assert found == ["alb is internal"]
+
+
+# The rule's range is fromPort..toPort, both included (Amazon VPC User Guide, "Security group rules": "Port range").
+@pytest.mark.parametrize(("from_port", "to_port", "reachable"), [
+    (443, 443, True), (400, 443, True), (443, 500, True), (0, 65535, True),
+    (400, 442, False), (444, 500, False), (80, 80, False),
+])
+@pytest.mark.parametrize("inline", [True, False], ids=["inline-ingress", "ingress-rule"])
+def test_a_security_group_admits_the_probe_only_when_its_port_is_inside_from_and_to_port(
+    from_port: int, to_port: int, reachable: bool, inline: bool,
+) -> None:
+    _, _, *rest = _traffic(service_waits=True, ingress_cidrs=["0.0.0.0/0"])
+    if inline:
+        group = res(SG, "alb-sg", {"description": "users in", "vpcId": "vpc-1", "ingress": [
+            {"protocol": "tcp", "fromPort": from_port, "toPort": to_port, "cidrBlocks": ["0.0.0.0/0"]}]})
+        extra = []
+    else:
+        group = res(SG, "alb-sg", {"description": "users in", "vpcId": "vpc-1"})
+        extra = [res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https-in", {
+            "securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": from_port, "toPort": to_port, "cidrIpv4": "0.0.0.0/0"},
+            deps={"securityGroupId": [group.urn]})]
+    balancer = res(LB, "alb", {"internal": False, "loadBalancerType": "application", "subnets": ["subnet-1", "subnet-2"]},
+                   deps={"securityGroups": [group.urn]})
+    found = _reach_findings(group, balancer, *rest, *extra)
+    assert (found == []) is reachable, found
+    if not reachable:
+        assert "admit no public client on 443" in found[0]
+
+
+@pytest.mark.parametrize(("length", "ok"), [(255, True), (256, False)])
+def test_a_string_one_character_over_its_service_models_maximum_fails(length: int, ok: bool) -> None:
+    # botocore cloudwatch service-2.json, PutMetricAlarmInput.AlarmName: AlarmName shape, "max": 255.
+    report = check(res(ALARM, "alarm", _alarm(name="a" * length)))
+    over = [f for f in report.findings if f.rule_class is RuleClass.SERVICE_MODEL]
+    assert (over == []) is ok, [f.message for f in over]
+    if not ok:
+        assert over[0].path.startswith("name")
+        assert "256 characters; at most 255 allowed" in over[0].message

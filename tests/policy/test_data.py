@@ -103,3 +103,15 @@ def test_bucket_without_a_block_or_encryption_is_caught() -> None:
         (f"bucket logs has no {SSE}; declare one (AES256 or aws:kms) so the encryption is reviewed, not assumed",
          urn(BUCKET, "logs")),
     ]
+
+
+# The edge of data-backups-7-days (AWS Config rds-cluster-backup-retention-check's default minimum, 7 days):
+# 7 passes, 6 fails, for each type the policy covers.
+@pytest.mark.parametrize(("type_", "props", "key"), [
+    (DB, PRODUCTION_DB, "backupRetentionPeriod"),
+    (CLUSTER, {"engine": "aurora-postgresql"}, "backupRetentionPeriod"),
+    (CACHE, PRODUCTION_CACHE, "snapshotRetentionLimit"),
+], ids=["rds-instance", "rds-cluster", "redis"])
+def test_seven_days_of_backups_pass_and_six_fail(type_: str, props: dict[str, Any], key: str) -> None:
+    assert violations("data-backups-7-days", type_, {**props, key: 7}) == []
+    assert violations("data-backups-7-days", type_, {**props, key: 6}) == [f"{key}: got 6; keep backups for at least 7 days"]

@@ -341,3 +341,62 @@ def test_reasons_with_brackets_are_printed_as_text(monkeypatch: pytest.MonkeyPat
     result = invoke(["deploy", "--stack", "staging", "--version", "v9", "--yes"])
     assert result.exit_code == ExitCode.REFUSED
     assert "why: [/red] config [secret] {'a': [1]}" in result.output
+
+
+# --- a verification AWS will not answer: unknown, never a different state ------------------------------------------
+
+AT_HALF = {**RECORD, "phase": "shifting", "weight": 50, "highestWeight": 50}
+
+
+def _throttle_listener_reads(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Every DescribeListeners of the driver's next connections answers Throttling; the returned call lifts it."""
+    real = driver.CONNECT
+    throttled = [True]
+
+    def raise_(model: Any, **_: Any) -> None:
+        if throttled[0] and model.name == "DescribeListeners":
+            response: Any = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+            raise ClientError(response, "DescribeListeners")
+
+    def connect(stack: str) -> driver.Connection:
+        conn = real(stack)
+        conn.aws.elbv2.client.meta.events.register("before-call", raise_)
+        return conn
+
+    monkeypatch.setattr(driver, "CONNECT", connect)
+    return lambda: throttled.__setitem__(0, False)
+
+
+def test_an_abort_whose_verification_is_throttled_says_unknown_and_keeps_what_it_applied(
+    stage: Callable[[str], OfflineEngine], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = stage("")
+    first.set_config({"release:canaryWeight": "50", records.IN_PROGRESS: json.dumps(AT_HALF)})
+    first.update("step 2: send 50% to green")
+    lift = _throttle_listener_reads(monkeypatch)
+
+    result = invoke(["abort", "--stack", "staging", "-o", "json"])
+    assert result.exit_code == ExitCode.INFRASTRUCTURE, result.output
+    error = json.loads(result.output)["error"]
+    assert "what the load balancer serves is unknown: AWS answered Throttling" in error["why"]
+    assert "still serves" not in error["why"], "an unread listener is never reported as serving something"
+    assert "run the same command again" in error["next"]
+    # The update was applied and is not undone: the config says 0, as the listener does; the release stays marked aborting,
+    # so the next whole-stack update cannot send 50% back to the candidate.
+    config = first.get_config()
+    assert config["release:canaryWeight"] == "0"
+    marked = records.decode(config[records.IN_PROGRESS])
+    assert marked is not None
+    assert marked.ending is not None
+    assert marked.ending.outcome is Outcome.ABORTED
+
+    lift()
+    status = json.loads(invoke(["status", "--stack", "staging", "-o", "json"]).output)
+    assert status["served"] == {"blue": 100, "green": 0}, status
+    again = invoke(["abort", "--stack", "staging", "-o", "json"])
+    assert again.exit_code == ExitCode.REFUSED, again.output
+    assert json.loads(again.output)["outcome"] == "aborted"
+    assert records.IN_PROGRESS not in first.get_config()
+    last = records.last_release(first.get_config())
+    assert last is not None
+    assert last.outcome is Outcome.ABORTED

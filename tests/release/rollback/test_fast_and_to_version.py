@@ -13,6 +13,7 @@ from release.engine import HistoryEntry
 from release.errors import BadInputError
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
+from release.strategies.failure import StepFailure
 from tests.stack_world import LISTENER_URN, World, aws_session, release, world
 
 
@@ -65,6 +66,23 @@ def test_after_a_promotion_live_flips_back_in_one_listener_update(w: World) -> N
     assert (config.last_release.version, config.last_release.previous) == ("3f9c2e1a", "v2")
     assert config.versions.green == "v2", "the colour rolled away from keeps its version"
     assert w.ctx.aws.elbv2.target_health(w.stack.groups[Colour.GREEN]), "the colour rolled away from keeps its targets"
+
+
+def test_a_listener_that_ignores_the_rollback_flip_is_not_recorded_as_rolled_back(w: World) -> None:
+    assert release(w, "v2").outcome is Outcome.PROMOTED
+    w.stack.listener_ignores = True
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    assert caught.value.infrastructure
+    assert "the load balancer did not take the new weights" in caught.value.why
+    assert '"blue": 100, "green": 0' in caught.value.why, "what it should serve"
+    assert '"blue": 0, "green": 100' in caught.value.why, "what it still serves"
+    assert w.stack.served() == {"blue": 0, "green": 100}
+    # Old state, whole: green live in the config, the release still the last one and promoted, nothing in progress.
+    config = w.stack.release_config()
+    assert config.live is Colour.GREEN
+    assert config.in_progress is None
+    assert (config.last_release.outcome, config.last_release.version) == (Outcome.PROMOTED, "v2")
 
 
 def test_a_scaled_down_previous_colour_is_refused_and_the_version_rollback_offered(w: World) -> None:

@@ -18,9 +18,10 @@ from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.rolling import rolling_rollback
 from release.state import record as records
-from release.strategies.executor import abort
+from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
-from release.strategies.steps import Roll
+from release.strategies.planner import ReleaseOptions, plan_release
+from release.strategies.steps import Roll, Watch
 from tests.release.strategies.test_rolling import NEW, _live_version, _release
 from tests.rolling_support import rolling_world
 from tests.stack_world import aws_session
@@ -123,6 +124,21 @@ def test_a_deployment_ecs_does_not_complete_exits_3_with_the_config_as_it_was(se
     assert last is not None
     assert (last.outcome, last.version) == (Outcome.PROMOTED, NEW)
     assert records.in_progress(w.stack) is None
+
+
+def test_a_deployment_that_completes_on_the_wrong_image_is_not_a_rollback(session: Any) -> None:
+    w, ecs, _ = _released(session)
+    # ECS completes the rollback's deployment, but on an image that is not the previous version.
+    ecs.back_on = "9.9.9"
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    assert caught.value.infrastructure
+    assert "did not reach COMPLETED with" in caught.value.why
+    assert "9.9.9" in caught.value.why
+    assert _live_version(w) == NEW
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert (last.outcome, last.version) == (Outcome.PROMOTED, NEW)
 
 
 def test_a_deployment_whose_targets_stay_unhealthy_exits_3(session: Any) -> None:
@@ -242,3 +258,25 @@ def test_to_version_during_a_rolling_release_is_refused_and_names_abort(session:
     assert "is in progress, held by bob@ci" in caught.value.why
     assert caught.value.next_command == "python -m release abort --stack staging"
     assert w.stack.issued == []
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_abort_from_the_command_names_the_rolling_stacks_live_colour(
+    session: Any, monkeypatch: pytest.MonkeyPatch, output: str,
+) -> None:
+    w, _ = rolling_world(session, "completes")
+    old = _live_version(w)
+    config = w.stack.release_config()
+    steps = plan_release(config, w.stack.outputs(), ReleaseOptions(version=NEW, bake_minutes=1), "staging")
+    upto = next(i for i, s in enumerate(steps) if isinstance(s, Watch))
+    Executor(w.ctx).run(steps[: upto + 1], records.new_record(config, NEW, "rolling", w.clock, "t"))
+    live = w.stack.release_config().live
+    monkeypatch.setattr(driver, "CONNECT", lambda stack: driver.Connection(w.stack, w.ctx.aws, w.clock, w.runner))
+    result = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", output], terminal_width=300)
+    assert result.exit_code == ExitCode.REFUSED, result.output
+    assert _live_version(w) == old
+    if output == "json":
+        assert json.loads(result.output)["live"] == live.value
+    else:
+        assert f"{live} is live" in result.output
+        assert f"{live.other} is live" not in result.output

@@ -223,6 +223,45 @@ def test_a_rollback_between_the_last_read_and_the_write_is_caught_by_the_write()
     assert stack.get_config()[CANDIDATE_TASKS] == "3"
 
 
+def _newer_release_lands(stack: Stack) -> Callable[[World], None]:
+    """Another release, r-2 of v3, ends (aborted) in another shell: live stays green, only ``lastRelease`` moves on."""
+
+    def ended(w: World) -> None:
+        newer = promoted().model_copy(update={"id": "r-2", "version": "v3", "colour": Colour.BLUE, "outcome": Outcome.ABORTED})
+        values, etag = stack.store.read()
+        stack.store.write({records.LAST_RELEASE: records.encode(newer)}, [], etag)
+
+    return ended
+
+
+def test_a_newer_release_ending_while_live_is_unchanged_is_never_overwritten_by_the_scale_down() -> None:
+    runner, stack, world = _runner()
+    # Lands during the window's last read, after the check that r-1 is still the last release: only the write's
+    # own compare-and-set (expect_last) can see it, since live is still green.
+    world.later(WINDOW, _newer_release_lands(stack))
+    with pytest.raises(StepFailure) as caught:
+        runner.run(RETIRE, promoted())
+    assert "it is now release r-2 (aborted): nothing was scaled down" in caught.value.why
+    assert stack.updates == []
+    assert stack.last.id == "r-2", "the newer release's record stays"
+    assert stack.last.backup is None
+    assert stack.get_config()[CANDIDATE_TASKS] == "3"
+
+
+def test_a_newer_release_ending_while_live_is_unchanged_is_never_overwritten_by_the_kept_backup() -> None:
+    runner, stack, world = _runner()
+    # The alarm and the newer release land at the same read: the window stops, and recording why the backup was kept
+    # must not put r-1 back as the last release.
+    world.later(20 * 60, _newer_release_lands(stack))
+    world.later(20 * 60, lambda w: w.alarms.update({"green-release": "ALARM"}))
+    with pytest.raises(StepFailure) as caught:
+        runner.run(RETIRE, promoted())
+    assert "release alarms of green in ALARM" in caught.value.why
+    assert stack.last.id == "r-2"
+    assert stack.last.backup is None
+    assert stack.updates == []
+
+
 def test_a_failed_scale_down_update_puts_the_count_back_and_says_so() -> None:
     runner, stack, _ = _runner()
     stack.fail_updates = True

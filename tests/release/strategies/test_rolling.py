@@ -283,3 +283,74 @@ def test_a_bake_nobody_can_observe_does_not_pass(session: Any) -> None:
     assert caught.value.infrastructure
     assert "ThrottlingException" in caught.value.why
     assert "cannot be watched" in caught.value.why
+
+
+# --- what a rollout, a rollback and a bake accept ---------------------------------------------------------------
+
+
+def test_ecs_rolling_back_onto_the_wrong_image_is_never_accepted_and_the_config_stays(session: Any) -> None:
+    w, ecs = rolling_world(session, "rolls-back")
+    # ECS's rollback reaches COMPLETED, but its PRIMARY deployment runs an image that is neither version.
+    ecs.back_on = "9.9.9"
+    result = _release(w)
+    assert result.exit_code == ExitCode.INFRASTRUCTURE
+    assert "did not reach COMPLETED with" in (result.why or "")
+    assert "COMPLETED" in (result.why or "")
+    assert "9.9.9" in (result.why or ""), "the last seen deployment is named"
+    # Nothing written after the roll: the release stays in progress on the new version for a person to look at.
+    assert [u["message"].split(": ", 1)[1] for u in w.stack.issued][-1] == f"roll {NEW} onto blue"
+    assert _live_version(w) == NEW
+    assert records.in_progress(w.stack) is not None
+
+
+def test_a_rollout_completed_with_fewer_tasks_running_than_desired_is_not_accepted(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
+    ecs.counts = (1, 2)
+    runner = Executor(w.ctx).runner
+    record = runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 300, 10), record)
+    assert "not completed after 300s" in caught.value.why
+    assert "blue service runs 1 of 2 tasks" in caught.value.why
+
+
+def test_a_rollout_completed_with_unhealthy_targets_is_not_accepted(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w, _ = rolling_world(session, "completes")
+    w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
+    w.stack.update("roll")
+    client = w.ctx.aws.elbv2.client
+    real = client.describe_target_health
+
+    def unhealthy(**kwargs: Any) -> Any:
+        # The load balancer's answer for a target failing its health checks (botocore elbv2 TargetHealth.State).
+        found = real(**kwargs)
+        for target in found["TargetHealthDescriptions"]:
+            target["TargetHealth"] = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch"}
+        return found
+
+    monkeypatch.setattr(client, "describe_target_health", unhealthy)
+    runner = Executor(w.ctx).runner
+    record = runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 300, 10), record)
+    assert "not completed after 300s" in caught.value.why
+    assert "blue targets not healthy" in caught.value.why
+    assert "unhealthy" in caught.value.why
+
+
+def test_the_bake_fails_when_primary_leaves_the_new_version_with_no_alarm(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    old = _live_version(w)
+    # Two minutes after the rollout, ECS's PRIMARY deployment runs the old image again, COMPLETED, no alarm firing.
+    ecs.leaves_after = 120.0
+    config = w.stack.release_config()
+    steps = plan_release(config, w.stack.outputs(), ReleaseOptions(version=NEW, bake_minutes=10, poll_seconds=10), "staging")
+    result = Executor(w.ctx).run(steps, records.new_record(config, NEW, "rolling", w.clock, "t"))
+    assert result.failed_step == "settle"
+    assert result.outcome is not Outcome.PROMOTED
+    assert f"the service no longer runs {NEW}" in (result.why or "")
+    assert _live_version(w) == old
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.outcome is not Outcome.PROMOTED
