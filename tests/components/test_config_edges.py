@@ -24,9 +24,9 @@ EDGES: list[tuple[str, dict[str, Any], str, Any, Any, str]] = [
     # A weight is a percent of the listener's traffic (components/config/release.py canary_weight).
     ("canaryWeight-high", {}, "release:canaryWeight", 100, 101, "less than or equal to 100"),
     # Blue-green switches all traffic at once: 0 or 100, never a share (docs/releasing.md, "Which strategy").
-    ("blue-green-after-0", BLUE_GREEN, "release:canaryWeight", 0, 1, "allowed weights are 0 or 100"),
-    ("blue-green-half", BLUE_GREEN, "release:canaryWeight", 100, 50, "allowed weights are 0 or 100"),
-    ("blue-green-before-100", BLUE_GREEN, "release:canaryWeight", 100, 99, "allowed weights are 0 or 100"),
+    ("blue-green-after-0", BLUE_GREEN, "release:canaryWeight", 0, 1, "allowed weights are 0, 5, 95, 100"),
+    ("blue-green-half", BLUE_GREEN, "release:canaryWeight", 100, 50, "allowed weights are 0, 5, 95, 100"),
+    ("blue-green-before-100", BLUE_GREEN, "release:canaryWeight", 100, 99, "allowed weights are 0, 5, 95, 100"),
     # A rolling stack sends the other colour nothing (release/strategies/rolling.py).
     ("rolling", ROLLING, "release:canaryWeight", 0, 1, "allowed 0"),
     # The deploy session (components/config/session.py): a release must fit a deploy job's 240 minutes (its timeout,
