@@ -132,9 +132,19 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
         problems.extend(check(raw, models))
     if isinstance(models.get("release"), ReleaseConfig):
         problems.extend(session_problems(models["release"]))
+    problems.extend(_health_check_problems(models))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)
+
+
+def _health_check_problems(models: Mapping[str, Any]) -> list[Problem]:
+    monitoring, traffic = models.get("monitoring"), models.get("traffic")
+    if isinstance(monitoring, MonitoringConfig) and isinstance(traffic, TrafficConfig):
+        if monitoring.health_check and traffic.domain_name is None:
+            return [Problem("monitoring:healthCheck", True, "needs traffic:domainName: Route 53 probes the name the "
+                            "stack serves, and only that one")]
+    return []
 
 
 def from_pulumi() -> StackConfig:
