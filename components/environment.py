@@ -169,6 +169,7 @@ class Environment(pulumi.ComponentResource):
             container_environment=container_environment,
             container_secrets=(*args.container_secrets, *data.container_secrets),
             readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns),
+            database_user_arns=data.database_user_arns,
             permissions_boundary=boundary.arn, tags=tags,
             deployment_percents=deployment_percents(release), deployment_alarm_names=alerts.alarm_names,
         ), child)
