@@ -7,11 +7,13 @@ groups are always in the forward, in a fixed order, so a shift changes weights
 only.
 
 The candidate is smoke-tested through the same listener and the same name the
-certificate covers: one static rule per colour forwards a request to that colour
-when it carries the release token (kept in Secrets Manager) and the colour's
-name in two headers. A request without the token falls to the weighted default,
-so the candidate stays closed to the public. No release or promotion changes
-these rules.
+certificate covers: one rule per colour forwards a request to that colour when it
+carries that colour's token and the colour's name in two headers. A colour's token
+is derived from the stack's release token (kept in Secrets Manager) and the version
+the colour runs (``colour_token``), so it changes exactly when a release deploys a
+new candidate, with that colour's task definition; a promotion or a shift changes
+no rule. A request without the token falls to the weighted default, so the
+candidate stays closed to the public.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pulumi_aws as aws
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.config.release import Colour, ReleaseConfig
+from components.config.traffic import colour_token
 
 TOKEN_HEADER = "X-Release-Token"  # noqa: S105 - a header name, not its value
 """The header that carries the release token to the candidate's listener rule."""
@@ -60,7 +63,7 @@ class TrafficRouterArgs:
     weights: Mapping[Colour, int]
     """Percent of user traffic per colour; sums to 100."""
     release_token: pulumi.Input[str]
-    """The secret a smoke test sends in ``X-Release-Token`` to reach a colour directly."""
+    """The secret each colour's ``X-Release-Token`` value is derived from (``colour_token``)."""
     region: str
     """The stack's region (decides who delivers access logs)."""
     domain_name: str | None = None
@@ -81,6 +84,8 @@ class TrafficRouterArgs:
     """Days access logs are kept."""
     deletion_protection: bool = False
     """AWS-side deletion protection, plus Pulumi's ``protect`` on the load balancer and log bucket."""
+    versions: Mapping[Colour, str] = field(default_factory=dict)
+    """The version each colour runs: its token changes with it. Default: none (the token of an empty version)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -198,9 +203,13 @@ class TrafficRouter(pulumi.ComponentResource):
             return aws.lb.ListenerRuleConditionArgs(
                 http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=name_, values=[value]))
 
+        # No secret: DescribeRules shows it to any reader of the account; it opens this colour at this version only,
+        # and reveals nothing of the release token it is derived from.
+        token = pulumi.Output.unsecret(pulumi.Output.from_input(args.release_token).apply(
+            lambda master: colour_token(master, args.versions.get(colour, ""))))
         return aws.lb.ListenerRule(
             f"{name}-{colour.value}-candidate", listener_arn=listener.arn, priority=RULE_PRIORITIES[colour],
-            conditions=[header(TOKEN_HEADER, args.release_token), header(COLOUR_HEADER, colour.value)],
+            conditions=[header(TOKEN_HEADER, token), header(COLOUR_HEADER, colour.value)],
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
             tags={**tags, "Colour": colour.value}, opts=pulumi.ResourceOptions(parent=self),
         )

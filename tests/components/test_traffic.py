@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from components.config import Colour, ConfigError, Strategy, load
+from components.config.traffic import colour_token
 from components.traffic import forward_weights
+from offline.stacks import secret_placeholder
 from tests.support import MINIMAL_CONFIG
 
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
@@ -119,7 +122,7 @@ def test_without_a_certificate_the_stack_serves_http_and_says_so(plan_of) -> Non
 
 
 def test_each_colour_is_reachable_on_443_only_with_the_token_and_its_name_whatever_the_release(plan_of) -> None:
-    # Design: the rules are static, so a release or a promotion never changes them; production is green-live.
+    # Design: a promotion or a shift never changes the rules (only a new version does); production is green-live.
     for plan in (plan_of("production"), plan_of("production", "release:live=blue"), plan_of("production", "release:canaryWeight=25")):
         groups = groups_by_colour(plan)
         listeners = {r.name: r.inputs for r in plan.of_type("aws:lb/listener:Listener")}
@@ -129,12 +132,10 @@ def test_each_colour_is_reachable_on_443_only_with_the_token_and_its_name_whatev
             rule = plan.named(f"webapp-traffic-{colour}-candidate").inputs
             assert rule["listenerArn"] == https
             assert rule["actions"] == [{"type": "forward", "targetGroupArn": groups[colour].outputs["arn"]}]
-            # The token is a secret input: the plan shows the marker, never the value.
-            assert rule["conditions"] in (
-                [{"httpHeader": {"httpHeaderName": "X-Release-Token", "values": ["[secret]"]}},
-                 {"httpHeader": {"httpHeaderName": "X-Release-Colour", "values": [colour]}}],
-                "[secret]",
-            )
+            # The colour's token at its version, derived from the release token (which the plan never shows).
+            token = colour_token(secret_placeholder("traffic:releaseToken"), plan.outputs["versions"][colour])
+            assert rule["conditions"] == [{"httpHeader": {"httpHeaderName": "X-Release-Token", "values": [token]}},
+                                          {"httpHeader": {"httpHeaderName": "X-Release-Colour", "values": [colour]}}]
         route = plan.outputs["candidate_route"]
         assert (route["token_header"], route["colour_header"]) == ("X-Release-Token", "X-Release-Colour")
         assert plan.outputs["release_token_secret_arn"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
@@ -221,3 +222,35 @@ def test_a_release_token_the_load_balancer_would_misread_is_refused_without_echo
 
 def test_a_hex_release_token_is_accepted() -> None:
     assert load({**MINIMAL_CONFIG, "traffic:releaseToken": "0123456789abcdef" * 4}, "staging").traffic.domain_name is None
+
+
+def _rule_token(plan, colour: str) -> str:
+    [token] = [c["httpHeader"]["values"] for c in plan.named(f"webapp-traffic-{colour}-candidate").inputs["conditions"]
+               if c["httpHeader"]["httpHeaderName"] == "X-Release-Token"]
+    return token[0]
+
+
+def test_a_listener_rule_holds_a_token_for_one_colour_at_one_version_never_the_release_token(plan_of) -> None:
+    """DescribeRules (in ReadOnlyAccess) shows a rule's conditions: what it shows must not outlive one release."""
+    master = secret_placeholder("traffic:releaseToken")
+    plan = plan_of("production")
+    versions = plan.outputs["versions"]
+    for colour in ("blue", "green"):
+        token = _rule_token(plan, colour)
+        assert token == colour_token(master, versions[colour])
+        assert master not in json.dumps(plan.named(f"webapp-traffic-{colour}-candidate").inputs)
+    assert _rule_token(plan, "blue") != _rule_token(plan, "green") or versions["blue"] == versions["green"]
+    # A release's new candidate (production's candidate is blue) gets a new token; the live colour's stays.
+    released = plan_of("production", "release:versions.blue=5e6f7a8b")
+    assert _rule_token(released, "blue") == colour_token(master, "5e6f7a8b") != _rule_token(plan, "blue")
+    assert _rule_token(released, "green") == _rule_token(plan, "green")
+
+
+@pytest.mark.parametrize("master", ["0123456789abcdef" * 4, "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-._~+/="])
+def test_a_colours_token_survives_the_load_balancers_case_insensitive_match(master: str) -> None:
+    token = colour_token(master, "3f9c2e1a")
+    # ALB compares header values without regard to case: a token of one case keeps all its 256 bits.
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+    assert token.casefold() == token
+    assert colour_token(master, "3f9c2e1b") != token
+    assert colour_token(master.swapcase(), "3f9c2e1a") != token or master.swapcase() == master
