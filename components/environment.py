@@ -189,6 +189,7 @@ class Environment(pulumi.ComponentResource):
         self.service_security_group_id = network.service_security_group_id
         self.endpoint_url = router.endpoint_url
         self.release_token_secret_arn = router.release_token_secret_arn
+        self.candidate_tokens = router.candidate_tokens
         self.candidate_rule_arns = router.candidate_rule_arns
         self.load_balancer_arn = router.load_balancer_arn
         self.load_balancer_arn_suffix = router.load_balancer_arn_suffix

@@ -37,6 +37,10 @@ COLOUR_HEADER = "X-Release-Colour"
 RULE_PRIORITIES = {Colour.BLUE: 10, Colour.GREEN: 20}
 
 
+def _token_of(release_token: pulumi.Input[str], version: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(release_token).apply(lambda master: colour_token(master, version))
+
+
 def forward_weights(release: ReleaseConfig) -> dict[Colour, int]:
     """The weight of each colour in the forward, in the fixed order blue, green: live gets the rest of the canary's share."""
     return {colour: release.weight_of(colour) for colour in Colour}
@@ -105,6 +109,8 @@ class TrafficRouter(pulumi.ComponentResource):
     """What forwards to each colour's target group: an ECS service waits for these."""
     candidate_rule_arns: dict[Colour, pulumi.Output[str]]
     release_token_secret_arn: pulumi.Output[str]
+    candidate_tokens: dict[Colour, pulumi.Output[str]]
+    """Each colour's rule token (secret): ``colour_token`` of the release token and the colour's version."""
     endpoint_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: TrafficRouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -154,6 +160,9 @@ class TrafficRouter(pulumi.ComponentResource):
                 aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                     port="443", protocol="HTTPS", status_code="HTTP_301")),
             ], tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        # DescribeRules shows these to any reader of the account: each opens one colour at one version, and reveals
+        # nothing of the release token it is derived from. Kept secret in the state all the same.
+        self.candidate_tokens = {colour: _token_of(args.release_token, args.versions.get(colour, "")) for colour in Colour}
         rules = {colour: self._candidate_rule(name, args, colour, main, groups[colour], tags) for colour in Colour}
         # The driver reads the token here (GetSecretValue) to smoke-test a colour; the AWS-managed key suffices.
         secret = aws.secretsmanager.Secret(
@@ -203,13 +212,9 @@ class TrafficRouter(pulumi.ComponentResource):
             return aws.lb.ListenerRuleConditionArgs(
                 http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=name_, values=[value]))
 
-        # No secret: DescribeRules shows it to any reader of the account; it opens this colour at this version only,
-        # and reveals nothing of the release token it is derived from.
-        token = pulumi.Output.unsecret(pulumi.Output.from_input(args.release_token).apply(
-            lambda master: colour_token(master, args.versions.get(colour, ""))))
         return aws.lb.ListenerRule(
             f"{name}-{colour.value}-candidate", listener_arn=listener.arn, priority=RULE_PRIORITIES[colour],
-            conditions=[header(TOKEN_HEADER, token), header(COLOUR_HEADER, colour.value)],
+            conditions=[header(TOKEN_HEADER, self.candidate_tokens[colour]), header(COLOUR_HEADER, colour.value)],
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
             tags={**tags, "Colour": colour.value}, opts=pulumi.ResourceOptions(parent=self),
         )

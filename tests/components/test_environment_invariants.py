@@ -59,14 +59,11 @@ def test_a_new_candidate_version_touches_only_the_candidate_task_and_service(pla
     result = diff(plan_of("production"), plan_of("production", "release:versions.blue=5e6f7a8b"))
     touched = {(d.kind, d.name) for d in result.resources}
     # The migration task runs the candidate's image, so it is revised with the candidate.
-    # The candidate's listener rule takes the token of its new version (components/traffic.py, colour_token).
-    assert touched == {("replace", "webapp-fleet-blue"), ("update", "webapp-fleet-blue"), ("replace", "webapp-migration-task"),
-                       ("update", "webapp-traffic-blue-candidate")}
+    # The candidate's listener rule also takes the token of its new version (components/traffic.py, colour_token),
+    # a secret the offline diff cannot compare: test_traffic.py holds it.
+    assert touched == {("replace", "webapp-fleet-blue"), ("update", "webapp-fleet-blue"), ("replace", "webapp-migration-task")}
     kinds = {d.type: d.kind for d in result.resources}
-    assert kinds == {"aws:ecs/taskDefinition:TaskDefinition": "replace", "aws:ecs/service:Service": "update",
-                     "aws:lb/listenerRule:ListenerRule": "update"}
-    rule = next(d for d in result.resources if d.type == "aws:lb/listenerRule:ListenerRule")
-    assert {c.path.split("[")[0] for c in rule.changes} == {"conditions"}
+    assert kinds == {"aws:ecs/taskDefinition:TaskDefinition": "replace", "aws:ecs/service:Service": "update"}
     service = next(d for d in result.resources if d.type == "aws:ecs/service:Service")
     assert [c.path for c in service.changes] == ["taskDefinition"]
 
