@@ -36,7 +36,7 @@ pulumi.export("weights", {colour.value: release.weight_of(colour) for colour in 
 pulumi.export("steps", list(release.steps))
 pulumi.export("bake_minutes", release.bake_minutes)
 
-# Pulumi Deployments: update on push, preview pull requests, drift detection, notifications.
+# Pulumi Deployments: update on push, drift detection, notifications; pull requests are previewed offline in CI.
 if config.deployments.enabled:
     from components.deployments import PulumiDeployments, deployments_args
 

@@ -21,7 +21,8 @@ from components.migration import MigrationTask, MigrationTaskArgs
 
 # Every variable the data tier gives a container, plain or by secret reference.
 DATA_VARIABLES = (
-    "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD",
+    "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_AUTH",
+    "DATABASE_APP_USER",
     "REDIS_HOST", "REDIS_PORT", "REDIS_AUTH_TOKEN",
 )
 
@@ -69,7 +70,8 @@ class DataTier:
             instance_class=cfg.instance_class, allocated_storage=cfg.allocated_storage,
             max_allocated_storage=cfg.max_allocated_storage, backup_retention_days=cfg.backup_retention_days,
             multi_az=cfg.multi_az, deletion_protection=cfg.deletion_protection, performance_insights=cfg.performance_insights,
-            database_name=cfg.database_name, master_username=cfg.master_username, tags=args.tags,
+            database_name=cfg.database_name, master_username=cfg.master_username, app_username=cfg.app_username,
+            tags=args.tags,
         ), opts)
         self.cache = Cache(f"{name}-cache", CacheArgs(
             vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, service_security_group_id=args.service_security_group_id,
@@ -85,13 +87,23 @@ class DataTier:
 
     @property
     def container_secrets(self) -> list[tuple[str, pulumi.Output[str]]]:
-        """Credentials as (name, valueFrom) references for a container's ``secrets``."""
-        return [*self.database.container_secrets, *self.cache.container_secrets]
+        """The application's credentials as (name, valueFrom) references: the cache's; the database needs none."""
+        return list(self.cache.container_secrets)
+
+    @property
+    def migration_secrets(self) -> list[tuple[str, pulumi.Output[str]]]:
+        """The migration's credentials: the database's master user, and the cache's."""
+        return [*self.database.migration_secrets, *self.cache.container_secrets]
 
     @property
     def readable_secret_arns(self) -> list[pulumi.Output[str]]:
-        """Exactly the secrets an execution role must read for ``container_secrets``."""
+        """Exactly the secrets the (shared) execution role must read for both containers' ``secrets``."""
         return [*self.database.readable_secret_arns, *self.cache.readable_secret_arns]
+
+    @property
+    def database_user_arns(self) -> list[pulumi.Output[str]]:
+        """What the application's task role may ``rds-db:connect`` as."""
+        return [self.database.app_user_arn]
 
     def migration(
         self,
@@ -105,11 +117,18 @@ class DataTier:
             names_prefix=self.args.names_prefix, region=fleet.region, cluster_arn=fleet.cluster_arn,
             execution_role_arn=fleet.execution_role_arn, task_role_arn=fleet.task_role_arn,
             log_group_name=fleet.log_group_name, image_repository=fleet.image_repository, version=fleet.candidate_version,
-            container_environment=fleet.container_environment, container_secrets=self.container_secrets,
+            container_environment=self._migration_environment(fleet.container_environment),
+            container_secrets=self.migration_secrets,
             subnet_ids=self.args.private_subnet_ids, security_group_id=self.args.service_security_group_id,
             migrate_command=cfg.migrate_args, rollback_command=cfg.rollback_args, reversible=cfg.migration_reversible,
             cpu=fleet.cpu, memory=fleet.memory,
         ), opts)
+
+
+    def _migration_environment(self, environment: Mapping[str, pulumi.Input[str]]) -> dict[str, pulumi.Input[str]]:
+        # The application's user and auth mode give way to the master's secrets: one DATABASE_USER per container.
+        plain = {k: v for k, v in environment.items() if k not in self.database.container_environment}
+        return {**plain, **self.database.migration_environment}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The application's PostgreSQL database: RDS in the private subnets, reachable from the service only.
 
 The master password is generated and kept by RDS in Secrets Manager, so it never
-appears in config or in the stack's state; the fleet reads it through the
-``secrets`` of its task definitions. Production's instance is Multi-AZ, refuses
+appears in config or in the stack's state. Only the migration task receives it, and
+each migration is a new task, so RDS's rotation of it (every 7 days by default)
+never meets a running container. The application connects as its own user with
+IAM database authentication: a token its task role signs per connection, with no
+password to rotate under running tasks (docs/data.md, "Credentials and rotation"). Production's instance is Multi-AZ, refuses
 deletion, takes a final snapshot on delete and is ``protect``-ed in the stack.
 """
 
@@ -57,7 +60,9 @@ class DatabaseArgs:
     database_name: pulumi.Input[str] = "app"
     """Name of the database the application uses."""
     master_username: pulumi.Input[str] = "app_admin"
-    """Master user; RDS generates and keeps its password."""
+    """Master user; RDS generates and keeps its password. The migration connects as it, never the application."""
+    app_username: str = "app"
+    """The application's user: IAM database authentication, created by the migration (docs/data.md)."""
     tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -70,11 +75,16 @@ class Database(pulumi.ComponentResource):
     master_secret_arn: pulumi.Output[str]
     """The Secrets Manager secret RDS keeps the master credentials in (JSON: username, password)."""
     container_environment: dict[str, pulumi.Output[str]]
-    """``DATABASE_HOST``, ``DATABASE_PORT``, ``DATABASE_NAME`` for a container's plain environment."""
-    container_secrets: list[tuple[str, pulumi.Output[str]]]
-    """``DATABASE_USER`` and ``DATABASE_PASSWORD`` as (name, valueFrom) for a container's ``secrets``."""
+    """``DATABASE_HOST``, ``DATABASE_PORT``, ``DATABASE_NAME``, ``DATABASE_USER`` (the application's) and
+    ``DATABASE_AUTH`` (``iam``) for the application's plain environment."""
+    migration_environment: dict[str, pulumi.Output[str]]
+    """The migration's plain environment: the endpoint, and ``DATABASE_APP_USER``, the user it must keep."""
+    migration_secrets: list[tuple[str, pulumi.Output[str]]]
+    """The master ``DATABASE_USER`` and ``DATABASE_PASSWORD`` as (name, valueFrom): the migration's only."""
     readable_secret_arns: list[pulumi.Output[str]]
-    """The secrets a task's execution role must be allowed to read for ``container_secrets``."""
+    """The secrets a task's execution role must be allowed to read for ``migration_secrets``."""
+    app_user_arn: pulumi.Output[str]
+    """The ``rds-db:connect`` resource of the application's user, for its task role."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("release:database:Database", name, None, opts)
@@ -134,6 +144,8 @@ class Database(pulumi.ComponentResource):
             db_name=args.database_name,
             username=args.master_username,
             manage_master_user_password=True,
+            # The application signs a token per connection with its task role instead of holding a password.
+            iam_database_authentication_enabled=True,
             port=POSTGRES_PORT,
             db_subnet_group_name=self.subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
@@ -160,17 +172,22 @@ class Database(pulumi.ComponentResource):
 
         self.identifier = self.instance.identifier
         self.master_secret_arn = self.instance.master_user_secrets.apply(_first_secret_arn)
-        self.container_environment = {
+        endpoint = {
             "DATABASE_HOST": self.instance.address,
             "DATABASE_PORT": self.instance.port.apply(str),
             "DATABASE_NAME": self.instance.db_name.apply(str),
         }
+        app_user = pulumi.Output.from_input(args.app_username)
+        self.container_environment = {**endpoint, "DATABASE_USER": app_user, "DATABASE_AUTH": pulumi.Output.from_input("iam")}
+        self.migration_environment = {**endpoint, "DATABASE_APP_USER": app_user}
         # ECS reads one JSON key of the secret with the `<arn>:<key>::` form of valueFrom.
-        self.container_secrets = [
+        self.migration_secrets = [
             ("DATABASE_USER", self.master_secret_arn.apply(lambda arn: f"{arn}:username::")),
             ("DATABASE_PASSWORD", self.master_secret_arn.apply(lambda arn: f"{arn}:password::")),
         ]
         self.readable_secret_arns = [self.master_secret_arn]
+        self.app_user_arn = pulumi.Output.all(self.instance.arn, self.instance.resource_id).apply(
+            lambda v: db_user_arn(v[0], v[1], args.app_username))
         self.register_outputs({
             "identifier": self.identifier,
             "address": self.instance.address,
@@ -178,6 +195,15 @@ class Database(pulumi.ComponentResource):
             "master_secret_arn": self.master_secret_arn,
             "security_group_id": self.security_group.id,
         })
+
+
+def db_user_arn(instance_arn: str, resource_id: str, user: str) -> str:
+    """The resource ``rds-db:connect`` names for ``user``: ``arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>``.
+
+    Source: the RDS User Guide, "Creating and using an IAM policy for IAM database access".
+    """
+    parts = instance_arn.split(":")
+    return f"arn:{parts[1]}:rds-db:{parts[3]}:{parts[4]}:dbuser:{resource_id}/{user}"
 
 
 def _first_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret] | None) -> str:

@@ -80,7 +80,8 @@ class Delivery(pulumi.ComponentResource):
             registry = ImageRegistry(
                 # Every environment deploys from it: tagged shared, so no environment's boundary shuts the others out.
                 f"{name}-images",
-                ImageRegistryArgs(repository_name=image_name, keep_images=settings.keep_images, tags={**args.tags, "environment": SHARED}),
+                ImageRegistryArgs(repository_name=image_name, keep_releases=settings.keep_releases,
+                                  keep_images=settings.keep_images, tags={**args.tags, "environment": SHARED}),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             image_url, image_arn = registry.repository_url, registry.arn

@@ -1,4 +1,4 @@
-"""Pulumi Deployments for this stack: update on push, preview pull requests, detect drift, notify.
+"""Pulumi Deployments for this stack: update on push, detect drift, notify; never a pull request's code.
 
 Built on pulumi-pulumiservice 1.5. Values the service cannot check here come
 from the provider's schema (``pulumi_pulumiservice/_inputs.py``, ``_enums.py``)
@@ -136,7 +136,11 @@ class PulumiDeployments(pulumi.ComponentResource):
                 provider="github",
                 repository=args.repository,
                 deploy_commits=True,
-                preview_pull_requests=True,
+                # A pull request's preview runs the pull request's own, unreviewed program with the stack's config
+                # resolved, every imported ESC environment included (the secrets: the GitHub App's key, the deploy
+                # jobs' Pulumi token, the Redis token...). So Deployments runs only what a branch holds; a pull
+                # request is previewed offline by the repository's CI, with no credential (docs/deployments.md).
+                preview_pull_requests=False,
                 pull_request_template=False,
                 paths=list(args.path_filters),
             ),

@@ -123,7 +123,8 @@ class Environment(pulumi.ComponentResource):
                 timeout=health.timeout_seconds, healthy_threshold=health.healthy_threshold,
                 unhealthy_threshold=health.unhealthy_threshold, protocol="HTTP", port="traffic-port",
             ),
-            weights=forward_weights(release), release_token=args.release_token, region=cfg.region,
+            weights=forward_weights(release), release_token=args.release_token,
+            versions={c: release.versions.of(c) for c in Colour}, region=cfg.region,
             domain_name=traffic.domain_name, hosted_zone_id=traffic.hosted_zone_id,
             certificate_arn=traffic.certificate_arn, ssl_policy=traffic.ssl_policy,
             deregistration_delay=traffic.deregistration_delay_seconds,
@@ -171,6 +172,7 @@ class Environment(pulumi.ComponentResource):
             container_environment=container_environment,
             container_secrets=(*args.container_secrets, *data.container_secrets),
             readable_secret_arns=(*args.readable_secret_arns, *data.readable_secret_arns),
+            database_user_arns=data.database_user_arns,
             permissions_boundary=boundary.arn, tags=tags,
             deployment_percents=deployment_percents(release), deployment_alarm_names=alerts.alarm_names,
         ), child)
@@ -189,6 +191,7 @@ class Environment(pulumi.ComponentResource):
         self.service_security_group_id = network.service_security_group_id
         self.endpoint_url = router.endpoint_url
         self.release_token_secret_arn = router.release_token_secret_arn
+        self.candidate_tokens = router.candidate_tokens
         self.candidate_rule_arns = router.candidate_rule_arns
         self.load_balancer_arn = router.load_balancer_arn
         self.load_balancer_arn_suffix = router.load_balancer_arn_suffix

@@ -84,6 +84,8 @@ class FleetArgs:
     """(name, Secrets Manager ARN or ``arn:...:secret:...:key::``) pairs, injected by reference."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read: exactly these."""
+    database_user_arns: Sequence[pulumi.Input[str]] = ()
+    """Database users the task role may connect as (IAM database authentication)."""
     permissions_boundary: pulumi.Input[str] | None = None
     """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     deployment_percents: Mapping[Colour, tuple[int, int]] = field(default_factory=dict)
@@ -124,7 +126,8 @@ class Fleet(pulumi.ComponentResource):
         }
         roles = FleetRoles(f"{name}-roles", FleetRolesArgs(
             image_repository=args.image_repository, log_group_arns=[logs.arn, *(g.arn for g in colour_logs.values())],
-            readable_secret_arns=args.readable_secret_arns, permissions_boundary=args.permissions_boundary, tags=tags,
+            readable_secret_arns=args.readable_secret_arns, database_user_arns=args.database_user_arns,
+            permissions_boundary=args.permissions_boundary, tags=tags,
         ), child)
         self.service_names = {}
         self.task_definition_arns = {}

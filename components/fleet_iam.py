@@ -49,6 +49,16 @@ def execution_policy(repository: str, log_group_arns: Sequence[str], secret_arns
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+def connect_policy(user_arns: Sequence[str]) -> str:
+    """The task role's policy: connect to the database as these users, nothing else.
+
+    Source: the RDS User Guide, "Creating and using an IAM policy for IAM database access".
+    """
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "rds-db:connect", "Resource": sorted(set(user_arns))},
+    ]})
+
+
 @dataclass
 class FleetRolesArgs:
     """Inputs of ``FleetRoles``."""
@@ -59,6 +69,8 @@ class FleetRolesArgs:
     """Log groups the containers write to (each colour's, and the shared one of one-off tasks)."""
     readable_secret_arns: Sequence[pulumi.Input[str]] = ()
     """Secrets the execution role may read."""
+    database_user_arns: Sequence[pulumi.Input[str]] = ()
+    """Database users the task role may connect as with IAM authentication (``rds-db:connect``)."""
     permissions_boundary: pulumi.Input[str] | None = None
     """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -82,6 +94,9 @@ class FleetRoles(pulumi.ComponentResource):
         aws.iam.RolePolicy(f"{name}-execution", role=execution.id, policy=document, opts=child)
         task = aws.iam.Role(f"{name}-task", assume_role_policy=_trust(), permissions_boundary=args.permissions_boundary,
                             tags=dict(args.tags), opts=child)
+        if args.database_user_arns:
+            aws.iam.RolePolicy(f"{name}-task-database", role=task.id, opts=child,
+                               policy=pulumi.Output.all(*args.database_user_arns).apply(connect_policy))
         self.execution_role_arn = execution.arn
         self.task_role_arn = task.arn
         self.register_outputs({"execution_role_arn": self.execution_role_arn, "task_role_arn": self.task_role_arn})

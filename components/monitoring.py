@@ -64,6 +64,8 @@ class MonitoringArgs:
     """ElastiCache replication group id; no Redis alarms without it."""
     cache_node_count: int = 1
     """Nodes in the replication group; ElastiCache names them ``<group>-001``, ``-002``, ..."""
+    health_check_domain: str | None = None
+    """The name Route 53 probes over HTTPS (``probed_domain``); None: no Route 53 health check."""
     health_check_path: pulumi.Input[str] = "/health"
     """The load balancer's health-check path; Route 53 probes it too unless ``monitoring:healthPath`` says otherwise."""
     manage_topic_policy: bool = True
@@ -72,6 +74,11 @@ class MonitoringArgs:
     """Permissions boundary of every role created here (the stack's boundary policy); None: unbounded."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource that takes them."""
+
+
+def probed_domain(config: StackConfig) -> str | None:
+    """The one name Route 53 probes: the stack's served, aliased and certified ``traffic:domainName``, when asked."""
+    return config.traffic.domain_name if config.monitoring.health_check else None
 
 
 def monitoring_args(config: StackConfig, environment: Environment) -> MonitoringArgs:
@@ -92,6 +99,7 @@ def monitoring_args(config: StackConfig, environment: Environment) -> Monitoring
         cache_replication_group_id=environment.cache_replication_group_id,
         # A primary and its replicas: one node each.
         cache_node_count=1 + config.data.cache_replicas,
+        health_check_domain=probed_domain(config),
         health_check_path=environment.health_check_path,
         permissions_boundary=environment.permissions_boundary_arn,
         tags=environment.tags,
@@ -141,9 +149,9 @@ class Monitoring(pulumi.ComponentResource):
             self.composite_alarm_names[colour] = composite.alarm_name
             self.composite_alarm_arns[colour] = composite.arn
 
-        if self._cfg.domain:
+        if args.health_check_domain:
             health = HealthCheck(f"{name}-health", HealthCheckArgs(
-                name_prefix=args.name_prefix, domain=self._cfg.domain, path=self._cfg.health_path or args.health_check_path,
+                name_prefix=args.name_prefix, domain=args.health_check_domain, path=self._cfg.health_path or args.health_check_path,
                 failure_threshold=self._cfg.health_check_failures, region=args.region,
                 alert_topic_arn=args.alert_topic_arn, permissions_boundary=args.permissions_boundary, tags=args.tags,
             ), pulumi.ResourceOptions(parent=self))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.config.session import DEPLOY_JOB_MINUTES
+from components.registry import RELEASED_PRODUCTION, VERIFIED_STAGING
 from components.workflows import Action, Concurrency, Job, Step, Triggers, Workflow
 
 # Each action pinned to the commit its release tag points to (read from the tag refs of each action's
@@ -28,7 +29,9 @@ WORKFLOW_PATH = ".github/workflows/delivery.yml"
 # The names the branch rules require; they must match the jobs' names exactly.
 REQUIRED_CHECKS = ("lint", "test", "build")
 # The tag staging's deploy job adds to the image it released: the tree it was built from, verified.
-VERIFIED_PREFIX = "verified-staging-"
+VERIFIED_PREFIX = VERIFIED_STAGING
+# The tag production's deploy job adds to the image it is about to release.
+RELEASED_PREFIX = RELEASED_PRODUCTION
 
 READ = {"contents": "read"}
 # Only jobs that assume an AWS role may ask GitHub for an OIDC token.
@@ -111,17 +114,27 @@ echo "::notice::promoting $ECR_REPOSITORY@$digest ($version), verified in stagin
 echo "version=$version" >> "$GITHUB_OUTPUT"
 echo "digest=$digest" >> "$GITHUB_OUTPUT\""""
 
-# Tags are immutable in the repository: a verified tag, once written, names one digest for good.
-_RECORD_VERIFIED = f"""\
-verified="{VERIFIED_PREFIX}$TREE"
-if existing=$(aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$verified" \\
+
+
+def _add_tag(tag: str) -> str:
+    """Shell that adds ``tag`` to the image ``$DIGEST``, or checks it already names that image."""
+    # Tags are immutable in the repository: a tag, once written, names one digest for good.
+    return f"""\
+tag="{tag}"
+if existing=$(aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids "imageTag=$tag" \\
      --query 'imageDetails[0].imageDigest' --output text 2>/dev/null); then
-  [ "$existing" = "$DIGEST" ] || {{ echo "::error::$verified already names $existing, not $DIGEST"; exit 1; }}
+  [ "$existing" = "$DIGEST" ] || {{ echo "::error::$tag already names $existing, not $DIGEST"; exit 1; }}
   exit 0
 fi
 manifest=$(aws ecr batch-get-image --repository-name "$ECR_REPOSITORY" --image-ids "imageDigest=$DIGEST" \\
   --query 'images[0].imageManifest' --output text)
-aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$verified" --image-manifest "$manifest" >/dev/null"""
+aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$tag" --image-manifest "$manifest" >/dev/null"""
+
+
+_RECORD_VERIFIED = _add_tag(f"{VERIFIED_PREFIX}$TREE")
+# The lifecycle policy keeps production's newest released images by this tag (components/registry.py); it is
+# written before the release starts, so the candidate's image is kept from its first task on.
+_RECORD_RELEASED = _add_tag(f"{RELEASED_PREFIX}$VERSION")
 
 _RELEASE = 'python -m release deploy --stack "$PULUMI_STACK" --version "$VERSION" --yes'
 
@@ -200,6 +213,11 @@ def _deploy(settings: PipelineSettings, environment: str, branch: str) -> Job:
         Step("Install the Pulumi CLI", uses=PULUMI_CLI),
         _role("Assume the deploy role through OIDC", "AWS_DEPLOY_ROLE_ARN", session=True),
         image,
+        *(() if staging else (Step(
+            "Record the image as released to production",
+            env={**ecr_env, "DIGEST": "${{ steps.image.outputs.digest }}", "VERSION": "${{ steps.image.outputs.version }}"},
+            run=_RECORD_RELEASED,
+        ),)),
         Step(
             f"Release the image to {environment}",
             env={

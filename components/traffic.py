@@ -10,11 +10,13 @@ the candidate's weight there is ``100 - controlWeight``; the driver sets it as
 ``canaryWeight`` like any other step, and the listener forwards what it is given.
 
 The candidate is smoke-tested through the same listener and the same name the
-certificate covers: one static rule per colour forwards a request to that colour
-when it carries the release token (kept in Secrets Manager) and the colour's
-name in two headers. A request without the token falls to the weighted default,
-so the candidate stays closed to the public. No release or promotion changes
-these rules.
+certificate covers: one rule per colour forwards a request to that colour when it
+carries that colour's token and the colour's name in two headers. A colour's token
+is derived from the stack's release token (kept in Secrets Manager) and the version
+the colour runs (``colour_token``), so it changes exactly when a release deploys a
+new candidate, with that colour's task definition; a promotion or a shift changes
+no rule. A request without the token falls to the weighted default, so the
+candidate stays closed to the public.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pulumi_aws as aws
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.config.release import Colour, ReleaseConfig
+from components.config.traffic import colour_token
 
 TOKEN_HEADER = "X-Release-Token"  # noqa: S105 - a header name, not its value
 """The header that carries the release token to the candidate's listener rule."""
@@ -40,6 +43,10 @@ RULE_PRIORITIES = {Colour.BLUE: 10, Colour.GREEN: 20}
 # A target group's weight in a forward action is 0 to 999 (botocore elbv2 TargetGroupTuple.Weight, shape
 # TargetGroupWeight: "The range is 0 to 999"); ALB divides each by their sum, so percents 0-100 are weights as they are.
 MAX_TARGET_GROUP_WEIGHT = 999
+
+
+def _token_of(release_token: pulumi.Input[str], version: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(release_token).apply(lambda master: colour_token(master, version))
 
 
 def forward_weights(release: ReleaseConfig) -> dict[Colour, int]:
@@ -71,7 +78,7 @@ class TrafficRouterArgs:
     weights: Mapping[Colour, int]
     """Percent of user traffic per colour; sums to 100."""
     release_token: pulumi.Input[str]
-    """The secret a smoke test sends in ``X-Release-Token`` to reach a colour directly."""
+    """The secret each colour's ``X-Release-Token`` value is derived from (``colour_token``)."""
     region: str
     """The stack's region (decides who delivers access logs)."""
     domain_name: str | None = None
@@ -92,6 +99,8 @@ class TrafficRouterArgs:
     """Days access logs are kept."""
     deletion_protection: bool = False
     """AWS-side deletion protection, plus Pulumi's ``protect`` on the load balancer and log bucket."""
+    versions: Mapping[Colour, str] = field(default_factory=dict)
+    """The version each colour runs: its token changes with it. Default: none (the token of an empty version)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every resource."""
 
@@ -111,6 +120,8 @@ class TrafficRouter(pulumi.ComponentResource):
     """What forwards to each colour's target group: an ECS service waits for these."""
     candidate_rule_arns: dict[Colour, pulumi.Output[str]]
     release_token_secret_arn: pulumi.Output[str]
+    candidate_tokens: dict[Colour, pulumi.Output[str]]
+    """Each colour's rule token (secret): ``colour_token`` of the release token and the colour's version."""
     endpoint_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: TrafficRouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -160,6 +171,9 @@ class TrafficRouter(pulumi.ComponentResource):
                 aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                     port="443", protocol="HTTPS", status_code="HTTP_301")),
             ], tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        # DescribeRules shows these to any reader of the account: each opens one colour at one version, and reveals
+        # nothing of the release token it is derived from. Kept secret in the state all the same.
+        self.candidate_tokens = {colour: _token_of(args.release_token, args.versions.get(colour, "")) for colour in Colour}
         rules = {colour: self._candidate_rule(name, args, colour, main, groups[colour], tags) for colour in Colour}
         # The driver reads the token here (GetSecretValue) to smoke-test a colour; the AWS-managed key suffices.
         secret = aws.secretsmanager.Secret(
@@ -211,7 +225,7 @@ class TrafficRouter(pulumi.ComponentResource):
 
         return aws.lb.ListenerRule(
             f"{name}-{colour.value}-candidate", listener_arn=listener.arn, priority=RULE_PRIORITIES[colour],
-            conditions=[header(TOKEN_HEADER, args.release_token), header(COLOUR_HEADER, colour.value)],
+            conditions=[header(TOKEN_HEADER, self.candidate_tokens[colour]), header(COLOUR_HEADER, colour.value)],
             actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
             tags={**tags, "Colour": colour.value}, opts=pulumi.ResourceOptions(parent=self),
         )

@@ -137,9 +137,19 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
             # The staging gate reads another stack's releases (release/judgement/staging_gate.py): this one's cannot gate itself.
             problems.append(Problem("release:stagingStack", stack, f"the stack whose releases production follows, not {stack} "
                                     "itself; default staging"))
+    problems.extend(_health_check_problems(models))
     if problems:
         raise ConfigError(problems)
     return StackConfig(stack=stack, region=region, **models)
+
+
+def _health_check_problems(models: Mapping[str, Any]) -> list[Problem]:
+    monitoring, traffic = models.get("monitoring"), models.get("traffic")
+    if isinstance(monitoring, MonitoringConfig) and isinstance(traffic, TrafficConfig):
+        if monitoring.health_check and traffic.domain_name is None:
+            return [Problem("monitoring:healthCheck", True, "needs traffic:domainName: Route 53 probes the name the "
+                            "stack serves, and only that one")]
+    return []
 
 
 def from_pulumi() -> StackConfig:

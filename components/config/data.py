@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from components.config.base import ConfigModel, Problem
+from components.config.base import ConfigModel, Problem, cross_field
 from components.config.by_environment import fill_defaults
 
 # Major versions RDS for PostgreSQL offers today; 11 and older are past end of support.
@@ -119,7 +119,11 @@ class DataConfig(ConfigModel):
     database_name: Identifier = "app"
     """Name of the application's database: lowercase letters, digits, underscores. Default ``app``."""
     master_username: Identifier = "app_admin"
-    """Master user; its password is generated and rotated by RDS in Secrets Manager. Default ``app_admin``."""
+    """Master user; its password is generated and rotated by RDS in Secrets Manager, and only the migration
+    task receives it. Default ``app_admin``."""
+    app_username: Identifier = "app"
+    """The application's database user, apart from the master: it connects with IAM database authentication,
+    and the migration creates it (docs/data.md). Default ``app``."""
     cache_node_type: str = "cache.t4g.small"
     """ElastiCache node type ``cache.<family>.<size>``. Default ``cache.t4g.small`` (staging), ``cache.r7g.large`` (production)."""
     cache_engine_version: Annotated[str, BeforeValidator(_version_text)] = "7.1"
@@ -237,6 +241,15 @@ class DataConfig(ConfigModel):
             message = f"production keeps at least {PRODUCTION_MIN_BACKUP_DAYS} days of Redis snapshots (7-35)"
             raise ValueError(message)
         return value
+
+    @model_validator(mode="after")
+    def _check_users(self) -> DataConfig:
+        if self.app_username == self.master_username:
+            problems = [Problem("appUsername", self.app_username,
+                                f"a user apart from masterUsername ({self.master_username}): the application never "
+                                "connects as the master user, whose password RDS rotates")]
+            cross_field(problems)
+        return self
 
     @property
     def minor_pinned(self) -> bool:

@@ -184,8 +184,11 @@ class DeliveryConfig(ConfigModel):
     automation_app_id: int | None = Field(default=None, ge=1)
     """Id of the GitHub App the provider authenticates as: the only actor that may commit the workflow
     file straight to the protected branches. Required in the repository owner stack. Default none."""
+    keep_releases: int = Field(default=50, ge=3, le=10_000)
+    """How many releases of each stack keep their image in ECR, 3-10000: the live colour's, the standby's and
+    those a ``rollback --to-version`` may return to. Older released images expire. Default 50."""
     keep_images: int = Field(default=200, ge=10, le=10_000)
-    """How many tagged images the ECR lifecycle policy keeps (older ones expire), 10-10000. Default 200."""
+    """How many images never released the ECR lifecycle policy keeps (older ones expire), 10-10000. Default 200."""
     repository_settings: RepositorySettings = Field(default_factory=RepositorySettings)
     """Settings of the application repository to manage, e.g. ``{hasWiki: false}``; every one not given is
     left as it is on GitHub (imported, never reset). Default none."""

@@ -29,7 +29,6 @@ NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0, allow_inf_n
 Percent = Annotated[float, BeforeValidator(_number), Field(ge=0, le=100, allow_inf_nan=False)]
 Percentile = Annotated[float, BeforeValidator(_number), Field(gt=0, lt=100, allow_inf_nan=False)]
 
-HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
 
@@ -154,8 +153,10 @@ class MonitoringConfig(ConfigModel):
     """How many of those periods must breach, 1 to ``evaluationPeriods``. Default: all of them."""
     percentiles: tuple[Percentile, ...] = (50.0, 99.0)
     """Response-time percentiles drawn on the dashboard, each above 0 and below 100. Default 50, 99."""
+    health_check: bool = False
+    """Whether Route 53 probes the stack's served name, ``traffic:domainName``, over HTTPS. Default false."""
     domain: str | None = None
-    """Public hostname of the application; when set, a Route 53 health check probes it over HTTPS. Default none."""
+    """Refused when set: the probed name is ``traffic:domainName`` alone, the name the stack serves and certifies."""
     health_path: str | None = None
     """Path the Route 53 health check probes (see docs/health-contract.md). Default: the load balancer's, ``traffic:healthCheck.path``."""
     health_check_failures: int = Field(default=3, ge=1, le=10)
@@ -186,8 +187,11 @@ class MonitoringConfig(ConfigModel):
     @field_validator("domain")
     @classmethod
     def _check_domain(cls, domain: str | None) -> str | None:
-        if domain is not None and (len(domain) > 253 or not HOSTNAME.match(domain)):
-            message = "a lowercase public hostname such as app.example.com (no scheme, port or path)"
+        # A second name for the same site drifts from the one the stack aliases and certifies: the health
+        # check then watches another site, or (missing data treated as breaching) pages forever.
+        if domain is not None:
+            message = ("no longer a setting: Route 53 probes traffic:domainName, the name the stack serves; "
+                       "remove monitoring:domain and set monitoring:healthCheck: true")
             raise ValueError(message)
         return domain
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +29,19 @@ RELEASE_TOKEN_KEY = "traffic:releaseToken"  # noqa: S105 - the key's name, not i
 # at most 128 characters and treats '*' and '?' as wildcards (a '*' would open the candidate to everyone), so the
 # token is letters, digits and ``._~+/=-`` only. At least 32 characters is our own floor for a shared secret.
 _RELEASE_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{32,128}$")
+
+
+def colour_token(master: str, version: str) -> str:
+    """The value of the release token header that opens the colour running ``version``.
+
+    HMAC-SHA256 of the version under the stack's secret ``traffic:releaseToken``, in lowercase hex. The listener
+    rules hold this value in plaintext (``elasticloadbalancing:DescribeRules``, which ReadOnlyAccess grants, shows
+    it), so it opens one colour at one version: a new release's candidate gets a new one, and the secret it comes
+    from stays in Secrets Manager. Lowercase hex keeps its 256 bits under the load balancer's case-insensitive
+    comparison of header values (Elastic Load Balancing, "Listener rules for your Application Load Balancer",
+    condition types: HTTP header conditions), and holds no ``*`` or ``?`` wildcard.
+    """
+    return hmac.new(master.encode(), version.encode(), hashlib.sha256).hexdigest()
 
 
 def dns_name_problem(name: str) -> str | None:

@@ -42,6 +42,8 @@ PERMISSION_ONLY: dict[str, frozenset[str]] = {
     "sts": frozenset({"TagSession", "SetSourceIdentity", "SetContext"}),
     "ecr": frozenset({"ReplicateImage"}),
     "logs": frozenset({"Link"}),
+    # "Actions, resources, and condition keys for Amazon RDS IAM Authentication": a prefix with no API of its own.
+    "rds-db": frozenset({"connect"}),
 }
 
 # IAM writes that let the holder change its own (or any) principal's rights.
@@ -124,7 +126,7 @@ def _action_findings(resource: PlannedResource, path: str, statement: dict[str, 
         if action == "*":
             continue
         prefix, sep, _ = str(action).partition(":")
-        if not sep or not services_for(prefix):
+        if not sep or not (services_for(prefix) or prefix.lower() in PERMISSION_ONLY):
             yield _finding(resource, f"{path}.{key}[{index}]", action, "iam-action-exists", ACTIONS,
                            f"no AWS service has the action prefix {prefix!r}")
         elif not expand(str(action)):

@@ -1,7 +1,11 @@
-"""Offline models of what the delivery pipeline uses in AWS: the ECR image repository."""
+"""Offline models of what the delivery pipeline uses in AWS: the ECR image repository and its lifecycle."""
 
 from __future__ import annotations
 
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
@@ -76,3 +80,51 @@ replaced_on("aws:ecr/lifecyclePolicy:LifecyclePolicy",
     source=f"{TF}ecr/lifecycle_policy.go: policy, repository ForceNew (the resource has no update; an equivalent"
            f" policy with rules reordered is no change); {REGION_SDKV2}")
 review("aws:ecr/repository:Repository", "name", "imageTagMutability", "imageScanningConfiguration.scanOnPush")
+
+
+# --- what a lifecycle policy expires ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An image in a repository, as a lifecycle policy sees it."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_day: float
+    """When it was pushed, in days on any fixed scale."""
+
+
+def _selects(selection: Mapping[str, Any], image: StoredImage) -> bool:
+    status = selection["tagStatus"]
+    if status == "any":
+        return True
+    if status == "untagged":
+        return not image.tags
+    # Every pattern (or prefix) of the list must match one of the image's tags; "*" matches any characters.
+    patterns = [*selection.get("tagPatternList", ()), *(f"{p}*" for p in selection.get("tagPrefixList", ()))]
+    return bool(image.tags) and all(any(fnmatch.fnmatchcase(tag, p) for tag in image.tags) for p in patterns)
+
+
+def lifecycle_expires(policy_text: str, images: Sequence[StoredImage], today: float) -> set[str]:
+    """The digests an ECR lifecycle policy expires among ``images`` on ``today``.
+
+    The evaluation rules of the ECR User Guide, "How lifecycle policies work": rules run in ``rulePriority``
+    order; a rule marks, among the images it selects, those beyond ``countNumber`` newest pushed
+    (``imageCountMoreThan``) or pushed more than ``countNumber`` days ago (``sinceImagePushed``); an image that
+    matches the tagging requirements of a rule cannot be expired by a rule of lower priority; each image is
+    expired by one rule at most. "Lifecycle policy properties in Amazon ECR": every pattern of a
+    ``tagPatternList`` must match.
+    """
+    expired: set[str] = set()
+    claimed: set[str] = set()
+    for rule in sorted(json.loads(policy_text)["rules"], key=lambda r: r["rulePriority"]):
+        selection = rule["selection"]
+        chosen = sorted((i for i in images if _selects(selection, i)), key=lambda i: i.pushed_day, reverse=True)
+        if selection["countType"] == "imageCountMoreThan":
+            marked = chosen[selection["countNumber"]:]
+        else:
+            marked = [i for i in chosen if today - i.pushed_day > selection["countNumber"]]
+        expired |= {i.digest for i in marked if i.digest not in claimed}
+        claimed |= {i.digest for i in chosen}
+    return expired

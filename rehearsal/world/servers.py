@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 from werkzeug.exceptions import InternalServerError
 
+from components.config.traffic import colour_token
+
 FAKE_CREDENTIALS = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}  # noqa: S105 - moto's, not AWS's
 
 
@@ -149,17 +151,22 @@ class CandidateRoute:
 
     token_header: str
     token: str
+    """The stack's release token, in Secrets Manager; each colour's rule holds the token derived from it."""
     colour_header: str
+    versions: dict[str, str] = field(default_factory=dict)
+    """The version each colour runs now, as the last applied plan says."""
 
     def colour(self, headers: Mapping[str, str]) -> str | None:
-        """The colour a request asks for with the right token; None: the request is public.
+        """The colour a request asks for with that colour's token; None: the request is public.
 
-        Header names compare case-insensitively, as the load balancer's http-header condition does.
+        Header names and values compare case-insensitively, as the load balancer's http-header condition does.
         """
         lowered = {name.lower(): value for name, value in headers.items()}
-        if lowered.get(self.token_header.lower()) != self.token:
+        colour = lowered.get(self.colour_header.lower())
+        given = lowered.get(self.token_header.lower())
+        if not colour or given is None or colour not in self.versions:
             return None
-        return lowered.get(self.colour_header.lower()) or None
+        return colour if given.lower() == colour_token(self.token, self.versions[colour]).lower() else None
 
 
 @dataclass

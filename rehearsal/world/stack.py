@@ -271,6 +271,9 @@ class World:
         self._weights(plan)
         self.services.apply(plan)
         versions = out.get("versions") or {}
+        if self.route is not None:
+            # The listener rules follow the colours' versions (components/traffic.py, colour_token).
+            self.route.versions.update({str(c): str(v) for c, v in versions.items()})
         for colour in Colour:
             version = str(versions.get(colour.value, ""))
             current = self.registered.get(colour)

@@ -1,8 +1,9 @@
 """How a smoke test reaches one colour through the public name: the candidate route's two headers.
 
 The stack exports ``candidate_route`` (the header names) and
-``release_token_secret_arn``; the token itself is read from Secrets Manager at
-the moment of the probe, never from config and never printed.
+``release_token_secret_arn``; the stack's token is read from Secrets Manager at
+the moment of the probe, never from config and never printed, and the header
+carries the colour's token derived from it and the version the colour runs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from components.config import Colour
+from components.config.traffic import colour_token
 
 ROUTE_OUTPUT = "candidate_route"
 SECRET_OUTPUT = "release_token_secret_arn"  # noqa: S105 - an output's name, not a secret
@@ -35,7 +37,13 @@ def candidate_headers(outputs: Mapping[str, Any], colour: Colour, secrets: Secre
     if not isinstance(route, Mapping) or not route.get("token_header") or not route.get("colour_header") or not secret_arn:
         message = f"the stack exports no {ROUTE_OUTPUT} and {SECRET_OUTPUT}: run `pulumi up` for it first"
         raise MissingRouteError(message)
-    return {str(route["token_header"]): secrets.read(str(secret_arn)), str(route["colour_header"]): colour.value}
+    versions = outputs.get("versions")
+    version = versions.get(colour.value) if isinstance(versions, Mapping) else None
+    if not version:
+        message = f"the stack exports no version for {colour.value}: run `pulumi up` for it first"
+        raise MissingRouteError(message)
+    token = colour_token(secrets.read(str(secret_arn)), str(version))
+    return {str(route["token_header"]): token, str(route["colour_header"]): colour.value}
 
 
 def curl_command(url: str, headers: Mapping[str, str], outputs: Mapping[str, Any]) -> str:

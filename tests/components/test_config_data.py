@@ -77,6 +77,7 @@ def test_versions_written_as_yaml_numbers_are_versions() -> None:
         ("staging", {"rollbackCommand": "  "}, 'data:rollbackCommand: got "  "', "non-empty command"),
         ("staging", {"databaseName": "App-DB"}, 'data:databaseName: got "App-DB"', "pattern"),
         ("staging", {"masterPassword": "hunter2"}, "data:masterPassword", "unknown key"),
+        ("staging", {"appUsername": "app_admin"}, 'data:appUsername: got "app_admin"', "apart from masterUsername"),
     ],
 )
 def test_bad_data_config_names_key_value_and_what_is_allowed(stack: str, values: dict[str, str], key: str, fragment: str) -> None:

@@ -143,22 +143,30 @@ def test_endpoints_are_plain_environment_and_credentials_are_secret_references(s
         "DATABASE_HOST": staging.named("db-postgres").outputs["address"],
         "DATABASE_PORT": "5432",
         "DATABASE_NAME": "app",
+        # The application's own user, with IAM authentication: a name, no password.
+        "DATABASE_USER": "app",
+        "DATABASE_AUTH": "iam",
         "REDIS_HOST": staging.named("cache-redis").outputs["primaryEndpointAddress"],
         "REDIS_PORT": "6379",
     }
     master = staging.named("db-postgres").outputs["masterUserSecrets"][0]["secretArn"]
     token = staging.named("cache-auth-token").outputs["arn"]
-    assert staging.outputs["container_secrets"] == [
+    assert staging.outputs["container_secrets"] == [["REDIS_AUTH_TOKEN", token]]
+    # The master's credentials reach the migration alone.
+    assert staging.outputs["migration_secrets"] == [
         ["DATABASE_USER", f"{master}:username::"],
         ["DATABASE_PASSWORD", f"{master}:password::"],
         ["REDIS_AUTH_TOKEN", token],
     ]
+    assert staging.outputs["migration_environment"]["DATABASE_APP_USER"] == "app"
     assert staging.outputs["readable_secret_arns"] == [master, token]
 
 
 def test_no_credential_is_in_the_migration_containers_plain_environment(staging: Plan) -> None:
     (container,) = containers(staging)
     plain = {e["name"]: e["value"] for e in container["environment"]}
+    # The application's user name is no credential: the migration creates that user and grants it rds_iam.
+    assert plain.pop("DATABASE_APP_USER") == "app"
     assert not [n for n in plain if any(w in n for w in ("PASSWORD", "TOKEN", "SECRET", "USER"))]
     assert TOKEN not in json.dumps(container)
     assert [s["name"] for s in container["secrets"]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
@@ -225,5 +233,6 @@ def test_a_new_auth_token_rotates_beside_the_old_one(staging: Plan) -> None:
 
 
 def test_the_reserved_variables_are_exactly_those_the_components_give(staging: Plan) -> None:
-    given = set(staging.outputs["container_environment"]) | {name for name, _ in staging.outputs["container_secrets"]}
+    given = {*staging.outputs["container_environment"], *staging.outputs["migration_environment"],
+             *(name for name, _ in staging.outputs["migration_secrets"])}
     assert given == set(DATA_VARIABLES)

@@ -95,8 +95,11 @@ def test_no_credential_appears_in_any_containers_plain_environment(plan_of: Plan
     assert {t.name for t in tasks} == {"webapp-fleet-blue", "webapp-fleet-green", "webapp-migration-task"}
     token = secret_placeholder("data:cacheAuthToken")
     for task in tasks:
+        migration = task.name == "webapp-migration-task"
         for container in containers(task):
             plain = {e["name"]: e["value"] for e in container["environment"]}
+            # User names, not credentials: the application's own user, which signs in with IAM.
+            assert plain.pop("DATABASE_APP_USER" if migration else "DATABASE_USER") == "app"
             assert not [n for n in plain if any(w in n for w in CREDENTIAL_WORDS)], (task.name, plain)
             assert token not in json.dumps(container)
             assert {k: plain[k] for k in ("DATABASE_HOST", "DATABASE_PORT", "REDIS_HOST", "REDIS_PORT")} == {
@@ -106,7 +109,9 @@ def test_no_credential_appears_in_any_containers_plain_environment(plan_of: Plan
                 "REDIS_PORT": "6379",
             }
             names = [s["name"] for s in container["secrets"]]
-            assert names == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"], task.name
+            # The master's credentials reach the migration alone: the application never connects as the master.
+            expected = ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"] if migration else ["REDIS_AUTH_TOKEN"]
+            assert names == expected, task.name
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -192,3 +197,27 @@ def test_a_stack_cannot_set_the_data_tiers_variables_by_hand(config_problems: Ca
     found = config_problems("staging", ("fleet:environment", {"DATABASE_PASSWORD": "hunter2-plain", "LOG_LEVEL": "info"}))
     assert [p for p in found if p.startswith("fleet:environment.DATABASE_PASSWORD: got \"(not shown)\"; the data tier sets")], found
     assert "hunter2-plain" not in "\n".join(found)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_application_holds_no_password_that_rds_rotates(plan_of: PlanOf, stack: str) -> None:
+    """RDS rotates the master secret every 7 days by default, and ECS reads a secret only when a task starts
+    (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager"; ECS Developer Guide, "Pass
+    sensitive data to a container"): so only a task that starts for each run, the migration, may hold it."""
+    plan = plan_of(stack)
+    instance = plan.named("webapp-database-postgres")
+    master = instance.outputs["masterUserSecrets"][0]["secretArn"]
+    assert instance.inputs["manageMasterUserPassword"] is True
+    assert instance.inputs["iamDatabaseAuthenticationEnabled"] is True
+    readers = {t.name for t in plan.of_type(TASK_DEFINITION) if master in t.inputs["containerDefinitions"]}
+    assert readers == {"webapp-migration-task"}
+    # The application connects as its own user, through its task role, and as no other.
+    user = f"arn:aws:rds-db:eu-west-1:123456789012:dbuser:{instance.outputs['resourceId']}/app"
+    grants = [json.loads(p.inputs["policy"]) for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")]
+    connects = [s for g in grants for s in g["Statement"] if "rds-db:connect" in json.dumps(s["Action"])]
+    assert connects == [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": [user]}]
+    [policy] = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if "rds-db:connect" in p.inputs["policy"]]
+    task_role = plan.named("webapp-fleet-roles-task")
+    assert policy.inputs["role"] == task_role.outputs["id"]
+    for task in plan.of_type(TASK_DEFINITION):
+        assert task.inputs["taskRoleArn"] == task_role.outputs["arn"], task.name

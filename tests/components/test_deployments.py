@@ -49,12 +49,11 @@ def test_each_stack_follows_its_branch(plan_of, stack: str, branch: str) -> None
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_push_updates_pull_requests_preview_and_bursts_collapse(plan_of, stack: str) -> None:
+def test_push_updates_and_bursts_collapse(plan_of, stack: str) -> None:
     settings = one(plan_of(stack), SETTINGS).inputs
     assert settings["vcs"]["provider"] == "github"
     assert settings["vcs"]["repository"] == "acme-web/release-platform"
     assert settings["vcs"]["deployCommits"] is True
-    assert settings["vcs"]["previewPullRequests"] is True
     assert settings["vcs"]["pullRequestTemplate"] is False
     assert settings["operationContext"]["options"] == {"skipIntermediateDeployments": True, "skipInstallDependencies": True}
     assert settings["operationContext"]["preRunCommands"][1].endswith("--requirement requirements.txt")
@@ -227,7 +226,7 @@ def test_bad_deployments_config_stops_the_program_before_any_resource(config_pro
 def test_the_plan_shows_branch_triggers_and_schedule(plan_of) -> None:
     text = render_plan(plan_of("staging"))
     assert "sourceContext.git.branch: develop" in text
-    assert "triggers: update on push to develop, preview pull requests" in text
+    assert "triggers: update on push to develop\n" in text
     assert "path filters: !docs/** !**/*.md" in text
     assert "drift detection: every day at 06:00 UTC; drift is remediated (reverted by an update)" in text
     production = render_plan(plan_of("production"))
@@ -246,5 +245,5 @@ def test_release_plan_command_shows_production_branch_and_schedule() -> None:
     result = CliRunner().invoke(app, ["plan", "--stack", "production"])
     assert result.exit_code == 0, result.output
     assert "pulumiservice:index:DeploymentSettings deployments-settings" in result.output
-    assert "triggers: update on push to main, preview pull requests" in result.output
+    assert "triggers: update on push to main\n" in result.output
     assert "drift detection: Monday to Friday at 06:30 UTC; drift is reported only" in result.output

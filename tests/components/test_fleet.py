@@ -40,7 +40,7 @@ def test_each_colour_runs_its_own_version_on_its_own_target_group(plan_of) -> No
         # The data tier's variables are tested with the data tier (test_data_stack.py).
         env = {e["name"]: e["value"] for e in app["environment"] if e["name"] not in DATA_VARIABLES}
         assert env == {"APP_COLOUR": colour, "APP_VERSION": version, "LOG_LEVEL": "info"}
-        assert [s["name"] for s in app["secrets"]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
+        assert [s["name"] for s in app["secrets"]] == ["REDIS_AUTH_TOKEN"]
         assert app["healthCheck"]["command"] == ["CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1"]
         # Each colour logs to its own group: a metric filter reads a whole group (the release's log signal).
         assert app["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/webapp-production/{colour}"
@@ -178,7 +178,7 @@ def test_the_environment_exposes_what_the_data_tier_and_monitoring_consume(fixtu
     app = container(plan, "green", prefix="app-fleet")
     assert {"name": "SEARCH_HOST", "value": "search.internal"} in app["environment"]
     assert app["secrets"][0] == {"name": "SEARCH_API_KEY", "valueFrom": f"{SECRET_EXTRA}:key::"}
-    assert [s["name"] for s in app["secrets"][1:]] == ["DATABASE_USER", "DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"]
+    assert [s["name"] for s in app["secrets"][1:]] == ["REDIS_AUTH_TOKEN"]
 
 
 SECRET_EXTRA = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/search-AbCdEf"

@@ -204,7 +204,7 @@ def _health(plan: Plan) -> list[PlannedResource]:
 
 
 def test_a_domain_adds_an_https_health_check_with_its_alarm_in_us_east_1(fixture_plan: Callable[..., Plan]) -> None:
-    plan = fixture_plan("monitoring", "monitoring:domain=app.example.com", "monitoring:healthPath=/healthz")
+    plan = fixture_plan("monitoring", "monitoring:healthCheck=true", "traffic:domainName=app.example.com", "monitoring:healthPath=/healthz")
     check = plan.of_type("aws:route53/healthCheck:HealthCheck")[0]
     assert (check.inputs["type"], check.inputs["fqdn"], check.inputs["port"], check.inputs["resourcePath"]) == (
         "HTTPS", "app.example.com", 443, "/healthz")
@@ -218,7 +218,7 @@ def test_a_domain_adds_an_https_health_check_with_its_alarm_in_us_east_1(fixture
 
 
 def test_outside_us_east_1_the_health_alarm_is_relayed_to_the_stacks_topic(fixture_plan: Callable[..., Plan]) -> None:
-    plan = fixture_plan("monitoring", "monitoring:domain=app.example.com")
+    plan = fixture_plan("monitoring", "monitoring:healthCheck=true", "traffic:domainName=app.example.com")
     # An alarm cannot notify a topic in another region: it has no actions of its own here.
     assert plan.named("monitoring-health-alarm").inputs.get("alarmActions", []) == []
     relay = plan.named("monitoring-health-relay")
@@ -241,7 +241,7 @@ def test_outside_us_east_1_the_health_alarm_is_relayed_to_the_stacks_topic(fixtu
 
 
 def test_in_us_east_1_the_health_alarm_notifies_the_topic_directly(fixture_plan: Callable[..., Plan]) -> None:
-    plan = fixture_plan("monitoring", "monitoring:domain=app.example.com", "aws:region=us-east-1")
+    plan = fixture_plan("monitoring", "monitoring:healthCheck=true", "traffic:domainName=app.example.com", "aws:region=us-east-1")
     inputs = plan.named("monitoring-health-alarm").inputs
     assert inputs["alarmActions"] == inputs["okActions"] == [TOPIC]
     assert not [r for r in _health(plan) if "relay" in r.name]

@@ -31,7 +31,7 @@ def test_staging_defaults() -> None:
     assert cfg.evaluation_periods == 3
     assert cfg.breaching_datapoints == 3
     assert cfg.percentiles == (50, 99)
-    assert cfg.domain is None
+    assert cfg.health_check is False
     assert cfg.health_path is None  # the load balancer's path is used
 
 
@@ -58,12 +58,16 @@ def test_one_threshold_set_keeps_the_environments_other_defaults() -> None:
 def test_settings_are_read() -> None:
     cfg = monitoring(
         evaluationPeriods="4", datapointsToAlarm="2", periodSeconds="300", percentiles=[50, 90, 99.9],
-        domain="app.example.com", healthPath="/healthz",
+        healthPath="/healthz",
     )
     assert (cfg.evaluation_periods, cfg.breaching_datapoints, cfg.period_seconds) == (4, 2, 300)
     assert cfg.percentiles == (50, 90, 99.9)
-    assert cfg.domain == "app.example.com"
     assert cfg.health_path == "/healthz"
+
+
+def test_the_health_check_is_asked_for_and_probes_the_served_name() -> None:
+    raw = {**BASE, "traffic:domainName": "app.example.com", "monitoring:healthCheck": "true"}
+    assert load(raw, "staging").monitoring.health_check is True
 
 
 @pytest.mark.parametrize(
@@ -93,7 +97,9 @@ def test_settings_are_read() -> None:
         ({"periodSeconds": "45"}, "monitoring:periodSeconds: got 45; allowed periods are 10, 30 or a multiple of 60 seconds"),
         ({"periodSeconds": "3600", "evaluationPeriods": "30"},
          "monitoring:evaluationPeriods: got 30; periodSeconds x evaluationPeriods must be at most one day"),
-        ({"domain": "https://app.example.com"}, 'monitoring:domain: got "https://app.example.com"; a lowercase public hostname'),
+        ({"domain": "app.example.com"}, 'monitoring:domain: got "app.example.com"; no longer a setting: Route 53 probes '
+                                        "traffic:domainName"),
+        ({"healthCheck": "true"}, "monitoring:healthCheck: got true; needs traffic:domainName"),
         ({"healthPath": "health"}, 'monitoring:healthPath: got "health"; a URL path starting with /'),
         ({"healthCheckFailures": "0"}, "monitoring:healthCheckFailures: got 0; input should be greater than or equal to 1"),
     ],

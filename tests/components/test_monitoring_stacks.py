@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
 from components.dashboard import named_dimensions
 from offline import Plan, PlannedResource
@@ -154,9 +156,16 @@ def test_alarms_and_events_reach_the_environments_alert_topic(plan_of: Callable[
 def test_production_probes_the_load_balancers_health_path_from_route_53(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of("production")
     check = one(plan, "aws:route53/healthCheck:HealthCheck")
-    assert check.inputs["fqdn"] == "app.example.com"
     assert check.inputs["resourcePath"] == plan.outputs["health_check_path"]
     assert not plan_of("staging").of_type("aws:route53/healthCheck:HealthCheck")
+
+
+def test_route_53_probes_the_name_the_stack_serves_aliases_and_certifies(plan_of: Callable[..., Plan]) -> None:
+    served = yaml.safe_load(Path("Pulumi.production.yaml").read_text())["config"]["traffic:domainName"]
+    plan = plan_of("production")
+    assert one(plan, "aws:route53/healthCheck:HealthCheck").inputs["fqdn"] == served
+    assert one(plan, "aws:route53/record:Record").inputs["name"] == served
+    assert plan.outputs["endpoint_url"] == f"https://{served}"
 
 
 def test_production_alarms_wait_for_four_breaching_periods_of_five(plan_of: Callable[..., Plan]) -> None:

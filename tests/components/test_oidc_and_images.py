@@ -73,6 +73,7 @@ def test_the_image_repository_is_immutable_scanned_and_pruned(plan_of: Callable[
     assert repository.inputs["forceDelete"] is False
     [lifecycle] = plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     rules = json.loads(lifecycle.inputs["policy"])["rules"]
-    assert [(r["rulePriority"], r["selection"]["tagStatus"]) for r in rules] == [(1, "untagged"), (2, "any")]
-    assert rules[1]["selection"]["countNumber"] == 300
-    assert rules[0]["selection"]["countNumber"] == 7
+    assert [(r["rulePriority"], r["selection"]["tagStatus"]) for r in rules] == [
+        (1, "tagged"), (2, "tagged"), (3, "untagged"), (4, "any")]
+    assert [r["selection"]["tagPatternList"] for r in rules[:2]] == [["released-production-*"], ["verified-staging-*"]]
+    assert [r["selection"]["countNumber"] for r in rules] == [50, 50, 7, 300]

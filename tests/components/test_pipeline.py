@@ -140,13 +140,18 @@ def test_production_releases_the_image_staging_verified_never_a_new_build(jobs: 
     record = staging["steps"][-1]
     assert record["name"] == "Record the released image as verified for this tree"
     assert record["env"]["DIGEST"] == "${{ steps.image.outputs.digest }}"
-    assert 'verified="verified-staging-$TREE"' in record["run"]
-    assert 'aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$verified"' in record["run"]
+    assert 'tag="verified-staging-$TREE"' in record["run"]
+    assert 'aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$tag"' in record["run"]
     find = next(s for s in production["steps"] if s.get("id") == "image")
     assert find["env"]["TREE"] == "${{ needs.build.outputs.tree }}"
     assert 'verified="verified-staging-$TREE"' in find["run"]
     assert 'echo "version=$version" >> "$GITHUB_OUTPUT"' in find["run"]
-    assert not any("put-image" in s.get("run", "") for s in production["steps"]), "production verifies nothing itself"
+    tagging = [s for s in production["steps"] if "put-image" in s.get("run", "")]
+    assert [s["name"] for s in tagging] == ["Record the image as released to production"], "production verifies nothing itself"
+    assert 'tag="released-production-$VERSION"' in tagging[0]["run"]
+    names = [s["name"] for s in production["steps"]]
+    # Tagged before the release starts: the lifecycle policy keeps the candidate's image from its first task on.
+    assert names.index("Record the image as released to production") < names.index("Release the image to production")
     for job in (staging, production):
         assert job["steps"][-1 if job is production else -2]["env"]["VERSION"] == "${{ steps.image.outputs.version }}"
 

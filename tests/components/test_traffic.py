@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from components.config import Colour, ConfigError, Strategy, load
+from components.config.traffic import colour_token
 from components.traffic import forward_weights
 from tests.support import MINIMAL_CONFIG
 
@@ -128,7 +130,7 @@ def test_without_a_certificate_the_stack_serves_http_and_says_so(plan_of) -> Non
 
 
 def test_each_colour_is_reachable_on_443_only_with_the_token_and_its_name_whatever_the_release(plan_of) -> None:
-    # Design: the rules are static, so a release or a promotion never changes them; production is green-live.
+    # Design: a promotion or a shift never changes the rules (only a new version does); production is green-live.
     for plan in (plan_of("production"), plan_of("production", "release:live=blue"), plan_of("production", "release:canaryWeight=25")):
         groups = groups_by_colour(plan)
         listeners = {r.name: r.inputs for r in plan.of_type("aws:lb/listener:Listener")}
@@ -138,7 +140,7 @@ def test_each_colour_is_reachable_on_443_only_with_the_token_and_its_name_whatev
             rule = plan.named(f"webapp-traffic-{colour}-candidate").inputs
             assert rule["listenerArn"] == https
             assert rule["actions"] == [{"type": "forward", "targetGroupArn": groups[colour].outputs["arn"]}]
-            # The token is a secret input: the plan shows the marker, never the value.
+            # The colour's token is kept secret: the plan shows the marker, never the value.
             assert rule["conditions"] in (
                 [{"httpHeader": {"httpHeaderName": "X-Release-Token", "values": ["[secret]"]}},
                  {"httpHeader": {"httpHeaderName": "X-Release-Colour", "values": [colour]}}],
@@ -230,3 +232,28 @@ def test_a_release_token_the_load_balancer_would_misread_is_refused_without_echo
 
 def test_a_hex_release_token_is_accepted() -> None:
     assert load({**MINIMAL_CONFIG, "traffic:releaseToken": "0123456789abcdef" * 4}, "staging").traffic.domain_name is None
+
+
+FIXTURE_RELEASE_TOKEN = "fixture-release-token-0123456789abcdef"  # noqa: S105 - the fixture's stand-in
+
+
+def test_a_listener_rule_holds_a_token_for_one_colour_at_one_version_never_the_release_token(fixture_plan) -> None:
+    """DescribeRules (in ReadOnlyAccess) shows a rule's conditions: what it shows must not outlive one release."""
+    plan = fixture_plan("environment")
+    tokens = plan.outputs["candidate_tokens"]
+    assert tokens == {"blue": colour_token(FIXTURE_RELEASE_TOKEN, "1.0.0"), "green": colour_token(FIXTURE_RELEASE_TOKEN, "1.1.0")}
+    assert FIXTURE_RELEASE_TOKEN not in json.dumps(tokens)
+    # A release's new candidate gets a new token; the other colour's stays.
+    released = fixture_plan("environment", "environment-fixture:greenVersion=1.2.0").outputs["candidate_tokens"]
+    assert released["green"] == colour_token(FIXTURE_RELEASE_TOKEN, "1.2.0") != tokens["green"]
+    assert released["blue"] == tokens["blue"]
+
+
+@pytest.mark.parametrize("master", ["0123456789abcdef" * 4, "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-._~+/="])
+def test_a_colours_token_survives_the_load_balancers_case_insensitive_match(master: str) -> None:
+    token = colour_token(master, "3f9c2e1a")
+    # ALB compares header values without regard to case: a token of one case keeps all its 256 bits.
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+    assert token.casefold() == token
+    assert colour_token(master, "3f9c2e1b") != token
+    assert colour_token(master.swapcase(), "3f9c2e1a") != token or master.swapcase() == master

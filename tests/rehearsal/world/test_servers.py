@@ -90,3 +90,18 @@ def test_each_world_starts_from_an_empty_account_without_a_request_to_moto() -> 
         # The reset is a call into moto, not a request: nothing a loaded machine can time out.
         assert moto.accepted == 0
         assert session.client("logs").describe_log_groups()["logGroups"] == []
+
+
+def test_the_candidate_route_opens_a_colour_with_its_tokens_version_only_whatever_its_case() -> None:
+    from components.config.traffic import colour_token
+    from rehearsal.world.servers import CandidateRoute
+
+    route = CandidateRoute("X-Release-Token", "0123456789abcdef" * 4, "X-Release-Colour", {"blue": "v1", "green": "v2"})
+    green = colour_token(route.token, "v2")
+    assert route.colour({"x-release-token": green, "X-Release-Colour": "green"}) == "green"
+    # The load balancer compares header values case-insensitively.
+    assert route.colour({"X-Release-Token": green.upper(), "X-Release-Colour": "green"}) == "green"
+    # Another version's token, the other colour's, or the release token itself open nothing.
+    assert route.colour({"X-Release-Token": colour_token(route.token, "v1"), "X-Release-Colour": "green"}) is None
+    assert route.colour({"X-Release-Token": green, "X-Release-Colour": "blue"}) is None
+    assert route.colour({"X-Release-Token": route.token, "X-Release-Colour": "green"}) is None

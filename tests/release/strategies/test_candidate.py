@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components.config import Colour
+from components.config.traffic import colour_token
 from release.aws.base import AwsError
 from release.aws.secrets import Secrets
 from release.clock import ManualClock
@@ -27,7 +28,9 @@ def test_the_candidate_smoke_test_sends_the_token_and_its_colour_and_the_public_
     assert result.exit_code == 0, result.why
     # First the candidate through its route, then (after promotion) the public name as users reach it.
     assert w.probes == ["http://live.example/health", "http://live.example/health"]
-    assert w.probe_headers == [{"X-Release-Token": w.stack.release_token, "X-Release-Colour": "green"}, {}]
+    # The green colour's token at the version it now runs, derived from the stack's release token.
+    token = colour_token(w.stack.release_token, "v2")
+    assert w.probe_headers == [{"X-Release-Token": token, "X-Release-Colour": "green"}, {}]
 
 
 def test_a_failed_candidate_smoke_test_names_the_headers_but_not_the_token(session: Any) -> None:
@@ -36,6 +39,7 @@ def test_a_failed_candidate_smoke_test_names_the_headers_but_not_the_token(sessi
     assert result.exit_code == 1
     assert "-H 'X-Release-Token: <token from release_token_secret_arn>' -H 'X-Release-Colour: green'" in result.next_command
     assert w.stack.release_token not in f"{result.why} {result.next_command}"
+    assert colour_token(w.stack.release_token, "v2") not in f"{result.why} {result.next_command}"
 
 
 def test_a_stack_without_the_candidate_route_is_refused_before_any_probe(session: Any) -> None:
