@@ -9,7 +9,7 @@ stack's log metric filter), and the per-minute latency percentile
 Each test is an e-process: the chance that it ever fails a healthy candidate,
 over every look of the release (extensions included), is at most its alpha,
 ``1 - confidence``; all tests together at most the sum of the alphas
-(Bonferroni), 0.005 with the defaults. The candidate's alarms are gates beside
+(Bonferroni), 0.009 with the defaults. The candidate's alarms are gates beside
 them. Below the minimum sample on either side a test is undecided, never a
 pass; at the end of a step the bake extends by up to
 ``lowTraffic.extendMinutes``.
@@ -39,9 +39,10 @@ class ErrorTest(ConfigModel):
     It weighs the candidate's share of each minute's errors against the control's.
     """
 
-    confidence: Confidence = 0.998
+    confidence: Confidence = 0.995
     """Probability that the test never fails a healthy candidate over the whole release, above 0.5 and below 1; its
-    alpha, ``1 - confidence``, joins the other tests' in the release's bound. Default 0.998."""
+    alpha, ``1 - confidence``, joins the other tests' in the release's bound. Default 0.995 (the error-request
+    test: 0.998)."""
     min_relative_increase: float = Field(default=0.1, ge=0.0, le=10.0)
     """Smallest increase worth an abort, as a fraction of live's 5xx odds, 0-10: 0.1 tests
     "candidate's odds > 1.1 x live's". Default 0.1."""
@@ -81,12 +82,12 @@ class AnalysisConfig(ConfigModel):
     """The ``release:analysis`` key."""
 
     errors: ErrorTest = Field(default_factory=ErrorTest)
-    """The 5xx test. Default: ``{confidence: 0.998, minRelativeIncrease: 0.1, minRequests: 500}``."""
-    error_lines: ErrorTest = Field(default_factory=lambda: ErrorTest(confidence=0.999))
+    """The 5xx test. Default: ``{confidence: 0.995, minRelativeIncrease: 0.1, minRequests: 500}``."""
+    error_lines: ErrorTest = Field(default_factory=lambda: ErrorTest(confidence=0.998))
     """The error-request test: requests whose access line carries an error state (a request counts once, however many
     lines it writes), the same e-process as the 5xx test, with its own settings so a team can trust its logs less (or
     more) than its status codes. It runs when the stack exports ``log_signals``.
-    Default: ``{confidence: 0.999, minRelativeIncrease: 0.1, minRequests: 500}``."""
+    Default: ``{confidence: 0.998, minRelativeIncrease: 0.1, minRequests: 500}``."""
     latency: LatencyTest = Field(default_factory=LatencyTest)
     """The latency test. Default: ``{confidence: 0.998, statistic: p99, minRelativeIncrease: 0.2, floorMs: 200, minSamples: 5}``."""
     low_traffic: LowTraffic = Field(default_factory=LowTraffic)

@@ -54,7 +54,7 @@ from release.judgement.figures import Figures, Minute
 
 __all__ = [
     "CANDIDATE", "ENVIRONMENT", "FAIL", "HOLD", "LIVE_DEGRADED", "PASS", "UNDECIDED", "Analysis", "Check", "Figures",
-    "Minute", "Thresholds", "Verdict", "alarm_names", "decide", "judge_samples", "with_statistic",
+    "Minute", "STATES", "Thresholds", "Verdict", "alarm_names", "classify", "decide", "judge_samples", "with_statistic",
 ]
 
 Thresholds = AnalysisConfig
@@ -62,6 +62,8 @@ Thresholds = AnalysisConfig
 
 CANDIDATE, ENVIRONMENT, LIVE_DEGRADED = "candidate", "environment", "live"
 BAD_ALARM = ("ALARM", "MISSING")
+STATES = (PASS, UNDECIDED, CANDIDATE, ENVIRONMENT, LIVE_DEGRADED)
+"""The verdict's states, in the order ``classify`` numbers them."""
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,42 @@ def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limit
         return Verdict(state != CANDIDATE, reasons, {**alarms, **control_alarms}, candidate, live_figures,
                        (*checks, *extra), state)
 
-    if failed or (firing and not live_firing):
+    state = STATES[int(classify(bool(failed), bool(live_worse), bool(candidate_worse),
+                                any(c.state == UNDECIDED for c in checks), bool(firing), bool(live_firing)))]
+    if state == CANDIDATE:
         return verdict(CANDIDATE, reasons=(*firing, *failed))
-    if (firing and live_firing) or (live_worse and candidate_worse):
+    if state == ENVIRONMENT:
         why = "; ".join([*firing, *live_firing, *live_worse, *candidate_worse])
-        hold = Check("environment", HOLD, f"the environment is unhealthy, not the candidate: {why}; hold and alert")
-        return verdict(ENVIRONMENT, (hold,))
-    if live_worse or live_firing:
+        return verdict(ENVIRONMENT, (Check("environment", HOLD, f"the environment is unhealthy, not the candidate: {why}; "
+                                                                f"hold and alert"),))
+    if state == LIVE_DEGRADED:
         why = "; ".join([*live_firing, *live_worse])
-        hold = Check("live", HOLD, f"live degraded alone, the comparison is broken: {why}; hold rather than promote")
-        return verdict(LIVE_DEGRADED, (hold,))
+        return verdict(LIVE_DEGRADED, (Check("live", HOLD, f"live degraded alone, the comparison is broken: {why}; "
+                                                           f"hold rather than promote"),))
     if candidate_worse:
         why = "; ".join(candidate_worse)
-        check = Check("baseline", UNDECIDED, f"{why}, but not against the control: the candidate or the environment")
-        return verdict(UNDECIDED, (check,))
-    return verdict(UNDECIDED if any(c.state == UNDECIDED for c in checks) else PASS)
+        return verdict(UNDECIDED, (Check("baseline", UNDECIDED, f"{why}, but not against the control: the candidate or "
+                                                                f"the environment"),))
+    return verdict(state)
+
+
+def classify(failed: Any, live_worse: Any, candidate_worse: Any, undecided: Any, alarm: Any, live_alarm: Any) -> Any:
+    """The verdict's state as an index into ``STATES``, over a batch (numpy booleans) or one release (bools).
+
+    In order: a failed test, or the candidate's alarm alone, is the candidate; both colours worse than the
+    baseline (or both alarms) the environment; live alone, live; a test undecided, or the candidate worse than
+    the baseline while the control cannot tell, undecided; else pass.
+    """
+    import numpy as np
+
+    failed, live_worse, candidate_worse, undecided, alarm, live_alarm = (
+        np.asarray(a, dtype=bool) for a in (failed, live_worse, candidate_worse, undecided, alarm, live_alarm))
+    return np.select(
+        [failed | (alarm & ~live_alarm), (alarm & live_alarm) | (live_worse & candidate_worse), live_worse | live_alarm,
+         undecided | candidate_worse],
+        [STATES.index(CANDIDATE), STATES.index(ENVIRONMENT), STATES.index(LIVE_DEGRADED), STATES.index(UNDECIDED)],
+        STATES.index(PASS),
+    )
 
 
 def decide(alarms: Mapping[str, str], candidate: Figures, live: Figures, limits: AnalysisConfig) -> Verdict:

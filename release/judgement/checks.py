@@ -133,6 +133,40 @@ class SignEvidence:
         return self.best[key] >= self.threshold
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A test's outcome over a batch: where it is undecided, failed, and where each drift shows."""
+
+    undecided: np.ndarray
+    failed: np.ndarray
+    drift_live: np.ndarray
+    drift_candidate: np.ndarray
+
+
+def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_requests: ArrayLike,
+                  test: ErrorTest) -> Outcome:
+    """The count test's outcome: undecided below the minimum sample on either side (live: control and baseline)."""
+    import numpy as np
+
+    short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
+    judged = ~short
+    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.crossed("live"),
+                   judged & evidence.crossed("candidate"))
+
+
+def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
+                 test: LatencyTest) -> Outcome:
+    """The latency test's outcome: undecided below the minimum minutes on either side, or while it cannot fail."""
+    import numpy as np
+
+    short = (np.asarray(candidate_minutes) < test.min_samples) | (np.asarray(live_minutes) < test.min_samples)
+    crossed = evidence.crossed("test")
+    cannot = ~crossed & (evidence.counts["test"][1] < evidence.needed)
+    undecided = short | cannot
+    judged = ~undecided
+    return Outcome(undecided, judged & crossed, judged & evidence.crossed("live"), judged & evidence.crossed("candidate"))
+
+
 def _p(log_e: float) -> float:
     return min(1.0, math.exp(-log_e))
 
@@ -160,11 +194,6 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
     figures = (f"{what} {e_c:.0f}/{n_c:.0f} ({e_c / n_c if n_c else 0:.2%}) against control {e_l:.0f}/{n_l:.0f} "
                f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
                f"({base_e / base_n if base_n else 0:.2%})")
-    if n_c < test.min_requests:
-        return Check(name, UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
-    if n_l + base_n < test.min_requests:
-        return Check(name, UNDECIDED, f"{figures}: not judged, live has {n_l + base_n:.0f} requests to compare with, "
-                                      f"below {test.min_requests}")
     evidence = CountEvidence(base_n, base_e, test)
     for minute in mine:
         other = theirs.get(minute.at)
@@ -172,15 +201,21 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
     for at, other in theirs.items():
         if at not in {m.at for m in mine}:
             evidence.update(0.0, 0.0, other.requests, count(other))
+    outcome = count_outcome(evidence, n_c, n_l + base_n, test)
+    if n_c < test.min_requests:
+        return Check(name, UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
+    if bool(outcome.undecided):
+        return Check(name, UNDECIDED, f"{figures}: not judged, live has {n_l + base_n:.0f} requests to compare with, "
+                                      f"below {test.min_requests}")
     log_e = float(evidence.best["test"])
     alpha = math.exp(-evidence.threshold)
-    state = FAIL if log_e >= evidence.threshold else PASS
+    state = FAIL if bool(outcome.failed) else PASS
     text = (f"{figures}: e-process over every look, odds above {evidence.margin:g}x: e={_e(log_e)} "
             f"({'reached' if state == FAIL else 'below'} 1/alpha = {1 / alpha:.0f}; p={_fmt(_p(log_e))})")
     drift_live = (f"live's {what} {e_l:.0f}/{n_l:.0f} above its baseline {base_e:.0f}/{base_n:.0f}"
-                  if bool(evidence.crossed("live")) else "")
+                  if bool(outcome.drift_live) else "")
     drift_candidate = (f"the candidate's {what} {e_c:.0f}/{n_c:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}"
-                       if bool(evidence.crossed("candidate")) else "")
+                       if bool(outcome.drift_candidate) else "")
     return Check(name, state, text, _p(log_e), drift_live, drift_candidate)
 
 
@@ -199,19 +234,19 @@ def latency_check(candidate: Figures, control: Figures, baseline: Figures, test:
     c_ms, l_ms = (candidate.latency or 0.0) * 1000, (Figures(latencies=(*theirs.values(), *base)).latency or 0.0) * 1000
     figures = (f"{stat} latency median {c_ms:.0f} ms over {len(mine)} min against live {l_ms:.0f} ms over "
                f"{len(theirs) + len(base)} min")
+    outcome = sign_outcome(evidence, len(mine), len(theirs) + len(base), test)
+    log_e = float(evidence.best["test"])
     if len(mine) < test.min_samples:
         return Check("latency", UNDECIDED, f"{figures}: not judged below {test.min_samples} candidate minutes")
     if len(theirs) + len(base) < test.min_samples:
         return Check("latency", UNDECIDED, f"{figures}: not judged below {test.min_samples} live minutes")
-    log_e = float(evidence.best["test"])
-    if log_e < evidence.threshold and compared < evidence.needed:
+    if bool(outcome.undecided):
         return Check("latency", UNDECIDED, f"{figures}: {compared:.0f} compared minute(s); the test cannot fail before "
                                            f"{evidence.needed}", _p(log_e))
-    state = FAIL if log_e >= evidence.threshold else PASS
+    state = FAIL if bool(outcome.failed) else PASS
     text = (f"{figures}: sign test over every look, {worse:.0f} of {compared:.0f} minutes above {evidence.margin:g}x "
             f"live and {test.floor_ms:g} ms: e={_e(log_e)} ({'reached' if state == FAIL else 'below'} "
             f"1/alpha = {math.exp(evidence.threshold):.0f})")
-    drift_live = "live's latency above its baseline's largest minute" if bool(evidence.crossed("live")) else ""
-    drift_candidate = ("the candidate's latency above live's baseline's largest minute"
-                       if bool(evidence.crossed("candidate")) else "")
+    drift_live = "live's latency above its baseline's largest minute" if bool(outcome.drift_live) else ""
+    drift_candidate = "the candidate's latency above live's baseline's largest minute" if bool(outcome.drift_candidate) else ""
     return Check("latency", state, text, _p(log_e), drift_live, drift_candidate)

@@ -12,16 +12,16 @@ from tests.support import MINIMAL_CONFIG, load_problems
 
 def test_defaults() -> None:
     analysis = load(MINIMAL_CONFIG, "staging").release.analysis
-    assert analysis.errors.confidence == 0.998
+    assert analysis.errors.confidence == 0.995
     assert analysis.errors.min_relative_increase == 0.1
     assert analysis.errors.min_requests == 500
     assert analysis.latency.statistic == "p99"
     assert analysis.low_traffic.extend_minutes == 10
     assert analysis.baseline_minutes == 15
-    assert analysis.error_lines.confidence == 0.999
+    assert analysis.error_lines.confidence == 0.998
     assert analysis.latency.confidence == 0.998
     # The tests' alphas sum to the release's bound on aborting a healthy candidate (Bonferroni).
-    assert analysis.alpha == pytest.approx(0.005)
+    assert analysis.alpha == pytest.approx(0.009)
 
 
 def test_one_setting_keeps_the_other_defaults() -> None:

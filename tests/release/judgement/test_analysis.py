@@ -54,7 +54,7 @@ def test_a_doubled_5xx_rate_against_the_control_aborts_naming_the_e_process() ->
     (reason,) = verdict.reasons
     assert reason.startswith("5xx 90/4500 (2.00%) against control 135/13500 (1.00%)")
     assert "e-process over every look" in reason
-    assert "1/alpha = 556" in reason
+    assert "1/alpha = 222" in reason
 
 
 def test_a_small_increase_is_noise_not_a_failure() -> None:
