@@ -136,7 +136,8 @@ class Alarms:
                       "HTTPCode_Target_5XX_Count": e}.get(name, r)
             values = np.where(n > 0, values, np.nan) if name != "UnHealthyHostCount" else values
             with np.errstate(invalid="ignore"):
-                breach = COMPARISONS[alarm.comparison](values, alarm.threshold)
+                compare: Callable[[Any, float], Any] = COMPARISONS[alarm.comparison]
+                breach = compare(values, alarm.threshold)
             return np.where(np.isnan(values), MISSING, np.where(breach, BREACHING, NOT_BREACHING))
         out = np.empty(n.shape, dtype=int)
         for i, key in enumerate(zip(n.tolist(), e.tolist(), r.tolist(), strict=True)):
@@ -159,8 +160,8 @@ class Alarms:
             returned = next(q for q in alarm.queries if q.get("returnData", True))
             value = data.get(str(returned["id"]), {}).get(0)
             self._cache[key] = None if value is None else COMPARISONS[alarm.comparison](value, alarm.threshold)
-        found = self._cache[key]
-        return MISSING if found is None else (BREACHING if found else NOT_BREACHING)
+        breaching = self._cache[key]
+        return MISSING if breaching is None else (BREACHING if breaching else NOT_BREACHING)
 
     def _parsed(self, expression: str) -> Node:
         if expression not in self._nodes:
@@ -241,11 +242,8 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         record("live", n, e, r, lat)
         record("candidate", zeros, zeros, zeros, np.full(releases, np.nan))
     base_max = np.max(base_lat, axis=0) if base_lat else np.full(releases, np.nan)
-    tests = {
-        "5xx": CountEvidence(base_n, base_e, limits.errors),
-        "error-requests": CountEvidence(base_n, base_r, limits.error_lines),
-        "latency": SignEvidence(base_max, np.full(releases, len(base_lat)), limits.latency),
-    }
+    five, errors = CountEvidence(base_n, base_e, limits.errors), CountEvidence(base_n, base_r, limits.error_lines)
+    latency = SignEvidence(base_max, np.full(releases, len(base_lat)), limits.latency)
     sums = {"n_c": zeros.copy(), "n_l": zeros.copy(), "lat_c": zeros.copy(), "lat_l": zeros.copy()}
     step = np.zeros(releases, dtype=int)
     baked = np.zeros(releases, dtype=int)
@@ -265,21 +263,24 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         e_c, e_l = rng.binomial(n_c, rate_c), rng.binomial(n_l, rate_l)
         r_c, r_l = rng.binomial(n_c, cand_errors), rng.binomial(n_l, case.error_rate)
         lat_c, lat_l = case.slowdown * p99(rng, n_c), p99(rng, n_l)
-        tests["5xx"].update(n_c, e_c, n_l, e_l)  # type: ignore[call-arg]
-        tests["error-requests"].update(n_c, r_c, n_l, r_l)  # type: ignore[call-arg]
-        tests["latency"].update(lat_c, lat_l)  # type: ignore[call-arg]
+        five.update(n_c, e_c, n_l, e_l)
+        errors.update(n_c, r_c, n_l, r_l)
+        latency.update(lat_c, lat_l)
         sums["n_c"] += n_c
         sums["n_l"] += n_l
         sums["lat_c"] += ~np.isnan(lat_c)
         sums["lat_l"] += ~np.isnan(lat_l)
         alarm_c, alarm_l = record("candidate", n_c, e_c, r_c, lat_c), record("live", n_l, e_l, r_l, lat_l)
         outcomes = [
-            count_outcome(tests["5xx"], sums["n_c"], sums["n_l"] + base_n, limits.errors),  # type: ignore[arg-type]
-            count_outcome(tests["error-requests"], sums["n_c"], sums["n_l"] + base_n, limits.error_lines),  # type: ignore[arg-type]
-            sign_outcome(tests["latency"], sums["lat_c"], sums["lat_l"] + len(base_lat), limits.latency),  # type: ignore[arg-type]
+            count_outcome(five, sums["n_c"], sums["n_l"] + base_n, limits.errors),
+            count_outcome(errors, sums["n_c"], sums["n_l"] + base_n, limits.error_lines),
+            sign_outcome(latency, sums["lat_c"], sums["lat_l"] + len(base_lat), limits.latency),
         ]
-        state = classify(*(np.logical_or.reduce([getattr(o, k) for o in outcomes])
-                           for k in ("failed", "drift_live", "drift_candidate", "undecided")), alarm_c, alarm_l)
+
+        def union(key: str, found: list[Any] = outcomes) -> np.ndarray:
+            return np.logical_or.reduce([getattr(o, key) for o in found])
+
+        state = classify(union("failed"), union("drift_live"), union("drift_candidate"), union("undecided"), alarm_c, alarm_l)
         active = ~finished
         environment |= active & (state == STATES.index(ENVIRONMENT))
         abort = active & (state == STATES.index(CANDIDATE))
@@ -310,5 +311,3 @@ def colour_alarms(plan: Any, outputs: Mapping[str, Any], colour: str) -> Alarms:
     evaluator = AlarmEvaluator.from_plan(plan, names, lambda v: v)
     return Alarms(evaluator.metric_alarms, evaluator.composites[0] if evaluator.composites else None)
 
-
-Judge = Callable[..., Outcomes]
