@@ -139,17 +139,18 @@ class Alarms:
                 compare: Callable[[Any, float], Any] = COMPARISONS[alarm.comparison]
                 breach = compare(values, alarm.threshold)
             return np.where(np.isnan(values), MISSING, np.where(breach, BREACHING, NOT_BREACHING))
-        out = np.empty(n.shape, dtype=int)
-        for i, key in enumerate(zip(n.tolist(), e.tolist(), r.tolist(), strict=True)):
-            out[i] = self._math(alarm, *key)
-        return out
+        # Each distinct minute (the counts the alarm reads) is evaluated once.
+        reads = {str(q["metric"]["metricName"]) for q in alarm.queries if q.get("metric")}
+        columns = np.stack([n, e if "HTTPCode_Target_5XX_Count" in reads else np.zeros_like(e),
+                            r if reads - {"RequestCount", "HTTPCode_Target_5XX_Count"} else np.zeros_like(r)], axis=1)
+        distinct, inverse = np.unique(columns, axis=0, return_inverse=True)
+        found = np.array([self._math(alarm, *row) for row in distinct.tolist()], dtype=int)
+        return found[inverse.ravel()]
 
     def _math(self, alarm: MetricAlarm, n: float, e: float, r: float) -> int:
         """A metric-math alarm's datapoint through the world's own evaluation, cached by the counts it reads."""
-        reads = {str(q["metric"]["metricName"]) for q in alarm.queries if q.get("metric")}
         values = {"RequestCount": n, "HTTPCode_Target_5XX_Count": e}
-        key = (alarm.name, n, e if "HTTPCode_Target_5XX_Count" in reads else -1.0,
-               r if reads - set(values) else -1.0)
+        key = (alarm.name, n, e, r)
         if key not in self._cache:
             data = {str(q["id"]): ({} if n <= 0 else {0: values.get(str(q["metric"]["metricName"]), r)})
                     for q in alarm.queries if q.get("metric")}
