@@ -13,6 +13,8 @@ with an error state, a 5% control share at the 100% step, unless a row says othe
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import replace
 from typing import Any
@@ -71,8 +73,8 @@ def run_case(case: Case, limits: AnalysisConfig, alarms: tuple[Alarms, Alarms], 
     return outcome, time.perf_counter() - started
 
 
-def rows(seeds: int = SEEDS, per_seed: int = PER_SEED) -> list[dict[str, Any]]:
-    """Every case's row."""
+def rows(seeds: int = SEEDS, per_seed: int = PER_SEED, only: list[int] | None = None) -> list[dict[str, Any]]:
+    """Every case's row (``only``: those cases, by their index, in that order)."""
     from offline import evaluate_stack
 
     files = ProjectFiles.here()
@@ -103,7 +105,7 @@ def rows(seeds: int = SEEDS, per_seed: int = PER_SEED) -> list[dict[str, Any]]:
          staging_alarms, "caught in the release"),
         (replace(base, name="2x p99 latency at 2 rps", rps=2.0, slowdown=2.0), limits, staging_alarms, "caught in the release"),
     ]
-    for case, settings, alarms, measure in cases:
+    for case, settings, alarms, measure in ([cases[i] for i in only] if only is not None else cases):
         outcome, seconds = run_case(case, settings, alarms, seeds, per_seed)
         hits = {"false aborts": outcome.aborted, "blamed on the candidate": outcome.aborted,
                 "caught by the end of step 2": _by_step_two(outcome), "caught in the release": outcome.aborted}[measure]
@@ -129,6 +131,7 @@ def rows(seeds: int = SEEDS, per_seed: int = PER_SEED) -> list[dict[str, Any]]:
             row["target"] = f">= {LIVE_DEGRADES_TARGET:.0%}"
             row["ok"] = row["rate"] >= LIVE_DEGRADES_TARGET
         out.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
     return out
 
 
@@ -138,7 +141,7 @@ def run() -> list[dict[str, object]]:
 
 
 if __name__ == "__main__":
-    import json
-
-    for found in run():
+    # python -m bench.canary [CASE_INDEX,...]: the rows of those cases alone.
+    chosen = [int(i) for i in sys.argv[1].split(",")] if len(sys.argv) > 1 else None
+    for found in rows(only=chosen):
         print(json.dumps(found), flush=True)
