@@ -68,6 +68,7 @@ policy/venv/bin/python: policy/requirements.txt
 FLOORS := .venv-floors
 FLOOR_TESTS := tests/components/test_config.py tests/components/test_github_governance.py tests/components/test_deployments.py \
 	tests/components/test_guardrails.py tests/policy/test_pack.py tests/components/test_least_privilege.py \
+	tests/release/judgement/test_significance.py \
 	tests/rehearsal/test_releases.py::test_happy_release_is_promoted_and_moto_serves_the_new_colour
 # Installed afresh whenever the requirements or their floors change.
 $(FLOORS)/.installed: requirements.txt tools/floors.py

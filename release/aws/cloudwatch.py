@@ -62,14 +62,19 @@ class Metrics:
         return states
 
     def metric_data(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, list[float]]:
-        """Query id -> values in the window, oldest first.
+        """Query id -> values in the window, oldest first (``metric_series`` without the timestamps)."""
+        return {name: list(points.values()) for name, points in self.metric_series(queries, start, end).items()}
 
-        The start is rounded down to the minute, as CloudWatch does for data less than 15 days old (botocore
+    def metric_series(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        """Query id -> {timestamp: value} in the window, oldest first.
+
+        A minute with no datapoint is absent (the load balancer publishes no ``RequestCount`` for a minute
+        without requests). The start is rounded down to the minute, as CloudWatch does for data less than 15 days old (botocore
         data/cloudwatch/2010-08-01/service-2.json, GetMetricDataInput.StartTime), so a stand-in that does not
         round (moto) answers for the same window.
         """
         start = start.replace(second=0, microsecond=0)
-        found: dict[str, list[float]] = {q.id: [] for q in queries}
+        found: dict[str, dict[datetime, float]] = {q.id: {} for q in queries}
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {
@@ -80,7 +85,8 @@ class Metrics:
                 kwargs["NextToken"] = token
             answer = with_retries(partial(self.client.get_metric_data, **kwargs), self.clock, what="reading metrics")
             for result in answer.get("MetricDataResults", []):
-                found.setdefault(result["Id"], []).extend(float(v) for v in result.get("Values", []))
+                points = found.setdefault(result["Id"], {})
+                points.update(zip(result.get("Timestamps", []), (float(v) for v in result.get("Values", [])), strict=False))
             token = answer.get("NextToken")
             if not token:
                 return found

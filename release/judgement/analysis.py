@@ -1,28 +1,42 @@
-"""Is the candidate healthy? Its alarms, and two significance tests of its traffic against live's.
+"""Is the candidate healthy? Its alarms, and anytime-valid tests of its traffic against a concurrent control.
 
 The alarms are hard gates: the candidate's composite alarm when the stack has
 one (``composite_alarm_names``), else its metric alarms (``alarm_names``); one in
-ALARM (or missing) fails the candidate whatever the figures say.
+ALARM (or missing) fails the candidate, unless the control colour's alarms are
+in ALARM too (then the environment is named, not the candidate).
 
-The figures come from the load balancer's per-target-group metrics over the
-release so far: the candidate's since the first shift, live's since
-``baselineMinutes`` before it. Two tests compare them (``release/judgement/significance.py``):
+The figures are the load balancer's per-target-group metrics, minute by minute
+(``release/judgement/checks.py`` runs the tests, ``significance.py`` holds their
+sources). Three samples:
 
-- 5xx: Fisher's exact test, one-sided, on the counts of 5xx responses and
-  requests (``RequestCount`` and ``HTTPCode_Target_5XX_Count`` summed);
-- error lines: the same test on the error lines the stack's log metric filter
-  counts (``log_signals``: its metric's ``Sum``) per request, when the stack
-  exports them. A request that writes several error lines counts once (the
-  test compares proportions), so the rate is read as "requests that logged an
-  error" and is capped at every request;
-- latency: the Mann-Whitney U test, one-sided, on per-minute samples of
-  ``TargetResponseTime`` at the configured statistic (``p99`` by default).
-  CloudWatch keeps aggregates, not single requests, so the samples are one
-  percentile per minute per colour.
+- the candidate, since the first shift;
+- the *control*: live's traffic in the same minutes (the old colour during a
+  canary, its control share at the 100% step);
+- the *baseline*: live's ``baselineMinutes`` before the first shift, which
+  judges the minutes without control traffic (a blue-green switch) and tells
+  an environment that changed from a candidate that is worse.
 
-A test fails the candidate when its p-value is under ``1 - confidence`` for an
-increase larger than its minimum effect. A test with less than its minimum
-sample is *undecided*; the bake decides what to do with that (``Verdict.undecided``).
+Three tests each compare the candidate with the control (falling back to the
+baseline in a minute without control traffic): 5xx per request; requests with
+an error (the stack's log metric filter counts the requests whose access line
+carries an error state: ``log_signals``' metric ``Sum``, at most one a request);
+and the per-minute latency percentile. Each test is an e-process whose chance of
+ever failing a healthy candidate, over every look of the release, is at most its
+``alpha`` (1 - its confidence); the tests together at most the sum of their
+alphas (Bonferroni's inequality, the union bound: C. E. Bonferroni, 1936; O. J.
+Dunn, *JASA* 56(293), 1961; for e-values, V. Vovk and R. Wang, "E-values:
+calibration, combination and applications", *Annals of Statistics* 49(3), 2021).
+
+The verdict (``judge_samples``):
+
+- ``candidate``: a test fails, or the candidate's alarm alone: abort;
+- ``environment``: the candidate and live are both worse than live's baseline
+  (or both colours' alarms fire), not the candidate against the control: hold;
+- ``live``: live is worse than its baseline, the candidate is not: hold;
+- ``undecided``: a test lacks its sample on either side, cannot reach its
+  threshold yet, or the candidate is worse than the baseline while the control
+  cannot tell: extend, then hold; never a pass;
+- ``pass``.
 """
 
 from __future__ import annotations
@@ -35,65 +49,26 @@ from typing import Any
 from components.config import Colour
 from components.config.release_analysis import AnalysisConfig
 from release.aws.cloudwatch import MetricQuery, Metrics
-from release.judgement.significance import fisher_greater, mann_whitney_greater
+from release.judgement.checks import FAIL, HOLD, PASS, UNDECIDED, Check, count_check, latency_check
+from release.judgement.figures import Figures, Minute
+
+__all__ = [
+    "CANDIDATE", "ENVIRONMENT", "FAIL", "HOLD", "LIVE_DEGRADED", "PASS", "UNDECIDED", "Analysis", "Check", "Figures",
+    "Minute", "STATES", "Thresholds", "Verdict", "alarm_names", "classify", "decide", "judge_samples", "with_statistic",
+]
 
 Thresholds = AnalysisConfig
 """The analysis settings: the stack's ``release:analysis``."""
 
-PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
-
-
-@dataclass(frozen=True)
-class Figures:
-    """One colour's traffic in its window."""
-
-    requests: float = 0.0
-    errors: float = 0.0
-    latencies: tuple[float, ...] = ()
-    """Per-minute latency statistic in seconds, oldest first."""
-    error_lines: float | None = None
-    """Error log lines the stack's metric filter counted; None when the stack exports no log signal."""
-
-    @property
-    def error_rate(self) -> float:
-        """5xx responses per request."""
-        return self.errors / self.requests if self.requests else 0.0
-
-    @property
-    def error_line_rate(self) -> float | None:
-        """Error log lines per request (None without a log signal)."""
-        if self.error_lines is None:
-            return None
-        return self.error_lines / self.requests if self.requests else 0.0
-
-    @property
-    def latency(self) -> float | None:
-        """The median of the per-minute latency samples, in seconds."""
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        mid = len(ordered) // 2
-        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-    @property
-    def latest_latency(self) -> float | None:
-        """The last minute's latency sample, in seconds."""
-        return self.latencies[-1] if self.latencies else None
-
-
-@dataclass(frozen=True)
-class Check:
-    """One test's verdict: pass, fail or undecided, and a sentence naming the figures, the test and p."""
-
-    name: str
-    state: str
-    summary: str
-    p_value: float | None = None
+CANDIDATE, ENVIRONMENT, LIVE_DEGRADED = "candidate", "environment", "live"
+BAD_ALARM = ("ALARM", "MISSING")
+STATES = (PASS, UNDECIDED, CANDIDATE, ENVIRONMENT, LIVE_DEGRADED)
+"""The verdict's states, in the order ``classify`` numbers them."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The analysis of one poll: healthy or not, and why."""
+    """The analysis of one poll: the state, healthy or not, and why."""
 
     ok: bool
     reasons: tuple[str, ...] = ()
@@ -101,11 +76,18 @@ class Verdict:
     candidate: Figures = field(default_factory=Figures)
     live: Figures = field(default_factory=Figures)
     checks: tuple[Check, ...] = ()
+    state: str = PASS
+    """``candidate`` (abort), ``environment`` or ``live`` (hold), ``undecided`` (extend, then hold) or ``pass``."""
+
+    @property
+    def hold(self) -> bool:
+        """The release must neither abort nor promote: the environment or live changed, or the tests cannot tell."""
+        return self.state in (ENVIRONMENT, LIVE_DEGRADED)
 
     @property
     def undecided(self) -> tuple[Check, ...]:
-        """The tests that had too little data to judge."""
-        return tuple(c for c in self.checks if c.state == UNDECIDED)
+        """The tests that cannot judge yet, and the holds: none of them is a pass."""
+        return tuple(c for c in self.checks if c.state in (UNDECIDED, HOLD))
 
     @property
     def summary(self) -> str:
@@ -113,84 +95,75 @@ class Verdict:
         return "; ".join(self.reasons) if self.reasons else "; ".join(c.summary for c in self.checks) or "no tests ran"
 
 
-def _p(value: float) -> str:
-    return f"{value:.2g}" if value >= 0.0001 else f"{value:.1e}"
+def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limits: AnalysisConfig,
+                  alarms: Mapping[str, str] | None = None, control_alarms: Mapping[str, str] | None = None) -> Verdict:
+    """The verdict on the candidate's minutes against the control's minutes (the same ones) and live's baseline.
+
+    ``candidate`` and ``control`` are matched minute by minute (``Figures.minutes``' ``at``); ``baseline`` is
+    live before the first shift. ``alarms`` are the candidate's alarm states, ``control_alarms`` live's.
+    """
+    alarms, control_alarms = dict(alarms or {}), dict(control_alarms or {})
+    checks: list[Check] = [count_check("5xx", candidate, control, baseline, limits.errors, lambda m: m.errors)]
+    if candidate.error_lines is not None and (control.error_lines is not None or baseline.error_lines is not None):
+        checks.append(count_check("error-requests", candidate, control, baseline, limits.error_lines,
+                                  lambda m: m.error_requests or 0.0))
+    checks.append(latency_check(candidate, control, baseline, limits.latency))
+    firing = [f"alarm {name} is {state}" for name, state in alarms.items() if state in BAD_ALARM]
+    live_firing = [f"alarm {name} is {state}" for name, state in control_alarms.items() if state in BAD_ALARM]
+    failed = [c.summary for c in checks if c.state == FAIL]
+    live_worse = [c.drift_live for c in checks if c.drift_live]
+    candidate_worse = [c.drift_candidate for c in checks if c.drift_candidate]
+    live_figures = control if control.minutes else baseline
+
+    def verdict(state: str, extra: tuple[Check, ...] = (), reasons: tuple[str, ...] = ()) -> Verdict:
+        return Verdict(state != CANDIDATE, reasons, {**alarms, **control_alarms}, candidate, live_figures,
+                       (*checks, *extra), state)
+
+    state = STATES[int(classify(bool(failed), bool(live_worse), bool(candidate_worse),
+                                any(c.state == UNDECIDED for c in checks), bool(firing), bool(live_firing)))]
+    if state == CANDIDATE:
+        return verdict(CANDIDATE, reasons=(*firing, *failed))
+    if state == ENVIRONMENT:
+        why = "; ".join([*firing, *live_firing, *live_worse, *candidate_worse])
+        return verdict(ENVIRONMENT, (Check("environment", HOLD, f"the environment is unhealthy, not the candidate: {why}; "
+                                                                f"hold and alert"),))
+    if state == LIVE_DEGRADED:
+        why = "; ".join([*live_firing, *live_worse])
+        return verdict(LIVE_DEGRADED, (Check("live", HOLD, f"live degraded alone, the comparison is broken: {why}; "
+                                                           f"hold rather than promote"),))
+    if candidate_worse:
+        why = "; ".join(candidate_worse)
+        return verdict(UNDECIDED, (Check("baseline", UNDECIDED, f"{why}, but not against the control: the candidate or "
+                                                                f"the environment"),))
+    return verdict(state)
 
 
-def error_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
-    """Fisher's exact test: whether the candidate's 5xx proportion is above live's by more than the minimum effect."""
-    test = limits.errors
-    n_c, e_c, n_l, e_l = (round(v) for v in (candidate.requests, candidate.errors, live.requests, live.errors))
-    figures = f"5xx {e_c}/{n_c} ({candidate.error_rate:.2%}) against live {e_l}/{n_l} ({live.error_rate:.2%})"
-    if n_c < test.min_requests:
-        return Check("5xx", UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
-    if n_l == 0:
-        return Check("5xx", UNDECIDED, f"{figures}: not judged, live served no requests to compare with")
-    margin = 1.0 + test.min_relative_increase
-    outcome = fisher_greater(min(e_c, n_c), n_c, min(e_l, n_l), n_l, margin)
-    alpha = 1.0 - test.confidence
-    state = FAIL if outcome.p_value < alpha else PASS
-    text = (f"{figures}: Fisher's exact test, one-sided, odds ratio above {margin:g}: "
-            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
-    return Check("5xx", state, text, outcome.p_value)
+def classify(failed: Any, live_worse: Any, candidate_worse: Any, undecided: Any, alarm: Any, live_alarm: Any) -> Any:
+    """The verdict's state as an index into ``STATES``, over a batch (numpy booleans) or one release (bools).
 
+    In order: a failed test, or the candidate's alarm alone, is the candidate; both colours worse than the
+    baseline (or both alarms) the environment; live alone, live; a test undecided, or the candidate worse than
+    the baseline while the control cannot tell, undecided; else pass.
+    """
+    import numpy as np
 
-def error_line_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
-    """Fisher's exact test on error log lines per request: whether the candidate logs errors more than live."""
-    test = limits.error_lines
-    n_c, n_l = round(candidate.requests), round(live.requests)
-    # One error line or more in a request counts once: the test compares proportions of requests.
-    e_c, e_l = min(round(candidate.error_lines or 0), n_c), min(round(live.error_lines or 0), n_l)
-    figures = (f"error lines {e_c}/{n_c} requests ({e_c / n_c if n_c else 0:.2%}) against live {e_l}/{n_l} "
-               f"({e_l / n_l if n_l else 0:.2%})")
-    if n_c < test.min_requests:
-        return Check("error-lines", UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
-    if n_l == 0:
-        return Check("error-lines", UNDECIDED, f"{figures}: not judged, live served no requests to compare with")
-    margin = 1.0 + test.min_relative_increase
-    outcome = fisher_greater(e_c, n_c, e_l, n_l, margin)
-    alpha = 1.0 - test.confidence
-    state = FAIL if outcome.p_value < alpha else PASS
-    text = (f"{figures}: error-line test, Fisher's exact test, one-sided, odds ratio above {margin:g}: "
-            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
-    return Check("error-lines", state, text, outcome.p_value)
-
-
-def latency_check(candidate: Figures, live: Figures, limits: AnalysisConfig) -> Check:
-    """Mann-Whitney U on per-minute latency: whether the candidate is slower than live by more than the minimum effect."""
-    test = limits.latency
-    stat = test.statistic
-    if len(candidate.latencies) < test.min_samples:
-        return Check("latency", UNDECIDED, f"{stat} latency: {len(candidate.latencies)} candidate minute(s), "
-                     f"not judged below {test.min_samples}")
-    if not live.latencies:
-        return Check("latency", UNDECIDED, f"{stat} latency: not judged, live has no latency data to compare with")
-    c_ms, l_ms = (candidate.latency or 0.0) * 1000, (live.latency or 0.0) * 1000
-    figures = (f"{stat} latency median {c_ms:.0f} ms over {len(candidate.latencies)} min against live "
-               f"{l_ms:.0f} ms over {len(live.latencies)} min")
-    if c_ms < test.floor_ms:
-        return Check("latency", PASS, f"{figures}: under the {test.floor_ms:g} ms floor")
-    margin = 1.0 + test.min_relative_increase
-    outcome = mann_whitney_greater(candidate.latencies, live.latencies, margin)
-    alpha = 1.0 - test.confidence
-    state = FAIL if outcome.p_value < alpha else PASS
-    text = (f"{figures}: {outcome.method}, one-sided, above {margin:g}x live: U={outcome.statistic:g}, "
-            f"p={_p(outcome.p_value)} ({'below' if state == FAIL else 'not below'} {_p(alpha)})")
-    return Check("latency", state, text, outcome.p_value)
+    failed, live_worse, candidate_worse, undecided, alarm, live_alarm = (
+        np.asarray(a, dtype=bool) for a in (failed, live_worse, candidate_worse, undecided, alarm, live_alarm))
+    return np.select(
+        [failed | (alarm & ~live_alarm), (alarm & live_alarm) | (live_worse & candidate_worse), live_worse | live_alarm,
+         undecided | candidate_worse],
+        [STATES.index(CANDIDATE), STATES.index(ENVIRONMENT), STATES.index(LIVE_DEGRADED), STATES.index(UNDECIDED)],
+        STATES.index(PASS),
+    )
 
 
 def decide(alarms: Mapping[str, str], candidate: Figures, live: Figures, limits: AnalysisConfig) -> Verdict:
-    """The verdict from alarm states and the two colours' figures (the error-line test when both have log figures)."""
-    reasons = [f"alarm {name} is {state}" for name, state in alarms.items() if state in ("ALARM", "MISSING")]
-    checks: tuple[Check, ...] = (error_check(candidate, live, limits), latency_check(candidate, live, limits))
-    if candidate.error_lines is not None and live.error_lines is not None:
-        checks = (*checks, error_line_check(candidate, live, limits))
-    reasons.extend(c.summary for c in checks if c.state == FAIL)
-    return Verdict(ok=not reasons, reasons=tuple(reasons), alarms=dict(alarms), candidate=candidate, live=live, checks=checks)
+    """The verdict against live's figures taken as the baseline (no control minute): ``judge_samples``'s short form."""
+    return judge_samples(candidate, Figures(), live, limits, alarms)
 
 
 def with_statistic(limits: AnalysisConfig, statistic: str) -> AnalysisConfig:
-    """The same settings reading another latency statistic (moto computes no percentiles: ``Maximum``)."""
+    """The same settings reading another latency statistic."""
     return limits.model_copy(update={"latency": limits.latency.model_copy(update={"statistic": statistic})})
 
 
@@ -207,7 +180,7 @@ def alarm_names(outputs: Mapping[str, Any], colour: Colour) -> list[str]:
 
 
 class Analysis:
-    """Polls CloudWatch and judges the candidate against live."""
+    """Polls CloudWatch and judges the candidate against the control and live's baseline."""
 
     def __init__(self, metrics: Metrics, outputs: Mapping[str, Any], limits: AnalysisConfig | None = None) -> None:
         self.metrics = metrics
@@ -229,34 +202,60 @@ class Analysis:
         ]
 
     def _log_queries(self, colour: Colour) -> list[MetricQuery]:
-        """The colour's error-line metric (``log_signals``: a custom metric without dimensions), if exported."""
+        """The colour's error metric (``log_signals``: requests whose access line carries an error), if exported."""
         signals = self.outputs.get("log_signals")
         signal = signals.get(colour.value) if isinstance(signals, Mapping) else None
         if not isinstance(signal, Mapping) or not signal.get("namespace") or not signal.get("metric"):
             return []
         return [MetricQuery(f"{colour}_error_lines", str(signal["namespace"]), str(signal["metric"]), (), "Sum")]
 
-    def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
-        """Each colour's requests, 5xx and per-minute latency in the window."""
+    def minutes(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, list[Minute]]:
+        """Each colour's minutes in the window: requests, 5xx, requests with an error and the latency statistic."""
         queries = [q for c in colours for q in self._queries(c)]
         # CloudWatch refuses an empty window; the first poll of a bake looks at the last minute.
         start = min(start, end - timedelta(seconds=60))
-        data = self.metrics.metric_data(queries, start, end) if queries else {}
-        return {
-            colour: Figures(
-                requests=sum(data.get(f"{colour}_requests", [])),
-                errors=sum(data.get(f"{colour}_errors", [])),
-                latencies=tuple(data.get(f"{colour}_latency", [])),
-                error_lines=sum(data.get(f"{colour}_error_lines", [])) if self._log_queries(colour) else None,
-            )
-            for colour in colours
-        }
+        data = self.metrics.metric_series(queries, start, end) if queries else {}
+        found: dict[Colour, list[Minute]] = {}
+        for colour in colours:
+            series = {k: data.get(f"{colour}_{k}", {}) for k in ("requests", "errors", "latency", "error_lines")}
+            logs = bool(self._log_queries(colour))
+            # A minute without requests has no RequestCount datapoint: it counts 0 requests, and the tests skip it.
+            found[colour] = [
+                Minute(at=at, requests=series["requests"].get(at, 0.0), errors=series["errors"].get(at, 0.0),
+                       error_requests=series["error_lines"].get(at, 0.0) if logs else None,
+                       latency=series["latency"].get(at))
+                for at in sorted(set().union(*series.values()))
+            ]
+        return found
+
+    def figures(self, start: datetime, end: datetime, *colours: Colour) -> dict[Colour, Figures]:
+        """Each colour's figures in the window, minute by minute."""
+        logs = {c: bool(self._log_queries(c)) for c in colours}
+        return {c: Figures.of(m, logs=logs[c]) for c, m in self.minutes(start, end, *colours).items()}
 
     def judge(self, candidate: Colour, since: datetime, end: datetime) -> Verdict:
-        """The candidate's verdict: its traffic since ``since`` (the first shift) against live's."""
-        names = alarm_names(self.outputs, candidate)
-        alarms = self.metrics.alarm_states(names) if names else {}
-        mine = self.figures(since, end, candidate)[candidate]
+        """The candidate's verdict: its minutes since ``since`` (the first shift) against live's, and live's baseline.
+
+        Live's baseline is its ``baselineMinutes`` before ``since``: after a blue-green switch it is live's only sample.
+        """
         live = candidate.other
-        theirs = self.figures(since - timedelta(minutes=self.limits.baseline_minutes), end, live)[live]
-        return decide(alarms, mine, theirs, self.limits)
+        names, live_names = alarm_names(self.outputs, candidate), alarm_names(self.outputs, live)
+        states = self.metrics.alarm_states([*names, *live_names]) if names or live_names else {}
+        baseline_start = since - timedelta(minutes=self.limits.baseline_minutes)
+        found = self.minutes(min(since, baseline_start), end, candidate, live)
+        cutoff = since.replace(second=0, microsecond=0)
+        logs = bool(self._log_queries(live))
+        mine = Figures.of([m for m in found[candidate] if _at(m) >= cutoff], logs=bool(self._log_queries(candidate)))
+        control = Figures.of([m for m in found[live] if _at(m) >= cutoff], logs=logs)
+        baseline = Figures.of([m for m in found[live] if _at(m) < cutoff and _at(m) >= baseline_start.replace(second=0, microsecond=0)]
+                              if self.limits.baseline_minutes else [], logs=logs)
+        return judge_samples(mine, control, baseline, self.limits,
+                             {n: states.get(n, "MISSING") for n in names}, {n: states.get(n, "MISSING") for n in live_names})
+
+
+def _at(minute: Minute) -> datetime:
+    at = minute.at
+    if not isinstance(at, datetime):
+        msg = "CloudWatch minutes carry their timestamp"
+        raise TypeError(msg)
+    return at

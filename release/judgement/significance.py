@@ -1,166 +1,175 @@
-"""The two tests the analysis runs, in pure Python: exact where the counts are small.
+"""The analysis's tests, valid under continuous monitoring: test supermartingales checked at every look.
 
-- ``fisher_greater``: is the candidate's 5xx proportion higher than live's by more
-  than a margin? Fisher's exact test, one-sided, conditional on the total number
-  of 5xx responses. Under the null hypothesis "the candidate's odds of a 5xx are
-  at most ``margin`` times live's", the candidate's share of the errors follows
-  Fisher's noncentral hypergeometric distribution with odds ratio ``margin``
-  (the central one when ``margin`` is 1, the classic test). Source: A. Agresti,
-  *Categorical Data Analysis*, 3rd ed. (Wiley, 2013), ch. 3 "Inference for
-  two-way contingency tables", small-sample tests: Fisher's exact test and
-  conditional inference on the odds ratio.
-- ``mann_whitney_greater``: are the candidate's latency samples stochastically
-  larger than ``margin`` times live's? The Mann-Whitney U test, one-sided; the
-  exact null distribution (the coefficients of the Gaussian binomial
-  polynomial) when there are no ties and the samples are small, else the normal
-  approximation with the tie correction and a continuity correction. Sources:
-  H. B. Mann and D. R. Whitney, "On a test of whether one of two random
-  variables is stochastically larger than the other", *Annals of Mathematical
-  Statistics* 18(1), 1947; E. L. Lehmann, *Nonparametrics: Statistical Methods
-  Based on Ranks* (1975), ch. 1. Kayenta, Spinnaker's canary judge, classifies
-  each metric with the same test ("How canary judgment works", spinnaker.io;
-  ``kayenta-judge/.../MannWhitneyClassifier.scala``).
+Each test keeps an *e-process*: a non-negative number that starts at 1 and is
+multiplied each minute by a likelihood ratio whose expectation, given the past,
+is at most 1 when the candidate is healthy. Ville's inequality (J. Ville,
+*Étude critique de la notion de collectif*, 1939; stated as Lemma 1 of Howard,
+Ramdas, McAuliffe and Sekhon, "Time-uniform, nonparametric, nonasymptotic
+confidence sequences", *Annals of Statistics* 49(2), 2021) bounds the chance
+that such a process *ever* reaches ``1/alpha`` by ``alpha``: the driver may
+look every minute, extend a bake or stop at any time, and a healthy candidate
+is still failed by the test with probability at most ``alpha``. Each e-process
+mixes several alternatives with equal weights (Robbins' method of mixtures:
+H. Robbins, "Statistical methods related to the law of the iterated logarithm",
+*Annals of Mathematical Statistics* 41(5), 1970; a mixture of test
+supermartingales is one). With one mixing distribution over the effect this is
+the mixture sequential probability ratio test (mSPRT) of Johari, Pekelis and
+Walsh, "Always valid inference: continuous monitoring of A/B tests",
+*Operations Research* 70(3), 2022, section 4, with a discrete mixing
+distribution and an exact likelihood in place of their normal approximation.
+
+- ``concurrent_log_factors``: the candidate's 5xx (or error) proportion against
+  the control's in the same minute. Given the minute's request counts and its
+  total errors, the candidate's errors follow Fisher's noncentral
+  hypergeometric law with the odds ratio of the two colours (A. Agresti,
+  *Categorical Data Analysis*, 3rd ed., 2013, section 16.6.4 "conditional
+  inference" / section 3.5 Fisher's exact test); its log-likelihood is linear in
+  the log odds ratio, an exponential family, so the ratio of an alternative
+  above the null's bound to the bound has expectation at most 1 whenever the
+  true odds ratio is at most the bound (monotone likelihood ratio: Lehmann and
+  Romano, *Testing Statistical Hypotheses*, 3rd ed., 2005, section 3.4). The
+  distribution is scipy's ``nchypergeom_fisher``.
+- ``baseline_log_factors``: a minute with no control traffic (a blue-green
+  switch, or the 100% step without a control share) is judged against live's
+  baseline: the binomial likelihood ratio of the candidate's errors against
+  ``margin`` times a Clopper-Pearson upper bound of live's baseline rate
+  (C. J. Clopper and E. S. Pearson, *Biometrika* 26(4), 1934), which fails
+  with probability at most its own alpha; both are spent from the test's
+  alpha.
+- ``sign_log_evalue``: per-minute latency percentiles, one a colour a minute,
+  compared as a sign: does the candidate's minute exceed ``margin`` times the
+  control's? Healthy, at most half do. The e-process mixes the binomial
+  likelihood ratio over a uniform prior on [1/2, 1]: a one-sided conjugate
+  (beta-binomial) mixture, Howard et al. 2021, section 3.2 and Proposition 6.
+  A minute carries at most one bit, so ``log2(1/alpha)`` minutes or more are
+  needed before it can fail at all (``sign_log_evalue(n, n)``).
+
+The functions take numpy arrays (one entry per release, or one release), so
+the benchmark runs exactly the driver's arithmetic over many releases at once.
+numpy and scipy are imported when a test runs, never by ``plan`` or ``check``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-# Terms below e**-40 of the largest one change a tail probability by less than 1e-17.
-_NEGLIGIBLE = -40.0
-# The exact U distribution is a polynomial of degree m*n; above this the normal approximation is used.
-_EXACT_LIMIT = 20_000
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
 
-
-@dataclass(frozen=True)
-class TestOutcome:
-    """One test's result: the statistic, the p-value and the observed effect."""
-
-    statistic: float
-    p_value: float
-    effect: float
-    """Candidate over live: the odds ratio of 5xx, or the ratio of median latencies."""
-    method: str
+ODDS_GRID = (1.5, 2.0, 3.0)
+"""The alternatives mixed, as multiples of the null's odds-ratio bound. Few, so the mixture's price (log 3) stays
+small; a candidate ten times worse still crosses on the 3x alternative, only a few minutes later than on its own."""
+BASELINE_SHARE = 0.1
+"""The share of a count test's alpha spent on the Clopper-Pearson bound of live's baseline rate."""
 
 
-def _log_ratio_step(x: int, n_c: int, n_l: int, k: int, log_psi: float) -> float:
-    """log(term(x + 1) / term(x)) of the noncentral hypergeometric pmf."""
-    return math.log((n_c - x) * (k - x)) - math.log((x + 1) * (n_l - k + x + 1)) + log_psi
+def _arrays(*values: ArrayLike) -> list[np.ndarray]:
+    import numpy as np
+
+    return [np.asarray(v, dtype=float) for v in values]
 
 
-def fisher_greater(errors_c: int, requests_c: int, errors_l: int, requests_l: int, margin: float = 1.0) -> TestOutcome:
-    """One-sided Fisher's exact test that the candidate's 5xx odds exceed ``margin`` times live's.
+def concurrent_log_factors(n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike, margin: float) -> np.ndarray:
+    """Log of each alternative's likelihood ratio for one minute of both colours (last axis: ``ODDS_GRID``).
 
-    The p-value is P(X >= errors_c) where X is the candidate's share of the
-    ``errors_c + errors_l`` errors under Fisher's noncentral hypergeometric law
-    with odds ratio ``margin``.
+    The null: the candidate's odds of an error are at most ``margin`` times the
+    control's. A minute with no request on either side, or no error at all,
+    carries no information (factor 1).
     """
-    if min(errors_c, requests_c, errors_l, requests_l) < 0 or errors_c > requests_c or errors_l > requests_l:
-        msg = "counts must be non-negative and errors at most requests"
-        raise ValueError(msg)
-    if margin <= 0:
-        msg = "the margin is an odds ratio above 0"
-        raise ValueError(msg)
-    k = errors_c + errors_l
-    odds = _odds_ratio(errors_c, requests_c, errors_l, requests_l)
-    low, high = max(0, k - requests_l), min(k, requests_c)
-    if k == 0 or low == high:
-        return TestOutcome(float(errors_c), 1.0, odds, "Fisher's exact test")
-    log_psi = math.log(margin)
-    # The pmf is log-concave: walk up from the lowest support point to the mode, then sum outwards from it.
-    logs: dict[int, float] = {low: 0.0}
-    x, value = low, 0.0
-    while x < high:
-        step = _log_ratio_step(x, requests_c, requests_l, k, log_psi)
-        if step <= 0:
-            break
-        x, value = x + 1, value + step
-        logs[x] = value
-    mode, peak = x, value
-    x, value = mode, peak
-    while x < high and value - peak > _NEGLIGIBLE:
-        value += _log_ratio_step(x, requests_c, requests_l, k, log_psi)
-        x += 1
-        logs[x] = value
-    total = sum(math.exp(v - peak) for v in logs.values())
-    upper = sum(math.exp(v - peak) for xi, v in logs.items() if xi >= errors_c)
-    return TestOutcome(float(errors_c), min(1.0, upper / total), odds, "Fisher's exact test")
+    import numpy as np
+    from scipy.stats import nchypergeom_fisher
+
+    nc, ec, nl, el = (np.rint(a) for a in _arrays(n_c, e_c, n_l, e_l))
+    k = ec + el
+    out = np.zeros((*nc.shape, len(ODDS_GRID)))
+    live = (nc > 0) & (nl > 0) & (k > 0)
+    if not live.any():
+        return out
+    x, total, drawn, good = ec[live], (nc + nl)[live], k[live], nc[live]
+    null = nchypergeom_fisher.logpmf(x, total, good, drawn, margin)
+    for j, ratio in enumerate(ODDS_GRID):
+        out[live, j] = nchypergeom_fisher.logpmf(x, total, good, drawn, margin * ratio) - null
+    return out
 
 
-def _odds_ratio(e_c: int, n_c: int, e_l: int, n_l: int) -> float:
-    # Haldane's +0.5 keeps the estimate finite when a cell is empty.
-    return ((e_c + 0.5) / (n_c - e_c + 0.5)) / ((e_l + 0.5) / (n_l - e_l + 0.5))
+def rate_upper_bound(requests: ArrayLike, errors: ArrayLike, alpha: float) -> np.ndarray:
+    """The one-sided Clopper-Pearson upper confidence bound of an error rate at level ``1 - alpha`` (1 with no request)."""
+    import numpy as np
+    from scipy.stats import beta
+
+    n, e = (np.rint(a) for a in _arrays(requests, errors))
+    e = np.minimum(e, n)
+    bound = np.ones_like(n)
+    some = (n > 0) & (e < n)
+    bound[some] = beta.ppf(1.0 - alpha, e[some] + 1, n[some] - e[some])
+    return bound
 
 
-def mann_whitney_greater(candidate: Sequence[float], live: Sequence[float], margin: float = 1.0) -> TestOutcome:
-    """One-sided Mann-Whitney U test that candidate samples are larger than ``margin`` times live's.
+def baseline_log_factors(n_c: ArrayLike, e_c: ArrayLike, rate_bound: ArrayLike, margin: float) -> np.ndarray:
+    """Log of each alternative's binomial likelihood ratio for the candidate's minute against a baseline rate bound.
 
-    ``statistic`` is U of the candidate: the pairs (c, l) with c > margin*l,
-    ties counted a half. ``effect`` is the ratio of the medians.
+    The null: each request fails with probability at most ``p0``, the rate whose
+    odds are ``margin`` times the bound's; alternative j has ``ODDS_GRID[j]``
+    times those odds. A bound of 1 (no baseline) carries no information.
     """
-    if not candidate or not live:
-        msg = "both samples need at least one value"
-        raise ValueError(msg)
-    scaled = [v * margin for v in live]
-    m, n = len(candidate), len(scaled)
-    ranks = _ranks([*candidate, *scaled])
-    u = sum(ranks[:m]) - m * (m + 1) / 2
-    effect = _median(candidate) / _median(live) if _median(live) > 0 else math.inf
-    ties = _tie_groups([*candidate, *scaled])
-    if not ties and m * n <= _EXACT_LIMIT:
-        counts = _u_distribution(m, n)
-        at_least = sum(counts[math.ceil(u):])
-        return TestOutcome(u, at_least / math.comb(m + n, m), effect, "Mann-Whitney U test (exact)")
-    total = m + n
-    tie_term = sum(t**3 - t for t in ties) / (total * (total - 1))
-    variance = m * n / 12 * ((total + 1) - tie_term)
-    if variance <= 0:
-        return TestOutcome(u, 1.0, effect, "Mann-Whitney U test (normal approximation)")
-    z = (u - m * n / 2 - 0.5) / math.sqrt(variance)
-    return TestOutcome(u, 0.5 * math.erfc(z / math.sqrt(2)), effect, "Mann-Whitney U test (normal approximation)")
+    import numpy as np
+    from scipy.stats import binom
+
+    nc, ec, bound = _arrays(n_c, e_c, rate_bound)
+    nc, ec = np.rint(nc), np.rint(ec)
+    nc, ec, bound = np.broadcast_arrays(nc, ec, bound)
+    out = np.zeros((*nc.shape, len(ODDS_GRID)))
+    live = (nc > 0) & (bound < 1.0)
+    if not live.any():
+        return out
+    odds0 = margin * bound[live] / (1.0 - bound[live])
+    p0 = odds0 / (1.0 + odds0)
+    null = binom.logpmf(ec[live], nc[live], p0)
+    for j, ratio in enumerate(ODDS_GRID):
+        p1 = ratio * odds0 / (1.0 + ratio * odds0)
+        out[live, j] = binom.logpmf(ec[live], nc[live], p1) - null
+    return out
 
 
-def _ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+def mixture_log_evalue(log_products: ArrayLike) -> np.ndarray:
+    """Log of the equal-weight mixture of the alternatives' running products (last axis: the alternatives)."""
+    import numpy as np
+    from scipy.special import logsumexp
+
+    values = np.asarray(log_products, dtype=float)
+    return np.asarray(logsumexp(values, axis=-1) - math.log(values.shape[-1]))
 
 
-def _tie_groups(values: list[float]) -> list[int]:
-    seen: dict[float, int] = {}
-    for v in values:
-        seen[v] = seen.get(v, 0) + 1
-    return [c for c in seen.values() if c > 1]
+def sign_log_evalue(exceeded: ArrayLike, minutes: ArrayLike) -> np.ndarray:
+    """Log of the sign test's e-value after ``minutes`` compared minutes of which ``exceeded`` were worse.
+
+    E = integral over p in [1/2, 1] of the binomial likelihood ratio p^s (1-p)^(n-s) / (1/2)^n, under a
+    uniform prior on [1/2, 1]: 2^(n+1) B(s+1, n-s+1) P(Beta(s+1, n-s+1) > 1/2).
+    """
+    import numpy as np
+    from scipy.special import betainc, betaln
+
+    s, n = _arrays(exceeded, minutes)
+    # P(Beta(a, b) > 1/2) = I_{1/2}(b, a) by the symmetry of the regularised incomplete beta function.
+    upper = betainc(n - s + 1, s + 1, 0.5)
+    return np.asarray((n + 1) * math.log(2.0) + betaln(s + 1, n - s + 1) + np.log(upper))
 
 
-@lru_cache(maxsize=256)
-def _u_distribution(m: int, n: int) -> tuple[int, ...]:
-    """How many of the C(m+n, m) arrangements give each U: the Gaussian binomial [m+n, m]'s coefficients."""
-    # [m+n choose m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i); each factor is applied exactly on integers.
-    poly = [1]
-    for i in range(1, m + 1):
-        grown = poly + [0] * (n + i)
-        for d in range(len(grown) - 1, n + i - 1, -1):
-            grown[d] -= grown[d - n - i]
-        # Divide by (1 - q^i): a running sum with stride i.
-        for d in range(i, len(grown)):
-            grown[d] += grown[d - i]
-        poly = grown[: len(poly) + n]
-    return tuple(poly)
+def sign_minutes_needed(alpha: float, limit: int = 1440) -> int:
+    """The fewest compared minutes whose e-value can reach ``1/alpha`` (every minute worse), up to ``limit``."""
+    for n in range(limit + 1):
+        if float(sign_log_evalue(n, n)) >= math.log(1.0 / alpha):
+            return n
+    return limit + 1
 
 
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+def median_bound_alpha(minutes: int) -> float:
+    """The chance that the largest of ``minutes`` independent draws is below their median: 2^-minutes."""
+    return 0.5 ** minutes
+
+
+def as_float(value: Any) -> float:
+    """A numpy scalar or one-element array as a float."""
+    return float(value)

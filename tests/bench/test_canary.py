@@ -1,51 +1,79 @@
-"""The canary benchmark's simulator: its draws and its two judges behave as the benchmark says."""
+"""The canary benchmark's simulator: its draws, its alarm rule and its releases behave as the benchmark says."""
 
 from __future__ import annotations
 
-import random
-import statistics
+import itertools
+from pathlib import Path
 
-from bench.canary import wilson
-from bench.canary_sim import Case, analysis_judge, binomial, fixed_judge, p99_of, simulate
+import numpy as np
+import pytest
+
+from bench.canary import interval, seed_p
+from bench.canary_example import example
+from bench.canary_sim import BREACHING, MISSING, NOT_BREACHING, Case, Streams, alarm_states, p99, simulate
 from components.config.release_analysis import AnalysisConfig
+from rehearsal.world.alarms import ALARM, TREATMENTS, MetricAlarm, decide
+
+VALUES = {MISSING: None, NOT_BREACHING: False, BREACHING: True}
 
 
-def _rng(seed: int) -> random.Random:
-    return random.Random(seed)  # noqa: S311 - seeded draws for a simulation, not secrets
-
-
-def test_binomial_draws_have_the_binomial_mean_and_variance() -> None:
-    rng = _rng(1)
-    draws = [binomial(rng, 600, 0.02) for _ in range(4000)]
-    assert abs(statistics.mean(draws) - 12) < 0.3
-    assert abs(statistics.variance(draws) - 600 * 0.02 * 0.98) < 1.0
-    assert binomial(rng, 100, 0.0) == 0
-    assert binomial(rng, 100, 1.0) == 100
-    assert 85 <= binomial(rng, 100, 0.9) <= 100
+@pytest.mark.parametrize("treatment", TREATMENTS)
+@pytest.mark.parametrize(("periods", "needed"), [(3, 3), (3, 2), (1, 1)])
+def test_the_vectorised_alarm_rule_is_the_evaluators_decide(treatment: str, periods: int, needed: int) -> None:
+    alarm = MetricAlarm("a", "GreaterThanThreshold", 1.0, periods, needed, treatment, 60)
+    # Every sequence of the evaluation range's datapoints, each breaching, not, or missing.
+    rows = np.array(list(itertools.product((MISSING, NOT_BREACHING, BREACHING), repeat=periods + 2)))
+    got = alarm_states(rows, alarm)
+    # "ignore" keeps the current state when nothing decides: from OK, as the bench's alarms start.
+    expected = [decide([VALUES[v] for v in row], needed, periods, treatment, "OK") == ALARM for row in rows.tolist()]
+    assert got.tolist() == expected
 
 
 def test_per_minute_p99_scatters_more_on_fewer_requests() -> None:
-    rng = _rng(2)
-    few = [p99_of(rng, 120) for _ in range(500)]
-    many = [p99_of(rng, 12_000) for _ in range(500)]
-    assert statistics.stdev(few) > 3 * statistics.stdev(many)
-    assert abs(statistics.median(many) - 0.1 * 3.2) < 0.01
+    streams = Streams([2], 500)
+    few, many = p99(streams, np.full(500, 120.0)), p99(streams, np.full(500, 12_000.0))
+    assert np.std(few) > 3 * np.std(many)
+    assert abs(np.median(many) - 0.1 * 3.2) < 0.01
+    assert np.isnan(p99(streams, np.zeros(500))).all()
 
 
-def test_a_tenfold_error_rate_is_aborted_in_the_first_step_by_both_judges() -> None:
-    case = Case(rps=20.0, live_rate=0.01, candidate_rate=0.10)
-    for judge in (analysis_judge(AnalysisConfig()), fixed_judge):
-        outcome = simulate(case, judge, _rng(3))
-        assert outcome.aborted_at is not None
-        assert outcome.aborted_at <= 5
+def test_each_seeds_releases_are_the_same_whoever_runs_beside_them() -> None:
+    alone, pooled = Streams([3], 4), Streams([1, 2, 3], 4)
+    assert alone.binomial(1_000, 0.3).tolist() == pooled.binomial(1_000, 0.3)[8:].tolist()
 
 
-def test_the_low_traffic_rule_extends_the_first_bake() -> None:
-    outcome = simulate(Case(rps=2.0, live_rate=0.01, candidate_rate=0.01), analysis_judge(AnalysisConfig()), _rng(4))
-    assert outcome.step_ends[0] == 15
+def test_a_tenfold_error_rate_is_aborted_in_the_first_step() -> None:
+    outcome = simulate(Case("tenfold", candidate_rate=0.10), AnalysisConfig(), Streams([3], 50))
+    assert outcome.aborted.all()
+    assert (outcome.aborted_at <= 5).all()
 
 
-def test_the_wilson_interval_brackets_the_rate() -> None:
-    low, high = wilson(4, 500)
+def test_a_healthy_candidate_at_low_traffic_extends_its_first_bake_to_the_end_of_the_extension() -> None:
+    outcome = simulate(Case("quiet", rps=2.0), AnalysisConfig(), Streams([4], 20))
+    assert not outcome.aborted.any()
+    assert (outcome.step_ends[:, 0] == 15).all()
+    assert outcome.unsettled.all()
+
+
+def test_a_shared_fault_with_a_control_is_not_blamed_on_the_candidate() -> None:
+    fault = Case("shared", shared_fault=0.03, control_share=20)
+    outcome = simulate(fault, AnalysisConfig(), Streams([5], 40))
+    assert not outcome.aborted.any()
+    blind = simulate(Case("shared", shared_fault=0.03, control_share=0), AnalysisConfig(), Streams([5], 40))
+    assert blind.aborted.mean() > 0.5
+
+
+def test_the_interval_brackets_the_rate_and_the_seed_check_needs_hits() -> None:
+    low, high = interval(4, 500)
     assert low < 4 / 500 < high
-    assert wilson(0, 500)[0] == 0.0
+    assert interval(0, 500)[0] == 0.0
+    assert seed_p(np.zeros(1_000, dtype=bool), 500) is None
+    uneven = seed_p(np.array([True] * 50 + [False] * 450 + [False] * 500), 500)
+    assert uneven is not None
+    assert uneven < 1e-6
+
+
+def test_the_example_report_is_drawn_by_the_drivers_code(tmp_path: Path) -> None:
+    path, text = example(tmp_path)
+    assert path.exists()
+    assert "5xx" in text

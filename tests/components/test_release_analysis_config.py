@@ -17,9 +17,11 @@ def test_defaults() -> None:
     assert analysis.errors.min_requests == 500
     assert analysis.latency.statistic == "p99"
     assert analysis.low_traffic.extend_minutes == 10
-    assert analysis.baseline_minutes == 10
-    # The error-line test starts from the 5xx test's settings.
-    assert analysis.error_lines == analysis.errors
+    assert analysis.baseline_minutes == 15
+    assert analysis.error_lines.confidence == 0.998
+    assert analysis.latency.confidence == 0.998
+    # The tests' alphas sum to the release's bound on aborting a healthy candidate (Bonferroni).
+    assert analysis.alpha == pytest.approx(0.009)
 
 
 def test_one_setting_keeps_the_other_defaults() -> None:

@@ -1,133 +1,193 @@
-"""The analysis: which alarms judge the candidate, and when its figures are significantly worse than live's."""
+"""The analysis: which alarms judge the candidate, and the verdict on its minutes against the control and the baseline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
 from components.config import Colour
 from components.config.release_analysis import AnalysisConfig
-from release.judgement.analysis import FAIL, PASS, UNDECIDED, Figures, alarm_names, decide, error_line_check
+from release.judgement.analysis import (
+    CANDIDATE,
+    ENVIRONMENT,
+    FAIL,
+    LIVE_DEGRADED,
+    PASS,
+    UNDECIDED,
+    Analysis,
+    Figures,
+    Minute,
+    alarm_names,
+    decide,
+    judge_samples,
+)
 
 LIMITS = AnalysisConfig()
-FAST = (0.12, 0.11, 0.13, 0.12, 0.12, 0.11, 0.13, 0.12, 0.125, 0.115)
-LIVE = Figures(requests=54_000, errors=540, latencies=FAST)
-HEALTHY = Figures(requests=6_000, errors=61, latencies=(0.118, 0.121, 0.119, 0.122, 0.124))
 
 
-def test_a_healthy_candidate_passes_both_tests() -> None:
-    verdict = decide({"green-5xx": "OK"}, HEALTHY, LIVE, LIMITS)
+def minutes(count: int, requests: float, rate: float, latency: float, *, start: int = 0,
+            error_rate: float | None = None) -> Figures:
+    """``count`` minutes of ``requests`` with ``rate`` of them 5xx (exactly) and the latency statistic."""
+    logs = error_rate is not None
+    return Figures.of([Minute(at=start + i, requests=requests, errors=round(requests * rate), latency=latency,
+                              error_requests=round(requests * (error_rate or 0.0)) if logs else None)
+                       for i in range(count)], logs=logs)
+
+
+BASELINE = minutes(15, 1_200, 0.01, 0.120, start=-15, error_rate=0.01)
+
+
+def test_a_healthy_candidate_against_a_healthy_control_passes_every_test() -> None:
+    verdict = judge_samples(minutes(15, 300, 0.01, 0.121), minutes(15, 900, 0.01, 0.120), BASELINE, LIMITS, {"g": "OK"})
+    assert verdict.state == PASS
     assert verdict.ok
     assert [c.state for c in verdict.checks] == [PASS, PASS]
 
 
-def test_an_alarm_in_alarm_fails_and_is_named() -> None:
-    verdict = decide({"green-5xx": "ALARM", "green-latency": "OK"}, HEALTHY, LIVE, LIMITS)
-    assert not verdict.ok
-    assert verdict.reasons == ("alarm green-5xx is ALARM",)
-
-
-def test_a_missing_alarm_fails_rather_than_passing_unwatched() -> None:
-    verdict = decide({"green-health": "MISSING"}, HEALTHY, LIVE, LIMITS)
-    assert verdict.reasons == ("alarm green-health is MISSING",)
-
-
-def test_insufficient_data_is_not_a_failure() -> None:
-    assert decide({"green-5xx": "INSUFFICIENT_DATA"}, HEALTHY, LIVE, LIMITS).ok
-
-
-def test_a_significantly_higher_5xx_rate_fails_naming_the_test_and_p() -> None:
-    verdict = decide({}, Figures(requests=6_000, errors=130, latencies=HEALTHY.latencies), LIVE, LIMITS)
+def test_a_doubled_5xx_rate_against_the_control_aborts_naming_the_e_process() -> None:
+    verdict = judge_samples(minutes(15, 300, 0.02, 0.12), minutes(15, 900, 0.01, 0.12), BASELINE, LIMITS)
+    assert verdict.state == CANDIDATE
     assert not verdict.ok
     (reason,) = verdict.reasons
-    assert reason.startswith("5xx 130/6000 (2.17%) against live 540/54000 (1.00%): Fisher's exact test, one-sided")
-    assert "p=" in reason
-    assert "below 0.005" in reason
+    assert reason.startswith("5xx 90/4500 (2.00%) against control 135/13500 (1.00%)")
+    assert "e-process over every look" in reason
+    assert "1/alpha = 222" in reason
 
 
 def test_a_small_increase_is_noise_not_a_failure() -> None:
-    # 1.2% against 1.0% on 6000 requests is within chance at 99.5% confidence.
-    assert decide({}, Figures(requests=6_000, errors=72, latencies=HEALTHY.latencies), LIVE, LIMITS).ok
+    verdict = judge_samples(minutes(15, 300, 0.0125, 0.12), minutes(15, 900, 0.01, 0.12), BASELINE, LIMITS)
+    assert verdict.checks[0].state == PASS
 
 
-def test_one_error_in_twenty_requests_is_not_judged() -> None:
-    verdict = decide({}, Figures(requests=20, errors=1, latencies=HEALTHY.latencies), LIVE, LIMITS)
-    assert verdict.ok
+def test_the_latency_test_is_undecided_while_it_cannot_fail_however_slow_the_candidate() -> None:
+    # Five slow minutes against two of live's: the sample is short on live's side, and five bits cannot reach 1/alpha.
+    slow = Figures(requests=6_000, errors=60, latencies=(1.0, 1.1, 1.2, 1.3, 1.4))
+    verdict = decide({}, slow, Figures(requests=1_000, errors=10, latencies=(0.10, 0.11)), LIMITS)
+    assert verdict.checks[-1].state == UNDECIDED
+    assert "not judged below 5 live minutes" in verdict.checks[-1].summary
+    assert verdict.state == UNDECIDED
+    concurrent = judge_samples(minutes(5, 300, 0.01, 1.2), minutes(5, 900, 0.01, 0.1), BASELINE, LIMITS)
+    assert concurrent.checks[-1].state == UNDECIDED
+    assert "the test cannot fail before 12" in concurrent.checks[-1].summary
+    assert concurrent.state != PASS
+
+
+def test_a_slower_candidate_fails_on_latency_once_the_minutes_can_tell() -> None:
+    verdict = judge_samples(minutes(12, 300, 0.01, 0.41), minutes(12, 900, 0.01, 0.12), BASELINE, LIMITS)
+    assert verdict.state == CANDIDATE
+    assert verdict.checks[-1].state == FAIL
+    assert "sign test over every look, 12 of 12 minutes above 1.2x live and 200 ms" in verdict.reasons[0]
+
+
+def test_a_candidate_under_the_latency_floor_is_never_worse() -> None:
+    verdict = judge_samples(minutes(15, 300, 0.01, 0.15), minutes(15, 900, 0.01, 0.01), BASELINE, LIMITS)
+    assert verdict.checks[-1].state == PASS
+
+
+@pytest.mark.parametrize(("candidate", "live"), [(20, 54_000), (6_000, 0)])
+def test_either_side_below_its_minimum_sample_is_undecided_never_a_pass(candidate: float, live: float) -> None:
+    verdict = decide({}, Figures(requests=candidate, errors=1), Figures(requests=live, errors=live / 100), LIMITS)
     assert verdict.checks[0].state == UNDECIDED
-    assert "not judged below 500 candidate requests" in verdict.checks[0].summary
-    assert verdict.undecided == (verdict.checks[0],)
+    assert "not judged" in verdict.checks[0].summary
+    assert verdict.state == UNDECIDED
+    assert verdict.undecided
 
 
-def test_without_live_traffic_the_5xx_test_is_undecided() -> None:
-    verdict = decide({}, HEALTHY, Figures(latencies=FAST), LIMITS)
-    assert verdict.checks[0].state == UNDECIDED
-
-
-def test_a_much_slower_candidate_fails_on_latency() -> None:
-    slow = Figures(requests=6_000, errors=60, latencies=(0.41, 0.39, 0.44, 0.40, 0.42))
-    verdict = decide({}, slow, LIVE, LIMITS)
-    assert [c.state for c in verdict.checks] == [PASS, FAIL]
-    (reason,) = verdict.reasons
-    assert reason.startswith("p99 latency median 410 ms over 5 min against live 120 ms over 10 min: Mann-Whitney U test")
-
-
-def test_a_candidate_under_the_latency_floor_passes_whatever_the_ratio() -> None:
-    quick = Figures(requests=6_000, errors=60, latencies=(0.15, 0.16, 0.15, 0.17, 0.16))
-    live = Figures(requests=54_000, errors=540, latencies=(0.01,) * 10)
-    assert decide({}, quick, live, LIMITS).checks[1].state == PASS
-
-
-def test_too_few_latency_minutes_are_not_judged() -> None:
-    verdict = decide({}, Figures(requests=6_000, errors=60, latencies=(0.9, 0.9)), LIVE, LIMITS)
+def test_both_colours_worse_than_the_baseline_is_the_environment_not_the_candidate() -> None:
+    verdict = judge_samples(minutes(10, 600, 0.03, 0.12), minutes(10, 600, 0.03, 0.12), BASELINE, LIMITS)
+    assert verdict.state == ENVIRONMENT
     assert verdict.ok
-    assert verdict.checks[1].state == UNDECIDED
+    assert verdict.hold
+    assert "the environment is unhealthy, not the candidate" in verdict.undecided[-1].summary
 
 
-def test_the_composite_alarm_is_preferred_over_the_metric_alarms() -> None:
-    outputs = {"composite_alarm_names": {"green": "green-health"}, "alarm_names": {"green": ["green-5xx", "green-p99"]}}
-    assert alarm_names(outputs, Colour.GREEN) == ["green-health"]
+def test_live_worse_than_its_baseline_alone_holds() -> None:
+    verdict = judge_samples(minutes(10, 600, 0.01, 0.12), minutes(10, 600, 0.03, 0.12), BASELINE, LIMITS)
+    assert verdict.state == LIVE_DEGRADED
+    assert verdict.hold
+    assert "live degraded alone" in verdict.undecided[-1].summary
 
 
-def test_metric_alarms_are_used_when_there_is_no_composite() -> None:
-    outputs = {"alarm_names": {"green": ["green-5xx", "green-p99"], "blue": ["blue-5xx"]}}
-    assert alarm_names(outputs, Colour.GREEN) == ["green-5xx", "green-p99"]
+def test_a_candidate_above_the_baseline_that_the_control_cannot_tell_is_undecided() -> None:
+    verdict = judge_samples(minutes(10, 1_140, 0.03, 0.12), minutes(10, 60, 0.03, 0.12), BASELINE, LIMITS)
+    assert verdict.state == UNDECIDED
+    assert "but not against the control" in verdict.undecided[-1].summary
+
+
+def test_the_candidates_alarm_alone_aborts_and_both_colours_alarms_name_the_environment() -> None:
+    healthy, control = minutes(15, 300, 0.01, 0.12), minutes(15, 900, 0.01, 0.12)
+    alone = judge_samples(healthy, control, BASELINE, LIMITS, {"green-release": "ALARM"}, {"blue-release": "OK"})
+    assert alone.state == CANDIDATE
+    assert alone.reasons == ("alarm green-release is ALARM",)
+    both = judge_samples(healthy, control, BASELINE, LIMITS, {"green-release": "ALARM"}, {"blue-release": "ALARM"})
+    assert both.state == ENVIRONMENT
+    assert decide({"green-health": "MISSING"}, healthy, BASELINE, LIMITS).reasons == ("alarm green-health is MISSING",)
+    assert decide({"green-5xx": "INSUFFICIENT_DATA"}, healthy, BASELINE, LIMITS).ok
+
+
+def test_requests_with_an_error_are_judged_per_request_and_capped_at_the_requests() -> None:
+    control = minutes(15, 900, 0.01, 0.12, error_rate=0.01)
+    same = judge_samples(minutes(15, 300, 0.01, 0.12, error_rate=0.01), control, BASELINE, LIMITS)
+    assert [c.name for c in same.checks] == ["5xx", "error-requests", "latency"]
+    assert same.checks[1].state == PASS
+    worse = judge_samples(minutes(15, 300, 0.01, 0.12, error_rate=0.03), control, BASELINE, LIMITS)
+    assert worse.checks[1].state == FAIL
+    assert "requests with an error 135/4500" in worse.reasons[0]
+    flood = Figures.of([Minute(at=i, requests=300, errors=3, error_requests=900, latency=0.12) for i in range(15)], logs=True)
+    assert "requests with an error 4500/4500" in judge_samples(flood, control, BASELINE, LIMITS).checks[1].summary
+
+
+def test_alarm_names_prefer_the_composite() -> None:
+    outputs = {"composite_alarm_names": {"green": "g-release"}, "alarm_names": {"green": ["g-5xx", "g-latency"]}}
+    assert alarm_names(outputs, Colour.GREEN) == ["g-release"]
+    assert alarm_names({"alarm_names": {"green": ["g-5xx"]}}, Colour.GREEN) == ["g-5xx"]
     assert alarm_names({}, Colour.GREEN) == []
 
 
-def test_without_log_figures_there_is_no_error_line_test() -> None:
-    # A stack that exports no log signal: the two tests only, and nothing waits for log data.
-    assert [c.name for c in decide({}, HEALTHY, LIVE, LIMITS).checks] == ["5xx", "latency"]
+SINCE = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def test_a_candidate_logging_errors_at_four_times_lives_rate_fails_naming_the_error_line_test() -> None:
-    # No 5xx at all: only the logs tell.
-    live = Figures(requests=3_600, errors=0, latencies=FAST, error_lines=43)
-    noisy = Figures(requests=550, errors=0, latencies=HEALTHY.latencies, error_lines=27)
-    verdict = decide({}, noisy, live, LIMITS)
-    assert not verdict.ok
-    assert [c.state for c in verdict.checks] == [PASS, PASS, FAIL]
-    (reason,) = verdict.reasons
-    assert reason.startswith("error lines 27/550 requests (4.91%) against live 43/3600 (1.19%): error-line test, "
-                             "Fisher's exact test, one-sided")
-    assert verdict.checks[2].p_value is not None
-    assert verdict.checks[2].p_value < 1 - LIMITS.error_lines.confidence
+class Series:
+    """CloudWatch's per-minute answers: live served 1,200 requests a minute before ``SINCE``, nothing after (a
+    blue-green switch); the candidate everything after, at twice live's 5xx rate."""
+
+    def __init__(self) -> None:
+        self.windows: list[tuple[datetime, datetime]] = []
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
+        return dict.fromkeys(names, "OK")
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        self.windows.append((start, end))
+        found: dict[str, dict[datetime, float]] = {q.id: {} for q in queries}
+        at = start.replace(second=0, microsecond=0)
+        while at < end:
+            colour = "blue" if at < SINCE else "green"
+            if f"{colour}_requests" in found:
+                found[f"{colour}_requests"][at] = 1_200.0
+                found[f"{colour}_errors"][at] = 12.0 if colour == "blue" else 24.0
+                found[f"{colour}_latency"][at] = 0.12
+            at += timedelta(minutes=1)
+        return found
 
 
-def test_error_lines_at_lives_rate_pass_and_too_few_requests_are_not_judged() -> None:
-    live = Figures(requests=3_600, errors=0, error_lines=40)
-    assert error_line_check(Figures(requests=600, error_lines=7), live, LIMITS).state == PASS
-    few = error_line_check(Figures(requests=40, error_lines=30), live, LIMITS)
-    assert few.state == UNDECIDED
-    assert "not judged below 500 candidate requests" in few.summary
+OUTPUTS = {"load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1", "green": "tg/g/1"}}
 
 
-def test_the_error_line_test_has_its_own_settings() -> None:
-    live = Figures(requests=3_600, error_lines=43)
-    noisy = Figures(requests=550, error_lines=27)
-    trusting = LIMITS.model_copy(update={"error_lines": LIMITS.error_lines.model_copy(update={"min_relative_increase": 5.0})})
-    assert error_line_check(noisy, live, LIMITS).state == FAIL
-    assert error_line_check(noisy, live, trusting).state == PASS
+def test_after_a_blue_green_switch_live_s_baseline_minutes_judge_the_candidate() -> None:
+    metrics = Series()
+    verdict = Analysis(metrics, OUTPUTS, LIMITS).judge(Colour.GREEN, SINCE, SINCE + timedelta(minutes=10))  # type: ignore[arg-type]
+    assert metrics.windows == [(SINCE - timedelta(minutes=15), SINCE + timedelta(minutes=10))]
+    assert verdict.checks[0].summary.startswith("5xx 240/12000 (2.00%) against control 0/0 (0.00%) and live's baseline "
+                                                "180/18000 (1.00%)")
+    assert verdict.state == CANDIDATE
 
 
-def test_several_error_lines_per_request_count_once() -> None:
-    # More error lines than requests (an application that logs a stack trace line by line) is every request.
-    check = error_line_check(Figures(requests=600, error_lines=1_800), Figures(requests=3_600, error_lines=36), LIMITS)
-    assert check.summary.startswith("error lines 600/600 requests (100.00%)")
-    assert check.state == FAIL
+def test_without_a_baseline_a_blue_green_switch_is_undecided_and_says_so() -> None:
+    limits = AnalysisConfig.model_validate({"baselineMinutes": 0})
+    verdict = Analysis(Series(), OUTPUTS, limits).judge(Colour.GREEN, SINCE, SINCE + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert verdict.checks[0].state == UNDECIDED
+    assert "live has 0 requests to compare with" in verdict.checks[0].summary

@@ -1,60 +1,80 @@
-"""The two tests of the analysis against figures computed another way: enumeration and textbook values."""
+"""The e-processes' building blocks: each factor's expectation under the null, the mixtures, and Ville's bound."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
+import numpy as np
 import pytest
+from scipy import integrate, special, stats
 
-from release.judgement.significance import _u_distribution, fisher_greater, mann_whitney_greater
-
-
-def _hypergeometric_upper(e_c: int, n_c: int, e_l: int, n_l: int) -> float:
-    k = e_c + e_l
-    return sum(math.comb(n_c, x) * math.comb(n_l, k - x) for x in range(e_c, min(k, n_c) + 1)) / math.comb(n_c + n_l, k)
-
-
-@pytest.mark.parametrize(("m", "n"), [(1, 1), (2, 3), (3, 4), (4, 4), (5, 2)])
-def test_the_u_distribution_counts_every_arrangement(m: int, n: int) -> None:
-    counts = [0] * (m * n + 1)
-    for positions in itertools.combinations(range(m + n), m):
-        counts[sum(p + 1 for p in positions) - m * (m + 1) // 2] += 1
-    assert list(_u_distribution(m, n)) == counts
+from release.judgement.significance import (
+    ODDS_GRID,
+    baseline_log_factors,
+    concurrent_log_factors,
+    mixture_log_evalue,
+    rate_upper_bound,
+    sign_log_evalue,
+    sign_minutes_needed,
+)
 
 
-@pytest.mark.parametrize("counts", [(3, 10, 1, 12), (12, 600, 54, 5400), (5, 5, 0, 5), (0, 40, 3, 40), (25, 1200, 54, 5400)])
-def test_fisher_matches_the_hypergeometric_tail(counts: tuple[int, int, int, int]) -> None:
-    assert fisher_greater(*counts).p_value == pytest.approx(_hypergeometric_upper(*counts), rel=1e-9)
+@pytest.mark.parametrize(("n_c", "n_l", "k"), [(300, 900, 12), (60, 1140, 25), (1200, 60, 30), (5, 7, 3)])
+def test_each_alternatives_ratio_averages_one_at_the_null_and_less_below_it(n_c: int, n_l: int, k: int) -> None:
+    margin = 1.1
+    xs = np.arange(max(0, k - n_l), min(k, n_c) + 1)
+    factors = np.exp(concurrent_log_factors(np.full(xs.shape, n_c), xs, np.full(xs.shape, n_l), k - xs, margin))
+    at_null = stats.nchypergeom_fisher.pmf(xs, n_c + n_l, n_c, k, margin)
+    below = stats.nchypergeom_fisher.pmf(xs, n_c + n_l, n_c, k, 0.8)
+    assert np.allclose(at_null @ factors, 1.0, atol=1e-9)
+    assert np.all(below @ factors < 1.0)
 
 
-def test_fisher_tea_tasting() -> None:
-    # Fisher's lady tasting tea: all 4 cups right of 8 has p = 1/70.
-    assert fisher_greater(4, 4, 0, 4).p_value == pytest.approx(1 / 70)
+def test_a_minute_without_errors_or_without_a_side_carries_nothing() -> None:
+    assert not concurrent_log_factors(100, 0, 100, 0, 1.1).any()
+    assert not concurrent_log_factors(0, 0, 100, 3, 1.1).any()
+    assert not baseline_log_factors(100, 3, 1.0, 1.1).any()
 
 
-def test_a_margin_makes_the_same_counts_less_significant() -> None:
-    plain = fisher_greater(25, 1200, 54, 5400).p_value
-    assert fisher_greater(25, 1200, 54, 5400, margin=1.5).p_value > plain
+def test_the_baseline_ratio_averages_one_at_the_bound() -> None:
+    n, bound, margin = 400, 0.012, 1.1
+    odds0 = margin * bound / (1 - bound)
+    p0 = odds0 / (1 + odds0)
+    es = np.arange(n + 1)
+    logs = baseline_log_factors(np.full(es.shape, n), es, np.full(es.shape, bound), margin)
+    expectation = np.exp(special.logsumexp(stats.binom.logpmf(es, n, p0)[:, None] + logs, axis=0))
+    assert np.allclose(expectation, 1.0, atol=1e-9)
 
 
-def test_no_errors_anywhere_is_no_evidence() -> None:
-    assert fisher_greater(0, 600, 0, 5400).p_value == 1.0
+def test_the_clopper_pearson_bound_is_scipys() -> None:
+    ci = stats.binomtest(120, 12_000).proportion_ci(confidence_level=1 - 2 * 0.001, method="exact")
+    assert float(rate_upper_bound(12_000, 120, 0.001)) == pytest.approx(ci.high, rel=1e-9)
+    assert float(rate_upper_bound(0, 0, 0.001)) == 1.0
 
 
-def test_mann_whitney_exact_when_every_candidate_sample_is_larger() -> None:
-    outcome = mann_whitney_greater([5.0, 6.0, 7.0], [1.0, 2.0, 3.0, 4.0])
-    assert outcome.statistic == 12
-    assert outcome.p_value == pytest.approx(1 / math.comb(7, 3))
-    assert "exact" in outcome.method
+@pytest.mark.parametrize(("s", "n"), [(0, 0), (3, 5), (12, 12), (7, 20)])
+def test_the_sign_e_value_is_the_uniform_mixture_on_the_upper_half(s: int, n: int) -> None:
+    integral, _ = integrate.quad(lambda p: 2 * p**s * (1 - p) ** (n - s) / 0.5**n, 0.5, 1.0)
+    assert math.exp(float(sign_log_evalue(s, n))) == pytest.approx(integral, rel=1e-7)
 
 
-def test_mann_whitney_margin_scales_live() -> None:
-    # Twice live's values: the candidate is no longer larger.
-    assert mann_whitney_greater([5.0, 6.0, 7.0], [3.0, 3.5, 4.0, 4.5], margin=2.0).p_value > 0.5
+def test_the_sign_test_cannot_fail_before_its_minutes() -> None:
+    needed = sign_minutes_needed(0.0018)
+    assert float(sign_log_evalue(needed - 1, needed - 1)) < math.log(1 / 0.0018) <= float(sign_log_evalue(needed, needed))
 
 
-def test_mann_whitney_with_ties_uses_the_normal_approximation() -> None:
-    outcome = mann_whitney_greater([0.3, 0.3, 0.4, 0.5, 0.6], [0.1, 0.1, 0.2, 0.2, 0.3])
-    assert "normal" in outcome.method
-    assert 0 < outcome.p_value < 0.05
+def test_a_mixture_of_equal_products_is_that_product() -> None:
+    assert float(mixture_log_evalue(np.full(len(ODDS_GRID), 2.5))) == pytest.approx(2.5)
+
+
+def test_a_healthy_stream_crosses_one_over_alpha_at_most_alpha_of_the_time_over_every_look() -> None:
+    # Ville's inequality, seen: 4,000 releases of 40 minutes, candidate and control at the same 2% rate, alpha 0.05.
+    rng = np.random.default_rng(11)
+    releases, alpha = 4_000, 0.05
+    sums, best = np.zeros((releases, len(ODDS_GRID))), np.zeros(releases)
+    for _ in range(40):
+        n_c = rng.binomial(600, 0.3, releases)
+        n_l = 600 - n_c
+        sums += concurrent_log_factors(n_c, rng.binomial(n_c, 0.02), n_l, rng.binomial(n_l, 0.02), 1.0)
+        best = np.maximum(best, mixture_log_evalue(sums))
+    assert 0 < np.mean(best >= math.log(1 / alpha)) <= alpha

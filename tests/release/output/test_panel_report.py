@@ -49,7 +49,7 @@ def test_the_panel_shows_step_figures_alarms_countdown_and_verdict() -> None:
     assert "webapp-staging-green-5xx OK" in text
     assert "bake: 2m00s left" in text
     assert "5xx: PASS" in text
-    assert "Fisher's exact test" in text
+    assert "e-process over every look" in text
 
 
 @pytest.mark.parametrize(("remaining", "overtime", "shown"), [
@@ -113,7 +113,7 @@ def test_the_panel_and_the_report_show_each_colours_error_lines_when_the_stack_c
     assert "error lines" in text
     assert "4.83%" in text
     assert "1.20%" in text
-    assert "error-lines: FAIL" in text
+    assert "error-requests: FAIL" in text
     recorder = Recorder(SilentReporter())
     recorder.bake(poll)
     page = render(recorder, Ending("staging", "r-1", "2.0.0", "aborted", "bake", verdict.summary))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +31,11 @@ OUTPUTS = {"load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": 
 
 
 class Metrics:
-    """CloudWatch as the bake sees it: fixed per-colour figures, the candidate's alarm OK."""
+    """CloudWatch as the bake sees it: fixed per-colour figures, the candidate's alarm OK.
+
+    Each colour's requests and 5xx are one datapoint in the window's last minute, its latencies one a minute back
+    from it: the candidate's minutes since the first shift, live's the same minutes (the control) and before them.
+    """
 
     def __init__(self, figures: dict[str, tuple[float, float, list[float]]]) -> None:
         self.figures = figures
@@ -39,10 +43,14 @@ class Metrics:
     def alarm_states(self, names: list[str]) -> dict[str, str]:
         return dict.fromkeys(names, "OK")
 
-    def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
-        found: dict[str, list[float]] = {}
+    def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        last = end.replace(second=0, microsecond=0)
+        found: dict[str, dict[datetime, float]] = {}
         for colour, (requests, errors, latencies) in self.figures.items():
-            found[f"{colour}_requests"], found[f"{colour}_errors"], found[f"{colour}_latency"] = [requests], [errors], latencies
+            found[f"{colour}_requests"], found[f"{colour}_errors"] = {last: requests}, {last: errors}
+            found[f"{colour}_latency"] = {last - timedelta(minutes=i): v for i, v in enumerate(reversed(latencies))}
+            for i in range(1, len(latencies)):
+                found[f"{colour}_requests"][last - timedelta(minutes=i)] = 1.0
         return found
 
 
@@ -86,7 +94,8 @@ def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: Analysis
     clock, seen = ManualClock(), Polls()
     aws: Any = SimpleNamespace(cloudwatch=Metrics(figures))
     if config is None and limits is None:
-        limits = AnalysisConfig()
+        # Five minutes of latency cannot reach the default latency test's 1/alpha: these tests are about the bake.
+        limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
     ctx = Context("staging", Engine(config), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
     CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
     return clock, seen
@@ -106,7 +115,8 @@ def test_enough_traffic_ends_the_bake_on_time() -> None:
 def test_a_significant_5xx_increase_aborts_the_bake_naming_the_test() -> None:
     with pytest.raises(StepFailure) as caught:
         _bake({"green": (6_000.0, 150.0, LATENCY), "blue": LIVE})
-    assert "Fisher's exact test" in caught.value.why
+    assert "5xx 150/6000" in caught.value.why
+    assert "e-process over every look" in caught.value.why
     assert caught.value.what == "bake at 10%"
 
 

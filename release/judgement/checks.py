@@ -1,0 +1,252 @@
+"""The three tests of a poll, each an e-process fed minute by minute (sources: ``significance.py``).
+
+``CountEvidence`` and ``SignEvidence`` hold a test's running state over arrays (one entry a release): the
+driver feeds one release's minutes, the benchmark thousands at once, through the same arithmetic. Each keeps
+three e-processes: the candidate against the control (the test: it aborts), and, against live's baseline,
+live's own minutes and the candidate's (the drifts: they tell the environment from the candidate).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from components.config.release_analysis import ErrorTest, LatencyTest
+from release.judgement.figures import Figures, Minute
+from release.judgement.significance import (
+    BASELINE_SHARE,
+    ODDS_GRID,
+    baseline_log_factors,
+    concurrent_log_factors,
+    median_bound_alpha,
+    mixture_log_evalue,
+    rate_upper_bound,
+    sign_log_evalue,
+    sign_minutes_needed,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+
+PASS, FAIL, UNDECIDED, HOLD = "pass", "fail", "undecided", "hold"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test's verdict: pass, fail, undecided (or hold), a sentence naming the figures, and the drifts seen."""
+
+    name: str
+    state: str
+    summary: str
+    p_value: float | None = None
+    """The anytime-valid p-value, 1 / the e-process's largest value (Vovk and Wang 2021, section 2)."""
+    drift_live: str = ""
+    """Non-empty when live's own minutes are worse than its baseline: the sentence saying so."""
+    drift_candidate: str = ""
+    """Non-empty when the candidate's minutes are worse than live's baseline."""
+
+
+def alphas(confidence: float) -> tuple[float, float]:
+    """(the e-process's alpha, the baseline bound's alpha): together ``1 - confidence``."""
+    alpha = 1.0 - confidence
+    return alpha * (1.0 - BASELINE_SHARE), alpha * BASELINE_SHARE
+
+
+class CountEvidence:
+    """A proportion test's e-processes over a batch of releases, fed one minute at a time."""
+
+    def __init__(self, base_requests: ArrayLike, base_errors: ArrayLike, test: ErrorTest) -> None:
+        import numpy as np
+
+        alpha, alpha_bound = alphas(test.confidence)
+        self.margin = 1.0 + test.min_relative_increase
+        self.threshold = math.log(1.0 / alpha)
+        self.bound = rate_upper_bound(base_requests, base_errors, alpha_bound)
+        self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in ("test", "live", "candidate")}
+        self.best = {k: np.zeros(self.bound.shape) for k in ("test", "live", "candidate")}
+
+    def update(self, n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike) -> None:
+        """One minute of both colours (``n_l`` 0: no control traffic that minute, the baseline judges it)."""
+        import numpy as np
+
+        n_c, e_c, n_l, e_l = (np.asarray(a, dtype=float) for a in (n_c, e_c, n_l, e_l))
+        e_c, e_l = np.minimum(e_c, n_c), np.minimum(e_l, n_l)
+        candidate_vs_base = baseline_log_factors(n_c, e_c, self.bound, self.margin)
+        concurrent = concurrent_log_factors(n_c, e_c, n_l, e_l, self.margin)
+        steps = {
+            "test": np.where((n_l > 0)[..., None], concurrent, candidate_vs_base),
+            "live": baseline_log_factors(n_l, e_l, self.bound, self.margin),
+            "candidate": candidate_vs_base,
+        }
+        for key, step in steps.items():
+            self.sums[key] = self.sums[key] + step
+            self.best[key] = np.maximum(self.best[key], mixture_log_evalue(self.sums[key]))
+
+    def crossed(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` has reached 1/alpha at some look."""
+        return self.best[key] >= self.threshold
+
+
+class SignEvidence:
+    """The latency sign test's e-processes over a batch of releases, fed one minute at a time."""
+
+    def __init__(self, base_latencies: ArrayLike, base_minutes: ArrayLike, test: LatencyTest) -> None:
+        import numpy as np
+
+        alpha, alpha_bound = alphas(test.confidence)
+        self.margin, self.floor = 1.0 + test.min_relative_increase, test.floor_ms / 1000.0
+        self.threshold = math.log(1.0 / alpha)
+        self.needed = sign_minutes_needed(alpha)
+        # The baseline's largest minute bounds live's median minute unless all fell below it: 2^-minutes.
+        enough = np.asarray(base_minutes) >= 1
+        usable = np.array([median_bound_alpha(int(b)) <= alpha_bound if b else False
+                           for b in np.ravel(base_minutes)]).reshape(np.shape(base_minutes))
+        self.reference = np.where(enough & usable, np.asarray(base_latencies, dtype=float), np.nan)
+        zeros = np.zeros(np.shape(base_minutes))
+        self.counts = {k: [zeros.copy(), zeros.copy()] for k in ("test", "live", "candidate")}
+        self.best = {k: zeros.copy() for k in ("test", "live", "candidate")}
+
+    def update(self, candidate: ArrayLike, control: ArrayLike) -> None:
+        """One minute: each colour's latency statistic (NaN: no datapoint)."""
+        import numpy as np
+
+        c, ctl = np.asarray(candidate, dtype=float), np.asarray(control, dtype=float)
+        ref = np.where(np.isnan(ctl), self.reference, ctl)
+        pairs = {
+            "test": (c, ref),
+            "live": (ctl, self.reference),
+            "candidate": (c, self.reference),
+        }
+        for key, (value, against) in pairs.items():
+            seen = ~np.isnan(value) & ~np.isnan(against)
+            with np.errstate(invalid="ignore"):
+                worse = seen & (value > self.margin * against) & (value > self.floor)
+            self.counts[key][0] = self.counts[key][0] + worse
+            self.counts[key][1] = self.counts[key][1] + seen
+            self.best[key] = np.maximum(self.best[key], sign_log_evalue(*self.counts[key]))
+
+    def crossed(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` has reached 1/alpha at some look."""
+        return self.best[key] >= self.threshold
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A test's outcome over a batch: where it is undecided, failed, and where each drift shows."""
+
+    undecided: np.ndarray
+    failed: np.ndarray
+    drift_live: np.ndarray
+    drift_candidate: np.ndarray
+
+
+def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_requests: ArrayLike,
+                  test: ErrorTest) -> Outcome:
+    """The count test's outcome: undecided below the minimum sample on either side (live: control and baseline)."""
+    import numpy as np
+
+    short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
+    judged = ~short
+    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.crossed("live"),
+                   judged & evidence.crossed("candidate"))
+
+
+def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
+                 test: LatencyTest) -> Outcome:
+    """The latency test's outcome: undecided below the minimum minutes on either side, or while it cannot fail."""
+    import numpy as np
+
+    short = (np.asarray(candidate_minutes) < test.min_samples) | (np.asarray(live_minutes) < test.min_samples)
+    crossed = evidence.crossed("test")
+    cannot = ~crossed & (evidence.counts["test"][1] < evidence.needed)
+    undecided = short | cannot
+    judged = ~undecided
+    return Outcome(undecided, judged & crossed, judged & evidence.crossed("live"), judged & evidence.crossed("candidate"))
+
+
+def _p(log_e: float) -> float:
+    return min(1.0, math.exp(-log_e))
+
+
+def _e(log_e: float) -> str:
+    return f"{math.exp(log_e):.3g}" if log_e < 700 else f"e^{log_e:.0f}"
+
+
+def _fmt(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.0001 else f"{p:.1e}"
+
+
+def count_check(name: str, candidate: Figures, control: Figures, baseline: Figures, test: ErrorTest,
+                count: Callable[[Minute], float]) -> Check:
+    """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline."""
+    what = "5xx" if name == "5xx" else "requests with an error"
+    counted = (lambda f: True) if name == "5xx" else (lambda f: f.error_lines is not None)  # noqa: ARG005
+    # A side without the metric (no log signal) has nothing to compare with: it is no sample, not a clean one.
+    mine = candidate.blocks() if counted(candidate) else ()
+    theirs = {m.at: m for m in control.blocks()} if counted(control) else {}
+    base = baseline.blocks() if counted(baseline) else ()
+    base_n, base_e = sum(m.requests for m in base), sum(min(count(m), m.requests) for m in base)
+    n_c, e_c = sum(m.requests for m in mine), sum(min(count(m), m.requests) for m in mine)
+    n_l, e_l = sum(m.requests for m in theirs.values()), sum(min(count(m), m.requests) for m in theirs.values())
+    figures = (f"{what} {e_c:.0f}/{n_c:.0f} ({e_c / n_c if n_c else 0:.2%}) against control {e_l:.0f}/{n_l:.0f} "
+               f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
+               f"({base_e / base_n if base_n else 0:.2%})")
+    evidence = CountEvidence(base_n, base_e, test)
+    for minute in mine:
+        other = theirs.get(minute.at)
+        evidence.update(minute.requests, count(minute), other.requests if other else 0.0, count(other) if other else 0.0)
+    for at, other in theirs.items():
+        if at not in {m.at for m in mine}:
+            evidence.update(0.0, 0.0, other.requests, count(other))
+    outcome = count_outcome(evidence, n_c, n_l + base_n, test)
+    if n_c < test.min_requests:
+        return Check(name, UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
+    if bool(outcome.undecided):
+        return Check(name, UNDECIDED, f"{figures}: not judged, live has {n_l + base_n:.0f} requests to compare with, "
+                                      f"below {test.min_requests}")
+    log_e = float(evidence.best["test"])
+    alpha = math.exp(-evidence.threshold)
+    state = FAIL if bool(outcome.failed) else PASS
+    text = (f"{figures}: e-process over every look, odds above {evidence.margin:g}x: e={_e(log_e)} "
+            f"({'reached' if state == FAIL else 'below'} 1/alpha = {1 / alpha:.0f}; p={_fmt(_p(log_e))})")
+    drift_live = (f"live's {what} {e_l:.0f}/{n_l:.0f} above its baseline {base_e:.0f}/{base_n:.0f}"
+                  if bool(outcome.drift_live) else "")
+    drift_candidate = (f"the candidate's {what} {e_c:.0f}/{n_c:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}"
+                       if bool(outcome.drift_candidate) else "")
+    return Check(name, state, text, _p(log_e), drift_live, drift_candidate)
+
+
+def latency_check(candidate: Figures, control: Figures, baseline: Figures, test: LatencyTest) -> Check:
+    """The sign test on per-minute latency: each candidate minute against the control's, else the baseline's largest."""
+    import numpy as np
+
+    stat = test.statistic
+    mine = [m for m in candidate.blocks() if m.latency is not None]
+    theirs = {m.at: m.latency for m in control.blocks() if m.latency is not None}
+    base = [m.latency for m in baseline.blocks() if m.latency is not None]
+    evidence = SignEvidence(max(base) if base else np.nan, len(base), test)
+    for minute in mine:
+        evidence.update(minute.latency or np.nan, theirs.get(minute.at) or np.nan)
+    compared, worse = (float(v) for v in reversed(evidence.counts["test"]))
+    c_ms, l_ms = (candidate.latency or 0.0) * 1000, (Figures(latencies=(*theirs.values(), *base)).latency or 0.0) * 1000
+    figures = (f"{stat} latency median {c_ms:.0f} ms over {len(mine)} min against live {l_ms:.0f} ms over "
+               f"{len(theirs) + len(base)} min")
+    outcome = sign_outcome(evidence, len(mine), len(theirs) + len(base), test)
+    log_e = float(evidence.best["test"])
+    if len(mine) < test.min_samples:
+        return Check("latency", UNDECIDED, f"{figures}: not judged below {test.min_samples} candidate minutes")
+    if len(theirs) + len(base) < test.min_samples:
+        return Check("latency", UNDECIDED, f"{figures}: not judged below {test.min_samples} live minutes")
+    if bool(outcome.undecided):
+        return Check("latency", UNDECIDED, f"{figures}: {compared:.0f} compared minute(s); the test cannot fail before "
+                                           f"{evidence.needed}", _p(log_e))
+    state = FAIL if bool(outcome.failed) else PASS
+    text = (f"{figures}: sign test over every look, {worse:.0f} of {compared:.0f} minutes above {evidence.margin:g}x "
+            f"live and {test.floor_ms:g} ms: e={_e(log_e)} ({'reached' if state == FAIL else 'below'} "
+            f"1/alpha = {math.exp(evidence.threshold):.0f})")
+    drift_live = "live's latency above its baseline's largest minute" if bool(outcome.drift_live) else ""
+    drift_candidate = "the candidate's latency above live's baseline's largest minute" if bool(outcome.drift_candidate) else ""
+    return Check("latency", state, text, _p(log_e), drift_live, drift_candidate)
