@@ -120,7 +120,8 @@ class CanaryRunner(StepRunner):
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
                 window = Window(released, shifted, now, control=step.served < step.weight)
-                asks = not verdict.ok or remaining <= 0 or held is not None  # a hold asks at every poll until it ends
+                # A hold asks at every poll until it ends; so does the analysis's own hold verdict.
+                asks = not verdict.ok or verdict.hold or remaining <= 0 or held is not None
                 found = environment(candidate, window, verdict) if asks else Environment(False)
             except TransientAwsError as exc:
                 self._unanswered(reads, exc, step)

@@ -15,9 +15,8 @@ verdict, and before it lets a step pass, it asks this check:
 
 Any of them makes the environment unhealthy: the bake holds (weights kept, an alert naming the environment) instead
 of aborting, and does not let the step pass while live degrades alone. The judgement itself is the analysis's
-(``release/judgement/analysis.py``); this module only calls its public ``figures`` and ``decide``. An analysis that
-returns its own "environment unhealthy" or "live degraded" verdict replaces ``live_against_itself`` behind the same
-``EnvironmentCheck`` signature.
+(``release/judgement/analysis.py``); this module only calls its public ``figures`` and ``decide``, and holds at once
+when the analysis's own verdict is a hold (its state ``environment`` or ``live``: ``Verdict.hold``).
 """
 
 from __future__ import annotations
@@ -71,6 +70,9 @@ def live_against_itself(
     """The default check: live's alarms, live against its own earlier traffic, and the candidate against the control."""
 
     def check(candidate: Colour, window: Window, verdict: Verdict) -> Environment:
+        if verdict.hold:
+            # The analysis itself tells the environment (both colours worse than live's baseline) or live alone apart.
+            return Environment(True, verdict.summary)
         live = candidate.other
         names = alarm_names(outputs, live)
         firing = sorted(n for n, s in metrics.alarm_states(names).items() if s == "ALARM") if names else []
