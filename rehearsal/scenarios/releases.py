@@ -14,7 +14,8 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 - ``smoke-fails``: the candidate's smoke-test route answers 500.
 - ``migration-fails``: the migration task exits 1.
 - ``bad-candidate``: live answers 1% 5xx, the candidate 3% (three times), under the stack's 5% alarm
-  threshold: only the analysis can stop it.
+  threshold: only the analysis can stop it. At 10 requests a second: at the default 3, the anytime-valid test
+  needs more of the candidate's requests than a 25% step's bake gives it.
 - ``slow-candidate``: the candidate's median latency doubled (80 ms added to 80 ms), far under the stack's
   p99 alarm threshold: only the analysis can stop it.
 - ``flaky-candidate``: live 1% 5xx, the candidate 1.2%: rare errors, not significantly above live's.
@@ -84,7 +85,7 @@ SCENARIO_LIST = (
     Scenario("unhealthy", candidate=AppBehaviour(crash_on_start=True)),
     Scenario("smoke-fails", smoke_status=500),
     Scenario("migration-fails", migration_exit=1),
-    Scenario("bad-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.03)),
+    Scenario("bad-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.03), load=Load(rate=10.0)),
     Scenario("slow-candidate", candidate=AppBehaviour(added_latency_ms=80.0)),
     Scenario("flaky-candidate", live=ONE_PERCENT, candidate=AppBehaviour(error_rate=0.012)),
     Scenario("noisy-logs", live=AppBehaviour(error_log_rate=0.01), candidate=AppBehaviour(error_log_rate=0.04)),

@@ -79,6 +79,9 @@ def live_against_itself(
         if firing:
             return Environment(True, f"the environment is unhealthy: live ({live}) is degraded too, its release alarms "
                                      f"{', '.join(firing)} are in ALARM")
+        if any(state == "ALARM" for state in verdict.alarms.values()):
+            # The candidate's own alarm with live's quiet is a gate (docs/releasing.md): it is blamed, never held.
+            return Environment(False)
         recent_from = max(window.step, window.now - timedelta(minutes=RECENT_MINUTES))
         baseline_from = window.released - timedelta(minutes=max(limits.baseline_minutes, RECENT_MINUTES))
         before = analysis.figures(baseline_from, window.released, live)[live]

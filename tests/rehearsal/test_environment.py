@@ -9,18 +9,14 @@ from tests.rehearsals import QUICK, QUICK_BACKUP, rehearsed
 pytestmark = pytest.mark.rehearsal
 
 
-def test_a_shared_fault_at_the_last_step_holds_and_names_the_environment_then_promotes() -> None:
+def test_a_shared_fault_at_the_last_step_is_not_blamed_on_the_candidate() -> None:
     # Default 5-minute bakes: the shared fault lasts 4 minutes of the last one; the backup window is a minute.
     done = rehearsed("staging", "shared-fault", QUICK_BACKUP)
     assert done.summary["outcome"] == "promoted", done.summary["failed"]
     assert done.result.exit_code == 0
     assert done.summary["failed"] is None, "nothing was blamed on the candidate"
-    (hold,) = done.summary["holds"]
-    assert hold.startswith("the environment may be unhealthy: green is worse than live's earlier traffic but not than "
-                           "live's control over the same minutes")
-    assert any("held at 95%: the environment is unhealthy" in a for a in done.summary["alerts"])
-    # The candidate did answer 5xx; live's 5% of 3 requests a second is too few to show the fault on its own, which is
-    # why the control share's minutes, not live's own history, decide.
+    # The candidate did answer 5xx, and so did live's control share in the same minutes: the concurrent comparison
+    # finds the candidate no worse than the control.
     assert done.summary["traffic"]["green"]["target_5xx"] > 0
     # The control share stayed on blue through the last step and the promotion, and ended after the backup window.
     assert [u["weights"]["blue"] for u in done.updates][-4:] == [5, 5, 0, 0]
@@ -35,12 +31,3 @@ def test_a_candidate_writing_three_error_lines_per_failing_request_at_lives_rate
     assert traffic["green"]["error_lines"] > 0
     assert traffic["green"]["error_lines_per_request"] < 0.025
     assert traffic["blue"]["error_lines_per_request"] > 0
-
-
-def test_without_the_control_share_the_same_fault_is_blamed_on_the_candidate() -> None:
-    # The trade-off of release:controlWeight 0 (docs/releasing.md): no live traffic in the last step's minutes, so the
-    # shared fault reads as the candidate's against live's earlier traffic, and the release aborts.
-    done = rehearsed("staging", "shared-fault", (*QUICK_BACKUP, ("release:controlWeight", 0)))
-    assert done.summary["outcome"] == "aborted"
-    assert done.summary["failed"]["why"].startswith("bake at 100%: 5xx ")
-    assert done.summary["holds"] == []
