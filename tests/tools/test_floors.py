@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # The first version of each with a feature the program, the driver or the pack uses (requirements.txt says where).
 FIRST_WITH_FEATURES = {
     "pulumi-github": "6.13",  # ActionsEnvironmentSecret(value=)
-    "pulumi-pulumiservice": "1.2",  # PolicyPack
+    "pulumi-pulumiservice": "1.4",  # a PolicyGroup taking getPolicyPacks' Output (PolicyPack since 1.2)
     "pulumi-policy": "1.18",  # Policy(remediation_steps=)
-    "pulumi": "3.235",  # required by pulumi-pulumiservice 1.2.0
+    "pulumi": "3.235",  # required by pulumi-pulumiservice 1.4.0
     "typer": "0.18",  # works with the Click resolved beside it
     "moto": "5.0.13",  # a happy rehearsal passes on it (make floors); 5.0.0 answers it with 500s
     "cheroot": "8.5",  # HTTPServer.expiration_interval (rehearsal/world/servers.py)
