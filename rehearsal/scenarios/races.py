@@ -50,26 +50,33 @@ DEPLOYMENTS = "pulumi-deployments (push to main, deployment 17)"
 HELD_SECONDS = 240.0
 
 
+def _release_with(st: Stage, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> tuple[Result, list[Any]]:
+    """The driver's release of ``rehearsal-1``, with the offline engine's updates passed through ``wrap`` meanwhile."""
+    original = st.offline.update
+    st.offline.update = wrap(original)  # type: ignore[method-assign]
+    try:
+        return st.release("rehearsal-1", by="driver")
+    finally:
+        st.offline.update = original  # type: ignore[method-assign]
+
+
 def _ended_by_another_shell(st: Stage, scenario: str, end: Callable[[Any], object]) -> tuple[Result, dict[str, Any]]:
     other = replace(st.ctx, by=OTHER_SHELL)
     seen: dict[str, Any] = {}
-    original = st.offline.update
 
-    def arm(message: str, targets: Any = None) -> Any:
-        found = original(message, targets)
-        if "% to " in message and not seen:
-            def from_another_shell() -> None:
-                seen["record"] = records.in_progress(st.engine)
-                seen["final"] = end(other)
-            seen["armed"] = True
-            st.clock.at(st.clock.monotonic() + ENDED_AFTER, from_another_shell)
-        return found
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def arm(message: str, targets: Any = None) -> Any:
+            found = original(message, targets)
+            if "% to " in message and not seen:
+                def from_another_shell() -> None:
+                    seen["record"] = records.in_progress(st.engine)
+                    seen["final"] = end(other)
+                seen["armed"] = True
+                st.clock.at(st.clock.monotonic() + ENDED_AFTER, from_another_shell)
+            return found
+        return arm
 
-    st.offline.update = arm  # type: ignore[method-assign]
-    try:
-        result, steps = st.release("rehearsal-1", by="driver")
-    finally:
-        st.offline.update = original  # type: ignore[method-assign]
+    result, steps = _release_with(st, wrap)
     final = load(st.offline.get_config(), st.stack).release.last_release
     extra = {
         "driver": {"outcome": result.outcome.value, "why": result.why, "steps_done": result.steps_done},
@@ -128,27 +135,24 @@ def ci_then_push(st: Stage) -> tuple[Result, dict[str, Any]]:
 
 def deployments_lock(st: Stage) -> tuple[Result, dict[str, Any]]:
     """Deployments takes the stack just before the driver's first update after its first shift: the driver waits it out."""
-    original = st.offline.update
     held: dict[str, Any] = {"shifted": False}
 
     def release_the_lock() -> None:
         st.offline.busy_with = None
         held["until"] = st.clock.monotonic()
 
-    def arm(message: str, targets: Any = None) -> Any:
-        if held["shifted"] and "from" not in held:
-            st.offline.busy_with = DEPLOYMENTS
-            held["from"] = st.clock.monotonic()
-            st.clock.at(held["from"] + HELD_SECONDS, release_the_lock)
-        found = original(message, targets)
-        held["shifted"] = held["shifted"] or "% to " in message
-        return found
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def arm(message: str, targets: Any = None) -> Any:
+            if held["shifted"] and "from" not in held:
+                st.offline.busy_with = DEPLOYMENTS
+                held["from"] = st.clock.monotonic()
+                st.clock.at(held["from"] + HELD_SECONDS, release_the_lock)
+            found = original(message, targets)
+            held["shifted"] = held["shifted"] or "% to " in message
+            return found
+        return arm
 
-    st.offline.update = arm  # type: ignore[method-assign]
-    try:
-        result, steps = st.release("rehearsal-1", by="driver")
-    finally:
-        st.offline.update = original  # type: ignore[method-assign]
+    result, steps = _release_with(st, wrap)
     waiting = st.ctx.engine
     waited = waiting.waited_seconds if isinstance(waiting, WaitingEngine) else 0.0
     extra = {
