@@ -18,6 +18,8 @@ import sys
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from tools.source import parse
+
 PACKAGES = ("components", "offline", "release", "rehearsal", "policy", "tools", "bench")
 FORBIDDEN = {
     "components": ("offline", "release", "rehearsal"),
@@ -46,7 +48,7 @@ def graph(root: Path) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {name: set() for name in known}
     for name, path in known.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(parse(path)):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):

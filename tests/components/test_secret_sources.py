@@ -13,6 +13,7 @@ from components.config import SECRET_KEYS, ConfigError
 from components.config.secrets import SECRETS, TOKEN_KEY, check_github_credentials, environment_name
 from offline import Plan
 from offline.stacks import ProjectFiles
+from tools.source import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "pulumiservice:index:DeploymentSettings"
@@ -24,7 +25,7 @@ def _required_by_the_program() -> set[str]:
     """Keys read with ``require_secret``/``get_secret`` anywhere in the program, found in its source."""
     found: set[str] = set()
     for path in [ROOT / "__main__.py", *(ROOT / "components").rglob("*.py")]:
-        tree = ast.parse(path.read_text())
+        tree = parse(path)
         bound: dict[str, str] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _config_namespace(node.value):

@@ -12,6 +12,7 @@ import pytest
 
 from offline.models import RESOURCES
 from offline.models.knowledge import EVERY_INPUT, REPLACEMENTS, REVIEW_KEYS, replaced_on
+from tools.source import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPE_TOKEN = re.compile(r"^(aws|github|pulumiservice):[\w/]+:\w+$")
@@ -63,7 +64,7 @@ def test_no_central_per_type_tables_outside_the_models() -> None:
     for path in sorted((ROOT / "offline").rglob("*.py")):
         if "models" in path.relative_to(ROOT / "offline").parts:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse(path)):
             if isinstance(node, ast.Dict):
                 keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
                 if any(TYPE_TOKEN.match(k) for k in keys):
