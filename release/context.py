@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -44,11 +44,15 @@ def http_probe(url: str, headers: Mapping[str, str] | None = None, timeout: floa
         return 0
 
 
+Heartbeat = Callable[[], None]
+"""Called between two reads of a long wait (the migration's task): the driver renews its lease there."""
+
+
 class TaskRunner(Protocol):
     """Runs a one-off task to completion (the migration)."""
 
-    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
-        """Start the task, wait until it stops, return how it ended."""
+    def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Heartbeat | None = None) -> TaskRun:
+        """Start the task, wait until it stops (calling ``heartbeat`` between reads), return how it ended."""
         ...
 
 
@@ -58,10 +62,10 @@ class EcsTaskRunner:
     def __init__(self, ecs: Containers) -> None:
         self.ecs = ecs
 
-    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
-        """Start, wait until stopped, return the exit code."""
+    def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Heartbeat | None = None) -> TaskRun:
+        """Start, wait until stopped (calling ``heartbeat`` at each read), return the exit code."""
         arn = self.ecs.start_task(spec, started_by)
-        return self.ecs.wait_stopped(spec.cluster, arn, spec.container_name, timeout=timeout)
+        return self.ecs.wait_stopped(spec.cluster, arn, spec.container_name, timeout=timeout, heartbeat=heartbeat)
 
 
 @dataclass(frozen=True)

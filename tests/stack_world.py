@@ -10,7 +10,7 @@ touched, honouring targets, so tests can assert on every update issued.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,13 +35,29 @@ LISTENER_URN = "urn:pulumi:staging::release-platform::aws:lb/listener:Listener::
 
 @dataclass
 class Runner:
-    """The migration task: records each run and exits with ``exit_code``."""
+    """The migration task: records each run and exits with ``exit_code``.
+
+    With a ``clock`` and ``seconds``, the task takes that long on the clock, read every 10 s as ECS's wait reads it,
+    calling the driver's heartbeat before each read; ``during`` runs once the time has passed, before the task stops.
+    """
 
     exit_code: int = 0
     runs: list[TaskSpec] = field(default_factory=list)
+    clock: ManualClock | None = None
+    seconds: float = 0.0
+    during: Callable[[], None] | None = None
 
-    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
+    def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Callable[[], None] | None = None) -> TaskRun:
         self.runs.append(spec)
+        if self.clock is not None:
+            waited = 0.0
+            while waited < self.seconds:
+                if heartbeat is not None:
+                    heartbeat()
+                self.clock.sleep(10)
+                waited += 10
+        if self.during is not None:
+            self.during()
         return TaskRun(task_arn=f"arn:aws:ecs:eu-west-1:123456789012:task/web/{len(self.runs)}", exit_code=self.exit_code)
 
 

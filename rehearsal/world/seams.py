@@ -50,8 +50,8 @@ class RehearsalTaskRunner:
     exit_code: int = 0
     runs: list[TaskSpec] = field(default_factory=list)
 
-    def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
-        """Check the task could start here; return the scenario's exit code."""
+    def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Callable[[], None] | None = None) -> TaskRun:
+        """Check the task could start here; return the scenario's exit code (at once: nothing to wait for)."""
         ecs = self.session.shared("ecs")
         if not ecs.describe_clusters(clusters=[spec.cluster])["clusters"]:
             return TaskRun(task_arn="", exit_code=None, reason=f"cluster {spec.cluster} not found")

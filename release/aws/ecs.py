@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,11 +75,14 @@ class Containers:
             raise AwsError(what, why, "check the cluster's capacity and the task definition")
         return str(answer["tasks"][0]["taskArn"])
 
-    def wait_stopped(self, cluster: str, task_arn: str, container: str, *, timeout: float, interval: float = 10) -> TaskRun:
-        """Wait until the task stops; return the named container's exit code."""
+    def wait_stopped(self, cluster: str, task_arn: str, container: str, *, timeout: float, interval: float = 10,
+                     heartbeat: Callable[[], None] | None = None) -> TaskRun:
+        """Wait until the task stops; return the named container's exit code. ``heartbeat`` is called before each read."""
         last: dict[str, Any] = {}
 
         def stopped() -> tuple[bool, str]:
+            if heartbeat is not None:
+                heartbeat()
             answer = with_retries(lambda: self.client.describe_tasks(cluster=cluster, tasks=[task_arn]), self.clock, what="reading task")
             tasks: Sequence[dict[str, Any]] = answer.get("tasks", [])
             if not tasks:

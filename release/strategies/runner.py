@@ -266,7 +266,22 @@ class StepRunner:
             subnets=tuple(found.get("subnets") or ()), security_groups=tuple(found.get("security_groups") or ()),
             container_name=str(found.get("container_name", "")), command=step.command,
         )
-        run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds)
+        held: list[ReleaseRecord | None] = [record]
+
+        def renew() -> None:
+            # A migration may take its whole 30-minute timeout and writes nothing meanwhile: the lease is renewed
+            # between the task's reads, so another shell's resume (whose clock may run ahead) never takes over.
+            # Another shell ending the release shows at the write after the task, as before; only renewals stop here.
+            if held[0] is None:
+                return
+            try:
+                held[0] = self._renew(held[0])
+            except (records.ReleaseEndedError, EngineError) as exc:
+                self.ctx.reporter.note(f"the lease was not renewed during the migration: {exc}")
+                held[0] = None
+
+        run = self.ctx.runner.run(spec, f"release {record.id}", step.timeout_seconds, renew)
+        record = held[0] or self.last or record
         reversible = migration_reversible(self.ctx.engine.get_config(), step.reversible, found.get("reversible"))
         record = self._write({}, records.advance(
             record, migration=MigrationRun(task=run.task_arn, exit_code=run.exit_code, reversible=reversible)))

@@ -178,6 +178,34 @@ def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_ref
     assert all(float(age) <= records.RENEW_AFTER.total_seconds() + 60 for age in tries[0::2]), tries
 
 
+def test_a_migration_that_runs_its_whole_timeout_keeps_the_lease_fresh_and_resume_elsewhere_is_refused(session: Any) -> None:
+    # The migration writes nothing for up to 30 minutes (release/strategies/steps.py Migrate.timeout_seconds): with the
+    # lease last renewed before it, a shell whose clock runs 6 minutes ahead would see it past the 35-minute lease,
+    # watch an unchanging record and take over a live driver. The driver renews between the task's reads.
+    w = world(session)
+    seen: list[str] = []
+
+    def carol_resumes() -> None:
+        if seen:
+            return  # once: a resume that took over would run the migration again
+        held = records.in_progress(w.stack)
+        assert held is not None
+        assert held.lease is not None
+        seen.append(f"lease {(w.clock.now() - held.lease.renewed_at).total_seconds():.0f}s old")
+        # Carol's clock runs ahead and does not move with the driver's: a watch there sees no write.
+        carol = replace(w.ctx, by="carol@ci", clock=ManualClock(w.clock.now() + timedelta(minutes=6)))
+        with pytest.raises(RollbackRefusedError) as caught:
+            resume(carol)
+        assert "is being driven by alice@laptop" in caught.value.why
+        seen.append("refused")
+
+    w.ctx.runner = replace(w.runner, clock=w.clock, seconds=1800.0, during=carol_resumes)
+    result = release(w, "v2")
+    assert result.outcome is Outcome.PROMOTED, result.why
+    assert seen[1:] == ["refused"], seen
+    assert float(seen[0].split()[1].rstrip("s")) <= records.RENEW_AFTER.total_seconds() + 10, seen
+
+
 # --- another shell's failed ending leaves the release to its driver; anything else stops it, truthfully ----
 
 

@@ -100,8 +100,10 @@ def test_an_abort_while_the_migration_runs_holds_and_the_driver_writes_nothing_a
     class AbortedMeanwhile:
         runs: list[TaskSpec] = []  # noqa: RUF012 - one test's runner
 
-        def run(self, spec: TaskSpec, started_by: str, timeout: float) -> TaskRun:
+        def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Callable[[], None] | None = None) -> TaskRun:
             abort(_elsewhere(w), records.in_progress(w.stack), "bob aborted during the migration", by="bob@desk")
+            if heartbeat is not None:
+                heartbeat()  # the driver's renewal meets the ended record: it stops renewing, and writes nothing
             return TaskRun(task_arn="arn:aws:ecs:eu-west-1:123456789012:task/web/9", exit_code=0)
 
     w.ctx.runner = AbortedMeanwhile()
