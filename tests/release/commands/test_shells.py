@@ -1,0 +1,363 @@
+"""Two shells, one stack: the release CLI in separate processes against one world (the fault items of issue 25).
+
+Every command here is a process of its own running what ``python -m release`` runs
+(``python -m rehearsal.world.shell``: the same CLI, connected to the offline engine over a shared state file, the
+file store, and the world in moto): a driver paused inside its update while another shell acts, a process killed
+with SIGKILL after its marked write, a verification AWS throttles. The world (moto, the stack's AWS side) is built
+once for the module; each test starts from the same state (``fresh``): the files copied back, and moto's listener,
+targets and service counts put back as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import Colour
+from offline.stacks import ROOT
+from rehearsal.world import shell
+from rehearsal.world.servers import Moto, MotoSession
+from rehearsal.world.stack import World
+from release.clock import ManualClock
+from release.engine.offline import OfflineEngine
+from release.errors import ExitCode
+from release.state import record as records
+
+pytestmark = pytest.mark.rehearsal
+
+START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+VERSIONS = '{"blue":"3f9c2e1a","green":"4a5b6c7d"}'
+STACK = "staging"
+
+
+@dataclass
+class Base:
+    """The world as built, and what puts moto back to it."""
+
+    session: MotoSession
+    directory: Path
+    snapshot: Path
+    listener: str
+    weights: dict[str, int]
+    groups: dict[str, str]
+    targets: dict[str, list[str]]
+    desired: dict[str, int]
+    cluster: str
+    cache: Path
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
+    with Moto("eu-west-1") as session:
+        directory = tmp_path_factory.mktemp("world")
+        clock = ManualClock(START)
+        engine = OfflineEngine(STACK, state_path=directory / f"{STACK}.json", clock=clock)
+        world = World(session, clock, "http://127.0.0.1:9")
+        world.build(engine.plan())
+        engine.hooks.append(world.apply)
+        # A one-minute backup window: the window is the subject of one test only, and that one sets its own.
+        engine.set_config({"release:versions": VERSIONS, "release:backupMinutes": "1"})
+        engine.update("deploy 4a5b6c7d to green")
+        shell.share(world, directory, STACK, START)
+        outputs = world.outputs(engine.outputs())
+        groups = {c: str(a) for c, a in outputs["target_group_arns"].items()}
+        elb = session.shared("elbv2")
+        snapshot = tmp_path_factory.mktemp("snapshot")
+        for path in directory.iterdir():
+            if path.is_file():
+                shutil.copy2(path, snapshot / path.name)
+        yield Base(
+            session, directory, snapshot, str(outputs["listener_arn"]), world.elbv2.forward_weights(str(outputs["listener_arn"])),
+            groups, {c: [t["Target"]["Id"] for t in elb.describe_target_health(TargetGroupArn=a)["TargetHealthDescriptions"]]
+                     for c, a in groups.items()},
+            {name: t.desired for name, t in world.services.tasks.items()}, world.services.cluster,
+            tmp_path_factory.mktemp("plan-cache"),
+        )
+
+
+@pytest.fixture
+def w(base: Base) -> Base:
+    """The world as built: the state files copied back; moto's listener, targets and service counts put back."""
+    for path in base.directory.iterdir():
+        if path.is_file():
+            path.unlink()
+    for path in base.snapshot.iterdir():
+        shutil.copy2(path, base.directory / path.name)
+    elb = base.session.shared("elbv2")
+    elb.modify_listener(ListenerArn=base.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": arn, "Weight": weight} for arn, weight in base.weights.items()]}}])
+    for colour, arn in base.groups.items():
+        now = [t["Target"]["Id"] for t in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+        if now:
+            elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in now])
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in base.targets[colour]])
+    ecs = base.session.shared("ecs")
+    for name, count in base.desired.items():
+        ecs.update_service(cluster=base.cluster, service=name, desiredCount=count)
+    return base
+
+
+def env(base: Base, who: str, **extra: str) -> dict[str, str]:
+    """A shell's environment: the world, its own name (as CI names a run), and the faults it carries."""
+    return {
+        **os.environ, shell.WORLD: str(base.directory), "RELEASE_PLAN_CACHE": str(base.cache), "COLUMNS": "300",
+        "GITHUB_RUN_ID": who, "GITHUB_ACTOR": who, **extra,
+    }
+
+
+def start(base: Base, who: str, *args: str, **extra: str) -> subprocess.Popen[str]:
+    """A shell running ``python -m release ARGS`` against the world, in the background."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, our module
+        [sys.executable, "-m", "rehearsal.world.shell", *args, "--stack", STACK],
+        cwd=ROOT, env=env(base, who, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@dataclass
+class Done:
+    """A finished shell: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        """Everything it printed, on one line."""
+        return " ".join((self.out + " " + self.err).split())
+
+    def json(self) -> Any:
+        """Its standard output as JSON."""
+        return json.loads(self.out)
+
+
+def finish(proc: subprocess.Popen[str]) -> Done:
+    """Wait for a shell; it never prints a traceback."""
+    out, err = proc.communicate(timeout=300)
+    done = Done(proc.returncode, out, err)
+    assert "Traceback" not in out + err, out + err
+    return done
+
+
+def run(base: Base, who: str, *args: str, **extra: str) -> Done:
+    """A shell run to its end."""
+    return finish(start(base, who, *args, **extra))
+
+
+def paused(base: Base, proc: subprocess.Popen[str]) -> None:
+    """Wait (real time, bounded) until a shell stops at its pause point."""
+    deadline = time.monotonic() + 240
+    marker = base.directory / "paused"
+    while not (marker.exists() and marker.read_text() == str(proc.pid)):
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the shell ended (exit {proc.returncode}) before its pause point: {out}{err}")
+        assert time.monotonic() < deadline, "the shell never reached its pause point"
+        time.sleep(0.05)
+
+
+def resume_paused(base: Base) -> None:
+    """Let a paused shell go on."""
+    (base.directory / "resume").write_text("go")
+
+
+def state(base: Base) -> dict[str, str]:
+    """The release state as the file store holds it now."""
+    values: dict[str, str] = json.loads((base.directory / f"{STACK}.release.json").read_text())["values"]
+    return values
+
+
+def served(base: Base) -> dict[str, int]:
+    """Colour -> percent moto's listener serves now."""
+    action = base.session.shared("elbv2").describe_listeners(ListenerArns=[base.listener])["Listeners"][0]["DefaultActions"][0]
+    groups = action["ForwardConfig"]["TargetGroups"]
+    total = sum(int(g["Weight"]) for g in groups) or 1
+    by_arn = {a: c for c, a in base.groups.items()}
+    return {by_arn[g["TargetGroupArn"]]: round(100 * int(g["Weight"]) / total) for g in groups}
+
+
+def later(minutes: float) -> str:
+    """A clock start ``minutes`` after the world's."""
+    return (START + timedelta(minutes=minutes)).isoformat()
+
+
+DEPLOY = ("deploy", "--version", "5e6f7a8b", "--bake", "1", "--yes")
+
+
+# --- the machinery: a release through the CLI in its own process, then status from another ---------------------
+
+
+def test_a_release_driven_by_one_shell_is_seen_by_another(w: Base) -> None:
+    done = run(w, "alice", *DEPLOY)
+    assert done.code == ExitCode.OK, done.text
+    assert records.IN_PROGRESS not in state(w)
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.colour is Colour.GREEN
+    status = run(w, "bob", "status", "-o", "json")
+    assert status.code == ExitCode.OK, status.text
+    assert status.json()["served"] == served(w)
+    assert served(w)["blue"] == 100 - int(status.json()["weights"]["green"])
+
+
+def killed(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL a shell at its pause point: nothing it would have done next happens, and no handler runs."""
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def driver_killed_before(w: Base, text: str) -> None:
+    """A release whose driver was killed inside the first update whose message holds ``text``: in progress, undriven."""
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: f"before:{text}"})
+    paused(w, driver)
+    killed(driver)
+    (w.directory / "paused").unlink()
+
+
+def held(w: Base) -> records.ReleaseRecord:
+    found = records.decode(state(w).get(records.IN_PROGRESS))
+    assert found is not None, state(w)
+    return found
+
+
+# --- 14: another shell's failed ending never strands the release; two shells racing the driver's shift ----------
+
+
+@pytest.mark.parametrize("commands", [("abort",), ("promote", "abort")])
+def test_endings_that_fail_on_the_busy_stack_during_a_shift_leave_the_driver_driving_to_the_end(
+    w: Base, commands: tuple[str, ...],
+) -> None:
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "before:50% to green"})
+    paused(w, driver)
+    for command in commands:
+        other = run(w, "bob", command)
+        assert other.code == ExitCode.REFUSED, other.text
+        assert "another update is in progress" in other.text, other.text
+        record = held(w)
+        assert record.ending is None, f"{command} put the record back unmarked"
+        assert record.lease is not None
+        assert "alice" in record.lease.holder, "and the lease is still the driver's"
+    resume_paused(w)
+    done = finish(driver)
+    assert done.code == ExitCode.OK, done.text
+    assert "was marked elsewhere and put back; it is still this driver's" in done.text, done.text
+    assert "aborted elsewhere" not in done.text
+    assert "promoted elsewhere" not in done.text
+    assert records.IN_PROGRESS not in state(w), "nobody left the release in progress"
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.outcome is records.Outcome.PROMOTED
+    assert served(w) == {"blue": 0, "green": 100}
+
+
+# --- 15: a promotion killed after its marked write: every command names the one that finishes it ----------------
+
+
+def test_after_a_promotion_killed_past_its_mark_every_command_says_what_resume_says_and_promote_finishes(w: Base) -> None:
+    driver_killed_before(w, "50% to green")
+    promoting = start(w, "bob", "promote", **{shell.PAUSE: "before:promote green"})
+    paused(w, promoting)
+    killed(promoting)
+    assert held(w).ending is not None
+    finishes = "python -m release promote --stack staging (finishes it)"
+    for command in (["abort"], ["rollback"], ["resume"], list(DEPLOY)):
+        other = run(w, "carol", *command)
+        assert other.code in (ExitCode.REFUSED, ExitCode.BAD_INPUT), (command, other.text)
+        assert "is being promoted by" in other.text, (command, other.text)
+        assert finishes in other.text, (command, other.text)
+        assert "fix the config" not in other.text, (command, other.text)
+    done = run(w, "carol", "promote")
+    assert done.code == ExitCode.OK, done.text
+    assert records.IN_PROGRESS not in state(w)
+    assert served(w) == {"blue": 0, "green": 100}
+
+
+# --- 16: the promotion applied, its last write failed: promoted, never aborted --------------------------------
+
+
+def test_a_failed_last_write_after_the_promotion_applied_says_promoted_and_promote_finishes_the_record(w: Base) -> None:
+    driver_killed_before(w, "50% to green")
+    first = run(w, "bob", "promote", **{shell.FAIL_WRITE: "promote green"})
+    assert first.code == ExitCode.INFRASTRUCTURE, first.text
+    assert "promoted; the record is not finished" in first.text, first.text
+    assert "python -m release promote --stack staging (finishes the record)" in first.text, first.text
+    assert "abort" not in first.text.split("next:")[-1]
+    assert served(w) == {"blue": 0, "green": 100}, "the promotion stays applied"
+    assert state(w)["release:live"] == "green"
+    again = run(w, "bob", "promote")
+    assert again.code == ExitCode.OK, again.text
+    assert records.IN_PROGRESS not in state(w)
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.outcome is records.Outcome.PROMOTED
+
+
+# --- 17: an abort killed with the listener back on live refuses a promotion ------------------------------------
+
+
+def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused_and_abort_finishes(w: Base) -> None:
+    driver_killed_before(w, "50% to green")
+    aborting = start(w, "bob", "abort", **{shell.PAUSE: "after:abort release"})
+    paused(w, aborting)
+    killed(aborting)
+    assert served(w) == {"blue": 100, "green": 0}
+    promote = run(w, "carol", "promote")
+    assert promote.code == ExitCode.REFUSED, promote.text
+    assert "is being aborted by" in promote.text, promote.text
+    assert "python -m release abort --stack staging (finishes it)" in promote.text, promote.text
+    assert served(w) == {"blue": 100, "green": 0}, "nothing went to the version being aborted"
+    done = run(w, "carol", "abort")
+    assert done.code == ExitCode.REFUSED, done.text  # an abort exits 1
+    assert records.IN_PROGRESS not in state(w)
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.outcome is records.Outcome.ABORTED
+
+
+# --- 18: a verification AWS throttles is unknown, never another state --------------------------------------------
+
+
+def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_applied_and_finishes_when_run_again(w: Base) -> None:
+    driver_killed_before(w, "50% to green")
+    first = run(w, "bob", "abort", "-o", "json", **{shell.THROTTLE: "DescribeListeners"})
+    assert first.code == ExitCode.INFRASTRUCTURE, first.text
+    error = first.json()["error"]
+    assert "what the load balancer serves is unknown: AWS answered Throttling" in error["why"], error
+    assert "still serves" not in error["why"]
+    assert state(w)["release:canaryWeight"] == "0", "the applied abort is not undone"
+    assert held(w).ending is not None, "the release stays marked: no update can send 25% back"
+    status = run(w, "carol", "status", "-o", "json")
+    assert status.json()["served"] == {"blue": 100, "green": 0}
+    again = run(w, "bob", "abort", "-o", "json")
+    assert again.code == ExitCode.REFUSED, again.text
+    assert again.json()["outcome"] == "aborted"
+    assert records.IN_PROGRESS not in state(w)
+
+
+# --- 20: a driver that exits after a failed step gives its lease up ------------------------------------------------
+
+
+def test_a_driver_whose_step_and_abort_failed_on_a_held_stack_gives_its_lease_up_so_resume_elsewhere_goes_on(w: Base) -> None:
+    with shell.holding_the_stack(w.directory, STACK, "pulumi up by dave@ci (a push's Deployments run)"):
+        done = run(w, "alice", *DEPLOY)
+    assert done.code != ExitCode.OK, done.text
+    record = held(w)
+    assert record.lease is None, f"the driver that stopped kept its lease: {record.lease}"
+    # Carol's clock is the driver's: a lease it kept would be fresh, and resume refused for 35 minutes.
+    resumed = run(w, "carol", "resume")
+    assert "is being driven by" not in resumed.text, resumed.text
+    assert resumed.code == ExitCode.OK, resumed.text
+    assert records.IN_PROGRESS not in state(w)
