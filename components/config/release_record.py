@@ -84,6 +84,9 @@ class MigrationRun(ConfigModel):
 class BackupState(StrEnum):
     """What became of the previous live colour after the backup window."""
 
+    SCALING_DOWN = "scaling-down"
+    """The scale-down is written (``release:candidateTasks`` back to standby) but its stack update is not known to have
+    applied: a driver killed there leaves the old colour running its tasks, and ``status`` says so."""
     SCALED_DOWN = "scaled-down"
     KEPT = "kept"
 
@@ -96,7 +99,8 @@ class Backup(ConfigModel):
     until: datetime
     """When the backup window ended or was to end (UTC). Required."""
     state: BackupState
-    """``scaled-down`` (the new live stayed healthy with no alarm) or ``kept`` (it did not). Required."""
+    """``scaled-down`` (the new live stayed healthy with no alarm), ``kept`` (it did not), or ``scaling-down`` (the
+    scale-down was written and its update had not applied when the record was last written). Required."""
     at: datetime
     """When the driver decided (UTC). Required."""
     why: str = Field(min_length=1, max_length=500)

@@ -10,12 +10,13 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from components.config import Colour, ConfigError, Strategy, load
-from components.config.release_record import ReleaseRecord
+from components.config.release_record import BackupState, Outcome, ReleaseRecord
 from release.aws.ecs import Rollouts
 from release.context import Aws
 from release.engine import StackEngine
 from release.judgement.analysis import alarm_names
 from release.state import record as records
+from release.strategies.capacity import CANDIDATE_TASKS
 
 
 def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
@@ -60,6 +61,13 @@ def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
     state["alarms"] = {
         c.value: aws.cloudwatch.alarm_states(alarm_names(outputs, c)) if alarm_names(outputs, c) else {} for c in Colour
     }
+    services = outputs.get("service_names")
+    if outputs.get("cluster_name") and isinstance(services, Mapping) and services:
+        counts = {str(c): aws.ecs.running_count(str(outputs["cluster_name"]), str(n)) for c, n in services.items()}
+        state["tasks"] = {c: {"running": r, "desired": d} for c, (r, d) in counts.items()}
+    backup = _backup(config, stack, state.get("tasks") or {})
+    if backup:
+        state["backup"] = backup
     rolling = state["in_progress"] is not None and state["in_progress"].get("strategy") == Strategy.ROLLING.value
     if rolling and outputs.get("cluster_name") and isinstance(outputs.get("service_names"), Mapping):
         # A rolling release's truth is ECS's: which deployment is PRIMARY, with which task definition, in which state.
@@ -69,6 +77,45 @@ def gather(engine: StackEngine, aws: Aws, stack: str) -> dict[str, Any]:
         state["deployments"] = {colour: [{"status": d.status, "taskDefinition": d.task_definition,
                                           "rolloutState": d.rollout_state, "reason": d.reason} for d in found]}
     return state
+
+
+def _backup(config: Mapping[str, str], stack: str, tasks: Mapping[str, Mapping[str, int]]) -> dict[str, Any] | None:
+    """The last release's backup window when it is not finished: a driver stopped in it, or killed in its scale-down.
+
+    After a promotion the old colour keeps its tasks (``release:candidateTasks``) until the window's end decides
+    (docs/releasing.md, "The backup window"): a promoted release with no decision while that count stands, or one
+    whose scale-down was written (``scaling-down``) but not confirmed, is unfinished, and the old colour's tasks say
+    what it really runs.
+    """
+    try:
+        last = records.last_release(config)
+    except ValueError:
+        return None
+    if last is None or last.outcome is not Outcome.PROMOTED or last.strategy is Strategy.ROLLING:
+        return None
+    old, live = last.colour.other, last.colour
+    kept = config.get(CANDIDATE_TASKS, "0")
+    runs = tasks.get(old.value)
+    running = f"{old} runs {runs['running']} of {runs['desired']} task(s)" if runs else f"{old}'s tasks are not exported"
+    rollback = f"python -m release rollback --stack {stack}"
+    retire = (f"`pulumi env set <org>/release-platform/{stack}-release 'pulumiConfig[\"{CANDIDATE_TASKS}\"]' 0` and "
+              f"`pulumi up -s {stack}`")
+    if last.backup is None and kept != "0":
+        return {
+            "state": "unfinished", "colour": old.value, "release": last.id,
+            "why": f"the backup window after release {last.id} did not finish: no decision is recorded, {running} as the "
+                   f"backup ({CANDIDATE_TASKS} {kept}) and {live} is live",
+            "next": f"{rollback} puts {old} live again; once {live} is trusted, retire the backup: {retire} "
+                    "(docs/runbook.md, Post-deployment)",
+        }
+    if last.backup is not None and last.backup.state is BackupState.SCALING_DOWN:
+        return {
+            "state": "scaling-down", "colour": old.value, "release": last.id,
+            "why": f"the scale-down of {old} after release {last.id} was written at {last.backup.at:%Y-%m-%d %H:%M:%S} UTC "
+                   f"but its update was not confirmed: {running}",
+            "next": f"`pulumi up -s {stack}` applies {CANDIDATE_TASKS} {kept}; {rollback} puts {old} live again instead",
+        }
+    return None
 
 
 def unreadable_record(config: Mapping[str, str]) -> str | None:
@@ -114,6 +161,11 @@ def show_status(console: Console, stack: str, state: Mapping[str, Any]) -> None:
         say(f"  being {ending['outcome']} by {ending['by']} since {ending['at']}: run the same command again to finish it")
     elif progress and progress.get("lease"):
         say(f"  driven by {progress['lease']['holder']}, lease renewed {progress['lease']['renewedAt']}")
+    for colour, counts in (state.get("tasks") or {}).items():
+        say(f"  {colour} tasks: {counts['running']} running of {counts['desired']} desired")
+    if state.get("backup"):
+        say(f"  backup window {state['backup']['state']}: {state['backup']['why']}")
+        say(f"  next: {state['backup']['next']}")
     for colour, found in (state.get("deployments") or {}).items():
         for d in found:
             say(f"  {colour} deployment: {d['status']} {d['taskDefinition']} {d['rolloutState'] or '-'} {d['reason']}".rstrip())

@@ -12,10 +12,12 @@ periods are ``monitoring:periodSeconds``, 60 by default and never under 10
 ``--poll`` default) sees every ALARM state.
 
 - All well for the whole window: ONE compare-and-set write of the release state
-  (the old colour's count back to standby and the record's ``backup`` saying so),
-  only if the last release is still this one and its colour still live, then one
-  stack update. If that update fails, the count and the record are put back:
-  the old state or the new one holds.
+  (the old colour's count back to standby and the record's ``backup`` saying
+  ``scaling-down``), only if the last release is still this one and its colour
+  still live, then one stack update, then the record says ``scaled-down``. If that
+  update fails, the count and the record are put back: the old state or the new
+  one holds. Killed between the write and the update's end, the record says
+  ``scaling-down`` while the old colour still runs its tasks, and ``status`` says so.
 - Unhealthy or an alarm: nothing is scaled down. The record's ``backup`` says why
   (kept), the release ends with exit 1 and points at ``release rollback``.
 - Somebody else moved on meanwhile (a rollback, another release): nothing is
@@ -142,9 +144,12 @@ def _scale_down(ctx: Context, record: ReleaseRecord, old: Colour, live: Colour, 
     if before.get(CANDIDATE_TASKS, "0") == "0":
         # No extra tasks were kept (no ECS services, or already standby): nothing to scale.
         return record
+    # The record says "scaling-down" until the update has applied: a driver killed between the write and the update
+    # leaves the old colour running its tasks, and the record must not say they are gone (status names what finishes it).
+    scaling = _with_backup(ctx, record, old, BackupState.SCALING_DOWN, why, until)
     done = _with_backup(ctx, record, old, BackupState.SCALED_DOWN, why, until)
     try:
-        records.commit(ctx.engine, None, None, {records.LAST_RELEASE: records.encode(done), CANDIDATE_TASKS: "0"},
+        records.commit(ctx.engine, None, None, {records.LAST_RELEASE: records.encode(scaling), CANDIDATE_TASKS: "0"},
                        check=_live_is(live, ctx.stack), expect_last=record.id)
     except records.ReleaseEndedError as exc:
         msg = f"scaling {old} down"
@@ -159,6 +164,11 @@ def _scale_down(ctx: Context, record: ReleaseRecord, old: Colour, live: Colour, 
         except Exception as second:  # noqa: BLE001 - the first failure is the one raised; this one is reported
             ctx.reporter.note(f"could not put the backup's count back after the failed update: {second}")
         raise
+    try:
+        records.commit(ctx.engine, None, None, {records.LAST_RELEASE: records.encode(done)}, expect_last=record.id)
+    except (records.ReleaseEndedError, EngineError) as exc:
+        ctx.reporter.note(f"{old} was scaled down, but the record still says scaling-down: {exc}")
+        return scaling
     ctx.reporter.note(f"{why}: {old} scaled down to its standby count")
     return done
 

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from components.config import Colour
+from components.config.release_record import BackupState, Outcome, ReleaseRecord
 from offline.stacks import ROOT
 from rehearsal.world import shell
 from rehearsal.world.servers import Moto, MotoSession
@@ -227,7 +228,7 @@ def driver_killed_before(w: Base, text: str) -> None:
     (w.directory / "paused").unlink()
 
 
-def held(w: Base) -> records.ReleaseRecord:
+def held(w: Base) -> ReleaseRecord:
     found = records.decode(state(w).get(records.IN_PROGRESS))
     assert found is not None, state(w)
     return found
@@ -259,7 +260,7 @@ def test_endings_that_fail_on_the_busy_stack_during_a_shift_leave_the_driver_dri
     assert records.IN_PROGRESS not in state(w), "nobody left the release in progress"
     last = records.decode(state(w)[records.LAST_RELEASE])
     assert last is not None
-    assert last.outcome is records.Outcome.PROMOTED
+    assert last.outcome is Outcome.PROMOTED
     assert served(w) == {"blue": 0, "green": 100}
 
 
@@ -302,7 +303,7 @@ def test_a_failed_last_write_after_the_promotion_applied_says_promoted_and_promo
     assert records.IN_PROGRESS not in state(w)
     last = records.decode(state(w)[records.LAST_RELEASE])
     assert last is not None
-    assert last.outcome is records.Outcome.PROMOTED
+    assert last.outcome is Outcome.PROMOTED
 
 
 # --- 17: an abort killed with the listener back on live refuses a promotion ------------------------------------
@@ -324,7 +325,7 @@ def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused
     assert records.IN_PROGRESS not in state(w)
     last = records.decode(state(w)[records.LAST_RELEASE])
     assert last is not None
-    assert last.outcome is records.Outcome.ABORTED
+    assert last.outcome is Outcome.ABORTED
 
 
 # --- 18: a verification AWS throttles is unknown, never another state --------------------------------------------
@@ -361,3 +362,54 @@ def test_a_driver_whose_step_and_abort_failed_on_a_held_stack_gives_its_lease_up
     assert "is being driven by" not in resumed.text, resumed.text
     assert resumed.code == ExitCode.OK, resumed.text
     assert records.IN_PROGRESS not in state(w)
+
+
+# --- 22: the backup window, killed in it or in its scale-down --------------------------------------------------
+
+
+def _set(w: Base, **values: str) -> None:
+    """Set stack config keys as ``pulumi config set`` would (kept in the shared state file)."""
+    OfflineEngine(STACK, state_path=w.directory / f"{STACK}.json").set_config({f"release:{k}": v for k, v in values.items()})
+
+
+def test_status_after_a_driver_killed_in_the_backup_window_shows_both_colours_tasks_and_the_unfinished_window(w: Base) -> None:
+    # The release is promoted at minute 33 of its clock (bakes of a minute, extended for too little traffic); the
+    # window runs 60 minutes from there, and the driver is killed at minute 60, inside it.
+    _set(w, backupMinutes="60")
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "minute:60"})
+    paused(w, driver)
+    killed(driver)
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.outcome is Outcome.PROMOTED
+    assert last.backup is None, "killed inside the window: nothing was decided"
+    kept = state(w)["release:candidateTasks"]
+    assert kept != "0"
+    data = run(w, "bob", "status", "-o", "json").json()
+    assert data["tasks"]["blue"] == {"running": int(kept), "desired": int(kept)}, data["tasks"]
+    assert data["tasks"]["green"]["running"] >= 1
+    assert data["backup"]["state"] == "unfinished"
+    assert data["backup"]["colour"] == "blue"
+    text = run(w, "bob", "status").text
+    assert f"blue tasks: {kept} running of {kept} desired" in text, text
+    assert f"backup window unfinished: the backup window after release {last.id} did not finish" in text, text
+    assert "next: python -m release rollback --stack staging puts blue live again" in text, text
+
+
+def test_killed_after_the_scale_down_was_written_the_record_does_not_say_scaled_down_and_status_says_what_finishes_it(
+    w: Base,
+) -> None:
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "before:scale blue down"})
+    paused(w, driver)
+    killed(driver)
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert last.backup is not None
+    tasks = run(w, "bob", "status", "-o", "json").json()["tasks"]
+    assert tasks["blue"]["running"] > 0, "the update never ran: blue still runs its tasks"
+    assert last.backup.state is not BackupState.SCALED_DOWN, "the record says blue is scaled down while it runs"
+    assert last.backup.state is BackupState.SCALING_DOWN
+    text = run(w, "bob", "status").text
+    assert "backup window scaling-down: the scale-down of blue after release" in text, text
+    assert f"but its update was not confirmed: blue runs {tasks['blue']['running']} of" in text, text
+    assert "next: `pulumi up -s staging` applies release:candidateTasks 0" in text, text

@@ -150,7 +150,9 @@ def test_after_a_quiet_window_the_old_colour_is_scaled_down_in_one_write_and_one
     assert runner.ctx.clock.monotonic() >= WINDOW, "the backup ran for the whole window (on the injected clock)"
     assert world.reads >= WINDOW / 10, "live's alarms were read every poll"
     assert stack.updates == ["release r-1: after the backup window, scale blue down to its standby count"]
-    assert int(stack.store.read()[1]) == int(etag) + 1, "one compare-and-set write: the count and the record together"
+    # One compare-and-set write of the count and the record together ("scaling-down"), the update, then the record
+    # confirmed ("scaled-down"): a kill between the first write and the update's end never leaves "scaled-down".
+    assert int(stack.store.read()[1]) == int(etag) + 2
     assert stack.get_config()[CANDIDATE_TASKS] == "0"
     assert done.backup is not None
     assert done.backup.state is BackupState.SCALED_DOWN
