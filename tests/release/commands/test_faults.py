@@ -367,6 +367,8 @@ def _throttle_listener_reads(monkeypatch: pytest.MonkeyPatch) -> Callable[[], No
     return lambda: throttled.__setitem__(0, False)
 
 
+@pytest.mark.rehearsal  # the program evaluated three times over a world of its own: the fast tier has the same case over
+# tests/stack_world.py (tests/release/state/test_marked_records.py), and separate processes run it in test_shells.py
 def test_an_abort_whose_verification_is_throttled_says_unknown_and_keeps_what_it_applied(
     stage: Callable[[str], OfflineEngine], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

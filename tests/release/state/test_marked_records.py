@@ -177,3 +177,43 @@ def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused
     done = CliRunner().invoke(app, ["abort", "--stack", "staging", "-o", "json"])
     assert done.exit_code == ExitCode.REFUSED, done.output
     assert shell.stack.release_config().last_release.outcome is Outcome.ABORTED
+
+
+# --- a verification AWS will not answer: unknown, never a different state (the fast tier's copy of item 18) ------
+
+
+def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_applied_and_finishes_when_run_again(
+    session: Any,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from release.strategies.failure import UnknownStateError
+
+    w = world(session)
+    release(w, "v2", until_weight=50)
+    throttled = [True]
+
+    def refuse(model: Any, **_: Any) -> None:
+        if throttled[0] and model.name == "DescribeListeners":
+            response: Any = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+            raise ClientError(response, "DescribeListeners")
+
+    w.ctx.aws.elbv2.client.meta.events.register("before-call", refuse)
+    held = records.in_progress(w.stack)
+    with pytest.raises(UnknownStateError) as caught:
+        abort(_bob(w), held, "bob aborts", by="bob@desk")
+    assert "what the load balancer serves is unknown: AWS answered Throttling" in caught.value.why
+    assert "still serves" not in caught.value.why, "an unread listener is never reported as serving something"
+    assert "run the same command again" in caught.value.next_command
+    # Applied and kept: the config says 0, as the listener does; the record stays marked, so no update sends 50% back.
+    assert w.stack.get_config()["release:canaryWeight"] == "0"
+    assert w.stack.served() == {"blue": 100, "green": 0}
+    marked = records.in_progress(w.stack)
+    assert marked is not None
+    assert marked.ending is not None
+    assert marked.ending.outcome is Outcome.ABORTED
+
+    throttled[0] = False
+    abort(_bob(w), marked, "bob aborts", by="bob@desk")
+    assert records.in_progress(w.stack) is None
+    assert w.stack.release_config().last_release.outcome is Outcome.ABORTED
