@@ -151,9 +151,11 @@ def test_a_migration_task_is_started_and_its_exit_code_read() -> None:
         stub.add_response("describe_tasks", {"tasks": [{"taskArn": task, "lastStatus": "STOPPED", "stoppedReason": "done",
                                                         "containers": [{"name": "migrate", "exitCode": 3}]}]})
         arn = ecs.start_task(spec, "release r-1")
-        run = ecs.wait_stopped("app", arn, "migrate", timeout=60)
+        beats: list[float] = []
+        run = ecs.wait_stopped("app", arn, "migrate", timeout=60, heartbeat=lambda: beats.append(ecs.clock.monotonic()))
     assert run.exit_code == 3
     assert run.reason == "done"
+    assert beats == [0.0, 10.0], "the driver's heartbeat (its lease's renewal) runs before each read of the task"
 
 
 def _throttled() -> ClientError:
@@ -201,3 +203,24 @@ def test_a_wait_times_out_with_the_last_state_seen() -> None:
         wait_until(lambda: (False, "2 of 3 running"), clock, what="green", timeout=60, interval=15)
     assert caught.value.why == "not done after 60s (last seen: 2 of 3 running)"
     assert clock.slept <= 60
+
+
+def test_the_ecs_task_runner_hands_the_drivers_heartbeat_to_the_wait() -> None:
+    from release.context import EcsTaskRunner
+
+    seen: dict[str, Any] = {}
+
+    class Waits:
+        def start_task(self, spec: TaskSpec, started_by: str) -> str:
+            return "arn:task"
+
+        def wait_stopped(self, cluster: str, task_arn: str, container: str, *, timeout: float, heartbeat: Any = None) -> Any:
+            seen.update(timeout=timeout, heartbeat=heartbeat)
+            return None
+
+    def beat() -> None:
+        """The driver's renewal."""
+
+    spec = TaskSpec("app", "arn:td", (), (), "migrate", ("migrate",))
+    EcsTaskRunner(Waits()).run(spec, "release r-1", 1800.0, beat)  # type: ignore[arg-type]
+    assert seen == {"timeout": 1800.0, "heartbeat": beat}

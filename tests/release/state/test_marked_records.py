@@ -200,6 +200,7 @@ def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_app
 
     w.ctx.aws.elbv2.client.meta.events.register("before-call", refuse)
     held = records.in_progress(w.stack)
+    assert held is not None
     with pytest.raises(UnknownStateError) as caught:
         abort(_bob(w), held, "bob aborts", by="bob@desk")
     assert "what the load balancer serves is unknown: AWS answered Throttling" in caught.value.why
