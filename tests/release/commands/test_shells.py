@@ -10,191 +10,50 @@ targets and service counts put back as they were.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from components.config import Colour
-from components.config.release_record import BackupState, Outcome, ReleaseRecord
-from offline.stacks import ROOT
+from components.config.release_record import BackupState, Outcome
 from rehearsal.world import shell
-from rehearsal.world.servers import Moto, MotoSession
-from rehearsal.world.stack import World
-from release.clock import ManualClock
-from release.engine.offline import OfflineEngine
 from release.errors import ExitCode
 from release.state import record as records
+from tests.shells import (
+    DEPLOY,
+    STACK,
+    Base,
+    build,
+    driver_killed_before,
+    finish,
+    held,
+    killed,
+    paused,
+    resume_paused,
+    rewind,
+    run,
+    served,
+    set_config,
+    start,
+    state,
+)
 
 pytestmark = pytest.mark.rehearsal
-
-START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
-VERSIONS = '{"blue":"3f9c2e1a","green":"4a5b6c7d"}'
-STACK = "staging"
-
-
-@dataclass
-class Base:
-    """The world as built, and what puts moto back to it."""
-
-    session: MotoSession
-    directory: Path
-    snapshot: Path
-    listener: str
-    weights: dict[str, int]
-    groups: dict[str, str]
-    targets: dict[str, list[str]]
-    desired: dict[str, int]
-    cluster: str
-    cache: Path
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
-    with Moto("eu-west-1") as session:
-        directory = tmp_path_factory.mktemp("world")
-        clock = ManualClock(START)
-        engine = OfflineEngine(STACK, state_path=directory / f"{STACK}.json", clock=clock)
-        world = World(session, clock, "http://127.0.0.1:9")
-        world.build(engine.plan())
-        engine.hooks.append(world.apply)
-        # A one-minute backup window: the window is the subject of one test only, and that one sets its own.
-        engine.set_config({"release:versions": VERSIONS, "release:backupMinutes": "1"})
-        engine.update("deploy 4a5b6c7d to green")
-        shell.share(world, directory, STACK, START)
-        outputs = world.outputs(engine.outputs())
-        groups = {c: str(a) for c, a in outputs["target_group_arns"].items()}
-        elb = session.shared("elbv2")
-        snapshot = tmp_path_factory.mktemp("snapshot")
-        for path in directory.iterdir():
-            if path.is_file():
-                shutil.copy2(path, snapshot / path.name)
-        yield Base(
-            session, directory, snapshot, str(outputs["listener_arn"]), world.elbv2.forward_weights(str(outputs["listener_arn"])),
-            groups, {c: [t["Target"]["Id"] for t in elb.describe_target_health(TargetGroupArn=a)["TargetHealthDescriptions"]]
-                     for c, a in groups.items()},
-            {name: t.desired for name, t in world.services.tasks.items()}, world.services.cluster,
-            tmp_path_factory.mktemp("plan-cache"),
-        )
+    with build(tmp_path_factory.mktemp) as built:
+        yield built
 
 
 @pytest.fixture
 def w(base: Base) -> Base:
-    """The world as built: the state files copied back; moto's listener, targets and service counts put back."""
-    for path in base.directory.iterdir():
-        if path.is_file():
-            path.unlink()
-    for path in base.snapshot.iterdir():
-        shutil.copy2(path, base.directory / path.name)
-    elb = base.session.shared("elbv2")
-    elb.modify_listener(ListenerArn=base.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-        {"TargetGroupArn": arn, "Weight": weight} for arn, weight in base.weights.items()]}}])
-    for colour, arn in base.groups.items():
-        now = [t["Target"]["Id"] for t in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
-        if now:
-            elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in now])
-        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in base.targets[colour]])
-    ecs = base.session.shared("ecs")
-    for name, count in base.desired.items():
-        ecs.update_service(cluster=base.cluster, service=name, desiredCount=count)
-    return base
+    """The world as built."""
+    return rewind(base)
 
 
-def env(base: Base, who: str, **extra: str) -> dict[str, str]:
-    """A shell's environment: the world, its own name (as CI names a run), and the faults it carries."""
-    return {
-        **os.environ, shell.WORLD: str(base.directory), "RELEASE_PLAN_CACHE": str(base.cache), "COLUMNS": "300",
-        "GITHUB_RUN_ID": who, "GITHUB_ACTOR": who, **extra,
-    }
-
-
-def start(base: Base, who: str, *args: str, **extra: str) -> subprocess.Popen[str]:
-    """A shell running ``python -m release ARGS`` against the world, in the background."""
-    return subprocess.Popen(  # noqa: S603 - this interpreter, our module
-        [sys.executable, "-m", "rehearsal.world.shell", *args, "--stack", STACK],
-        cwd=ROOT, env=env(base, who, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-@dataclass
-class Done:
-    """A finished shell: its exit code and what it printed."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        """Everything it printed, on one line."""
-        return " ".join((self.out + " " + self.err).split())
-
-    def json(self) -> Any:
-        """Its standard output as JSON."""
-        return json.loads(self.out)
-
-
-def finish(proc: subprocess.Popen[str]) -> Done:
-    """Wait for a shell; it never prints a traceback."""
-    out, err = proc.communicate(timeout=300)
-    done = Done(proc.returncode, out, err)
-    assert "Traceback" not in out + err, out + err
-    return done
-
-
-def run(base: Base, who: str, *args: str, **extra: str) -> Done:
-    """A shell run to its end."""
-    return finish(start(base, who, *args, **extra))
-
-
-def paused(base: Base, proc: subprocess.Popen[str]) -> None:
-    """Wait (real time, bounded) until a shell stops at its pause point."""
-    deadline = time.monotonic() + 240
-    marker = base.directory / "paused"
-    while not (marker.exists() and marker.read_text() == str(proc.pid)):
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"the shell ended (exit {proc.returncode}) before its pause point: {out}{err}")
-        assert time.monotonic() < deadline, "the shell never reached its pause point"
-        time.sleep(0.05)
-
-
-def resume_paused(base: Base) -> None:
-    """Let a paused shell go on."""
-    (base.directory / "resume").write_text("go")
-
-
-def state(base: Base) -> dict[str, str]:
-    """The release state as the file store holds it now."""
-    values: dict[str, str] = json.loads((base.directory / f"{STACK}.release.json").read_text())["values"]
-    return values
-
-
-def served(base: Base) -> dict[str, int]:
-    """Colour -> percent moto's listener serves now."""
-    action = base.session.shared("elbv2").describe_listeners(ListenerArns=[base.listener])["Listeners"][0]["DefaultActions"][0]
-    groups = action["ForwardConfig"]["TargetGroups"]
-    total = sum(int(g["Weight"]) for g in groups) or 1
-    by_arn = {a: c for c, a in base.groups.items()}
-    return {by_arn[g["TargetGroupArn"]]: round(100 * int(g["Weight"]) / total) for g in groups}
-
-
-def later(minutes: float) -> str:
-    """A clock start ``minutes`` after the world's."""
-    return (START + timedelta(minutes=minutes)).isoformat()
-
-
-DEPLOY = ("deploy", "--version", "5e6f7a8b", "--bake", "1", "--yes")
+# --- the machinery: a release through the CLI in its own process, then status from another ---------------------
 
 
 # --- the machinery: a release through the CLI in its own process, then status from another ---------------------
@@ -211,27 +70,6 @@ def test_a_release_driven_by_one_shell_is_seen_by_another(w: Base) -> None:
     assert status.code == ExitCode.OK, status.text
     assert status.json()["served"] == served(w)
     assert served(w)["blue"] == 100 - int(status.json()["weights"]["green"])
-
-
-def killed(proc: subprocess.Popen[str]) -> None:
-    """SIGKILL a shell at its pause point: nothing it would have done next happens, and no handler runs."""
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-
-
-def driver_killed_before(w: Base, text: str) -> None:
-    """A release whose driver was killed inside the first update whose message holds ``text``: in progress, undriven."""
-    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: f"before:{text}"})
-    paused(w, driver)
-    killed(driver)
-    (w.directory / "paused").unlink()
-
-
-def held(w: Base) -> ReleaseRecord:
-    found = records.decode(state(w).get(records.IN_PROGRESS))
-    assert found is not None, state(w)
-    return found
 
 
 # --- 14: another shell's failed ending never strands the release; two shells racing the driver's shift ----------
@@ -370,15 +208,10 @@ def test_a_driver_whose_step_and_abort_failed_on_a_held_stack_gives_its_lease_up
 # --- 22: the backup window, killed in it or in its scale-down --------------------------------------------------
 
 
-def _set(w: Base, **values: str) -> None:
-    """Set stack config keys as ``pulumi config set`` would (kept in the shared state file)."""
-    OfflineEngine(STACK, state_path=w.directory / f"{STACK}.json").set_config({f"release:{k}": v for k, v in values.items()})
-
-
 def test_status_after_a_driver_killed_in_the_backup_window_shows_both_colours_tasks_and_the_unfinished_window(w: Base) -> None:
     # The release is promoted at minute 33 of its clock (bakes of a minute, extended for too little traffic); the
     # window runs 60 minutes from there, and the driver is killed at minute 60, inside it.
-    _set(w, backupMinutes="60")
+    set_config(w, backupMinutes="60")
     driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "minute:60"})
     paused(w, driver)
     killed(driver)
