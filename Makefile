@@ -24,7 +24,11 @@ plan: $(VENV)/.runtime
 	$(BIN)/python -m release plan --stack $(STACK)
 
 ## test: every check: lint, types, unit tests, validators, the strict plan check, and the tests again on the requirement floors
-test: $(VENV)/.dev lint typecheck unit validate check floors
+# Side by side: pytest's workers keep both cores busy, and the one-process steps (ruff, mypy, the validators, the strict
+# check, the floors' virtualenv and tests) fill what they leave, which one after another left a core idle. None writes
+# what another reads (the plan cache's entries are written whole, then renamed); each line of output stays whole.
+test: $(VENV)/.dev
+	$(MAKE) --no-print-directory --jobs --output-sync=line lint typecheck unit validate check floors
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
