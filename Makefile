@@ -38,8 +38,9 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy pack/__main__.py  # the pack project's program: a second __main__, checked on its own
 
 # pytest-xdist: one worker per core, each test file on one worker, so the rehearsals a file shares run once
-# (tests/rehearsals.py). Every server a test starts binds port 0.
-XDIST := -n auto --dist loadfile
+# (tests/rehearsals.py). Every server a test starts binds port 0. Files are handed out heaviest first
+# (tests/conftest.py orders them), not by xdist's count of tests, which put the rehearsal files last.
+XDIST := -n auto --dist loadfile --no-loadscope-reorder
 
 ## test-fast: the tier for every change: every test that neither runs a whole rehearsal nor builds a virtualenv
 test-fast: $(VENV)/.dev
