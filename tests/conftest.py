@@ -39,6 +39,7 @@ def _key(stack: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
 _HEAVY = ("rehearsal", "registry")
 
 
+@pytest.hookimpl(trylast=True)  # after ``-m`` has deselected: only what runs is weighed
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The heaviest files first, each file's tests in their own order.
 
