@@ -24,7 +24,11 @@ plan: $(VENV)/.runtime
 	$(BIN)/python -m release plan --stack $(STACK)
 
 ## test: every check: lint, types, unit tests, validators, the strict plan check, and the tests again on the requirement floors
-test: $(VENV)/.dev lint typecheck unit validate check floors
+# Side by side: pytest's workers keep both cores busy, and the one-process steps (ruff, mypy, the validators, the strict
+# check, the floors' virtualenv and tests) fill what they leave, which one after another left a core idle. None writes
+# what another reads (the plan cache's entries are written whole, then renamed); each line of output stays whole.
+test: $(VENV)/.dev
+	$(MAKE) --no-print-directory --jobs --output-sync=line lint typecheck unit validate check floors
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -34,8 +38,9 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy pack/__main__.py  # the pack project's program: a second __main__, checked on its own
 
 # pytest-xdist: one worker per core, each test file on one worker, so the rehearsals a file shares run once
-# (tests/rehearsals.py). Every server a test starts binds port 0.
-XDIST := -n auto --dist loadfile
+# (tests/rehearsals.py). Every server a test starts binds port 0. Files are handed out heaviest first
+# (tests/conftest.py orders them), not by xdist's count of tests, which put the rehearsal files last.
+XDIST := -n auto --dist loadfile --no-loadscope-reorder
 
 ## test-fast: the tier for every change: every test that neither runs a whole rehearsal nor builds a virtualenv
 test-fast: $(VENV)/.dev

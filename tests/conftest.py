@@ -35,6 +35,25 @@ def _key(stack: str, overrides: tuple[tuple[str, Any], ...]) -> tuple[str, str]:
     return stack, repr(overrides)
 
 
+# A test that runs a whole rehearsal or builds a virtualenv costs seconds; the others, a fraction of one.
+_HEAVY = ("rehearsal", "registry")
+
+
+@pytest.hookimpl(trylast=True)  # after ``-m`` has deselected: only what runs is weighed
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heaviest files first, each file's tests in their own order.
+
+    ``--dist loadfile`` hands each worker the next file in this order as it finishes one (the Makefile's ``XDIST``
+    turns xdist's own order, by number of tests, off): a rehearsal file started last would leave one worker
+    running it alone, the other idle.
+    """
+    weight: dict[Path, int] = {}
+    for item in items:
+        heavy = any(item.get_closest_marker(name) for name in _HEAVY)
+        weight[item.path] = weight.get(item.path, 0) + (100 if heavy else 1)
+    items.sort(key=lambda item: -weight[item.path])  # stable: a file's tests stay together and in order
+
+
 @pytest.fixture(scope="session")
 def plan_of() -> Callable[..., Plan]:
     """Plan a stack of this repository with overrides: ``plan_of("production", "release:canaryWeight=25")``."""

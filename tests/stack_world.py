@@ -252,11 +252,21 @@ def aws_session() -> Iterator[Any]:
         yield boto3.Session(region_name="eu-west-1", aws_access_key_id="moto", aws_secret_access_key="moto")  # noqa: S106
 
 
-def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock: ManualClock | None = None) -> World:
-    """A fresh stack (its own load balancer, groups, alarms and database) with a driver context over it."""
+def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock: ManualClock | None = None,
+          *, extend_minutes: int | None = None) -> World:
+    """A fresh stack (its own load balancer, groups, alarms and database) with a driver context over it.
+
+    This world serves no traffic, so the analysis never has its minimum sample and every bake runs on for the
+    low-traffic rule's ``extendMinutes`` (10 by default), polling every 10 s. ``extend_minutes`` sets it, the
+    stack's other analysis settings kept, for tests whose subject is not how a bake ends.
+    """
     _COUNT[0] += 1
     clock = clock or ManualClock()
     fake = FakeStack(session, clock, prefix=f"web{_COUNT[0]}")
+    thresholds = None
+    if extend_minutes is not None:
+        analysis = fake.release_config().analysis
+        thresholds = analysis.model_copy(update={"low_traffic": analysis.low_traffic.model_copy(update={"extend_minutes": extend_minutes})})
     runner = Runner()
     probes: list[str] = []
     headers_sent: list[dict[str, str]] = []
@@ -267,7 +277,7 @@ def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock
         return probe_status
 
     ctx = Context(stack="staging", engine=fake, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
-                  probe=probe, by=by, verify_timeout=10)
+                  probe=probe, by=by, verify_timeout=10, thresholds=thresholds)
     return World(fake, ctx, runner, clock, probes, headers_sent)
 
 

@@ -67,6 +67,10 @@ def operation_names(service: str) -> frozenset[str]:
 PREFIX_SERVICES: dict[str, frozenset[str]] = {
     "elasticloadbalancing": frozenset({"elb", "elbv2"}),
     "monitoring": frozenset({"cloudwatch"}),
+    # RDS IAM authentication's prefix names no API (Service Authorization Reference, "Actions, resources, and condition
+    # keys for Amazon RDS IAM Authentication": rds-db:connect only), and no botocore model signs or serves as rds-db.
+    # Listed so that checking a plan that grants it does not read every service model to find that out.
+    "rds-db": frozenset(),
 }
 
 

@@ -105,16 +105,38 @@ def reset() -> None:
     moto_api_backend.reset()
 
 
+def dispatcher() -> Any:
+    """The WSGI dispatcher of moto, remembering the backend of each host it names.
+
+    For each request moto names a host from the signature's service, then matches it against every backend's URL
+    patterns (moto/moto_server/werkzeug_app.py, ``get_backend_for_host``: 184 patterns, about a millisecond a
+    request). Which backend serves a host never changes, so the first answer is kept.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class Remembering(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self.backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # Called under the dispatcher's own lock (get_application).
+            if host not in self.backends:
+                self.backends[host] = super().get_backend_for_host(host)
+            return self.backends[host]
+
+    return Remembering()
+
+
 class Moto:
     """moto's server on 127.0.0.1 with a free port and kept-alive connections, for the length of a ``with`` block."""
 
     def __init__(self, region: str) -> None:
         from cheroot import wsgi
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.region = region
         # What ThreadedMotoServer serves (moto/moto_server/threaded_moto_server.py), on cheroot instead of werkzeug.
-        app = answering_500(DomainDispatcherApplication(create_backend_app))
+        app = answering_500(dispatcher())
         self._server = wsgi.Server(("127.0.0.1", 0), app, numthreads=WORKERS)
         # Past the cap a connection is closed after its answer, as werkzeug's are: slower, never wrong.
         self._server.keep_alive_conn_limit = KEPT_ALIVE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offline.check import RuleClass, Severity
+from offline.check.shapes import PREFIX_SERVICES, _scan_prefixes
 from tests.check_support import check, policy, res, rules_of, urn
 
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -148,6 +149,16 @@ def test_iam_policy_documents_must_parse_and_follow_the_grammar() -> None:
 
 def test_permission_only_actions_are_known() -> None:
     document = policy({"Effect": "Allow", "Action": ["iam:PassRole", "s3:ListBucket"], "Resource": "arn:aws:iam::1:role/app"})
+    assert check(res("aws:iam/rolePolicy:RolePolicy", "p", {"role": "r", "policy": document})).findings == ()
+
+
+def test_the_action_prefixes_listed_ahead_name_what_botocores_models_say() -> None:
+    # The listing spares a check reading every service model (seconds): it must say what that reading would.
+    found = _scan_prefixes()
+    for prefix, services in PREFIX_SERVICES.items():
+        assert services <= found.get(prefix, frozenset()), prefix
+        assert services or prefix not in found, f"{prefix} is served by {sorted(found[prefix])}"
+    document = policy({"Effect": "Allow", "Action": "rds-db:connect", "Resource": "arn:aws:rds-db:eu-west-1:1:dbuser:db-X/app"})
     assert check(res("aws:iam/rolePolicy:RolePolicy", "p", {"role": "r", "policy": document})).findings == ()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from rehearsal.world.servers import Moto
+from rehearsal.world.servers import Moto, dispatcher
 
 CALLS = 12
 
@@ -24,6 +24,16 @@ def test_calls_from_one_client_share_one_connection() -> None:
             cloudwatch.describe_alarms()
         # werkzeug's server (moto's own) closes every connection after its answer: that would be CALLS accepts.
         assert moto.accepted - before == 1
+
+
+def test_the_dispatcher_names_moto_s_own_backend_for_every_host_each_time() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    own, remembering = DomainDispatcherApplication(create_backend_app), dispatcher()
+    hosts = [f"{s}.eu-west-1.amazonaws.com" for s in ("elasticloadbalancing", "monitoring", "ecs", "logs", "rds", "secretsmanager")]
+    for host in [*hosts, "moto_api", None, *hosts]:
+        assert remembering.get_backend_for_host(host) == own.get_backend_for_host(host), host
+    assert {remembering.get_backend_for_host(h) for h in hosts} == {"elb", "cloudwatch", "ecs", "logs", "rds", "secretsmanager"}
 
 
 def test_an_exception_inside_moto_is_a_500_on_a_connection_that_stays_open(monkeypatch: pytest.MonkeyPatch) -> None:
