@@ -91,7 +91,7 @@ SCENARIO_LIST = (
     Scenario("noisy-logs", live=AppBehaviour(error_log_rate=0.01), candidate=AppBehaviour(error_log_rate=0.04)),
     Scenario("verbose-errors", live=AppBehaviour(error_log_rate=0.01),
              candidate=AppBehaviour(error_log_rate=0.01, error_lines=3)),
-    Scenario("shared-fault", shared_fault=True),
+    Scenario("shared-fault", shared_fault=True, load=Load(rate=10.0)),
     Scenario("low-traffic", live=ONE_PERCENT, candidate=ONE_PERCENT, load=Load(rate=0.05)),
     # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
     Scenario("throttled"),

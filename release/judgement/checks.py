@@ -75,19 +75,22 @@ class CountEvidence:
         keys = ("test", "live", "candidate", "step")
         self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in keys}
         self.best = {k: np.zeros(self.bound.shape) for k in keys}
-        self.earlier = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
+        self.now = {k: np.zeros(self.bound.shape) for k in keys}
+        self.earlier: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
         """The candidate's requests and errors in the steps before the current one."""
-        self.current = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
+        self.current: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
 
     def new_step(self, where: ArrayLike) -> None:
         """A shift (where ``where``): the current step's minutes become earlier ones, and its e-process starts at 1."""
         import numpy as np
 
         mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
-        self.earlier = tuple(np.where(mask, a + b, a) for a, b in zip(self.earlier, self.current, strict=True))
-        self.current = tuple(np.where(mask, 0.0, a) for a in self.current)
+        (n_before, e_before), (n_now, e_now) = self.earlier, self.current
+        self.earlier = (np.where(mask, n_before + n_now, n_before), np.where(mask, e_before + e_now, e_before))
+        self.current = (np.where(mask, 0.0, n_now), np.where(mask, 0.0, e_now))
         self.sums["step"] = np.where(mask[..., None], 0.0, self.sums["step"])
         self.best["step"] = np.where(mask, 0.0, self.best["step"])
+        self.now["step"] = np.where(mask, 0.0, self.now["step"])
 
     def changed(self) -> np.ndarray:
         """Where the candidate's own rate changed at this step: what changed is not the version.
@@ -96,7 +99,7 @@ class CountEvidence:
         reached 1/``CHANGE_ALPHA``) while its earlier steps, of the same version, look like the baseline rather than
         like this step (``steady_before``).
         """
-        return (self.best["step"] >= math.log(1.0 / CHANGE_ALPHA)) & steady_before(*self.earlier, self.base_rate,
+        return (self.now["step"] >= math.log(1.0 / CHANGE_ALPHA)) & steady_before(*self.earlier, self.base_rate,
                                                                                     *self.current)
 
     def update(self, n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike) -> None:
@@ -113,14 +116,19 @@ class CountEvidence:
             "candidate": candidate_vs_base,
             "step": candidate_vs_base,
         }
-        self.current = (self.current[0] + n_c, self.current[1] + e_c)
+        self.current = (np.asarray(self.current[0] + n_c), np.asarray(self.current[1] + e_c))
         for key, step in steps.items():
             self.sums[key] = self.sums[key] + step
-            self.best[key] = np.maximum(self.best[key], mixture_log_evalue(self.sums[key]))
+            self.now[key] = mixture_log_evalue(self.sums[key])
+            self.best[key] = np.maximum(self.best[key], self.now[key])
 
     def crossed(self, key: str) -> np.ndarray:
         """Where the e-process ``key`` has reached 1/alpha at some look."""
         return self.best[key] >= self.threshold
+
+    def shows(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` is at 1/alpha or above now (a drift: it clears when the minutes recover)."""
+        return self.now[key] >= self.threshold
 
 
 class SignEvidence:
@@ -141,6 +149,7 @@ class SignEvidence:
         zeros = np.zeros(np.shape(base_minutes))
         self.counts = {k: [zeros.copy(), zeros.copy()] for k in ("test", "live", "candidate")}
         self.best = {k: zeros.copy() for k in ("test", "live", "candidate")}
+        self.now = {k: zeros.copy() for k in ("test", "live", "candidate")}
 
     def update(self, candidate: ArrayLike, control: ArrayLike) -> None:
         """One minute: each colour's latency statistic (NaN: no datapoint)."""
@@ -159,11 +168,16 @@ class SignEvidence:
                 worse = seen & (value > self.margin * against) & (value > self.floor)
             self.counts[key][0] = self.counts[key][0] + worse
             self.counts[key][1] = self.counts[key][1] + seen
-            self.best[key] = np.maximum(self.best[key], sign_log_evalue(*self.counts[key]))
+            self.now[key] = sign_log_evalue(*self.counts[key])
+            self.best[key] = np.maximum(self.best[key], self.now[key])
 
     def crossed(self, key: str) -> np.ndarray:
         """Where the e-process ``key`` has reached 1/alpha at some look."""
         return self.best[key] >= self.threshold
+
+    def shows(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` is at 1/alpha or above now (a drift: it clears when the minutes recover)."""
+        return self.now[key] >= self.threshold
 
 
 def steady_before(n_before: ArrayLike, e_before: ArrayLike, base_rate: ArrayLike, n_now: ArrayLike,
@@ -202,8 +216,8 @@ def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_r
 
     short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
     judged = ~short
-    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.crossed("live"),
-                   judged & evidence.crossed("candidate"), judged & evidence.changed())
+    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.shows("live"),
+                   judged & evidence.shows("candidate"), judged & evidence.changed())
 
 
 def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
@@ -216,7 +230,7 @@ def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minu
     cannot = ~crossed & (evidence.counts["test"][1] < evidence.needed)
     undecided = short | cannot
     judged = ~undecided
-    return Outcome(undecided, judged & crossed, judged & evidence.crossed("live"), judged & evidence.crossed("candidate"),
+    return Outcome(undecided, judged & crossed, judged & evidence.shows("live"), judged & evidence.shows("candidate"),
                    np.zeros(np.shape(undecided), dtype=bool))
 
 
