@@ -26,13 +26,14 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 - ``verbose-errors``: live and the candidate both fail inside 1% of their requests (answered 200), but the
   candidate writes 3 error lines for each where live writes 1: the same failure rate, so it is promoted, since the
   stack's filter counts requests with an error (their access lines), not lines.
-- ``shared-fault``: at the last step (live keeps its control share, ``release:controlWeight``) a dependency both
-  colours share fails for 4 minutes: each answers 2% 5xx. The candidate is no worse than live's traffic of the same
-  minutes, so the bake holds and alerts naming the environment rather than aborting; once the environment is well it
-  bakes again and is promoted.
+- ``shared-fault``: at 10 requests a second, at the last step (live keeps its control share,
+  ``release:controlWeight``) a dependency both colours share fails for 4 minutes: each answers 2% 5xx. The
+  candidate's own rate rose at that step, its earlier steps were like live's baseline, and it is no worse than live's
+  control in the same minutes, so the bake holds and alerts naming the environment rather than aborting; once the
+  environment is well it bakes again and is promoted.
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
-  candidate is as good as live, and the documented rule for too little traffic decides (the bake is
-  extended for the minimum sample, then the alarms alone decide).
+  candidate is as good as live, and the documented rule for too little traffic decides: the bake is extended for
+  the minimum sample, then held (never a pass), and the hold ends the release with the candidate back to 0, exit 3.
 - ``staging-gate``, ``staging-recent``, ``staging-rolled-back`` (production only): staging's history holds no
   release of the version, a promotion under ``release:stagingSoakMinutes`` old, or one it rolled back: the gate
   refuses before production changes; ``--skip-staging --reason`` lets the release through with the reason recorded.
