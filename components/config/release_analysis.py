@@ -34,7 +34,7 @@ LATENCY_STATISTIC = r"^(p(100|[1-9]?[0-9](\.[0-9]{1,2})?)|Maximum|Average)$"
 
 
 class ErrorTest(ConfigModel):
-    """The 5xx test (and, with its own settings, the error-request test): a mixture likelihood-ratio e-process.
+    """The 5xx test (and, with its own settings, the error-request test): a likelihood-ratio e-process.
 
     It weighs the candidate's share of each minute's errors against the control's.
     """
