@@ -104,11 +104,13 @@ SCENARIO_LIST = (
     Scenario("live-alarm", live=AppBehaviour(error_rate=0.5), warm_up_seconds=420.0),
     Scenario("live-unhealthy"),
     # Production's staging gate (release/judgement/staging_gate.py) over what the staging stack's history holds.
-    Scenario("staging-gate", staging="missing", staging_only=True, warm_up_seconds=0.0),
-    Scenario("staging-held", staging="held", staging_only=True),
+    # Production's first step is 5%: at 10 requests a second the candidate gets the tests' minimum sample within
+    # the bake, its extension and a hold; at 2 it would stay undecided, which is never a pass.
+    Scenario("staging-gate", staging="missing", staging_only=True, warm_up_seconds=0.0, load=Load(rate=10.0)),
+    Scenario("staging-held", staging="held", staging_only=True, load=Load(rate=10.0)),
     Scenario("staging-recent", staging="recent", staging_only=True, warm_up_seconds=0.0),
     Scenario("staging-rolled-back", staging="rolled-back", staging_only=True, warm_up_seconds=0.0),
     # Verified decommission: the new live colour goes bad in the backup window; its alarms keep the old colour.
-    Scenario("backup-alarm", live_fails_after_promotion=True),
+    Scenario("backup-alarm", live_fails_after_promotion=True, load=Load(rate=10.0)),
 )
 BY_NAME = {s.name: s for s in SCENARIO_LIST}
