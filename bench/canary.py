@@ -114,8 +114,11 @@ def rows(seeds: int = SEEDS, per_seed: int = PER_SEED, only: list[int] | None = 
             "steps": list(case.steps), "bake_minutes": case.bake_minutes, "rps": case.rps,
             "alpha": round(settings.alpha, 4), "aborted_by_alarm": round(float(outcome.alarm_aborts.mean()), 5),
             "caught_by_end_of_step_2": round(float(_by_step_two(outcome).mean()), 5),
-            "ended_a_step_undecided_or_held": round(float(outcome.unsettled.mean()), 5),
+            "held_undecided_after_extension": round(float(outcome.unsettled.mean()), 5),
+            "held": round(float(outcome.held.mean()), 5),
+            "ended_by_a_hold": round(float(outcome.ended_held.mean()), 5),
             "named_the_environment": round(float(outcome.environment.mean()), 5),
+            "named_the_environment_ci95": [round(v, 5) for v in interval(int(outcome.environment.sum()), len(hits))],
             "median_release_minutes": float(np.nanmedian(np.where(outcome.aborted, np.nan, outcome.step_ends[:, -1])))
             if not outcome.aborted.all() else None,
             "median_minutes_to_abort": float(np.nanmedian(outcome.aborted_at)) if outcome.aborted.any() else None,
@@ -141,7 +144,8 @@ def run() -> list[dict[str, object]]:
 
 
 if __name__ == "__main__":
-    # python -m bench.canary [CASE_INDEX,...]: the rows of those cases alone.
-    chosen = [int(i) for i in sys.argv[1].split(",")] if len(sys.argv) > 1 else None
-    for found in rows(only=chosen):
+    # python -m bench.canary [CASE_INDEX,...] [RELEASES_PER_SEED]: the rows of those cases alone, on fewer releases.
+    chosen = [int(i) for i in sys.argv[1].split(",")] if len(sys.argv) > 1 and sys.argv[1] != "all" else None
+    per_seed = int(sys.argv[2]) if len(sys.argv) > 2 else PER_SEED
+    for found in rows(per_seed=per_seed, only=chosen):
         print(json.dumps(found), flush=True)

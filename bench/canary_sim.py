@@ -18,8 +18,13 @@ with the candidate's and live's alarms as the evaluator of the rehearsal sets
 them (``rehearsal/world/alarms.py``: the stack's own definitions from the plan,
 each minute's datapoint through the alarm's own metric math, ``decide``'s rule
 in ``alarm_states``). The bake follows the driver's rule (``canary._bake``): an
-abort at the first ``candidate`` verdict; at the end of a step, the next one
-unless the verdict is undecided (or a hold), then up to ``extendMinutes`` more.
+abort at the first ``candidate`` verdict; a hold at once on an ``environment`` or
+``live`` verdict; at the end of a step, the next one on a pass, else up to
+``extendMinutes`` more, then a hold (an undecided verdict is never a pass). A hold
+ends on a pass (an environment hold bakes the step again), or, after
+``HOLD_MINUTES``, ends the release: neither aborted nor promoted. One
+simplification: the driver judges the candidate afresh after an environment hold;
+the simulation keeps its evidence.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from components.config.release import DEFAULT_STEPS
 from components.config.release_analysis import AnalysisConfig
 from rehearsal.world.alarms import ALARM, COMPARISONS, EXTRA_PERIODS, CompositeAlarm, MetricAlarm
 from rehearsal.world.metric_math import Node, evaluate, parse
-from release.judgement.analysis import CANDIDATE, ENVIRONMENT, PASS, STATES, classify
+from release.judgement.analysis import CANDIDATE, ENVIRONMENT, LIVE_DEGRADED, PASS, STATES, UNDECIDED, classify
 from release.judgement.checks import CountEvidence, SignEvidence, count_outcome, sign_outcome
+from release.strategies.environment import HOLD_MINUTES
 
 LATENCY_MEDIAN_SECONDS = 0.100
 LATENCY_SIGMA = 0.5
@@ -81,6 +87,10 @@ class Outcomes:
     """The verdict named the environment at some look."""
     alarm_aborts: np.ndarray
     """The abort came from an alarm, not a test."""
+    ended_held: np.ndarray
+    """The release ended after a hold of ``HOLD_MINUTES`` (candidate back to 0, exit 3): neither aborted nor promoted."""
+    held: np.ndarray
+    """A bake held at some look (environment, live or undecided after its extension)."""
 
     @property
     def aborted(self) -> np.ndarray:
@@ -250,9 +260,12 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
     baked = np.zeros(releases, dtype=int)
     finished = np.zeros(releases, dtype=bool)
     aborted_at, step_ends = np.full(releases, np.nan), np.full((releases, len(steps)), np.nan)
-    unsettled, environment, alarm_aborts = (np.zeros(releases, dtype=bool) for _ in range(3))
+    unsettled, environment, alarm_aborts, ended_held, ever_held = (np.zeros(releases, dtype=bool) for _ in range(5))
+    held_at = np.full(releases, -1)
+    """The minute a hold began (-1: not holding)."""
+    held_env = np.zeros(releases, dtype=bool)
     weights = np.array(steps)
-    for minute in range(1, len(steps) * (bake + extend) + 1):
+    for minute in range(1, len(steps) * (2 * bake + extend + HOLD_MINUTES) + 1):
         weight = weights[np.minimum(step, len(steps) - 1)]
         full = weight == 100
         share = np.where(full, 100 - case.control_share, weight) / 100
@@ -281,7 +294,8 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         def union(key: str, found: list[Any] = outcomes) -> np.ndarray:
             return np.logical_or.reduce([getattr(o, key) for o in found])
 
-        state = classify(union("failed"), union("drift_live"), union("drift_candidate"), union("undecided"), alarm_c, alarm_l)
+        state = classify(union("failed"), union("drift_live"), union("drift_candidate"), union("undecided"), alarm_c,
+                         alarm_l, union("changed"))
         active = ~finished
         environment |= active & (state == STATES.index(ENVIRONMENT))
         abort = active & (state == STATES.index(CANDIDATE))
@@ -289,18 +303,36 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         alarm_aborts |= abort & ~np.logical_or.reduce([o.failed for o in outcomes])
         finished |= abort
         active = ~finished
-        baked = np.where(active, baked + 1, baked)
         settled = state == STATES.index(PASS)
-        done = active & (baked >= bake) & (settled | (baked >= bake + extend))
+        hold_state = (state == STATES.index(ENVIRONMENT)) | (state == STATES.index(LIVE_DEGRADED))
+        holding = held_at >= 0
+        # A hold ends on a pass: an environment hold bakes the step again, an undecided one ends the step.
+        released = active & holding & settled
+        rebake = released & held_env
+        baked = np.where(rebake, 0, baked)
+        held_at = np.where(released, -1, held_at)
+        baked = np.where(active & ~(holding & ~released), baked + 1, baked)
+        starts = active & ~holding & (hold_state | ((baked >= bake + extend) & ~settled))
+        held_at = np.where(starts, minute, held_at)
+        held_env = np.where(starts, hold_state, held_env)
+        ever_held |= starts
+        unsettled |= starts & (state == STATES.index(UNDECIDED))
+        holding = held_at >= 0
+        gave_up = active & holding & (minute - held_at >= HOLD_MINUTES)
+        ended_held |= gave_up
+        finished |= gave_up
+        active = ~finished
+        done = active & ~holding & (baked >= bake) & (settled | (released & ~held_env))
         rows = np.flatnonzero(done)
         step_ends[rows, step[rows]] = minute
-        unsettled |= done & ~settled
+        five.new_step(done)
+        errors.new_step(done)
         step = np.where(done, step + 1, step)
         baked = np.where(done, 0, baked)
         finished |= step >= len(steps)
         if finished.all():
             break
-    return Outcomes(aborted_at, step_ends, unsettled, environment, alarm_aborts)
+    return Outcomes(aborted_at, step_ends, unsettled, environment, alarm_aborts, ended_held, ever_held)
 
 
 def colour_alarms(plan: Any, outputs: Mapping[str, Any], colour: str) -> Alarms:

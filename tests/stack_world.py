@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from moto import mock_aws
 
 from components.config import Colour, ConfigError, load
 from offline.stacks import ProjectFiles
+from release.aws.cloudwatch import MetricQuery, Metrics
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
 from release.context import Aws, Context
@@ -144,6 +146,8 @@ class FakeStack:
         return {
             "listener_arn": self.listener, "listener_urn": LISTENER_URN,
             "target_group_arns": {c.value: self.groups[c] for c in Colour},
+            "load_balancer_arn_suffix": f"app/{self.prefix}/1",
+            "target_group_arn_suffixes": {c.value: f"targetgroup/{self.prefix}-{c.value}/1" for c in Colour},
             "endpoint_url": "http://live.example", "health_check_path": "/health",
             "candidate_route": {"token_header": "X-Release-Token", "colour_header": "X-Release-Colour"},
             "release_token_secret_arn": self.token_secret,
@@ -230,6 +234,23 @@ class FakeStack:
         self.config.update({f"release:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()})
 
 
+HEALTHY_MINUTE = {"RequestCount": 600.0, "HTTPCode_Target_5XX_Count": 6.0, "TargetResponseTime": 0.1}
+"""Each colour's minute in the world's load balancer metrics: 600 requests, 1% 5xx, 100 ms."""
+
+
+class HealthyTraffic(Metrics):
+    """moto's CloudWatch (alarms) with every colour serving ``HEALTHY_MINUTE`` in every minute it is asked for.
+
+    moto keeps no load balancer metrics; a release judged on none would be undecided, which holds and never promotes
+    (docs/releasing.md, "Too little traffic"). The analysis judges these minutes as it judges CloudWatch's.
+    """
+
+    def metric_series(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        first = start.replace(second=0, microsecond=0)
+        minutes = [first + timedelta(minutes=i) for i in range(int((end - first).total_seconds() // 60))]
+        return {q.id: dict.fromkeys(minutes, HEALTHY_MINUTE[q.metric]) for q in queries if q.metric in HEALTHY_MINUTE}
+
+
 @dataclass
 class World:
     """A FakeStack, its AWS wrappers and a Context to drive it."""
@@ -276,8 +297,9 @@ def world(session: Any, by: str = "alice@laptop", probe_status: int = 200, clock
         headers_sent.append(dict(headers or {}))
         return probe_status
 
-    ctx = Context(stack="staging", engine=fake, aws=Aws.from_session(session, clock), clock=clock, runner=runner,
-                  probe=probe, by=by, verify_timeout=10, thresholds=thresholds)
+    aws = Aws.from_session(session, clock)
+    ctx = Context(stack="staging", engine=fake, aws=replace(aws, cloudwatch=HealthyTraffic(session, clock)), clock=clock,
+                  runner=runner, probe=probe, by=by, verify_timeout=10, thresholds=thresholds)
     return World(fake, ctx, runner, clock, probes, headers_sent)
 
 

@@ -34,7 +34,7 @@ LATENCY_STATISTIC = r"^(p(100|[1-9]?[0-9](\.[0-9]{1,2})?)|Maximum|Average)$"
 
 
 class ErrorTest(ConfigModel):
-    """The 5xx test (and, with its own settings, the error-request test): a mixture likelihood-ratio e-process.
+    """The 5xx test (and, with its own settings, the error-request test): a likelihood-ratio e-process.
 
     It weighs the candidate's share of each minute's errors against the control's.
     """
@@ -43,9 +43,9 @@ class ErrorTest(ConfigModel):
     """Probability that the test never fails a healthy candidate over the whole release, above 0.5 and below 1; its
     alpha, ``1 - confidence``, joins the other tests' in the release's bound. Default 0.995 (the error-request
     test: 0.998)."""
-    min_relative_increase: float = Field(default=0.1, ge=0.0, le=10.0)
-    """Smallest increase worth an abort, as a fraction of live's 5xx odds, 0-10: 0.1 tests
-    "candidate's odds > 1.1 x live's". Default 0.1."""
+    min_relative_increase: float = Field(default=0.05, ge=0.0, le=10.0)
+    """Smallest increase worth an abort, as a fraction of live's 5xx odds, 0-10: 0.05 tests
+    "candidate's odds > 1.05 x live's". Default 0.05 (the error-request test: 0.1)."""
     min_requests: int = Field(default=500, ge=1, le=10_000_000)
     """Requests each side needs before the test judges, at least 1: the candidate's since the first shift, and live's
     (control and baseline together). Default 500."""
@@ -82,8 +82,8 @@ class AnalysisConfig(ConfigModel):
     """The ``release:analysis`` key."""
 
     errors: ErrorTest = Field(default_factory=ErrorTest)
-    """The 5xx test. Default: ``{confidence: 0.995, minRelativeIncrease: 0.1, minRequests: 500}``."""
-    error_lines: ErrorTest = Field(default_factory=lambda: ErrorTest(confidence=0.998))
+    """The 5xx test. Default: ``{confidence: 0.995, minRelativeIncrease: 0.05, minRequests: 500}``."""
+    error_lines: ErrorTest = Field(default_factory=lambda: ErrorTest(confidence=0.998, min_relative_increase=0.1))
     """The error-request test: requests whose access line carries an error state (a request counts once, however many
     lines it writes), the same e-process as the 5xx test, with its own settings so a team can trust its logs less (or
     more) than its status codes. It runs when the stack exports ``log_signals``.

@@ -26,13 +26,14 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 - ``verbose-errors``: live and the candidate both fail inside 1% of their requests (answered 200), but the
   candidate writes 3 error lines for each where live writes 1: the same failure rate, so it is promoted, since the
   stack's filter counts requests with an error (their access lines), not lines.
-- ``shared-fault``: at the last step (live keeps its control share, ``release:controlWeight``) a dependency both
-  colours share fails for 4 minutes: each answers 2% 5xx. The candidate is no worse than live's traffic of the same
-  minutes, so the bake holds and alerts naming the environment rather than aborting; once the environment is well it
-  bakes again and is promoted.
+- ``shared-fault``: at 10 requests a second, at the last step (live keeps its control share,
+  ``release:controlWeight``) a dependency both colours share fails for 4 minutes: each answers 2% 5xx. The
+  candidate's own rate rose at that step, its earlier steps were like live's baseline, and it is no worse than live's
+  control in the same minutes, so the bake holds and alerts naming the environment rather than aborting; once the
+  environment is well it bakes again and is promoted.
 - ``low-traffic``: one request every 20 s: too few for the analysis to compare (its minimum sample); the
-  candidate is as good as live, and the documented rule for too little traffic decides (the bake is
-  extended for the minimum sample, then the alarms alone decide).
+  candidate is as good as live, and the documented rule for too little traffic decides: the bake is extended for
+  the minimum sample, then held (never a pass), and the hold ends the release with the candidate back to 0, exit 3.
 - ``staging-gate``, ``staging-recent``, ``staging-rolled-back`` (production only): staging's history holds no
   release of the version, a promotion under ``release:stagingSoakMinutes`` old, or one it rolled back: the gate
   refuses before production changes; ``--skip-staging --reason`` lets the release through with the reason recorded.
@@ -91,7 +92,7 @@ SCENARIO_LIST = (
     Scenario("noisy-logs", live=AppBehaviour(error_log_rate=0.01), candidate=AppBehaviour(error_log_rate=0.04)),
     Scenario("verbose-errors", live=AppBehaviour(error_log_rate=0.01),
              candidate=AppBehaviour(error_log_rate=0.01, error_lines=3)),
-    Scenario("shared-fault", shared_fault=True),
+    Scenario("shared-fault", shared_fault=True, load=Load(rate=10.0)),
     Scenario("low-traffic", live=ONE_PERCENT, candidate=ONE_PERCENT, load=Load(rate=0.05)),
     # Faults of the world, not of the candidate: throttled CloudWatch reads, a candidate already carrying weight.
     Scenario("throttled"),
@@ -103,11 +104,13 @@ SCENARIO_LIST = (
     Scenario("live-alarm", live=AppBehaviour(error_rate=0.5), warm_up_seconds=420.0),
     Scenario("live-unhealthy"),
     # Production's staging gate (release/judgement/staging_gate.py) over what the staging stack's history holds.
-    Scenario("staging-gate", staging="missing", staging_only=True, warm_up_seconds=0.0),
-    Scenario("staging-held", staging="held", staging_only=True),
+    # Production's first step is 5%: at 10 requests a second the candidate gets the tests' minimum sample within
+    # the bake, its extension and a hold; at 2 it would stay undecided, which is never a pass.
+    Scenario("staging-gate", staging="missing", staging_only=True, warm_up_seconds=0.0, load=Load(rate=10.0)),
+    Scenario("staging-held", staging="held", staging_only=True, load=Load(rate=10.0)),
     Scenario("staging-recent", staging="recent", staging_only=True, warm_up_seconds=0.0),
     Scenario("staging-rolled-back", staging="rolled-back", staging_only=True, warm_up_seconds=0.0),
     # Verified decommission: the new live colour goes bad in the backup window; its alarms keep the old colour.
-    Scenario("backup-alarm", live_fails_after_promotion=True),
+    Scenario("backup-alarm", live_fails_after_promotion=True, load=Load(rate=10.0)),
 )
 BY_NAME = {s.name: s for s in SCENARIO_LIST}

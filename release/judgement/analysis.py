@@ -96,23 +96,26 @@ class Verdict:
 
 
 def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limits: AnalysisConfig,
-                  alarms: Mapping[str, str] | None = None, control_alarms: Mapping[str, str] | None = None) -> Verdict:
+                  alarms: Mapping[str, str] | None = None, control_alarms: Mapping[str, str] | None = None,
+                  step: Any = None) -> Verdict:
     """The verdict on the candidate's minutes against the control's minutes (the same ones) and live's baseline.
 
     ``candidate`` and ``control`` are matched minute by minute (``Figures.minutes``' ``at``); ``baseline`` is
-    live before the first shift. ``alarms`` are the candidate's alarm states, ``control_alarms`` live's.
+    live before the first shift. ``alarms`` are the candidate's alarm states, ``control_alarms`` live's. ``step``:
+    the current step's shift (a minute's ``at``), from which the candidate's own minutes are this step's.
     """
     alarms, control_alarms = dict(alarms or {}), dict(control_alarms or {})
-    checks: list[Check] = [count_check("5xx", candidate, control, baseline, limits.errors, lambda m: m.errors)]
+    checks: list[Check] = [count_check("5xx", candidate, control, baseline, limits.errors, lambda m: m.errors, step)]
     if candidate.error_lines is not None and (control.error_lines is not None or baseline.error_lines is not None):
         checks.append(count_check("error-requests", candidate, control, baseline, limits.error_lines,
-                                  lambda m: m.error_requests or 0.0))
+                                  lambda m: m.error_requests or 0.0, step))
     checks.append(latency_check(candidate, control, baseline, limits.latency))
     firing = [f"alarm {name} is {state}" for name, state in alarms.items() if state in BAD_ALARM]
     live_firing = [f"alarm {name} is {state}" for name, state in control_alarms.items() if state in BAD_ALARM]
     failed = [c.summary for c in checks if c.state == FAIL]
     live_worse = [c.drift_live for c in checks if c.drift_live]
     candidate_worse = [c.drift_candidate for c in checks if c.drift_candidate]
+    changed = [c.changed for c in checks if c.changed]
     live_figures = control if control.minutes else baseline
 
     def verdict(state: str, extra: tuple[Check, ...] = (), reasons: tuple[str, ...] = ()) -> Verdict:
@@ -120,10 +123,16 @@ def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limit
                        (*checks, *extra), state)
 
     state = STATES[int(classify(bool(failed), bool(live_worse), bool(candidate_worse),
-                                any(c.state == UNDECIDED for c in checks), bool(firing), bool(live_firing)))]
+                                any(c.state == UNDECIDED for c in checks), bool(firing), bool(live_firing),
+                                bool(changed)))]
     if state == CANDIDATE:
         return verdict(CANDIDATE, reasons=(*firing, *failed))
     if state == ENVIRONMENT:
+        if changed and not (live_worse and candidate_worse) and not (firing and live_firing):
+            why = "; ".join(changed)
+            return verdict(ENVIRONMENT, (Check("environment", HOLD, f"the environment changed at this step, not the "
+                                                                    f"candidate: {why}, while no worse than live's "
+                                                                    f"control in the same minutes; hold and alert"),))
         why = "; ".join([*firing, *live_firing, *live_worse, *candidate_worse])
         return verdict(ENVIRONMENT, (Check("environment", HOLD, f"the environment is unhealthy, not the candidate: {why}; "
                                                                 f"hold and alert"),))
@@ -138,19 +147,22 @@ def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limit
     return verdict(state)
 
 
-def classify(failed: Any, live_worse: Any, candidate_worse: Any, undecided: Any, alarm: Any, live_alarm: Any) -> Any:
+def classify(failed: Any, live_worse: Any, candidate_worse: Any, undecided: Any, alarm: Any, live_alarm: Any,
+             changed: Any = False) -> Any:
     """The verdict's state as an index into ``STATES``, over a batch (numpy booleans) or one release (bools).
 
     In order: a failed test, or the candidate's alarm alone, is the candidate; both colours worse than the
-    baseline (or both alarms) the environment; live alone, live; a test undecided, or the candidate worse than
+    baseline (or both alarms), or the candidate's minutes of this step worse than the baseline when its earlier
+    steps were not (``changed``), the environment; live alone, live; a test undecided, or the candidate worse than
     the baseline while the control cannot tell, undecided; else pass.
     """
     import numpy as np
 
-    failed, live_worse, candidate_worse, undecided, alarm, live_alarm = (
-        np.asarray(a, dtype=bool) for a in (failed, live_worse, candidate_worse, undecided, alarm, live_alarm))
+    failed, live_worse, candidate_worse, undecided, alarm, live_alarm, changed = (
+        np.asarray(a, dtype=bool) for a in (failed, live_worse, candidate_worse, undecided, alarm, live_alarm, changed))
     return np.select(
-        [failed | (alarm & ~live_alarm), (alarm & live_alarm) | (live_worse & candidate_worse), live_worse | live_alarm,
+        [failed | (alarm & ~live_alarm), (alarm & live_alarm) | (live_worse & candidate_worse) | changed,
+         live_worse | live_alarm,
          undecided | candidate_worse],
         [STATES.index(CANDIDATE), STATES.index(ENVIRONMENT), STATES.index(LIVE_DEGRADED), STATES.index(UNDECIDED)],
         STATES.index(PASS),
@@ -233,10 +245,11 @@ class Analysis:
         logs = {c: bool(self._log_queries(c)) for c in colours}
         return {c: Figures.of(m, logs=logs[c]) for c, m in self.minutes(start, end, *colours).items()}
 
-    def judge(self, candidate: Colour, since: datetime, end: datetime) -> Verdict:
+    def judge(self, candidate: Colour, since: datetime, end: datetime, step: datetime | None = None) -> Verdict:
         """The candidate's verdict: its minutes since ``since`` (the first shift) against live's, and live's baseline.
 
         Live's baseline is its ``baselineMinutes`` before ``since``: after a blue-green switch it is live's only sample.
+        ``step``: this step's shift, when later than ``since``: the candidate's minutes from it on are this step's.
         """
         live = candidate.other
         names, live_names = alarm_names(self.outputs, candidate), alarm_names(self.outputs, live)
@@ -249,8 +262,10 @@ class Analysis:
         control = Figures.of([m for m in found[live] if _at(m) >= cutoff], logs=logs)
         baseline = Figures.of([m for m in found[live] if _at(m) < cutoff and _at(m) >= baseline_start.replace(second=0, microsecond=0)]
                               if self.limits.baseline_minutes else [], logs=logs)
+        step_minute = step.replace(second=0, microsecond=0) if step is not None and step > since else None
         return judge_samples(mine, control, baseline, self.limits,
-                             {n: states.get(n, "MISSING") for n in names}, {n: states.get(n, "MISSING") for n in live_names})
+                             {n: states.get(n, "MISSING") for n in names}, {n: states.get(n, "MISSING") for n in live_names},
+                             step_minute)
 
 
 def _at(minute: Minute) -> datetime:

@@ -2,8 +2,9 @@
 
 ``CountEvidence`` and ``SignEvidence`` hold a test's running state over arrays (one entry a release): the
 driver feeds one release's minutes, the benchmark thousands at once, through the same arithmetic. Each keeps
-three e-processes: the candidate against the control (the test: it aborts), and, against live's baseline,
-live's own minutes and the candidate's (the drifts: they tell the environment from the candidate).
+four e-processes: the candidate against the control (the test: it aborts), and, against live's baseline,
+live's own minutes, the candidate's, and the candidate's minutes of the current step alone (restarted at each
+step's shift: ``new_step``). The last three tell the environment from the candidate.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from components.config.release_analysis import ErrorTest, LatencyTest
 from release.judgement.figures import Figures, Minute
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 PASS, FAIL, UNDECIDED, HOLD = "pass", "fail", "undecided", "hold"
+CHANGE_ALPHA = 0.05
+"""The level of the step's own e-process (``changed``): it never aborts, it names the environment and holds, so a
+false alarm costs a hold (at most 5% of a step in an unchanged environment, by Ville's inequality), not a blame."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Check:
     """Non-empty when live's own minutes are worse than its baseline: the sentence saying so."""
     drift_candidate: str = ""
     """Non-empty when the candidate's minutes are worse than live's baseline."""
+    changed: str = ""
+    """Non-empty when the candidate's minutes of this step are worse than live's baseline, its earlier steps were not."""
 
 
 def alphas(confidence: float) -> tuple[float, float]:
@@ -65,8 +71,36 @@ class CountEvidence:
         self.margin = 1.0 + test.min_relative_increase
         self.threshold = math.log(1.0 / alpha)
         self.bound = rate_upper_bound(base_requests, base_errors, alpha_bound)
-        self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in ("test", "live", "candidate")}
-        self.best = {k: np.zeros(self.bound.shape) for k in ("test", "live", "candidate")}
+        self.base_rate = np.asarray(base_errors, dtype=float) / np.maximum(np.asarray(base_requests, dtype=float), 1.0)
+        keys = ("test", "live", "candidate", "step")
+        self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in keys}
+        self.best = {k: np.zeros(self.bound.shape) for k in keys}
+        self.now = {k: np.zeros(self.bound.shape) for k in keys}
+        self.earlier: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
+        """The candidate's requests and errors in the steps before the current one."""
+        self.current: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
+
+    def new_step(self, where: ArrayLike) -> None:
+        """A shift (where ``where``): the current step's minutes become earlier ones, and its e-process starts at 1."""
+        import numpy as np
+
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
+        (n_before, e_before), (n_now, e_now) = self.earlier, self.current
+        self.earlier = (np.where(mask, n_before + n_now, n_before), np.where(mask, e_before + e_now, e_before))
+        self.current = (np.where(mask, 0.0, n_now), np.where(mask, 0.0, e_now))
+        self.sums["step"] = np.where(mask[..., None], 0.0, self.sums["step"])
+        self.best["step"] = np.where(mask, 0.0, self.best["step"])
+        self.now["step"] = np.where(mask, 0.0, self.now["step"])
+
+    def changed(self) -> np.ndarray:
+        """Where the candidate's own rate changed at this step: what changed is not the version.
+
+        Its minutes of this step are worse than live's baseline (their e-process, restarted at the step's shift,
+        reached 1/``CHANGE_ALPHA``) while its earlier steps, of the same version, look like the baseline rather than
+        like this step (``steady_before``).
+        """
+        return (self.now["step"] >= math.log(1.0 / CHANGE_ALPHA)) & steady_before(*self.earlier, self.base_rate,
+                                                                                    *self.current)
 
     def update(self, n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike) -> None:
         """One minute of both colours (``n_l`` 0: no control traffic that minute, the baseline judges it)."""
@@ -80,14 +114,21 @@ class CountEvidence:
             "test": np.where((n_l > 0)[..., None], concurrent, candidate_vs_base),
             "live": baseline_log_factors(n_l, e_l, self.bound, self.margin),
             "candidate": candidate_vs_base,
+            "step": candidate_vs_base,
         }
+        self.current = (np.asarray(self.current[0] + n_c), np.asarray(self.current[1] + e_c))
         for key, step in steps.items():
             self.sums[key] = self.sums[key] + step
-            self.best[key] = np.maximum(self.best[key], mixture_log_evalue(self.sums[key]))
+            self.now[key] = mixture_log_evalue(self.sums[key])
+            self.best[key] = np.maximum(self.best[key], self.now[key])
 
     def crossed(self, key: str) -> np.ndarray:
         """Where the e-process ``key`` has reached 1/alpha at some look."""
         return self.best[key] >= self.threshold
+
+    def shows(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` is at 1/alpha or above now (a drift: it clears when the minutes recover)."""
+        return self.now[key] >= self.threshold
 
 
 class SignEvidence:
@@ -108,6 +149,7 @@ class SignEvidence:
         zeros = np.zeros(np.shape(base_minutes))
         self.counts = {k: [zeros.copy(), zeros.copy()] for k in ("test", "live", "candidate")}
         self.best = {k: zeros.copy() for k in ("test", "live", "candidate")}
+        self.now = {k: zeros.copy() for k in ("test", "live", "candidate")}
 
     def update(self, candidate: ArrayLike, control: ArrayLike) -> None:
         """One minute: each colour's latency statistic (NaN: no datapoint)."""
@@ -126,11 +168,34 @@ class SignEvidence:
                 worse = seen & (value > self.margin * against) & (value > self.floor)
             self.counts[key][0] = self.counts[key][0] + worse
             self.counts[key][1] = self.counts[key][1] + seen
-            self.best[key] = np.maximum(self.best[key], sign_log_evalue(*self.counts[key]))
+            self.now[key] = sign_log_evalue(*self.counts[key])
+            self.best[key] = np.maximum(self.best[key], self.now[key])
 
     def crossed(self, key: str) -> np.ndarray:
         """Where the e-process ``key`` has reached 1/alpha at some look."""
         return self.best[key] >= self.threshold
+
+    def shows(self, key: str) -> np.ndarray:
+        """Where the e-process ``key`` is at 1/alpha or above now (a drift: it clears when the minutes recover)."""
+        return self.now[key] >= self.threshold
+
+
+def steady_before(n_before: ArrayLike, e_before: ArrayLike, base_rate: ArrayLike, n_now: ArrayLike,
+                  e_now: ArrayLike) -> np.ndarray:
+    """Whether the candidate's earlier minutes are likelier at live's baseline rate than at this step's rate.
+
+    The binomial likelihood of the earlier errors at the two rates, compared (the law of likelihood: R. Royall,
+    *Statistical Evidence: A Likelihood Paradigm*, 1997, section 1.2); no earlier minute: not steady.
+    """
+    import numpy as np
+    from scipy.special import xlog1py, xlogy
+
+    n, e, p_base, m, k = (np.asarray(a, dtype=float) for a in (n_before, e_before, base_rate, n_now, e_now))
+    p_now = np.clip(k / np.maximum(m, 1.0), 1e-12, 1 - 1e-12)
+    p_base = np.clip(p_base, 1e-12, 1 - 1e-12)
+    at_base = xlogy(e, p_base) + xlog1py(n - e, -p_base)
+    at_now = xlogy(e, p_now) + xlog1py(n - e, -p_now)
+    return np.asarray((n > 0) & (at_base >= at_now))
 
 
 @dataclass(frozen=True)
@@ -141,6 +206,7 @@ class Outcome:
     failed: np.ndarray
     drift_live: np.ndarray
     drift_candidate: np.ndarray
+    changed: np.ndarray
 
 
 def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_requests: ArrayLike,
@@ -150,8 +216,8 @@ def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_r
 
     short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
     judged = ~short
-    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.crossed("live"),
-                   judged & evidence.crossed("candidate"))
+    return Outcome(short, judged & evidence.crossed("test"), judged & evidence.shows("live"),
+                   judged & evidence.shows("candidate"), judged & evidence.changed())
 
 
 def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
@@ -164,7 +230,8 @@ def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minu
     cannot = ~crossed & (evidence.counts["test"][1] < evidence.needed)
     undecided = short | cannot
     judged = ~undecided
-    return Outcome(undecided, judged & crossed, judged & evidence.crossed("live"), judged & evidence.crossed("candidate"))
+    return Outcome(undecided, judged & crossed, judged & evidence.shows("live"), judged & evidence.shows("candidate"),
+                   np.zeros(np.shape(undecided), dtype=bool))
 
 
 def _p(log_e: float) -> float:
@@ -180,8 +247,11 @@ def _fmt(p: float) -> str:
 
 
 def count_check(name: str, candidate: Figures, control: Figures, baseline: Figures, test: ErrorTest,
-                count: Callable[[Minute], float]) -> Check:
-    """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline."""
+                count: Callable[[Minute], float], step: Any = None) -> Check:
+    """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline.
+
+    ``step``: when this step's shift happened (a minute's ``at``); the minutes from it on are the current step's.
+    """
     what = "5xx" if name == "5xx" else "requests with an error"
     counted = (lambda f: True) if name == "5xx" else (lambda f: f.error_lines is not None)  # noqa: ARG005
     # A side without the metric (no log signal) has nothing to compare with: it is no sample, not a clean one.
@@ -195,7 +265,11 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
                f"({base_e / base_n if base_n else 0:.2%})")
     evidence = CountEvidence(base_n, base_e, test)
+    stepped = False
     for minute in mine:
+        if step is not None and not stepped and minute.at >= step:
+            evidence.new_step(True)
+            stepped = True
         other = theirs.get(minute.at)
         evidence.update(minute.requests, count(minute), other.requests if other else 0.0, count(other) if other else 0.0)
     for at, other in theirs.items():
@@ -216,7 +290,11 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                   if bool(outcome.drift_live) else "")
     drift_candidate = (f"the candidate's {what} {e_c:.0f}/{n_c:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}"
                        if bool(outcome.drift_candidate) else "")
-    return Check(name, state, text, _p(log_e), drift_live, drift_candidate)
+    now_n, now_e = (float(v) for v in evidence.current)
+    before_n, before_e = (float(v) for v in evidence.earlier)
+    changed = (f"the candidate's {what} of this step {now_e:.0f}/{now_n:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}, "
+               f"its earlier steps {before_e:.0f}/{before_n:.0f} like the baseline" if bool(outcome.changed) else "")
+    return Check(name, state, text, _p(log_e), drift_live, drift_candidate, changed)
 
 
 def latency_check(candidate: Figures, control: Figures, baseline: Figures, test: LatencyTest) -> Check:

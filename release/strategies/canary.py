@@ -110,16 +110,17 @@ class CanaryRunner(StepRunner):
         weights = {candidate.value: step.served, candidate.other.value: 100 - step.served}
         extended = False
         held: float | None = None
+        undecided: float | None = None  # when the bake began holding on an undecided verdict after its extension
         reads = TransientGrace(self.ctx.clock)
         while True:
             # Ended elsewhere (abort, promote, rollback from another shell): stop before writing anything.
             record = self._renew(record)
             now = self.ctx.clock.now()
             try:
-                verdict = analysis.judge(candidate, since, now)
+                verdict = analysis.judge(candidate, since, now, shifted)
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
-                window = Window(released, shifted, now, control=step.served < step.weight)
+                window = Window(released, shifted, now, control=step.served < step.weight, held=held is not None)
                 # A hold asks at every poll until it ends; so does the analysis's own hold verdict.
                 asks = not verdict.ok or verdict.hold or remaining <= 0 or held is not None
                 found = environment(candidate, window, verdict) if asks else Environment(False)
@@ -138,7 +139,7 @@ class CanaryRunner(StepRunner):
                     held = None
                 # Minutes of an unhealthy environment say nothing about the candidate: it is judged from here on, and
                 # the bake starts again once the environment is well.
-                since, start, extended = now, self.ctx.clock.monotonic(), False
+                since, start, extended, undecided = now, self.ctx.clock.monotonic(), False, None
                 self.ctx.clock.sleep(step.poll_seconds)
                 continue
             if not verdict.ok:
@@ -146,18 +147,42 @@ class CanaryRunner(StepRunner):
                 msg = f"bake at {step.served}%"
                 raise StepFailure(msg, "; ".join(verdict.reasons), self._status())
             if remaining <= 0:
-                # The low-traffic rule: wait for the minimum sample up to extendMinutes, then the alarms alone decide.
+                # The low-traffic rule: wait for the minimum sample up to extendMinutes, then hold: never a pass.
                 if not verdict.undecided:
                     return record
                 if overtime >= limits.low_traffic.extend_minutes * 60:
-                    self.ctx.reporter.note("too little traffic to judge; the alarms alone decided: "
-                                           + "; ".join(c.summary for c in verdict.undecided))
-                    return record
-                if not extended:
+                    undecided = self._undecided(step, record, verdict, undecided)
+                elif not extended:
                     extended = True
                     self.ctx.reporter.note(f"bake extended up to {limits.low_traffic.extend_minutes} min for the minimum sample: "
                                            + "; ".join(c.summary for c in verdict.undecided))
             self.ctx.clock.sleep(min(step.poll_seconds, remaining) if remaining > 0 else step.poll_seconds)
+
+    def _undecided(self, step: Bake, record: ReleaseRecord, verdict: Verdict, since: float | None) -> float:
+        """Still undecided after the extension: hold (weights kept, an alert), judging on; end after HOLD_MINUTES.
+
+        Too little evidence is never a pass (docs/releasing.md, "Too little traffic"): the candidate is not promoted
+        on no evidence, nor blamed; the release ends with the candidate back to 0 as the safe state, exit 3.
+        """
+        now = self.ctx.clock.monotonic()
+        why = "; ".join(c.summary for c in verdict.undecided)
+        if since is None:
+            self.timing.events.append((now, "undecided-hold"))
+            self.ctx.reporter.note(f"held at {step.served}%, not promoted: too little evidence to judge the candidate "
+                                   f"after the {step.seconds / 60:g}-min bake and its extension: {why}")
+            self._alert(record, f"held at {step.served}%: too little evidence to judge the candidate",
+                        f"{why}. The release holds its weights and keeps judging; after {HOLD_MINUTES} min undecided "
+                        f"it sends the candidate back to 0.")
+            return now
+        if now - since >= HOLD_MINUTES * 60:
+            msg = f"bake at {step.served}%"
+            raise StepFailure(
+                msg, f"too little evidence to judge the candidate, still undecided {HOLD_MINUTES} min after the bake's "
+                f"extension: {why}; never promoted on no evidence, the candidate goes back to 0 as the safe state",
+                f"send more traffic (or lower release:analysis minimum samples), then release {record.version} again; "
+                f"{self._status()}", infrastructure=True,
+            )
+        return since
 
     def _hold(self, step: Bake, record: ReleaseRecord, verdict: Verdict, found: Environment, held: float | None) -> float:
         """Hold at this step for an unhealthy environment: weights kept, an alert naming it; give up after HOLD_MINUTES."""

@@ -11,7 +11,11 @@ verdict, and before it lets a step pass, it asks this check:
    confidence, minimum effect and samples): failing means live degraded;
 3. at a step where live keeps only the control share (``release:controlWeight``), when the verdict failed: the
    candidate against live's control over the same recent minutes; not worse than the control means the failure
-   came from the baseline, which the environment may have left behind.
+   came from the baseline, which the environment may have left behind;
+4. while a bake holds: the candidate's recent minutes against live's baseline, when its minutes before this step
+   were no worse than it (the analysis's ``environment`` verdict for a step where the candidate's own rate rose:
+   the same version, so what changed is not the version) and the candidate is no worse than the control over the
+   same recent minutes. It keeps the hold while the change lasts; the analysis's verdict starts it.
 
 Any of them makes the environment unhealthy: the bake holds (weights kept, an alert naming the environment) instead
 of aborting, and does not let the step pass while live degrades alone. The judgement itself is the analysis's
@@ -29,6 +33,7 @@ from typing import Any
 from components.config import Colour
 from components.config.release_analysis import AnalysisConfig
 from release.judgement.analysis import Analysis, Verdict, alarm_names, decide
+from release.judgement.checks import steady_before
 
 RECENT_MINUTES = 5
 """How far back "now" reaches for live's own comparison: the stack's alarms look at 3 (staging) to 5 (production)
@@ -58,6 +63,8 @@ class Window:
     now: datetime
     control: bool
     """Live keeps only the control share at this step."""
+    held: bool = False
+    """The bake holds already: rule 4 keeps a hold the analysis's own verdict began."""
 
 
 EnvironmentCheck = Callable[[Colour, Window, Verdict], Environment]
@@ -97,6 +104,28 @@ def live_against_itself(
                 return Environment(True, f"the environment may be unhealthy: {candidate} is worse than live's earlier "
                                          f"traffic but not than live's control over the same minutes "
                                          f"({same.summary})")
+        if window.held and window.step > window.released:
+            return changed(analysis, limits, candidate, window, before, recent)
         return Environment(False)
 
     return check
+
+
+def changed(analysis: Analysis, limits: AnalysisConfig, candidate: Colour, window: Window, before: Any,
+            recent_live: Any) -> Environment:
+    """Rule 4: the candidate's own rate rose at this step, and not against the control.
+
+    Its recent minutes are worse than live's baseline, its minutes before this step look like the baseline rather than
+    like them, and it is no worse than live's control over the same recent minutes.
+    """
+    recent_from = max(window.step, window.now - timedelta(minutes=RECENT_MINUTES))
+    mine = analysis.figures(recent_from, window.now, candidate)[candidate]
+    earlier = analysis.figures(window.released, window.step, candidate)[candidate]
+    steady = bool(steady_before(earlier.requests, earlier.errors, before.error_rate, mine.requests, mine.errors))
+    worse = decide({}, mine, before, limits)
+    same = decide({}, mine, recent_live, limits) if recent_live.requests else worse
+    if steady and not worse.ok and same.ok:
+        return Environment(True, f"the environment changed at this step, not the candidate: {candidate}'s recent "
+                                 f"{'; '.join(worse.reasons)}, where its earlier steps were not ({earlier.errors:.0f}/"
+                                 f"{earlier.requests:.0f}), and no worse than live's control over the same minutes")
+    return Environment(False)

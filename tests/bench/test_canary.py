@@ -48,17 +48,31 @@ def test_a_tenfold_error_rate_is_aborted_in_the_first_step() -> None:
     assert (outcome.aborted_at <= 5).all()
 
 
-def test_a_healthy_candidate_at_low_traffic_extends_its_first_bake_to_the_end_of_the_extension() -> None:
+def test_a_healthy_candidate_at_low_traffic_holds_after_its_extension_until_the_tests_judge() -> None:
     outcome = simulate(Case("quiet", rps=2.0), AnalysisConfig(), Streams([4], 20))
     assert not outcome.aborted.any()
-    assert (outcome.step_ends[:, 0] == 15).all()
+    # Undecided at the end of the 5 + 10 minutes: held, never passed; the step ends once every test judges.
     assert outcome.unsettled.all()
+    assert outcome.held.all()
+    assert (outcome.step_ends[:, 0] > 15).all()
+
+
+def test_an_undecided_release_is_never_promoted_on_no_evidence() -> None:
+    # Too few requests for the count tests' minimum sample, ever: every release holds, then ends, none promoted.
+    limits = AnalysisConfig.model_validate({"errors": {"minRequests": 10_000_000}})
+    outcome = simulate(Case("starved"), limits, Streams([6], 10))
+    assert outcome.ended_held.all()
+    assert np.isnan(outcome.step_ends[:, -1]).all()
+    assert not outcome.aborted.any()
 
 
 def test_a_shared_fault_with_a_control_is_not_blamed_on_the_candidate() -> None:
     fault = Case("shared", shared_fault=0.03, control_share=20)
     outcome = simulate(fault, AnalysisConfig(), Streams([5], 40))
     assert not outcome.aborted.any()
+    # The candidate's own rate rose at the last step while its earlier steps looked like live's baseline: named.
+    assert outcome.environment.mean() > 0.8
+    assert not outcome.environment[~outcome.held].any()
     blind = simulate(Case("shared", shared_fault=0.03, control_share=0), AnalysisConfig(), Streams([5], 40))
     assert blind.aborted.mean() > 0.5
 

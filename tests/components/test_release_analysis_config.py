@@ -13,7 +13,8 @@ from tests.support import MINIMAL_CONFIG, load_problems
 def test_defaults() -> None:
     analysis = load(MINIMAL_CONFIG, "staging").release.analysis
     assert analysis.errors.confidence == 0.995
-    assert analysis.errors.min_relative_increase == 0.1
+    assert analysis.errors.min_relative_increase == 0.05
+    assert analysis.error_lines.min_relative_increase == 0.1
     assert analysis.errors.min_requests == 500
     assert analysis.latency.statistic == "p99"
     assert analysis.low_traffic.extend_minutes == 10

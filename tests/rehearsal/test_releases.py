@@ -207,8 +207,16 @@ def test_a_flaky_candidate_no_worse_than_live_is_promoted(run: Callable[..., Reh
     assert done.summary["holds"] == [], "nothing blamed on the environment either"
 
 
-def test_with_too_little_traffic_to_compare_the_alarms_alone_decide(run: Callable[..., Rehearsal]) -> None:
+def test_with_too_little_traffic_to_compare_the_release_holds_then_ends_never_promoting(
+    run: Callable[..., Rehearsal],
+) -> None:
     done = run("low-traffic", Strategy.CANARY)
-    assert done.summary["outcome"] == "promoted"
-    # A few requests a minute: each bake is extended for the minimum sample; the tests stay undecided, never a pass.
+    # A few requests a minute: the first bake is extended for the minimum sample, then held; the tests stay
+    # undecided, which is never a pass, so the hold ends the release with the candidate back to 0 (exit 3).
+    assert done.summary["outcome"] == "aborted"
+    assert done.result.exit_code == 3, "not a verdict on the candidate"
+    failed = done.summary["failed"]
+    assert failed["step"] == "bake"
+    assert "too little evidence to judge the candidate" in failed["why"]
+    assert "never promoted on no evidence" in failed["why"]
     assert 0 < done.summary["traffic"]["green"]["requests"] < 200

@@ -117,6 +117,32 @@ def test_a_candidate_above_the_baseline_that_the_control_cannot_tell_is_undecide
     assert "but not against the control" in verdict.undecided[-1].summary
 
 
+def _joined(*parts: Figures) -> Figures:
+    return Figures.of([m for f in parts for m in f.minutes], logs=False)
+
+
+def test_a_candidate_whose_own_rate_rose_at_this_step_while_no_worse_than_the_control_names_the_environment() -> None:
+    # Two earlier steps at live's 1%, then the last step (95%, a 5% control): every colour at 2%.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
+    now_c, now_l = minutes(5, 1_140, 0.02, 0.12, start=17), minutes(5, 60, 0.02, 0.12, start=17)
+    candidate, control = _joined(earlier_c, now_c), _joined(earlier_l, now_l)
+    verdict = judge_samples(candidate, control, BASELINE, LIMITS, step=17)
+    assert verdict.state == ENVIRONMENT
+    assert verdict.hold
+    assert verdict.undecided[-1].summary.startswith("the environment changed at this step, not the candidate: the "
+                                                    "candidate's 5xx of this step 115/5700 above live's baseline")
+    # Without the step's shift the change is diluted in the whole release's minutes: not against the control either.
+    assert judge_samples(candidate, control, BASELINE, LIMITS).state == PASS
+
+
+def test_a_candidate_worse_since_its_first_step_is_not_named_the_environment() -> None:
+    # The candidate at 2% from its first minute: its earlier steps look like this step, not like live's baseline.
+    earlier_c, earlier_l = minutes(17, 400, 0.02, 0.12), minutes(17, 800, 0.01, 0.12)
+    now_c, now_l = minutes(5, 1_140, 0.02, 0.12, start=17), minutes(5, 60, 0.01, 0.12, start=17)
+    verdict = judge_samples(_joined(earlier_c, now_c), _joined(earlier_l, now_l), BASELINE, LIMITS, step=17)
+    assert verdict.state == CANDIDATE
+
+
 def test_the_candidates_alarm_alone_aborts_and_both_colours_alarms_name_the_environment() -> None:
     healthy, control = minutes(15, 300, 0.01, 0.12), minutes(15, 900, 0.01, 0.12)
     alone = judge_samples(healthy, control, BASELINE, LIMITS, {"green-release": "ALARM"}, {"blue-release": "OK"})

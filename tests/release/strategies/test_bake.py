@@ -18,6 +18,7 @@ from release.context import Context, Poll
 from release.state import MemoryStateStore
 from release.state import record as records
 from release.strategies.canary import CanaryRunner
+from release.strategies.environment import HOLD_MINUTES
 from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake
 from release.strategies.timing import Timing
@@ -90,8 +91,8 @@ class Polls:
 
 
 def _bake(figures: dict[str, tuple[float, float, list[float]]], limits: AnalysisConfig | None = None,
-          config: dict[str, str] | None = None) -> tuple[ManualClock, Polls]:
-    clock, seen = ManualClock(), Polls()
+          config: dict[str, str] | None = None, clock: ManualClock | None = None) -> tuple[ManualClock, Polls]:
+    clock, seen = clock or ManualClock(), Polls()
     aws: Any = SimpleNamespace(cloudwatch=Metrics(figures))
     if config is None and limits is None:
         # Five minutes of latency cannot reach the default latency test's 1/alpha: these tests are about the bake.
@@ -120,25 +121,52 @@ def test_a_significant_5xx_increase_aborts_the_bake_naming_the_test() -> None:
     assert caught.value.what == "bake at 10%"
 
 
-def test_too_little_traffic_extends_the_bake_then_the_alarms_alone_decide() -> None:
-    clock, seen = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE})
-    assert clock.monotonic() == 300 + 600
+def test_too_little_traffic_extends_the_bake_then_holds_and_ends_the_release_never_promoting() -> None:
+    clock = ManualClock()
+    with pytest.raises(StepFailure) as caught:
+        _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, clock=clock)
+    # Extended for 10 minutes, then held (weights kept) for HOLD_MINUTES, judging on, then ended: exit 3.
+    assert clock.monotonic() == 300 + 600 + HOLD_MINUTES * 60
+    assert caught.value.infrastructure, "not a verdict on the candidate"
+    assert caught.value.why.startswith("too little evidence to judge the candidate, still undecided 30 min after")
+    assert "never promoted on no evidence" in caught.value.why
+
+
+def test_an_undecided_bake_notes_its_hold_and_passes_once_the_evidence_comes() -> None:
+    clock = ManualClock()
+    seen = Polls()
+    enough_after = 300 + 600 + 120
+
+    class Arriving(Metrics):
+        def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+            if clock.monotonic() >= enough_after:
+                self.figures["green"] = (6_000.0, 60.0, LATENCY)
+            return super().metric_series(queries, start, end)
+
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    aws: Any = SimpleNamespace(cloudwatch=Arriving({"green": (40.0, 3.0, LATENCY), "blue": LIVE}))
+    ctx = Context("staging", Engine(None), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
+    CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
     assert seen.notes[0].startswith("bake extended up to 10 min for the minimum sample")
-    assert seen.notes[-1].startswith("too little traffic to judge; the alarms alone decided")
-    assert seen.polls[-1].overtime == 600
+    assert seen.notes[1].startswith("held at 10%, not promoted: too little evidence to judge the candidate")
+    assert clock.monotonic() == enough_after
+    assert seen.polls[-1].verdict.state == "pass"
 
 
-def test_no_extension_configured_means_the_alarms_decide_at_the_end() -> None:
+def test_no_extension_configured_means_an_undecided_bake_holds_at_its_end() -> None:
     limits = AnalysisConfig.model_validate({"lowTraffic": {"extendMinutes": 0}})
-    clock, seen = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits)
-    assert clock.monotonic() == 300
-    assert [n.split(":")[0] for n in seen.notes] == ["too little traffic to judge; the alarms alone decided"]
+    clock = ManualClock()
+    with pytest.raises(StepFailure):
+        _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, limits, clock=clock)
+    assert clock.monotonic() == 300 + HOLD_MINUTES * 60
 
 
 def test_without_settings_in_hand_the_bake_reads_release_analysis_from_the_stack() -> None:
     config = {**MINIMAL_CONFIG, "release:analysis": json.dumps({"lowTraffic": {"extendMinutes": 2}})}
-    clock, _ = _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, config=config)
-    assert clock.monotonic() == 300 + 120
+    clock = ManualClock()
+    with pytest.raises(StepFailure):
+        _bake({"green": (40.0, 3.0, LATENCY), "blue": LIVE}, config=config, clock=clock)
+    assert clock.monotonic() == 300 + 120 + HOLD_MINUTES * 60
 
 
 def test_an_invalid_stack_config_at_the_bake_is_a_step_failure_naming_the_key() -> None:

@@ -139,14 +139,16 @@ class Windows:
     """CloudWatch whose figures depend on the window: before the release, or the recent minutes."""
 
     def __init__(self, before: dict[str, tuple[float, float]], recent: dict[str, tuple[float, float]],
-                 alarms: dict[str, str] | None = None) -> None:
-        self.before, self.recent, self.alarms = before, recent, alarms or {}
+                 alarms: dict[str, str] | None = None, earlier: dict[str, tuple[float, float]] | None = None) -> None:
+        self.before, self.recent, self.alarms, self.earlier = before, recent, alarms or {}, earlier
 
     def alarm_states(self, names: list[str]) -> dict[str, str]:
         return {n: self.alarms.get(n, "OK") for n in names}
 
     def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
         figures = self.before if end <= RELEASED else self.recent
+        if self.earlier is not None and RELEASED < end <= RELEASED + timedelta(minutes=10):
+            figures = self.earlier  # the steps before this one (this step's shift: 10 minutes after the release's)
         found: dict[str, list[float]] = {}
         for colour, (requests, errors) in figures.items():
             found[f"{colour}_requests"], found[f"{colour}_errors"] = [requests], [errors]
@@ -158,13 +160,13 @@ class Windows:
         return {key: {at: values[0]} for key, values in self.metric_data(queries, start, end).items()}
 
 
-def _check(metrics: Windows, *, control: bool, verdict_ok: bool) -> Environment:
+def _check(metrics: Windows, *, control: bool, verdict_ok: bool, held: bool = False) -> Environment:
     outputs = {**OUTPUTS, "alarm_names": {"blue": ["blue-5xx"], "green": ["green-5xx"]}}
     limits = AnalysisConfig()
     check = live_against_itself(Analysis(metrics, outputs, limits), metrics, outputs, limits)
     now = RELEASED + timedelta(minutes=20)
     verdict = Verdict(ok=verdict_ok, reasons=() if verdict_ok else ("5xx: p=1e-9",))
-    return check(Colour.GREEN, Window(RELEASED, RELEASED + timedelta(minutes=10), now, control), verdict)
+    return check(Colour.GREEN, Window(RELEASED, RELEASED + timedelta(minutes=10), now, control, held), verdict)
 
 
 BEFORE = {"blue": (12_000.0, 12.0)}
@@ -190,6 +192,22 @@ def test_at_the_control_step_a_candidate_no_worse_than_the_control_is_not_blamed
     assert found.unhealthy
     assert found.why.startswith("the environment may be unhealthy: green is worse than live's earlier traffic but not "
                                 "than live's control over the same minutes")
+
+
+def test_while_held_a_candidate_whose_own_rate_rose_at_this_step_keeps_the_hold() -> None:
+    # Live's baseline 0.1%; the candidate's earlier steps 0.1% too; at this step every colour answers 2%.
+    recent = {"blue": (300.0, 6.0), "green": (5_700.0, 114.0)}
+    windows = Windows(BEFORE, recent, earlier={"blue": (6_000.0, 6.0), "green": (6_000.0, 6.0)})
+    found = _check(windows, control=True, verdict_ok=True, held=True)
+    assert found.unhealthy
+    assert found.why.startswith("the environment changed at this step, not the candidate: green's recent 5xx 114/5700")
+    assert found.why.endswith("where its earlier steps were not (6/6000), and no worse than live's control over the "
+                              "same minutes")
+    # Not held: the analysis's own verdict starts a hold, this rule only keeps it.
+    assert _check(windows, control=True, verdict_ok=True) == Environment(False)
+    # A candidate at 2% in its earlier steps too: the same version, no change at this step.
+    worse_before = Windows(BEFORE, recent, earlier={"blue": (6_000.0, 6.0), "green": (6_000.0, 120.0)})
+    assert _check(worse_before, control=True, verdict_ok=True, held=True) == Environment(False)
 
 
 def test_a_candidate_worse_than_the_control_in_the_same_minutes_is_blamed() -> None:
