@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -21,7 +20,7 @@ from moto import mock_aws
 
 from components.config import Colour, ConfigError, load
 from offline.stacks import ProjectFiles
-from release.aws.cloudwatch import MetricQuery, Metrics
+from rehearsal.world.healthy_traffic import HealthyTraffic
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
 from release.context import Aws, Context
@@ -232,23 +231,6 @@ class FakeStack:
     def set_release(self, **values: Any) -> None:
         """Set release keys the way `pulumi config set` would (objects JSON-encoded)."""
         self.config.update({f"release:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()})
-
-
-HEALTHY_MINUTE = {"RequestCount": 600.0, "HTTPCode_Target_5XX_Count": 6.0, "TargetResponseTime": 0.1}
-"""Each colour's minute in the world's load balancer metrics: 600 requests, 1% 5xx, 100 ms."""
-
-
-class HealthyTraffic(Metrics):
-    """moto's CloudWatch (alarms) with every colour serving ``HEALTHY_MINUTE`` in every minute it is asked for.
-
-    moto keeps no load balancer metrics; a release judged on none would be undecided, which holds and never promotes
-    (docs/releasing.md, "Too little traffic"). The analysis judges these minutes as it judges CloudWatch's.
-    """
-
-    def metric_series(self, queries: Sequence[MetricQuery], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
-        first = start.replace(second=0, microsecond=0)
-        minutes = [first + timedelta(minutes=i) for i in range(int((end - first).total_seconds() // 60))]
-        return {q.id: dict.fromkeys(minutes, HEALTHY_MINUTE[q.metric]) for q in queries if q.metric in HEALTHY_MINUTE}
 
 
 @dataclass

@@ -35,6 +35,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from botocore.exceptions import ClientError
 from components.config import Colour
 from offline import Plan
 from rehearsal.world.engine import RehearsalEngine
+from rehearsal.world.healthy_traffic import HealthyTraffic
 from rehearsal.world.seams import RehearsalTaskRunner
 from rehearsal.world.servers import MotoSession
 from rehearsal.world.services import Tasks
@@ -246,7 +248,7 @@ def connection(directory: Path) -> Any:
     offline.hooks.append(apply)
     engine = SharedRehearsalEngine(offline, world)
     engine.directory = directory
-    aws = Aws.from_session(session, clock)
+    aws = replace(Aws.from_session(session, clock), cloudwatch=HealthyTraffic(session, clock))
     if os.environ.get(THROTTLE):
         _throttle(aws, os.environ[THROTTLE])
     return driver.Connection(engine, aws, clock, RehearsalTaskRunner(session), always_ok)
