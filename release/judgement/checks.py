@@ -298,19 +298,19 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
         return Check(name, UNDECIDED, f"{figures}: not judged below {test.min_requests} candidate requests")
     now_n, now_e = (float(v) for v in evidence.current)
     before_n, before_e = (float(v) for v in evidence.earlier)
-    if bool(outcome.undecided) and n_l + base_n >= test.min_requests and not bool(outcome.failed):
-        return Check(name, UNDECIDED, f"{figures}: not passed yet, the candidate's {what} of this step "
-                                      f"{now_e:.0f}/{now_n:.0f} lean above live's baseline (e={_e(float(evidence.now['step']))}, "
-                                      f"a change at 1/alpha = {1 / CHANGE_ALPHA:.0f}), its earlier steps "
-                                      f"{before_e:.0f}/{before_n:.0f} like the baseline")
-    if bool(outcome.undecided) and n_l + base_n < test.min_requests:
+    if n_l + base_n < test.min_requests:
         return Check(name, UNDECIDED, f"{figures}: not judged, live has {n_l + base_n:.0f} requests to compare with, "
                                       f"below {test.min_requests}")
     log_e = float(evidence.best["test"])
     alpha = math.exp(-evidence.threshold)
-    state = FAIL if bool(outcome.failed) else PASS
+    # Judged: a failed test fails; else a step leaning towards a change it has not shown does not pass yet.
+    state = FAIL if bool(outcome.failed) else UNDECIDED if bool(outcome.undecided) else PASS
     text = (f"{figures}: e-process over every look, odds above {evidence.margin:g}x: e={_e(log_e)} "
             f"({'reached' if state == FAIL else 'below'} 1/alpha = {1 / alpha:.0f}; p={_fmt(_p(log_e))})")
+    if state == UNDECIDED:
+        text += (f"; not passed yet, the candidate's {what} of this step {now_e:.0f}/{now_n:.0f} lean above live's "
+                 f"baseline (e={_e(float(evidence.now['step']))}, a change at 1/alpha = {1 / CHANGE_ALPHA:.0f}), its "
+                 f"earlier steps {before_e:.0f}/{before_n:.0f} like the baseline")
     drift_live = (f"live's {what} {e_l:.0f}/{n_l:.0f} above its baseline {base_e:.0f}/{base_n:.0f}"
                   if bool(outcome.drift_live) else "")
     drift_candidate = (f"the candidate's {what} {e_c:.0f}/{n_c:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}"
