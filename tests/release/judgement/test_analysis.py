@@ -135,6 +135,24 @@ def test_a_candidate_whose_own_rate_rose_at_this_step_while_no_worse_than_the_co
     assert judge_samples(candidate, control, BASELINE, LIMITS).state == PASS
 
 
+def test_a_step_whose_own_rate_leans_above_the_baseline_does_not_pass_before_its_evidence_is_in() -> None:
+    # The shared fault of the test above, 20 of 1,140 requests a minute: after 5 minutes the step's e-process is 5.3,
+    # above 1 and below 1/0.05, so the step waits (undecided: the bake's extension) instead of passing; by minute 10
+    # it names the environment.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
+    rate = 20 / 1_140
+
+    def at(count: int) -> Any:
+        now_c, now_l = minutes(count, 1_140, rate, 0.12, start=17), minutes(count, 60, rate, 0.12, start=17)
+        return judge_samples(_joined(earlier_c, now_c), _joined(earlier_l, now_l), BASELINE, LIMITS, step=17)
+
+    five = at(5)
+    assert five.state == UNDECIDED
+    assert "not passed yet, the candidate's 5xx of this step 100/5700 lean above live's baseline (e=5.32" in (
+        five.checks[0].summary)
+    assert at(10).state == ENVIRONMENT
+
+
 def test_a_candidate_worse_since_its_first_step_is_not_named_the_environment() -> None:
     # The candidate at 2% from its first minute: its earlier steps look like this step, not like live's baseline.
     earlier_c, earlier_l = minutes(17, 400, 0.02, 0.12), minutes(17, 800, 0.01, 0.12)
