@@ -172,7 +172,8 @@ def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_ref
             clock.at(clock.monotonic() + minute * 60, carol_resumes)
 
     _after_update(w, "25% to green", arm)
-    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60)
+    # A poll a minute: the bake renews at its polls, and three 45-minute bakes judged every 10 s cost a minute of CPU.
+    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60, poll_seconds=60.0)
     assert result.outcome is Outcome.PROMOTED, result.why
     assert tries[1::2] == ["refused", "refused"], "carol was refused past the lease's length into the bake"
     assert all(float(age) <= records.RENEW_AFTER.total_seconds() + 60 for age in tries[0::2]), tries
