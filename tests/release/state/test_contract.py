@@ -250,3 +250,31 @@ def test_a_record_write_overtaken_by_an_unrelated_key_is_written_on_the_new_tag(
     assert stored == written
     assert (stored.weight, stored.revision) == (50, held.revision + 1)
     assert theirs.read()[0]["release:canaryWeight"] == "50"
+
+
+# --- what is written is read back as written, and removing a key the state lacks is no error ----------
+
+# Each value as the store must give it back: the driver's own (a weight, a colour, a compact JSON object and
+# list), and strings a definition could take for something else (a float's digits, a JSON string, null).
+AS_WRITTEN = {
+    "release:canaryWeight": "25",
+    "release:live": "green",
+    "release:versions": '{"blue":"3f9c2e1a","green":"4a5b6c7d"}',
+    "release:candidateTasks": "1.50",
+    "release:lastRelease": '"quoted"',
+    "release:inProgress": "null",
+}
+
+
+def test_every_value_is_read_back_exactly_as_it_was_written(handles: Handles) -> None:
+    mine, theirs = handles
+    mine.write(AS_WRITTEN, (), mine.read()[1])
+    assert theirs.read()[0] == {**INITIAL, **AS_WRITTEN}
+
+
+def test_removing_a_key_the_state_does_not_hold_removes_nothing_else_and_moves_the_tag(handles: Handles) -> None:
+    mine, theirs = handles
+    _, tag = mine.read()
+    moved = mine.write({}, ("release:inProgress",), tag)
+    assert moved != tag
+    assert theirs.read() == (INITIAL, moved)
