@@ -12,6 +12,10 @@ while its module is unchanged, so an interrupted run carries on where it stopped
 the survivors are tested again against them. `--fresh` starts again. After each module the summary (killed,
 survived, timeout, no tests, score) and each survivor's diff are written to `.release/mutate/report.json` and
 `.release/mutate/report.md`, beside the results of the modules measured earlier, each with the commit it measured.
+
+A survivor judged equivalent (nothing a caller can see changes) is written down in `tools/equivalent_mutants.toml`
+with its change and the reason; the report counts it as equivalent only while mutmut still makes that very change
+under that name, so an edit of the module that renumbers its mutants cannot hide a new survivor behind an old reason.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import os
 import shutil
 import subprocess  # noqa: S404 - git and mutmut, run with argument lists
 import sys
+import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".release" / "mutate"
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.toml"
 
 # The safety-critical modules, in the order a run takes them (those guarding the record and the stores first),
 # each with the folder of fast tests it is mutated against.
@@ -87,17 +93,25 @@ class ModuleResult:
     other: int = 0
     not_checked: int = 0
     survivors: dict[str, str] = field(default_factory=dict)
+    equivalent: dict[str, str] = field(default_factory=dict)
+    """Survivors written down as equivalent: name -> the reason."""
 
     @property
     def total(self) -> int:
         """Every mutant mutmut made of the module."""
-        return self.killed + self.survived + self.timeout + self.no_tests + self.other + self.not_checked
+        return self.killed + self.survived + len(self.equivalent) + self.timeout + self.no_tests + self.other + self.not_checked
 
     @property
     def score(self) -> float | None:
         """Detected over checked: a timeout counts as detected, a mutant no test reaches as missed."""
-        checked = self.killed + self.timeout + self.survived + self.no_tests + self.other
+        checked = self.killed + self.timeout + self.survived + len(self.equivalent) + self.no_tests + self.other
         return (self.killed + self.timeout) / checked if checked else None
+
+    @property
+    def explained(self) -> float | None:
+        """Detected or written down as equivalent, over checked: 100% leaves no unexplained survivor."""
+        checked = self.killed + self.timeout + self.survived + len(self.equivalent) + self.no_tests + self.other
+        return (self.killed + self.timeout + len(self.equivalent)) / checked if checked else None
 
 
 def slug(module: str) -> str:
@@ -177,8 +191,41 @@ def measured_commit(module: str) -> str:
     return head + ("+changes" if git("status", "--porcelain", "--", module) else "")
 
 
-def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: dict[str, str], commit: str = "") -> ModuleResult:
-    """Group mutmut's exit codes into the report's counts."""
+def change_of(diff: str) -> str:
+    """A mutant's change: the removed and added lines of its diff, stripped, without the file headers."""
+    lines = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return "\n".join(line[0] + line[1:].strip() for line in lines)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A survivor judged equivalent: the change mutmut made, and why no caller can tell."""
+
+    change: str
+    why: str
+
+
+def equivalents(path: Path = EQUIVALENT) -> dict[str, dict[str, Equivalent]]:
+    """The survivors written down as equivalent, by module, then mutant name."""
+    try:
+        entries = tomllib.loads(path.read_text()).get("equivalent", [])
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        msg = f"{path.name}: {exc}"
+        raise MutateError(msg) from exc
+    found: dict[str, dict[str, Equivalent]] = {}
+    for number, entry in enumerate(entries, 1):
+        missing = [key for key in ("module", "mutant", "change", "why") if not str(entry.get(key, "")).strip()]
+        if missing or entry["module"] not in MODULES:
+            problem = f"needs {', '.join(missing)}" if missing else f"module {entry['module']!r} is not a mutated module"
+            msg = f"{path.name}: entry {number} ({entry.get('mutant', '?')}) {problem}"
+            raise MutateError(msg)
+        found.setdefault(entry["module"], {})[entry["mutant"]] = Equivalent(change_of(entry["change"]), entry["why"].strip())
+    return found
+
+
+def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: dict[str, str], commit: str = "",
+          known: dict[str, Equivalent] | None = None) -> ModuleResult:
+    """Group mutmut's exit codes into the report's counts; a survivor whose change is written down is equivalent."""
     result = ModuleResult(module, tests, commit, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     for name, code in sorted(exit_codes.items()):
         if code is None:
@@ -186,6 +233,10 @@ def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: d
         elif code in KILLED:
             result.killed += 1
         elif code in SURVIVED:
+            written = (known or {}).get(name)
+            if written is not None and written.change == change_of(diff_of.get(name, "")):
+                result.equivalent[name] = written.why
+                continue
             result.survived += 1
             result.survivors[name] = diff_of.get(name, "")
         elif code in TIMEOUT:
@@ -208,7 +259,8 @@ def read_results(module: str, tests: str, work: Path) -> ModuleResult:
     missed = [name for name, code in exit_codes.items() if code in SURVIVED | NO_TESTS]
     diffs = {name: mutmut(work, "show", name, capture=True) for name in missed}
     commit = work / ".commit"
-    return tally(module, tests, exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown")
+    known = equivalents().get(module, {})
+    return tally(module, tests, exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown", known)
 
 
 def mutmut(work: Path, *args: str, capture: bool = False, log: Path | None = None) -> str:
@@ -231,7 +283,7 @@ def write_report(result: ModuleResult) -> dict[str, dict[str, object]]:
     """Merge one module's result into the report files and return the whole report."""
     path = OUT / "report.json"
     report: dict[str, dict[str, object]] = json.loads(path.read_text()) if path.is_file() else {}
-    report[result.module] = {**asdict(result), "total": result.total, "score": result.score}
+    report[result.module] = {**asdict(result), "total": result.total, "score": result.score, "explained": result.explained}
     path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (OUT / "report.md").write_text(table(report) + "\n")
     return report
@@ -240,16 +292,22 @@ def write_report(result: ModuleResult) -> dict[str, dict[str, object]]:
 def table(report: dict[str, dict[str, object]]) -> str:
     """The report as a Markdown table, one module a row, in the run's order."""
     lines = [
-        "| module | tests | commit | killed | survived | no tests | timeout | other | not checked | score |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| module | tests | commit | killed | survived | equivalent | no tests | timeout | other | not checked | score "
+        "| killed or equivalent |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+
+    def percent(value: object) -> str:
+        return f"{value:.0%}" if isinstance(value, float) else "-"
+
     for module in [m for m in MODULES if m in report]:
         row = report[module]
-        score = row["score"]
-        shown = f"{score:.0%}" if isinstance(score, float) else "-"
+        equivalent = row.get("equivalent") or {}
+        count = len(equivalent) if isinstance(equivalent, dict) else 0
         lines.append(
-            f"| `{module}` | `{row['tests']}` | {row['commit']} | {row['killed']} | {row['survived']} | {row['no_tests']} "
-            f"| {row['timeout']} | {row['other']} | {row['not_checked']} | {shown} |"
+            f"| `{module}` | `{row['tests']}` | {row['commit']} | {row['killed']} | {row['survived']} | {count} "
+            f"| {row['no_tests']} | {row['timeout']} | {row['other']} | {row['not_checked']} | {percent(row['score'])} "
+            f"| {percent(row.get('explained'))} |"
         )
     return "\n".join(lines)
 

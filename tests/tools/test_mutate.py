@@ -63,11 +63,11 @@ def test_the_report_table_has_a_row_per_measured_module_in_the_runs_order():
     rows = {}
     for module in ["release/rollback/common.py", "release/state/record.py"]:
         result = mutate.tally(module, mutate.MODULES[module], {"a": 1, "b": 0}, {})
-        rows[module] = {**result.__dict__, "score": result.score}
+        rows[module] = {**result.__dict__, "score": result.score, "explained": result.explained}
     lines = mutate.table(rows).splitlines()
     assert lines[2].startswith("| `release/state/record.py` |")
     assert lines[3].startswith("| `release/rollback/common.py` |")
-    assert lines[3].endswith("| 50% |")
+    assert lines[3].endswith("| 1 | 1 | 0 | 0 | 0 | 0 | 0 | 50% | 50% |"), "killed, survived, equivalent, ..., both scores"
 
 
 @pytest.mark.parametrize("module", ["release/cli.py", "release/state/record", "tests/release/state/test_record.py"])
@@ -95,3 +95,56 @@ def test_make_mutate_is_not_part_of_make_test():
     test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
     assert "mutate" not in test_line
     assert "-m tools.mutate $(if $(MODULE),--module $(MODULE))" in makefile
+
+
+DIFF = """# release.state.file.x__mutmut_3: survived
+--- release/state/file.py
++++ release/state/file.py
+@@ -1,3 +1,3 @@
+ def f():
+-        revision += 1
++        revision -= 1
+"""
+
+
+def test_a_survivor_written_down_with_its_change_counts_as_equivalent_and_not_as_survived():
+    known = {"m3": mutate.Equivalent(mutate.change_of("-  revision += 1\n+  revision -= 1"), "the tag is opaque")}
+    result = mutate.tally("release/state/file.py", "tests/release/state", {"m1": 1, "m3": 0}, {"m3": DIFF}, known=known)
+    assert (result.killed, result.survived, result.equivalent) == (1, 0, {"m3": "the tag is opaque"})
+    assert result.total == 2
+    assert result.score == pytest.approx(1 / 2)
+    assert result.explained == pytest.approx(1.0)
+
+
+def test_a_written_down_mutant_whose_change_is_now_another_is_a_survivor_again():
+    """An edit of the module renumbers its mutants: an old reason must not cover a new change under the old name."""
+    known = {"m3": mutate.Equivalent(mutate.change_of("-  x = 1\n+  x = 2"), "the tag is opaque")}
+    result = mutate.tally("release/state/file.py", "tests/release/state", {"m3": 0}, {"m3": DIFF}, known=known)
+    assert (result.survived, result.equivalent, list(result.survivors)) == (1, {}, ["m3"])
+    assert result.explained == pytest.approx(0.0)
+
+
+def test_the_projects_equivalents_each_name_a_mutated_module_a_change_and_a_reason():
+    found = mutate.equivalents()
+    assert found, "the file lists the equivalents found so far"
+    for module, entries in found.items():
+        assert module in mutate.MODULES
+        for name, entry in entries.items():
+            assert name.startswith(module.removesuffix(".py").replace("/", ".") + "."), name
+            assert entry.change.startswith("-"), name
+            assert "\n+" in entry.change, name
+            assert len(entry.why) > 20, name
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('[[equivalent]]\nmodule = "release/state/file.py"\nmutant = "a"\nchange = "-x\\n+y"\n', "entry 1 (a) needs why"),
+    ('[[equivalent]]\nmodule = "release/cli.py"\nmutant = "b"\nchange = "-x\\n+y"\nwhy = "w"\n',
+     "entry 1 (b) module 'release/cli.py' is not a mutated module"),
+    ("[[equivalent]\n", "equivalent_mutants.toml: "),
+])
+def test_a_bad_entry_in_the_equivalents_is_refused_naming_it(tmp_path, text, said):
+    path = tmp_path / "equivalent_mutants.toml"
+    path.write_text(text)
+    with pytest.raises(mutate.MutateError) as caught:
+        mutate.equivalents(path)
+    assert said in str(caught.value)
