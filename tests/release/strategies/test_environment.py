@@ -278,22 +278,24 @@ def test_the_analysis_own_hold_verdict_holds_without_reading_anything_more() -> 
 
 # --- a hold judges the candidate against the control of the same minutes ------------------------------------------
 
-def _release(clock: ManualClock, metrics: Served) -> tuple[Polls, Topic]:
+def _release(clock: ManualClock, metrics: Served, seen: Polls, topic: Topic) -> None:
     """A 5-minute bake at 10%, polled once a minute, with the default check (``live_against_itself``)."""
-    seen, topic = Polls(), Topic()
     aws: Any = SimpleNamespace(cloudwatch=metrics, sns=topic)
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
     ctx = Context("staging", AlertingEngine(), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
     CanaryRunner(ctx, Timing()).run(Bake(10, 300, poll_seconds=60), RECORD)
-    return seen, topic
 
 
 def test_a_candidate_twice_as_bad_as_the_control_while_live_degrades_is_aborted_during_the_hold() -> None:
     # From the first shift on live answers 3% 5xx (the environment degrades), and the candidate 6%: twice live's
     # rate in the same minutes.
-    clock = ManualClock()
+    clock, seen, topic = ManualClock(), Polls(), Topic()
     with pytest.raises(StepFailure) as caught:
-        _release(clock, Served(lambda minute: (0.03, 0.06)))
+        _release(clock, Served(lambda minute: (0.03, 0.06)), seen, topic)
+    # The first minute held the bake (both colours worse than live's baseline, the test not yet at 1/alpha) ...
+    assert seen.notes[0].startswith("held at 10%, not aborted: 5xx 36/600 (6.00%) against control 162/5400 (3.00%)")
+    assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
+    # ... and the hold's minutes, judged against the control of the same minutes, aborted it.
     assert not caught.value.infrastructure, "a verdict on the candidate, not the environment's exit 3"
     assert clock.monotonic() < HOLD_MINUTES * 60
     assert "e-process over every look" in caught.value.why
@@ -302,8 +304,8 @@ def test_a_candidate_twice_as_bad_as_the_control_while_live_degrades_is_aborted_
 
 def test_a_candidate_as_good_as_the_control_while_both_degrade_holds_then_bakes_again_once_the_environment_is_well() -> None:
     # For the first 5 minutes every colour answers 3% 5xx (a shared fault), then 1% again.
-    clock = ManualClock()
-    seen, topic = _release(clock, Served(lambda minute: (0.03, 0.03) if minute < 5 else (0.01, 0.01)))
+    clock, seen, topic = ManualClock(), Polls(), Topic()
+    _release(clock, Served(lambda minute: (0.03, 0.03) if minute < 5 else (0.01, 0.01)), seen, topic)
     assert seen.notes[0].startswith("held at 10%, not aborted: 5xx 18/600 (3.00%) against control 162/5400 (3.00%)")
     assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
     # Held from the first minute's poll until live's last 5 minutes were like its baseline again (the 10th minute),
