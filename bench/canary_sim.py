@@ -22,9 +22,12 @@ abort at the first ``candidate`` verdict; a hold at once on an ``environment`` o
 ``live`` verdict; at the end of a step, the next one on a pass, else up to
 ``extendMinutes`` more, then a hold (an undecided verdict is never a pass). A hold
 ends on a pass (an environment hold bakes the step again), or, after
-``HOLD_MINUTES``, ends the release: neither aborted nor promoted. One
-simplification: the driver judges the candidate afresh after an environment hold;
-the simulation keeps its evidence.
+``HOLD_MINUTES``, ends the release: neither aborted nor promoted. As in the
+driver, a hold keeps the candidate's evidence (a ``candidate`` verdict during it
+aborts), and while a hold for the environment lasts, and at the minute after it
+ends, live's and the candidate's e-processes against the baseline (the drifts)
+start again each minute (``afresh``: the driver's hold asks them about the minutes
+since its last poll).
 """
 
 from __future__ import annotations
@@ -265,7 +268,12 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
     """The minute a hold began (-1: not holding)."""
     held_env = np.zeros(releases, dtype=bool)
     weights = np.array(steps)
+    afresh = np.zeros(releases, dtype=bool)
+    """Releases whose drifts start again this minute: an environment hold polled at the end of the last one."""
     for minute in range(1, len(steps) * (2 * bake + extend + HOLD_MINUTES) + 1):
+        five.afresh(afresh)
+        errors.afresh(afresh)
+        latency.afresh(afresh)
         weight = weights[np.minimum(step, len(steps) - 1)]
         full = weight == 100
         share = np.where(full, 100 - case.control_share, weight) / 100
@@ -318,6 +326,7 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         ever_held |= starts
         unsettled |= starts & (state == STATES.index(UNDECIDED))
         holding = held_at >= 0
+        afresh = active & ((holding & held_env) | rebake)
         gave_up = active & holding & (minute - held_at >= HOLD_MINUTES)
         ended_held |= gave_up
         finished |= gave_up

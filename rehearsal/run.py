@@ -18,7 +18,7 @@ from typing import Any
 from components.config import Colour, StackConfig, Strategy, load
 from offline import Plan
 from offline.stacks import ProjectFiles, apply_overrides
-from rehearsal.scenarios.releases import BY_NAME
+from rehearsal.scenarios.releases import BY_NAME, default_load
 from rehearsal.scenarios.staging import StagingGate
 from rehearsal.world.app import LogFields
 from rehearsal.world.engine import RehearsalEngine
@@ -150,7 +150,8 @@ def rehearse(
         offline.hooks.append(world.apply)
         if scenario == "weighted-candidate":
             offline.update("rehearsal: the candidate carries traffic before the release")
-        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session, settings.load)
+        traffic = start_traffic(plan, engine, world, fleet, proxy, clock, session,
+                                settings.load or default_load(config.release))
         clock.sleep(settings.warm_up_seconds)
         runner = RehearsalTaskRunner(session, exit_code=settings.migration_exit)
         shown = reporter or SilentReporter()

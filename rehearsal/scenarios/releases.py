@@ -45,8 +45,10 @@ when the stack's own alarm definitions, evaluated over the traffic's metrics, sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
+from components.config.release import ReleaseConfig
 from rehearsal.world.fleet import AppBehaviour
 from rehearsal.world.traffic import Load
 
@@ -61,7 +63,8 @@ class Scenario:
     name: str
     live: AppBehaviour = HEALTHY
     candidate: AppBehaviour = HEALTHY
-    load: Load = field(default_factory=Load)
+    load: Load | None = None
+    """The traffic; None: the stack's own (``default_load``)."""
     smoke_status: int = 200
     migration_exit: int = 0
     kill_candidate: bool = False
@@ -78,6 +81,29 @@ class Scenario:
     """The new live colour answers half its requests with 5xx from a minute after the promotion (the backup window)."""
     shared_fault: bool = False
     """Every colour answers 2% 5xx for a while from the last shift on (``rehearsal/world/faults.py`` ``shared_fault``)."""
+
+
+def default_load(release: ReleaseConfig) -> Load:
+    """The load of a scenario that sets none: 3 a second, or enough for the smallest step's minimum sample in time.
+
+    ``Load``'s 3 requests a second, or the least whole number a second at which the stack's smallest step reaches the
+    tests' minimum sample before its bake would hold undecided.
+
+    The count tests judge nothing below ``minRequests`` of the candidate's requests (``release:analysis.errors`` and
+    ``errorLines``; ``release/judgement/checks.py``, ``count_outcome``), and an undecided bake holds after
+    ``bakeMinutes`` and ``lowTraffic.extendMinutes`` (``release/strategies/canary.py``, ``_bake``). The smallest step
+    serves ``step_weight`` percent of the requests. Production (5% first, 10-minute bakes, a 10-minute extension,
+    500 requests): 500 / (5% x 20 min x 60 s) = 8.3, so 9 a second; at the default 3 the step gets 180 requests in
+    those 20 minutes and the release ends held, exit 3. Staging (25% first, 5-minute bakes): 2.2, so 3.
+    """
+    analysis = release.analysis
+    sample = max(analysis.errors.min_requests, analysis.error_lines.min_requests)
+    share = min(release.step_weight(step) for step in release.steps) / 100
+    seconds = (release.bake_minutes + analysis.low_traffic.extend_minutes) * 60
+    base = Load()
+    if not seconds or sample <= base.rate * share * seconds:
+        return base
+    return Load(rate=float(math.ceil(sample / (share * seconds))))
 
 
 SCENARIO_LIST = (

@@ -2,9 +2,19 @@
 
 ``CountEvidence`` and ``SignEvidence`` hold a test's running state over arrays (one entry a release): the
 driver feeds one release's minutes, the benchmark thousands at once, through the same arithmetic. Each keeps
-four e-processes: the candidate against the control (the test: it aborts), and, against live's baseline,
-live's own minutes, the candidate's, and the candidate's minutes of the current step alone (restarted at each
-step's shift: ``new_step``). The last three tell the environment from the candidate.
+five e-processes: the candidate against the control (the test: it aborts; a minute without control traffic is
+judged against live's baseline), the same over the minutes with control traffic alone (``control``: what still
+blames the candidate while the environment is unhealthy), and, against live's baseline, live's own minutes, the
+candidate's, and the candidate's minutes of the current step alone (restarted at each step's shift: ``new_step``).
+The last three tell the environment from the candidate.
+
+Why ``control`` stays valid in an unhealthy environment: given a minute's request counts and its total errors, the
+candidate's errors follow Fisher's noncentral hypergeometric law, which depends on the two colours' odds ratio
+alone, not on the rate they share (``significance.py``, ``concurrent_log_factors``). A fault that raises both
+colours' rates alike leaves a healthy candidate's factors at expectation at most 1, so its minutes may join the
+same e-process, and Ville's inequality bounds the chance that it *ever* reaches 1/alpha, holds included. A minute
+judged against live's baseline has no such guarantee then: the baseline no longer bounds what a healthy candidate
+answers in an environment that changed.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ PASS, FAIL, UNDECIDED, HOLD = "pass", "fail", "undecided", "hold"
 CHANGE_ALPHA = 0.05
 """The level of the step's own e-process (``changed``): it never aborts, it names the environment and holds, so a
 false alarm costs a hold (at most 5% of a step in an unchanged environment, by Ville's inequality), not a blame."""
+DRIFTS = ("live", "candidate")
+"""The e-processes against live's baseline that tell the environment from the candidate (``afresh``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,9 @@ class Check:
     """Non-empty when the candidate's minutes are worse than live's baseline."""
     changed: str = ""
     """Non-empty when the candidate's minutes of this step are worse than live's baseline, its earlier steps were not."""
+    against_control: bool = False
+    """Failed on the minutes with control traffic alone too: worse than live in the same minutes, whatever the
+    environment (the e-process ``control``)."""
 
 
 def alphas(confidence: float) -> tuple[float, float]:
@@ -72,7 +87,7 @@ class CountEvidence:
         self.threshold = math.log(1.0 / alpha)
         self.bound = rate_upper_bound(base_requests, base_errors, alpha_bound)
         self.base_rate = np.asarray(base_errors, dtype=float) / np.maximum(np.asarray(base_requests, dtype=float), 1.0)
-        keys = ("test", "live", "candidate", "step")
+        keys = ("test", "control", "live", "candidate", "step")
         self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in keys}
         self.best = {k: np.zeros(self.bound.shape) for k in keys}
         self.now = {k: np.zeros(self.bound.shape) for k in keys}
@@ -91,6 +106,20 @@ class CountEvidence:
         self.sums["step"] = np.where(mask[..., None], 0.0, self.sums["step"])
         self.best["step"] = np.where(mask, 0.0, self.best["step"])
         self.now["step"] = np.where(mask, 0.0, self.now["step"])
+
+    def afresh(self, where: ArrayLike) -> None:
+        """Where ``where``, live's and the candidate's e-processes against the baseline (the drifts) start again at 1.
+
+        A hold asks them whether the environment is unhealthy *now*: summed over the whole release, minutes of a
+        fault would outweigh the healthy ones after it for as long again. The test's e-processes keep every minute.
+        """
+        import numpy as np
+
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
+        for key in DRIFTS:
+            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
+            self.best[key] = np.where(mask, 0.0, self.best[key])
+            self.now[key] = np.where(mask, 0.0, self.now[key])
 
     def changed(self) -> np.ndarray:
         """Where the candidate's own rate changed at this step: what changed is not the version.
@@ -126,6 +155,7 @@ class CountEvidence:
         concurrent = concurrent_log_factors(n_c, e_c, n_l, e_l, self.margin)
         steps = {
             "test": np.where((n_l > 0)[..., None], concurrent, candidate_vs_base),
+            "control": concurrent,
             "live": baseline_log_factors(n_l, e_l, self.bound, self.margin),
             "candidate": candidate_vs_base,
             "step": candidate_vs_base,
@@ -161,9 +191,20 @@ class SignEvidence:
                            for b in np.ravel(base_minutes)]).reshape(np.shape(base_minutes))
         self.reference = np.where(enough & usable, np.asarray(base_latencies, dtype=float), np.nan)
         zeros = np.zeros(np.shape(base_minutes))
-        self.counts = {k: [zeros.copy(), zeros.copy()] for k in ("test", "live", "candidate")}
-        self.best = {k: zeros.copy() for k in ("test", "live", "candidate")}
-        self.now = {k: zeros.copy() for k in ("test", "live", "candidate")}
+        keys = ("test", "control", "live", "candidate")
+        self.counts = {k: [zeros.copy(), zeros.copy()] for k in keys}
+        self.best = {k: zeros.copy() for k in keys}
+        self.now = {k: zeros.copy() for k in keys}
+
+    def afresh(self, where: ArrayLike) -> None:
+        """Where ``where``, the drifts' sign counts start again (``CountEvidence.afresh``)."""
+        import numpy as np
+
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.reference.shape)
+        for key in DRIFTS:
+            self.counts[key] = [np.where(mask, 0.0, c) for c in self.counts[key]]
+            self.best[key] = np.where(mask, 0.0, self.best[key])
+            self.now[key] = np.where(mask, 0.0, self.now[key])
 
     def update(self, candidate: ArrayLike, control: ArrayLike) -> None:
         """One minute: each colour's latency statistic (NaN: no datapoint)."""
@@ -173,6 +214,7 @@ class SignEvidence:
         ref = np.where(np.isnan(ctl), self.reference, ctl)
         pairs = {
             "test": (c, ref),
+            "control": (c, ctl),
             "live": (ctl, self.reference),
             "candidate": (c, self.reference),
         }
@@ -221,6 +263,8 @@ class Outcome:
     drift_live: np.ndarray
     drift_candidate: np.ndarray
     changed: np.ndarray
+    against_control: np.ndarray
+    """Failed, and its e-process over the minutes with control traffic alone reached 1/alpha too."""
 
 
 def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_requests: ArrayLike,
@@ -234,8 +278,9 @@ def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_r
 
     short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
     judged = ~short
-    return Outcome(short | (judged & evidence.leaning()), judged & evidence.crossed("test"), judged & evidence.shows("live"),
-                   judged & evidence.shows("candidate"), judged & evidence.changed())
+    failed = judged & evidence.crossed("test")
+    return Outcome(short | (judged & evidence.leaning()), failed, judged & evidence.shows("live"),
+                   judged & evidence.shows("candidate"), judged & evidence.changed(), failed & evidence.crossed("control"))
 
 
 def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
@@ -249,7 +294,7 @@ def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minu
     undecided = short | cannot
     judged = ~undecided
     return Outcome(undecided, judged & crossed, judged & evidence.shows("live"), judged & evidence.shows("candidate"),
-                   np.zeros(np.shape(undecided), dtype=bool))
+                   np.zeros(np.shape(undecided), dtype=bool), judged & crossed & evidence.crossed("control"))
 
 
 def _p(log_e: float) -> float:
@@ -265,10 +310,11 @@ def _fmt(p: float) -> str:
 
 
 def count_check(name: str, candidate: Figures, control: Figures, baseline: Figures, test: ErrorTest,
-                count: Callable[[Minute], float], step: Any = None) -> Check:
+                count: Callable[[Minute], float], step: Any = None, fresh: Any = None) -> Check:
     """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline.
 
     ``step``: when this step's shift happened (a minute's ``at``); the minutes from it on are the current step's.
+    ``fresh``: the drifts count the minutes from it on alone (``CountEvidence.afresh``); None: every minute.
     """
     what = "5xx" if name == "5xx" else "requests with an error"
     counted = (lambda f: True) if name == "5xx" else (lambda f: f.error_lines is not None)  # noqa: ARG005
@@ -283,15 +329,20 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
                f"({base_e / base_n if base_n else 0:.2%})")
     evidence = CountEvidence(base_n, base_e, test)
-    stepped = False
+    stepped = restarted = False
     for minute in mine:
         if step is not None and not stepped and minute.at >= step:
             evidence.new_step(True)
             stepped = True
+        if fresh is not None and not restarted and minute.at >= fresh:
+            evidence.afresh(True)
+            restarted = True
         other = theirs.get(minute.at)
         evidence.update(minute.requests, count(minute), other.requests if other else 0.0, count(other) if other else 0.0)
+    if fresh is not None and not restarted:
+        evidence.afresh(True)
     for at, other in theirs.items():
-        if at not in {m.at for m in mine}:
+        if at not in {m.at for m in mine} and (fresh is None or at >= fresh):
             evidence.update(0.0, 0.0, other.requests, count(other))
     outcome = count_outcome(evidence, n_c, n_l + base_n, test)
     if n_c < test.min_requests:
@@ -317,11 +368,14 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                        if bool(outcome.drift_candidate) else "")
     changed = (f"the candidate's {what} of this step {now_e:.0f}/{now_n:.0f} above live's baseline {base_e:.0f}/{base_n:.0f}, "
                f"its earlier steps {before_e:.0f}/{before_n:.0f} like the baseline" if bool(outcome.changed) else "")
-    return Check(name, state, text, _p(log_e), drift_live, drift_candidate, changed)
+    return Check(name, state, text, _p(log_e), drift_live, drift_candidate, changed, bool(outcome.against_control))
 
 
-def latency_check(candidate: Figures, control: Figures, baseline: Figures, test: LatencyTest) -> Check:
-    """The sign test on per-minute latency: each candidate minute against the control's, else the baseline's largest."""
+def latency_check(candidate: Figures, control: Figures, baseline: Figures, test: LatencyTest, fresh: Any = None) -> Check:
+    """The sign test on per-minute latency: each candidate minute against the control's, else the baseline's largest.
+
+    ``fresh``: the drifts count the minutes from it on alone (``SignEvidence.afresh``); None: every minute.
+    """
     import numpy as np
 
     stat = test.statistic
@@ -329,8 +383,14 @@ def latency_check(candidate: Figures, control: Figures, baseline: Figures, test:
     theirs = {m.at: m.latency for m in control.blocks() if m.latency is not None}
     base = [m.latency for m in baseline.blocks() if m.latency is not None]
     evidence = SignEvidence(max(base) if base else np.nan, len(base), test)
+    restarted = False
     for minute in mine:
+        if fresh is not None and not restarted and minute.at >= fresh:
+            evidence.afresh(True)
+            restarted = True
         evidence.update(minute.latency or np.nan, theirs.get(minute.at) or np.nan)
+    if fresh is not None and not restarted:
+        evidence.afresh(True)
     compared, worse = (float(v) for v in reversed(evidence.counts["test"]))
     c_ms, l_ms = (candidate.latency or 0.0) * 1000, (Figures(latencies=(*theirs.values(), *base)).latency or 0.0) * 1000
     figures = (f"{stat} latency median {c_ms:.0f} ms over {len(mine)} min against live {l_ms:.0f} ms over "
@@ -350,4 +410,4 @@ def latency_check(candidate: Figures, control: Figures, baseline: Figures, test:
             f"1/alpha = {math.exp(evidence.threshold):.0f})")
     drift_live = "live's latency above its baseline's largest minute" if bool(outcome.drift_live) else ""
     drift_candidate = "the candidate's latency above live's baseline's largest minute" if bool(outcome.drift_candidate) else ""
-    return Check("latency", state, text, _p(log_e), drift_live, drift_candidate)
+    return Check("latency", state, text, _p(log_e), drift_live, drift_candidate, against_control=bool(outcome.against_control))

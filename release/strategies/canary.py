@@ -107,6 +107,7 @@ class CanaryRunner(StepRunner):
         # The candidate is judged on everything since the first shift of this run (a resumed run: this bake).
         since = self.first_shift or self.ctx.clock.now()
         released, shifted = since, self.step_shift or since
+        fresh: datetime | None = None  # a hold's last poll: the drifts that tell the environment count from it on
         weights = {candidate.value: step.served, candidate.other.value: 100 - step.served}
         extended = False
         held: float | None = None
@@ -117,7 +118,7 @@ class CanaryRunner(StepRunner):
             record = self._renew(record)
             now = self.ctx.clock.now()
             try:
-                verdict = analysis.judge(candidate, since, now, shifted)
+                verdict = analysis.judge(candidate, since, now, shifted, fresh)
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
                 window = Window(released, shifted, now, control=step.served < step.weight, held=held is not None)
@@ -129,23 +130,30 @@ class CanaryRunner(StepRunner):
                 continue
             reads.clear()
             self.ctx.reporter.bake(Poll(now, max(0.0, remaining), weights, verdict, overtime, candidate.value))
-            if found.unhealthy or held is not None:
+            # Worse than live's traffic of the same minutes: the environment, however unhealthy, does not explain it.
+            blamed = verdict.against_control
+            if (found.unhealthy or held is not None) and not blamed:
                 if found.unhealthy:
                     held = self._hold(step, record, verdict, found, held)
                 else:
                     self.ctx.reporter.note(
                         f"the environment is healthy again after {(self.ctx.clock.monotonic() - (held or 0.0)) / 60:.1f} min; "
-                        f"the bake at {step.served}% starts again, judging {candidate} from {now:%H:%M:%S}")
+                        f"the bake at {step.served}% starts again, judging {candidate} on its minutes since "
+                        f"{since:%H:%M:%S}")
                     held = None
-                # Minutes of an unhealthy environment say nothing about the candidate: it is judged from here on, and
-                # the bake starts again once the environment is well.
-                since, start, extended, undecided = now, self.ctx.clock.monotonic(), False, None
+                # The candidate's evidence is kept: each poll of the hold judges it against the control of the same
+                # minutes (checks.py: valid whatever rate the environment gives both colours). Whether the environment
+                # is unhealthy is asked of the minutes from here on, and the bake starts again once it is well.
+                fresh, start, extended, undecided = now, self.ctx.clock.monotonic(), False, None
                 self.ctx.clock.sleep(step.poll_seconds)
                 continue
             if not verdict.ok:
                 self.timing.events.append((self.ctx.clock.monotonic(), "analysis-failed"))
                 msg = f"bake at {step.served}%"
-                raise StepFailure(msg, "; ".join(verdict.reasons), self._status())
+                why = "; ".join(verdict.reasons)
+                if found.unhealthy:
+                    why += f"; worse than live's control in the same minutes, which the environment does not explain ({found.why})"
+                raise StepFailure(msg, why, self._status())
             if remaining <= 0:
                 # The low-traffic rule: wait for the minimum sample up to extendMinutes, then hold: never a pass.
                 if not verdict.undecided:
@@ -185,7 +193,10 @@ class CanaryRunner(StepRunner):
         return since
 
     def _hold(self, step: Bake, record: ReleaseRecord, verdict: Verdict, found: Environment, held: float | None) -> float:
-        """Hold at this step for an unhealthy environment: weights kept, an alert naming it; give up after HOLD_MINUTES."""
+        """Hold at this step for an unhealthy environment: weights kept, an alert naming it; give up after HOLD_MINUTES.
+
+        The candidate is judged through the hold (``_bake``): worse than the control of the same minutes aborts it.
+        """
         now = self.ctx.clock.monotonic()
         failed = f" (the verdict: {'; '.join(verdict.reasons)})" if verdict.reasons else ""
         if held is None:
@@ -193,8 +204,9 @@ class CanaryRunner(StepRunner):
             self.ctx.reporter.note(f"held at {step.served}%, not aborted: {found.why}{failed}")
             self.holds.append(found.why)
             self._alert(record, f"held at {step.served}%: the environment is unhealthy",
-                        f"{found.why}{failed}. The release holds its weights and judges the candidate again once the "
-                        f"environment is well; after {HOLD_MINUTES} min it sends the candidate back to 0.")
+                        f"{found.why}{failed}. The release holds its weights and keeps judging the candidate against "
+                        f"live's traffic of the same minutes (worse: aborted); the bake starts again once the environment "
+                        f"is well; after {HOLD_MINUTES} min it sends the candidate back to 0.")
             return now
         if now - held >= HOLD_MINUTES * 60:
             msg = f"bake at {step.served}%"

@@ -177,7 +177,8 @@ class Bake(Step):
     def describe(self) -> str:
         """One line for people."""
         return (f"bake {self.seconds / 60:g} min at {self.served}%: alarms, then the 5xx and latency tests against live's "
-                f"traffic of the same minutes, every {self.poll_seconds:g}s; held, not aborted, while live degrades too")
+                f"traffic of the same minutes, every {self.poll_seconds:g}s; held while live degrades too, aborted if worse "
+                f"than live in the same minutes")
 
     def expected_seconds(self) -> float:
         """The bake time."""

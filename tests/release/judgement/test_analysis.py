@@ -235,3 +235,30 @@ def test_without_a_baseline_a_blue_green_switch_is_undecided_and_says_so() -> No
     verdict = Analysis(Series(), OUTPUTS, limits).judge(Colour.GREEN, SINCE, SINCE + timedelta(minutes=5))  # type: ignore[arg-type]
     assert verdict.checks[0].state == UNDECIDED
     assert "live has 0 requests to compare with" in verdict.checks[0].summary
+
+
+def test_only_a_failure_against_the_control_in_the_same_minutes_is_against_the_control() -> None:
+    # Twice the control's rate in the same minutes: a failure that no environment explains.
+    worse = judge_samples(minutes(15, 300, 0.02, 0.12), minutes(15, 900, 0.01, 0.12), BASELINE, LIMITS)
+    assert worse.state == CANDIDATE
+    assert worse.against_control
+    # The same candidate minutes with no control traffic (the 100% step without a control share) fail against
+    # live's baseline alone: a fault both colours share would read the same, so not against the control.
+    alone = judge_samples(minutes(15, 300, 0.02, 0.12), Figures(), BASELINE, LIMITS)
+    assert alone.state == CANDIDATE
+    assert not alone.against_control
+    # The candidate's alarm alone fails it, and is no comparison with the control either.
+    alarm = judge_samples(minutes(15, 300, 0.01, 0.12), minutes(15, 900, 0.01, 0.12), BASELINE, LIMITS, {"g": "ALARM"})
+    assert alarm.state == CANDIDATE
+    assert not alarm.against_control
+
+
+def test_the_drifts_count_from_fresh_on_while_the_test_keeps_every_minute() -> None:
+    # Minutes 0-9 both colours at 3% (a shared fault), minutes 10-14 both at 1% again.
+    candidate, live = (Figures.of([Minute(at=i, requests=requests, errors=round(requests * (0.03 if i < 10 else 0.01)),
+                                          latency=0.12) for i in range(15)], logs=False) for requests in (300.0, 900.0))
+    kept = judge_samples(candidate, live, BASELINE, LIMITS)
+    assert kept.state == ENVIRONMENT, "summed over every minute, the fault still shows"
+    fresh = judge_samples(candidate, live, BASELINE, LIMITS, fresh=10)
+    assert fresh.state == PASS
+    assert fresh.checks[0].summary == kept.checks[0].summary, "the test against the control read the same minutes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -25,18 +26,24 @@ BAD = (6_000.0, 150.0, LATENCY)
 
 
 class Changing:
-    """CloudWatch whose candidate figures depend on the clock: ``bad_until`` seconds of a failing candidate."""
+    """CloudWatch whose candidate figures depend on the clock: ``bad_until`` seconds of a failing candidate.
 
-    def __init__(self, clock: ManualClock, bad_until: float) -> None:
-        self.clock, self.bad_until = clock, bad_until
+    ``shared``: live answers the same 2.5% 5xx in those seconds (a shared fault), not 1%, and the candidate's alarm
+    is in ALARM: a failing verdict that the candidate's minutes against the control's do not explain.
+    """
+
+    def __init__(self, clock: ManualClock, bad_until: float, *, shared: bool = False) -> None:
+        self.clock, self.bad_until, self.shared = clock, bad_until, shared
 
     def alarm_states(self, names: list[str]) -> dict[str, str]:
-        return dict.fromkeys(names, "OK")
+        firing = self.shared and self.clock.monotonic() < self.bad_until
+        return dict.fromkeys(names, "ALARM" if firing else "OK")
 
     def metric_data(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, list[float]]:
-        green = BAD if self.clock.monotonic() < self.bad_until else HEALTHY
+        bad = self.clock.monotonic() < self.bad_until
+        green, blue = BAD if bad else HEALTHY, (54_000.0, 1_350.0, LIVE[2]) if bad and self.shared else LIVE
         found: dict[str, list[float]] = {}
-        for colour, (requests, errors, latencies) in {"green": green, "blue": LIVE}.items():
+        for colour, (requests, errors, latencies) in {"green": green, "blue": blue}.items():
             found[f"{colour}_requests"], found[f"{colour}_errors"], found[f"{colour}_latency"] = [requests], [errors], latencies
         return found
 
@@ -49,6 +56,43 @@ class Changing:
         for colour in ("green", "blue"):
             for at in found[f"{colour}_latency"]:
                 found[f"{colour}_requests"].setdefault(at, 1.0)
+        return found
+
+
+class Served:
+    """CloudWatch minute by minute, as the load balancer counts it: live alone before the release, both colours after.
+
+    Each minute 6,000 requests: before the first shift (the clock's start) all live's at 1% 5xx (its baseline), from
+    it on ``share`` percent the candidate's; ``rates(minute)`` gives (live's 5xx rate, the candidate's) for each minute
+    since the shift. Errors are the rate times the requests, rounded; both colours' p99 is 120 ms every minute. A
+    minute is in CloudWatch once it is over.
+    """
+
+    START = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __init__(self, rates: Callable[[int], tuple[float, float]], share: int = 10) -> None:
+        self.rates, self.share = rates, share
+
+    def alarm_states(self, names: list[str]) -> dict[str, str]:
+        return dict.fromkeys(names, "OK")
+
+    def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        found: dict[str, dict[datetime, float]] = {f"{c}_{k}": {} for c in ("green", "blue") for k in
+                                                     ("requests", "errors", "latency")}
+        at = start.replace(second=0, microsecond=0)
+        while at + timedelta(minutes=1) <= end:
+            minute = int((at - self.START).total_seconds() // 60)
+            if minute < 0:
+                served = {"blue": (6_000.0, 0.01)}
+            else:
+                live, candidate = self.rates(minute)
+                served = {"green": (60.0 * self.share, candidate), "blue": (6_000.0 - 60.0 * self.share, live)}
+            for colour, (requests, rate) in served.items():
+                if requests:
+                    found[f"{colour}_requests"][at] = requests
+                    found[f"{colour}_errors"][at] = float(round(requests * rate))
+                    found[f"{colour}_latency"][at] = 0.12
+            at += timedelta(minutes=1)
         return found
 
 
@@ -86,11 +130,11 @@ def _bake(clock: ManualClock, metrics: Any, unhealthy_until: float, bake: Bake) 
 
 def test_a_failing_verdict_in_an_unhealthy_environment_holds_alerts_and_bakes_again_once_it_is_well() -> None:
     clock = ManualClock()
-    seen, topic, _ = _bake(clock, Changing(clock, bad_until=120), unhealthy_until=120, bake=Bake(10, 300))
+    seen, topic, _ = _bake(clock, Changing(clock, bad_until=120, shared=True), unhealthy_until=120, bake=Bake(10, 300))
     # Held from the first poll until the environment was well at 120 s, then a whole bake of 300 s again.
     assert clock.monotonic() == 120 + 300
-    assert seen.notes[0].startswith("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too")
-    assert "e-process over every look" in seen.notes[0], "the hold says which verdict it did not act on"
+    assert seen.notes[0] == ("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
+                             "(the verdict: alarm green-5xx is ALARM)"), "the hold says which verdict it did not act on"
     assert seen.notes[1].startswith("the environment is healthy again after 2.0 min; the bake at 10% starts again")
     assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
 
@@ -106,7 +150,7 @@ def test_live_degrading_alone_holds_rather_than_promotes() -> None:
 def test_a_hold_longer_than_its_limit_ends_the_release_naming_the_environment_as_an_infrastructure_failure() -> None:
     clock = ManualClock()
     with pytest.raises(StepFailure) as caught:
-        _bake(clock, Changing(clock, bad_until=10**9), unhealthy_until=10**9, bake=Bake(10, 300))
+        _bake(clock, Changing(clock, bad_until=10**9, shared=True), unhealthy_until=10**9, bake=Bake(10, 300))
     assert caught.value.infrastructure, "exit 3: not a verdict on the candidate"
     assert caught.value.why.startswith(f"the environment is unhealthy: live (blue) is degraded too, for {HOLD_MINUTES} min; "
                                        "the candidate was not judged worse than live's traffic of the same minutes")
@@ -230,3 +274,44 @@ def test_the_analysis_own_hold_verdict_holds_without_reading_anything_more() -> 
     held = Verdict(ok=False, reasons=("the environment is unhealthy, not the candidate: both colours worse",), state="environment")
     found = check(Colour.GREEN, Window(RELEASED, RELEASED + timedelta(minutes=10), now, control=True), held)
     assert found == Environment(True, "the environment is unhealthy, not the candidate: both colours worse")
+
+
+# --- a hold judges the candidate against the control of the same minutes ------------------------------------------
+
+def _release(clock: ManualClock, metrics: Served, seen: Polls, topic: Topic) -> None:
+    """A 5-minute bake at 10%, polled once a minute, with the default check (``live_against_itself``)."""
+    aws: Any = SimpleNamespace(cloudwatch=metrics, sns=topic)
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    ctx = Context("staging", AlertingEngine(), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
+    CanaryRunner(ctx, Timing()).run(Bake(10, 300, poll_seconds=60), RECORD)
+
+
+def test_a_candidate_twice_as_bad_as_the_control_while_live_degrades_is_aborted_during_the_hold() -> None:
+    # From the first shift on live answers 3% 5xx (the environment degrades), and the candidate 6%: twice live's
+    # rate in the same minutes.
+    clock, seen, topic = ManualClock(), Polls(), Topic()
+    with pytest.raises(StepFailure) as caught:
+        _release(clock, Served(lambda minute: (0.03, 0.06)), seen, topic)
+    # The first minute held the bake (both colours worse than live's baseline, the test not yet at 1/alpha) ...
+    assert seen.notes[0].startswith("held at 10%, not aborted: 5xx 36/600 (6.00%) against control 162/5400 (3.00%)")
+    assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
+    # ... and the hold's minutes, judged against the control of the same minutes, aborted it.
+    assert not caught.value.infrastructure, "a verdict on the candidate, not the environment's exit 3"
+    assert clock.monotonic() < HOLD_MINUTES * 60
+    assert "e-process over every look" in caught.value.why
+    assert "worse than live's control in the same minutes, which the environment does not explain" in caught.value.why
+
+
+def test_a_candidate_as_good_as_the_control_while_both_degrade_holds_then_bakes_again_once_the_environment_is_well() -> None:
+    # For the first 5 minutes every colour answers 3% 5xx (a shared fault), then 1% again.
+    clock, seen, topic = ManualClock(), Polls(), Topic()
+    _release(clock, Served(lambda minute: (0.03, 0.03) if minute < 5 else (0.01, 0.01)), seen, topic)
+    assert seen.notes[0].startswith("held at 10%, not aborted: 5xx 18/600 (3.00%) against control 162/5400 (3.00%)")
+    assert [subject for _, subject, _ in topic.sent] == ["staging: release r-1 held at 10%: the environment is unhealthy"]
+    # Held from the first minute's poll until live's last 5 minutes were like its baseline again (the 10th minute),
+    # then a whole bake, judging the candidate on every minute since the shift.
+    assert seen.notes[1].startswith("the environment is healthy again after 9.0 min; the bake at 10% starts again, "
+                                    "judging green on its minutes since 00:00:00")
+    assert clock.monotonic() == 600 + 300
+    assert seen.polls[-1].verdict.state == "pass"
+    assert "5xx 150/9000 (1.67%) against control 1350/81000 (1.67%)" in seen.polls[-1].verdict.summary
