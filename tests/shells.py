@@ -165,9 +165,9 @@ def paused(base: Base, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
-def resume_paused(base: Base) -> None:
-    """Let a paused shell go on."""
-    (base.directory / "resume").write_text("go")
+def resume_paused(base: Base, proc: subprocess.Popen[str] | None = None) -> None:
+    """Let every paused shell go on, or only ``proc``."""
+    (base.directory / ("resume" if proc is None else f"resume-{proc.pid}")).write_text("go")
 
 
 def state(base: Base) -> dict[str, str]:

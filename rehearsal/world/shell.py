@@ -15,9 +15,13 @@ What a process sees, and the faults it may carry, are set in its environment:
 - ``RELEASE_WORLD_NOW``: the ISO time its manual clock starts at (default: the world's); a shell whose clock runs
   ahead, or one started after a killed driver's lease has expired.
 - ``RELEASE_WORLD_PAUSE``: ``before:TEXT`` or ``after:TEXT`` (the first update whose message holds TEXT, before it
-  is applied or once it is, the stack lock held either way) or ``minute:N`` (the first sleep that takes the clock
-  past N minutes from its start). There the process writes ``paused`` (its pid) in the directory and waits, in real
-  time, up to ``PAUSE_LIMIT`` seconds, until ``resume`` exists: the test then acts from another process, or kills it.
+  is applied or once it is, the stack lock held either way), ``minute:N`` (the first sleep that takes the clock
+  past N minutes from its start) or ``write:N`` (the process's Nth write of the release state, before it is made:
+  inside a command, once the command has read what it decides from, no lock held; a compare-and-set's write, so
+  if another process wrote in between it fails and the command reads again). Several points, separated by ``;``,
+  stop the process at each in turn. At each the process writes ``paused`` (its pid) in the directory and waits,
+  in real time, up to ``PAUSE_LIMIT`` seconds, until ``resume`` (every paused process, for good) or ``resume-PID``
+  (this one, used up as it goes on) exists: the test then acts from another process, or kills it.
 - ``RELEASE_WORLD_THROTTLE``: an operation name (``DescribeListeners``) the process's own AWS calls of get
   ``Throttling`` for, as a loaded account answers.
 - ``RELEASE_WORLD_FAIL_WRITE``: TEXT: the first write of the release state after an update whose message holds
@@ -33,7 +37,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -111,41 +115,68 @@ def _write(directory: Path, data: Mapping[str, Any]) -> None:
 
 def pause(directory: Path) -> None:
     """Say this process is paused, then wait (real time, bounded) until the test resumes it (or kills it)."""
+    mine = directory / f"resume-{os.getpid()}"
     (directory / "paused").write_text(str(os.getpid()))
     deadline = time.monotonic() + PAUSE_LIMIT
-    while not (directory / "resume").exists():
+    while not ((directory / "resume").exists() or mine.exists()):
         if time.monotonic() > deadline:
             sys.stderr.write(f"paused for {PAUSE_LIMIT:g}s and nobody resumed it ({directory / 'resume'})\n")
             os._exit(3)
         time.sleep(0.02)
+    # Its own resume is used up: the process's next point stops it again.
+    mine.unlink(missing_ok=True)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _points(given: str) -> list[tuple[str, str]]:
+    """``RELEASE_WORLD_PAUSE``'s points, in order; a one-line error naming the variable, the value and what is allowed."""
+    points = [p.partition(":")[::2] for p in given.split(";")] if given else []
+    for when, text in points:
+        if not (when in ("before", "after") and text or when == "minute" and _number(text)
+                or when == "write" and text.isdigit() and int(text) > 0):
+            sys.exit(f"{PAUSE}={given!r}: allowed before:TEXT, after:TEXT, minute:N (minutes) or write:N (N from 1), "
+                     "several separated by ';'")
+    return points
 
 
 class _Pauses:
-    """Where this process stops once (``RELEASE_WORLD_PAUSE``), and the update that arms the failing write."""
+    """Where this process stops (``RELEASE_WORLD_PAUSE``: each point once, in order), and the update that arms the failing write."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        when, _, text = os.environ.get(PAUSE, "").partition(":")
-        self.when, self.text = when, text
-        self.done = False
+        self.points = _points(os.environ.get(PAUSE, ""))
+        self.writes = 0
         self.fail_after = os.environ.get(FAIL_WRITE, "")
         self.fail_armed = False
+
+    def _reached(self, when: str, at: Callable[[str], bool]) -> None:
+        # Only the next point counts: a later one is not reached before it.
+        if self.points and self.points[0][0] == when and at(self.points[0][1]):
+            self.points.pop(0)
+            pause(self.directory)
 
     def at_update(self, when: str, message: str) -> None:
         if when == "before" and self.fail_after and self.fail_after in message:
             self.fail_armed = True
-        if not self.done and self.when == when and self.text and self.text in message:
-            self.done = True
-            pause(self.directory)
+        self._reached(when, lambda text: text in message)
 
     def at_minute(self, minutes: float) -> None:
-        if not self.done and self.when == "minute" and minutes >= float(self.text):
-            self.done = True
-            pause(self.directory)
+        self._reached("minute", lambda text: minutes >= float(text))
+
+    def at_write(self) -> None:
+        self.writes += 1
+        self._reached("write", lambda text: self.writes >= int(text))
 
 
 class PausingClock(ManualClock):
-    """A manual clock that pauses the process once, at ``minute:N``."""
+    """A manual clock that pauses the process at its ``minute:N`` points."""
 
     def __init__(self, start: datetime, pauses: _Pauses) -> None:
         super().__init__(start)
@@ -173,8 +204,8 @@ class SharedEngine(OfflineEngine):
         return result
 
 
-class FailingStore:
-    """The file store, whose first write after the armed update fails (``RELEASE_WORLD_FAIL_WRITE``)."""
+class SeamStore:
+    """The file store, with this process's faults: a pause before its Nth write, a failing write after the armed update."""
 
     def __init__(self, inner: Any, pauses: _Pauses) -> None:
         self.inner = inner
@@ -187,7 +218,8 @@ class FailingStore:
         return found
 
     def write(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
-        """Fail once when armed; otherwise the file store's compare-and-set."""
+        """Pause at the Nth write (``write:N``); fail once when armed; otherwise the file store's compare-and-set."""
+        self.pauses.at_write()
         if self.pauses.fail_armed:
             self.pauses.fail_armed = False
             self.pauses.fail_after = ""
@@ -239,7 +271,7 @@ def connection(directory: Path) -> Any:
     world.services.attach()
     offline = SharedEngine(str(data["stack"]), state_path=directory / f"{data['stack']}.json", clock=clock)
     offline.world, offline.directory, offline.pauses = world, directory, pauses
-    offline.store = FailingStore(offline.store, pauses)
+    offline.store = SeamStore(offline.store, pauses)
 
     def apply(plan: Plan, result: UpdateResult) -> None:
         world.apply(plan, result)
