@@ -6,8 +6,10 @@ engine over the world in ``$RELEASE_WORLD`` (a directory) instead of the Automat
 holds the offline engine's state file and its release state (``staging.json`` and ``staging.release.json``, the
 file store, compare-and-set across processes), and ``world.json``: the moto endpoint, the address book and what
 the world keeps in step with updates (registered targets, each service's desired count, the listener's last
-split). Every process reads ``world.json`` afresh and writes it after each update, inside the engine's update lock,
-so two shells see one world. ``share`` writes it from the process that built the world.
+split; on a rolling stack, ECS's deployments of the live colour, which moto does not roll: the rehearsal's seam,
+``rehearsal/world/rollout.py``, runs in each process, a deployment's start kept as a time of day). Every process
+reads ``world.json`` afresh and writes it after each update, inside the engine's update lock, so two shells see
+one world. ``share`` writes it from the process that built the world.
 
 It is a test seam, and never on a path users run: ``release/`` does not import it (``python -m tools.imports``).
 What a process sees, and the faults it may carry, are set in its environment:
@@ -39,22 +41,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.config import Colour
+from components.config import Colour, ConfigError, Strategy, load
 from offline import Plan
 from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.healthy_traffic import HealthyTraffic
-from rehearsal.world.seams import RehearsalTaskRunner
+from rehearsal.world.rollout import Deployment, RolloutSeam
+from rehearsal.world.seams import RehearsalTaskRunner, ScheduledClock
 from rehearsal.world.servers import MotoSession
 from rehearsal.world.services import Tasks
 from rehearsal.world.stack import World
-from release.clock import ManualClock
 from release.engine import UpdateResult
 from release.engine.offline import OfflineEngine
 from release.state import StateStoreError
@@ -84,7 +86,26 @@ def _state(world: World) -> dict[str, Any]:
         "cluster": fleet.cluster,
         "services": {c.value: n for c, n in fleet.names.items()},
         "desired": {name: t.desired for name, t in fleet.tasks.items()},
+        "rollout": _rollout_state(world.rollout) if world.rollout is not None else None,
     }
+
+
+def _rollout_state(seam: RolloutSeam) -> dict[str, Any]:
+    # A deployment's start as a time of day: each process's monotonic clock starts at 0.
+    ago = seam.clock.now().timestamp() - seam.clock.monotonic()
+    return {
+        "deployments": [{**asdict(d), "started": d.started + ago} for d in seam.deployments],
+        "events": [list(e) for e in seam.events], "cluster": seam.cluster, "service": seam.service,
+        "alarms": list(seam.alarms), "bake_seconds": seam.bake_seconds, "desired": seam.desired,
+    }
+
+
+def _restore_rollout(seam: RolloutSeam, data: Mapping[str, Any]) -> None:
+    ago = seam.clock.now().timestamp() - seam.clock.monotonic()
+    seam.deployments = [Deployment(**{**d, "started": float(d["started"]) - ago}) for d in data["deployments"]]
+    seam.events = [(float(at), str(ident), str(what)) for at, ident, what in data["events"]]
+    seam.cluster, seam.service = str(data["cluster"]), str(data["service"])
+    seam.alarms, seam.bake_seconds, seam.desired = tuple(data["alarms"]), float(data["bake_seconds"]), int(data["desired"])
 
 
 def _restore(world: World, data: Mapping[str, Any]) -> None:
@@ -100,6 +121,8 @@ def _restore(world: World, data: Mapping[str, Any]) -> None:
     by_name = {n: c for c, n in fleet.names.items()}
     # Tasks start at once here (start_seconds 0): each process's clock is its own, so none can time another's start.
     fleet.tasks = {name: Tasks(by_name[name], int(d), int(d), 0.0) for name, d in data["desired"].items()}
+    if world.rollout is not None and data.get("rollout"):
+        _restore_rollout(world.rollout, data["rollout"])
 
 
 def _read(directory: Path) -> dict[str, Any]:
@@ -175,8 +198,8 @@ class _Pauses:
         self._reached("write", lambda text: self.writes >= int(text))
 
 
-class PausingClock(ManualClock):
-    """A manual clock that pauses the process at its ``minute:N`` points."""
+class PausingClock(ScheduledClock):
+    """A manual clock (running what is scheduled on it) that pauses the process at its ``minute:N`` points."""
 
     def __init__(self, start: datetime, pauses: _Pauses) -> None:
         super().__init__(start)
@@ -240,6 +263,11 @@ class SharedRehearsalEngine(RehearsalEngine):
         return super().outputs()
 
 
+def started(colour: Colour, version: str) -> bool:
+    """A colour's tasks of a new version start and pass their health checks (no application process here)."""
+    return True
+
+
 def always_ok(url: str, headers: Mapping[str, str] | None = None) -> int:
     """The smoke tests' probe here: the application answers."""
     return 200
@@ -255,6 +283,15 @@ def _throttle(aws: Any, operation: str) -> None:
         wrapper.client.meta.events.register("before-call", refuse)
 
 
+def _rollout(config: Mapping[str, str], stack: str, session: MotoSession, clock: ScheduledClock) -> RolloutSeam | None:
+    """A rolling stack's live colour is rolled by ECS, which moto does not do: the rehearsal's seam does it here too."""
+    try:
+        release = load(config, stack).release
+    except ConfigError:
+        return None  # the command refuses the config itself, saying why
+    return RolloutSeam(session, clock, release.live, started) if release.strategy is Strategy.ROLLING else None
+
+
 def connection(directory: Path) -> Any:
     """The driver's connection to the world in ``directory``, as this process's environment sets it."""
     from release.commands import driver
@@ -265,11 +302,14 @@ def connection(directory: Path) -> Any:
     start = datetime.fromisoformat(os.environ.get(NOW) or data["start"])
     clock = PausingClock(start, pauses)
     session = MotoSession(str(data["endpoint"]), str(data["region"]))
-    world = World(session, clock, "http://127.0.0.1:9")  # the endpoint's translation is in the book already
+    offline = SharedEngine(str(data["stack"]), state_path=directory / f"{data['stack']}.json", clock=clock)
+    rollout = _rollout(offline.get_config(), str(data["stack"]), session, clock)
+    world = World(session, clock, "http://127.0.0.1:9", rollout=rollout)  # the endpoint's translation is in the book
     world.services.start_seconds = 0.0
     _restore(world, data)
     world.services.attach()
-    offline = SharedEngine(str(data["stack"]), state_path=directory / f"{data['stack']}.json", clock=clock)
+    if rollout is not None:
+        rollout.attach()
     offline.world, offline.directory, offline.pauses = world, directory, pauses
     offline.store = SeamStore(offline.store, pauses)
 

@@ -3,13 +3,16 @@
 Every command here is a process of its own running what ``python -m release`` runs
 (``python -m rehearsal.world.shell``: the same CLI, connected to the offline engine over a shared state file, the
 file store, and the world in moto): a driver paused inside its update while another shell acts, a process killed
-with SIGKILL after its marked write, a verification AWS throttles. The world (moto, the stack's AWS side) is built
+with SIGKILL after its marked write, a verification AWS throttles, an abort stopped between its reads and its
+compare-and-set write while the driver scales the candidate. The world (moto, the stack's AWS side) is built
 once for the module; each test starts from the same state (``fresh``): the files copied back, and moto's listener,
-targets and service counts put back as they were.
+targets, service counts and task definitions put back as they were. A test may make the stack rolling
+(``release:strategy``): each shell then plays ECS's rolling deployment of the live colour with the rehearsal's seam.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -185,6 +188,35 @@ def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_app
     assert again.code == ExitCode.REFUSED, again.text
     assert again.json()["outcome"] == "aborted"
     assert records.IN_PROGRESS not in state(w)
+
+
+# --- 19: abort on a rolling stack names the live colour, the one it rolled back in place -----------------------
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_abort_from_another_shell_on_a_rolling_stack_names_the_live_colour_it_rolled_back(w: Base, output: str) -> None:
+    set_config(w, strategy="rolling")
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "after:roll 5e6f7a8b onto blue"})
+    paused(w, driver)
+    killed(driver)
+    assert json.loads(state(w)["release:versions"])["blue"] == "5e6f7a8b", "blue was rolled to the new version"
+    done = run(w, "bob", "abort", "-o", output)
+    assert done.code == ExitCode.REFUSED, done.text  # an abort exits 1
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert (last.outcome, last.colour) == (Outcome.ABORTED, Colour.BLUE)
+    if output == "json":
+        assert done.json() == {"stack": STACK, "outcome": "aborted", "release": last.id, "live": "blue"}
+    else:
+        assert "verified: blue's PRIMARY deployment runs 3f9c2e1a and is COMPLETED" in done.text, done.text
+        assert f"aborted: release {last.id}; blue is live" in done.text, done.text
+        assert "green is live" not in done.text
+    assert json.loads(state(w)["release:versions"])["blue"] == "3f9c2e1a", "blue runs the old version again"
+    assert state(w)["release:live"] == "blue"
+    assert records.IN_PROGRESS not in state(w)
+    status = run(w, "carol", "status", "-o", "json").json()
+    assert status["live"] == "blue"
+    assert status["served"] == served(w) == {"blue": 100, "green": 0}, "the standby never took traffic"
 
 
 # --- 20: a driver that exits after a failed step gives its lease up ------------------------------------------------
