@@ -195,7 +195,7 @@ class _Pauses:
 
     def at_write(self) -> None:
         self.writes += 1
-        self._reached("write", lambda text: self.writes >= int(text))
+        self._reached("write", lambda text: self.writes == int(text))
 
 
 class PausingClock(ScheduledClock):
