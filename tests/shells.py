@@ -52,6 +52,8 @@ class Base:
     desired: dict[str, int]
     cluster: str
     cache: Path
+    task_definitions: dict[str, str]
+    """Service name -> the task definition it runs as built (a rolling release points the live service at others)."""
 
 
 @contextmanager
@@ -81,12 +83,14 @@ def build(made: Callable[[str], Path]) -> Iterator[Base]:
                      for c, a in groups.items()},
             {name: t.desired for name, t in world.services.tasks.items()}, world.services.cluster,
             made("plan-cache"),
+            {s["serviceName"]: s["taskDefinition"] for s in session.shared("ecs").describe_services(
+                cluster=world.services.cluster, services=list(world.services.tasks))["services"]},
         )
 
 
 
 def rewind(base: Base) -> Base:
-    """The world as built: the state files copied back; moto's listener, targets and service counts put back."""
+    """The world as built: the state files copied back; moto's listener, targets, service counts and task definitions put back."""
     for path in base.directory.iterdir():
         if path.is_file():
             path.unlink()
@@ -102,7 +106,7 @@ def rewind(base: Base) -> Base:
         elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in base.targets[colour]])
     ecs = base.session.shared("ecs")
     for name, count in base.desired.items():
-        ecs.update_service(cluster=base.cluster, service=name, desiredCount=count)
+        ecs.update_service(cluster=base.cluster, service=name, desiredCount=count, taskDefinition=base.task_definitions[name])
     return base
 
 
@@ -165,9 +169,9 @@ def paused(base: Base, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
-def resume_paused(base: Base) -> None:
-    """Let a paused shell go on."""
-    (base.directory / "resume").write_text("go")
+def resume_paused(base: Base, proc: subprocess.Popen[str] | None = None) -> None:
+    """Let every paused shell go on, or only ``proc``."""
+    (base.directory / ("resume" if proc is None else f"resume-{proc.pid}")).write_text("go")
 
 
 def state(base: Base) -> dict[str, str]:

@@ -6,8 +6,10 @@ engine over the world in ``$RELEASE_WORLD`` (a directory) instead of the Automat
 holds the offline engine's state file and its release state (``staging.json`` and ``staging.release.json``, the
 file store, compare-and-set across processes), and ``world.json``: the moto endpoint, the address book and what
 the world keeps in step with updates (registered targets, each service's desired count, the listener's last
-split). Every process reads ``world.json`` afresh and writes it after each update, inside the engine's update lock,
-so two shells see one world. ``share`` writes it from the process that built the world.
+split; on a rolling stack, ECS's deployments of the live colour, which moto does not roll: the rehearsal's seam,
+``rehearsal/world/rollout.py``, runs in each process, a deployment's start kept as a time of day). Every process
+reads ``world.json`` afresh and writes it after each update, inside the engine's update lock, so two shells see
+one world. ``share`` writes it from the process that built the world.
 
 It is a test seam, and never on a path users run: ``release/`` does not import it (``python -m tools.imports``).
 What a process sees, and the faults it may carry, are set in its environment:
@@ -15,9 +17,13 @@ What a process sees, and the faults it may carry, are set in its environment:
 - ``RELEASE_WORLD_NOW``: the ISO time its manual clock starts at (default: the world's); a shell whose clock runs
   ahead, or one started after a killed driver's lease has expired.
 - ``RELEASE_WORLD_PAUSE``: ``before:TEXT`` or ``after:TEXT`` (the first update whose message holds TEXT, before it
-  is applied or once it is, the stack lock held either way) or ``minute:N`` (the first sleep that takes the clock
-  past N minutes from its start). There the process writes ``paused`` (its pid) in the directory and waits, in real
-  time, up to ``PAUSE_LIMIT`` seconds, until ``resume`` exists: the test then acts from another process, or kills it.
+  is applied or once it is, the stack lock held either way), ``minute:N`` (the first sleep that takes the clock
+  past N minutes from its start) or ``write:N`` (the process's Nth write of the release state, before it is made:
+  inside a command, once the command has read what it decides from, no lock held; a compare-and-set's write, so
+  if another process wrote in between it fails and the command reads again). Several points, separated by ``;``,
+  stop the process at each in turn. At each the process writes ``paused`` (its pid) in the directory and waits,
+  in real time, up to ``PAUSE_LIMIT`` seconds, until ``resume`` (every paused process, for good) or ``resume-PID``
+  (this one, used up as it goes on) exists: the test then acts from another process, or kills it.
 - ``RELEASE_WORLD_THROTTLE``: an operation name (``DescribeListeners``) the process's own AWS calls of get
   ``Throttling`` for, as a loaded account answers.
 - ``RELEASE_WORLD_FAIL_WRITE``: TEXT: the first write of the release state after an update whose message holds
@@ -33,24 +39,24 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.config import Colour
+from components.config import Colour, ConfigError, Strategy, load
 from offline import Plan
 from rehearsal.world.engine import RehearsalEngine
 from rehearsal.world.healthy_traffic import HealthyTraffic
-from rehearsal.world.seams import RehearsalTaskRunner
+from rehearsal.world.rollout import Deployment, RolloutSeam
+from rehearsal.world.seams import RehearsalTaskRunner, ScheduledClock
 from rehearsal.world.servers import MotoSession
 from rehearsal.world.services import Tasks
 from rehearsal.world.stack import World
-from release.clock import ManualClock
 from release.engine import UpdateResult
 from release.engine.offline import OfflineEngine
 from release.state import StateStoreError
@@ -80,7 +86,26 @@ def _state(world: World) -> dict[str, Any]:
         "cluster": fleet.cluster,
         "services": {c.value: n for c, n in fleet.names.items()},
         "desired": {name: t.desired for name, t in fleet.tasks.items()},
+        "rollout": _rollout_state(world.rollout) if world.rollout is not None else None,
     }
+
+
+def _rollout_state(seam: RolloutSeam) -> dict[str, Any]:
+    # A deployment's start as a time of day: each process's monotonic clock starts at 0.
+    ago = seam.clock.now().timestamp() - seam.clock.monotonic()
+    return {
+        "deployments": [{**asdict(d), "started": d.started + ago} for d in seam.deployments],
+        "events": [list(e) for e in seam.events], "cluster": seam.cluster, "service": seam.service,
+        "alarms": list(seam.alarms), "bake_seconds": seam.bake_seconds, "desired": seam.desired,
+    }
+
+
+def _restore_rollout(seam: RolloutSeam, data: Mapping[str, Any]) -> None:
+    ago = seam.clock.now().timestamp() - seam.clock.monotonic()
+    seam.deployments = [Deployment(**{**d, "started": float(d["started"]) - ago}) for d in data["deployments"]]
+    seam.events = [(float(at), str(ident), str(what)) for at, ident, what in data["events"]]
+    seam.cluster, seam.service = str(data["cluster"]), str(data["service"])
+    seam.alarms, seam.bake_seconds, seam.desired = tuple(data["alarms"]), float(data["bake_seconds"]), int(data["desired"])
 
 
 def _restore(world: World, data: Mapping[str, Any]) -> None:
@@ -96,6 +121,8 @@ def _restore(world: World, data: Mapping[str, Any]) -> None:
     by_name = {n: c for c, n in fleet.names.items()}
     # Tasks start at once here (start_seconds 0): each process's clock is its own, so none can time another's start.
     fleet.tasks = {name: Tasks(by_name[name], int(d), int(d), 0.0) for name, d in data["desired"].items()}
+    if world.rollout is not None and data.get("rollout"):
+        _restore_rollout(world.rollout, data["rollout"])
 
 
 def _read(directory: Path) -> dict[str, Any]:
@@ -111,41 +138,68 @@ def _write(directory: Path, data: Mapping[str, Any]) -> None:
 
 def pause(directory: Path) -> None:
     """Say this process is paused, then wait (real time, bounded) until the test resumes it (or kills it)."""
+    mine = directory / f"resume-{os.getpid()}"
     (directory / "paused").write_text(str(os.getpid()))
     deadline = time.monotonic() + PAUSE_LIMIT
-    while not (directory / "resume").exists():
+    while not ((directory / "resume").exists() or mine.exists()):
         if time.monotonic() > deadline:
             sys.stderr.write(f"paused for {PAUSE_LIMIT:g}s and nobody resumed it ({directory / 'resume'})\n")
             os._exit(3)
         time.sleep(0.02)
+    # Its own resume is used up: the process's next point stops it again.
+    mine.unlink(missing_ok=True)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _points(given: str) -> list[tuple[str, str]]:
+    """``RELEASE_WORLD_PAUSE``'s points, in order; a one-line error naming the variable, the value and what is allowed."""
+    points = [p.partition(":")[::2] for p in given.split(";")] if given else []
+    for when, text in points:
+        if not (when in ("before", "after") and text or when == "minute" and _number(text)
+                or when == "write" and text.isdigit() and int(text) > 0):
+            sys.exit(f"{PAUSE}={given!r}: allowed before:TEXT, after:TEXT, minute:N (minutes) or write:N (N from 1), "
+                     "several separated by ';'")
+    return points
 
 
 class _Pauses:
-    """Where this process stops once (``RELEASE_WORLD_PAUSE``), and the update that arms the failing write."""
+    """Where this process stops (``RELEASE_WORLD_PAUSE``: each point once, in order), and the update that arms the failing write."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        when, _, text = os.environ.get(PAUSE, "").partition(":")
-        self.when, self.text = when, text
-        self.done = False
+        self.points = _points(os.environ.get(PAUSE, ""))
+        self.writes = 0
         self.fail_after = os.environ.get(FAIL_WRITE, "")
         self.fail_armed = False
+
+    def _reached(self, when: str, at: Callable[[str], bool]) -> None:
+        # Only the next point counts: a later one is not reached before it.
+        if self.points and self.points[0][0] == when and at(self.points[0][1]):
+            self.points.pop(0)
+            pause(self.directory)
 
     def at_update(self, when: str, message: str) -> None:
         if when == "before" and self.fail_after and self.fail_after in message:
             self.fail_armed = True
-        if not self.done and self.when == when and self.text and self.text in message:
-            self.done = True
-            pause(self.directory)
+        self._reached(when, lambda text: text in message)
 
     def at_minute(self, minutes: float) -> None:
-        if not self.done and self.when == "minute" and minutes >= float(self.text):
-            self.done = True
-            pause(self.directory)
+        self._reached("minute", lambda text: minutes >= float(text))
+
+    def at_write(self) -> None:
+        self.writes += 1
+        self._reached("write", lambda text: self.writes == int(text))
 
 
-class PausingClock(ManualClock):
-    """A manual clock that pauses the process once, at ``minute:N``."""
+class PausingClock(ScheduledClock):
+    """A manual clock (running what is scheduled on it) that pauses the process at its ``minute:N`` points."""
 
     def __init__(self, start: datetime, pauses: _Pauses) -> None:
         super().__init__(start)
@@ -173,8 +227,8 @@ class SharedEngine(OfflineEngine):
         return result
 
 
-class FailingStore:
-    """The file store, whose first write after the armed update fails (``RELEASE_WORLD_FAIL_WRITE``)."""
+class SeamStore:
+    """The file store, with this process's faults: a pause before its Nth write, a failing write after the armed update."""
 
     def __init__(self, inner: Any, pauses: _Pauses) -> None:
         self.inner = inner
@@ -187,7 +241,8 @@ class FailingStore:
         return found
 
     def write(self, changes: Mapping[str, str], removals: Sequence[str], expect_etag: str) -> str:
-        """Fail once when armed; otherwise the file store's compare-and-set."""
+        """Pause at the Nth write (``write:N``); fail once when armed; otherwise the file store's compare-and-set."""
+        self.pauses.at_write()
         if self.pauses.fail_armed:
             self.pauses.fail_armed = False
             self.pauses.fail_after = ""
@@ -208,6 +263,11 @@ class SharedRehearsalEngine(RehearsalEngine):
         return super().outputs()
 
 
+def started(colour: Colour, version: str) -> bool:
+    """A colour's tasks of a new version start and pass their health checks (no application process here)."""
+    return True
+
+
 def always_ok(url: str, headers: Mapping[str, str] | None = None) -> int:
     """The smoke tests' probe here: the application answers."""
     return 200
@@ -223,6 +283,15 @@ def _throttle(aws: Any, operation: str) -> None:
         wrapper.client.meta.events.register("before-call", refuse)
 
 
+def _rollout(config: Mapping[str, str], stack: str, session: MotoSession, clock: ScheduledClock) -> RolloutSeam | None:
+    """A rolling stack's live colour is rolled by ECS, which moto does not do: the rehearsal's seam does it here too."""
+    try:
+        release = load(config, stack).release
+    except ConfigError:
+        return None  # the command refuses the config itself, saying why
+    return RolloutSeam(session, clock, release.live, started) if release.strategy is Strategy.ROLLING else None
+
+
 def connection(directory: Path) -> Any:
     """The driver's connection to the world in ``directory``, as this process's environment sets it."""
     from release.commands import driver
@@ -233,13 +302,16 @@ def connection(directory: Path) -> Any:
     start = datetime.fromisoformat(os.environ.get(NOW) or data["start"])
     clock = PausingClock(start, pauses)
     session = MotoSession(str(data["endpoint"]), str(data["region"]))
-    world = World(session, clock, "http://127.0.0.1:9")  # the endpoint's translation is in the book already
+    offline = SharedEngine(str(data["stack"]), state_path=directory / f"{data['stack']}.json", clock=clock)
+    rollout = _rollout(offline.get_config(), str(data["stack"]), session, clock)
+    world = World(session, clock, "http://127.0.0.1:9", rollout=rollout)  # the endpoint's translation is in the book
     world.services.start_seconds = 0.0
     _restore(world, data)
     world.services.attach()
-    offline = SharedEngine(str(data["stack"]), state_path=directory / f"{data['stack']}.json", clock=clock)
+    if rollout is not None:
+        rollout.attach()
     offline.world, offline.directory, offline.pauses = world, directory, pauses
-    offline.store = FailingStore(offline.store, pauses)
+    offline.store = SeamStore(offline.store, pauses)
 
     def apply(plan: Plan, result: UpdateResult) -> None:
         world.apply(plan, result)

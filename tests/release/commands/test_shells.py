@@ -3,13 +3,16 @@
 Every command here is a process of its own running what ``python -m release`` runs
 (``python -m rehearsal.world.shell``: the same CLI, connected to the offline engine over a shared state file, the
 file store, and the world in moto): a driver paused inside its update while another shell acts, a process killed
-with SIGKILL after its marked write, a verification AWS throttles. The world (moto, the stack's AWS side) is built
+with SIGKILL after its marked write, a verification AWS throttles, an abort stopped between its reads and its
+compare-and-set write while the driver scales the candidate. The world (moto, the stack's AWS side) is built
 once for the module; each test starts from the same state (``fresh``): the files copied back, and moto's listener,
-targets and service counts put back as they were.
+targets, service counts and task definitions put back as they were. A test may make the stack rolling
+(``release:strategy``): each shell then plays ECS's rolling deployment of the live colour with the rehearsal's seam.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +22,7 @@ from components.config.release_record import BackupState, Outcome
 from rehearsal.world import shell
 from release.errors import ExitCode
 from release.state import record as records
+from release.strategies.capacity import CANDIDATE_TASKS
 from tests.shells import (
     DEPLOY,
     STACK,
@@ -51,9 +55,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
 def w(base: Base) -> Base:
     """The world as built."""
     return rewind(base)
-
-
-# --- the machinery: a release through the CLI in its own process, then status from another ---------------------
 
 
 # --- the machinery: a release through the CLI in its own process, then status from another ---------------------
@@ -189,6 +190,35 @@ def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_app
     assert records.IN_PROGRESS not in state(w)
 
 
+# --- 19: abort on a rolling stack names the live colour, the one it rolled back in place -----------------------
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_abort_from_another_shell_on_a_rolling_stack_names_the_live_colour_it_rolled_back(w: Base, output: str) -> None:
+    set_config(w, strategy="rolling")
+    driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "after:roll 5e6f7a8b onto blue"})
+    paused(w, driver)
+    killed(driver)
+    assert json.loads(state(w)["release:versions"])["blue"] == "5e6f7a8b", "blue was rolled to the new version"
+    done = run(w, "bob", "abort", "-o", output)
+    assert done.code == ExitCode.REFUSED, done.text  # an abort exits 1
+    last = records.decode(state(w)[records.LAST_RELEASE])
+    assert last is not None
+    assert (last.outcome, last.colour) == (Outcome.ABORTED, Colour.BLUE)
+    if output == "json":
+        assert done.json() == {"stack": STACK, "outcome": "aborted", "release": last.id, "live": "blue"}
+    else:
+        assert "verified: blue's PRIMARY deployment runs 3f9c2e1a and is COMPLETED" in done.text, done.text
+        assert f"aborted: release {last.id}; blue is live" in done.text, done.text
+        assert "green is live" not in done.text
+    assert json.loads(state(w)["release:versions"])["blue"] == "3f9c2e1a", "blue runs the old version again"
+    assert state(w)["release:live"] == "blue"
+    assert records.IN_PROGRESS not in state(w)
+    status = run(w, "carol", "status", "-o", "json").json()
+    assert status["live"] == "blue"
+    assert status["served"] == served(w) == {"blue": 100, "green": 0}, "the standby never took traffic"
+
+
 # --- 20: a driver that exits after a failed step gives its lease up ------------------------------------------------
 
 
@@ -203,6 +233,46 @@ def test_a_driver_whose_step_and_abort_failed_on_a_held_stack_gives_its_lease_up
     assert "is being driven by" not in resumed.text, resumed.text
     assert resumed.code == ExitCode.OK, resumed.text
     assert records.IN_PROGRESS not in state(w)
+
+
+# --- 21: abort decides from the release state its compare-and-set writes over ---------------------------------
+
+
+def test_an_abort_that_read_before_the_driver_scaled_the_candidate_to_2_tasks_scales_it_back_and_the_driver_stops(w: Base) -> None:
+    # Alice's clock: the 50% step's bake runs from minute 12 to 13, the 95% step (green scaled to 2 tasks first) from 13.
+    alice = start(w, "alice", *DEPLOY, **{shell.PAUSE: "minute:12.5;minute:13.5"})
+    paused(w, alice)
+    assert state(w)["release:canaryWeight"] == "50"
+    assert CANDIDATE_TASKS not in state(w), "green not scaled yet"
+    # Bob's abort reads everything it decides from, and stops before its first write: the compare-and-set's.
+    bob = start(w, "bob", "abort", **{shell.PAUSE: "write:1"})
+    paused(w, bob)
+    assert held(w).ending is None
+    resume_paused(w, alice)
+    paused(w, alice)
+    assert state(w)[CANDIDATE_TASKS] == "2", "alice scaled green for 95% after bob read"
+    assert served(w) == {"blue": 5, "green": 95}
+    assert held(w).ending is None
+    resume_paused(w, bob)
+    aborted = finish(bob)
+    assert aborted.code == ExitCode.REFUSED, aborted.text  # an abort exits 1
+    release = records.decode(state(w)[records.LAST_RELEASE])
+    assert release is not None
+    assert f"aborted: release {release.id}; blue is live" in aborted.text, aborted.text
+    assert state(w)[CANDIDATE_TASKS] == "0", "green's extra tasks go with the aborted release"
+    assert state(w)["release:canaryWeight"] == "0"
+    resume_paused(w, alice)
+    driver = finish(alice)
+    assert driver.code == ExitCode.REFUSED, driver.text
+    assert f"release {release.id}: aborted elsewhere: github-actions run bob (bob)" in driver.text, driver.text
+    assert "this driver stopped before its next write" in driver.text, driver.text
+    assert state(w)[CANDIDATE_TASKS] == "0", "and the driver wrote nothing after"
+    assert records.IN_PROGRESS not in state(w)
+    assert (release.outcome, release.ended_by) == (Outcome.ABORTED, "github-actions run bob (bob)")
+    status = run(w, "carol", "status", "-o", "json").json()
+    assert status["in_progress"] is None
+    assert status["served"] == served(w) == {"blue": 100, "green": 0}
+    assert status["last_release"]["outcome"] == "aborted"
 
 
 # --- 22: the backup window, killed in it or in its scale-down --------------------------------------------------
