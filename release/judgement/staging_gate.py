@@ -80,7 +80,7 @@ def staging_verdict(
 
 
 def _minutes(span: timedelta) -> str:
-    return f"{int(span.total_seconds() // 60)} min"
+    return f"{span // timedelta(minutes=1)} min"
 
 
 def staging_verdict_of(staging: StackEngine, version: str, *, soak: timedelta, needs_migration: bool,
