@@ -171,7 +171,8 @@ def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
         for target in (work / "tests", work / "mutants" / "tests"):
             if target.is_dir():
                 shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True)
-        return work, tests_stamp.is_file() and tests_stamp.read_text() != digest(test_files(tests))
+        # Unknown (a run stopped before its end): the survivors so far meet the tests as they are now.
+        return work, not tests_stamp.is_file() or tests_stamp.read_text() != digest(test_files(tests))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in project_files():
