@@ -148,3 +148,16 @@ def test_a_bad_entry_in_the_equivalents_is_refused_naming_it(tmp_path, text, sai
     with pytest.raises(mutate.MutateError) as caught:
         mutate.equivalents(path)
     assert said in str(caught.value)
+
+
+def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_on_these_same_tests(tmp_path, monkeypatch):
+    module, tests = "release/state/file.py", "tests/release/state"
+    monkeypatch.setattr(mutate, "OUT", tmp_path)
+    work = tmp_path / mutate.slug(module)
+    work.mkdir()
+    (work / ".module").write_text(mutate.digest([module]))
+    assert mutate.prepare(module, tests, fresh=False) == (work, True), "a run stopped before its end: not known"
+    (work / ".tests").write_text(mutate.digest(mutate.test_files(tests)))
+    assert mutate.prepare(module, tests, fresh=False) == (work, False), "ended on the tests as they are"
+    (work / ".tests").write_text("older tests")
+    assert mutate.prepare(module, tests, fresh=False) == (work, True)
