@@ -78,6 +78,14 @@ def test_a_write_patches_the_definition_read_with_its_etag_and_keeps_the_rest_of
     assert request.data == b"imports:\n- base\nvalues:\n  pulumiConfig:\n    release:canaryWeight: 25\n"
 
 
+def test_a_write_keeps_the_definitions_own_order_of_keys() -> None:
+    """A person's `pulumi env edit` layout survives the driver's writes: the definition is not re-sorted."""
+    cloud = Cloud((b"values:\n  pulumiConfig:\n    release:live: blue\nimports: [base]\n", {"ETag": "e-1"}), (b"", {"ETag": "e-2"}))
+    esc = store(cloud)
+    esc.write({"release:live": "green"}, (), esc.read()[1])
+    assert cloud.sent[1][0].data == b"values:\n  pulumiConfig:\n    release:live: green\nimports:\n- base\n"
+
+
 @pytest.mark.parametrize(("headers", "tag"), [({"Pulumi-ESC-Revision": "7"}, "revision-7"), ({}, "revision-unknown")])
 def test_a_write_answered_without_an_etag_returns_a_tag_no_read_gives(headers: dict[str, str], tag: str) -> None:
     cloud = Cloud((DEFINITION, {"ETag": "e-1"}), (b"", headers))
@@ -106,6 +114,9 @@ def test_every_failure_of_pulumi_cloud_is_said_in_its_own_words() -> None:
          (f"writing the release state ({name})", "Pulumi Cloud did not answer: <urlopen error timed out>",
           "check the network, then retry")),
     ]
+    cases.append((refused(500, b"bad \xff gateway"), StateStoreError,
+                  (f"writing the release state ({name})", "Pulumi Cloud answered HTTP 500: bad \ufffd gateway",
+                   f"check the token's access to the environment (pulumi env get {name})")))
     for answer, kind, words in cases:
         cloud = Cloud((DEFINITION, {"ETag": "e-1"}), answer)
         esc = store(cloud)
