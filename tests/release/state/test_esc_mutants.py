@@ -184,3 +184,26 @@ def test_a_stack_with_no_organisation_is_refused_saying_which_key_to_set(tmp_pat
     found = EscStateStore.for_stack(files, "staging", {"deployments:organization": "acme"})
     assert (found.org, found.project, found.environment, found.name) == (
         "acme", "release-platform", "staging-release", "acme/release-platform/staging-release")
+
+
+def test_without_arguments_the_token_and_backend_come_from_pulumis_own_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PULUMI_ACCESS_TOKEN` and `PULUMI_BACKEND_URL`, as the Pulumi CLI reads them (Pulumi docs, "Environment
+    variables"); the backend's trailing slashes are dropped, nothing else of it; requests wait 30 s by default."""
+    monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-env")
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "https://pulumi.example.com/BOX//")
+    cloud = Cloud((DEFINITION, {"ETag": "e-1"}))
+    esc = EscStateStore("acme", "release-platform", "staging-release", opener=cloud.open)
+    esc.read()
+    request, timeout = cloud.sent[0]
+    assert request.full_url == "https://pulumi.example.com/BOX/api/esc/environments/acme/release-platform/staging-release"
+    assert (request.get_header("Authorization"), timeout) == ("token pul-env", 30.0)
+    monkeypatch.delenv("PULUMI_ACCESS_TOKEN")
+    monkeypatch.delenv("PULUMI_BACKEND_URL")
+    unset = EscStateStore("acme", "release-platform", "staging-release", opener=Cloud().open)
+    assert unset.url.startswith("https://api.pulumi.com/api/esc/")
+    with pytest.raises(StateStoreError, match="PULUMI_ACCESS_TOKEN is not set"):
+        unset.read()
+    given = EscStateStore("acme", "release-platform", "staging-release", token="", opener=Cloud().open)
+    monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-env")
+    with pytest.raises(StateStoreError, match="PULUMI_ACCESS_TOKEN is not set"):
+        given.read()
