@@ -173,7 +173,9 @@ def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_ref
 
     _after_update(w, "25% to green", arm)
     # A poll a minute: the bake renews at its polls, and three 45-minute bakes judged every 10 s cost a minute of CPU.
-    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60, poll_seconds=60.0)
+    # Two steps: carol tries in the first bake; each later 45-minute bake only judges more minutes (12 s of CPU with
+    # the stack's three steps, 6 s with two).
+    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60, poll_seconds=60.0, steps=(25, 100))
     assert result.outcome is Outcome.PROMOTED, result.why
     assert tries[1::2] == ["refused", "refused"], "carol was refused past the lease's length into the bake"
     assert all(float(age) <= records.RENEW_AFTER.total_seconds() + 60 for age in tries[0::2]), tries
