@@ -315,7 +315,7 @@ POLL_SECONDS = 60.0
 """The bakes' poll in ``release``: once a minute, where the driver's ``--poll`` default is every 10 s.
 
 This world's traffic comes in whole minutes (``HealthyTraffic``), so a bake decides at the same minute either way
-(a one-step release, 14 simulated minutes both ways), and each poll judges every minute since the first shift: a
+(a whole release, 14 simulated minutes both ways), and each poll judges every minute since the first shift: a
 release polled every 10 s cost 1.4 s of CPU, polled every minute 0.36 s. A test whose subject is what the driver
 does between two polls of a bake (another shell's write 20 s into it, Ctrl-C 30 s into it) passes
 ``poll_seconds=10``, the driver's own.
