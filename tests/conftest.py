@@ -8,6 +8,7 @@ Plans are cached per (stack, overrides) for the session; they are immutable.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,12 @@ from offline import Plan, evaluate, evaluate_stack
 from offline.stacks import ProjectFiles, apply_overrides, parse_override
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# moto's EC2 backend loads its 2,721 default AMIs each time it is made (moto 5's moto/ec2/models/amis.py, unless
+# moto/settings.py's ec2_load_default_amis() reads MOTO_EC2_LOAD_DEFAULT_AMIS=false): 0.7 s of CPU for each moto
+# session of the stack world and each reset of the rehearsal world. Nothing here runs instances or reads images.
+# Set before any test starts a moto, and inherited by the processes the tests start.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 Override = tuple[str, Any] | str
 

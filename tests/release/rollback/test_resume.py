@@ -40,7 +40,7 @@ def _interrupted(session: Any) -> World:
 
     w.stack.update = arm_on_second_shift  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
-        release(w, "v2")
+        release(w, "v2", poll_seconds=10)
     w.stack.update = original  # type: ignore[method-assign]
     return w
 

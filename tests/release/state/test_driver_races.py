@@ -173,7 +173,9 @@ def test_a_bake_longer_than_the_lease_keeps_it_fresh_and_resume_elsewhere_is_ref
 
     _after_update(w, "25% to green", arm)
     # A poll a minute: the bake renews at its polls, and three 45-minute bakes judged every 10 s cost a minute of CPU.
-    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60, poll_seconds=60.0)
+    # Two steps: carol tries in the first bake; each later 45-minute bake only judges more minutes (12 s of CPU with
+    # the stack's three steps, 6 s with two).
+    result = release(w, "v2", bake_minutes=bake.total_seconds() / 60, poll_seconds=60.0, steps=(25, 100))
     assert result.outcome is Outcome.PROMOTED, result.why
     assert tries[1::2] == ["refused", "refused"], "carol was refused past the lease's length into the bake"
     assert all(float(age) <= records.RENEW_AFTER.total_seconds() + 60 for age in tries[0::2]), tries
@@ -250,7 +252,7 @@ def _mark_then(w: World, put_back_after: float | None) -> None:
 def test_a_mark_put_back_while_the_driver_waits_leaves_the_release_to_the_driver(session: Any) -> None:
     w = world(session, clock=ScheduledClock())
     _mark_then(w, put_back_after=90)
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
     assert result.outcome is Outcome.PROMOTED, result.why
     assert result.why is None
     assert w.stack.served() == {"blue": 0, "green": 100}
@@ -261,7 +263,7 @@ def test_a_mark_that_stays_stops_the_driver_which_says_where_the_release_is_and_
 ) -> None:
     w = world(session, clock=ScheduledClock())
     _mark_then(w, put_back_after=None)
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
     assert "being aborted elsewhere: bob@desk" in result.why
@@ -285,7 +287,7 @@ def test_a_release_taken_over_elsewhere_stops_the_driver_which_says_where_the_re
         records.commit(w.stack, held, records.leased(held, "carol@ci (pid 99)", clock))
 
     _after_update(w, "25% to green", lambda: clock.at(clock.monotonic() + 20, carol_takes_the_lease))
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
     assert result.why is not None
     assert "its record was changed by carol@ci (pid 99)" in result.why
     assert result.why.endswith("stopped; the release is still at 25%")

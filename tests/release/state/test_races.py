@@ -68,7 +68,7 @@ def test_an_abort_from_another_shell_during_a_bake_stops_the_driver_which_says_w
         aborted_at.append(w.clock.monotonic())
 
     _during_first_bake(w, bob_aborts)
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
     assert w.clock.monotonic() - aborted_at[0] <= 10, "the driver noticed at its next poll, not at the end of the bake"
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
@@ -84,7 +84,7 @@ def test_an_abort_from_another_shell_during_a_bake_stops_the_driver_which_says_w
 def test_a_promotion_from_another_shell_during_a_bake_is_reported_as_promoted_elsewhere(session: Any) -> None:
     w = world(session, clock=ScheduledClock())
     _during_first_bake(w, lambda: promote_now(_elsewhere(w), records.in_progress(w.stack)))
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
     assert result.outcome is Outcome.PROMOTED
     assert result.why is not None
     assert "promoted elsewhere: bob@desk" in result.why

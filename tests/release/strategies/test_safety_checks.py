@@ -56,7 +56,7 @@ def test_a_release_ended_from_another_shell_during_a_bake_stops_the_driver_befor
     # Into the bake of the first step (10%): deploy, smoke and the shift are behind.
     clock.at = 30.0
 
-    result = release(w, "v2")
+    result = release(w, "v2", poll_seconds=10)
 
     assert seen, "the other shell ended the release"
     assert len(w.stack.issued) == seen["issued"], "the driver issued no update after the release was ended elsewhere"
