@@ -334,9 +334,10 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         done = active & ~holding & (baked >= bake) & (settled | (released & ~held_env))
         rows = np.flatnonzero(done)
         step_ends[rows, step[rows]] = minute
-        five.new_step(done)
-        errors.new_step(done)
         step = np.where(done, step + 1, step)
+        controlled = (weights[np.minimum(step, len(steps) - 1)] == 100) & (case.control_share > 0)
+        five.new_step(done, controlled)
+        errors.new_step(done, controlled)
         baked = np.where(done, 0, baked)
         finished |= step >= len(steps)
         if finished.all():

@@ -118,7 +118,7 @@ class CanaryRunner(StepRunner):
             record = self._renew(record)
             now = self.ctx.clock.now()
             try:
-                verdict = analysis.judge(candidate, since, now, shifted, fresh)
+                verdict = analysis.judge(candidate, since, now, shifted, fresh, controlled=step.served < step.weight)
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
                 window = Window(released, shifted, now, control=step.served < step.weight, held=held is not None)
