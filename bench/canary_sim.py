@@ -317,6 +317,8 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         # A hold ends on a pass: an environment hold bakes the step again, an undecided one ends the step.
         released = active & holding & settled
         rebake = released & held_env
+        five.rebake(rebake)
+        errors.rebake(rebake)
         baked = np.where(rebake, 0, baked)
         held_at = np.where(released, -1, held_at)
         baked = np.where(active & ~(holding & ~released), baked + 1, baked)

@@ -146,6 +146,21 @@ class CountEvidence:
             self.best[key] = np.where(mask, 0.0, self.best[key])
             self.now[key] = np.where(mask, 0.0, self.now[key])
 
+    def rebake(self, where: ArrayLike) -> None:
+        """Where ``where``, the step bakes again after a hold for the environment: its own e-processes start at 1.
+
+        The minutes of the hold's fault would otherwise keep a recovered step leaning for as long again. The step's
+        minutes stay this step's (``steady_before`` reads them all), and the tests against the control keep every
+        minute; each start is a test of its own at ``CHANGE_ALPHA``, read at its current value, as the drifts are.
+        """
+        import numpy as np
+
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
+        for key in ("step", "shared"):
+            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
+            self.best[key] = np.where(mask, 0.0, self.best[key])
+            self.now[key] = np.where(mask, 0.0, self.now[key])
+
     def step_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """The step's own e-process (its log) and its threshold.
 
@@ -361,11 +376,14 @@ def _fmt(p: float) -> str:
 
 
 def count_check(name: str, candidate: Figures, control: Figures, baseline: Figures, test: ErrorTest,
-                count: Callable[[Minute], float], step: Any = None, fresh: Any = None, controlled: bool = False) -> Check:
+                count: Callable[[Minute], float], step: Any = None, fresh: Any = None, controlled: bool = False,
+                rebaked: Any = None) -> Check:
     """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline.
 
     ``step``: when this step's shift happened (a minute's ``at``); the minutes from it on are the current step's.
-    ``controlled``: live keeps only a control share at this step (``CountEvidence.new_step``).
+    ``controlled``: live keeps only a control share at this step (``CountEvidence.new_step``). ``rebaked``: when the
+    step began baking again after a hold for the environment; its own e-processes count the minutes from it on alone
+    (``CountEvidence.rebake``).
     ``fresh``: the drifts count the minutes from it on alone (``CountEvidence.afresh``); None: every minute.
     """
     what = "5xx" if name == "5xx" else "requests with an error"
@@ -381,11 +399,14 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
                f"({base_e / base_n if base_n else 0:.2%})")
     evidence = CountEvidence(base_n, base_e, test)
-    stepped = restarted = False
+    stepped = restarted = again = False
     for minute in mine:
         if step is not None and not stepped and minute.at >= step:
             evidence.new_step(True, controlled)
             stepped = True
+        if rebaked is not None and stepped and not again and minute.at >= rebaked:
+            evidence.rebake(True)
+            again = True
         if fresh is not None and not restarted and minute.at >= fresh:
             evidence.afresh(True)
             restarted = True

@@ -163,6 +163,18 @@ def test_a_step_whose_own_rate_leans_above_the_baseline_does_not_pass_before_its
                          step=17, controlled=True).state == PASS
 
 
+def test_a_step_baked_again_after_the_environment_recovered_is_judged_on_its_minutes_since() -> None:
+    # Eight minutes of a shared fault (every colour at 2%), then five of live's own 1%: counted from the shift, the
+    # fault's minutes still name the environment; counted from the end of the hold (the bake starts again), the
+    # step passes.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
+    fault_c, fault_l = minutes(8, 1_140, 0.02, 0.12, start=17), minutes(8, 60, 0.02, 0.12, start=17)
+    well_c, well_l = minutes(5, 1_140, 0.01, 0.12, start=25), minutes(5, 60, 0.01, 0.12, start=25)
+    candidate, control = _joined(earlier_c, fault_c, well_c), _joined(earlier_l, fault_l, well_l)
+    assert judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True).state == ENVIRONMENT
+    assert judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True, rebaked=25).state == PASS
+
+
 def test_the_steps_own_test_names_an_unchanged_environment_at_most_its_alpha_of_the_time() -> None:
     # At a step where live keeps a control share, its bound and its e-process share CHANGE_ALPHA (Clopper-Pearson,
     # Ville, the union bound), seen: 4,000 releases, 60 minutes of a step at live's own 1% against 18,000 baseline
