@@ -317,6 +317,8 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         # A hold ends on a pass: an environment hold bakes the step again, an undecided one ends the step.
         released = active & holding & settled
         rebake = released & held_env
+        five.rebake(rebake)
+        errors.rebake(rebake)
         baked = np.where(rebake, 0, baked)
         held_at = np.where(released, -1, held_at)
         baked = np.where(active & ~(holding & ~released), baked + 1, baked)
@@ -334,9 +336,10 @@ def simulate(case: Case, limits: AnalysisConfig, rng: Streams,
         done = active & ~holding & (baked >= bake) & (settled | (released & ~held_env))
         rows = np.flatnonzero(done)
         step_ends[rows, step[rows]] = minute
-        five.new_step(done)
-        errors.new_step(done)
         step = np.where(done, step + 1, step)
+        controlled = (weights[np.minimum(step, len(steps) - 1)] == 100) & (case.control_share > 0)
+        five.new_step(done, controlled)
+        errors.new_step(done, controlled)
         baked = np.where(done, 0, baked)
         finished |= step >= len(steps)
         if finished.all():

@@ -106,21 +106,22 @@ class Verdict:
 
 def judge_samples(candidate: Figures, control: Figures, baseline: Figures, limits: AnalysisConfig,
                   alarms: Mapping[str, str] | None = None, control_alarms: Mapping[str, str] | None = None,
-                  step: Any = None, fresh: Any = None) -> Verdict:
+                  step: Any = None, fresh: Any = None, controlled: bool = False, rebaked: Any = None) -> Verdict:
     """The verdict on the candidate's minutes against the control's minutes (the same ones) and live's baseline.
 
     ``candidate`` and ``control`` are matched minute by minute (``Figures.minutes``' ``at``); ``baseline`` is
     live before the first shift. ``alarms`` are the candidate's alarm states, ``control_alarms`` live's. ``step``:
     the current step's shift (a minute's ``at``), from which the candidate's own minutes are this step's. ``fresh``:
     the drifts (live's and the candidate's minutes against the baseline) count the minutes from it on alone; the
-    tests against the control count every minute.
+    tests against the control count every minute. ``controlled``: live keeps only a control share at this step.
+    ``rebaked``: when the step began baking again after a hold for the environment (``count_check``).
     """
     alarms, control_alarms = dict(alarms or {}), dict(control_alarms or {})
     checks: list[Check] = [count_check("5xx", candidate, control, baseline, limits.errors, lambda m: m.errors, step,
-                                       fresh)]
+                                       fresh, controlled, rebaked)]
     if candidate.error_lines is not None and (control.error_lines is not None or baseline.error_lines is not None):
         checks.append(count_check("error-requests", candidate, control, baseline, limits.error_lines,
-                                  lambda m: m.error_requests or 0.0, step, fresh))
+                                  lambda m: m.error_requests or 0.0, step, fresh, controlled, rebaked))
     checks.append(latency_check(candidate, control, baseline, limits.latency, fresh))
     firing = [f"alarm {name} is {state}" for name, state in alarms.items() if state in BAD_ALARM]
     live_firing = [f"alarm {name} is {state}" for name, state in control_alarms.items() if state in BAD_ALARM]
@@ -258,13 +259,15 @@ class Analysis:
         return {c: Figures.of(m, logs=logs[c]) for c, m in self.minutes(start, end, *colours).items()}
 
     def judge(self, candidate: Colour, since: datetime, end: datetime, step: datetime | None = None,
-              fresh: datetime | None = None) -> Verdict:
+              fresh: datetime | None = None, controlled: bool = False, rebaked: datetime | None = None) -> Verdict:
         """The candidate's verdict: its minutes since ``since`` (the first shift) against live's, and live's baseline.
 
         Live's baseline is its ``baselineMinutes`` before ``since``: after a blue-green switch it is live's only sample.
         ``step``: this step's shift, when later than ``since``: the candidate's minutes from it on are this step's.
         ``fresh``: when later than ``since``, the drifts that tell the environment from the candidate count the
-        minutes from it on alone (a hold's last poll); the tests keep every minute since ``since``.
+        minutes from it on alone (a hold's last poll); the tests keep every minute since ``since``. ``controlled``:
+        live keeps only a control share at this step (``release:controlWeight``). ``rebaked``: when the step began
+        baking again after a hold for the environment.
         """
         live = candidate.other
         names, live_names = alarm_names(self.outputs, candidate), alarm_names(self.outputs, live)
@@ -281,7 +284,8 @@ class Analysis:
         fresh_minute = fresh.replace(second=0, microsecond=0) if fresh is not None and fresh > since else None
         return judge_samples(mine, control, baseline, self.limits,
                              {n: states.get(n, "MISSING") for n in names}, {n: states.get(n, "MISSING") for n in live_names},
-                             step_minute, fresh_minute)
+                             step_minute, fresh_minute, controlled,
+                             rebaked.replace(second=0, microsecond=0) if rebaked is not None else None)
 
 
 def _at(minute: Minute) -> datetime:

@@ -44,8 +44,25 @@ if TYPE_CHECKING:
 
 PASS, FAIL, UNDECIDED, HOLD = "pass", "fail", "undecided", "hold"
 CHANGE_ALPHA = 0.05
-"""The level of the step's own e-process (``changed``): it never aborts, it names the environment and holds, so a
-false alarm costs a hold (at most 5% of a step in an unchanged environment, by Ville's inequality), not a blame."""
+"""The level of the step's own test (``changed``): it never aborts, it names the environment and holds, so a false
+alarm costs a hold (at most 5% of a step in an unchanged environment, by Ville's inequality), not a blame."""
+CHANGE_BOUND_SHARE = 0.8
+"""At a step where live keeps only a control share (``release:controlWeight``), the share of ``CHANGE_ALPHA`` spent
+on the step's own Clopper-Pearson bound of live's baseline rate; its e-process gets the rest (``change_alphas``).
+There the control's few requests cannot show live's own rise, so the candidate's own change is what names a shared
+fault; at the other steps live keeps its traffic, and the step's e-process uses the abort test's bound (alpha
+0.0005 at confidence 0.995) at 1/``CHANGE_ALPHA``. At 18,000 baseline requests and a 1% rate the bound is 1.14% at
+0.04 instead of 1.27% at 0.0005: a shared fault's 2% stands further above it. 0.5 (a bound at 0.025, 1/alpha 40)
+named the environment as often, and named it in more healthy releases (docs/releasing.md, "What the benchmark
+says")."""
+CHANGE_ODDS = (1.4,)
+"""The alternative of the step's e-process at a step where live keeps a control share, as a multiple of its null's
+odds (elsewhere and in the abort test: ``ODDS_GRID``, 1.6). Its product is above 1 (``leaning``: the step waits) when
+the step's rate is nearer the alternative than the null, the point where the two binomial likelihoods are equal (the
+law of likelihood: R. Royall, *Statistical Evidence*, 1997, section 1.2); a nearer alternative moves that point down
+towards the null: 1.42% at 1.4 against a 1.20% null, where 1.6 against a 1.33% null put it at 1.69%, and a shared
+fault's step at 2% falls below it less often. Any alternative keeps the guarantee (Ville's inequality); 1.25, 1.3 and
+a mixture of 1.2, 1.4 and 1.6 named the environment as often and held more healthy releases (docs/releasing.md)."""
 DRIFTS = ("live", "candidate")
 """The e-processes against live's baseline that tell the environment from the candidate (``afresh``)."""
 
@@ -76,6 +93,16 @@ def alphas(confidence: float) -> tuple[float, float]:
     return alpha * (1.0 - BASELINE_SHARE), alpha * BASELINE_SHARE
 
 
+def change_alphas() -> tuple[float, float]:
+    """(the step's e-process's alpha, its baseline bound's alpha): together ``CHANGE_ALPHA``.
+
+    An unchanged environment is named at a step only if the bound falls below live's true rate (Clopper-Pearson:
+    at most the bound's alpha) or, above it, the e-process ever reaches 1/its alpha (Ville's inequality): at most
+    their sum (Bonferroni's inequality).
+    """
+    return CHANGE_ALPHA * (1.0 - CHANGE_BOUND_SHARE), CHANGE_ALPHA * CHANGE_BOUND_SHARE
+
+
 class CountEvidence:
     """A proportion test's e-processes over a batch of releases, fed one minute at a time."""
 
@@ -87,25 +114,64 @@ class CountEvidence:
         self.threshold = math.log(1.0 / alpha)
         self.bound = rate_upper_bound(base_requests, base_errors, alpha_bound)
         self.base_rate = np.asarray(base_errors, dtype=float) / np.maximum(np.asarray(base_requests, dtype=float), 1.0)
-        keys = ("test", "control", "live", "candidate", "step")
-        self.sums = {k: np.zeros((*self.bound.shape, len(ODDS_GRID))) for k in keys}
+        keys = ("test", "control", "live", "candidate", "step", "shared")
+        change_alpha, change_bound_alpha = change_alphas()
+        self.change_bound = rate_upper_bound(base_requests, base_errors, change_bound_alpha)
+        """Live's baseline bound for the step's own e-process, at the change test's own share of ``CHANGE_ALPHA``."""
+        self.change_threshold = math.log(1.0 / change_alpha)
+        self.controlled = np.zeros(self.bound.shape, dtype=bool)
+        """Where live keeps only a control share at the current step: its step's own test is ``shared``'s."""
+        self.sums = {k: np.zeros((*self.bound.shape, len(CHANGE_ODDS if k == "shared" else ODDS_GRID))) for k in keys}
         self.best = {k: np.zeros(self.bound.shape) for k in keys}
         self.now = {k: np.zeros(self.bound.shape) for k in keys}
         self.earlier: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
         """The candidate's requests and errors in the steps before the current one."""
         self.current: tuple[np.ndarray, np.ndarray] = (np.zeros(self.bound.shape), np.zeros(self.bound.shape))
 
-    def new_step(self, where: ArrayLike) -> None:
-        """A shift (where ``where``): the current step's minutes become earlier ones, and its e-process starts at 1."""
+    def new_step(self, where: ArrayLike, controlled: ArrayLike = False) -> None:
+        """A shift (where ``where``): the current step's minutes become earlier ones, and its e-processes start at 1.
+
+        ``controlled``: live keeps only a control share at the new step.
+        """
         import numpy as np
 
         mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
         (n_before, e_before), (n_now, e_now) = self.earlier, self.current
         self.earlier = (np.where(mask, n_before + n_now, n_before), np.where(mask, e_before + e_now, e_before))
         self.current = (np.where(mask, 0.0, n_now), np.where(mask, 0.0, e_now))
-        self.sums["step"] = np.where(mask[..., None], 0.0, self.sums["step"])
-        self.best["step"] = np.where(mask, 0.0, self.best["step"])
-        self.now["step"] = np.where(mask, 0.0, self.now["step"])
+        self.controlled = np.where(mask, np.broadcast_to(np.asarray(controlled, dtype=bool), self.bound.shape),
+                                   self.controlled)
+        for key in ("step", "shared"):
+            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
+            self.best[key] = np.where(mask, 0.0, self.best[key])
+            self.now[key] = np.where(mask, 0.0, self.now[key])
+
+    def rebake(self, where: ArrayLike) -> None:
+        """Where ``where``, the step bakes again after a hold for the environment: its own e-processes start at 1.
+
+        The minutes of the hold's fault would otherwise keep a recovered step leaning for as long again. The step's
+        minutes stay this step's (``steady_before`` reads them all), and the tests against the control keep every
+        minute; each start is a test of its own at ``CHANGE_ALPHA``, read at its current value, as the drifts are.
+        """
+        import numpy as np
+
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
+        for key in ("step", "shared"):
+            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
+            self.best[key] = np.where(mask, 0.0, self.best[key])
+            self.now[key] = np.where(mask, 0.0, self.now[key])
+
+    def step_evidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """The step's own e-process (its log) and its threshold.
+
+        Where live keeps only a control share, ``shared``: against the bound at ``CHANGE_BOUND_SHARE`` of
+        ``CHANGE_ALPHA``, on ``CHANGE_ODDS``, at 1/the rest (``change_alphas``); elsewhere ``step``: against the abort
+        test's bound, on ``ODDS_GRID``, at 1/``CHANGE_ALPHA``.
+        """
+        import numpy as np
+
+        return (np.where(self.controlled, self.now["shared"], self.now["step"]),
+                np.where(self.controlled, self.change_threshold, math.log(1.0 / CHANGE_ALPHA)))
 
     def afresh(self, where: ArrayLike) -> None:
         """Where ``where``, live's and the candidate's e-processes against the baseline (the drifts) start again at 1.
@@ -125,25 +191,24 @@ class CountEvidence:
         """Where the candidate's own rate changed at this step: what changed is not the version.
 
         Its minutes of this step are worse than live's baseline (their e-process, restarted at the step's shift,
-        reached 1/``CHANGE_ALPHA``) while its earlier steps, of the same version, look like the baseline rather than
-        like this step (``steady_before``).
+        reached its threshold: ``step_evidence``) while its earlier steps, of the same version, look like the baseline
+        rather than like this step (``steady_before``).
         """
-        return (self.now["step"] >= math.log(1.0 / CHANGE_ALPHA)) & steady_before(*self.earlier, self.base_rate,
-                                                                                    *self.current)
+        step, threshold = self.step_evidence()
+        return (step >= threshold) & steady_before(*self.earlier, self.base_rate, *self.current)
 
     def leaning(self) -> np.ndarray:
         """Where this step's minutes favour a change they have not yet shown: the step does not pass on them.
 
-        The step's e-process is above 1 (its minutes are likelier at a rate above live's baseline bound than at the
-        bound: the law of likelihood, R. Royall, *Statistical Evidence*, 1997, section 1.2) and below
-        1/``CHANGE_ALPHA``, with the earlier steps like the baseline (``steady_before``): what ``changed`` would name
-        once its evidence is in. Five minutes of a doubled 2% rate at ~1,140 requests a minute reach 1/``CHANGE_ALPHA``
-        in about 87% of releases only (docs/releasing.md, "What the benchmark says"); the bake waits for the rest
-        (its extension) instead of passing the step.
+        The step's e-process is above 1 (its minutes are likelier at its alternative than at its null: the law of
+        likelihood, R. Royall, *Statistical Evidence*, 1997, section 1.2) and below its threshold, with the earlier
+        steps like the baseline (``steady_before``): what ``changed`` would name once its evidence is in. Five minutes
+        of a doubled 2% rate at ~1,140 requests a minute reach the threshold in about 95% of releases only
+        (docs/releasing.md, "What the benchmark says"); the bake waits for the rest (its extension) instead of
+        passing the step.
         """
-        step = self.now["step"]
-        return (step > 0.0) & (step < math.log(1.0 / CHANGE_ALPHA)) & steady_before(*self.earlier, self.base_rate,
-                                                                                      *self.current)
+        step, threshold = self.step_evidence()
+        return (step > 0.0) & (step < threshold) & steady_before(*self.earlier, self.base_rate, *self.current)
 
     def update(self, n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike) -> None:
         """One minute of both colours (``n_l`` 0: no control traffic that minute, the baseline judges it)."""
@@ -159,6 +224,7 @@ class CountEvidence:
             "live": baseline_log_factors(n_l, e_l, self.bound, self.margin),
             "candidate": candidate_vs_base,
             "step": candidate_vs_base,
+            "shared": baseline_log_factors(n_c, e_c, self.change_bound, self.margin, CHANGE_ODDS),
         }
         self.current = (np.asarray(self.current[0] + n_c), np.asarray(self.current[1] + e_c))
         for key, step in steps.items():
@@ -310,10 +376,14 @@ def _fmt(p: float) -> str:
 
 
 def count_check(name: str, candidate: Figures, control: Figures, baseline: Figures, test: ErrorTest,
-                count: Callable[[Minute], float], step: Any = None, fresh: Any = None) -> Check:
+                count: Callable[[Minute], float], step: Any = None, fresh: Any = None, controlled: bool = False,
+                rebaked: Any = None) -> Check:
     """A proportion test: the candidate's minutes against the control's same minutes, else live's baseline.
 
     ``step``: when this step's shift happened (a minute's ``at``); the minutes from it on are the current step's.
+    ``controlled``: live keeps only a control share at this step (``CountEvidence.new_step``). ``rebaked``: when the
+    step began baking again after a hold for the environment; its own e-processes count the minutes from it on alone
+    (``CountEvidence.rebake``).
     ``fresh``: the drifts count the minutes from it on alone (``CountEvidence.afresh``); None: every minute.
     """
     what = "5xx" if name == "5xx" else "requests with an error"
@@ -329,11 +399,14 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
                f"({e_l / n_l if n_l else 0:.2%}) and live's baseline {base_e:.0f}/{base_n:.0f} "
                f"({base_e / base_n if base_n else 0:.2%})")
     evidence = CountEvidence(base_n, base_e, test)
-    stepped = restarted = False
+    stepped = restarted = again = False
     for minute in mine:
         if step is not None and not stepped and minute.at >= step:
-            evidence.new_step(True)
+            evidence.new_step(True, controlled)
             stepped = True
+        if rebaked is not None and stepped and not again and minute.at >= rebaked:
+            evidence.rebake(True)
+            again = True
         if fresh is not None and not restarted and minute.at >= fresh:
             evidence.afresh(True)
             restarted = True
@@ -359,8 +432,9 @@ def count_check(name: str, candidate: Figures, control: Figures, baseline: Figur
     text = (f"{figures}: e-process over every look, odds above {evidence.margin:g}x: e={_e(log_e)} "
             f"({'reached' if state == FAIL else 'below'} 1/alpha = {1 / alpha:.0f}; p={_fmt(_p(log_e))})")
     if state == UNDECIDED:
+        step_log_e, step_threshold = (float(v) for v in evidence.step_evidence())
         text += (f"; not passed yet, the candidate's {what} of this step {now_e:.0f}/{now_n:.0f} lean above live's "
-                 f"baseline (e={_e(float(evidence.now['step']))}, a change at 1/alpha = {1 / CHANGE_ALPHA:.0f}), its "
+                 f"baseline (e={_e(step_log_e)}, a change at 1/alpha = {math.exp(step_threshold):.0f}), its "
                  f"earlier steps {before_e:.0f}/{before_n:.0f} like the baseline")
     drift_live = (f"live's {what} {e_l:.0f}/{n_l:.0f} above its baseline {base_e:.0f}/{base_n:.0f}"
                   if bool(outcome.drift_live) else "")

@@ -117,11 +117,12 @@ def rate_upper_bound(requests: ArrayLike, errors: ArrayLike, alpha: float) -> np
     return bound
 
 
-def baseline_log_factors(n_c: ArrayLike, e_c: ArrayLike, rate_bound: ArrayLike, margin: float) -> np.ndarray:
+def baseline_log_factors(n_c: ArrayLike, e_c: ArrayLike, rate_bound: ArrayLike, margin: float,
+                         odds: tuple[float, ...] = ODDS_GRID) -> np.ndarray:
     """Log of each alternative's binomial likelihood ratio for the candidate's minute against a baseline rate bound.
 
     The null: each request fails with probability at most ``p0``, the rate whose
-    odds are ``margin`` times the bound's; alternative j has ``ODDS_GRID[j]``
+    odds are ``margin`` times the bound's; alternative j has ``odds[j]`` (default ``ODDS_GRID``)
     times those odds. A bound of 1 (no baseline) carries no information.
     """
     import numpy as np
@@ -130,14 +131,14 @@ def baseline_log_factors(n_c: ArrayLike, e_c: ArrayLike, rate_bound: ArrayLike, 
     nc, ec, bound = _arrays(n_c, e_c, rate_bound)
     nc, ec = np.rint(nc), np.rint(ec)
     nc, ec, bound = np.broadcast_arrays(nc, ec, bound)
-    out = np.zeros((*nc.shape, len(ODDS_GRID)))
+    out = np.zeros((*nc.shape, len(odds)))
     live = (nc > 0) & (bound < 1.0)
     if not live.any():
         return out
     odds0 = margin * bound[live] / (1.0 - bound[live])
     p0 = odds0 / (1.0 + odds0)
     null = binom.logpmf(ec[live], nc[live], p0)
-    for j, ratio in enumerate(ODDS_GRID):
+    for j, ratio in enumerate(odds):
         p1 = ratio * odds0 / (1.0 + ratio * odds0)
         out[live, j] = binom.logpmf(ec[live], nc[live], p1) - null
     return out

@@ -108,6 +108,7 @@ class CanaryRunner(StepRunner):
         since = self.first_shift or self.ctx.clock.now()
         released, shifted = since, self.step_shift or since
         fresh: datetime | None = None  # a hold's last poll: the drifts that tell the environment count from it on
+        rebaked: datetime | None = None  # the end of a hold: the step's own test counts from it on
         weights = {candidate.value: step.served, candidate.other.value: 100 - step.served}
         extended = False
         held: float | None = None
@@ -118,7 +119,8 @@ class CanaryRunner(StepRunner):
             record = self._renew(record)
             now = self.ctx.clock.now()
             try:
-                verdict = analysis.judge(candidate, since, now, shifted, fresh)
+                verdict = analysis.judge(candidate, since, now, shifted, fresh, controlled=step.served < step.weight,
+                                         rebaked=rebaked)
                 elapsed = self.ctx.clock.monotonic() - start
                 remaining, overtime = step.seconds - elapsed, max(0.0, elapsed - step.seconds)
                 window = Window(released, shifted, now, control=step.served < step.weight, held=held is not None)
@@ -140,7 +142,7 @@ class CanaryRunner(StepRunner):
                         f"the environment is healthy again after {(self.ctx.clock.monotonic() - (held or 0.0)) / 60:.1f} min; "
                         f"the bake at {step.served}% starts again, judging {candidate} on its minutes since "
                         f"{since:%H:%M:%S}")
-                    held = None
+                    held, rebaked = None, now
                 # The candidate's evidence is kept: each poll of the hold judges it against the control of the same
                 # minutes (checks.py: valid whatever rate the environment gives both colours). Whether the environment
                 # is unhealthy is asked of the minutes from here on, and the bake starts again once it is well.

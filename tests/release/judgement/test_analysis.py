@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from components.config import Colour
-from components.config.release_analysis import AnalysisConfig
+from components.config.release_analysis import AnalysisConfig, ErrorTest
 from release.judgement.analysis import (
     CANDIDATE,
     ENVIRONMENT,
@@ -24,6 +25,7 @@ from release.judgement.analysis import (
     decide,
     judge_samples,
 )
+from release.judgement.checks import CHANGE_ALPHA, CountEvidence, change_alphas
 
 LIMITS = AnalysisConfig()
 
@@ -126,7 +128,7 @@ def test_a_candidate_whose_own_rate_rose_at_this_step_while_no_worse_than_the_co
     earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
     now_c, now_l = minutes(5, 1_140, 0.02, 0.12, start=17), minutes(5, 60, 0.02, 0.12, start=17)
     candidate, control = _joined(earlier_c, now_c), _joined(earlier_l, now_l)
-    verdict = judge_samples(candidate, control, BASELINE, LIMITS, step=17)
+    verdict = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
     assert verdict.state == ENVIRONMENT
     assert verdict.hold
     assert verdict.undecided[-1].summary.startswith("the environment changed at this step, not the candidate: the "
@@ -136,21 +138,58 @@ def test_a_candidate_whose_own_rate_rose_at_this_step_while_no_worse_than_the_co
 
 
 def test_a_step_whose_own_rate_leans_above_the_baseline_does_not_pass_before_its_evidence_is_in() -> None:
-    # The shared fault of the test above, 20 of 1,140 requests a minute: after 5 minutes the step's e-process is 5.3,
-    # above 1 and below 1/0.05, so the step waits (undecided: the bake's extension) instead of passing; by minute 10
-    # it names the environment.
+    # A shared fault of 18 of 1,140 requests a minute (1.58%) at the step where live keeps a 5% control: after 5
+    # minutes the step's e-process is 21.9, above 1 and below 1/0.01, so the step waits (undecided: the bake's
+    # extension) instead of passing; by minute 10 it names the environment. Against the abort test's own bound
+    # (1.27%, alpha 0.0005) and its 1.6x alternative, the step would lean only above 1.69%: these minutes would pass,
+    # as they do at a step where live keeps its own traffic (whose drift names a shared fault there).
     earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
-    rate = 20 / 1_140
+    rate = 18 / 1_140
 
-    def at(count: int) -> Any:
+    def at(count: int, controlled: bool = True) -> Any:
         now_c, now_l = minutes(count, 1_140, rate, 0.12, start=17), minutes(count, 60, rate, 0.12, start=17)
-        return judge_samples(_joined(earlier_c, now_c), _joined(earlier_l, now_l), BASELINE, LIMITS, step=17)
+        return judge_samples(_joined(earlier_c, now_c), _joined(earlier_l, now_l), BASELINE, LIMITS, step=17,
+                             controlled=controlled)
 
     five = at(5)
     assert five.state == UNDECIDED
-    assert "not passed yet, the candidate's 5xx of this step 100/5700 lean above live's baseline (e=5.32" in (
-        five.checks[0].summary)
+    assert "not passed yet, the candidate's 5xx of this step 90/5700 lean above live's baseline (e=21.9, a change at " \
+           "1/alpha = 100)" in five.checks[0].summary
     assert at(10).state == ENVIRONMENT
+    assert at(5, controlled=False).state == PASS
+    # A step at live's own rate neither leans nor names anything.
+    steady_c, steady_l = minutes(5, 1_140, 0.01, 0.12, start=17), minutes(5, 60, 0.01, 0.12, start=17)
+    assert judge_samples(_joined(earlier_c, steady_c), _joined(earlier_l, steady_l), BASELINE, LIMITS,
+                         step=17, controlled=True).state == PASS
+
+
+def test_a_step_baked_again_after_the_environment_recovered_is_judged_on_its_minutes_since() -> None:
+    # Eight minutes of a shared fault (every colour at 2%), then five of live's own 1%: counted from the shift, the
+    # fault's minutes still name the environment; counted from the end of the hold (the bake starts again), the
+    # step passes.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
+    fault_c, fault_l = minutes(8, 1_140, 0.02, 0.12, start=17), minutes(8, 60, 0.02, 0.12, start=17)
+    well_c, well_l = minutes(5, 1_140, 0.01, 0.12, start=25), minutes(5, 60, 0.01, 0.12, start=25)
+    candidate, control = _joined(earlier_c, fault_c, well_c), _joined(earlier_l, fault_l, well_l)
+    assert judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True).state == ENVIRONMENT
+    assert judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True, rebaked=25).state == PASS
+
+
+def test_the_steps_own_test_names_an_unchanged_environment_at_most_its_alpha_of_the_time() -> None:
+    # At a step where live keeps a control share, its bound and its e-process share CHANGE_ALPHA (Clopper-Pearson,
+    # Ville, the union bound), seen: 4,000 releases, 60 minutes of a step at live's own 1% against 18,000 baseline
+    # requests, no margin: the nearest healthy case.
+    rng = np.random.default_rng(7)
+    releases = 4_000
+    spent, bounded = change_alphas()
+    assert bounded + spent == pytest.approx(CHANGE_ALPHA)
+    evidence = CountEvidence(np.full(releases, 18_000.0), rng.binomial(18_000, 0.01, releases),
+                             ErrorTest(min_relative_increase=0.0))
+    evidence.new_step(True, controlled=True)
+    for _ in range(60):
+        none = np.zeros(releases)
+        evidence.update(np.full(releases, 1_140.0), rng.binomial(1_140, 0.01, releases), none, none)
+    assert 0 < np.mean(evidence.best["shared"] >= evidence.change_threshold) <= CHANGE_ALPHA
 
 
 def test_a_candidate_worse_since_its_first_step_is_not_named_the_environment() -> None:

@@ -174,3 +174,27 @@ def test_an_invalid_stack_config_at_the_bake_is_a_step_failure_naming_the_key() 
     with pytest.raises(StepFailure) as caught:
         _bake({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE}, config=config)
     assert "release:analysis.errors.confidence: got 2" in caught.value.why
+
+
+@pytest.mark.parametrize(("bake", "controlled"), [(Bake(weight=10, seconds=300), False),
+                                                   (Bake(weight=100, seconds=300, control=5), True)])
+def test_the_bake_tells_the_analysis_whether_live_keeps_only_a_control_share(bake: Bake, controlled: bool,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # At the step where live keeps a control share, the step's own test is the one that names a shared fault
+    # (release/judgement/checks.py, CHANGE_BOUND_SHARE): the bake must say which step it judges.
+    from release.judgement.analysis import Analysis
+
+    asked: list[bool] = []
+    judge = Analysis.judge
+
+    def spy(self: Analysis, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("controlled", False))
+        return judge(self, *args, **kwargs)
+
+    monkeypatch.setattr(Analysis, "judge", spy)
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    aws: Any = SimpleNamespace(cloudwatch=Metrics({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE}))
+    ctx = Context("staging", Engine(None), aws, ManualClock(), runner=None, reporter=Polls(), thresholds=limits)  # type: ignore[arg-type]
+    CanaryRunner(ctx, Timing()).run(bake, RECORD)
+    assert asked
+    assert set(asked) == {controlled}
