@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offline.check import RuleClass, Severity
-from offline.check.shapes import PREFIX_SERVICES, _scan_prefixes
+from offline.check.shapes import PREFIX_SERVICES, _head_metadata, _metadata, _scan_prefixes, service_model
 from tests.check_support import check, policy, res, rules_of, urn
 
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -160,6 +160,19 @@ def test_the_action_prefixes_listed_ahead_name_what_botocores_models_say() -> No
         assert services or prefix not in found, f"{prefix} is served by {sorted(found[prefix])}"
     document = policy({"Effect": "Allow", "Action": "rds-db:connect", "Resource": "arn:aws:rds-db:eu-west-1:1:dbuser:db-X/app"})
     assert check(res("aws:iam/rolePolicy:RolePolicy", "p", {"role": "r", "policy": document})).findings == ()
+
+
+@pytest.mark.parametrize("service", ["elb", "elbv2", "cloudwatch", "s3", "ec2", "sts"])
+def test_the_metadata_read_from_a_models_head_is_the_whole_models(service: str) -> None:
+    # The prefix scan reads only each model's head; s3 has an sdk-extras file, ec2 the largest model.
+    assert _metadata(service) == dict(service_model(service).metadata)
+
+
+def test_the_head_is_read_key_by_key_and_a_cut_metadata_is_read_whole() -> None:
+    assert _head_metadata('{"version": "2.0", "metadata": {"signingName": "a"}, "operations": {') == {"signingName": "a"}
+    assert _head_metadata('{"docs": {"metadata": {"signingName": "b"}}, "metadata": {"signingName": "a"}}') == {"signingName": "a"}
+    assert _head_metadata('{"version": "2.0", "metadata": {"signingName": "a", "endpointPr') is None
+    assert _head_metadata('{"version": "2.0", "operations": {"A": {}}}') is None
 
 
 def test_a_permissions_boundary_bounds_iam_writes() -> None:
