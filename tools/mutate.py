@@ -8,10 +8,11 @@ every function, `MUTANT_UNDER_TEST`, tests per function from the stats run).
 
 Every module has its own workspace, `.release/mutate/<module>/`: a copy of the project's files with a
 `[tool.mutmut]` section for that module, and mutmut's own `mutants/` directory inside it. A workspace is reused
-while its module is unchanged, so an interrupted run carries on where it stopped; when the tests changed since,
-the survivors are tested again against them. `--fresh` starts again. After each module the summary (killed,
-survived, timeout, no tests, score) and each survivor's diff are written to `.release/mutate/report.json` and
-`.release/mutate/report.md`, beside the results of the modules measured earlier, each with the commit it measured.
+while its module is unchanged (the rest of the project copied in afresh), so an interrupted run carries on where it
+stopped; when anything else in the project changed since its last run ended, the survivors are tested again.
+`--fresh` starts again. After each module the summary (killed, survived, equivalent, timeout, no tests, score)
+and each survivor's diff are written to `.release/mutate/report.json` and `.release/mutate/report.md`, beside
+the results of the modules measured earlier, each with the commit it measured.
 
 A survivor judged equivalent (nothing a caller can see changes) is written down in `tools/equivalent_mutants.toml`
 with its change and the reason; the report counts it as equivalent only while mutmut still makes that very change
@@ -154,25 +155,29 @@ def digest(names: list[str]) -> str:
     return hashed.hexdigest()
 
 
-def test_files(tests: str) -> list[str]:
-    """The files of a test folder, as they are now."""
-    return [f for f in project_files() if f.startswith(tests + "/")]
-
-
 def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
-    """The module's workspace, and whether its tests changed since its last run.
+    """The module's workspace, and whether the rest of the project changed since its last run ended.
 
-    Reused while the module is unchanged, with the project's tests copied in again (mutmut finds new tests
-    itself); copied afresh when the module changed, since every mutant is then another.
+    Reused while the module is unchanged, with the rest of the project copied in again (mutmut finds new tests
+    itself) and the module's `[tool.mutmut]` section added to the fresh `pyproject.toml`; copied afresh when the
+    module changed, since every mutant is then another.
     """
     work = OUT / slug(module)
     stamp, tests_stamp = work / ".module", work / ".tests"
     if not fresh and stamp.is_file() and stamp.read_text() == digest([module]):
-        for target in (work / "tests", work / "mutants" / "tests"):
-            if target.is_dir():
-                shutil.copytree(ROOT / "tests", target, dirs_exist_ok=True)
-        # Unknown (a run stopped before its end): the survivors so far meet the tests as they are now.
-        return work, not tests_stamp.is_file() or tests_stamp.read_text() != digest(test_files(tests))
+        # Everything but the module is brought up to date, in the workspace and in mutmut's copy of it: a test
+        # written since may need code written since, and the mutants of an unchanged module stay the same mutants.
+        others = [name for name in project_files() if name != module]
+        for base in (work, work / "mutants"):
+            if base.is_dir():
+                for name in others:
+                    target = base / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(ROOT / name, target)
+                with (base / "pyproject.toml").open("a") as pyproject:
+                    pyproject.write(mutmut_section(module, tests))
+        # Unknown (a run stopped before its end): the survivors so far meet the project as it is now.
+        return work, not tests_stamp.is_file() or tests_stamp.read_text() != digest(others)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in project_files():
@@ -350,10 +355,10 @@ def main(argv: list[str] | None = None) -> int:
             result = read_results(module, tests, work)
             if tests_changed and result.survivors:
                 # mutmut keeps a verdict once given: the survivors meet the new tests only when named.
-                print(f"{module}: the tests changed; testing the {len(result.survivors)} survivors again", flush=True)
+                print(f"{module}: the project changed; testing the {len(result.survivors)} survivors again", flush=True)
                 mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
                 result = read_results(module, tests, work)
-            (work / ".tests").write_text(digest(test_files(tests)))
+            (work / ".tests").write_text(digest([name for name in project_files() if name != module]))
             report = write_report(result)
             print(table({module: report[module]}).splitlines()[-1], flush=True)
     except MutateError as error:

@@ -157,7 +157,22 @@ def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_
     work.mkdir()
     (work / ".module").write_text(mutate.digest([module]))
     assert mutate.prepare(module, tests, fresh=False) == (work, True), "a run stopped before its end: not known"
-    (work / ".tests").write_text(mutate.digest(mutate.test_files(tests)))
-    assert mutate.prepare(module, tests, fresh=False) == (work, False), "ended on the tests as they are"
+    (work / ".tests").write_text(mutate.digest([n for n in mutate.project_files() if n != module]))
+    assert mutate.prepare(module, tests, fresh=False) == (work, False), "ended on the project as it is"
     (work / ".tests").write_text("older tests")
     assert mutate.prepare(module, tests, fresh=False) == (work, True)
+
+
+def test_a_reused_workspace_gets_the_rest_of_the_project_as_it_is_now_and_keeps_its_mutmut_section(tmp_path, monkeypatch):
+    module, tests = "release/state/file.py", "tests/release/state"
+    monkeypatch.setattr(mutate, "OUT", tmp_path)
+    work = tmp_path / mutate.slug(module)
+    (work / "mutants" / "release" / "state").mkdir(parents=True)
+    (work / ".module").write_text(mutate.digest([module]))
+    (work / "mutants" / module).write_text("# the trampolined module mutmut made")
+    mutate.prepare(module, tests, fresh=False)
+    for base in (work, work / "mutants"):
+        assert (base / "release/state/store.py").read_text() == (ROOT / "release/state/store.py").read_text()
+        section = tomllib.loads((base / "pyproject.toml").read_text())["tool"]["mutmut"]
+        assert section["only_mutate"] == [module]
+    assert (work / "mutants" / module).read_text() == "# the trampolined module mutmut made", "the mutants stay"
