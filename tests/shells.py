@@ -180,6 +180,13 @@ def state(base: Base) -> dict[str, str]:
     return values
 
 
+def last_release(base: Base) -> ReleaseRecord:
+    """The last release the file store holds now (there must be one)."""
+    last = records.decode(state(base).get(records.LAST_RELEASE))
+    assert last is not None, "no last release is recorded"
+    return last
+
+
 def served(base: Base) -> dict[str, int]:
     """Colour -> percent moto's listener serves now."""
     action = base.session.shared("elbv2").describe_listeners(ListenerArns=[base.listener])["Listeners"][0]["DefaultActions"][0]

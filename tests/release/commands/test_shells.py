@@ -32,6 +32,7 @@ from tests.shells import (
     finish,
     held,
     killed,
+    last_release,
     paused,
     resume_paused,
     rewind,
@@ -64,8 +65,7 @@ def test_a_release_driven_by_one_shell_is_seen_by_another(w: Base) -> None:
     done = run(w, "alice", *DEPLOY)
     assert done.code == ExitCode.OK, done.text
     assert records.IN_PROGRESS not in state(w)
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.colour is Colour.GREEN
     status = run(w, "bob", "status", "-o", "json")
     assert status.code == ExitCode.OK, status.text
@@ -100,8 +100,7 @@ def test_endings_that_fail_on_the_busy_stack_during_a_shift_leave_the_driver_dri
     assert "aborted elsewhere" not in done.text
     assert "promoted elsewhere" not in done.text
     assert records.IN_PROGRESS not in state(w), "nobody left the release in progress"
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.outcome is Outcome.PROMOTED
     assert served(w) == {"blue": 0, "green": 100}
 
@@ -143,8 +142,7 @@ def test_a_failed_last_write_after_the_promotion_applied_says_promoted_and_promo
     again = run(w, "bob", "promote")
     assert again.code == ExitCode.OK, again.text
     assert records.IN_PROGRESS not in state(w)
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.outcome is Outcome.PROMOTED
 
 
@@ -165,8 +163,7 @@ def test_promote_after_an_abort_killed_with_the_listener_back_on_live_is_refused
     done = run(w, "carol", "abort")
     assert done.code == ExitCode.REFUSED, done.text  # an abort exits 1
     assert records.IN_PROGRESS not in state(w)
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.outcome is Outcome.ABORTED
 
 
@@ -202,8 +199,7 @@ def test_abort_from_another_shell_on_a_rolling_stack_names_the_live_colour_it_ro
     assert json.loads(state(w)["release:versions"])["blue"] == "5e6f7a8b", "blue was rolled to the new version"
     done = run(w, "bob", "abort", "-o", output)
     assert done.code == ExitCode.REFUSED, done.text  # an abort exits 1
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert (last.outcome, last.colour) == (Outcome.ABORTED, Colour.BLUE)
     if output == "json":
         assert done.json() == {"stack": STACK, "outcome": "aborted", "release": last.id, "live": "blue"}
@@ -285,8 +281,7 @@ def test_status_after_a_driver_killed_in_the_backup_window_shows_both_colours_ta
     driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "minute:60"})
     paused(w, driver)
     killed(driver)
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.outcome is Outcome.PROMOTED
     assert last.backup is None, "killed inside the window: nothing was decided"
     kept = state(w)["release:candidateTasks"]
@@ -308,8 +303,7 @@ def test_killed_after_the_scale_down_was_written_the_record_does_not_say_scaled_
     driver = start(w, "alice", *DEPLOY, **{shell.PAUSE: "before:scale blue down"})
     paused(w, driver)
     killed(driver)
-    last = records.decode(state(w)[records.LAST_RELEASE])
-    assert last is not None
+    last = last_release(w)
     assert last.backup is not None
     tasks = run(w, "bob", "status", "-o", "json").json()["tasks"]
     assert tasks["blue"]["running"] > 0, "the update never ran: blue still runs its tasks"
