@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 PASS, FAIL, UNDECIDED, HOLD = "pass", "fail", "undecided", "hold"
 CHANGE_ALPHA = 0.05
-"""The level of the step's own test (``changed``): it never aborts, it names the environment and holds, so a false
+"""The level of the step's own test (``step_change``): it never aborts, it names the environment and holds, so a false
 alarm costs a hold (at most 5% of a step in an unchanged environment, by Ville's inequality), not a blame."""
 CHANGE_BOUND_SHARE = 0.8
 """At a step where live keeps only a control share (``release:controlWeight``), the share of ``CHANGE_ALPHA`` spent
@@ -57,12 +57,14 @@ named the environment as often, and named it in more healthy releases (docs/rele
 says")."""
 CHANGE_ODDS = (1.4,)
 """The alternative of the step's e-process at a step where live keeps a control share, as a multiple of its null's
-odds (elsewhere and in the abort test: ``ODDS_GRID``, 1.6). Its product is above 1 (``leaning``: the step waits) when
+odds (elsewhere and in the abort test: ``ODDS_GRID``, 1.6). Its product is above 1 (leaning, ``step_change``: the step waits) when
 the step's rate is nearer the alternative than the null, the point where the two binomial likelihoods are equal (the
 law of likelihood: R. Royall, *Statistical Evidence*, 1997, section 1.2); a nearer alternative moves that point down
 towards the null: 1.42% at 1.4 against a 1.20% null, where 1.6 against a 1.33% null put it at 1.69%, and a shared
 fault's step at 2% falls below it less often. Any alternative keeps the guarantee (Ville's inequality); 1.25, 1.3 and
 a mixture of 1.2, 1.4 and 1.6 named the environment as often and held more healthy releases (docs/releasing.md)."""
+STEP_KEYS = ("step", "shared")
+"""The step's own e-processes: they start again at each shift (``new_step``) and after a hold (``rebake``)."""
 DRIFTS = ("live", "candidate")
 """The e-processes against live's baseline that tell the environment from the candidate (``afresh``)."""
 
@@ -141,10 +143,7 @@ class CountEvidence:
         self.current = (np.where(mask, 0.0, n_now), np.where(mask, 0.0, e_now))
         self.controlled = np.where(mask, np.broadcast_to(np.asarray(controlled, dtype=bool), self.bound.shape),
                                    self.controlled)
-        for key in ("step", "shared"):
-            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
-            self.best[key] = np.where(mask, 0.0, self.best[key])
-            self.now[key] = np.where(mask, 0.0, self.now[key])
+        self._restart(mask, STEP_KEYS)
 
     def rebake(self, where: ArrayLike) -> None:
         """Where ``where``, the step bakes again after a hold for the environment: its own e-processes start at 1.
@@ -153,13 +152,7 @@ class CountEvidence:
         minutes stay this step's (``steady_before`` reads them all), and the tests against the control keep every
         minute; each start is a test of its own at ``CHANGE_ALPHA``, read at its current value, as the drifts are.
         """
-        import numpy as np
-
-        mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
-        for key in ("step", "shared"):
-            self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
-            self.best[key] = np.where(mask, 0.0, self.best[key])
-            self.now[key] = np.where(mask, 0.0, self.now[key])
+        self._restart(where, STEP_KEYS)
 
     def step_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """The step's own e-process (its log) and its threshold.
@@ -179,36 +172,35 @@ class CountEvidence:
         A hold asks them whether the environment is unhealthy *now*: summed over the whole release, minutes of a
         fault would outweigh the healthy ones after it for as long again. The test's e-processes keep every minute.
         """
+        self._restart(where, DRIFTS)
+
+    def _restart(self, where: ArrayLike, keys: tuple[str, ...]) -> None:
+        """Where ``where``, the e-processes ``keys`` start again at 1 (their sums, best and current values at 0)."""
         import numpy as np
 
         mask = np.broadcast_to(np.asarray(where, dtype=bool), self.bound.shape)
-        for key in DRIFTS:
+        for key in keys:
             self.sums[key] = np.where(mask[..., None], 0.0, self.sums[key])
             self.best[key] = np.where(mask, 0.0, self.best[key])
             self.now[key] = np.where(mask, 0.0, self.now[key])
 
-    def changed(self) -> np.ndarray:
-        """Where the candidate's own rate changed at this step: what changed is not the version.
+    def step_change(self) -> tuple[np.ndarray, np.ndarray]:
+        """(changed, leaning): where the candidate's own rate changed at this step, and where it leans that way.
 
-        Its minutes of this step are worse than live's baseline (their e-process, restarted at the step's shift,
-        reached its threshold: ``step_evidence``) while its earlier steps, of the same version, look like the baseline
-        rather than like this step (``steady_before``).
-        """
-        step, threshold = self.step_evidence()
-        return (step >= threshold) & steady_before(*self.earlier, self.base_rate, *self.current)
+        Changed: what changed is not the version. Its minutes of this step are worse than live's baseline (their
+        e-process, restarted at the step's shift, reached its threshold: ``step_evidence``) while its earlier steps,
+        of the same version, look like the baseline rather than like this step (``steady_before``).
 
-    def leaning(self) -> np.ndarray:
-        """Where this step's minutes favour a change they have not yet shown: the step does not pass on them.
-
-        The step's e-process is above 1 (its minutes are likelier at its alternative than at its null: the law of
+        Leaning: this step's minutes favour a change they have not yet shown, and the step does not pass on them. The
+        step's e-process is above 1 (its minutes are likelier at its alternative than at its null: the law of
         likelihood, R. Royall, *Statistical Evidence*, 1997, section 1.2) and below its threshold, with the earlier
-        steps like the baseline (``steady_before``): what ``changed`` would name once its evidence is in. Five minutes
-        of a doubled 2% rate at ~1,140 requests a minute reach the threshold in about 95% of releases only
-        (docs/releasing.md, "What the benchmark says"); the bake waits for the rest (its extension) instead of
-        passing the step.
+        steps like the baseline: what "changed" would name once its evidence is in. Five minutes of a doubled 2% rate
+        at ~1,140 requests a minute reach the threshold in about 95% of releases only (docs/releasing.md, "What the
+        benchmark says"); the bake waits for the rest (its extension) instead of passing the step.
         """
         step, threshold = self.step_evidence()
-        return (step > 0.0) & (step < threshold) & steady_before(*self.earlier, self.base_rate, *self.current)
+        steady = steady_before(*self.earlier, self.base_rate, *self.current)
+        return (step >= threshold) & steady, (step > 0.0) & (step < threshold) & steady
 
     def update(self, n_c: ArrayLike, e_c: ArrayLike, n_l: ArrayLike, e_l: ArrayLike) -> None:
         """One minute of both colours (``n_l`` 0: no control traffic that minute, the baseline judges it)."""
@@ -338,15 +330,16 @@ def count_outcome(evidence: CountEvidence, candidate_requests: ArrayLike, live_r
     """The count test's outcome: undecided below the minimum sample on either side, or while the step leans.
 
     The minimum sample: the candidate's requests, and live's (control and baseline); leaning: this step's minutes
-    favour a change not yet shown (``CountEvidence.leaning``).
+    favour a change not yet shown (``CountEvidence.step_change``).
     """
     import numpy as np
 
     short = (np.asarray(candidate_requests) < test.min_requests) | (np.asarray(live_requests) < test.min_requests)
     judged = ~short
     failed = judged & evidence.crossed("test")
-    return Outcome(short | (judged & evidence.leaning()), failed, judged & evidence.shows("live"),
-                   judged & evidence.shows("candidate"), judged & evidence.changed(), failed & evidence.crossed("control"))
+    changed, leaning = evidence.step_change()
+    return Outcome(short | (judged & leaning), failed, judged & evidence.shows("live"),
+                   judged & evidence.shows("candidate"), judged & changed, failed & evidence.crossed("control"))
 
 
 def sign_outcome(evidence: SignEvidence, candidate_minutes: ArrayLike, live_minutes: ArrayLike,
