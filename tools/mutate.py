@@ -103,16 +103,19 @@ class ModuleResult:
         return self.killed + self.survived + len(self.equivalent) + self.timeout + self.no_tests + self.other + self.not_checked
 
     @property
+    def checked(self) -> int:
+        """Every mutant a test run gave a verdict."""
+        return self.total - self.not_checked
+
+    @property
     def score(self) -> float | None:
         """Detected over checked: a timeout counts as detected, a mutant no test reaches as missed."""
-        checked = self.killed + self.timeout + self.survived + len(self.equivalent) + self.no_tests + self.other
-        return (self.killed + self.timeout) / checked if checked else None
+        return (self.killed + self.timeout) / self.checked if self.checked else None
 
     @property
     def explained(self) -> float | None:
         """Detected or written down as equivalent, over checked: 100% leaves no unexplained survivor."""
-        checked = self.killed + self.timeout + self.survived + len(self.equivalent) + self.no_tests + self.other
-        return (self.killed + self.timeout + len(self.equivalent)) / checked if checked else None
+        return (self.killed + self.timeout + len(self.equivalent)) / self.checked if self.checked else None
 
 
 def slug(module: str) -> str:
@@ -155,6 +158,11 @@ def digest(names: list[str]) -> str:
     return hashed.hexdigest()
 
 
+def rest_of(module: str) -> list[str]:
+    """The project's files other than the module: what a reused workspace takes afresh."""
+    return [name for name in project_files() if name != module]
+
+
 def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
     """The module's workspace, and whether the rest of the project changed since its last run ended.
 
@@ -163,11 +171,11 @@ def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
     module changed, since every mutant is then another.
     """
     work = OUT / slug(module)
-    stamp, tests_stamp = work / ".module", work / ".tests"
+    stamp, rest_stamp = work / ".module", work / ".rest"
     if not fresh and stamp.is_file() and stamp.read_text() == digest([module]):
         # Everything but the module is brought up to date, in the workspace and in mutmut's copy of it: a test
         # written since may need code written since, and the mutants of an unchanged module stay the same mutants.
-        others = [name for name in project_files() if name != module]
+        others = rest_of(module)
         for base in (work, work / "mutants"):
             if base.is_dir():
                 for name in others:
@@ -177,7 +185,7 @@ def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
                 with (base / "pyproject.toml").open("a") as pyproject:
                     pyproject.write(mutmut_section(module, tests))
         # Unknown (a run stopped before its end): the survivors so far meet the project as it is now.
-        return work, not tests_stamp.is_file() or tests_stamp.read_text() != digest(others)
+        return work, not rest_stamp.is_file() or rest_stamp.read_text() != digest(others)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in project_files():
@@ -348,17 +356,17 @@ def main(argv: list[str] | None = None) -> int:
                 if (OUT / slug(module) / "mutants").is_dir():
                     write_report(read_results(module, tests, OUT / slug(module)))
                 continue
-            work, tests_changed = prepare(module, tests, args.fresh)
+            work, rest_changed = prepare(module, tests, args.fresh)
             print(f"{module}: mutating against {tests} in {work.relative_to(ROOT)}", flush=True)
             children = ["--max-children", str(args.max_children)]
             mutmut(work, "run", *children, log=OUT / f"{work.name}.log")
             result = read_results(module, tests, work)
-            if tests_changed and result.survivors:
+            if rest_changed and result.survivors:
                 # mutmut keeps a verdict once given: the survivors meet the new tests only when named.
                 print(f"{module}: the project changed; testing the {len(result.survivors)} survivors again", flush=True)
                 mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
                 result = read_results(module, tests, work)
-            (work / ".tests").write_text(digest([name for name in project_files() if name != module]))
+            (work / ".rest").write_text(digest(rest_of(module)))
             report = write_report(result)
             print(table({module: report[module]}).splitlines()[-1], flush=True)
     except MutateError as error:

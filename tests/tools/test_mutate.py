@@ -157,9 +157,9 @@ def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_
     work.mkdir()
     (work / ".module").write_text(mutate.digest([module]))
     assert mutate.prepare(module, tests, fresh=False) == (work, True), "a run stopped before its end: not known"
-    (work / ".tests").write_text(mutate.digest([n for n in mutate.project_files() if n != module]))
+    (work / ".rest").write_text(mutate.digest(mutate.rest_of(module)))
     assert mutate.prepare(module, tests, fresh=False) == (work, False), "ended on the project as it is"
-    (work / ".tests").write_text("older tests")
+    (work / ".rest").write_text("an older project")
     assert mutate.prepare(module, tests, fresh=False) == (work, True)
 
 
