@@ -87,7 +87,7 @@ floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/python -m pytest -p no:cacheprovider $(FLOOR_TESTS)
 
 # Mutation testing of the safety-critical modules (tools/mutate.py): slow, so never part of `test`. One module at a
-# time, each against its own folder's fast tests; MODULE=release/state/record.py for one. Report in .release/mutate/.
+# time, each against the fast tests that run it; MODULE=release/state/record.py for one. Report in .release/mutate/.
 MODULE ?=
 mutate: $(VENV)/.dev
 	nice -n 15 $(BIN)/python -m tools.mutate $(if $(MODULE),--module $(MODULE))

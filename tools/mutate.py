@@ -1,9 +1,9 @@
 """Mutation testing of the driver's safety-critical modules: `make mutate`, or `make mutate MODULE=release/state/record.py`.
 
-Each module is mutated by mutmut (3.x) against the fast tests of its own folder only (`tests/release/<room>`,
-without the `rehearsal` and `registry` tiers), so a run stays practical on a small machine: mutmut first runs
-that folder once to learn which tests reach which function, then runs, for each mutant, only the tests that
-reach the mutated function, stopping at the first failure (mutmut's README, "How it works": a trampoline in
+Each module is mutated by mutmut (3.x) against the fast tests that run its code (its folder, `tests/release/<room>`,
+and the files elsewhere that reach it; never the `rehearsal` and `registry` tiers), so a run stays practical on a
+small machine: mutmut first runs that selection once to learn which tests reach which function, then runs, for each
+mutant, only the tests that reach the mutated function, stopping at the first failure (mutmut's README, "How it works": a trampoline in
 every function, `MUTANT_UNDER_TEST`, tests per function from the stats run).
 
 Every module has its own workspace, `.release/mutate/<module>/`: a copy of the project's files with a
@@ -38,25 +38,34 @@ OUT = ROOT / ".release" / "mutate"
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent_mutants.toml"
 
 # The safety-critical modules, in the order a run takes them (those guarding the record and the stores first),
-# each with the folder of fast tests it is mutated against.
-MODULES: dict[str, str] = {
-    "release/state/record.py": "tests/release/state",
-    "release/state/store.py": "tests/release/state",
-    "release/state/file.py": "tests/release/state",
-    "release/rollback/common.py": "tests/release/rollback",
-    "release/judgement/staging_gate.py": "tests/release/judgement",
-    "release/strategies/decommission.py": "tests/release/strategies",
-    "release/state/esc.py": "tests/release/state",
-    "release/strategies/executor.py": "tests/release/strategies",
-    "release/strategies/steps.py": "tests/release/strategies",
-    "release/strategies/runner.py": "tests/release/strategies",
-    "release/strategies/rolling.py": "tests/release/strategies",
-    "release/rollback/fast.py": "tests/release/rollback",
-    "release/rollback/rolling.py": "tests/release/rollback",
-    "release/rollback/to_version.py": "tests/release/rollback",
-    "release/rollback/resume.py": "tests/release/rollback",
-    "release/rollback/migrate.py": "tests/release/rollback",
-    "release/judgement/analysis.py": "tests/release/judgement",
+# each with the fast tests it is mutated against: its own folder, and where that folder reaches it only in part,
+# every other fast test file that runs its code. Those files were found by coverage's per-test contexts over the
+# fast tier of `tests/release`, `tests/bench` and `tests/rehearsal` (`dynamic_context = test_function`): for
+# example the executor's abort and promote are run by the rollback, race and command tests, not by its folder's.
+STATE, ROLLBACK, STRATEGIES, JUDGEMENT = (f"tests/release/{room}" for room in ("state", "rollback", "strategies", "judgement"))
+RACES = ("tests/release/state/test_races.py", "tests/release/state/test_driver_races.py", "tests/release/state/test_marked_records.py")
+COMMANDS = ("tests/release/commands/test_rollback.py", "tests/release/commands/test_faults.py", "tests/release/commands/test_driver.py")
+MODULES: dict[str, tuple[str, ...]] = {
+    "release/state/record.py": (STATE,),
+    "release/state/store.py": (STATE,),
+    "release/state/file.py": (STATE,),
+    "release/rollback/common.py": (ROLLBACK,),
+    "release/judgement/staging_gate.py": (JUDGEMENT,),
+    "release/strategies/decommission.py": (STRATEGIES,),
+    "release/state/esc.py": (STATE,),
+    "release/strategies/executor.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/judgement/test_staging_gate.py"),
+    "release/strategies/steps.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/output/test_panel_report.py"),
+    "release/strategies/runner.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/judgement/test_staging_gate.py"),
+    "release/strategies/rolling.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS),
+    "release/rollback/fast.py": (ROLLBACK, "tests/release/strategies/test_decommission.py", *RACES, *COMMANDS),
+    "release/rollback/rolling.py": (ROLLBACK,),
+    "release/rollback/to_version.py": (ROLLBACK, *COMMANDS),
+    "release/rollback/resume.py": (ROLLBACK, *RACES, *COMMANDS, "tests/release/strategies/test_rolling.py"),
+    "release/rollback/migrate.py": (ROLLBACK, *COMMANDS, "tests/release/strategies/test_safety_checks.py"),
+    "release/judgement/analysis.py": (
+        JUDGEMENT, STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/output/test_panel_report.py",
+        "tests/bench/test_canary.py", "tests/rehearsal/world/test_percentiles.py",
+    ),
 }
 
 # What the tests of those folders read besides `release/` (mutmut copies `tests/` and `pyproject.toml` itself).
@@ -123,7 +132,7 @@ def slug(module: str) -> str:
     return module.removesuffix(".py").replace("/", "-")
 
 
-def mutmut_section(module: str, tests: str) -> str:
+def mutmut_section(module: str, tests: tuple[str, ...]) -> str:
     """The `[tool.mutmut]` section a module's workspace runs with."""
 
     def array(items: list[str]) -> str:
@@ -135,7 +144,7 @@ def mutmut_section(module: str, tests: str) -> str:
         f"only_mutate = {array([module])}\n"
         f"also_copy = {array(ALSO_COPY)}\n"
         f"pytest_add_cli_args = {array(PYTEST_ARGS)}\n"
-        f"pytest_add_cli_args_test_selection = {array([tests])}\n"
+        f"pytest_add_cli_args_test_selection = {array(list(tests))}\n"
     )
 
 
@@ -163,7 +172,7 @@ def rest_of(module: str) -> list[str]:
     return [name for name in project_files() if name != module]
 
 
-def prepare(module: str, tests: str, fresh: bool) -> tuple[Path, bool]:
+def prepare(module: str, tests: tuple[str, ...], fresh: bool) -> tuple[Path, bool]:
     """The module's workspace, and whether the rest of the project changed since its last run ended.
 
     Reused while the module is unchanged, with the rest of the project copied in again (mutmut finds new tests
@@ -263,7 +272,7 @@ def tally(module: str, tests: str, exit_codes: dict[str, int | None], diff_of: d
     return result
 
 
-def read_results(module: str, tests: str, work: Path) -> ModuleResult:
+def read_results(module: str, tests: tuple[str, ...], work: Path) -> ModuleResult:
     """The module's results from mutmut's meta file, with each survivor's diff (from `mutmut show`)."""
     meta = work / "mutants" / (module + ".meta")
     if not meta.is_file():
@@ -274,7 +283,7 @@ def read_results(module: str, tests: str, work: Path) -> ModuleResult:
     diffs = {name: mutmut(work, "show", name, capture=True) for name in missed}
     commit = work / ".commit"
     known = equivalents().get(module, {})
-    return tally(module, tests, exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown", known)
+    return tally(module, " ".join(tests), exit_codes, diffs, commit.read_text() if commit.is_file() else "unknown", known)
 
 
 def mutmut(work: Path, *args: str, capture: bool = False, log: Path | None = None) -> str:
@@ -357,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
                     write_report(read_results(module, tests, OUT / slug(module)))
                 continue
             work, rest_changed = prepare(module, tests, args.fresh)
-            print(f"{module}: mutating against {tests} in {work.relative_to(ROOT)}", flush=True)
+            print(f"{module}: mutating against {' '.join(tests)} in {work.relative_to(ROOT)}", flush=True)
             children = ["--max-children", str(args.max_children)]
             mutmut(work, "run", *children, log=OUT / f"{work.name}.log")
             result = read_results(module, tests, work)

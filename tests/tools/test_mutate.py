@@ -10,12 +10,24 @@ from tools import mutate
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_mutated_module_and_its_tests_exist_and_the_tests_are_its_own_folders():
+def test_every_mutated_module_and_its_tests_exist_its_own_folder_first_each_test_path_once():
     for module, tests in mutate.MODULES.items():
         assert (ROOT / module).is_file(), module
-        assert (ROOT / tests).is_dir(), tests
         room = Path(module).parent.name
-        assert tests == f"tests/release/{room}", (module, tests)
+        assert tests[0] == f"tests/release/{room}", (module, tests)
+        assert len(set(tests)) == len(tests), (module, tests)
+        for path in tests:
+            assert path.startswith("tests/"), (module, path)
+            assert (ROOT / path).exists(), (module, path)
+            # a file inside a folder already selected would run twice
+            assert not any(path != other and path.startswith(other + "/") for other in tests), (module, path)
+
+
+def test_the_modules_its_folder_reaches_only_in_part_take_the_files_elsewhere_that_run_them():
+    executor = mutate.MODULES["release/strategies/executor.py"]
+    assert {"tests/release/rollback", "tests/release/state/test_races.py", "tests/release/commands/test_rollback.py"} <= set(executor)
+    assert "tests/release/strategies/test_decommission.py" in mutate.MODULES["release/rollback/fast.py"]
+    assert mutate.MODULES["release/state/record.py"] == ("tests/release/state",)
 
 
 def test_the_safety_critical_modules_are_all_there_and_the_priority_ones_run_first():
@@ -34,10 +46,11 @@ def test_the_safety_critical_modules_are_all_there_and_the_priority_ones_run_fir
 
 
 def test_a_workspace_mutates_one_module_against_its_folder_without_rehearsals_or_xdist():
-    section = tomllib.loads(mutate.mutmut_section("release/state/file.py", "tests/release/state"))["tool"]["mutmut"]
+    selection = ("tests/release/state", "tests/release/commands/test_faults.py")
+    section = tomllib.loads(mutate.mutmut_section("release/state/file.py", selection))["tool"]["mutmut"]
     assert section["only_mutate"] == ["release/state/file.py"]
     assert section["source_paths"] == ["release"]
-    assert section["pytest_add_cli_args_test_selection"] == ["tests/release/state"]
+    assert section["pytest_add_cli_args_test_selection"] == list(selection)
     args = section["pytest_add_cli_args"]
     assert args[args.index("-m") + 1] == "not rehearsal and not registry"
     assert "no:xdist" in args
@@ -151,7 +164,7 @@ def test_a_bad_entry_in_the_equivalents_is_refused_naming_it(tmp_path, text, sai
 
 
 def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_on_these_same_tests(tmp_path, monkeypatch):
-    module, tests = "release/state/file.py", "tests/release/state"
+    module, tests = "release/state/file.py", ("tests/release/state",)
     monkeypatch.setattr(mutate, "OUT", tmp_path)
     work = tmp_path / mutate.slug(module)
     work.mkdir()
@@ -164,7 +177,7 @@ def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_
 
 
 def test_a_reused_workspace_gets_the_rest_of_the_project_as_it_is_now_and_keeps_its_mutmut_section(tmp_path, monkeypatch):
-    module, tests = "release/state/file.py", "tests/release/state"
+    module, tests = "release/state/file.py", ("tests/release/state",)
     monkeypatch.setattr(mutate, "OUT", tmp_path)
     work = tmp_path / mutate.slug(module)
     (work / "mutants" / "release" / "state").mkdir(parents=True)
