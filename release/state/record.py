@@ -290,18 +290,14 @@ def ended_in(history: Sequence[HistoryEntry], current: Mapping[str, str] | None 
     update's config or, until then, only in the current config.
     """
     found: dict[str, tuple[int, ReleaseRecord]] = {}
-    provisional: set[str] = set()
 
     def add(version: int, record: ReleaseRecord, final: bool) -> None:
         if record.id not in found:
             found[record.id] = (version, record)
-            if not final:
-                provisional.add(record.id)
         elif final:
             # The finished record replaces the provisional one; a later finished copy (what became of the
             # backup after the window) replaces an earlier one. The stack version stays the one that ended it.
             found[record.id] = (found[record.id][0], record)
-            provisional.discard(record.id)
 
     ordered = sorted((h for h in history if h.result == "succeeded"), key=lambda h: h.version)
     # Oldest first, so the first update carrying a record is the one that wrote it.
