@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from release.aws.ecs import TaskSpec
+from components.config import Colour
+from release.aws.ecs import TaskRun, TaskSpec
+from release.context import SilentReporter
 from release.errors import BadInputError
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.migrate import MigrationResult, migrate, smoke
@@ -101,8 +104,42 @@ def test_the_task_is_started_by_the_direction_and_the_operator_within_the_timeou
         return run(spec, started_by, timeout, heartbeat)
 
     w.runner.run = recording  # type: ignore[method-assign]
+    migrate(w.ctx)
     migrate(w.ctx, rollback=True, timeout=90.0)
-    assert seen == [("rollback by alice@laptop", 90.0)]
+    # migrate()'s own default when the command passes none
+    assert seen == [("migrate by alice@laptop", 1800.0), ("rollback by alice@laptop", 90.0)]
+
+
+def test_the_snapshot_is_announced_before_the_task_runs(w: World) -> None:
+    said: list[str] = []
+
+    class Notes(SilentReporter):
+        def note(self, text: str) -> None:
+            said.append(text)
+
+    result = migrate(replace(w.ctx, reporter=Notes()))
+    assert said == [f"snapshot {result.snapshot} available"]
+
+
+def test_a_failed_task_is_reported_whole(w: World) -> None:
+    w.runner.exit_code = 3
+    result = migrate(w.ctx, rollback=True)
+    assert result == MigrationResult(
+        "rollback", result.snapshot, "arn:aws:ecs:eu-west-1:123456789012:task/web/1", 3, ok=False,
+        why="task arn:aws:ecs:eu-west-1:123456789012:task/web/1 exited with 3",
+        next_command=f"read the task's logs; restore from snapshot {result.snapshot} if the data is damaged",
+    )
+    assert result.ok is False
+
+
+def test_a_task_ecs_never_started_is_named_as_none_with_its_reason(w: World) -> None:
+    def never_started(spec: TaskSpec, started_by: str, timeout: float, heartbeat: Any = None) -> TaskRun:
+        return TaskRun(task_arn="", exit_code=None, reason="RESOURCE:MEMORY")
+
+    w.runner.run = never_started  # type: ignore[method-assign]
+    result = migrate(w.ctx)
+    assert result.why == "task (none) exited with None RESOURCE:MEMORY"
+    assert (result.task, result.exit_code, result.ok) == ("", None, False)
 
 
 # --- the refusals -----------------------------------------------------------------------------------------------------
@@ -155,6 +192,15 @@ def test_an_irreversible_stack_with_no_release_yet_points_to_the_last_releases_s
     )
 
 
+def test_an_unhealthy_live_colour_refuses_before_anything_runs(w: World) -> None:
+    w.stack.scale_down(Colour.BLUE)
+    refused = _refusal(w, rollback=False)
+    assert (refused.what, refused.why, refused.next_command) == (
+        "migration", "the live colour blue is not healthy: no targets registered in blue's target group",
+        "python -m release status --stack staging",
+    )
+
+
 def test_an_irreversible_migration_refuses_only_its_rollback(w: World) -> None:
     w.stack.set_config({"data:migrationReversible": "false"})
     assert migrate(w.ctx).ok
@@ -174,12 +220,30 @@ def test_an_endpoint_that_never_answers_2xx_is_tried_five_times_five_seconds_apa
 def test_a_redirect_is_not_a_passing_smoke_test(session: Any) -> None:
     w = world(session, probe_status=300, extend_minutes=0)
     result = migrate(w.ctx)
-    assert not result.ok
     assert len(w.probes) == 5
-    assert result.why == "after the migration GET http://live.example/health answered 300"
-    assert result.next_command == (
-        f"curl -i http://live.example/health; restore from snapshot {result.snapshot} if the data is damaged"
+    assert result == MigrationResult(
+        "migrate", result.snapshot, "arn:aws:ecs:eu-west-1:123456789012:task/web/1", 0, ok=False,
+        why="after the migration GET http://live.example/health answered 300",
+        next_command=f"curl -i http://live.example/health; restore from snapshot {result.snapshot} if the data is damaged",
     )
+    assert result.ok is False
+
+
+@pytest.mark.parametrize(("endpoint", "path", "probed"), [
+    ("http://live.example/", "/ready", "http://live.example/ready"),
+    ("http://live.example", None, "http://live.example/health"),
+    (None, None, "/health"),
+])
+def test_the_smoke_test_reads_the_exported_endpoint_and_health_path(w: World, endpoint: Any, path: Any, probed: str) -> None:
+    real = w.stack.outputs
+
+    def exported() -> dict[str, Any]:
+        outputs = {k: v for k, v in real().items() if k not in ("endpoint_url", "health_check_path")}
+        return {**outputs, **({"endpoint_url": endpoint} if endpoint else {}), **({"health_check_path": path} if path else {})}
+
+    w.stack.outputs = exported  # type: ignore[method-assign]
+    migrate(w.ctx)
+    assert w.probes == [probed]
 
 
 def test_a_smoke_test_of_no_tries_says_nothing_answered(w: World) -> None:
