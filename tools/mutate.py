@@ -367,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                 if (OUT / slug(module) / "mutants").is_dir():
                     write_report(read_results(module, tests, OUT / slug(module)))
                 continue
+            # What this run meets, read before the copy: a test written while it runs is not collected by it, so the
+            # stamp says what was there at its start, and the next run tests the survivors against anything newer.
+            met = digest(rest_of(module))
             work, rest_changed = prepare(module, tests, args.fresh)
             print(f"{module}: mutating against {' '.join(tests)} in {work.relative_to(ROOT)}", flush=True)
             children = ["--max-children", str(args.max_children)]
@@ -377,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{module}: the project changed; testing the {len(result.survivors)} survivors again", flush=True)
                 mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
                 result = read_results(module, tests, work)
-            (work / ".rest").write_text(digest(rest_of(module)))
+            (work / ".rest").write_text(met)
             report = write_report(result)
             print(table({module: report[module]}).splitlines()[-1], flush=True)
     except MutateError as error:

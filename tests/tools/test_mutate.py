@@ -189,3 +189,23 @@ def test_a_reused_workspace_gets_the_rest_of_the_project_as_it_is_now_and_keeps_
         section = tomllib.loads((base / "pyproject.toml").read_text())["tool"]["mutmut"]
         assert section["only_mutate"] == [module]
     assert (work / "mutants" / module).read_text() == "# the trampolined module mutmut made", "the mutants stay"
+
+
+def test_a_run_stamps_the_project_it_started_on_so_tests_written_meanwhile_meet_its_survivors_next_time(tmp_path, monkeypatch):
+    module = "release/state/file.py"
+    monkeypatch.setattr(mutate, "OUT", tmp_path)
+    monkeypatch.setattr(mutate, "ROOT", tmp_path)
+    project = ["as the run started"]
+    monkeypatch.setattr(mutate, "rest_of", lambda _: ["the rest"])
+    monkeypatch.setattr(mutate, "digest", lambda names: project[0] if names == ["the rest"] else "the module")
+    work = tmp_path / mutate.slug(module)
+    monkeypatch.setattr(mutate, "prepare", lambda *_: (work.mkdir(exist_ok=True), (work, False))[1])
+
+    def run(*_: object, **__: object) -> str:
+        project[0] = "a test written during the run"
+        return ""
+
+    monkeypatch.setattr(mutate, "mutmut", run)
+    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), {"a": 0}, {"a": "-x\n+y"}))
+    assert mutate.main(["--module", module]) == 0
+    assert (work / ".rest").read_text() == "as the run started"
