@@ -1,0 +1,118 @@
+"""A rolling rollback's details a user reads: the result, the record, the update's message, and each failure's words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.config import Colour
+from components.config.release_record import Outcome
+from release.rollback.fast import fast_rollback
+from release.state import record as records
+from release.strategies.failure import StepFailure
+from tests.release.rollback.test_rolling import _released
+from tests.release.strategies.test_rolling import NEW
+from tests.stack_world import aws_session
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+def test_the_result_and_the_record_say_what_was_rolled_back_and_why(session: Any) -> None:
+    w, _, old = _released(session)
+    undone = records.last_release(w.stack.get_config())
+    assert undone is not None
+    done = fast_rollback(w.ctx, "bad build")
+    last = records.last_release(w.stack.get_config())
+    assert done.record == last
+    assert last is not None
+    assert (last.outcome, last.ended_by) == (Outcome.ROLLED_BACK, "alice@laptop")
+    assert last.reason == f"bad build: undid release {undone.id} of {NEW}"
+    assert (done.updates, done.touched) == (1, 1)
+    assert done.notes == (
+        f"blue runs {old} again, rolled out by ECS in place; the listener was not touched",
+        "green (the standby) was left as it was",
+    )
+    assert w.stack.issued[-1]["message"] == f"rollback: {old} back on blue, undoing release {undone.id}"
+
+
+def test_the_versions_are_written_in_the_compact_form_every_writer_uses(session: Any) -> None:
+    w, _, old = _released(session)
+    fast_rollback(w.ctx)
+    written = w.stack.get_config()["release:versions"]
+    assert written == json.dumps(json.loads(written), separators=(",", ":"))
+    assert json.loads(written)["blue"] == old
+
+
+def test_a_rollback_killed_after_its_write_is_finished_with_its_own_reason_and_message(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _, old = _released(session)
+    real = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(w.stack, "update", killed)
+    with pytest.raises(SystemExit):
+        fast_rollback(w.ctx, "first shell")
+    monkeypatch.setattr(w.stack, "update", real)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    done = fast_rollback(w.ctx, "second shell")
+    assert done.record is not None
+    assert done.record.reason == held.reason, "the killed rollback's reason, not the finishing shell's"
+    assert held.reason is not None
+    assert held.reason.startswith("first shell: undid release ")
+    # No last release to name while it is finished: the message names the release it undoes by its version.
+    assert w.stack.issued[-1]["message"] == f"rollback: {old} back on blue, undoing release {NEW}"
+    assert (done.updates, done.touched) == (1, 1)
+
+
+def test_ecs_not_completing_says_where_to_look_then_how_to_finish(session: Any) -> None:
+    w, ecs, old = _released(session)
+    ecs.restored_at = 1e12
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    failure = caught.value
+    assert failure.what == f"verifying that blue runs {old} again"
+    assert failure.next_command == (
+        f"`aws ecs describe-services --cluster web --services {w.stack.prefix}-blue` shows its deployments and events; "
+        f"once the PRIMARY one runs {old} and is COMPLETED, `python -m release rollback --stack staging` again records "
+        f"the rollback (its update finds the service already on {old}); if ECS cannot run {old}, see docs/runbook.md, "
+        "Rolling stacks"
+    )
+
+
+def test_targets_that_stay_unhealthy_are_polled_every_15_s_for_600_s_and_named(session: Any) -> None:
+    w, _, old = _released(session)
+    w.stack.scale_down(Colour.BLUE)
+    reads: list[float] = []
+    health = w.ctx.aws.elbv2.target_health
+
+    def counted(arn: str) -> Any:
+        reads.append(w.clock.monotonic())
+        return health(arn)
+
+    w.ctx.aws.elbv2.target_health = counted  # type: ignore[method-assign]
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    failure = caught.value
+    assert failure.what == f"verifying that blue serves {old} again"
+    assert failure.why == (
+        f"ECS completed the deployment of {old} but blue's targets are not healthy after 600s "
+        "(not done after 600s (last seen: no targets registered in blue's target group))"
+    )
+    assert failure.next_command == (
+        "`python -m release status --stack staging` shows the targets; once they are healthy, "
+        "`python -m release rollback --stack staging` again records the rollback"
+    )
+    gaps = {round(b - a) for a, b in zip(reads, reads[1:], strict=False)}
+    assert gaps == {15}
+    assert 600 <= reads[-1] - reads[0] <= 615
