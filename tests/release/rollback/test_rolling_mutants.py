@@ -10,6 +10,7 @@ import pytest
 
 from components.config import Colour
 from components.config.release_record import Outcome
+from release.rollback import rolling
 from release.rollback.fast import fast_rollback
 from release.state import record as records
 from release.strategies.failure import StepFailure
@@ -116,3 +117,34 @@ def test_targets_that_stay_unhealthy_are_polled_every_15_s_for_600_s_and_named(s
     gaps = {round(b - a) for a, b in zip(reads, reads[1:], strict=False)}
     assert gaps == {15}
     assert 600 <= reads[-1] - reads[0] <= 615
+
+
+def test_a_killed_rollback_is_finished_even_when_its_record_moved_on_after_this_shell_read_it(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _, old = _released(session)
+    real = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(w.stack, "update", killed)
+    with pytest.raises(SystemExit):
+        fast_rollback(w.ctx, "first shell")
+    monkeypatch.setattr(w.stack, "update", real)
+    check = rolling.check_config
+
+    def another_shell_writes_first(ctx: Any, changes: Any) -> None:
+        # After this shell read the marked record, another command rewrites it (same ending): its revision moves on.
+        held = records.in_progress(w.stack)
+        assert held is not None
+        records.commit(w.stack, held, lambda stored: stored, exact=False)
+        check(ctx, changes)
+
+    monkeypatch.setattr(rolling, "check_config", another_shell_writes_first)
+    done = fast_rollback(w.ctx, "second shell")
+    assert (done.live, done.version) == (Colour.BLUE, old)
+    assert records.in_progress(w.stack) is None
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.outcome is Outcome.ROLLED_BACK
