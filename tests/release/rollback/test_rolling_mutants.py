@@ -138,7 +138,10 @@ def test_a_killed_rollback_is_finished_even_when_its_record_moved_on_after_this_
         # After this shell read the marked record, another command rewrites it (same ending): its revision moves on.
         held = records.in_progress(w.stack)
         assert held is not None
-        records.commit(w.stack, held, lambda stored: stored, exact=False)
+        def same(stored: Any) -> Any:
+            return stored
+
+        records.commit(w.stack, held, same, exact=False)
         check(ctx, changes)
 
     monkeypatch.setattr(rolling, "check_config", another_shell_writes_first)
