@@ -11,11 +11,12 @@ import pytest
 from components.config import Colour
 from components.config.release_record import Outcome
 from release.rollback import rolling
-from release.rollback.fast import fast_rollback
+from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.state import record as records
 from release.strategies.failure import StepFailure
 from tests.release.rollback.test_rolling import _released
 from tests.release.strategies.test_rolling import NEW
+from tests.rolling_support import rolling_world
 from tests.stack_world import aws_session
 
 
@@ -151,3 +152,54 @@ def test_a_killed_rollback_is_finished_even_when_its_record_moved_on_after_this_
     last = records.last_release(w.stack.get_config())
     assert last is not None
     assert last.outcome is Outcome.ROLLED_BACK
+
+
+def _refused(w: Any) -> RollbackRefusedError:
+    with pytest.raises(RollbackRefusedError) as caught:
+        fast_rollback(w.ctx)
+    assert w.stack.issued == []
+    return caught.value
+
+
+HISTORY = "python -m release history --stack staging, then `python -m release deploy --stack staging --version V`"
+
+
+def test_each_refusal_of_a_rolling_rollback_whole(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    refused = _refused(w)
+    assert (refused.what, refused.next_command) == ("rollback", f"{HISTORY} to release the version you want")
+
+    w, _, old = _released(session)
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    w.stack.set_release(versions={"blue": "2.0.1-hotfix", "green": old})
+    refused = _refused(w)
+    assert (refused.what, refused.why, refused.next_command) == (
+        "rollback", f"the last release, {last.id}, put {NEW} on blue, but blue (live) runs 2.0.1-hotfix: the stack changed "
+        "since, so it is not undone blindly", f"{HISTORY} to release the version you want",
+    )
+
+    w, _, _ = _released(session)
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    w.stack.set_config({records.LAST_RELEASE: records.encode(last.model_copy(update={"previous": NEW}))})
+    refused = _refused(w)
+    assert (refused.what, refused.next_command) == ("rollback", HISTORY)
+
+
+@pytest.mark.parametrize("marked", [None, Outcome.ABORTED])
+def test_a_rolling_release_in_progress_is_refused_naming_abort_even_when_marked_for_its_abort(session: Any, marked: Any) -> None:
+    w, _, _ = _released(session)
+    held = records.new_record(w.stack.release_config(), "3.0.0", "rolling", w.clock, "bob@ci")
+    records.commit(w.stack, None, held)
+    if marked is not None:
+        stored = records.in_progress(w.stack)
+        assert stored is not None
+        records.commit(w.stack, stored, records.ending(stored, marked, "carol@laptop", w.clock), exact=False)
+    refused = _refused(w)
+    assert (refused.what, refused.why, refused.next_command) == (
+        "rollback", f"release {held.id} of 3.0.0 is in progress on staging, held by bob@ci; a rolling release in progress "
+        f"is ended by abort, which waits for ECS and puts release:versions.blue back to {NEW}, verified",
+        "python -m release abort --stack staging",
+    )
+    assert records.in_progress(w.stack) is not None
