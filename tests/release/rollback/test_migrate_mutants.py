@@ -231,6 +231,7 @@ def test_a_redirect_is_not_a_passing_smoke_test(session: Any) -> None:
 
 @pytest.mark.parametrize(("endpoint", "path", "probed"), [
     ("http://live.example/", "/ready", "http://live.example/ready"),
+    ("http://live.example/PREFIX/", None, "http://live.example/PREFIX/health"),
     ("http://live.example", None, "http://live.example/health"),
     (None, None, "/health"),
 ])
@@ -244,6 +245,16 @@ def test_the_smoke_test_reads_the_exported_endpoint_and_health_path(w: World, en
     w.stack.outputs = exported  # type: ignore[method-assign]
     migrate(w.ctx)
     assert w.probes == [probed]
+
+
+def test_an_endpoint_that_never_answers_is_said_to_have_answered_nothing(session: Any) -> None:
+    w = world(session, probe_status=0, extend_minutes=0)
+    assert migrate(w.ctx).why == "after the migration GET http://live.example/health answered nothing"
+
+
+def test_a_migration_that_passed_names_its_task(w: World) -> None:
+    result = migrate(w.ctx)
+    assert result == MigrationResult("migrate", result.snapshot, "arn:aws:ecs:eu-west-1:123456789012:task/web/1", 0, ok=True)
 
 
 def test_a_smoke_test_of_no_tries_says_nothing_answered(w: World) -> None:
