@@ -1,0 +1,73 @@
+"""``--to-version``'s details a user reads or a release runs with: the preview's JSON, the strategy it replays, the record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.config import Colour, Strategy
+from components.config.release_record import Outcome
+from offline.diff import PlanDiff
+from release.rollback import to_version as rollback_version
+from release.strategies.planner import ReleaseOptions
+from release.strategies.steps import Shift
+from tests.stack_world import World, aws_session, release, world
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+@pytest.fixture
+def w(session: Any) -> World:
+    return world(session, extend_minutes=0)
+
+
+def _version_after(w: World, version: str) -> int:
+    """The stack version of the update that promoted ``version``."""
+    return next(h.version for h in reversed(w.stack.history()) if f"({version}) to live" in h.message)
+
+
+SHIFT = Shift(Colour.GREEN, 25, 1, 3)
+
+
+def test_the_previews_json_names_every_part() -> None:
+    options = ReleaseOptions(version="v2", strategy=Strategy.BLUE_GREEN)
+    preview = rollback_version.VersionRollback(
+        7, "v2", options, [SHIFT], ["release:live: blue -> green"], ["app:x: a -> b"], PlanDiff(()),
+    )
+    assert preview.to_json() == {
+        "stack_version": 7, "version": "v2", "strategy": "blue-green", "steps": [SHIFT.describe()],
+        "config_changes": ["release:live: blue -> green"], "kept": ["app:x: a -> b"], "diff": PlanDiff(()).to_json(),
+    }
+    bare = rollback_version.VersionRollback(7, "v2", ReleaseOptions(version="v2"), [], [], [], None)
+    assert bare.to_json()["strategy"] is None
+    assert bare.to_json()["diff"] is None
+
+
+@pytest.mark.parametrize(("today", "then", "replayed"), [
+    (Strategy.CANARY, Strategy.BLUE_GREEN, (Strategy.BLUE_GREEN, rollback_version.RELEASE_INPUTS)),
+    (Strategy.CANARY, Strategy.CANARY, (Strategy.CANARY, rollback_version.RELEASE_INPUTS)),
+    (Strategy.BLUE_GREEN, Strategy.ROLLING, (Strategy.BLUE_GREEN, ("release:steps", "release:bakeMinutes"))),
+    (Strategy.ROLLING, Strategy.CANARY, (Strategy.ROLLING, ())),
+])
+def test_the_strategy_and_inputs_replayed(today: Strategy, then: Strategy, replayed: Any) -> None:
+    assert rollback_version.replayed_inputs(today, then) == replayed
+
+
+def test_a_version_recorded_under_another_strategy_is_released_and_recorded_with_it(w: World) -> None:
+    w.stack.set_release(strategy="blue-green")
+    release(w, "v2")
+    w.stack.set_release(strategy="canary")
+    release(w, "v3")
+    preview = rollback_version.prepare(w.ctx, _version_after(w, "v2"))
+    assert preview.options.strategy is Strategy.BLUE_GREEN
+    result = rollback_version.run(w.ctx, preview)
+    assert result.outcome is Outcome.PROMOTED, result.why
+    last = w.stack.release_config().last_release
+    assert last is not None
+    assert (last.version, last.strategy) == ("v2", Strategy.BLUE_GREEN)
