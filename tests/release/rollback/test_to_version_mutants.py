@@ -71,3 +71,19 @@ def test_a_version_recorded_under_another_strategy_is_released_and_recorded_with
     last = w.stack.release_config().last_release
     assert last is not None
     assert (last.version, last.strategy) == ("v2", Strategy.BLUE_GREEN)
+
+
+def test_the_end_state_is_todays_config_with_the_replayed_inputs_the_version_on_the_candidate_and_no_records(w: World) -> None:
+    w.stack.set_release(bakeMinutes="7")
+    release(w, "v2")
+    w.stack.set_release(bakeMinutes="5")
+    release(w, "v3")
+    now = w.stack.get_config()
+    assert (now["release:live"], now["release:versions"]) == ("blue", '{"blue":"v3","green":"v2"}')
+    preview = rollback_version.prepare(w.ctx, _version_after(w, "v2"))
+    kept = {k: v for k, v in now.items() if k not in ("release:inProgress", "release:lastRelease")}
+    assert preview.target_config == {
+        **kept, "release:live": "green", "release:versions": '{"blue":"v3","green":"v2"}', "release:canaryWeight": "0",
+        "release:bakeMinutes": "7",
+    }
+    assert preview.changes == ["release:bakeMinutes: 5 -> 7", "release:live: blue -> green"]
