@@ -203,3 +203,18 @@ def test_a_rolling_release_in_progress_is_refused_naming_abort_even_when_marked_
         "python -m release abort --stack staging",
     )
     assert records.in_progress(w.stack) is not None
+
+
+def test_a_health_read_that_fails_outright_is_named_in_the_failure(session: Any) -> None:
+    w, _, old = _released(session)
+
+    def unreadable(arn: str) -> Any:
+        msg = "DescribeTargetHealth: AccessDenied"
+        raise RuntimeError(msg)
+
+    w.ctx.aws.elbv2.target_health = unreadable  # type: ignore[method-assign]
+    with pytest.raises(StepFailure) as caught:
+        fast_rollback(w.ctx)
+    assert caught.value.why == (
+        f"ECS completed the deployment of {old} but blue's targets are not healthy after 600s (DescribeTargetHealth: AccessDenied)"
+    )
