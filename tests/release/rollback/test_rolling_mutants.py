@@ -218,3 +218,17 @@ def test_a_health_read_that_fails_outright_is_named_in_the_failure(session: Any)
     assert caught.value.why == (
         f"ECS completed the deployment of {old} but blue's targets are not healthy after 600s (DescribeTargetHealth: AccessDenied)"
     )
+
+
+def test_an_update_by_someone_else_during_the_rollback_is_counted(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w, _, _ = _released(session)
+    verify = rolling._verify
+
+    def meanwhile(runner: Any, record: Any) -> None:
+        # A drift remediation (or any other update) lands while the rollback waits for ECS: the stack took two updates.
+        w.stack.update("refresh by deployments")
+        verify(runner, record)
+
+    monkeypatch.setattr(rolling, "_verify", meanwhile)
+    done = fast_rollback(w.ctx)
+    assert done.updates == 2
