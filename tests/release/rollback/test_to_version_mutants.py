@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 from components.config import Colour, Strategy
 from components.config.release_record import Outcome
 from offline.diff import PlanDiff
+from release.output.history import irreversible_since
 from release.rollback import to_version as rollback_version
+from release.rollback.fast import RollbackRefusedError
+from release.state import record as records
 from release.strategies.planner import ReleaseOptions
 from release.strategies.steps import Shift
 from tests.stack_world import World, aws_session, release, world
@@ -87,3 +91,59 @@ def test_the_end_state_is_todays_config_with_the_replayed_inputs_the_version_on_
         "release:bakeMinutes": "7",
     }
     assert preview.changes == ["release:bakeMinutes: 5 -> 7", "release:live: blue -> green"]
+
+
+def test_compare_shows_a_key_set_on_one_side_only_as_unset_on_the_other() -> None:
+    applied, kept = rollback_version.compare({"release:a": "1", "app:x": "2"}, {"release:b": "3"})
+    assert applied == ["release:a: 1 -> (unset)", "release:b: (unset) -> 3"]
+    assert kept == ["app:x: 2 -> (unset)"]
+
+
+def _irreversible_then_v3(w: World) -> int:
+    start = w.stack.history()[0].version
+    w.stack.set_config({"data:migrationReversible": "false"})
+    release(w, "v2")
+    w.stack.set_config({"data:migrationReversible": "true"})
+    release(w, "v3")
+    return start
+
+
+def _refused(w: World, stack_version: int) -> Any:
+    with pytest.raises(RollbackRefusedError) as caught:
+        rollback_version.prepare(w.ctx, stack_version)
+    return caught.value
+
+
+def test_the_irreversible_migrations_refusal_names_the_release_its_task_and_its_snapshot(w: World) -> None:
+    start = _irreversible_then_v3(w)
+    crossed = irreversible_since(w.stack.history(), start)
+    assert len(crossed) == 1
+    version, record = crossed[0]
+    assert record.migration is not None
+    assert record.snapshot is not None
+    refused = _refused(w, start)
+    assert refused.what == f"rollback to stack version {start}"
+    assert refused.why == (
+        f"release {record.id} of v2 (stack version {version}) ran a migration recorded as irreversible "
+        f"({record.migration.task}); the code of stack version {start} may not run on the migrated schema"
+    )
+    assert refused.next_command == (
+        f"restore the database from snapshot {record.snapshot}, taken before that release "
+        f"(aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier {record.snapshot} ...), "
+        "then release the old version with `python -m release deploy`; see docs/runbook.md, Database rollback"
+    )
+
+
+def test_an_irreversible_release_with_no_snapshot_says_none_was_recorded(w: World) -> None:
+    start = _irreversible_then_v3(w)
+
+    def unsnapshotted(config: dict[str, str]) -> dict[str, str]:
+        found = records.last_release(config)
+        if found is None:
+            return config
+        return {**config, records.LAST_RELEASE: records.encode(found.model_copy(update={"snapshot": None}))}
+
+    w.stack.entries = [replace(h, config=unsnapshotted(h.config)) for h in w.stack.entries]
+    w.stack.config.update(unsnapshotted(w.stack.config))
+    refused = _refused(w, start)
+    assert refused.next_command.startswith("restore the database from snapshot (no snapshot was recorded), taken before")
