@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -137,10 +137,10 @@ def test_the_irreversible_migrations_refusal_names_the_release_its_task_and_its_
 def test_an_irreversible_release_with_no_snapshot_says_none_was_recorded(w: World) -> None:
     start = _irreversible_then_v3(w)
 
-    def unsnapshotted(config: dict[str, str]) -> dict[str, str]:
+    def unsnapshotted(config: Mapping[str, str]) -> dict[str, str]:
         found = records.last_release(config)
         if found is None:
-            return config
+            return dict(config)
         return {**config, records.LAST_RELEASE: records.encode(found.model_copy(update={"snapshot": None}))}
 
     w.stack.entries = [replace(h, config=unsnapshotted(h.config)) for h in w.stack.entries]
