@@ -11,12 +11,14 @@ import pytest
 from components.config import Colour, Strategy
 from components.config.release_record import Outcome
 from offline.diff import PlanDiff
+from release.engine import HistoryEntry
 from release.output.history import irreversible_since
 from release.rollback import to_version as rollback_version
-from release.rollback.fast import RollbackRefusedError
+from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.state import record as records
 from release.strategies.planner import ReleaseOptions
 from release.strategies.steps import Shift
+from tests.release.rollback.test_rolling import _released
 from tests.stack_world import World, aws_session, release, world
 
 
@@ -147,3 +149,38 @@ def test_an_irreversible_release_with_no_snapshot_says_none_was_recorded(w: Worl
     w.stack.config.update(unsnapshotted(w.stack.config))
     refused = _refused(w, start)
     assert refused.next_command.startswith("restore the database from snapshot (no snapshot was recorded), taken before")
+
+
+def test_the_records_are_dropped_wherever_they_stand_and_a_secret_unknown_today_keeps_its_mask() -> None:
+    entry = HistoryEntry(3, "m", {"release:inProgress": "{}", "app:x": "1", "app:gone": "[secret]"}, "succeeded")
+    assert rollback_version.then_config(entry, {}) == {"app:x": "1", "app:gone": "[secret]"}
+
+
+def test_a_release_in_progress_on_a_canary_stack_is_refused_naming_rollback_and_resume(w: World) -> None:
+    release(w, "v2")
+    stack_version = w.stack.history()[-1].version
+    release(w, "v3", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    refused = _refused(w, stack_version)
+    assert (refused.what, refused.why, refused.next_command) == (
+        f"rollback to stack version {stack_version}", f"release {held.id} of v3 is in progress, held by alice@laptop",
+        "python -m release rollback --stack staging (aborts it), or `python -m release resume --stack staging`",
+    )
+
+
+def test_a_rollback_in_progress_on_a_rolling_stack_is_refused_naming_rollback_to_finish_it(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _, _ = _released(session)
+    real = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(w.stack, "update", killed)
+    with pytest.raises(SystemExit):
+        fast_rollback(w.ctx)
+    monkeypatch.setattr(w.stack, "update", real)
+    refused = _refused(w, 1)
+    assert refused.next_command == "python -m release rollback --stack staging (finishes it)"
