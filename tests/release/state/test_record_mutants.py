@@ -255,3 +255,21 @@ def test_in_progress_reads_the_record_from_the_release_state() -> None:
 
     assert records.in_progress(Engine(values(in_progress=record(revision=2)))) == record(revision=2)  # type: ignore[arg-type]
     assert records.in_progress(Engine({})) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("outcome", "command"), [
+    (Outcome.ABORTED, "abort"), (Outcome.PROMOTED, "promote"), (Outcome.ROLLED_BACK, "rollback"),
+])
+def test_the_command_that_finishes_each_ending(outcome: Outcome, command: str) -> None:
+    assert records.finishing_command(outcome) == command
+
+
+def test_an_unfinished_ending_is_said_whole_and_carries_the_stored_record() -> None:
+    marked = record(ending=Ending(outcome=Outcome.ROLLED_BACK, by="bob@ci", at=AT))
+    error = records.EndingUnfinishedError.of(marked, "staging")
+    assert (error.what, error.why, error.next_command) == (
+        "release r-1", "release r-1 is being rolled-back by bob@ci since 2026-11-26 07:00:05 UTC and did not finish",
+        "python -m release rollback --stack staging  (finishes it)",
+    )
+    assert error.outcome is None
+    assert error.stored is marked
