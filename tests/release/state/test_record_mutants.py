@@ -273,3 +273,13 @@ def test_an_unfinished_ending_is_said_whole_and_carries_the_stored_record() -> N
     )
     assert error.outcome is None
     assert error.stored is marked
+
+
+def test_a_release_marked_in_two_updates_and_never_finished_is_dated_by_the_first() -> None:
+    # Killed after its update applied, the ending is run again: a second update carries a fresh mark. The first
+    # update that carried the mark ended the release; a later mark does not move its end.
+    first = record(ending=Ending(outcome=Outcome.ROLLED_BACK, by="erin@desk", at=AT))
+    again = record(ending=Ending(outcome=Outcome.ROLLED_BACK, by="erin@desk", at=datetime(2026, 11, 26, 7, 9, tzinfo=UTC)))
+    found = records.ended_in([entry(6, values(in_progress=again)), entry(5, values(in_progress=first))])
+    version, provisional = found["r-1"]
+    assert (version, provisional.finished_at) == (5, AT)
