@@ -413,3 +413,14 @@ def test_a_read_that_fails_while_waiting_for_the_colour_is_named_in_the_refusal(
                                 "(ECS answered a service with no deployments); no traffic was moved")
     assert stack.updates == [SCALE_UP]
 
+
+def test_a_colour_running_lives_count_but_unhealthy_is_refused_at_once_saying_scaling_would_not_help() -> None:
+    ctx, stack, world, _ = _scaled_down(candidate_tasks=3, blue=(3, 3))
+    world.sick.add("arn:b")
+    with pytest.raises(RollbackRefusedError) as caught:
+        fast_rollback(ctx)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "rollback", "the previous colour blue is not healthy (blue targets not healthy: 10.0.1.1:unhealthy), though it runs "
+        "3 task(s), as many as green (3): flipping to it would serve nothing", TO_VERSION_N)
+    assert ctx.clock.monotonic() == 0, "not waited for: it runs its tasks already"
+    assert stack.updates == []
