@@ -148,9 +148,11 @@ def _ready(ctx: Context, runner: StepRunner, release: ReleaseConfig, last: Relea
     healthy, state = runner.healthy(previous)
     if not healthy:
         msg = "rollback"
+        # Scaling cannot help either way: no services to scale, or it already runs as many tasks as live.
+        scale = ("and the stack exports no ECS services to scale it back up" if needed is None
+                 else f"though it runs {running} task(s), as many as {current} ({needed})")
         raise RollbackRefusedError(
-            msg, f"the previous colour {previous} is not healthy ({state}), and the stack exports no ECS services to scale it "
-            "back up: flipping to it would serve nothing", hint,
+            msg, f"the previous colour {previous} is not healthy ({state}), {scale}: flipping to it would serve nothing", hint,
         )
 
 
