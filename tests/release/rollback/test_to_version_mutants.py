@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from components.config import Colour, Strategy
+from components.config import Colour, ConfigError, Strategy, load
 from components.config.release_record import Outcome
 from offline.diff import PlanDiff
+from offline.plan import SECRET
 from release.engine import HistoryEntry
+from release.errors import BadInputError
 from release.output.history import irreversible_since
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
@@ -184,3 +186,93 @@ def test_a_rollback_in_progress_on_a_rolling_stack_is_refused_naming_rollback_to
     monkeypatch.setattr(w.stack, "update", real)
     refused = _refused(w, 1)
     assert refused.next_command == "python -m release rollback --stack staging (finishes it)"
+
+
+def test_an_unknown_stack_version_lists_the_last_twenty_known(w: World) -> None:
+    first = w.stack.entries[-1]
+    w.stack.entries = [replace(first, version=v) for v in range(30, 0, -1)]
+    with pytest.raises(BadInputError) as caught:
+        rollback_version.prepare(w.ctx, 99)
+    shown = ", ".join(str(v) for v in range(11, 31))
+    assert str(caught.value) == f"--to-version 99: stack staging has no such version; recorded versions: {shown}"
+    w.stack.entries = []
+    with pytest.raises(BadInputError) as caught:
+        rollback_version.prepare(w.ctx, 1)
+    assert str(caught.value) == "--to-version 1: stack staging has no such version; recorded versions: (none)"
+
+
+def test_a_failed_stack_version_is_refused_naming_where_to_pick_another(w: World) -> None:
+    w.stack.entries.insert(0, replace(w.stack.entries[0], version=2, result="failed"))
+    with pytest.raises(BadInputError) as caught:
+        rollback_version.prepare(w.ctx, 2)
+    assert str(caught.value) == (
+        "--to-version 2: that update of staging failed, so its config never ran; "
+        "pick a succeeded version from `python -m release history --stack staging`"
+    )
+
+
+def test_a_recorded_config_failing_validation_is_refused_with_every_problem(w: World) -> None:
+    release(w, "v2")
+    config = {**w.stack.history()[0].config, "release:canaryWeight": "150", "release:live": "purple"}
+    w.stack.entries.append(HistoryEntry(0, "an old update", config, "succeeded"))
+    with pytest.raises(ConfigError) as invalid:
+        load(config, "staging")
+    problems = invalid.value.problems
+    assert len(problems) >= 2, "two problems, each said"
+    refused = _refused(w, 0)
+    assert refused.what == "rollback to stack version 0"
+    assert refused.why == "its config fails today's validation: " + "; ".join(problems)
+    assert refused.next_command == (
+        "pick another version from `python -m release history --stack staging`, or release the version you want with "
+        "`python -m release deploy --stack staging --version V`"
+    )
+
+
+def test_the_live_version_is_refused_whole(w: World) -> None:
+    release(w, "v2")
+    stack_version = _version_after(w, "v2")
+    refused = _refused(w, stack_version)
+    assert (refused.what, refused.why, refused.next_command) == (
+        f"rollback to stack version {stack_version}", "v2 (what it served) is already live on green",
+        "python -m release status --stack staging",
+    )
+
+
+def test_the_version_replayed_is_what_the_live_colour_then_served_whichever_colour_it_was(w: World) -> None:
+    for version in ("v2", "v3", "v4"):
+        release(w, version)
+    # After v3's promotion blue was live (v2 had gone to green, v3 to blue), and green still ran v2.
+    then = next(h.config for h in w.stack.entries if h.version == _version_after(w, "v3"))
+    assert (then["release:live"], then["release:versions"]) == ("blue", '{"blue":"v3","green":"v2"}')
+    preview = rollback_version.prepare(w.ctx, _version_after(w, "v3"))
+    assert preview.version == "v3"
+
+
+def test_the_steps_and_bake_the_version_was_released_with_are_replayed(w: World) -> None:
+    w.stack.set_release(steps=[50, 100], bakeMinutes="7")
+    release(w, "v2")
+    w.stack.set_release(steps=[25, 50, 100], bakeMinutes="5")
+    release(w, "v3")
+    preview = rollback_version.prepare(w.ctx, _version_after(w, "v2"))
+    assert (preview.options.steps, preview.options.bake_minutes) == ((50, 100), 7.0)
+
+
+def test_a_recorded_secret_takes_todays_value_before_the_config_is_validated(w: World) -> None:
+    release(w, "v2")
+    release(w, "v3")
+    stack_version = _version_after(w, "v2")
+    entry = next(h for h in w.stack.entries if h.version == stack_version)
+    masked = replace(entry, config={**entry.config, "traffic:releaseToken": SECRET})
+    w.stack.entries = [masked if h.version == stack_version else h for h in w.stack.entries]
+    preview = rollback_version.prepare(w.ctx, stack_version)
+    assert preview.target_config["traffic:releaseToken"] == w.stack.get_config()["traffic:releaseToken"]
+
+
+def test_a_recorded_config_that_leaves_the_environment_to_the_stacks_name_is_read_as_this_stacks(w: World) -> None:
+    release(w, "v2")
+    release(w, "v3")
+    stack_version = _version_after(w, "v2")
+    entry = next(h for h in w.stack.entries if h.version == stack_version)
+    unnamed = replace(entry, config={k: v for k, v in entry.config.items() if k != "platform:environment"})
+    w.stack.entries = [unnamed if h.version == stack_version else h for h in w.stack.entries]
+    assert rollback_version.prepare(w.ctx, stack_version).version == "v2"
