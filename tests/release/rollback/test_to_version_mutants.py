@@ -19,7 +19,7 @@ from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.state import record as records
 from release.strategies.planner import ReleaseOptions
-from release.strategies.steps import Shift
+from release.strategies.steps import Backup, Shift
 from tests.release.rollback.test_rolling import _released
 from tests.stack_world import World, aws_session, release, world
 
@@ -276,3 +276,25 @@ def test_a_recorded_config_that_leaves_the_environment_to_the_stacks_name_is_rea
     unnamed = replace(entry, config={k: v for k, v in entry.config.items() if k != "platform:environment"})
     w.stack.entries = [unnamed if h.version == stack_version else h for h in w.stack.entries]
     assert rollback_version.prepare(w.ctx, stack_version).version == "v2"
+
+
+def test_the_preview_is_planned_for_this_stack_and_diffed_from_today_to_its_end_state(w: World) -> None:
+    release(w, "v2")
+    release(w, "v3")
+    seen: list[tuple[dict[str, str], dict[str, str]]] = []
+    shown = PlanDiff(())
+
+    def differ(now: Any, target: Any) -> PlanDiff:
+        seen.append((dict(now), dict(target)))
+        return shown
+
+    preview = rollback_version.prepare(w.ctx, _version_after(w, "v2"), differ)
+    assert preview.diff is shown
+    assert seen == [(w.stack.get_config(), preview.target_config)]
+    backups = [s for s in preview.steps if isinstance(s, Backup)]
+    assert [b.snapshot_id for b in backups] == ["staging-release-v2"]
+
+
+def test_a_rolling_stack_bakes_for_todays_rolling_bake_not_a_recorded_one(session: Any) -> None:
+    w, _, _ = _released(session)
+    assert rollback_version.prepare(w.ctx, 1).options.bake_minutes is None
