@@ -1,0 +1,111 @@
+"""``resume``'s watch of a lease that looks expired: what it says, how long it watches, and who it names when the record moved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from components.config.release_record import Outcome
+from release.context import SilentReporter
+from release.rollback.fast import RollbackRefusedError
+from release.rollback.resume import refuse_if_driven
+from release.state import record as records
+from tests.release.state.test_driver_races import AheadClock
+from tests.stack_world import World, aws_session, release, world
+
+ALICE = "alice@laptop (pid 4242)"
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+class Notes(SilentReporter):
+    """Keeps every note."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.said.append(text)
+
+
+def _leased(w: World) -> Any:
+    release(w, "v2", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    leased = records.commit(w.stack, held, records.leased(held, ALICE, w.clock))
+    assert leased is not None
+    return leased
+
+
+def _carol(w: World, meanwhile: Callable[[], None]) -> Any:
+    """Another shell, its clock 40 minutes ahead of the driver's and already running for 100 s."""
+    clock = AheadClock(w.clock, timedelta(minutes=40), lambda: None)
+    clock.sleep(100)
+    clock.meanwhile = meanwhile
+    return replace(w.ctx, by="carol@ci", clock=clock, reporter=Notes())
+
+
+def test_a_lease_that_looks_expired_is_announced_then_watched_for_exactly_the_watch(session: Any) -> None:
+    w = world(session)
+    held = _leased(w)
+    carol = _carol(w, lambda: None)
+    start = carol.clock.monotonic()
+    refuse_if_driven(carol, held)
+    # RENEW_AFTER (5 min) plus two polls' worth: 7 minutes, read every 15 s
+    assert carol.clock.monotonic() - start == records.WATCH.total_seconds() == 420
+    assert held.lease is not None
+    assert carol.reporter.said == [
+        f"the lease of {ALICE} on release {held.id} looks expired by this clock "
+        f"({held.lease.renewed_at:%Y-%m-%d %H:%M:%S} UTC); watching the record for 7 min before taking it over",
+    ]
+
+
+def _refused(carol: Any, held: Any) -> RollbackRefusedError:
+    with pytest.raises(RollbackRefusedError) as caught:
+        refuse_if_driven(carol, held)
+    assert caught.value.what == "resume"
+    assert caught.value.next_command == (
+        "let it finish, or end it: python -m release abort --stack staging; check this machine's clock"
+    )
+    return caught.value
+
+
+def test_a_record_gone_while_watched_names_another_shell_and_says_gone(session: Any) -> None:
+    w = world(session)
+    held = _leased(w)
+
+    def ended_elsewhere() -> None:
+        stored = records.in_progress(w.stack)
+        if stored is not None:
+            done = records.finished(stored, Outcome.ABORTED, w.clock, "aborted elsewhere", "bob@desk")
+            records.commit(w.stack, stored, None, {records.LAST_RELEASE: records.encode(done)}, finish=True)
+
+    refused = _refused(_carol(w, ended_elsewhere), held)
+    assert refused.why == (
+        f"release {held.id} is being driven by another shell: its record changed while this shell watched it "
+        f"(revision {held.revision} to gone), although its lease looked expired by this shell's clock"
+    )
+
+
+def test_a_record_rewritten_without_a_lease_while_watched_names_another_shell_and_its_revision(session: Any) -> None:
+    w = world(session)
+    held = _leased(w)
+
+    def rewritten() -> None:
+        stored = records.in_progress(w.stack)
+        if stored is not None and stored.lease is not None:
+            records.commit(w.stack, stored, stored.model_copy(update={"lease": None}))
+
+    refused = _refused(_carol(w, rewritten), held)
+    assert refused.why == (
+        f"release {held.id} is being driven by another shell: its record changed while this shell watched it "
+        f"(revision {held.revision} to {held.revision + 1}), although its lease looked expired by this shell's clock"
+    )
