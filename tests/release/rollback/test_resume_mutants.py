@@ -12,8 +12,9 @@ import pytest
 from components.config.release_record import Outcome
 from release.context import SilentReporter
 from release.rollback.fast import RollbackRefusedError
-from release.rollback.resume import refuse_if_driven
+from release.rollback.resume import refuse_if_driven, resume
 from release.state import record as records
+from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
 from tests.stack_world import World, aws_session, release, world
 
@@ -109,3 +110,26 @@ def test_a_record_rewritten_without_a_lease_while_watched_names_another_shell_an
         f"release {held.id} is being driven by another shell: its record changed while this shell watched it "
         f"(revision {held.revision} to {held.revision + 1}), although its lease looked expired by this shell's clock"
     )
+
+
+def test_resume_takes_the_lease_before_it_says_it_resumes_and_drives_on_from_its_own_write(session: Any) -> None:
+    w = _interrupted(session)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    seen: list[tuple[str, Any]] = []
+
+    class Watching(Notes):
+        def note(self, text: str) -> None:
+            super().note(text)
+            stored = records.in_progress(w.stack)
+            seen.append((text, stored.lease.holder if stored is not None and stored.lease is not None else None))
+
+    ctx = replace(w.ctx, by="carol@ci", reporter=Watching())
+    result = resume(ctx)
+    assert result.outcome is Outcome.PROMOTED, result.why
+    text, holder = seen[0]
+    assert text == f"resuming release {held.id} of v2 at phase shifting, 25% verified"
+    assert holder is not None
+    assert holder.startswith("carol@ci"), "the lease is this shell's when it says it resumes"
+    # It drives on from the record its lease wrote: its next write finds no stranger's revision to adopt.
+    assert not [t for t, _ in seen if "marked elsewhere" in t]
