@@ -133,3 +133,49 @@ def test_resume_takes_the_lease_before_it_says_it_resumes_and_drives_on_from_its
     assert holder.startswith("carol@ci"), "the lease is this shell's when it says it resumes"
     # It drives on from the record its lease wrote: its next write finds no stranger's revision to adopt.
     assert not [t for t, _ in seen if "marked elsewhere" in t]
+
+
+def _failing_smoke(w: World, meanwhile: Callable[[], None] = lambda: None) -> None:
+    """The resumed release's first step, the candidate's smoke test, answers 500; ``meanwhile`` runs at its first try."""
+    tries: list[str] = []
+
+    def probe(url: str, headers: Any = None) -> int:
+        tries.append(url)
+        if len(tries) == 1:
+            meanwhile()
+        return 500
+
+    w.ctx.probe = probe  # type: ignore[misc]
+    w.stack.set_config({"release:inProgress": w.stack.config["release:inProgress"].replace('"phase":"shifting"', '"phase":"migrated"')})
+
+
+def test_a_failed_resume_is_aborted_with_the_failure_as_its_reason(session: Any) -> None:
+    w = _interrupted(session)
+    _failing_smoke(w)
+    result = resume(w.ctx)
+    assert result.outcome is Outcome.ABORTED
+    assert result.why is not None
+    assert "answered 500" in result.why
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.reason == result.why
+
+
+def test_a_failed_resume_does_not_abort_a_release_another_shell_took_over_meanwhile(session: Any) -> None:
+    w = _interrupted(session)
+
+    def dave_takes_over() -> None:
+        stored = records.in_progress(w.stack)
+        assert stored is not None
+        records.commit(w.stack, stored, records.leased(stored, "dave@ci (pid 7)", w.clock), exact=False)
+
+    _failing_smoke(w, dave_takes_over)
+    before = w.stack.served()
+    with pytest.raises(records.ReleaseEndedError):
+        resume(w.ctx)
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    assert stored.lease is not None
+    assert stored.lease.holder == "dave@ci (pid 7)"
+    assert w.stack.served() == before
+
