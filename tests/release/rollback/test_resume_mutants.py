@@ -19,6 +19,11 @@ from tests.release.state.test_driver_races import AheadClock
 from tests.stack_world import World, aws_session, release, world
 
 ALICE = "alice@laptop (pid 4242)"
+# What the failed smoke test of the candidate says to do next (release/strategies/runner.py, _smoke).
+NEXT = (
+    "curl -i -H 'X-Release-Token: <token from release_token_secret_arn>' -H 'X-Release-Colour: green' "
+    "http://live.example/health; check the candidate's logs"
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +164,10 @@ def test_a_failed_resume_is_aborted_with_the_failure_as_its_reason(session: Any)
     last = records.last_release(w.stack.get_config())
     assert last is not None
     assert last.reason == result.why
+    assert result.record == last
+    assert (result.failed_step, result.steps_done) == ("smoke", 0)
+    assert result.infrastructure is False
+    assert result.next_command == NEXT
 
 
 def test_a_failed_resume_does_not_abort_a_release_another_shell_took_over_meanwhile(session: Any) -> None:
