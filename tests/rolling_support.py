@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from components.config import Colour
 from release.aws.ecs import Containers
 from release.clock import ManualClock
+from release.rollback.fast import fast_rollback
 from tests.stack_world import FakeStack, World, world
 
 CLUSTER = "web"
@@ -123,3 +125,16 @@ def rolling_world(session: Any, mode: str, clock: ManualClock | None = None) -> 
     containers.client = ecs
     w.ctx.aws = type(w.ctx.aws)(w.ctx.aws.elbv2, w.ctx.aws.cloudwatch, containers, w.ctx.aws.rds, w.ctx.aws.sns, w.ctx.aws.secrets)
     return w, ecs
+
+
+def rollback_killed_after_its_write(w: World, monkeypatch: pytest.MonkeyPatch, reason: str = "") -> None:
+    """A rolling rollback killed after its marked write, before its update: the marked record stays in progress."""
+    real = w.stack.update
+
+    def killed(message: str, targets: Any = None) -> Any:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(w.stack, "update", killed)
+    with pytest.raises(SystemExit):
+        fast_rollback(w.ctx, reason)
+    monkeypatch.setattr(w.stack, "update", real)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from components.config import Colour
@@ -14,19 +11,7 @@ from release.errors import BadInputError
 from release.rollback import to_version as rollback_version
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.strategies.failure import StepFailure
-from tests.stack_world import LISTENER_URN, World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
-
-
-@pytest.fixture
-def w(session: Any) -> World:
-    # A bake ends at its minute: how the low-traffic rule extends a bake is not the subject here (tests/stack_world.py).
-    return world(session, extend_minutes=0)
+from tests.stack_world import LISTENER_URN, World, release
 
 
 def test_during_a_canary_the_candidate_goes_to_zero_in_one_listener_update(w: World) -> None:

@@ -10,7 +10,6 @@ scaled down after its backup window is that of `tests/release/strategies/test_de
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +27,7 @@ from tests.release.rollback.test_rolling import _released
 from tests.release.strategies.test_decommission import Stack, _newer_release_lands, _runner
 from tests.release.strategies.test_decommission import World as DecommissionWorld
 from tests.release.strategies.test_decommission_mutants import Notes
-from tests.stack_world import LISTENER_URN, World, aws_session, release, world
+from tests.stack_world import LISTENER_URN, World, release
 
 OLD = "3f9c2e1a"
 """Blue's version in Pulumi.staging.yaml: what blue serves before the release of v2 and after its rollback."""
@@ -40,15 +39,6 @@ SERVED_OLD = f"python -m release rollback --stack staging --to-version 2  (stack
 """Stack version 2 is the deploy of v2 to green: the newest update at which blue was live with OLD and no canary."""
 
 
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
-
-
-@pytest.fixture
-def w(session: Any) -> World:
-    return world(session, extend_minutes=0)
 
 
 def _promoted(w: World) -> ReleaseRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,19 +10,7 @@ from release.errors import BadInputError
 from release.output import history
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.rollback.migrate import migrate
-from tests.stack_world import World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
-
-
-@pytest.fixture
-def w(session: Any) -> World:
-    # A bake ends at its minute: how the low-traffic rule extends a bake is not the subject here (tests/stack_world.py).
-    return world(session, extend_minutes=0)
+from tests.stack_world import World, release, world
 
 
 def test_history_lists_every_release_with_its_outcome_weight_duration_and_author(session: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -16,20 +15,11 @@ from release.context import SilentReporter
 from release.errors import BadInputError
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.migrate import MigrationResult, migrate, smoke
-from tests.stack_world import World, aws_session, release, world
+from tests.stack_world import World, release, world
 
 MIGRATE_TASK = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-migrate:1"
 
 
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
-
-
-@pytest.fixture
-def w(session: Any) -> World:
-    return world(session, extend_minutes=0)
 
 
 def _outputs(w: World, **migration: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,13 +15,7 @@ from release.rollback.resume import interrupted_message, interruptible, plan_res
 from release.state.record import in_progress
 from release.strategies.executor import abort
 from release.strategies.steps import Backup, Bake, Deploy, Migrate, Preflight, Promote, Shift, Smoke
-from tests.stack_world import InterruptingClock, World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import InterruptingClock, World, release, world
 
 
 def _interrupted(session: Any) -> World:

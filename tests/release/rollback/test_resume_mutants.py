@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from release.rollback.resume import refuse_if_driven, resume
 from release.state import record as records
 from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
-from tests.stack_world import World, aws_session, release, world
+from tests.stack_world import World, release, world
 
 ALICE = "alice@laptop (pid 4242)"
 # What the failed smoke test of the candidate says to do next (release/strategies/runner.py, _smoke).
@@ -25,11 +25,6 @@ NEXT = (
     "http://live.example/health; check the candidate's logs"
 )
 
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
 
 
 class Notes(SilentReporter):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,14 +22,7 @@ from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Roll, Watch
 from tests.release.strategies.test_rolling import NEW, _live_version, _release
-from tests.rolling_support import rolling_world
-from tests.stack_world import aws_session
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.rolling_support import rollback_killed_after_its_write, rolling_world
 
 
 def _released(session: Any, green: str | None = None) -> tuple[Any, Any, str]:
@@ -153,15 +145,7 @@ def test_a_deployment_whose_targets_stay_unhealthy_exits_3(session: Any) -> None
 
 def test_a_rollback_killed_midway_is_finished_by_rollback_and_not_aborted(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     w, _, old = _released(session)
-    real = w.stack.update
-
-    def killed(message: str, targets: Any = None) -> Any:
-        raise SystemExit(137)
-
-    monkeypatch.setattr(w.stack, "update", killed)
-    with pytest.raises(SystemExit):
-        fast_rollback(w.ctx)
-    monkeypatch.setattr(w.stack, "update", real)
+    rollback_killed_after_its_write(w, monkeypatch)
     held = records.in_progress(w.stack)
     assert held is not None
     assert held.version == old

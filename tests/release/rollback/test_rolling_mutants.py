@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,14 +15,7 @@ from release.state import record as records
 from release.strategies.failure import StepFailure
 from tests.release.rollback.test_rolling import _released
 from tests.release.strategies.test_rolling import NEW
-from tests.rolling_support import rolling_world
-from tests.stack_world import aws_session
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.rolling_support import rollback_killed_after_its_write, rolling_world
 
 
 def test_the_result_and_the_record_say_what_was_rolled_back_and_why(session: Any) -> None:
@@ -56,15 +48,7 @@ def test_a_rollback_killed_after_its_write_is_finished_with_its_own_reason_and_m
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w, _, old = _released(session)
-    real = w.stack.update
-
-    def killed(message: str, targets: Any = None) -> Any:
-        raise SystemExit(137)
-
-    monkeypatch.setattr(w.stack, "update", killed)
-    with pytest.raises(SystemExit):
-        fast_rollback(w.ctx, "first shell")
-    monkeypatch.setattr(w.stack, "update", real)
+    rollback_killed_after_its_write(w, monkeypatch, "first shell")
     held = records.in_progress(w.stack)
     assert held is not None
     done = fast_rollback(w.ctx, "second shell")
@@ -124,15 +108,7 @@ def test_a_killed_rollback_is_finished_even_when_its_record_moved_on_after_this_
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w, _, old = _released(session)
-    real = w.stack.update
-
-    def killed(message: str, targets: Any = None) -> Any:
-        raise SystemExit(137)
-
-    monkeypatch.setattr(w.stack, "update", killed)
-    with pytest.raises(SystemExit):
-        fast_rollback(w.ctx, "first shell")
-    monkeypatch.setattr(w.stack, "update", real)
+    rollback_killed_after_its_write(w, monkeypatch, "first shell")
     check = rolling.check_config
 
     def another_shell_writes_first(ctx: Any, changes: Any) -> None:

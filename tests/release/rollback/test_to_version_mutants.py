@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -16,23 +16,13 @@ from release.engine import HistoryEntry
 from release.errors import BadInputError
 from release.output.history import irreversible_since
 from release.rollback import to_version as rollback_version
-from release.rollback.fast import RollbackRefusedError, fast_rollback
+from release.rollback.fast import RollbackRefusedError
 from release.state import record as records
 from release.strategies.planner import ReleaseOptions
 from release.strategies.steps import Backup, Shift
 from tests.release.rollback.test_rolling import _released
-from tests.stack_world import World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
-
-
-@pytest.fixture
-def w(session: Any) -> World:
-    return world(session, extend_minutes=0)
+from tests.rolling_support import rollback_killed_after_its_write
+from tests.stack_world import World, release
 
 
 def _version_after(w: World, version: str) -> int:
@@ -175,15 +165,7 @@ def test_a_rollback_in_progress_on_a_rolling_stack_is_refused_naming_rollback_to
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w, _, _ = _released(session)
-    real = w.stack.update
-
-    def killed(message: str, targets: Any = None) -> Any:
-        raise SystemExit(137)
-
-    monkeypatch.setattr(w.stack, "update", killed)
-    with pytest.raises(SystemExit):
-        fast_rollback(w.ctx)
-    monkeypatch.setattr(w.stack, "update", real)
+    rollback_killed_after_its_write(w, monkeypatch)
     refused = _refused(w, 1)
     assert refused.next_command == "python -m release rollback --stack staging (finishes it)"
 
