@@ -1,0 +1,103 @@
+"""The executor's endings a user reads: a rolling release ECS rolled back, one whose rollback failed too, and a
+release another shell ended or changed, each result whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.config.release_record import Outcome, ReleaseRecord
+from release.state import record as records
+from release.strategies.executor import _ended_elsewhere
+from tests.release.strategies.test_rolling import NEW, _release
+from tests.rolling_support import rolling_world
+from tests.stack_world import aws_session
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+def test_a_rolling_release_ecs_rolled_back_ends_rolled_back_naming_what_to_fix(session: Any) -> None:
+    w, _ = rolling_world(session, "rolls-back")
+    old = w.stack.release_config().versions.blue
+    result = _release(w)
+    assert result.record == records.last_release(w.stack.get_config())
+    assert result.record is not None
+    assert result.record.outcome is Outcome.ROLLED_BACK
+    assert (result.outcome, result.failed_step, result.steps_done) == (Outcome.ROLLED_BACK, "watch", 5)
+    assert result.why == (
+        f"rolling {NEW} out on blue: ECS is rolling blue back to {old}: ECS deployment circuit breaker: 3 tasks failed to start"
+    )
+    assert result.next_command == f"python -m release status --stack staging; fix {NEW} and release again"
+    assert result.infrastructure is False
+
+
+def test_a_rolling_release_whose_rollback_fails_too_is_aborted_naming_both_and_where_to_look(session: Any) -> None:
+    w, _ = rolling_world(session, "fails-no-rollback")
+    old = w.stack.release_config().versions.blue
+    result = _release(w)
+    held = records.in_progress(w.stack)
+    assert held is not None, "the release stays in progress for abort to finish"
+    assert result.record is not None
+    assert (result.record.id, result.record.phase, result.record.weight) == (held.id, held.phase, held.weight)
+    assert (result.outcome, result.failed_step, result.steps_done) == (Outcome.ABORTED, "watch", 5)
+    assert result.why == (
+        f"rolling {NEW} out on blue: ECS failed the deployment: ECS deployment circuit breaker: 3 tasks failed to start; "
+        f"then the rollback failed: verifying that blue runs {old} again: ECS's PRIMARY deployment of {w.stack.prefix}-blue "
+        f"did not reach COMPLETED with {old} within 1200s (last seen: PRIMARY web-live:{NEW} FAILED)"
+    )
+    assert result.next_command == (
+        f"`aws ecs describe-services --cluster web --services {w.stack.prefix}-blue` shows its deployments and events; once "
+        f"the PRIMARY one runs {old} and is COMPLETED, `python -m release abort --stack staging` puts release:versions.blue "
+        f"back to {old}"
+    )
+    assert result.infrastructure is True
+
+
+RECORD = ReleaseRecord.model_validate({
+    "id": "r-1", "version": "v2", "colour": "green", "previous": "v1", "strategy": "canary",
+    "startedAt": "2026-11-26T06:00:00Z", "startedBy": "alice@laptop", "weight": 25, "highestWeight": 25,
+})
+
+
+def _ended(outcome: Outcome | None, stored: ReleaseRecord | None) -> records.ReleaseEndedError:
+    return records.ReleaseEndedError("release r-1", "it was changed elsewhere", "python -m release status --stack staging",
+                                     outcome, stored)
+
+
+def test_a_release_still_in_progress_elsewhere_is_left_where_its_record_says() -> None:
+    stored = RECORD.model_copy(update={"revision": 4, "weight": 50, "highest_weight": 50})
+    result = _ended(None, stored)
+    ended = _ended_elsewhere(result, RECORD, "bake", 3)
+    assert ended.record is stored
+    assert (ended.outcome, ended.failed_step, ended.steps_done) == (Outcome.ABORTED, "bake", 3)
+    assert ended.why == "release r-1: it was changed elsewhere; stopped; the release is still at 50%"
+    assert ended.next_command == "python -m release status --stack staging"
+    assert ended.infrastructure is False
+
+
+@pytest.mark.parametrize(("told", "said"), [
+    (Outcome.PROMOTED, Outcome.PROMOTED), (Outcome.ROLLED_BACK, Outcome.ROLLED_BACK),
+    (Outcome.ABORTED, Outcome.ABORTED), (Outcome.REFUSED, Outcome.ABORTED), (None, Outcome.ABORTED),
+])
+def test_a_release_ended_elsewhere_is_reported_as_it_ended_there(told: Outcome | None, said: Outcome) -> None:
+    finished = RECORD.model_copy(update={"outcome": told or Outcome.ABORTED})
+    ended = _ended_elsewhere(_ended(told, finished), RECORD, "shift", 2)
+    assert ended.outcome is said
+    assert ended.record is finished
+    assert ended.why == "release r-1: it was changed elsewhere"
+
+
+def test_another_release_in_the_store_leaves_this_ones_own_record() -> None:
+    other = RECORD.model_copy(update={"id": "r-2"})
+    ended = _ended_elsewhere(_ended(None, other), RECORD, "shift", 2)
+    assert ended.record is RECORD
+    assert ended.why == "release r-1: it was changed elsewhere"
+    gone = _ended_elsewhere(_ended(None, None), RECORD, "shift", 2)
+    assert gone.record is RECORD
+    assert gone.why == "release r-1: it was changed elsewhere"
