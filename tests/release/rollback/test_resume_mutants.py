@@ -183,3 +183,28 @@ def test_a_failed_resume_does_not_abort_a_release_another_shell_took_over_meanwh
     assert stored.lease.holder == "dave@ci (pid 7)"
     assert w.stack.served() == before
 
+
+
+def test_each_refusal_of_resume_whole(w: World) -> None:
+    with pytest.raises(RollbackRefusedError) as caught:
+        resume(w.ctx)
+    assert (caught.value.what, caught.value.next_command) == ("resume", "python -m release status --stack staging")
+
+    held = _leased(w)
+    assert held.lease is not None
+    renewed, expires = held.lease.renewed_at, held.lease.renewed_at + records.LEASE
+    assert expires - renewed == timedelta(minutes=35)
+    with pytest.raises(RollbackRefusedError) as caught:
+        resume(w.ctx)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "resume", f"release {held.id} is being driven by {ALICE} (lease renewed {renewed:%Y-%m-%d %H:%M:%S} UTC, fresh until "
+        f"{expires:%H:%M:%S} UTC)",
+        f"let it finish, or end it: python -m release abort --stack staging; if that driver is gone, resume after {expires:%H:%M:%S} UTC",
+    )
+
+    marked = records.commit(w.stack, held, records.ending(held, Outcome.ABORTED, "bob@desk", w.clock))
+    assert marked is not None
+    with pytest.raises(RollbackRefusedError) as caught:
+        resume(w.ctx)
+    unfinished = records.EndingUnfinishedError.of(marked, "staging")
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == ("resume", unfinished.why, unfinished.next_command)
