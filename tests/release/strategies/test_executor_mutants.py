@@ -4,16 +4,18 @@ release another shell ended or changed, each result whole."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from components.config.release_record import Outcome, ReleaseRecord
 from release.state import record as records
-from release.strategies.executor import _ended_elsewhere
+from release.strategies.executor import _ended_elsewhere, promote_now
+from release.strategies.failure import StepFailure
 from tests.release.strategies.test_rolling import NEW, _release
 from tests.rolling_support import rolling_world
-from tests.stack_world import aws_session
+from tests.stack_world import aws_session, release, world
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +103,27 @@ def test_another_release_in_the_store_leaves_this_ones_own_record() -> None:
     gone = _ended_elsewhere(_ended(None, None), RECORD, "shift", 2)
     assert gone.record is RECORD
     assert gone.why == "release r-1: it was changed elsewhere"
+
+
+def test_promote_of_a_release_that_has_not_earned_traffic_is_refused_whole(session: Any) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    record = records.new_record(config, "v2", "canary", w.clock, "alice@laptop")
+    with pytest.raises(StepFailure) as caught:
+        promote_now(w.ctx, record)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "promote", f"release {record.id} of v2 has not passed deploy, the candidate smoke test (last verified phase: started)",
+        "`python -m release resume --stack staging` runs what is left; `python -m release abort --stack staging` ends it",
+    )
+
+
+def test_promote_from_another_shell_records_who_promoted(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    final = promote_now(replace(w.ctx, by="bob@desk"), held)
+    assert final.ended_by == "bob@desk"
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.ended_by == "bob@desk"
