@@ -16,6 +16,7 @@ from release.rollback.resume import refuse_if_driven, resume
 from release.state import record as records
 from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
+from tests.rolling_support import rolling_world
 from tests.stack_world import World, release, world
 
 ALICE = "alice@laptop (pid 4242)"
@@ -208,3 +209,15 @@ def test_each_refusal_of_resume_whole(w: World) -> None:
         resume(w.ctx)
     unfinished = records.EndingUnfinishedError.of(marked, "staging")
     assert (caught.value.what, caught.value.why, caught.value.next_command) == ("resume", unfinished.why, unfinished.next_command)
+
+
+def test_a_rolling_release_is_not_resumed_and_abort_is_named(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    held = records.new_record(w.stack.release_config(), "3.0.0", "rolling", w.clock, "bob@ci")
+    records.commit(w.stack, None, held)
+    with pytest.raises(RollbackRefusedError) as caught:
+        resume(w.ctx)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "resume", f"release {held.id} is a rolling release of 3.0.0 on blue; it is not resumed",
+        f"`python -m release abort --stack staging` puts blue back to {held.previous}, verified; then release again",
+    )
