@@ -221,3 +221,13 @@ def test_a_rolling_release_is_not_resumed_and_abort_is_named(session: Any) -> No
         "resume", f"release {held.id} is a rolling release of 3.0.0 on blue; it is not resumed",
         f"`python -m release abort --stack staging` puts blue back to {held.previous}, verified; then release again",
     )
+
+
+def test_an_interrupted_blue_green_release_resumes_with_its_own_strategy(w: World) -> None:
+    w.stack.set_release(strategy="blue-green")
+    release(w, "v2", until_weight=100)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.strategy.value == "blue-green"
+    result = resume(w.ctx)
+    assert result.outcome is Outcome.PROMOTED, result.why
