@@ -223,11 +223,19 @@ def test_a_rolling_release_is_not_resumed_and_abort_is_named(session: Any) -> No
     )
 
 
+# Blue-green's switch keeps live's 5% control share (release:controlWeight), then promotion, then the control ends.
+WEIGHTS = [95, 95, 100]
+
+
 def test_an_interrupted_blue_green_release_resumes_with_its_own_strategy(w: World) -> None:
     w.stack.set_release(strategy="blue-green")
     release(w, "v2", until_weight=100)
     held = records.in_progress(w.stack)
     assert held is not None
     assert held.strategy.value == "blue-green"
+    # The stack's strategy changed meanwhile: the release goes on as it started, one switch, no canary steps.
+    w.stack.set_release(strategy="canary")
+    w.stack.issued.clear()
     result = resume(w.ctx)
     assert result.outcome is Outcome.PROMOTED, result.why
+    assert [u["weights"]["green"] for u in w.stack.issued] == WEIGHTS
