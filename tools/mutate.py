@@ -9,7 +9,7 @@ every function, `MUTANT_UNDER_TEST`, tests per function from the stats run).
 Every module has its own workspace, `.release/mutate/<module>/`: a copy of the project's files with a
 `[tool.mutmut]` section for that module, and mutmut's own `mutants/` directory inside it. A workspace is reused
 while its module is unchanged (the rest of the project copied in afresh), so an interrupted run carries on where it
-stopped; when anything else in the project changed since its last run ended, the survivors are tested again.
+stopped; when anything else in the project changed since its last run started, the survivors are tested again.
 `--fresh` starts again. After each module the summary (killed, survived, equivalent, timeout, no tests, score)
 and each survivor's diff are written to `.release/mutate/report.json` and `.release/mutate/report.md`, beside
 the results of the modules measured earlier, each with the commit it measured.
@@ -174,8 +174,8 @@ def rest_of(module: str) -> list[str]:
     return [name for name in project_files() if name != module]
 
 
-def prepare(module: str, tests: tuple[str, ...], fresh: bool) -> tuple[Path, bool]:
-    """The module's workspace, and whether the rest of the project changed since its last run ended.
+def prepare(module: str, tests: tuple[str, ...], fresh: bool, met: str) -> tuple[Path, bool]:
+    """The module's workspace, and whether the rest of the project (``met``, its digest now) changed since the last run.
 
     Reused while the module is unchanged, with the rest of the project copied in again (mutmut finds new tests
     itself) and the module's `[tool.mutmut]` section added to the fresh `pyproject.toml`; copied afresh when the
@@ -196,7 +196,7 @@ def prepare(module: str, tests: tuple[str, ...], fresh: bool) -> tuple[Path, boo
                 with (base / "pyproject.toml").open("a") as pyproject:
                     pyproject.write(mutmut_section(module, tests))
         # Unknown (a run stopped before its end): the survivors so far meet the project as it is now.
-        return work, not rest_stamp.is_file() or rest_stamp.read_text() != digest(others)
+        return work, not rest_stamp.is_file() or rest_stamp.read_text() != met
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in project_files():
@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             # What this run meets, read before the copy: a test written while it runs is not collected by it, so the
             # stamp says what was there at its start, and the next run tests the survivors against anything newer.
             met = digest(rest_of(module))
-            work, rest_changed = prepare(module, tests, args.fresh)
+            work, rest_changed = prepare(module, tests, args.fresh, met)
             print(f"{module}: mutating against {' '.join(tests)} in {work.relative_to(ROOT)}", flush=True)
             children = ["--max-children", str(args.max_children)]
             mutmut(work, "run", *children, log=OUT / f"{work.name}.log")

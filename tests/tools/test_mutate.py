@@ -169,11 +169,12 @@ def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_
     work = tmp_path / mutate.slug(module)
     work.mkdir()
     (work / ".module").write_text(mutate.digest([module]))
-    assert mutate.prepare(module, tests, fresh=False) == (work, True), "a run stopped before its end: not known"
-    (work / ".rest").write_text(mutate.digest(mutate.rest_of(module)))
-    assert mutate.prepare(module, tests, fresh=False) == (work, False), "ended on the project as it is"
+    now = mutate.digest(mutate.rest_of(module))
+    assert mutate.prepare(module, tests, fresh=False, met=now) == (work, True), "a run stopped before its end: not known"
+    (work / ".rest").write_text(now)
+    assert mutate.prepare(module, tests, fresh=False, met=now) == (work, False), "ended on the project as it is"
     (work / ".rest").write_text("an older project")
-    assert mutate.prepare(module, tests, fresh=False) == (work, True)
+    assert mutate.prepare(module, tests, fresh=False, met=now) == (work, True)
 
 
 def test_a_reused_workspace_gets_the_rest_of_the_project_as_it_is_now_and_keeps_its_mutmut_section(tmp_path, monkeypatch):
@@ -183,7 +184,7 @@ def test_a_reused_workspace_gets_the_rest_of_the_project_as_it_is_now_and_keeps_
     (work / "mutants" / "release" / "state").mkdir(parents=True)
     (work / ".module").write_text(mutate.digest([module]))
     (work / "mutants" / module).write_text("# the trampolined module mutmut made")
-    mutate.prepare(module, tests, fresh=False)
+    mutate.prepare(module, tests, fresh=False, met="the project now")
     for base in (work, work / "mutants"):
         assert (base / "release/state/store.py").read_text() == (ROOT / "release/state/store.py").read_text()
         section = tomllib.loads((base / "pyproject.toml").read_text())["tool"]["mutmut"]
