@@ -382,6 +382,9 @@ class StepRunner:
             records.commit(self.ctx.engine, marked, None, {records.LAST_RELEASE: records.encode(final)}, finish=True)
         except (EngineError, records.ReleaseEndedError) as exc:
             raise self._unfinished(marked, outcome, phase, weight, exc) from exc
+        # The ended record is what this driver last wrote: a step that fails after it (the live smoke test after a
+        # promotion) is reported on the release as it ended, never taken for the marked one and aborted.
+        self.last = final
         return final
 
     def _unfinished(self, marked: ReleaseRecord, outcome: Outcome, phase: Phase | None, weight: int | None,

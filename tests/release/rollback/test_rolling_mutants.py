@@ -9,9 +9,11 @@ import pytest
 
 from components.config import Colour
 from components.config.release_record import Outcome
+from release.errors import RefusedError
 from release.rollback import rolling
 from release.rollback.fast import RollbackRefusedError, fast_rollback
 from release.state import record as records
+from release.strategies.executor import abort
 from release.strategies.failure import StepFailure
 from tests.release.rollback.test_rolling import _released
 from tests.release.strategies.test_rolling import NEW
@@ -59,6 +61,22 @@ def test_a_rollback_killed_after_its_write_is_finished_with_its_own_reason_and_m
     # No last release to name while it is finished: the message names the release it undoes by its version.
     assert w.stack.issued[-1]["message"] == f"rollback: {old} back on blue, undoing release {NEW}"
     assert (done.updates, done.touched) == (1, 1)
+
+
+def test_abort_of_a_rollback_killed_after_its_write_is_refused_naming_the_rollback_that_finishes_it(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _, old = _released(session)
+    rollback_killed_after_its_write(w, monkeypatch)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    with pytest.raises(RefusedError) as caught:
+        abort(w.ctx, held, "bob aborts")
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "abort", f"{held.id} is a rollback to {old} on blue that did not finish; aborting it would put {NEW} back",
+        "python -m release rollback --stack staging",
+    )
+    assert records.in_progress(w.stack) == held
 
 
 def test_ecs_not_completing_says_where_to_look_then_how_to_finish(session: Any) -> None:

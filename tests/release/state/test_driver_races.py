@@ -18,7 +18,8 @@ import pytest
 from components.config.release_record import Outcome
 from rehearsal.world.seams import ScheduledClock
 from release.clock import ManualClock
-from release.engine import StackBusyError
+from release.context import SilentReporter
+from release.engine import EngineError, StackBusyError
 from release.rollback import fast
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import resume
@@ -231,10 +232,14 @@ def test_an_abort_that_fails_on_the_busy_stack_during_a_shift_leaves_the_driver_
     assert w.stack.release_config().last_release.outcome is Outcome.PROMOTED
 
 
-def _mark_then(w: World, put_back_after: float | None) -> None:
-    """20 s into the first bake bob marks the release as being aborted; ``put_back_after`` seconds later his abort fails."""
+def _mark_then(w: World, put_back_after: float | None) -> list[Any]:
+    """20 s into the first bake bob marks the release as being aborted; ``put_back_after`` seconds later his abort fails.
+
+    Returns the list the marked record is put in once written.
+    """
     clock = w.clock
     assert isinstance(clock, ScheduledClock)
+    marks: list[Any] = []
 
     def bob_marks() -> None:
         held = records.in_progress(w.stack)
@@ -242,11 +247,13 @@ def _mark_then(w: World, put_back_after: float | None) -> None:
         marked = records.commit(w.stack, held, lambda stored: records.ending(stored or held, Outcome.ABORTED, "bob@desk", clock),
                                 exact=False)
         assert marked is not None
+        marks.append(marked)
         if put_back_after is not None:
             clock.at(clock.monotonic() + put_back_after,
                      lambda: records.commit(w.stack, marked, marked.model_copy(update={"ending": None})))
 
     _after_update(w, "25% to green", lambda: clock.at(clock.monotonic() + 20, bob_marks))
+    return marks
 
 
 def test_a_mark_put_back_while_the_driver_waits_leaves_the_release_to_the_driver(session: Any) -> None:
@@ -262,7 +269,7 @@ def test_a_mark_that_stays_stops_the_driver_which_says_where_the_release_is_and_
     session: Any,
 ) -> None:
     w = world(session, clock=ScheduledClock())
-    _mark_then(w, put_back_after=None)
+    marks = _mark_then(w, put_back_after=None)
     result = release(w, "v2", poll_seconds=10)
     assert result.outcome is Outcome.ABORTED
     assert result.why is not None
@@ -272,6 +279,7 @@ def test_a_mark_that_stays_stops_the_driver_which_says_where_the_release_is_and_
     held = records.in_progress(w.stack)
     assert held is not None
     assert held.ending is not None, "bob's mark stays: his abort, run again, finishes it"
+    assert held == marks[0], "the driver wrote nothing on the marked record: not even its lease's release"
     assert w.stack.served() == {"blue": 75, "green": 25}
     assert not _updates(w, "50% to green")
 
@@ -321,6 +329,46 @@ def test_a_driver_whose_abort_failed_releases_its_lease_so_resume_can_take_over_
     w.stack.busy_with = None
     w.stack.update = original  # type: ignore[method-assign]
     assert resume(replace(w.ctx, by="dave@desk")).outcome is Outcome.PROMOTED
+
+
+class _Notes(SilentReporter):
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def test_a_driver_that_cannot_release_its_lease_says_it_stays_until_it_expires(session: Any) -> None:
+    w = world(session)
+    w.ctx.thresholds = None
+    reporter = _Notes()
+    w.ctx.reporter = reporter
+    original_update, original_write = w.stack.update, w.stack.write_release
+
+    def fails_from_50(message: str, targets: Any = None) -> Any:
+        if "50% to green" in message or "abort" in message:
+            w.stack.busy_with = "carol@ci"
+        return original_update(message, targets)
+
+    def loses_the_lease_write(changes: Any, removals: Any, expect_etag: str) -> str:
+        written = records.decode(changes.get(records.IN_PROGRESS))
+        if written is not None and written.lease is None:
+            msg = "writing the release state"
+            raise EngineError(msg, "ESC answered 503", "try again")
+        return original_write(changes, removals, expect_etag)
+
+    w.stack.update = fails_from_50  # type: ignore[method-assign]
+    w.stack.write_release = loses_the_lease_write  # type: ignore[method-assign]
+    result = release(w, "v2")
+    assert result.why is not None
+    assert "then the abort failed" in result.why
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.lease is not None
+    assert reporter.notes[-1] == (
+        f"the lease on release {held.id} stays until it expires: writing the release state: ESC answered 503"
+    )
 
 
 # --- abort decides from the state its compare-and-set write is made on -------------------------------

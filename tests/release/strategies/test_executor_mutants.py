@@ -8,10 +8,13 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
+from components.config import ConfigError, load
 from components.config.release_record import Outcome, ReleaseRecord
+from offline.stacks import ProjectFiles
 from release.state import record as records
-from release.strategies.executor import _ended_elsewhere, promote_now
+from release.strategies.executor import _ended_elsewhere, _explain, promote_now, release_config
 from release.strategies.failure import StepFailure
 from tests.release.strategies.test_rolling import NEW, _release
 from tests.rolling_support import rolling_world
@@ -127,3 +130,46 @@ def test_promote_from_another_shell_records_who_promoted(session: Any) -> None:
     last = records.last_release(w.stack.get_config())
     assert last is not None
     assert last.ended_by == "bob@desk"
+
+
+def _production_config(**changes: str) -> dict[str, str]:
+    config, _ = ProjectFiles.here().stack_config("production")
+    return {**config, **changes}
+
+
+def test_a_release_config_with_problems_is_a_step_failure_naming_each_and_the_stack_to_fix() -> None:
+    bad = _production_config(**{"release:canaryWeight": "abc", "release:bakeMinutes": "soon"})
+    with pytest.raises(ConfigError) as problems:
+        load(bad, "production")
+    assert len(problems.value.problems) == 2
+    with pytest.raises(StepFailure) as caught:
+        release_config(bad, "production")
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "stack config", "; ".join(problems.value.problems), "fix the config of production",
+    )
+
+
+def test_a_release_config_is_read_as_the_named_stacks() -> None:
+    # Production gated by its own releases is a problem only when the config is read as production's.
+    own = _production_config(**{"release:stagingStack": "production"})
+    assert release_config(own, "staging").staging_stack == "production"
+    with pytest.raises(StepFailure) as caught:
+        release_config(own, "production")
+    assert caught.value.why.startswith('release:stagingStack: got "production"; the stack whose releases production follows')
+
+
+def test_an_aws_error_is_explained_by_its_operation_and_message() -> None:
+    throttled = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "DescribeListeners")
+    assert _explain(throttled, "staging") == (
+        "AWS DescribeListeners", str(throttled), "retry, or check AWS; then python -m release status --stack staging",
+    )
+    assert "Rate exceeded" in str(throttled)
+
+
+def test_a_connection_failure_is_explained_by_its_kind_and_message() -> None:
+    lost = EndpointConnectionError(endpoint_url="https://elasticloadbalancing.eu-west-1.amazonaws.com/")
+    assert _explain(lost, "production") == (
+        "EndpointConnectionError",
+        'Could not connect to the endpoint URL: "https://elasticloadbalancing.eu-west-1.amazonaws.com/"',
+        "python -m release status --stack production",
+    )

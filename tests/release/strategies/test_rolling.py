@@ -199,6 +199,8 @@ def test_abort_from_another_shell_rolls_the_live_colour_back(session: Any) -> No
     assert _live_version(w) == NEW
     final = abort(w.ctx, held, "aborted by bob")
     assert final.outcome is Outcome.ABORTED
+    assert final.reason == "aborted by bob"
+    assert w.stack.issued[-1]["message"] == f"release {held.id}: blue back to {old}: aborted by bob"
     assert _live_version(w) == old
     assert records.in_progress(w.stack) is None
 
