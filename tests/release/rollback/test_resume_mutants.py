@@ -12,8 +12,11 @@ import pytest
 from components.config.release_record import Outcome
 from release.context import SilentReporter
 from release.rollback.fast import RollbackRefusedError
-from release.rollback.resume import refuse_if_driven, resume
+from release.rollback.resume import plan_resume, refuse_if_driven, resume
 from release.state import record as records
+from release.strategies.executor import Executor
+from release.strategies.planner import snapshot_id
+from release.strategies.steps import Backup
 from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
 from tests.rolling_support import rolling_world
@@ -239,3 +242,14 @@ def test_an_interrupted_blue_green_release_resumes_with_its_own_strategy(w: Worl
     result = resume(w.ctx)
     assert result.outcome is Outcome.PROMOTED, result.why
     assert [u["weights"]["green"] for u in w.stack.issued] == WEIGHTS
+
+
+def test_a_release_stopped_before_its_backup_resumes_with_the_backup_named_for_its_own_stack(session: Any) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    started = records.new_record(config, "v2", "canary", w.clock, "alice@laptop")
+    written = Executor(w.ctx).runner._write({}, started, new=True)  # noqa: SLF001 - the first write of a driver, killed next
+    records.commit(w.stack, written, written.model_copy(update={"lease": None}))  # its lease let go, as at exit
+    _, steps = plan_resume(w.ctx)
+    assert isinstance(steps[0], Backup)
+    assert steps[0].snapshot_id == snapshot_id("staging", "v2") == "staging-release-v2"
