@@ -1,0 +1,51 @@
+"""``abort`` from another shell on a canary release: it sends back whatever share the candidate has, and touches only
+the listener when it has one to send back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from components.config.release_record import Outcome
+from release.state import record as records
+from release.strategies.executor import Executor, abort
+from release.strategies.planner import ReleaseOptions, plan_release
+from release.strategies.steps import Shift
+from tests.stack_world import POLL_SECONDS, aws_session, release, world
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+def test_an_abort_at_one_percent_sends_the_last_percent_back(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=1, steps=(1, 100))
+    assert w.stack.served() == {"blue": 99, "green": 1}
+    held = records.in_progress(w.stack)
+    assert held is not None
+    final = abort(replace(w.ctx, by="bob@desk"), held, "bob aborts", by="bob@desk")
+    assert final.outcome is Outcome.ABORTED
+    assert w.stack.get_config()["release:canaryWeight"] == "0"
+    assert w.stack.served() == {"blue": 100, "green": 0}
+
+
+def test_an_abort_before_any_shift_leaves_the_listener_out_of_its_update(session: Any) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    steps = plan_release(config, w.stack.outputs(), ReleaseOptions(version="v2", bake_minutes=1, poll_seconds=POLL_SECONDS), "staging")
+    first_shift = next(i for i, step in enumerate(steps) if isinstance(step, Shift))
+    Executor(w.ctx).run(steps[:first_shift], records.new_record(config, "v2", "canary", w.clock, w.ctx.by))
+    held = records.in_progress(w.stack)
+    assert held is not None
+    weight = w.stack.get_config().get("release:canaryWeight")
+    final = abort(replace(w.ctx, by="bob@desk"), held, "bob aborts", by="bob@desk")
+    assert final.outcome is Outcome.ABORTED
+    assert w.stack.get_config().get("release:canaryWeight") == weight, "no share to send back: the weight is not written"
+    assert w.stack.issued[-1]["targets"] is None, "a whole update (the candidate's extra tasks go), not one of the listener"
+    assert w.stack.served() == {"blue": 100, "green": 0}
