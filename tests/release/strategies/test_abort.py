@@ -12,9 +12,10 @@ import pytest
 from components.config.release_record import Outcome
 from release.state import record as records
 from release.strategies.executor import Executor, abort
+from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Shift
-from tests.stack_world import POLL_SECONDS, aws_session, release, world
+from tests.stack_world import POLL_SECONDS, FakeStack, aws_session, release, world
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,21 @@ def test_an_abort_before_any_shift_leaves_the_listener_out_of_its_update(session
     assert w.stack.get_config().get("release:canaryWeight") == weight, "no share to send back: the weight is not written"
     assert w.stack.issued[-1]["targets"] is None, "a whole update (the candidate's extra tasks go), not one of the listener"
     assert w.stack.served() == {"blue": 100, "green": 0}
+
+
+def test_an_abort_reads_the_config_as_its_own_stacks(session: Any) -> None:
+    # Production gated by its own releases is a problem of production's config only: read as another stack's, the
+    # abort would go on to an update the program refuses.
+    w = world(session)
+    production = FakeStack(session, w.clock, stack="production", prefix=f"{w.stack.prefix}p")
+    ctx = replace(w.ctx, stack="production", engine=production)
+    release(replace(w, stack=production, ctx=ctx), "v2", until_weight=25)
+    held = records.in_progress(production)
+    assert held is not None
+    production.set_release(stagingStack="production")
+    with pytest.raises(StepFailure) as caught:
+        abort(ctx, held, "bob aborts", by="bob@desk")
+    assert caught.value.what == "stack config"
+    assert caught.value.why.startswith('release:stagingStack: got "production"')
+    assert caught.value.next_command == "fix the config of production"
+    assert records.in_progress(production) == held, "nothing was marked or written"
