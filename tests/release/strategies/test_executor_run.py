@@ -1,0 +1,79 @@
+"""What the executor keeps as a release runs: each step announced with its place, where the wall time went, and
+what a resumed release needs recorded before the first step (its weights and its bake)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.config.release_record import Outcome
+from release.context import SilentReporter
+from release.state import record as records
+from release.strategies.executor import Executor
+from release.strategies.planner import ReleaseOptions, plan_release
+from release.strategies.steps import Step
+from tests.stack_world import POLL_SECONDS, World, aws_session, world
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    with aws_session() as found:
+        yield found
+
+
+class Steps(SilentReporter):
+    """Keeps every step announced."""
+
+    def __init__(self) -> None:
+        self.announced: list[tuple[int, int, Step]] = []
+
+    def step(self, index: int, total: int, step: Step) -> None:
+        self.announced.append((index, total, step))
+
+
+def _planned(w: World, bake_minutes: float = 1) -> list[Step]:
+    options = ReleaseOptions(version="v2", bake_minutes=bake_minutes, poll_seconds=POLL_SECONDS, steps=(25, 100))
+    return plan_release(w.stack.release_config(), w.stack.outputs(), options, "staging")
+
+
+def test_a_release_announces_each_step_with_its_place_and_times_each_one(session: Any) -> None:
+    w = world(session, extend_minutes=0)
+    reporter = Steps()
+    w.ctx.reporter = reporter
+    steps = _planned(w)
+    executor = Executor(w.ctx)
+    began = time.perf_counter()
+    result = executor.run(steps, records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by))
+    wall = time.perf_counter() - began
+    assert result.outcome is Outcome.PROMOTED, result.why
+    assert result.steps_done == len(steps)
+    assert reporter.announced == [(index, len(steps), step) for index, step in enumerate(steps, start=1)]
+    timed = executor.timing.steps
+    assert [name for name, _, _ in timed] == [step.name for step in steps]
+    assert all(0 <= engine <= seconds <= wall for _, seconds, engine in timed), timed
+    assert sum(engine for _, _, engine in timed) == pytest.approx(executor.runner.engine_seconds)
+    assert executor.runner.engine_seconds > 0, "the updates ran through the engine"
+
+
+def test_the_record_keeps_the_weights_and_the_bake_a_resumed_release_walks(session: Any) -> None:
+    w = world(session, extend_minutes=0)
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by)
+    assert (record.steps, record.bake_minutes) == (None, None)
+    result = Executor(w.ctx).run(_planned(w, bake_minutes=2), record)
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert result.record == last
+    assert (last.steps, last.bake_minutes) == ((25, 100), 2)
+
+
+def test_weights_and_a_bake_already_recorded_are_kept(session: Any) -> None:
+    w = world(session, extend_minutes=0)
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by)
+    record = record.model_copy(update={"steps": (10, 100), "bake_minutes": 5})
+    Executor(w.ctx).run(_planned(w, bake_minutes=2), record)
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert (last.steps, last.bake_minutes) == ((10, 100), 5)
