@@ -1,0 +1,154 @@
+"""What ``Analysis`` hands the verdict: which of CloudWatch's minutes are the candidate's, the control's and live's
+baseline, the step's and the fresh minute, each alarm's state, and whether a colour's error lines are known.
+
+CloudWatch answers whole minutes: a window that starts at 11:57:30 gets the datapoint of 11:57:00 (GetMetricData
+rounds its StartTime down to the period). The times handed in carry seconds and microseconds, as the driver's
+clock does, so every minute boundary is taken at its minute, never at the second it was asked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from components.config import Colour
+from components.config.release_analysis import AnalysisConfig
+from release.judgement import analysis
+from release.judgement.analysis import Analysis, Figures, with_statistic
+
+SINCE = datetime(2026, 1, 1, 12, 0, 30, 250_000, tzinfo=UTC)
+END = datetime(2026, 1, 1, 12, 5, tzinfo=UTC)
+LIMITS = AnalysisConfig.model_validate({"baselineMinutes": 3})
+LOGS = {"namespace": "web/release", "metric": "RequestsWithErrors"}
+BASE = {
+    "load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1", "green": "tg/g/1"},
+    "alarm_names": {"green": ["g-5xx", "g-latency"], "blue": ["b-5xx"]},
+}
+
+
+def _minute(hour: int, minute: int) -> datetime:
+    return datetime(2026, 1, 1, hour, minute, tzinfo=UTC)
+
+
+class Minutes:
+    """CloudWatch: every minute of every query from the start's minute to the end; a minute's requests name it."""
+
+    def __init__(self, states: dict[str, str]) -> None:
+        self.states = states
+        self.asked: list[list[str]] = []
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
+        self.asked.append(list(names))
+        return {name: self.states[name] for name in names if name in self.states}
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        found: dict[str, dict[datetime, float]] = {}
+        for query in queries:
+            at, series = start.replace(second=0, microsecond=0), {}
+            while at < end:
+                series[at] = {"requests": 100.0 + at.minute, "errors": 1.0, "latency": 0.1, "error_lines": 2.0}[
+                    query.id.split("_", 1)[1]]
+                at += timedelta(minutes=1)
+            found[query.id] = series
+        return found
+
+
+@pytest.fixture
+def judged(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Each call of the verdict, its arguments by name."""
+    calls: list[dict[str, Any]] = []
+
+    def record(candidate: Figures, control: Figures, baseline: Figures, limits: AnalysisConfig, alarms: Any = None,
+               control_alarms: Any = None, step: Any = None, fresh: Any = None, controlled: bool = False,
+               rebaked: Any = None) -> str:
+        calls.append({"candidate": candidate, "control": control, "baseline": baseline, "alarms": alarms,
+                      "control_alarms": control_alarms, "step": step, "fresh": fresh, "controlled": controlled,
+                      "rebaked": rebaked})
+        return "verdict"
+
+    monkeypatch.setattr(analysis, "judge_samples", record)
+    return calls
+
+
+def _at(figures: Figures) -> list[datetime]:
+    return [m.at for m in figures.minutes]  # type: ignore[misc]
+
+
+def test_the_candidate_and_the_control_count_from_the_first_shifts_minute_and_the_baseline_is_the_minutes_before(
+    judged: list[dict[str, Any]],
+) -> None:
+    Analysis(Minutes({}), BASE, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
+    (call,) = judged
+    after = [_minute(12, m) for m in range(5)]
+    assert _at(call["candidate"]) == after
+    assert _at(call["control"]) == after
+    assert _at(call["baseline"]) == [_minute(11, 57), _minute(11, 58), _minute(11, 59)]
+    assert call["candidate"].requests == sum(100.0 + m for m in range(5))
+    assert call["baseline"].requests == sum(100.0 + m for m in (57, 58, 59))
+
+
+def test_the_steps_the_fresh_and_the_rebake_minutes_are_the_minutes_they_fall_in(judged: list[dict[str, Any]]) -> None:
+    judge = Analysis(Minutes({}), BASE, LIMITS).judge
+    judge(Colour.GREEN, SINCE, END, step=SINCE + timedelta(minutes=2, seconds=15), fresh=SINCE + timedelta(minutes=3),
+          rebaked=SINCE + timedelta(minutes=1, seconds=40), controlled=True)
+    # A step or fresh time no later than the first shift is no narrower window: the verdict gets none.
+    judge(Colour.GREEN, SINCE, END, step=SINCE, fresh=SINCE)
+    first, second = judged
+    assert (first["step"], first["fresh"], first["rebaked"], first["controlled"]) == (
+        _minute(12, 2), _minute(12, 3), _minute(12, 2), True)
+    assert (second["step"], second["fresh"], second["rebaked"], second["controlled"]) == (None, None, None, False)
+
+
+def test_each_colours_alarms_are_read_once_and_an_alarm_cloudwatch_does_not_know_is_missing(
+    judged: list[dict[str, Any]],
+) -> None:
+    metrics = Minutes({"g-5xx": "ALARM", "b-5xx": "OK"})
+    Analysis(metrics, BASE, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
+    (call,) = judged
+    assert metrics.asked == [["g-5xx", "g-latency", "b-5xx"]]
+    assert call["alarms"] == {"g-5xx": "ALARM", "g-latency": "MISSING"}
+    assert call["control_alarms"] == {"b-5xx": "OK"}
+
+
+@pytest.mark.parametrize(("signals", "candidate_lines", "live_lines"), [
+    ({"green": LOGS}, 10.0, None),
+    ({"blue": LOGS}, None, 10.0),
+    ({"green": LOGS, "blue": LOGS}, 10.0, 10.0),
+])
+def test_a_colours_error_lines_are_known_only_where_its_log_signal_is_exported(
+    judged: list[dict[str, Any]], signals: dict[str, Any], candidate_lines: float | None, live_lines: float | None,
+) -> None:
+    outputs = {**BASE, "log_signals": signals}
+    Analysis(Minutes({}), outputs, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
+    (call,) = judged
+    assert call["candidate"].error_lines == candidate_lines
+    assert call["control"].error_lines == live_lines
+    assert call["baseline"].error_lines == (None if live_lines is None else 6.0)
+    figures = Analysis(Minutes({}), outputs, LIMITS).figures(SINCE, END, Colour.GREEN, Colour.BLUE)  # type: ignore[arg-type]
+    assert (figures[Colour.GREEN].error_lines, figures[Colour.BLUE].error_lines) == (candidate_lines, live_lines)
+
+
+class Asked(Minutes):
+    """Keeps the queries of each read."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.queries: list[Any] = []
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        self.queries.extend(queries)
+        return super().metric_series(queries, start, end)
+
+
+def test_the_latency_is_read_with_the_statistic_asked_for_and_nothing_else_changes() -> None:
+    maximum = with_statistic(LIMITS, "Maximum")
+    assert maximum.latency.statistic == "Maximum"
+    assert LIMITS.latency.statistic != "Maximum", "the settings it was made from are left as they were"
+    assert maximum.model_dump(exclude={"latency"}) == LIMITS.model_dump(exclude={"latency"})
+    assert maximum.latency.model_dump(exclude={"statistic"}) == LIMITS.latency.model_dump(exclude={"statistic"})
+    metrics = Asked()
+    Analysis(metrics, BASE, maximum).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
+    assert [(q.id, q.stat) for q in metrics.queries if q.id.endswith("latency")] == [("green_latency", "Maximum")]
