@@ -25,7 +25,7 @@ LIMITS = AnalysisConfig.model_validate({"baselineMinutes": 3})
 LOGS = {"namespace": "web/release", "metric": "RequestsWithErrors"}
 BASE = {
     "load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1", "green": "tg/g/1"},
-    "alarm_names": {"green": ["g-5xx", "g-latency"], "blue": ["b-5xx"]},
+    "alarm_names": {"green": ["g-5xx", "g-latency"], "blue": ["b-5xx", "b-latency"]},
 }
 
 
@@ -108,9 +108,9 @@ def test_each_colours_alarms_are_read_once_and_an_alarm_cloudwatch_does_not_know
     metrics = Minutes({"g-5xx": "ALARM", "b-5xx": "OK"})
     Analysis(metrics, BASE, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
     (call,) = judged
-    assert metrics.asked == [["g-5xx", "g-latency", "b-5xx"]]
+    assert metrics.asked == [["g-5xx", "g-latency", "b-5xx", "b-latency"]]
     assert call["alarms"] == {"g-5xx": "ALARM", "g-latency": "MISSING"}
-    assert call["control_alarms"] == {"b-5xx": "OK"}
+    assert call["control_alarms"] == {"b-5xx": "OK", "b-latency": "MISSING"}
 
 
 @pytest.mark.parametrize(("signals", "candidate_lines", "live_lines"), [
