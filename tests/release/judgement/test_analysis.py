@@ -228,6 +228,8 @@ def test_alarm_names_prefer_the_composite() -> None:
     assert alarm_names(outputs, Colour.GREEN) == ["g-release"]
     assert alarm_names({"alarm_names": {"green": ["g-5xx"]}}, Colour.GREEN) == ["g-5xx"]
     assert alarm_names({}, Colour.GREEN) == []
+    # One alarm exported as a string, not a list of one: the name, not its letters.
+    assert alarm_names({"alarm_names": {"green": "g-5xx"}}, Colour.GREEN) == ["g-5xx"]
 
 
 SINCE = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

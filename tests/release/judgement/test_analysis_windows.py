@@ -152,3 +152,43 @@ def test_the_latency_is_read_with_the_statistic_asked_for_and_nothing_else_chang
     metrics = Asked()
     Analysis(metrics, BASE, maximum).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
     assert [(q.id, q.stat) for q in metrics.queries if q.id.endswith("latency")] == [("green_latency", "Maximum")]
+
+
+class Windows(Minutes):
+    """Keeps each window read."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.windows: list[tuple[datetime, datetime]] = []
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        self.windows.append((start, end))
+        return super().metric_series(queries, start, end)
+
+
+def test_a_window_shorter_than_a_minute_is_read_as_the_last_minute() -> None:
+    # The first poll of a bake, 20 s after the shift: CloudWatch refuses an empty window.
+    metrics = Windows()
+    end = SINCE + timedelta(seconds=20)
+    found = Analysis(metrics, BASE, LIMITS).minutes(SINCE, end, Colour.GREEN)  # type: ignore[arg-type]
+    assert metrics.windows == [(end - timedelta(seconds=60), end)]
+    assert [m.at for m in found[Colour.GREEN]] == [_minute(11, 59), _minute(12, 0)]
+
+
+def test_a_stack_that_exports_no_load_balancer_is_not_read_and_has_no_minutes() -> None:
+    metrics = Windows()
+    found = Analysis(metrics, {}, LIMITS).minutes(SINCE, END, Colour.GREEN, Colour.BLUE)  # type: ignore[arg-type]
+    assert metrics.windows == [], "nothing to ask: CloudWatch is not called"
+    assert found == {Colour.GREEN: [], Colour.BLUE: []}
+
+
+class Indexed(Minutes):
+    """A stand-in that keys its minutes by index, as the simulations do, where CloudWatch keys them by time."""
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[Any, float]]:
+        return {q.id: {0: 1.0} for q in queries}
+
+
+def test_minutes_without_their_time_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="^CloudWatch minutes carry their timestamp$"):
+        Analysis(Indexed({}), BASE, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
