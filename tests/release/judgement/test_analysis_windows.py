@@ -175,11 +175,17 @@ def test_a_window_shorter_than_a_minute_is_read_as_the_last_minute() -> None:
     assert [m.at for m in found[Colour.GREEN]] == [_minute(11, 59), _minute(12, 0)]
 
 
-def test_a_stack_that_exports_no_load_balancer_is_not_read_and_has_no_minutes() -> None:
+@pytest.mark.parametrize("outputs", [
+    {},
+    {"target_group_arn_suffixes": BASE["target_group_arn_suffixes"]},
+    {"load_balancer_arn_suffix": "app/lb/1"},
+    {"load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1"}},
+], ids=["nothing", "no-load-balancer", "no-target-groups", "no-green-target-group"])
+def test_a_colour_without_its_load_balancer_and_target_group_is_not_read_and_has_no_minutes(outputs: dict[str, Any]) -> None:
     metrics = Windows()
-    found = Analysis(metrics, {}, LIMITS).minutes(SINCE, END, Colour.GREEN, Colour.BLUE)  # type: ignore[arg-type]
+    found = Analysis(metrics, outputs, LIMITS).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
     assert metrics.windows == [], "nothing to ask: CloudWatch is not called"
-    assert found == {Colour.GREEN: [], Colour.BLUE: []}
+    assert found == {Colour.GREEN: []}
 
 
 class Indexed(Minutes):
