@@ -13,9 +13,10 @@ from components.config.release_record import Outcome
 from release.context import SilentReporter
 from release.state import record as records
 from release.strategies.executor import Executor
+from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Step
-from tests.stack_world import POLL_SECONDS, World, aws_session, world
+from tests.stack_world import POLL_SECONDS, World, aws_session, release, world
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +78,25 @@ def test_weights_and_a_bake_already_recorded_are_kept(session: Any) -> None:
     last = records.last_release(w.stack.get_config())
     assert last is not None
     assert (last.steps, last.bake_minutes) == ((10, 100), 5)
+
+
+def test_a_resumed_release_whose_first_step_fails_gives_its_lease_up(session: Any) -> None:
+    # The record in hand is the stored one (resume's): the driver holds its lease before any step writes, so a
+    # failure of the very first step still lets another shell resume at once.
+    w = world(session, extend_minutes=0)
+    release(w, "v2", until_weight=25)
+    executor = Executor(w.ctx)
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    held = records.commit(w.stack, stored, records.leased(stored, executor.runner.holder, w.clock))
+    assert held is not None
+
+    def fails(step: Step, record: Any) -> Any:
+        msg = "bake at 25%"
+        raise StepFailure(msg, "CloudWatch did not answer", infrastructure=True)
+
+    executor.runner.run = fails  # type: ignore[method-assign]
+    executor.run(_planned(w)[-3:], held)
+    after = records.in_progress(w.stack)
+    assert after is not None
+    assert after.lease is None
