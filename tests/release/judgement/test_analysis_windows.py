@@ -17,7 +17,7 @@ import pytest
 from components.config import Colour
 from components.config.release_analysis import AnalysisConfig
 from release.judgement import analysis
-from release.judgement.analysis import Analysis, Figures, with_statistic
+from release.judgement.analysis import Analysis, Figures, Minute, with_statistic
 
 SINCE = datetime(2026, 1, 1, 12, 0, 30, 250_000, tzinfo=UTC)
 END = datetime(2026, 1, 1, 12, 5, tzinfo=UTC)
@@ -198,3 +198,43 @@ class Indexed(Minutes):
 def test_minutes_without_their_time_are_refused_by_name() -> None:
     with pytest.raises(TypeError, match="^CloudWatch minutes carry their timestamp$"):
         Analysis(Indexed({}), BASE, LIMITS).judge(Colour.GREEN, SINCE, END)  # type: ignore[arg-type]
+
+
+def test_each_colour_is_read_from_its_target_groups_metrics_and_its_log_signal() -> None:
+    # The load balancer's per-target-group metrics (AWS/ApplicationELB: RequestCount and HTTPCode_Target_5XX_Count
+    # summed, TargetResponseTime at the configured statistic), and the log signal's metric, summed, when exported.
+    metrics = Asked()
+    outputs = {**BASE, "log_signals": {"green": LOGS, "blue": {"namespace": "web/release"}}}
+    Analysis(metrics, outputs, LIMITS).minutes(SINCE, END, Colour.GREEN, Colour.BLUE)  # type: ignore[arg-type]
+    green = (("LoadBalancer", "app/lb/1"), ("TargetGroup", "tg/g/1"))
+    blue = (("LoadBalancer", "app/lb/1"), ("TargetGroup", "tg/b/1"))
+    elb = "AWS/ApplicationELB"
+    statistic = LIMITS.latency.statistic
+    assert [(q.id, q.namespace, q.metric, q.dimensions, q.stat) for q in metrics.queries] == [
+        ("green_requests", elb, "RequestCount", green, "Sum"),
+        ("green_errors", elb, "HTTPCode_Target_5XX_Count", green, "Sum"),
+        ("green_latency", elb, "TargetResponseTime", green, statistic),
+        ("green_error_lines", "web/release", "RequestsWithErrors", (), "Sum"),
+        # Blue's signal names no metric: no error lines are read for it.
+        ("blue_requests", elb, "RequestCount", blue, "Sum"),
+        ("blue_errors", elb, "HTTPCode_Target_5XX_Count", blue, "Sum"),
+        ("blue_latency", elb, "TargetResponseTime", blue, statistic),
+    ]
+
+
+class Sparse(Minutes):
+    """A minute with a latency datapoint only: the load balancer publishes no count for a minute that has none."""
+
+    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        return {q.id: ({_minute(12, 1): 0.25} if q.id.endswith("latency") else {}) for q in queries}
+
+
+@pytest.mark.parametrize(("signals", "error_requests"), [({"green": LOGS}, 0.0), ({}, None)])
+def test_a_minute_with_no_count_counts_zero_and_its_error_lines_are_known_only_with_a_log_signal(
+    signals: dict[str, Any], error_requests: float | None,
+) -> None:
+    outputs = {**BASE, "log_signals": signals}
+    found = Analysis(Sparse({}), outputs, LIMITS).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
+    assert found[Colour.GREEN] == [
+        Minute(at=_minute(12, 1), requests=0.0, errors=0.0, error_requests=error_requests, latency=0.25),
+    ]
