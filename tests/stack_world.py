@@ -24,7 +24,7 @@ from offline.stacks import ProjectFiles
 from rehearsal.world.healthy_traffic import HealthyTraffic
 from release.aws.ecs import TaskRun, TaskSpec
 from release.clock import ManualClock
-from release.context import Aws, Context
+from release.context import Aws, Context, SilentReporter
 from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
 from release.state import RELEASE_KEYS, StateConflictError
 from release.state.record import commit, in_progress, new_record
@@ -343,3 +343,13 @@ def release(w: World, version: str, *, until_weight: int | None = None, by: str 
     if held is not None:
         commit(w.stack, held, held.model_copy(update={"lease": None}))
     return result
+
+
+class Notes(SilentReporter):
+    """A reporter that keeps the driver's notes, in order."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)

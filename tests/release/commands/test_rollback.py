@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,10 @@ from release.cli import app
 from release.commands import driver
 from release.errors import ExitCode
 from release.output.report import report_path
-from tests.stack_world import World, aws_session, release, world
+from tests.stack_world import World, release, world
 
 runner = CliRunner()
 
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
 
 
 @pytest.fixture

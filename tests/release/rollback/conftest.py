@@ -1,19 +1,12 @@
-"""The rollback tests' moto session (one per test module) and the stack world most of them drive."""
+"""The stack world most rollback tests drive (the moto session is tests/release/conftest.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.stack_world import World, aws_session, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import World, world
 
 
 @pytest.fixture

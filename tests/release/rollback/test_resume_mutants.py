@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from components.config.release_record import Outcome
-from release.context import SilentReporter
 from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import plan_resume, refuse_if_driven, resume
 from release.state import record as records
@@ -20,7 +19,7 @@ from release.strategies.steps import Backup
 from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
 from tests.rolling_support import rolling_world
-from tests.stack_world import World, release, world
+from tests.stack_world import Notes, World, release, world
 
 ALICE = "alice@laptop (pid 4242)"
 # What the failed smoke test of the candidate says to do next (release/strategies/runner.py, _smoke).
@@ -29,16 +28,6 @@ NEXT = (
     "http://live.example/health; check the candidate's logs"
 )
 
-
-
-class Notes(SilentReporter):
-    """Keeps every note."""
-
-    def __init__(self) -> None:
-        self.said: list[str] = []
-
-    def note(self, text: str) -> None:
-        self.said.append(text)
 
 
 def _leased(w: World) -> Any:
@@ -67,7 +56,7 @@ def test_a_lease_that_looks_expired_is_announced_then_watched_for_exactly_the_wa
     # RENEW_AFTER (5 min) plus two polls' worth: 7 minutes, read every 15 s
     assert carol.clock.monotonic() - start == records.WATCH.total_seconds() == 420
     assert held.lease is not None
-    assert carol.reporter.said == [
+    assert carol.reporter.notes == [
         f"the lease of {ALICE} on release {held.id} looks expired by this clock "
         f"({held.lease.renewed_at:%Y-%m-%d %H:%M:%S} UTC); watching the record for 7 min before taking it over",
     ]

@@ -8,7 +8,7 @@ never acts on a release that replaced it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -18,7 +18,6 @@ import pytest
 from components.config.release_record import Outcome
 from rehearsal.world.seams import ScheduledClock
 from release.clock import ManualClock
-from release.context import SilentReporter
 from release.engine import EngineError, StackBusyError
 from release.rollback import fast
 from release.rollback.fast import RollbackRefusedError
@@ -26,13 +25,7 @@ from release.rollback.resume import resume
 from release.state import record as records
 from release.strategies.capacity import CANDIDATE_TASKS
 from release.strategies.executor import abort, promote_now
-from tests.stack_world import World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import Notes, World, release, world
 
 
 def _bob(w: World) -> Any:
@@ -331,18 +324,10 @@ def test_a_driver_whose_abort_failed_releases_its_lease_so_resume_can_take_over_
     assert resume(replace(w.ctx, by="dave@desk")).outcome is Outcome.PROMOTED
 
 
-class _Notes(SilentReporter):
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
-
 def test_a_driver_that_cannot_release_its_lease_says_it_stays_until_it_expires(session: Any) -> None:
     w = world(session)
     w.ctx.thresholds = None
-    reporter = _Notes()
+    reporter = Notes()
     w.ctx.reporter = reporter
     original_update, original_write = w.stack.update, w.stack.write_release
 

@@ -8,7 +8,7 @@ says of it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,13 +22,7 @@ from release.errors import ExitCode
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import abort, promote_now
-from tests.stack_world import World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import World, release, world
 
 
 def _bob(w: World) -> Any:

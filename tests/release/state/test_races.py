@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -24,17 +24,12 @@ from release.state import record as records
 from release.strategies.executor import abort, promote_now
 from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake
-from tests.stack_world import World, aws_session, release, world
+from tests.stack_world import World, release, world
 
 
 class Killed(BaseException):
     """The process dropped mid-way, as kill -9 would: no handler of ours runs."""
 
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
 
 
 def _elsewhere(w: World, by: str = "bob@desk") -> Any:

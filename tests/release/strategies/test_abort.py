@@ -3,7 +3,6 @@ the listener when it has one to send back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -15,13 +14,7 @@ from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Shift
-from tests.stack_world import POLL_SECONDS, FakeStack, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import POLL_SECONDS, FakeStack, release, world
 
 
 def test_an_abort_at_one_percent_sends_the_last_percent_back(session: Any) -> None:

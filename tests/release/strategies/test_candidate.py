@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,13 +12,7 @@ from release.aws.base import AwsError
 from release.aws.secrets import Secrets
 from release.clock import ManualClock
 from release.strategies.candidate import MissingRouteError, candidate_headers, curl_command
-from tests.stack_world import aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import release, world
 
 
 def test_the_candidate_smoke_test_sends_the_token_and_its_colour_and_the_public_one_sends_nothing(session: Any) -> None:

@@ -15,7 +15,6 @@ import pytest
 
 from components.config import Colour
 from components.config.release_record import BackupState, Outcome, ReleaseRecord
-from release.context import SilentReporter
 from release.engine import UpdateFailedError
 from release.state import record as records
 from release.strategies.capacity import CANDIDATE_TASKS
@@ -23,19 +22,12 @@ from release.strategies.decommission import retire
 from release.strategies.failure import StepFailure
 from release.strategies.steps import Retire
 from tests.release.strategies.test_decommission import START, WINDOW, Stack, World, _newer_release_lands, _runner, promoted
+from tests.stack_world import Notes
 
 ROLLBACK = ("`python -m release rollback --stack staging` puts blue live again in one listener update; "
             "`python -m release status --stack staging` shows green's alarms and targets")
 
 
-class Notes(SilentReporter):
-    """A reporter that keeps the driver's notes."""
-
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
 
 
 def runner_with_notes(**kwargs: Any) -> tuple[Any, Stack, World, Notes]:

@@ -3,7 +3,6 @@ release another shell ended or changed, each result whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,13 +17,7 @@ from release.strategies.executor import _ended_elsewhere, _explain, promote_now,
 from release.strategies.failure import StepFailure
 from tests.release.strategies.test_rolling import NEW, _release
 from tests.rolling_support import rolling_world
-from tests.stack_world import aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import release, world
 
 
 def test_a_rolling_release_ecs_rolled_back_ends_rolled_back_naming_what_to_fix(session: Any) -> None:

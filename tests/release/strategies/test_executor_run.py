@@ -4,7 +4,6 @@ what a resumed release needs recorded before the first step (its weights and its
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,13 +15,7 @@ from release.strategies.executor import Executor
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Step
-from tests.stack_world import POLL_SECONDS, World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import POLL_SECONDS, World, release, world
 
 
 class Steps(SilentReporter):

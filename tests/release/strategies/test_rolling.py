@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,16 +22,11 @@ from release.strategies.planner import ReleaseOptions, check_options, plan_relea
 from release.strategies.rolling import RolloutFailedError
 from release.strategies.steps import Complete, Roll, Settle, Smoke, Stage, Watch
 from tests.rolling_support import rolling_world
-from tests.stack_world import InterruptingClock, aws_session
+from tests.stack_world import InterruptingClock
 from tests.support import MINIMAL_CONFIG
 
 NEW = "2.0.0"
 
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
 
 
 def _release(w: Any) -> Any:

@@ -8,21 +8,12 @@ deleted or made always-true.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from release.clock import ManualClock
 from release.rollback.migrate import migrate
 from release.state import record as records
-from tests.stack_world import World, aws_session, release, world
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
+from tests.stack_world import World, release, world
 
 
 class EndingClock(ManualClock):

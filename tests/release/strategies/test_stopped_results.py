@@ -8,7 +8,6 @@ and a release another shell took over meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,18 +19,13 @@ from release.state import record as records
 from release.strategies.executor import Executor, Result
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
-from tests.stack_world import POLL_SECONDS, World, aws_session, world
+from tests.stack_world import POLL_SECONDS, World, world
 
 STATUS = "python -m release status --stack staging"
 # The canary release's steps on staging: preflight, backup, deploy, migrate, smoke, then shift and bake three times,
 # promote, the live smoke test and the end of the control share.
 BAKE_AT_25, LIVE_SMOKE = 7, 13
 
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    with aws_session() as found:
-        yield found
 
 
 def _stopped(w: World, at: int, failure: Exception | None = None, before: Any = None) -> tuple[Result, Executor]:
