@@ -12,10 +12,14 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from components.config import ConfigError, load
 from components.config.release_record import Outcome, ReleaseRecord
 from offline.stacks import ProjectFiles
+from release.aws.base import AwsError
 from release.state import record as records
-from release.strategies.executor import _ended_elsewhere, _explain, promote_now, release_config
+from release.strategies import executor
+from release.strategies.executor import Result, _ended_elsewhere, _explain, promote_now, release_config
 from release.strategies.failure import StepFailure
+from release.strategies.rolling import RolloutFailedError
 from tests.release.strategies.test_rolling import NEW, _release
+from tests.release.strategies.test_stopped_results import _stopped
 from tests.rolling_support import rolling_world
 from tests.stack_world import release, world
 
@@ -43,6 +47,10 @@ def test_a_rolling_release_whose_rollback_fails_too_is_aborted_naming_both_and_w
     assert held is not None, "the release stays in progress for abort to finish"
     assert result.record is not None
     assert (result.record.id, result.record.phase, result.record.weight) == (held.id, held.phase, held.weight)
+    # The record as the failed rollback put it back (its mark gone), the last write before the lease went.
+    assert result.record.ending is None
+    assert held.revision is not None
+    assert result.record.revision == held.revision - 1
     assert (result.outcome, result.failed_step, result.steps_done) == (Outcome.ABORTED, "watch", 5)
     assert result.why == (
         f"rolling {NEW} out on blue: ECS failed the deployment: ECS deployment circuit breaker: 3 tasks failed to start; "
@@ -166,3 +174,78 @@ def test_a_connection_failure_is_explained_by_its_kind_and_message() -> None:
         'Could not connect to the endpoint URL: "https://elasticloadbalancing.eu-west-1.amazonaws.com/"',
         "python -m release status --stack production",
     )
+
+
+# --- a rolling release that stops: before its roll, taken over meanwhile, or with a rollback that cannot be read ----
+
+
+def test_a_rolling_release_that_fails_before_its_roll_is_aborted_with_nothing_to_roll_back(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    live = w.stack.release_config().versions.blue
+    result, _ = _stopped(w, 2, StepFailure("backup", "the snapshot failed", "look at RDS events"))
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert last.outcome is Outcome.ABORTED
+    assert result == Result(Outcome.ABORTED, last, "backup", "backup: the snapshot failed", "look at RDS events", False, 1)
+    assert w.stack.release_config().versions.blue == live
+
+
+def test_a_rolling_release_another_shell_took_over_is_not_rolled_back_from_here(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+
+    def carol_takes_the_lease() -> None:
+        held = records.in_progress(w.stack)
+        assert held is not None
+        records.commit(w.stack, held, records.leased(held, "carol@ci (pid 99)", w.clock))
+
+    failure = RolloutFailedError("rolling v2 out on blue", "the service no longer runs v2", ecs_rolls_back=False)
+    result, _ = _stopped(w, 6, failure, carol_takes_the_lease)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.lease is not None
+    assert held.lease.holder == "carol@ci (pid 99)"
+    assert result.record == held
+    assert (result.outcome, result.failed_step, result.infrastructure, result.steps_done) == (Outcome.ABORTED, "watch", False, 5)
+    assert result.why is not None
+    assert "carol@ci (pid 99)" in result.why
+    assert w.stack.release_config().versions.blue == "v2", "carol's release is where it was: not rolled back from here"
+
+
+def test_a_rolling_rollback_that_fails_without_a_command_names_status_and_keeps_the_record_as_stored(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w, _ = rolling_world(session, "completes")
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        msg = "reading the service"
+        raise AwsError(msg, "ECS did not answer")
+
+    monkeypatch.setattr(executor, "roll_back", unreadable)
+    failure = RolloutFailedError("rolling v2 out on blue", "the service no longer runs v2", ecs_rolls_back=False)
+    result, _ = _stopped(w, 6, failure)
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    assert result.record is not None
+    assert (result.record.id, result.record.weight, result.record.ending) == (stored.id, stored.weight, None)
+    assert result == Result(
+        Outcome.ABORTED, result.record, "watch",
+        "rolling v2 out on blue: the service no longer runs v2; then the rollback failed: reading the service: ECS did not answer",
+        "python -m release status --stack staging", True, 5,
+    )
+
+
+def test_a_rolling_rollback_whose_update_is_not_followed_keeps_the_record_as_it_put_it_back(session: Any) -> None:
+    # The driver's own rollback (ECS does not roll back by itself): marked, updated, then the old version's
+    # deployment completes on another image, so it is never verified.
+    w, ecs = rolling_world(session, "completes")
+    ecs.back_on = "v7"
+    failure = RolloutFailedError("rolling v2 out on blue", "the service no longer runs v2", ecs_rolls_back=False)
+    result, _ = _stopped(w, 7, failure)  # the settle, after the watch saw the rollout
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert result.why is not None
+    assert "then the rollback failed" in result.why
+    assert result.record is not None
+    assert result.record.ending is None
+    assert held.revision is not None
+    assert result.record.revision == held.revision - 1, "the record as put back, one write before the lease went"
