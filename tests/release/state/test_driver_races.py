@@ -292,6 +292,7 @@ def test_a_release_taken_over_elsewhere_stops_the_driver_which_says_where_the_re
     assert result.why is not None
     assert "its record was changed by carol@ci (pid 99)" in result.why
     assert result.why.endswith("stopped; the release is still at 25%")
+    assert (result.failed_step, result.steps_done) == ("bake", 6), "shift to 25% done, its bake stopped"
     held = records.in_progress(w.stack)
     assert held is not None
     assert held.lease is not None

@@ -185,7 +185,8 @@ def test_a_rolling_release_that_fails_before_its_roll_is_aborted_with_nothing_to
     result, _ = _stopped(w, 2, StepFailure("backup", "the snapshot failed", "look at RDS events"))
     last = records.last_release(w.stack.get_config())
     assert last is not None
-    assert last.outcome is Outcome.ABORTED
+    assert (last.outcome, last.reason) == (Outcome.ABORTED, "backup: the snapshot failed")
+    assert w.stack.issued[-1]["message"] == f"release {last.id}: blue back to {live}: backup: the snapshot failed"
     assert result == Result(Outcome.ABORTED, last, "backup", "backup: the snapshot failed", "look at RDS events", False, 1)
     assert w.stack.release_config().versions.blue == live
 

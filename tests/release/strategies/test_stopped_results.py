@@ -16,6 +16,7 @@ from components.config.release_record import Outcome, ReleaseRecord
 from release.aws.base import AwsError
 from release.engine import EngineError, StackBusyError
 from release.state import record as records
+from release.strategies import executor
 from release.strategies.executor import Executor, Result
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
@@ -161,3 +162,16 @@ def test_a_failed_step_of_a_release_another_shell_took_over_aborts_nothing_and_s
     assert "carol@ci (pid 99)" in result.why
     assert result.why.endswith("stopped; the release is still at 25%")
     assert w.stack.served() == {"blue": 75, "green": 25}, "carol's release goes on where it was"
+
+
+def test_an_abort_that_fails_without_a_command_names_status_on_this_stack(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(session)
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        msg = "reading the listener"
+        raise AwsError(msg, "ELB did not answer")
+
+    monkeypatch.setattr(executor, "abort", unreadable)
+    result, _ = _stopped(w, BAKE_AT_25, StepFailure("bake at 25%", "errors 4.1% > 1%", "look at the candidate's logs"))
+    assert result.why == "bake at 25%: errors 4.1% > 1%; then the abort failed: reading the listener: ELB did not answer"
+    assert result.next_command == STATUS
