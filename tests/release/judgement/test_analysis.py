@@ -25,7 +25,7 @@ from release.judgement.analysis import (
     decide,
     judge_samples,
 )
-from release.judgement.checks import CHANGE_ALPHA, CountEvidence, change_alphas
+from release.judgement.checks import CHANGE_ALPHA, HOLD, CountEvidence, change_alphas
 
 LIMITS = AnalysisConfig()
 
@@ -303,3 +303,62 @@ def test_the_drifts_count_from_fresh_on_while_the_test_keeps_every_minute() -> N
     fresh = judge_samples(candidate, live, BASELINE, LIMITS, fresh=10)
     assert fresh.state == PASS
     assert fresh.checks[0].summary == kept.checks[0].summary, "the test against the control read the same minutes"
+
+
+# --- each hold's check: its name, its state, and every reason in order, joined --------------------------------
+
+
+def _drifts(verdict: Any) -> tuple[list[str], list[str], list[str]]:
+    """Live's drifts, the candidate's and the step's changes, as the tests before the hold found them."""
+    tests = verdict.checks[:-1]
+    return ([c.drift_live for c in tests if c.drift_live], [c.drift_candidate for c in tests if c.drift_candidate],
+            [c.changed for c in tests if c.changed])
+
+
+def test_both_colours_alarmed_and_worse_hold_naming_every_alarm_and_drift_in_order() -> None:
+    verdict = judge_samples(minutes(10, 600, 0.03, 0.12), minutes(10, 600, 0.03, 0.12), BASELINE, LIMITS,
+                            {"g-5xx": "ALARM"}, {"b-5xx": "ALARM"})
+    live, candidate, _ = _drifts(verdict)
+    assert live
+    assert candidate
+    hold = verdict.checks[-1]
+    assert (verdict.state, hold.name, hold.state) == (ENVIRONMENT, "environment", HOLD)
+    assert hold.summary == ("the environment is unhealthy, not the candidate: alarm g-5xx is ALARM; alarm b-5xx is ALARM; "
+                            f"{'; '.join([*live, *candidate])}; hold and alert")
+
+
+def test_live_alarmed_and_worse_alone_holds_naming_both() -> None:
+    verdict = judge_samples(minutes(10, 600, 0.01, 0.12), minutes(10, 600, 0.03, 0.12), BASELINE, LIMITS, {},
+                            {"b-5xx": "ALARM"})
+    live, _, _ = _drifts(verdict)
+    hold = verdict.checks[-1]
+    assert (verdict.state, hold.name, hold.state) == (LIVE_DEGRADED, "live", HOLD)
+    assert hold.summary == (f"live degraded alone, the comparison is broken: alarm b-5xx is ALARM; {'; '.join(live)}; "
+                            "hold rather than promote")
+
+
+def test_a_candidate_worse_than_the_baseline_on_two_counts_the_control_cannot_tell_names_both() -> None:
+    verdict = judge_samples(minutes(10, 1_140, 0.03, 0.12, error_rate=0.03), minutes(10, 60, 0.03, 0.12, error_rate=0.03),
+                            BASELINE, LIMITS)
+    _, candidate, _ = _drifts(verdict)
+    assert len(candidate) == 2
+    check = verdict.checks[-1]
+    assert (verdict.state, check.name, check.state) == (UNDECIDED, "baseline", UNDECIDED)
+    assert check.summary == f"{'; '.join(candidate)}, but not against the control: the candidate or the environment"
+
+
+@pytest.mark.parametrize("live_alarms", [{}, {"b-5xx": "ALARM"}], ids=["quiet", "live-alarmed"])
+def test_a_step_that_changed_two_counts_holds_for_the_environment_naming_both(live_alarms: dict[str, str]) -> None:
+    # Live's alarm alone does not make it "unhealthy": the candidate's change at this step is what the hold names.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
+    now_c = minutes(5, 1_140, 0.02, 0.12, start=17, error_rate=0.03)
+    now_l = minutes(5, 60, 0.02, 0.12, start=17, error_rate=0.03)
+    candidate = Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True)
+    control = Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True)
+    verdict = judge_samples(candidate, control, BASELINE, LIMITS, {}, live_alarms, step=17, controlled=True)
+    _, _, changed = _drifts(verdict)
+    assert len(changed) == 2
+    hold = verdict.checks[-1]
+    assert (verdict.state, hold.name, hold.state) == (ENVIRONMENT, "environment", HOLD)
+    assert hold.summary == (f"the environment changed at this step, not the candidate: {'; '.join(changed)}, while no "
+                            "worse than live's control in the same minutes; hold and alert")
