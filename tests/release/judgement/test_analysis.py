@@ -362,3 +362,25 @@ def test_a_step_that_changed_two_counts_holds_for_the_environment_naming_both(li
     assert (verdict.state, hold.name, hold.state) == (ENVIRONMENT, "environment", HOLD)
     assert hold.summary == (f"the environment changed at this step, not the candidate: {'; '.join(changed)}, while no "
                             "worse than live's control in the same minutes; hold and alert")
+
+
+def test_the_drifts_of_the_requests_with_an_error_count_from_fresh_on_too() -> None:
+    # Minutes 0-9 both colours at 3% 5xx and 3% requests with an error: a shared fault; 1% and 1% after.
+    def colour(requests: float) -> Figures:
+        return Figures.of([Minute(at=i, requests=requests, errors=round(requests * (0.03 if i < 10 else 0.01)),
+                                  error_requests=round(requests * (0.03 if i < 10 else 0.01)), latency=0.12)
+                           for i in range(15)], logs=True)
+
+    candidate, live = colour(300.0), colour(900.0)
+    kept = judge_samples(candidate, live, BASELINE, LIMITS)
+    fresh = judge_samples(candidate, live, BASELINE, LIMITS, fresh=10)
+    assert [c.name for c in kept.checks[:2]] == ["5xx", "error-requests"]
+    assert all(c.drift_live and c.drift_candidate for c in kept.checks[:2]), "summed over every minute, both drift"
+    assert not any(c.drift_live or c.drift_candidate for c in fresh.checks), "from minute 10 on, none does"
+    assert fresh.state == PASS
+
+
+def test_the_verdict_shows_live_as_the_control_when_it_has_minutes_else_as_its_baseline() -> None:
+    candidate, control = minutes(5, 300, 0.01, 0.12), minutes(5, 900, 0.01, 0.12)
+    assert judge_samples(candidate, control, BASELINE, LIMITS).live == control
+    assert judge_samples(candidate, Figures(), BASELINE, LIMITS).live == BASELINE
