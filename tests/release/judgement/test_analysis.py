@@ -384,3 +384,15 @@ def test_the_verdict_shows_live_as_the_control_when_it_has_minutes_else_as_its_b
     candidate, control = minutes(5, 300, 0.01, 0.12), minutes(5, 900, 0.01, 0.12)
     assert judge_samples(candidate, control, BASELINE, LIMITS).live == control
     assert judge_samples(candidate, Figures(), BASELINE, LIMITS).live == BASELINE
+
+
+def test_requests_with_an_error_are_tested_when_live_has_them_in_the_control_or_the_baseline() -> None:
+    candidate = minutes(10, 300, 0.01, 0.12, error_rate=0.0)
+    control = minutes(10, 900, 0.01, 0.12, error_rate=0.0)
+    baseline = minutes(15, 1_200, 0.01, 0.12, start=-15)  # before live exported its log signal
+    tested = judge_samples(candidate, control, baseline, LIMITS)
+    assert [c.name for c in tested.checks] == ["5xx", "error-requests", "latency"]
+    # A minute without a request with an error counts none, not one.
+    assert tested.checks[1].summary.startswith("requests with an error 0/3000 (0.00%) against control 0/9000 (0.00%)")
+    without = judge_samples(candidate, minutes(10, 900, 0.01, 0.12), baseline, LIMITS)
+    assert [c.name for c in without.checks] == ["5xx", "latency"], "live has none to compare with"
