@@ -396,3 +396,18 @@ def test_requests_with_an_error_are_tested_when_live_has_them_in_the_control_or_
     assert tested.checks[1].summary.startswith("requests with an error 0/3000 (0.00%) against control 0/9000 (0.00%)")
     without = judge_samples(candidate, minutes(10, 900, 0.01, 0.12), baseline, LIMITS)
     assert [c.name for c in without.checks] == ["5xx", "latency"], "live has none to compare with"
+
+
+def test_a_step_that_keeps_only_a_control_share_waits_for_more_evidence_on_every_count_and_only_when_said() -> None:
+    # The last step's minutes at 1.5%, the earlier ones at live's 1%: with only a control share left on live the
+    # change test needs more evidence before it passes; a step that keeps live's whole share does not.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
+    now_c = minutes(5, 1_140, 0.015, 0.12, start=17, error_rate=0.015)
+    now_l = minutes(5, 60, 0.015, 0.12, start=17, error_rate=0.015)
+    candidate = Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True)
+    control = Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True)
+    controlled = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
+    assert [(c.name, c.state) for c in controlled.checks] == [
+        ("5xx", UNDECIDED), ("error-requests", UNDECIDED), ("latency", PASS)]
+    unsaid = judge_samples(candidate, control, BASELINE, LIMITS, step=17)
+    assert [c.state for c in unsaid.checks] == [PASS, PASS, PASS], "not controlled unless said"
