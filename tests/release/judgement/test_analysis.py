@@ -411,3 +411,18 @@ def test_a_step_that_keeps_only_a_control_share_waits_for_more_evidence_on_every
         ("5xx", UNDECIDED), ("error-requests", UNDECIDED), ("latency", PASS)]
     unsaid = judge_samples(candidate, control, BASELINE, LIMITS, step=17)
     assert [c.state for c in unsaid.checks] == [PASS, PASS, PASS], "not controlled unless said"
+
+
+def test_a_step_baking_again_after_a_hold_reads_its_change_afresh_on_every_count() -> None:
+    # The step's change held the release at minute 20; baking again from there, its two minutes since are too few to
+    # name the environment again on either count.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
+    now_c = minutes(5, 1_140, 0.02, 0.12, start=17, error_rate=0.02)
+    now_l = minutes(5, 60, 0.02, 0.12, start=17, error_rate=0.02)
+    candidate = Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True)
+    control = Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True)
+    held = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
+    assert [bool(c.changed) for c in held.checks[:2]] == [True, True]
+    again = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True, rebaked=20)
+    assert [(c.name, c.state, c.changed) for c in again.checks] == [
+        ("5xx", UNDECIDED, ""), ("error-requests", UNDECIDED, ""), ("latency", PASS, "")]
