@@ -14,7 +14,7 @@ from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Shift
-from tests.stack_world import POLL_SECONDS, FakeStack, release, world
+from tests.stack_world import POLL_SECONDS, FakeStack, Notes, release, world
 
 
 def test_an_abort_at_one_percent_sends_the_last_percent_back(session: Any) -> None:
@@ -23,10 +23,12 @@ def test_an_abort_at_one_percent_sends_the_last_percent_back(session: Any) -> No
     assert w.stack.served() == {"blue": 99, "green": 1}
     held = records.in_progress(w.stack)
     assert held is not None
-    final = abort(replace(w.ctx, by="bob@desk"), held, "bob aborts", by="bob@desk")
+    notes = Notes()
+    final = abort(replace(w.ctx, by="bob@desk", reporter=notes), held, "bob aborts", by="bob@desk")
     assert final.outcome is Outcome.ABORTED
     assert w.stack.get_config()["release:canaryWeight"] == "0"
     assert w.stack.served() == {"blue": 100, "green": 0}
+    assert notes.notes[-1] == "aborted: green back to 0%, blue serves 100%"
 
 
 def test_an_abort_before_any_shift_leaves_the_listener_out_of_its_update(session: Any) -> None:
