@@ -426,3 +426,19 @@ def test_a_step_baking_again_after_a_hold_reads_its_change_afresh_on_every_count
     again = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True, rebaked=20)
     assert [(c.name, c.state, c.changed) for c in again.checks] == [
         ("5xx", UNDECIDED, ""), ("error-requests", UNDECIDED, ""), ("latency", PASS, "")]
+
+
+def test_the_latency_drifts_count_from_fresh_on_too() -> None:
+    # 30 minutes of both colours at 600 ms (a shared slowdown), then 5 at live's 120 ms.
+    def colour(requests: float) -> Figures:
+        return Figures.of([Minute(at=i, requests=requests, errors=round(requests * 0.01), latency=0.6 if i < 30 else 0.12)
+                           for i in range(35)], logs=False)
+
+    kept = judge_samples(colour(300.0), colour(900.0), BASELINE, LIMITS)
+    latency = kept.checks[1]
+    assert (kept.state, latency.name, bool(latency.drift_live), bool(latency.drift_candidate)) == (
+        ENVIRONMENT, "latency", True, True)
+    fresh = judge_samples(colour(300.0), colour(900.0), BASELINE, LIMITS, fresh=30)
+    assert fresh.state == PASS
+    assert not fresh.checks[1].drift_live
+    assert not fresh.checks[1].drift_candidate
