@@ -442,3 +442,16 @@ def test_the_latency_drifts_count_from_fresh_on_too() -> None:
     assert fresh.state == PASS
     assert not fresh.checks[1].drift_live
     assert not fresh.checks[1].drift_candidate
+
+
+def test_a_step_that_changed_is_named_as_such_though_the_candidates_whole_release_drifted_with_it() -> None:
+    # The last step at 3%, the earlier ones at live's 1%: over the whole release the candidate is above the baseline
+    # too, while live is not; the hold still names the step's change, not an unhealthy environment.
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12), minutes(17, 800, 0.01, 0.12)
+    now_c, now_l = minutes(5, 1_140, 0.03, 0.12, start=17), minutes(5, 60, 0.03, 0.12, start=17)
+    candidate, control = _joined(earlier_c, now_c), _joined(earlier_l, now_l)
+    verdict = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
+    five = verdict.checks[0]
+    assert (bool(five.changed), bool(five.drift_candidate), bool(five.drift_live)) == (True, True, False)
+    assert verdict.state == ENVIRONMENT
+    assert verdict.checks[-1].summary.startswith("the environment changed at this step, not the candidate: ")
