@@ -14,12 +14,12 @@ from release.rollback.fast import RollbackRefusedError
 from release.rollback.resume import plan_resume, refuse_if_driven, resume
 from release.state import record as records
 from release.strategies.executor import Executor
-from release.strategies.planner import snapshot_id
-from release.strategies.steps import Backup
+from release.strategies.planner import ReleaseOptions, plan_release, snapshot_id
+from release.strategies.steps import Backup, Shift
 from tests.release.rollback.test_resume import _interrupted
 from tests.release.state.test_driver_races import AheadClock
 from tests.rolling_support import rolling_world
-from tests.stack_world import Notes, World, release, world
+from tests.stack_world import POLL_SECONDS, Notes, World, release, world
 
 ALICE = "alice@laptop (pid 4242)"
 # What the failed smoke test of the candidate says to do next (release/strategies/runner.py, _smoke).
@@ -242,3 +242,22 @@ def test_a_release_stopped_before_its_backup_resumes_with_the_backup_named_for_i
     _, steps = plan_resume(w.ctx)
     assert isinstance(steps[0], Backup)
     assert steps[0].snapshot_id == snapshot_id("staging", "v2") == "staging-release-v2"
+
+
+def test_a_blue_green_release_stopped_before_its_switch_resumes_as_one_switch_though_the_stack_says_canary(w: World) -> None:
+    w.stack.set_release(strategy="blue-green")
+    config = w.stack.release_config()
+    options = ReleaseOptions(version="v2", bake_minutes=1, poll_seconds=POLL_SECONDS)
+    steps = plan_release(config, w.stack.outputs(), options, "staging")
+    first_shift = next(i for i, step in enumerate(steps) if isinstance(step, Shift))
+    Executor(w.ctx).run(steps[:first_shift], records.new_record(config, "v2", "blue-green", w.clock, w.ctx.by))
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.strategy.value == "blue-green"
+    records.commit(w.stack, held, held.model_copy(update={"lease": None}))  # the driver stopped before its switch
+    w.stack.set_release(strategy="canary")
+    w.stack.issued.clear()
+    result = resume(w.ctx)
+    assert result.outcome is Outcome.PROMOTED, result.why
+    shifts = [u["weights"]["green"] for u in w.stack.issued if u["weights"]["green"]]
+    assert shifts == WEIGHTS, "one switch keeping live's control share, as the release started: no canary steps"
