@@ -398,14 +398,20 @@ def test_requests_with_an_error_are_tested_when_live_has_them_in_the_control_or_
     assert [c.name for c in without.checks] == ["5xx", "latency"], "live has none to compare with"
 
 
+def _last_step_at(rate: float) -> tuple[Figures, Figures]:
+    """Candidate and control: 17 minutes of earlier steps at live's 1% (5xx and requests with an error), then 5 of the
+    last step (95%: 1,140 candidate requests a minute against a 60-request control share) at ``rate``, from minute 17."""
+    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
+    now_c = minutes(5, 1_140, rate, 0.12, start=17, error_rate=rate)
+    now_l = minutes(5, 60, rate, 0.12, start=17, error_rate=rate)
+    return (Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True),
+            Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True))
+
+
 def test_a_step_that_keeps_only_a_control_share_waits_for_more_evidence_on_every_count_and_only_when_said() -> None:
     # The last step's minutes at 1.5%, the earlier ones at live's 1%: with only a control share left on live the
     # change test needs more evidence before it passes; a step that keeps live's whole share does not.
-    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
-    now_c = minutes(5, 1_140, 0.015, 0.12, start=17, error_rate=0.015)
-    now_l = minutes(5, 60, 0.015, 0.12, start=17, error_rate=0.015)
-    candidate = Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True)
-    control = Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True)
+    candidate, control = _last_step_at(0.015)
     controlled = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
     assert [(c.name, c.state) for c in controlled.checks] == [
         ("5xx", UNDECIDED), ("error-requests", UNDECIDED), ("latency", PASS)]
@@ -416,11 +422,7 @@ def test_a_step_that_keeps_only_a_control_share_waits_for_more_evidence_on_every
 def test_a_step_baking_again_after_a_hold_reads_its_change_afresh_on_every_count() -> None:
     # The step's change held the release at minute 20; baking again from there, its two minutes since are too few to
     # name the environment again on either count.
-    earlier_c, earlier_l = minutes(17, 400, 0.01, 0.12, error_rate=0.01), minutes(17, 800, 0.01, 0.12, error_rate=0.01)
-    now_c = minutes(5, 1_140, 0.02, 0.12, start=17, error_rate=0.02)
-    now_l = minutes(5, 60, 0.02, 0.12, start=17, error_rate=0.02)
-    candidate = Figures.of([*earlier_c.minutes, *now_c.minutes], logs=True)
-    control = Figures.of([*earlier_l.minutes, *now_l.minutes], logs=True)
+    candidate, control = _last_step_at(0.02)
     held = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True)
     assert [bool(c.changed) for c in held.checks[:2]] == [True, True]
     again = judge_samples(candidate, control, BASELINE, LIMITS, step=17, controlled=True, rebaked=20)
