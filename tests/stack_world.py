@@ -27,7 +27,7 @@ from release.clock import ManualClock
 from release.context import Aws, Context, SilentReporter
 from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
 from release.state import RELEASE_KEYS, StateConflictError
-from release.state.record import commit, in_progress, new_record
+from release.state.record import commit, in_progress, leased, new_record
 from release.strategies.executor import Executor, Result
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Bake, Shift
@@ -353,3 +353,14 @@ class Notes(SilentReporter):
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+
+def lease_taken_by(w: World, holder: str) -> Callable[[], None]:
+    """Another shell taking over the release in progress: its record leased to ``holder`` (compare-and-set)."""
+
+    def take() -> None:
+        held = in_progress(w.stack)
+        assert held is not None
+        commit(w.stack, held, leased(held, holder, w.clock))
+
+    return take

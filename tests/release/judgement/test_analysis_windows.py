@@ -34,17 +34,24 @@ def _minute(hour: int, minute: int) -> datetime:
 
 
 class Minutes:
-    """CloudWatch: every minute of every query from the start's minute to the end; a minute's requests name it."""
+    """CloudWatch: every minute of every query from the start's minute to the end; a minute's requests name it.
+
+    Keeps what it was asked: the alarm names of each read, and each metric read's queries and window.
+    """
 
     def __init__(self, states: dict[str, str]) -> None:
         self.states = states
         self.asked: list[list[str]] = []
+        self.queries: list[Any] = []
+        self.windows: list[tuple[datetime, datetime]] = []
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
         self.asked.append(list(names))
         return {name: self.states[name] for name in names if name in self.states}
 
     def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        self.queries.extend(queries)
+        self.windows.append((start, end))
         found: dict[str, dict[datetime, float]] = {}
         for query in queries:
             at, series = start.replace(second=0, microsecond=0), {}
@@ -131,44 +138,20 @@ def test_a_colours_error_lines_are_known_only_where_its_log_signal_is_exported(
     assert (figures[Colour.GREEN].error_lines, figures[Colour.BLUE].error_lines) == (candidate_lines, live_lines)
 
 
-class Asked(Minutes):
-    """Keeps the queries of each read."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-        self.queries: list[Any] = []
-
-    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
-        self.queries.extend(queries)
-        return super().metric_series(queries, start, end)
-
-
 def test_the_latency_is_read_with_the_statistic_asked_for_and_nothing_else_changes() -> None:
     maximum = with_statistic(LIMITS, "Maximum")
     assert maximum.latency.statistic == "Maximum"
     assert LIMITS.latency.statistic != "Maximum", "the settings it was made from are left as they were"
     assert maximum.model_dump(exclude={"latency"}) == LIMITS.model_dump(exclude={"latency"})
     assert maximum.latency.model_dump(exclude={"statistic"}) == LIMITS.latency.model_dump(exclude={"statistic"})
-    metrics = Asked()
+    metrics = Minutes({})
     Analysis(metrics, BASE, maximum).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
     assert [(q.id, q.stat) for q in metrics.queries if q.id.endswith("latency")] == [("green_latency", "Maximum")]
 
 
-class Windows(Minutes):
-    """Keeps each window read."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-        self.windows: list[tuple[datetime, datetime]] = []
-
-    def metric_series(self, queries: Sequence[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
-        self.windows.append((start, end))
-        return super().metric_series(queries, start, end)
-
-
 def test_a_window_shorter_than_a_minute_is_read_as_the_last_minute() -> None:
     # The first poll of a bake, 20 s after the shift: CloudWatch refuses an empty window.
-    metrics = Windows()
+    metrics = Minutes({})
     end = SINCE + timedelta(seconds=20)
     found = Analysis(metrics, BASE, LIMITS).minutes(SINCE, end, Colour.GREEN)  # type: ignore[arg-type]
     assert metrics.windows == [(end - timedelta(seconds=60), end)]
@@ -182,7 +165,7 @@ def test_a_window_shorter_than_a_minute_is_read_as_the_last_minute() -> None:
     {"load_balancer_arn_suffix": "app/lb/1", "target_group_arn_suffixes": {"blue": "tg/b/1"}},
 ], ids=["nothing", "no-load-balancer", "no-target-groups", "no-green-target-group"])
 def test_a_colour_without_its_load_balancer_and_target_group_is_not_read_and_has_no_minutes(outputs: dict[str, Any]) -> None:
-    metrics = Windows()
+    metrics = Minutes({})
     found = Analysis(metrics, outputs, LIMITS).minutes(SINCE, END, Colour.GREEN)  # type: ignore[arg-type]
     assert metrics.windows == [], "nothing to ask: CloudWatch is not called"
     assert found == {Colour.GREEN: []}
@@ -203,7 +186,7 @@ def test_minutes_without_their_time_are_refused_by_name() -> None:
 def test_each_colour_is_read_from_its_target_groups_metrics_and_its_log_signal() -> None:
     # The load balancer's per-target-group metrics (AWS/ApplicationELB: RequestCount and HTTPCode_Target_5XX_Count
     # summed, TargetResponseTime at the configured statistic), and the log signal's metric, summed, when exported.
-    metrics = Asked()
+    metrics = Minutes({})
     outputs = {**BASE, "log_signals": {"green": LOGS, "blue": {"namespace": "web/release"}}}
     Analysis(metrics, outputs, LIMITS).minutes(SINCE, END, Colour.GREEN, Colour.BLUE)  # type: ignore[arg-type]
     green = (("LoadBalancer", "app/lb/1"), ("TargetGroup", "tg/g/1"))

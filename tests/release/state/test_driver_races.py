@@ -25,7 +25,7 @@ from release.rollback.resume import resume
 from release.state import record as records
 from release.strategies.capacity import CANDIDATE_TASKS
 from release.strategies.executor import abort, promote_now
-from tests.stack_world import Notes, World, release, world
+from tests.stack_world import Notes, World, lease_taken_by, release, world
 
 
 def _bob(w: World) -> Any:
@@ -282,10 +282,7 @@ def test_a_release_taken_over_elsewhere_stops_the_driver_which_says_where_the_re
     clock = w.clock
     assert isinstance(clock, ScheduledClock)
 
-    def carol_takes_the_lease() -> None:
-        held = records.in_progress(w.stack)
-        assert held is not None
-        records.commit(w.stack, held, records.leased(held, "carol@ci (pid 99)", clock))
+    carol_takes_the_lease = lease_taken_by(w, "carol@ci (pid 99)")
 
     _after_update(w, "25% to green", lambda: clock.at(clock.monotonic() + 20, carol_takes_the_lease))
     result = release(w, "v2", poll_seconds=10)

@@ -21,7 +21,7 @@ from release.strategies.rolling import RolloutFailedError
 from tests.release.strategies.test_rolling import NEW, _release
 from tests.release.strategies.test_stopped_results import _stopped
 from tests.rolling_support import rolling_world
-from tests.stack_world import release, world
+from tests.stack_world import lease_taken_by, release, world
 
 
 def test_a_rolling_release_ecs_rolled_back_ends_rolled_back_naming_what_to_fix(session: Any) -> None:
@@ -194,10 +194,7 @@ def test_a_rolling_release_that_fails_before_its_roll_is_aborted_with_nothing_to
 def test_a_rolling_release_another_shell_took_over_is_not_rolled_back_from_here(session: Any) -> None:
     w, _ = rolling_world(session, "completes")
 
-    def carol_takes_the_lease() -> None:
-        held = records.in_progress(w.stack)
-        assert held is not None
-        records.commit(w.stack, held, records.leased(held, "carol@ci (pid 99)", w.clock))
+    carol_takes_the_lease = lease_taken_by(w, "carol@ci (pid 99)")
 
     failure = RolloutFailedError("rolling v2 out on blue", "the service no longer runs v2", ecs_rolls_back=False)
     result, _ = _stopped(w, 6, failure, carol_takes_the_lease)

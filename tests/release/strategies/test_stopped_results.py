@@ -20,7 +20,7 @@ from release.strategies import executor
 from release.strategies.executor import Executor, Result
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
-from tests.stack_world import POLL_SECONDS, World, world
+from tests.stack_world import POLL_SECONDS, World, lease_taken_by, world
 
 STATUS = "python -m release status --stack staging"
 # The canary release's steps on staging: preflight, backup, deploy, migrate, smoke, then shift and bake three times,
@@ -144,10 +144,7 @@ def test_an_abort_that_fails_too_names_both_failures_and_the_command_of_the_seco
 def test_a_failed_step_of_a_release_another_shell_took_over_aborts_nothing_and_says_where_it_is(session: Any) -> None:
     w = world(session)
 
-    def carol_takes_the_lease() -> None:
-        held = records.in_progress(w.stack)
-        assert held is not None
-        records.commit(w.stack, held, records.leased(held, "carol@ci (pid 99)", w.clock))
+    carol_takes_the_lease = lease_taken_by(w, "carol@ci (pid 99)")
 
     result, _ = _stopped(w, BAKE_AT_25, StepFailure("bake at 25%", "errors 4.1% > 1%", "look at the candidate's logs"),
                          carol_takes_the_lease)
