@@ -10,6 +10,7 @@ touched, honouring targets, so tests can assert on every update issued.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,22 @@ class Runner:
         return TaskRun(task_arn=f"arn:aws:ecs:eu-west-1:123456789012:task/web/{len(self.runs)}", exit_code=self.exit_code)
 
 
+_BUILDERS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _builder(session: Any, service: str) -> Any:
+    """The client that builds worlds and plays the stack's updates, one per service and session.
+
+    A boto3 client costs about 12 ms to create (its event hooks copied, its endpoint resolved), and a module builds
+    dozens of worlds. Sharing these is safe: faults are hooked into the driver's own clients (``w.ctx.aws``), which
+    stay one set per world.
+    """
+    clients = _BUILDERS.setdefault(session, {})
+    if service not in clients:
+        clients[service] = session.client(service)
+    return clients[service]
+
+
 class FakeStack:
     """The staging stack's release config over a load balancer in moto."""
 
@@ -88,13 +105,13 @@ class FakeStack:
 
     def _build(self, session: Any) -> None:
         p = self.prefix
-        ec2 = session.client("ec2")
+        ec2 = _builder(session, "ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
             ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"]["SubnetId"]
             for i, z in ((1, "a"), (2, "b"))
         ]
-        self.elb = session.client("elbv2")
+        self.elb = _builder(session, "elbv2")
         lb = self.elb.create_load_balancer(Name=p, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
         self.groups = {
             c: self.elb.create_target_group(Name=f"{p}-{c.value}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")
@@ -105,15 +122,15 @@ class FakeStack:
             LoadBalancerArn=lb, Protocol="HTTP", Port=80,
             DefaultActions=[{"Type": "forward", "TargetGroupArn": self.groups[Colour.BLUE]}],
         )["Listeners"][0]["ListenerArn"]
-        cw = session.client("cloudwatch")
+        cw = _builder(session, "cloudwatch")
         for c in Colour:
             cw.put_metric_alarm(AlarmName=f"{p}-{c.value}-health", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
             cw.set_alarm_state(AlarmName=f"{p}-{c.value}-health", StateValue="OK", StateReason="start")
         self.release_token = f"{p}-release-token-0123456789abcdef0123456789"
-        self.token_secret = session.client("secretsmanager").create_secret(
+        self.token_secret = _builder(session, "secretsmanager").create_secret(
             Name=f"{p}-release-token", SecretString=self.release_token)["ARN"]
-        session.client("rds").create_db_instance(
+        _builder(session, "rds").create_db_instance(
             DBInstanceIdentifier=f"{p}-db", DBInstanceClass="db.t4g.micro", Engine="postgres",
             MasterUsername="app", MasterUserPassword="moto-only", AllocatedStorage=20,
         )

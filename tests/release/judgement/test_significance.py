@@ -46,6 +46,24 @@ def test_the_baseline_ratio_averages_one_at_the_bound() -> None:
     assert np.allclose(expectation, 1.0, atol=1e-9)
 
 
+@pytest.mark.parametrize("odds", [(1.6,), (1.4,), (1.5, 2.0, 3.0)])
+def test_the_baseline_ratio_is_the_difference_of_scipys_binomial_log_likelihoods(odds: tuple[float, ...]) -> None:
+    n = np.array([1, 7, 400, 400, 400, 12_000, 3])
+    e = np.array([0, 7, 0, 5, 400, 123, 1])
+    bound, margin = np.array([0.2, 0.5, 0.012, 0.012, 0.012, 0.0004, 0.99]), 1.1
+    odds0 = margin * bound / (1 - bound)
+    p0 = odds0 / (1 + odds0)
+    expected = np.stack([stats.binom.logpmf(e, n, r * odds0 / (1 + r * odds0)) - stats.binom.logpmf(e, n, p0) for r in odds], axis=-1)
+    assert np.allclose(baseline_log_factors(n, e, bound, margin, odds), expected, rtol=1e-10, atol=1e-9)
+
+
+def test_a_mixture_of_several_alternatives_is_scipys_log_mean_exp() -> None:
+    products = np.array([[0.0, 3.0, -2.0], [50.0, 49.0, -700.0], [-1e3, -1e3, -1e3]])
+    assert np.allclose(mixture_log_evalue(products), special.logsumexp(products, axis=-1) - math.log(3))
+    single = np.array([[4.0], [-2.5]])
+    assert np.array_equal(mixture_log_evalue(single), np.array([4.0, -2.5]))
+
+
 def test_the_clopper_pearson_bound_is_scipys() -> None:
     ci = stats.binomtest(120, 12_000).proportion_ci(confidence_level=1 - 2 * 0.001, method="exact")
     assert float(rate_upper_bound(12_000, 120, 0.001)) == pytest.approx(ci.high, rel=1e-9)
