@@ -47,6 +47,8 @@ class ScriptedEcs:
         self.restored_at: float | None = None
         self.throttled = False
         """Every DescribeServices answers ThrottlingException."""
+        self.throttled_until: float | None = None
+        """DescribeServices answers ThrottlingException until this time of the clock (``monotonic``), then answers again."""
         self.interrupt_after_restore: float | None = None
         """Seconds after the driver puts the old version back at which Ctrl-C lands (an ``InterruptingClock``)."""
         self.back_on: str | None = None
@@ -60,7 +62,13 @@ class ScriptedEcs:
         self.polls += 1
         # A loop with no timeout would poll for ever: fail loudly instead of hanging the test.
         assert self.polls <= self.max_polls, "polled ECS past any timeout"
-        if self.throttled:
+        # ECS's answers for a cluster or a service it does not have (DescribeServices: ClusterNotFoundException; a
+        # service not found is listed under ``failures`` with reason MISSING, and ``services`` is empty).
+        if cluster != CLUSTER:
+            raise self.exceptions.ClusterNotFoundException(f"Cluster not found: {cluster}")
+        if services[0] not in {f"{self.stack.prefix}-{c.value}" for c in Colour}:
+            return {"services": [], "failures": [{"arn": str(services[0]), "reason": "MISSING"}]}
+        if self.throttled or (self.throttled_until is not None and self.clock.monotonic() < self.throttled_until):
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeServices")
         running, desired = self.counts
         return {"services": [{"serviceName": services[0], "runningCount": running, "desiredCount": desired,
