@@ -154,3 +154,50 @@ def test_ecs_unreadable_while_settling_on_the_old_version_is_named_as_the_last_t
     with pytest.raises(StepFailure) as caught:
         runner.settled_on(Colour.BLUE, old, 60)
     assert caught.value.why.endswith("(last seen: AWS answered ThrottlingException)")
+
+
+def test_the_roll_writes_the_versions_in_the_compact_form(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    green = w.stack.release_config().versions.green
+    config = w.stack.release_config()
+    steps = plan_release(config, w.stack.outputs(), ReleaseOptions(version=NEW, bake_minutes=1), "staging")
+    upto = next(i for i, s in enumerate(steps) if isinstance(s, Watch))
+    Executor(w.ctx).run(steps[:upto], records.new_record(config, NEW, Strategy.ROLLING.value, w.clock, "t"))
+    assert w.stack.get_config()["release:versions"] == json.dumps({"blue": NEW, "green": green}, separators=(",", ":"))
+
+
+def test_a_bake_whose_reads_stay_refused_names_the_bake_and_the_colour(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    runner, record = _rolled(w)
+    ecs.throttled = True
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Settle(Colour.BLUE, 600, 10), record)
+    assert caught.value.what == f"bake of {NEW} on blue"
+    assert caught.value.why.endswith(f"for {TRANSIENT_GRACE_SECONDS:g}s; blue cannot be watched")
+
+
+def test_a_bake_with_alarms_in_alarm_names_them_all_and_leaves_the_rollback_to_the_driver(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    names = [f"{w.stack.prefix}-blue-health", f"{w.stack.prefix}-blue-latency"]
+    exported = w.stack.outputs()
+    # The metric alarms themselves, as a stack with no composite alarm exports them.
+    w.stack.outputs = lambda: {**exported, "composite_alarm_names": {}, "alarm_names": {"blue": names, "green": []}}  # type: ignore[method-assign]
+    client = w.ctx.aws.cloudwatch.client
+    client.put_metric_alarm(AlarmName=names[1], Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Statistic="Average",
+                            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    for name in names:
+        client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    runner, record = _rolled(w)
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Settle(Colour.BLUE, 300, 10), record)
+    assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
+        f"bake of {NEW} on blue", f"blue's release alarms in ALARM: {', '.join(names)}", False)
+
+
+def test_a_bake_lasts_its_seconds_to_the_last_fraction_of_a_poll(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    runner, record = _rolled(w)
+    began, polls = w.clock.monotonic(), ecs.polls
+    runner.run(Settle(Colour.BLUE, 20.5, 10), record)
+    # Reads at 0, 10, 20 and 20.5 s: the last half second is waited for and read too.
+    assert (w.clock.monotonic() - began, ecs.polls - polls) == (20.5, 4)
