@@ -14,11 +14,12 @@ import pytest
 from components.config import Colour, Strategy
 from components.config.release_record import Outcome, Phase
 from release.aws.base import TRANSIENT_GRACE_SECONDS
+from release.aws.ecs import Deployment
 from release.state import record as records
 from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
-from release.strategies.rolling import RolloutFailedError
+from release.strategies.rolling import RolloutFailedError, describe
 from release.strategies.steps import Settle, Watch
 from tests.rolling_support import rolling_world
 from tests.stack_world import Notes, World
@@ -192,6 +193,8 @@ def test_a_bake_with_alarms_in_alarm_names_them_all_and_leaves_the_rollback_to_t
         runner.run(Settle(Colour.BLUE, 300, 10), record)
     assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
         f"bake of {NEW} on blue", f"blue's release alarms in ALARM: {', '.join(names)}", False)
+    # The driver's timeline (``Timing.events``, which a rehearsal reads) has the alarm at the moment it was seen.
+    assert runner.timing.events[-1] == (w.clock.monotonic(), "alarm-during-bake")
 
 
 def test_a_bake_lasts_its_seconds_to_the_last_fraction_of_a_poll(session: Any) -> None:
@@ -201,3 +204,14 @@ def test_a_bake_lasts_its_seconds_to_the_last_fraction_of_a_poll(session: Any) -
     runner.run(Settle(Colour.BLUE, 20.5, 10), record)
     # Reads at 0, 10, 20 and 20.5 s: the last half second is waited for and read too.
     assert (w.clock.monotonic() - began, ecs.polls - polls) == (20.5, 4)
+
+
+def test_deployments_are_named_in_one_line_a_missing_rollout_state_as_a_dash_and_none_as_none() -> None:
+    raw = [
+        {"id": "ecs-svc/2", "status": "PRIMARY", "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-live:7"},
+        {"id": "ecs-svc/1", "status": "ACTIVE", "taskDefinition": "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-live:6",
+         "rolloutState": "COMPLETED"},
+    ]
+    # rolloutState is reported only for rolling-update services (botocore ecs shape Deployment); its absence reads "-".
+    assert describe([Deployment.of(d) for d in raw]) == "PRIMARY web-live:7 -; ACTIVE web-live:6 COMPLETED"
+    assert describe([]) == "none"
