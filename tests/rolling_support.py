@@ -55,6 +55,8 @@ class ScriptedEcs:
         """The version the old one's deployment (ECS's rollback, the driver's) completes on: a wrong image."""
         self.counts = (2, 2)
         """The service's (runningCount, desiredCount)."""
+        self.answer: list[dict[str, Any]] | None = None
+        """Deployments DescribeServices lists as they are, whatever the config says (a state the modes do not script)."""
         self.leaves_after: float | None = None
         """Seconds after the rollout began at which PRIMARY, COMPLETED, runs the old version again with no alarm (a bake's hazard)."""
 
@@ -78,11 +80,13 @@ class ScriptedEcs:
         return {"taskDefinition": {"containerDefinitions": [{"name": "app", "image": f"repo:{taskDefinition.rsplit(':', 1)[-1]}"}]}}
 
     def deployments(self) -> list[dict[str, Any]]:
+        if self.answer is not None:
+            return self.answer
         release = self.stack.release_config()
         now = release.versions.of(release.live)
         back = self.back_on or self.first
         if now == self.first and self.rolled_at is None:
-            return [_deployment("ecs-svc/1", self.first, "PRIMARY", "COMPLETED")]
+            return [deployment("ecs-svc/1", self.first, "PRIMARY", "COMPLETED")]
         if now == self.first:
             # The old version put back by the driver: its re-registered revision rolls out for 30 seconds.
             if self.restored_at is None:
@@ -90,26 +94,26 @@ class ScriptedEcs:
                 if self.interrupt_after_restore is not None:
                     self.clock.at = self.restored_at + self.interrupt_after_restore  # type: ignore[attr-defined]
             state = "COMPLETED" if self.clock.monotonic() >= self.restored_at + 30 else "IN_PROGRESS"
-            return [_deployment("ecs-svc/4", back if state == "COMPLETED" else self.first, "PRIMARY", state)]
+            return [deployment("ecs-svc/4", back if state == "COMPLETED" else self.first, "PRIMARY", state)]
         self.restored_at = None
         if self.rolled_at is None:
             self.rolled_at = self.clock.monotonic()
         if self.leaves_after is not None and self.clock.monotonic() >= self.rolled_at + self.leaves_after:
-            return [_deployment("ecs-svc/5", self.first, "PRIMARY", "COMPLETED"), _deployment("ecs-svc/2", now, "ACTIVE", "COMPLETED")]
+            return [deployment("ecs-svc/5", self.first, "PRIMARY", "COMPLETED"), deployment("ecs-svc/2", now, "ACTIVE", "COMPLETED")]
         if self.mode == "completes":
-            return [_deployment("ecs-svc/2", now, "PRIMARY", "COMPLETED")]
+            return [deployment("ecs-svc/2", now, "PRIMARY", "COMPLETED")]
         if self.mode == "stuck":
-            return [_deployment("ecs-svc/2", now, "PRIMARY", "IN_PROGRESS"), _deployment("ecs-svc/1", self.first, "ACTIVE", "COMPLETED")]
+            return [deployment("ecs-svc/2", now, "PRIMARY", "IN_PROGRESS"), deployment("ecs-svc/1", self.first, "ACTIVE", "COMPLETED")]
         if self.mode == "fails-no-rollback":
-            return [_deployment("ecs-svc/2", now, "PRIMARY", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
+            return [deployment("ecs-svc/2", now, "PRIMARY", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
         # rolls-back: the failed deployment ACTIVE, the old version PRIMARY again, completed a minute later.
         state = "COMPLETED" if self.clock.monotonic() >= self.rolled_at + 60 else "IN_PROGRESS"
-        return [_deployment("ecs-svc/3", back if state == "COMPLETED" else self.first, "PRIMARY", state,
+        return [deployment("ecs-svc/3", back if state == "COMPLETED" else self.first, "PRIMARY", state,
                             "rolling back to deploymentId ecs-svc/1"),
-                _deployment("ecs-svc/2", now, "ACTIVE", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
+                deployment("ecs-svc/2", now, "ACTIVE", "FAILED", "ECS deployment circuit breaker: 3 tasks failed to start")]
 
 
-def _deployment(ident: str, version: str, status: str, state: str, reason: str = "") -> dict[str, Any]:
+def deployment(ident: str, version: str, status: str, state: str, reason: str = "") -> dict[str, Any]:
     return {"id": ident, "status": status, "taskDefinition": task_definition(version), "rolloutState": state,
             "rolloutStateReason": reason, "runningCount": 2, "desiredCount": 2, "failedTasks": 0}
 

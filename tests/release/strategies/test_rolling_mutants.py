@@ -21,7 +21,7 @@ from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.rolling import RolloutFailedError, describe
 from release.strategies.steps import Settle, Watch
-from tests.rolling_support import rolling_world
+from tests.rolling_support import deployment, rolling_world
 from tests.stack_world import Notes, World
 
 NEW = "2.0.0"
@@ -29,9 +29,10 @@ NEW = "2.0.0"
 
 def _rolled(w: World) -> Any:
     """The new version rolled onto blue, the release in progress and written by the driver's runner."""
+    record = records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t")
     w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
     runner = Executor(w.ctx).runner
-    return runner, runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
+    return runner, runner._write({}, record, new=True)
 
 
 def test_a_watch_whose_reads_are_refused_for_less_than_the_grace_period_goes_on_and_completes(session: Any) -> None:
@@ -215,3 +216,31 @@ def test_deployments_are_named_in_one_line_a_missing_rollout_state_as_a_dash_and
     # rolloutState is reported only for rolling-update services (botocore ecs shape Deployment); its absence reads "-".
     assert describe([Deployment.of(d) for d in raw]) == "PRIMARY web-live:7 -; ACTIVE web-live:6 COMPLETED"
     assert describe([]) == "none"
+
+
+def test_ecs_rolling_back_with_no_failed_deployment_gives_the_primary_ones_reason(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    old = w.stack.release_config().versions.blue
+    runner, record = _rolled(w)
+    # A rollback started by a deployment alarm: the old revision PRIMARY again, the new one still ACTIVE, none FAILED.
+    ecs.answer = [deployment("ecs-svc/3", old, "PRIMARY", "IN_PROGRESS", "rolling back: alarm web-blue-health in ALARM"),
+                  deployment("ecs-svc/2", NEW, "ACTIVE", "IN_PROGRESS")]
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
+    assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
+        f"rolling {NEW} out on blue", f"ECS is rolling blue back to {old}: rolling back: alarm web-blue-health in ALARM", True)
+
+
+def test_a_primary_deployment_of_neither_version_fails_the_rollout_naming_every_deployment(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    old = w.stack.release_config().versions.blue
+    runner, record = _rolled(w)
+    ecs.answer = [deployment("ecs-svc/9", "9.9.9", "PRIMARY", "IN_PROGRESS"), deployment("ecs-svc/2", NEW, "ACTIVE", "COMPLETED")]
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
+    # Somebody else deployed: ECS is not rolling back, and the driver's own rollback must put the old version back.
+    assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
+        f"rolling {NEW} out on blue",
+        f"the service's PRIMARY deployment runs neither {NEW} nor {old}: "
+        f"PRIMARY web-live:9.9.9 IN_PROGRESS; ACTIVE web-live:{NEW} COMPLETED",
+        False)
