@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from components.config.release_record import Outcome
+from components.config.release_record import Outcome, Phase
 from release.cli import app
 from release.commands import driver
 from release.errors import ExitCode
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import abort, promote_now
+from release.strategies.failure import UnfinishedEndingError
 from tests.stack_world import World, release, world
 
 
@@ -51,8 +52,12 @@ def test_a_failed_final_write_after_the_promotion_applied_says_promoted_and_how_
     result = release(w, "v2")
     assert result.outcome is Outcome.PROMOTED
     assert result.why is not None
-    assert "promoted; the record is not finished: writing the release state: Pulumi Cloud answered HTTP 503" in result.why
+    assert result.why == "promote: promoted; the record is not finished: writing the release state: Pulumi Cloud answered HTTP 503"
     assert result.next_command == "python -m release promote --stack staging  (finishes the record)"
+    # The store, not the release, failed: exit 3, and the record as the promotion left it (promoted, at 100%).
+    assert (result.infrastructure, result.exit_code) == (True, 3)
+    assert result.record is not None
+    assert (result.record.phase, result.record.weight) == (Phase.PROMOTED, 100)
     assert not _updates(w, "abort"), "a promoted release is never aborted"
     assert w.stack.served() == {"blue": 5, "green": 95}, "promoted, live keeping its control share"
     failing[0] = False
@@ -212,3 +217,28 @@ def test_an_abort_whose_verification_is_throttled_says_unknown_keeps_what_it_app
     abort(_bob(w), marked, "bob aborts", by="bob@desk")
     assert records.in_progress(w.stack) is None
     assert w.stack.release_config().last_release.outcome is Outcome.ABORTED
+
+
+def test_a_promotion_from_another_shell_whose_final_write_fails_hands_back_the_record_promoted_at_100(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=50)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.weight == 50
+    original = w.stack.write_release
+
+    def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
+        if records.LAST_RELEASE in changes:
+            msg = "writing the release state"
+            raise StateStoreError(msg, "Pulumi Cloud answered HTTP 503", "retry")
+        return original(changes, removals, expect_etag)
+
+    w.stack.write_release = write_release  # type: ignore[method-assign]
+    with pytest.raises(UnfinishedEndingError) as caught:
+        promote_now(_bob(w), held)
+    failure = caught.value
+    assert (failure.what, failure.next_command, failure.infrastructure) == (
+        "promote", "python -m release promote --stack staging  (finishes the record)", True)
+    # What the promotion did, though its record is not finished: promoted, the candidate verified at 100%.
+    assert failure.record is not None
+    assert (failure.record.phase, failure.record.weight, failure.record.highest_weight) == (Phase.PROMOTED, 100, 100)

@@ -1,0 +1,60 @@
+"""The steps every plan shares, as the step runner runs them (release/strategies/runner.py): here, the notification.
+
+Each test here fails on a copy of the runner with one of its checks changed (``make mutate``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from components.config.release_record import Outcome
+from release.state import record as records
+from release.strategies.executor import Executor
+from release.strategies.steps import Notify
+from tests.stack_world import world
+
+
+def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
+    w = world(session)
+    # The alert topic, with a queue subscribed to it to read what was published (SNS raw delivery).
+    sns, sqs = session.client("sns"), session.client("sqs")
+    topic = sns.create_topic(Name=f"{w.stack.prefix}-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"{w.stack.prefix}-alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    exported = w.stack.outputs()
+    w.stack.outputs = lambda: {**exported, "alert_topic_arn": topic}  # type: ignore[method-assign]
+    config = w.stack.release_config()
+    record = records.new_record(config, "v2", "canary", w.clock, "alice@laptop").model_copy(
+        update={"outcome": Outcome.PROMOTED, "snapshot": "staging-release-v2-20261207"})
+    runner = Executor(w.ctx).runner
+    assert runner.run(Notify("alert_topic_arn"), record) is record
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    envelope = json.loads(messages[0]["Body"])
+    assert envelope["TopicArn"] == topic
+    assert envelope["Subject"] == f"staging: v2 released to {config.candidate}"
+    summary = {
+        "stack": "staging", "release": record.id, "version": "v2", "live": config.candidate.value, "previous": record.previous,
+        "outcome": "promoted", "snapshot": "staging-release-v2-20261207", "by": "alice@laptop",
+    }
+    # Read by people in their mail: indented, one field a line, in this order.
+    assert envelope["Message"] == json.dumps(summary, indent=2)
+
+
+def test_a_driver_whose_name_is_longer_than_a_lease_holder_still_knows_its_own_lease(session: Any) -> None:
+    # The lease keeps 160 characters of the holder (``Lease.holder``): "<user>@<host> (pid N)" of a shell on a host with
+    # a long name (a fully qualified one may have 253) is longer. Such a shell resuming a release takes its lease.
+    w = world(session)
+    started = Executor(w.ctx).runner._write({}, records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by), new=True)
+    taking = replace(w.ctx, by="carol@" + "build-agent-17." * 11 + "eu-west-1.compute.internal")
+    runner = Executor(taking).runner
+    assert len(runner.holder) > 160
+    runner._write({}, started)
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    assert stored.lease is not None
+    assert len(stored.lease.holder) == 160
+    assert runner.owns(stored)
