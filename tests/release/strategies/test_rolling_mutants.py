@@ -244,3 +244,58 @@ def test_a_primary_deployment_of_neither_version_fails_the_rollout_naming_every_
         f"the service's PRIMARY deployment runs neither {NEW} nor {old}: "
         f"PRIMARY web-live:9.9.9 IN_PROGRESS; ACTIVE web-live:{NEW} COMPLETED",
         False)
+
+
+def test_a_stack_that_exports_no_cluster_is_refused_before_ecs_is_read(session: Any) -> None:
+    w, ecs = rolling_world(session, "completes")
+    exported = w.stack.outputs()
+    w.stack.outputs = lambda: {**exported, "cluster_name": ""}  # type: ignore[method-assign]
+    runner, record = _rolled(w)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
+    failure = caught.value
+    assert (failure.what, failure.why, failure.next_command, failure.infrastructure) == (
+        "rolling release", "the stack exports no ECS service for blue (cluster_name, service_names)", "pulumi up --stack staging", True)
+    assert ecs.polls == 0
+
+
+def test_a_rollout_that_never_completes_is_read_every_poll_until_its_timeout_and_names_what_it_saw_last(session: Any) -> None:
+    w, ecs = rolling_world(session, "stuck")
+    old = w.stack.release_config().versions.blue
+    runner, record = _rolled(w)
+    began, polls = w.clock.monotonic(), ecs.polls
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 60, 15), record)
+    # Reads at 0, 15, 30, 45 and 60 s; the next would come after the timeout.
+    assert (ecs.polls - polls, w.clock.monotonic() - began) == (5, 60)
+    assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
+        f"rolling {NEW} out on blue",
+        f"not completed after 60s (last seen: PRIMARY web-live:{NEW} IN_PROGRESS; ACTIVE web-live:{old} COMPLETED)", False)
+
+
+def test_alarms_during_the_rollout_fail_it_naming_them_all_and_leave_the_rollback_to_ecs(session: Any) -> None:
+    w, _ = rolling_world(session, "stuck")
+    names = [f"{w.stack.prefix}-blue-health", f"{w.stack.prefix}-blue-latency"]
+    exported = w.stack.outputs()
+    w.stack.outputs = lambda: {**exported, "composite_alarm_names": {}, "alarm_names": {"blue": names, "green": []}}  # type: ignore[method-assign]
+    client = w.ctx.aws.cloudwatch.client
+    client.put_metric_alarm(AlarmName=names[1], Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Statistic="Average",
+                            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    for name in names:
+        client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    runner, record = _rolled(w)
+    with pytest.raises(RolloutFailedError) as caught:
+        runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
+    # The same alarms are the service's deployment alarms: ECS rolls the deployment back itself.
+    assert (caught.value.what, caught.value.why, caught.value.ecs_rolls_back) == (
+        f"rolling {NEW} out on blue", f"blue's release alarms in ALARM during the rollout: {', '.join(names)}", True)
+    assert runner.timing.events[-1] == (w.clock.monotonic(), "alarm-during-rollout")
+
+
+def test_a_completed_rollout_says_so_with_the_colours_health(session: Any) -> None:
+    w, _ = rolling_world(session, "completes")
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _rolled(w)
+    runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
+    assert w.ctx.reporter.notes[-1].startswith(f"rollout of {NEW} on blue completed: ")  # type: ignore[attr-defined]
+    assert w.ctx.reporter.notes[-1].endswith("healthy target(s)")  # type: ignore[attr-defined]
