@@ -9,11 +9,16 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from components.config import Colour
 from components.config.release_record import Outcome
+from release.engine import UpdateFailedError
+from release.state import StateStoreError
 from release.state import record as records
-from release.strategies.executor import Executor
+from release.strategies.executor import Executor, abort
 from release.strategies.steps import Notify
-from tests.stack_world import world
+from tests.stack_world import Notes, release, world
 
 
 def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
@@ -58,3 +63,43 @@ def test_a_driver_whose_name_is_longer_than_a_lease_holder_still_knows_its_own_l
     assert stored.lease is not None
     assert len(stored.lease.holder) == 160
     assert runner.owns(stored)
+
+
+def test_an_ending_whose_update_and_restore_both_fail_raises_the_first_and_notes_the_second(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    notes = Notes()
+    original_write, writes = w.stack.write_release, [0]
+
+    def update(message: str, targets: Any = None) -> Any:
+        msg = "pulumi up"
+        raise UpdateFailedError(msg, "the listener update failed", "pulumi up --stack staging")
+
+    def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
+        writes[0] += 1
+        if writes[0] > 1:  # the mark is written; putting the release back is not
+            msg = "writing the release state"
+            raise StateStoreError(msg, "ESC answered 503", "retry")
+        return original_write(changes, removals, expect_etag)
+
+    w.stack.update = update  # type: ignore[method-assign]
+    w.stack.write_release = write_release  # type: ignore[method-assign]
+    with pytest.raises(UpdateFailedError):
+        abort(replace(w.ctx, reporter=notes), held, "aborted by bob")
+    assert notes.notes == ["could not put the release state back after UpdateFailedError: writing the release state: ESC answered 503"]
+
+
+@pytest.mark.parametrize("exported", [
+    {"cluster_name": "", "service_names": {"blue": "web-blue", "green": "web-green"}},
+    {"cluster_name": "web", "service_names": {}},
+], ids=["no-cluster", "no-services"])
+def test_a_stack_that_exports_no_cluster_or_no_services_has_no_task_count_to_read(session: Any, exported: dict[str, Any]) -> None:
+    # A stack without ECS services (the stack world's, or a program that exports none): nothing to scale or count.
+    w = world(session)
+    outputs = w.stack.outputs()
+    w.stack.outputs = lambda: {**outputs, **exported}  # type: ignore[method-assign]
+    runner = Executor(w.ctx).runner
+    assert runner.running(Colour.BLUE) is None
+    assert runner.runs(Colour.BLUE, 5) == runner.healthy(Colour.BLUE)
