@@ -246,10 +246,13 @@ def test_a_primary_deployment_of_neither_version_fails_the_rollout_naming_every_
         False)
 
 
-def test_a_stack_that_exports_no_cluster_is_refused_before_ecs_is_read(session: Any) -> None:
+@pytest.mark.parametrize("missing", [{"cluster_name": ""}, {"service_names": {"green": "web-green"}}], ids=["cluster", "service"])
+def test_a_stack_that_exports_no_cluster_or_no_service_for_the_colour_is_refused_before_ecs_is_read(
+    session: Any, missing: dict[str, Any],
+) -> None:
     w, ecs = rolling_world(session, "completes")
     exported = w.stack.outputs()
-    w.stack.outputs = lambda: {**exported, "cluster_name": ""}  # type: ignore[method-assign]
+    w.stack.outputs = lambda: {**exported, **missing}  # type: ignore[method-assign]
     runner, record = _rolled(w)
     with pytest.raises(StepFailure) as caught:
         runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)
