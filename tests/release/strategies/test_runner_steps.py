@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from components.config import Colour
-from components.config.release_record import Outcome
+from components.config.release_record import Outcome, Phase
 from release.engine import UpdateFailedError
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import Executor, abort
-from release.strategies.steps import Notify
-from tests.stack_world import Notes, release, world
+from release.strategies.failure import StepFailure
+from release.strategies.steps import Notify, Smoke
+from tests.stack_world import Notes, World, release, world
 
 
 def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
@@ -103,3 +104,59 @@ def test_a_stack_that_exports_no_cluster_or_no_services_has_no_task_count_to_rea
     runner = Executor(w.ctx).runner
     assert runner.running(Colour.BLUE) is None
     assert runner.runs(Colour.BLUE, 5) == runner.healthy(Colour.BLUE)
+
+
+# --- the smoke test ------------------------------------------------------------------------------------------------
+
+
+def _smoke_world(session: Any, status: int, endpoint: str = "https://app.example.com/") -> tuple[World, Any]:
+    w = world(session, probe_status=status)
+    outputs = w.stack.outputs()
+    w.stack.outputs = lambda: {**outputs, "endpoint_url": endpoint}  # type: ignore[method-assign]
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner = Executor(w.ctx).runner
+    record = runner._write({}, records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by), new=True)
+    return w, (runner, record)
+
+
+def test_a_smoke_test_that_passes_is_noted_and_recorded_at_the_url_joined_without_a_double_slash(session: Any) -> None:
+    w, (runner, record) = _smoke_world(session, 204)
+    done = runner.run(Smoke("endpoint_url", "/healthz"), record)
+    assert w.probes == ["https://app.example.com/healthz"]
+    assert done.phase is Phase.SMOKE_TESTED
+    assert records.in_progress(w.stack) == done
+    assert w.ctx.reporter.notes == ["smoke test https://app.example.com/healthz: 204"]  # type: ignore[attr-defined]
+
+
+def test_a_smoke_test_after_the_promotion_leaves_the_promoted_record_as_it_is(session: Any) -> None:
+    w, (runner, record) = _smoke_world(session, 200)
+    promoted = runner._write({}, records.advance(record, Phase.PROMOTED))
+    assert runner.run(Smoke("endpoint_url", "/healthz"), promoted) is promoted
+    assert records.in_progress(w.stack) == promoted
+
+
+@pytest.mark.parametrize(("status", "answered"), [(503, "503"), (0, "nothing")])
+def test_a_smoke_test_that_keeps_failing_tries_every_5_s_then_names_the_answer_and_the_curl_to_repeat_it(
+    session: Any, status: int, answered: str,
+) -> None:
+    w, (runner, record) = _smoke_world(session, status)
+    began = w.clock.monotonic()
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Smoke("endpoint_url", "/healthz", attempts=3), record)
+    assert (len(w.probes), w.clock.monotonic() - began) == (3, 10)
+    url = "https://app.example.com/healthz"
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "smoke test", f"GET {url} answered {answered} after 3 attempts", f"curl -i {url}; check the candidate's logs")
+    assert records.in_progress(w.stack) == record, "nothing recorded"
+
+
+def test_a_smoke_test_of_a_colour_without_its_route_is_refused_naming_the_update_to_run(session: Any) -> None:
+    w, (runner, record) = _smoke_world(session, 200)
+    outputs = w.stack.outputs()
+    w.stack.outputs = lambda: {k: v for k, v in outputs.items() if k != "candidate_route"}  # type: ignore[method-assign]
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Smoke("endpoint_url", "/healthz", colour=Colour.GREEN), record)
+    assert caught.value.what == "smoke test"
+    assert caught.value.why.startswith("the stack exports no candidate_route")
+    assert caught.value.next_command == "pulumi up --stack staging"
+    assert w.probes == []
