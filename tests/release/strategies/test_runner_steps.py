@@ -18,7 +18,7 @@ from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
-from release.strategies.steps import Notify, Smoke
+from release.strategies.steps import Notify, Preflight, Smoke
 from tests.stack_world import Notes, World, release, world
 
 
@@ -160,3 +160,94 @@ def test_a_smoke_test_of_a_colour_without_its_route_is_refused_naming_the_update
     assert caught.value.why.startswith("the stack exports no candidate_route")
     assert caught.value.next_command == "pulumi up --stack staging"
     assert w.probes == []
+
+
+# --- the preflight -------------------------------------------------------------------------------------------------
+
+
+def _preflight(w: World) -> Any:
+    runner = Executor(w.ctx).runner
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by)
+    live = w.stack.release_config().live
+    return runner, record, lambda: runner.run(Preflight(live), record)
+
+
+def _refused(run: Any) -> tuple[str, str, str]:
+    with pytest.raises(StepFailure) as caught:
+        run()
+    return caught.value.what, caught.value.why, caught.value.next_command
+
+
+def test_a_preflight_that_passes_writes_the_new_record_with_this_drivers_lease(session: Any) -> None:
+    w = world(session)
+    runner, record, run = _preflight(w)
+    written = run()
+    assert records.in_progress(w.stack) == written
+    assert (written.id, written.version) == (record.id, "v2")
+    assert runner.owns(written)
+
+
+def test_a_preflight_refuses_a_config_that_does_not_load_naming_the_problem(session: Any) -> None:
+    w = world(session)
+    _, _, run = _preflight(w)
+    w.stack.set_release(canaryWeight=101)
+    what, why, then = _refused(run)
+    assert (what, then) == ("preflight", "fix the config of staging")
+    assert why.startswith("the stack config is invalid: ")
+    assert "canaryWeight" in why
+
+
+def test_a_preflight_refuses_while_another_release_is_in_progress_naming_it_and_both_ways_out(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=25)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    _, _, run = _preflight(w)
+    assert _refused(run) == (
+        "preflight", f"release {held.id} of v2 is in progress, held by {held.started_by} since {held.started_at:%Y-%m-%d %H:%M} UTC",
+        "`python -m release abort --stack staging` or `python -m release promote --stack staging`")
+
+
+def test_a_preflight_refuses_a_candidate_that_serves_traffic_with_no_release_in_progress(session: Any) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    candidate = config.candidate
+    # An earlier version left on the candidate with a share of the traffic (a manual `pulumi config set`).
+    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), candidate.value: "1.9.0"}, canaryWeight=25)
+    _, _, run = _preflight(w)
+    assert _refused(run) == (
+        "preflight", f"the candidate {candidate} (1.9.0) serves 25% with no release in progress; "
+        "deploying v2 onto it would send that traffic to a version nothing has checked",
+        "send its traffic back first: `pulumi config set release:canaryWeight 0 -s staging` and `pulumi up -s staging`, "
+        "then release again")
+    assert records.in_progress(w.stack) is None
+
+
+def test_a_preflight_refuses_while_a_live_alarm_fires_naming_it(session: Any) -> None:
+    w = world(session)
+    live = w.stack.release_config().live
+    alarm = f"{w.stack.prefix}-{live}-health"
+    w.ctx.aws.cloudwatch.client.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+    _, _, run = _preflight(w)
+    assert _refused(run) == ("preflight", f"live alarms in ALARM: {alarm}", "python -m release status --stack staging")
+    assert records.in_progress(w.stack) is None
+
+
+def test_a_preflight_refuses_an_unhealthy_live_colour_naming_its_targets(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(session)
+    client = w.ctx.aws.elbv2.client
+    real = client.describe_target_health
+
+    def unhealthy(**kwargs: Any) -> Any:
+        found = real(**kwargs)
+        for target in found["TargetHealthDescriptions"]:
+            target["TargetHealth"] = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch"}
+        return found
+
+    monkeypatch.setattr(client, "describe_target_health", unhealthy)
+    live = w.stack.release_config().live
+    _, _, run = _preflight(w)
+    what, why, then = _refused(run)
+    assert (what, then) == ("preflight", "python -m release status --stack staging")
+    assert why.startswith(f"the live colour is not healthy: {live} targets not healthy: ")
+    assert why.endswith(":unhealthy")
