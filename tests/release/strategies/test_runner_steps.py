@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from components.config import Colour
-from components.config.release_record import Outcome, Phase
+from components.config.release_record import MigrationRun, Outcome, Phase
+from release.aws.ecs import TaskSpec
 from release.engine import UpdateFailedError
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure
-from release.strategies.steps import Notify, Preflight, Smoke
+from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke
 from tests.stack_world import Notes, World, release, world
 
 
@@ -251,3 +252,61 @@ def test_a_preflight_refuses_an_unhealthy_live_colour_naming_its_targets(session
     assert (what, then) == ("preflight", "python -m release status --stack staging")
     assert why.startswith(f"the live colour is not healthy: {live} targets not healthy: ")
     assert why.endswith(":unhealthy")
+
+
+# --- the backup and the migration ------------------------------------------------------------------------------------
+
+
+def _started(w: World, **update: Any) -> Any:
+    runner = Executor(w.ctx).runner
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by).model_copy(update=update)
+    return runner, runner._write({}, record, new=True)
+
+
+def test_the_backup_takes_a_new_snapshot_records_it_and_says_it_is_available(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _started(w)
+    done = runner.run(Backup(f"{w.stack.prefix}-db", "staging-release-v2"), record)
+    assert done.phase is Phase.BACKED_UP
+    assert done.snapshot is not None
+    assert done.snapshot.startswith("staging-release-v2-")
+    assert records.in_progress(w.stack) == done
+    assert w.ctx.reporter.notes == [f"snapshot {done.snapshot} available"]  # type: ignore[attr-defined]
+
+
+def test_the_migration_runs_the_exported_task_with_the_steps_command_and_records_its_run(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    done = runner.run(Migrate(("npm", "run", "migrate")), record)
+    migration = w.stack.outputs()["migration"]
+    assert w.runner.runs == [TaskSpec(
+        cluster="web", task_definition_arn=migration["task_definition_arn"], subnets=("subnet-a",), security_groups=("sg-a",),
+        container_name="migrate", command=("npm", "run", "migrate"),
+    )]
+    assert done.phase is Phase.MIGRATED
+    assert done.migration == MigrationRun(task="arn:aws:ecs:eu-west-1:123456789012:task/web/1", exit_code=0, reversible=True)
+    assert records.in_progress(w.stack) == done
+
+
+@pytest.mark.parametrize("snapshot", ["staging-release-v2-20261207t120000", None], ids=["with-snapshot", "without"])
+def test_a_migration_that_exits_non_zero_is_recorded_then_fails_naming_the_task_and_the_snapshot_kept(
+    session: Any, snapshot: str | None,
+) -> None:
+    w = world(session)
+    w.runner.exit_code = 3
+    runner, record = _started(w, snapshot=snapshot)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Migrate(("npm", "run", "migrate"), reversible=False), record)
+    task = "arn:aws:ecs:eu-west-1:123456789012:task/web/1"
+    if snapshot:
+        expected = (f"task {task} exited with 3; snapshot {snapshot} is kept",
+                    f"read the task's logs; restore from snapshot {snapshot} if the data is damaged")
+    else:
+        expected = (f"task {task} exited with 3", "read the task's logs")
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == ("migration", *expected)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    # The run is recorded before the failure, so a rollback knows the schema may have changed and what the release chose.
+    assert held.migration == MigrationRun(task=task, exit_code=3, reversible=False)
+    assert held.phase is not Phase.MIGRATED
