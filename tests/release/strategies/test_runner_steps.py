@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from components.config import Colour
 from components.config.release_record import MigrationRun, Outcome, Phase
@@ -18,7 +19,7 @@ from release.engine import UpdateFailedError
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import Executor, abort
-from release.strategies.failure import StepFailure
+from release.strategies.failure import StepFailure, UnknownStateError
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke
 from tests.stack_world import Notes, World, release, world
 
@@ -310,3 +311,54 @@ def test_a_migration_that_exits_non_zero_is_recorded_then_fails_naming_the_task_
     # The run is recorded before the failure, so a rollback knows the schema may have changed and what the release chose.
     assert held.migration == MigrationRun(task=task, exit_code=3, reversible=False)
     assert held.phase is not Phase.MIGRATED
+
+
+# --- what the listener serves, and how healthy a colour is -----------------------------------------------------------
+
+
+def test_verifying_weights_the_listener_serves_returns_them_and_says_so(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner = Executor(w.ctx).runner
+    live = w.stack.release_config().live
+    assert runner.verify(live.other, 0) == {live.value: 100, live.other.value: 0}
+    assert w.ctx.reporter.notes == [f'verified: the listener serves {{"{Colour.BLUE}": 100, "{Colour.GREEN}": 0}}']  # type: ignore[attr-defined]
+
+
+def test_weights_the_listener_never_serves_fail_after_the_timeout_naming_both_and_how_to_look(session: Any) -> None:
+    w = world(session)
+    runner = Executor(w.ctx).runner
+    listener = w.stack.outputs()["listener_arn"]
+    began = w.clock.monotonic()
+    with pytest.raises(StepFailure) as caught:
+        runner.verify(Colour.GREEN, 25)
+    failure = caught.value
+    assert not isinstance(failure, UnknownStateError)
+    assert (failure.what, failure.infrastructure) == ("verifying the listener", True)
+    assert failure.why == ('the load balancer did not take the new weights: it should serve {"blue": 75, "green": 25} '
+                           'but after 10s still serves {"blue": 100, "green": 0}')
+    assert failure.next_command == (f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; "
+                                    "python -m release status --stack staging")
+    assert w.clock.monotonic() - began >= 10
+
+
+def test_a_listener_aws_will_not_describe_is_unknown_never_the_old_weights(session: Any) -> None:
+    w = world(session)
+    runner = Executor(w.ctx).runner
+    listener = w.stack.outputs()["listener_arn"]
+
+    def throttled(model: Any, **kwargs: Any) -> None:
+        if model.name == "DescribeListeners":
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeListeners")
+
+    w.ctx.aws.elbv2.client.meta.events.register("before-call", throttled)
+    with pytest.raises(UnknownStateError) as caught:
+        runner.verify(Colour.GREEN, 25)
+    failure = caught.value
+    assert (failure.what, failure.infrastructure) == ("verifying the listener", True)
+    assert failure.why.startswith("the update was applied, but what the load balancer serves is unknown: AWS answered "
+                                  "ThrottlingException to the last ")
+    assert failure.why.endswith(' reads of the listener over 10s; it should serve {"blue": 75, "green": 25}')
+    assert failure.next_command == (
+        f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; the release stays marked: run the "
+        "same command again once AWS answers, and it verifies and finishes; python -m release status --stack staging")
