@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from components.config import Colour
 from components.config.release_record import MigrationRun, Outcome, Phase
+from release.aws.base import ATTEMPTS
 from release.aws.ecs import TaskSpec
 from release.engine import UpdateFailedError
 from release.state import StateStoreError
@@ -362,3 +363,25 @@ def test_a_listener_aws_will_not_describe_is_unknown_never_the_old_weights(sessi
     assert failure.next_command == (
         f"`aws elbv2 describe-listeners --listener-arns {listener}` shows what it serves; the release stays marked: run the "
         "same command again once AWS answers, and it verifies and finishes; python -m release status --stack staging")
+
+
+def test_a_listener_read_refused_once_then_answered_is_judged_on_what_it_answered(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, verify_timeout=120)  # longer than the first read's retries
+    runner = Executor(w.ctx).runner
+    calls = [0]
+
+    def refused_at_first(model: Any, **kwargs: Any) -> None:
+        # Every retry of the first read refused (``with_retries`` gives up after ATTEMPTS), then AWS answers again.
+        if model.name == "DescribeListeners":
+            calls[0] += 1
+            if calls[0] <= ATTEMPTS:
+                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DescribeListeners")
+
+    w.ctx.aws.elbv2.client.meta.events.register("before-call", refused_at_first)
+    with pytest.raises(StepFailure) as caught:
+        runner.verify(Colour.GREEN, 25)
+    assert calls[0] > ATTEMPTS
+    # The listener was read after the refusal: what it serves is known, and it is not what it should be.
+    assert not isinstance(caught.value, UnknownStateError)
+    assert caught.value.why.endswith('still serves {"blue": 100, "green": 0}')
