@@ -385,3 +385,47 @@ def test_a_listener_read_refused_once_then_answered_is_judged_on_what_it_answere
     # The listener was read after the refusal: what it serves is known, and it is not what it should be.
     assert not isinstance(caught.value, UnknownStateError)
     assert caught.value.why.endswith('still serves {"blue": 100, "green": 0}')
+
+
+# --- the driver's compare-and-set writes ------------------------------------------------------------------------------
+
+
+def _put_back(w: World) -> None:
+    """Another shell's ending that failed and put the record back as it was: same release, no mark, a new revision."""
+    held = records.in_progress(w.stack)
+    assert held is not None
+    records.commit(w.stack, held, held)
+
+
+def test_a_record_put_back_elsewhere_with_this_drivers_lease_is_still_the_drivers_and_the_write_goes_on(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _started(w)
+    _put_back(w)
+    written = runner._write({}, records.advance(record, Phase.DEPLOYED))
+    stored = records.in_progress(w.stack)
+    assert stored == written
+    assert (written.phase, written.revision) == (Phase.DEPLOYED, record.revision + 2)
+    assert w.ctx.reporter.notes == [  # type: ignore[attr-defined]
+        f"release {record.id} was marked elsewhere and put back; it is still this driver's"]
+
+
+def test_a_record_put_back_before_every_write_is_adopted_8_times_then_the_driver_stops(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _started(w)
+    original, inside = w.stack.write_release, [False]
+
+    def put_back_first(changes: Any, removals: Any, expect_etag: str) -> str:
+        if not inside[0]:
+            inside[0] = True
+            try:
+                _put_back(w)
+            finally:
+                inside[0] = False
+        return original(changes, removals, expect_etag)
+
+    w.stack.write_release = put_back_first  # type: ignore[method-assign]
+    with pytest.raises(records.ReleaseEndedError):
+        runner._write({}, records.advance(record, Phase.DEPLOYED))
+    assert len(w.ctx.reporter.notes) == 8  # type: ignore[attr-defined]
