@@ -22,7 +22,7 @@ from release.state import record as records
 from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure, UnknownStateError
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke
-from tests.stack_world import Notes, World, release, world
+from tests.stack_world import Notes, World, lease_taken_by, release, world
 
 
 def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
@@ -429,3 +429,38 @@ def test_a_record_put_back_before_every_write_is_adopted_8_times_then_the_driver
     with pytest.raises(records.ReleaseEndedError):
         runner._write({}, records.advance(record, Phase.DEPLOYED))
     assert len(w.ctx.reporter.notes) == 8  # type: ignore[attr-defined]
+
+
+def test_a_record_another_shell_took_the_lease_of_is_not_adopted(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _started(w)
+    lease_taken_by(w, "carol@ci (pid 7)")()
+    with pytest.raises(records.ReleaseEndedError):
+        runner._write({}, records.advance(record, Phase.DEPLOYED))
+    assert w.ctx.reporter.notes == []  # type: ignore[attr-defined]
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    assert stored.lease is not None
+    assert (stored.phase, stored.lease.holder) == (record.phase, "carol@ci (pid 7)")
+
+
+def test_a_mark_that_stays_is_waited_on_for_10_minutes_read_every_5_s_then_the_driver_stops(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    # Another shell marks the release for its abort and is never heard of again (killed before its update).
+    records.commit(w.stack, held, records.ending(held, Outcome.ABORTED, "bob@desk", w.clock), exact=False)
+    reads, original = [0], w.stack.read_release
+
+    def counted() -> Any:
+        reads[0] += 1
+        return original()
+
+    w.stack.read_release = counted  # type: ignore[method-assign]
+    began = w.clock.monotonic()
+    with pytest.raises(records.ReleaseEndedError):
+        runner._write({}, records.advance(record, Phase.DEPLOYED))
+    assert w.clock.monotonic() - began == records.ENDING_WAIT.total_seconds() == 600
+    assert reads[0] == 600 / 5 + 1
