@@ -304,6 +304,16 @@ def mutmut(work: Path, *args: str, capture: bool = False, log: Path | None = Non
     return ""
 
 
+def retest(module: str, tests: tuple[str, ...], work: Path, children: list[str]) -> ModuleResult:
+    """The module's survivors (and mutants no test reached) tested again by name; the results as they then stand."""
+    result = read_results(module, tests, work)
+    if result.survivors:
+        print(f"{module}: testing the {len(result.survivors)} survivors again", flush=True)
+        mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
+        result = read_results(module, tests, work)
+    return result
+
+
 def write_report(result: ModuleResult) -> dict[str, dict[str, object]]:
     """Merge one module's result into the report files and return the whole report."""
     path = OUT / "report.json"
@@ -354,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="start each module's workspace afresh")
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--report", action="store_true", help="only report what the workspaces hold (after an interrupted run)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="only test the survivors so far again, against the project as it is now (mutants not yet "
+                             "checked stay so): after an interrupted run, which of them the tests written since kill")
     args = parser.parse_args(argv)
     try:
         modules = chosen([m.strip() for m in args.module if m.strip()])
@@ -371,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
             # stamp says what was there at its start, and the next run tests the survivors against anything newer.
             met = digest(rest_of(module))
             work, rest_changed = prepare(module, tests, args.fresh, met)
+            if args.survivors:
+                # Not a whole run: the stamp stays as it was, so the next whole run still tests its survivors again.
+                write_report(retest(module, tests, work, ["--max-children", str(args.max_children)]))
+                continue
             print(f"{module}: mutating against {' '.join(tests)} in {work.relative_to(ROOT)}", flush=True)
             children = ["--max-children", str(args.max_children)]
             mutmut(work, "run", *children, log=OUT / f"{work.name}.log")

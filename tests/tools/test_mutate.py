@@ -210,3 +210,25 @@ def test_a_run_stamps_the_project_it_started_on_so_tests_written_meanwhile_meet_
     monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), {"a": 0}, {"a": "-x\n+y"}))
     assert mutate.main(["--module", module]) == 0
     assert (work / ".rest").read_text() == "as the run started"
+
+
+def test_survivors_only_tests_the_survivors_again_by_name_and_leaves_the_stamp(tmp_path, monkeypatch):
+    module = "release/state/file.py"
+    monkeypatch.setattr(mutate, "OUT", tmp_path)
+    monkeypatch.setattr(mutate, "rest_of", lambda _: ["the rest"])
+    monkeypatch.setattr(mutate, "digest", lambda names: "the project now")
+    work = tmp_path / mutate.slug(module)
+    monkeypatch.setattr(mutate, "prepare", lambda *_: (work.mkdir(exist_ok=True), (work, True))[1])
+    runs: list[tuple[str, ...]] = []
+
+    def run(_work: object, *args: str, **__: object) -> str:
+        runs.append(args)
+        return ""
+
+    codes = {"kept": 0, "killed": 1, "not-yet": None}
+    monkeypatch.setattr(mutate, "mutmut", run)
+    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), dict(codes), {"kept": "-x\n+y"}))
+    assert mutate.main(["--module", module, "--survivors", "--max-children", "2"]) == 0
+    # Only the survivor is named; the mutant not checked yet is left for the next whole run, and nothing is stamped.
+    assert runs == [("run", "--max-children", "2", "kept")]
+    assert not (work / ".rest").exists()
