@@ -22,6 +22,7 @@ from release.state import record as records
 from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure, UnknownStateError
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke
+from tests.rolling_support import rolling_world
 from tests.stack_world import Notes, World, lease_taken_by, release, world
 
 
@@ -464,3 +465,28 @@ def test_a_mark_that_stays_is_waited_on_for_10_minutes_read_every_5_s_then_the_d
         runner._write({}, records.advance(record, Phase.DEPLOYED))
     assert w.clock.monotonic() - began == records.ENDING_WAIT.total_seconds() == 600
     assert reads[0] == 600 / 5 + 1
+
+
+@pytest.mark.parametrize(("counts", "healthy", "runs_3"), [
+    ((2, 2), (True, "1 healthy target(s)"), (False, "blue runs 2 of the 3 tasks it needs")),
+    ((3, 2), (True, "1 healthy target(s)"), (True, "1 healthy target(s)")),
+    ((1, 2), (False, "blue service runs 1 of 2 tasks"), (False, "blue runs 1 of the 3 tasks it needs")),
+    # A service scaled to nothing is not healthy, though it runs all it should.
+    ((0, 0), (False, "blue service runs 0 of 0 tasks"), (False, "blue runs 0 of the 3 tasks it needs")),
+], ids=["as-desired", "above", "below", "scaled-to-zero"])
+def test_a_colour_is_healthy_only_with_healthy_targets_and_every_task_its_service_wants(
+    session: Any, counts: tuple[int, int], healthy: tuple[bool, str], runs_3: tuple[bool, str],
+) -> None:
+    w, ecs = rolling_world(session, "completes")
+    ecs.counts = counts
+    runner = Executor(w.ctx).runner
+    assert runner.healthy(Colour.BLUE) == healthy
+    assert runner.running(Colour.BLUE) == counts[0]
+    assert runner.runs(Colour.BLUE, 3) == runs_3
+
+
+def test_a_colour_with_no_targets_registered_is_not_healthy(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(session)
+    client = w.ctx.aws.elbv2.client
+    monkeypatch.setattr(client, "describe_target_health", lambda **_: {"TargetHealthDescriptions": []})
+    assert Executor(w.ctx).runner.healthy(Colour.GREEN) == (False, "no targets registered in green's target group")
