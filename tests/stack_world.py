@@ -28,7 +28,7 @@ from release.clock import ManualClock
 from release.context import Aws, Context, SilentReporter
 from release.engine import HistoryEntry, StackBusyError, UpdateFailedError, UpdateResult
 from release.state import RELEASE_KEYS, StateConflictError
-from release.state.record import commit, in_progress, leased, new_record
+from release.state.record import LAST_RELEASE, commit, in_progress, leased, new_record
 from release.strategies.executor import Executor, Result
 from release.strategies.planner import ReleaseOptions, plan_release
 from release.strategies.steps import Bake, Shift
@@ -381,3 +381,29 @@ def lease_taken_by(w: World, holder: str) -> Callable[[], None]:
         commit(w.stack, held, leased(held, holder, w.clock))
 
     return take
+
+
+def targets_unhealthy(w: World, monkeypatch: Any) -> None:
+    """Every target the driver's load balancer client reads fails its health checks (botocore elbv2 TargetHealth.State)."""
+    client = w.ctx.aws.elbv2.client
+    real = client.describe_target_health
+
+    def unhealthy(**kwargs: Any) -> Any:
+        found = real(**kwargs)
+        for target in found["TargetHealthDescriptions"]:
+            target["TargetHealth"] = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch"}
+        return found
+
+    monkeypatch.setattr(client, "describe_target_health", unhealthy)
+
+
+def final_write_fails(w: World, error: Exception) -> None:
+    """Every write that finishes a release (its record to ``lastRelease``) raises ``error``; the others are written."""
+    original = w.stack.write_release
+
+    def loses_the_final_write(changes: Any, removals: Any, expect_etag: str) -> str:
+        if LAST_RELEASE in changes:
+            raise error
+        return original(changes, removals, expect_etag)
+
+    w.stack.write_release = loses_the_final_write  # type: ignore[method-assign]

@@ -23,7 +23,7 @@ from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import abort, promote_now
 from release.strategies.failure import UnfinishedEndingError
-from tests.stack_world import World, release, world
+from tests.stack_world import World, final_write_fails, release, world
 
 
 def _bob(w: World) -> Any:
@@ -225,15 +225,7 @@ def test_a_promotion_from_another_shell_whose_final_write_fails_hands_back_the_r
     held = records.in_progress(w.stack)
     assert held is not None
     assert held.weight == 50
-    original = w.stack.write_release
-
-    def write_release(changes: Any, removals: Any, expect_etag: str) -> str:
-        if records.LAST_RELEASE in changes:
-            msg = "writing the release state"
-            raise StateStoreError(msg, "Pulumi Cloud answered HTTP 503", "retry")
-        return original(changes, removals, expect_etag)
-
-    w.stack.write_release = write_release  # type: ignore[method-assign]
+    final_write_fails(w, StateStoreError("writing the release state", "Pulumi Cloud answered HTTP 503", "retry"))
     with pytest.raises(UnfinishedEndingError) as caught:
         promote_now(_bob(w), held)
     failure = caught.value

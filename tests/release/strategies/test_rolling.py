@@ -22,7 +22,7 @@ from release.strategies.planner import ReleaseOptions, check_options, plan_relea
 from release.strategies.rolling import RolloutFailedError
 from release.strategies.steps import Complete, Roll, Settle, Smoke, Stage, Watch
 from tests.rolling_support import rolling_world
-from tests.stack_world import InterruptingClock
+from tests.stack_world import InterruptingClock, targets_unhealthy
 from tests.support import MINIMAL_CONFIG
 
 NEW = "2.0.0"
@@ -315,17 +315,7 @@ def test_a_rollout_completed_with_unhealthy_targets_is_not_accepted(session: Any
     w, _ = rolling_world(session, "completes")
     w.stack.set_release(versions={"blue": NEW, "green": w.stack.release_config().versions.green})
     w.stack.update("roll")
-    client = w.ctx.aws.elbv2.client
-    real = client.describe_target_health
-
-    def unhealthy(**kwargs: Any) -> Any:
-        # The load balancer's answer for a target failing its health checks (botocore elbv2 TargetHealth.State).
-        found = real(**kwargs)
-        for target in found["TargetHealthDescriptions"]:
-            target["TargetHealth"] = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch"}
-        return found
-
-    monkeypatch.setattr(client, "describe_target_health", unhealthy)
+    targets_unhealthy(w, monkeypatch)
     runner = Executor(w.ctx).runner
     record = runner._write({}, records.new_record(w.stack.release_config(), NEW, "rolling", w.clock, "t"), new=True)
     with pytest.raises(RolloutFailedError) as caught:

@@ -35,6 +35,19 @@ def _rolled(w: World) -> Any:
     return runner, runner._write({}, record, new=True)
 
 
+def _two_alarms_firing(w: World) -> list[str]:
+    """Blue's two metric alarms, exported as a stack with no composite alarm exports them, both in ALARM."""
+    names = [f"{w.stack.prefix}-blue-health", f"{w.stack.prefix}-blue-latency"]
+    exported = w.stack.outputs()
+    w.stack.outputs = lambda: {**exported, "composite_alarm_names": {}, "alarm_names": {"blue": names, "green": []}}  # type: ignore[method-assign]
+    client = w.ctx.aws.cloudwatch.client
+    client.put_metric_alarm(AlarmName=names[1], Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Statistic="Average",
+                            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    for name in names:
+        client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    return names
+
+
 def test_a_watch_whose_reads_are_refused_for_less_than_the_grace_period_goes_on_and_completes(session: Any) -> None:
     w, ecs = rolling_world(session, "completes")
     runner, record = _rolled(w)
@@ -180,15 +193,7 @@ def test_a_bake_whose_reads_stay_refused_names_the_bake_and_the_colour(session: 
 
 def test_a_bake_with_alarms_in_alarm_names_them_all_and_leaves_the_rollback_to_the_driver(session: Any) -> None:
     w, _ = rolling_world(session, "completes")
-    names = [f"{w.stack.prefix}-blue-health", f"{w.stack.prefix}-blue-latency"]
-    exported = w.stack.outputs()
-    # The metric alarms themselves, as a stack with no composite alarm exports them.
-    w.stack.outputs = lambda: {**exported, "composite_alarm_names": {}, "alarm_names": {"blue": names, "green": []}}  # type: ignore[method-assign]
-    client = w.ctx.aws.cloudwatch.client
-    client.put_metric_alarm(AlarmName=names[1], Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Statistic="Average",
-                            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
-    for name in names:
-        client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    names = _two_alarms_firing(w)
     runner, record = _rolled(w)
     with pytest.raises(RolloutFailedError) as caught:
         runner.run(Settle(Colour.BLUE, 300, 10), record)
@@ -278,14 +283,7 @@ def test_a_rollout_that_never_completes_is_read_every_poll_until_its_timeout_and
 
 def test_alarms_during_the_rollout_fail_it_naming_them_all_and_leave_the_rollback_to_ecs(session: Any) -> None:
     w, _ = rolling_world(session, "stuck")
-    names = [f"{w.stack.prefix}-blue-health", f"{w.stack.prefix}-blue-latency"]
-    exported = w.stack.outputs()
-    w.stack.outputs = lambda: {**exported, "composite_alarm_names": {}, "alarm_names": {"blue": names, "green": []}}  # type: ignore[method-assign]
-    client = w.ctx.aws.cloudwatch.client
-    client.put_metric_alarm(AlarmName=names[1], Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Statistic="Average",
-                            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
-    for name in names:
-        client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    names = _two_alarms_firing(w)
     runner, record = _rolled(w)
     with pytest.raises(RolloutFailedError) as caught:
         runner.run(Watch(Colour.BLUE, NEW, 600, 15), record)

@@ -23,7 +23,7 @@ from release.strategies.executor import Executor, abort
 from release.strategies.failure import StepFailure, UnknownStateError
 from release.strategies.steps import Backup, Migrate, Notify, Preflight, Smoke
 from tests.rolling_support import rolling_world
-from tests.stack_world import Notes, World, lease_taken_by, release, world
+from tests.stack_world import Notes, World, lease_taken_by, release, targets_unhealthy, world
 
 
 def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
@@ -239,16 +239,7 @@ def test_a_preflight_refuses_while_a_live_alarm_fires_naming_it(session: Any) ->
 
 def test_a_preflight_refuses_an_unhealthy_live_colour_naming_its_targets(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     w = world(session)
-    client = w.ctx.aws.elbv2.client
-    real = client.describe_target_health
-
-    def unhealthy(**kwargs: Any) -> Any:
-        found = real(**kwargs)
-        for target in found["TargetHealthDescriptions"]:
-            target["TargetHealth"] = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch"}
-        return found
-
-    monkeypatch.setattr(client, "describe_target_health", unhealthy)
+    targets_unhealthy(w, monkeypatch)
     live = w.stack.release_config().live
     _, _, run = _preflight(w)
     what, why, then = _refused(run)

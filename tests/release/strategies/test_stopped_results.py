@@ -20,7 +20,7 @@ from release.strategies import executor
 from release.strategies.executor import Executor, Result
 from release.strategies.failure import StepFailure
 from release.strategies.planner import ReleaseOptions, plan_release
-from tests.stack_world import POLL_SECONDS, World, lease_taken_by, world
+from tests.stack_world import POLL_SECONDS, World, final_write_fails, lease_taken_by, world
 
 STATUS = "python -m release status --stack staging"
 # The canary release's steps on staging: preflight, backup, deploy, migrate, smoke, then shift and bake three times,
@@ -93,15 +93,7 @@ def test_a_bake_that_fails_aborts_the_release_verified_and_says_why(session: Any
 
 def test_an_abort_whose_final_write_fails_is_aborted_and_names_the_command_that_finishes_the_record(session: Any) -> None:
     w = world(session)
-    original = w.stack.write_release
-
-    def loses_the_final_write(changes: Any, removals: Any, expect_etag: str) -> str:
-        if records.LAST_RELEASE in changes:
-            msg = "writing the release state"
-            raise EngineError(msg, "ESC answered 503", "try again")
-        return original(changes, removals, expect_etag)
-
-    w.stack.write_release = loses_the_final_write  # type: ignore[method-assign]
+    final_write_fails(w, EngineError("writing the release state", "ESC answered 503", "try again"))
     result, _ = _stopped(w, BAKE_AT_25, StepFailure("bake at 25%", "errors 4.1% > 1%", "look at the candidate's logs"))
     held = records.in_progress(w.stack)
     assert held is not None
