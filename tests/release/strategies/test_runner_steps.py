@@ -6,6 +6,7 @@ Each test here fails on a copy of the runner with one of its checks changed (``m
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,9 +27,8 @@ from tests.rolling_support import rolling_world
 from tests.stack_world import Notes, World, lease_taken_by, release, targets_unhealthy, world
 
 
-def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
-    w = world(session)
-    # The alert topic, with a queue subscribed to it to read what was published (SNS raw delivery).
+def _alert_topic(session: Any, w: World) -> tuple[str, Callable[[], list[dict[str, Any]]]]:
+    """The stack's alert topic, exported, and what was published to it (a queue subscribed, as SNS delivers)."""
     sns, sqs = session.client("sns"), session.client("sqs")
     topic = sns.create_topic(Name=f"{w.stack.prefix}-alerts")["TopicArn"]
     queue = sqs.create_queue(QueueName=f"{w.stack.prefix}-alerts")["QueueUrl"]
@@ -36,14 +36,20 @@ def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     exported = w.stack.outputs()
     w.stack.outputs = lambda: {**exported, "alert_topic_arn": topic}  # type: ignore[method-assign]
+    return topic, lambda: [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
+
+
+def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_the_release_ended(session: Any) -> None:
+    w = world(session)
+    topic, published = _alert_topic(session, w)
     config = w.stack.release_config()
     record = records.new_record(config, "v2", "canary", w.clock, "alice@laptop").model_copy(
         update={"outcome": Outcome.PROMOTED, "snapshot": "staging-release-v2-20261207"})
     runner = Executor(w.ctx).runner
     assert runner.run(Notify("alert_topic_arn"), record) is record
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    messages = published()
     assert len(messages) == 1
-    envelope = json.loads(messages[0]["Body"])
+    envelope = messages[0]
     assert envelope["TopicArn"] == topic
     assert envelope["Subject"] == f"staging: v2 released to {config.candidate}"
     summary = {
@@ -53,6 +59,19 @@ def test_the_notification_tells_the_alert_topic_which_version_went_live_and_how_
     # Read by people in their mail: indented, one field a line, in this order.
     assert envelope["Message"] == json.dumps(summary, indent=2)
 
+
+
+def test_a_whole_release_notifies_once_at_its_end_that_it_was_promoted(session: Any) -> None:
+    # The notification is the plan's last step: every step before it that ends the release (the promotion, the end of
+    # the control share) hands on the finished record, so the message always has its outcome.
+    w = world(session)
+    _, published = _alert_topic(session, w)
+    result = release(w, "v2")
+    assert result.outcome is Outcome.PROMOTED
+    assert result.record is not None
+    # The bake's holds are published to the topic too; the release summary is the one "released" message.
+    released = [m for m in published() if m["Subject"] == f"staging: v2 released to {result.record.colour}"]
+    assert [json.loads(m["Message"])["outcome"] for m in released] == ["promoted"]
 
 def test_a_driver_whose_name_is_longer_than_a_lease_holder_still_knows_its_own_lease(session: Any) -> None:
     # The lease keeps 160 characters of the holder (``Lease.holder``): "<user>@<host> (pid N)" of a shell on a host with
