@@ -59,6 +59,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "release/strategies/steps.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/output/test_panel_report.py"),
     "release/strategies/runner.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/judgement/test_staging_gate.py"),
     "release/strategies/rolling.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS),
+    "release/strategies/canary.py": (STRATEGIES, ROLLBACK, *RACES, *COMMANDS, "tests/release/judgement/test_staging_gate.py"),
     "release/rollback/fast.py": (ROLLBACK, "tests/release/strategies/test_decommission.py", *RACES, *COMMANDS),
     "release/rollback/rolling.py": (ROLLBACK,),
     "release/rollback/to_version.py": (ROLLBACK, *COMMANDS),
