@@ -142,13 +142,15 @@ def _smoke_world(session: Any, status: int, endpoint: str = "https://app.example
     return w, (runner, record)
 
 
-def test_a_smoke_test_that_passes_is_noted_and_recorded_at_the_url_joined_without_a_double_slash(session: Any) -> None:
-    w, (runner, record) = _smoke_world(session, 204)
+@pytest.mark.parametrize("status", [200, 204, 299])
+def test_a_smoke_test_that_passes_is_noted_and_recorded_at_the_url_joined_without_a_double_slash(session: Any, status: int) -> None:
+    # Any 2xx passes (RFC 9110 section 15.3); 199 and 300 are the first answers on either side that do not.
+    w, (runner, record) = _smoke_world(session, status)
     done = runner.run(Smoke("endpoint_url", "/healthz"), record)
     assert w.probes == ["https://app.example.com/healthz"]
     assert done.phase is Phase.SMOKE_TESTED
     assert records.in_progress(w.stack) == done
-    assert w.ctx.reporter.notes == ["smoke test https://app.example.com/healthz: 204"]  # type: ignore[attr-defined]
+    assert w.ctx.reporter.notes == [f"smoke test https://app.example.com/healthz: {status}"]  # type: ignore[attr-defined]
 
 
 def test_a_smoke_test_after_the_promotion_leaves_the_promoted_record_as_it_is(session: Any) -> None:
@@ -158,7 +160,7 @@ def test_a_smoke_test_after_the_promotion_leaves_the_promoted_record_as_it_is(se
     assert records.in_progress(w.stack) == promoted
 
 
-@pytest.mark.parametrize(("status", "answered"), [(503, "503"), (0, "nothing")])
+@pytest.mark.parametrize(("status", "answered"), [(503, "503"), (300, "300"), (199, "199"), (0, "nothing")])
 def test_a_smoke_test_that_keeps_failing_tries_every_5_s_then_names_the_answer_and_the_curl_to_repeat_it(
     session: Any, status: int, answered: str,
 ) -> None:
