@@ -502,3 +502,28 @@ def test_a_colour_with_no_targets_registered_is_not_healthy(session: Any, monkey
     client = w.ctx.aws.elbv2.client
     monkeypatch.setattr(client, "describe_target_health", lambda **_: {"TargetHealthDescriptions": []})
     assert Executor(w.ctx).runner.healthy(Colour.GREEN) == (False, "no targets registered in green's target group")
+
+
+def _forward(w: World, groups: list[tuple[str, int]]) -> None:
+    """The listener's default action changed by hand (outside the stack): forward to these groups at these weights."""
+    w.stack.elb.modify_listener(ListenerArn=w.stack.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in groups]}}])
+
+
+def test_a_listener_forwarding_to_a_group_of_no_colour_names_that_group_in_what_it_serves(session: Any) -> None:
+    w = world(session)
+    vpc = w.stack.elb.describe_target_groups(TargetGroupArns=[w.stack.groups[Colour.BLUE]])["TargetGroups"][0]["VpcId"]
+    foreign = w.stack.elb.create_target_group(Name=f"{w.stack.prefix}-other", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                              TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    _forward(w, [(w.stack.groups[Colour.BLUE], 50), (foreign, 50)])
+    with pytest.raises(StepFailure) as caught:
+        Executor(w.ctx).runner.verify(Colour.GREEN, 0)
+    assert caught.value.why.endswith(f"still serves {json.dumps({'blue': 50, foreign: 50}, sort_keys=True)}")
+
+
+def test_a_listener_whose_weights_are_all_zero_serves_no_colour_anything(session: Any) -> None:
+    w = world(session)
+    _forward(w, [(w.stack.groups[Colour.BLUE], 0), (w.stack.groups[Colour.GREEN], 0)])
+    with pytest.raises(StepFailure) as caught:
+        Executor(w.ctx).runner.verify(Colour.GREEN, 0)
+    assert caught.value.why.endswith('still serves {"blue": 0, "green": 0}')
