@@ -385,19 +385,15 @@ def main(argv: list[str] | None = None) -> int:
             # stamp says what was there at its start, and the next run tests the survivors against anything newer.
             met = digest(rest_of(module))
             work, rest_changed = prepare(module, tests, args.fresh, met)
+            children = ["--max-children", str(args.max_children)]
             if args.survivors:
                 # Not a whole run: the stamp stays as it was, so the next whole run still tests its survivors again.
-                write_report(retest(module, tests, work, ["--max-children", str(args.max_children)]))
+                write_report(retest(module, tests, work, children))
                 continue
             print(f"{module}: mutating against {' '.join(tests)} in {work.relative_to(ROOT)}", flush=True)
-            children = ["--max-children", str(args.max_children)]
             mutmut(work, "run", *children, log=OUT / f"{work.name}.log")
-            result = read_results(module, tests, work)
-            if rest_changed and result.survivors:
-                # mutmut keeps a verdict once given: the survivors meet the new tests only when named.
-                print(f"{module}: the project changed; testing the {len(result.survivors)} survivors again", flush=True)
-                mutmut(work, "run", *children, *result.survivors, log=OUT / f"{work.name}.retest.log")
-                result = read_results(module, tests, work)
+            # mutmut keeps a verdict once given: when the project changed, the survivors meet the new tests only when named.
+            result = retest(module, tests, work, children) if rest_changed else read_results(module, tests, work)
             (work / ".rest").write_text(met)
             report = write_report(result)
             print(table({module: report[module]}).splitlines()[-1], flush=True)

@@ -232,3 +232,24 @@ def test_survivors_only_tests_the_survivors_again_by_name_and_leaves_the_stamp(t
     # Only the survivor is named; the mutant not checked yet is left for the next whole run, and nothing is stamped.
     assert runs == [("run", "--max-children", "2", "kept")]
     assert not (work / ".rest").exists()
+
+
+def test_a_whole_run_on_a_changed_project_tests_its_survivors_again_by_name_then_stamps_it(tmp_path, monkeypatch):
+    module = "release/state/file.py"
+    monkeypatch.setattr(mutate, "OUT", tmp_path)
+    monkeypatch.setattr(mutate, "ROOT", tmp_path)
+    monkeypatch.setattr(mutate, "rest_of", lambda _: ["the rest"])
+    monkeypatch.setattr(mutate, "digest", lambda names: "the project now")
+    work = tmp_path / mutate.slug(module)
+    monkeypatch.setattr(mutate, "prepare", lambda *_: (work.mkdir(exist_ok=True), (work, True))[1])
+    runs: list[tuple[str, ...]] = []
+
+    def run(_work: object, *args: str, **__: object) -> str:
+        runs.append(args)
+        return ""
+
+    monkeypatch.setattr(mutate, "mutmut", run)
+    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), {"kept": 0, "killed": 1}, {"kept": "-x\n+y"}))
+    assert mutate.main(["--module", module]) == 0
+    assert runs == [("run", "--max-children", "1"), ("run", "--max-children", "1", "kept")]
+    assert (work / ".rest").read_text() == "the project now"
