@@ -212,29 +212,8 @@ def test_a_run_stamps_the_project_it_started_on_so_tests_written_meanwhile_meet_
     assert (work / ".rest").read_text() == "as the run started"
 
 
-def test_survivors_only_tests_the_survivors_again_by_name_and_leaves_the_stamp(tmp_path, monkeypatch):
-    module = "release/state/file.py"
-    monkeypatch.setattr(mutate, "OUT", tmp_path)
-    monkeypatch.setattr(mutate, "rest_of", lambda _: ["the rest"])
-    monkeypatch.setattr(mutate, "digest", lambda names: "the project now")
-    work = tmp_path / mutate.slug(module)
-    monkeypatch.setattr(mutate, "prepare", lambda *_: (work.mkdir(exist_ok=True), (work, True))[1])
-    runs: list[tuple[str, ...]] = []
-
-    def run(_work: object, *args: str, **__: object) -> str:
-        runs.append(args)
-        return ""
-
-    codes = {"kept": 0, "killed": 1, "not-yet": None}
-    monkeypatch.setattr(mutate, "mutmut", run)
-    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), dict(codes), {"kept": "-x\n+y"}))
-    assert mutate.main(["--module", module, "--survivors", "--max-children", "2"]) == 0
-    # Only the survivor is named; the mutant not checked yet is left for the next whole run, and nothing is stamped.
-    assert runs == [("run", "--max-children", "2", "kept")]
-    assert not (work / ".rest").exists()
-
-
-def test_a_whole_run_on_a_changed_project_tests_its_survivors_again_by_name_then_stamps_it(tmp_path, monkeypatch):
+def _changed_project(tmp_path, monkeypatch, codes):
+    """A workspace for file.py on a project changed since its last run, mutmut's calls recorded, ``codes`` its verdicts."""
     module = "release/state/file.py"
     monkeypatch.setattr(mutate, "OUT", tmp_path)
     monkeypatch.setattr(mutate, "ROOT", tmp_path)
@@ -249,7 +228,20 @@ def test_a_whole_run_on_a_changed_project_tests_its_survivors_again_by_name_then
         return ""
 
     monkeypatch.setattr(mutate, "mutmut", run)
-    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), {"kept": 0, "killed": 1}, {"kept": "-x\n+y"}))
+    monkeypatch.setattr(mutate, "read_results", lambda m, t, w: mutate.tally(m, " ".join(t), dict(codes), {"kept": "-x\n+y"}))
+    return module, work, runs
+
+
+def test_survivors_only_tests_the_survivors_again_by_name_and_leaves_the_stamp(tmp_path, monkeypatch):
+    module, work, runs = _changed_project(tmp_path, monkeypatch, {"kept": 0, "killed": 1, "not-yet": None})
+    assert mutate.main(["--module", module, "--survivors", "--max-children", "2"]) == 0
+    # Only the survivor is named; the mutant not checked yet is left for the next whole run, and nothing is stamped.
+    assert runs == [("run", "--max-children", "2", "kept")]
+    assert not (work / ".rest").exists()
+
+
+def test_a_whole_run_on_a_changed_project_tests_its_survivors_again_by_name_then_stamps_it(tmp_path, monkeypatch):
+    module, work, runs = _changed_project(tmp_path, monkeypatch, {"kept": 0, "killed": 1})
     assert mutate.main(["--module", module]) == 0
     assert runs == [("run", "--max-children", "1"), ("run", "--max-children", "1", "kept")]
     assert (work / ".rest").read_text() == "the project now"
