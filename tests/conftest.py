@@ -19,6 +19,7 @@ import pytest
 from components.config import ConfigError
 from offline import Plan, evaluate, evaluate_stack
 from offline.stacks import ProjectFiles, apply_overrides, parse_override
+from tools.mutate import STATS, quickest_first
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -48,12 +49,14 @@ _HEAVY = ("rehearsal", "registry")
 
 @pytest.hookimpl(trylast=True)  # after ``-m`` has deselected: only what runs is weighed
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The heaviest files first, each file's tests in their own order.
+    """The heaviest files first, each file's tests in their own order; under a mutant's run, the quickest tests first.
 
     ``--dist loadfile`` hands each worker the next file in this order as it finishes one (the Makefile's ``XDIST``
     turns xdist's own order, by number of tests, off): a rehearsal file started last would leave one worker
     running it alone, the other idle.
     """
+    if quickest_first(items, os.environ.get("MUTANT_UNDER_TEST", ""), Path.cwd() / STATS):
+        return
     weight: dict[Path, int] = {}
     for item in items:
         heavy = any(item.get_closest_marker(name) for name in _HEAVY)

@@ -1,5 +1,6 @@
 """`make mutate`'s driver: which modules it mutates against which tests, how it counts, and its bad input."""
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -245,3 +246,50 @@ def test_a_whole_run_on_a_changed_project_tests_its_survivors_again_by_name_then
     assert mutate.main(["--module", module]) == 0
     assert runs == [("run", "--max-children", "1"), ("run", "--max-children", "1", "kept")]
     assert (work / ".rest").read_text() == "the project now"
+
+
+class _Collected:
+    def __init__(self, nodeid):
+        self.nodeid = nodeid
+
+
+def _stats(tmp_path, durations):
+    path = tmp_path / mutate.STATS
+    path.write_text(json.dumps({"duration_by_test": durations, "tests_by_mangled_function_name": {}}))
+    return path
+
+
+def test_a_mutants_tests_run_quickest_first_by_the_stats_runs_durations_an_unseen_one_last(tmp_path):
+    stats = _stats(tmp_path, {"t.py::slow": 9.0, "t.py::quick": 0.1, "t.py::middling": 2.0})
+    items = [_Collected(n) for n in ("t.py::slow", "t.py::new", "t.py::middling", "t.py::quick")]
+    assert mutate.quickest_first(items, "release.strategies.runner.x_end__mutmut_12", stats)
+    assert [i.nodeid for i in items] == ["t.py::quick", "t.py::middling", "t.py::slow", "t.py::new"]
+
+
+@pytest.mark.parametrize("run", ["", "stats", "fail", "list_all_tests", "mutant_generation"])
+def test_mutmuts_clean_and_stats_runs_keep_the_suites_own_order(tmp_path, run):
+    stats = _stats(tmp_path, {"t.py::b": 9.0, "t.py::a": 0.1})
+    items = [_Collected("t.py::b"), _Collected("t.py::a")]
+    assert not mutate.quickest_first(items, run, stats)
+    assert [i.nodeid for i in items] == ["t.py::b", "t.py::a"]
+
+
+@pytest.mark.parametrize("text", [None, "{not json", '{"tests_by_mangled_function_name": {}}'])
+def test_without_readable_durations_a_mutants_tests_keep_their_order(tmp_path, text):
+    stats = tmp_path / mutate.STATS
+    if text is not None:
+        stats.write_text(text)
+    items = [_Collected("t.py::b"), _Collected("t.py::a")]
+    assert not mutate.quickest_first(items, "m.x_f__mutmut_1", stats)
+    assert [i.nodeid for i in items] == ["t.py::b", "t.py::a"]
+
+
+def test_the_suites_collection_hook_orders_a_mutants_run_from_the_stats_in_the_folder_mutmut_runs_in(tmp_path, monkeypatch):
+    from tests import conftest  # noqa: PLC0415 - the hook itself, called as pytest calls it
+
+    _stats(tmp_path, {"t.py::b": 9.0, "t.py::a": 0.1})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "release.state.record.x_commit__mutmut_3")
+    items = [_Collected("t.py::b"), _Collected("t.py::a")]
+    conftest.pytest_collection_modifyitems(items)
+    assert [i.nodeid for i in items] == ["t.py::a", "t.py::b"]
