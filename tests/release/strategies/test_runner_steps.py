@@ -222,6 +222,16 @@ def test_a_preflight_refuses_a_config_that_does_not_load_naming_the_problem(sess
     assert "canaryWeight" in why
 
 
+def test_a_preflight_names_every_problem_of_a_config_that_does_not_load_one_after_another(session: Any) -> None:
+    w = world(session)
+    _, _, run = _preflight(w)
+    w.stack.set_release(canaryWeight=101, candidateTasks=101)
+    _, why, _ = _refused(run)
+    assert why == (
+        "the stack config is invalid: release:canaryWeight: got 101; input should be less than or equal to 100; "
+        "release:candidateTasks: got 101; input should be less than or equal to 100")
+
+
 def test_a_preflight_refuses_while_another_release_is_in_progress_naming_it_and_both_ways_out(session: Any) -> None:
     w = world(session)
     release(w, "v2", until_weight=25)
@@ -233,8 +243,10 @@ def test_a_preflight_refuses_while_another_release_is_in_progress_naming_it_and_
         "`python -m release abort --stack staging` or `python -m release promote --stack staging`")
 
 
-def test_a_preflight_refuses_a_candidate_that_serves_traffic_with_no_release_in_progress(session: Any) -> None:
+@pytest.mark.parametrize("live", ["blue", "green"])
+def test_a_preflight_refuses_a_candidate_that_serves_traffic_with_no_release_in_progress(session: Any, live: str) -> None:
     w = world(session)
+    w.stack.set_release(live=live)
     config = w.stack.release_config()
     candidate = config.candidate
     # An earlier version left on the candidate with a share of the traffic (a manual `pulumi config set`).
