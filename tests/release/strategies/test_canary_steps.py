@@ -1,0 +1,304 @@
+"""The canary's own steps as its runner runs them (release/strategies/canary.py): deploy, scale before a shift, and
+how a bake ends when it cannot judge.
+
+Each test here fails on a copy of the module with one of its checks or messages changed (``make mutate``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from components.config.release_analysis import AnalysisConfig
+from components.config.release_record import Phase
+from release.aws.base import TRANSIENT_GRACE_SECONDS, TransientAwsError
+from release.clock import ManualClock
+from release.context import Context
+from release.state import record as records
+from release.strategies.canary import CanaryRunner
+from release.strategies.environment import HOLD_MINUTES, Environment
+from release.strategies.executor import Executor
+from release.strategies.failure import StepFailure
+from release.strategies.steps import Bake, Deploy, Shift
+from release.strategies.timing import Timing
+from tests.release.strategies.test_bake import LATENCY, LIVE, RECORD, Engine, Metrics, Polls
+from tests.release.strategies.test_environment import AlertingEngine, Changing, Topic
+from tests.stack_world import Notes, World, targets_unhealthy, world
+
+STATUS = "python -m release status --stack staging"
+
+
+def _started(w: World) -> tuple[CanaryRunner, Any]:
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner = Executor(w.ctx).runner
+    assert isinstance(runner, CanaryRunner)
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by)
+    return runner, runner._write({}, record, new=True)
+
+
+def _with_services(w: World) -> None:
+    """The stack exports its ECS cluster and a service per colour, as the real program does."""
+    exported = w.stack.outputs()
+    w.stack.outputs = lambda: {  # type: ignore[method-assign]
+        **exported, "cluster_name": "web", "service_names": {"blue": "web-blue", "green": "web-green"}}
+
+
+def test_a_deploy_writes_the_candidates_version_as_compact_json_updates_and_records_it_deployed(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    config = w.stack.release_config()
+    live, candidate = config.live, config.candidate
+    done = runner.run(Deploy(candidate, "v2"), record)
+    assert done.phase is Phase.DEPLOYED
+    assert records.in_progress(w.stack) == done
+    versions = {"blue": config.versions.blue, "green": config.versions.green, candidate.value: "v2"}
+    # The key the program reads, as `pulumi config set --path` would leave it: no spaces.
+    assert w.stack.config["release:versions"] == json.dumps(versions, separators=(",", ":"))
+    assert w.stack.release_config().versions.of(live) == config.versions.of(live)
+    assert w.stack.issued[-1]["message"] == f"release {record.id}: v2 on {candidate}"
+    assert "release:candidateTasks" not in w.stack.config or w.stack.config["release:candidateTasks"] == str(config.candidate_tasks)
+
+
+@pytest.mark.parametrize(("standby", "candidate_tasks", "written"), [
+    ("0", "0", "1"),  # a candidate kept at no tasks gets one to be deployed and checked at all
+    ("1", "0", None),
+    ("0", "2", None),
+])
+def test_a_deploy_onto_a_candidate_kept_at_no_tasks_gives_it_one(
+    session: Any, monkeypatch: pytest.MonkeyPatch, standby: str, candidate_tasks: str, written: str | None,
+) -> None:
+    w = world(session)
+    w.stack.config["fleet:candidateCount"] = standby
+    w.stack.set_release(candidateTasks=int(candidate_tasks))
+    _with_services(w)
+    runner, record = _started(w)
+    monkeypatch.setattr(runner, "healthy", lambda colour: (True, "1 healthy target(s)"))
+    runner.run(Deploy(w.stack.release_config().candidate, "v2"), record)
+    assert w.stack.config["release:candidateTasks"] == (written or candidate_tasks)
+
+
+def test_a_deploy_onto_a_candidate_with_no_services_exported_writes_no_task_count(session: Any) -> None:
+    w = world(session)
+    w.stack.config["fleet:candidateCount"] = "0"
+    runner, record = _started(w)
+    runner.run(Deploy(w.stack.release_config().candidate, "v2"), record)
+    assert "release:candidateTasks" not in w.stack.config
+
+
+def test_a_deploy_whose_candidate_never_gets_healthy_fails_after_its_timeout_saying_no_traffic_moved(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    candidate = w.stack.release_config().candidate
+    targets_unhealthy(w, monkeypatch)
+    began = w.clock.monotonic()
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Deploy(candidate, "v2", timeout_seconds=60), record)
+    failure = caught.value
+    assert (failure.what, failure.next_command) == (
+        f"deploying v2 to {candidate}", f"check the {candidate} service's events and logs; no traffic was moved")
+    assert failure.why.startswith(f"not done after 60s (last seen: {candidate} targets not healthy: ")
+    assert w.clock.monotonic() - began == 60
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.phase is not Phase.DEPLOYED
+    assert w.stack.served()[candidate.value] == 0
+
+
+def _scaling(w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str]) -> tuple[CanaryRunner, Any, Any]:
+    config = w.stack.release_config()
+    # Deployed: the candidate runs the new version, which any share of the traffic needs.
+    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
+    runner, record = _started(w)
+    counts = {config.live: live_tasks, config.candidate: 1}
+    monkeypatch.setattr(runner, "running", lambda colour: counts[colour])
+    asked: list[tuple[Any, int]] = []
+
+    def running_enough(colour: Any, tasks: int) -> tuple[bool, str]:
+        asked.append((colour, tasks))
+        return runs
+
+    monkeypatch.setattr(runner, "runs", running_enough)
+    return runner, record, asked
+
+
+def test_a_shift_scales_the_candidate_for_its_share_of_live_with_headroom_before_any_traffic(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    candidate = w.stack.release_config().candidate
+    done = runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
+    # 4 live tasks, half of them with 20% headroom: 2.4, so 3; more than the standby 1 the candidate keeps.
+    assert w.stack.config["release:candidateTasks"] == "3"
+    scaled, shifted = w.stack.issued[-2:]
+    assert scaled["message"] == f"release {record.id}: scale {candidate} to 3 tasks for 50%"
+    assert scaled["weights"][candidate.value] == 0, "the tasks run before the traffic comes"
+    assert shifted["weights"][candidate.value] == 50
+    assert asked == [(candidate, 3)]
+    assert f"{candidate} runs 3 task(s) for 50% of 4 live task(s)" in w.ctx.reporter.notes  # type: ignore[attr-defined]
+    assert (done.phase, done.weight) == (Phase.SHIFTING, 50)
+
+
+def test_a_shift_the_standby_tasks_already_carry_scales_nothing_but_still_waits_for_them(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    candidate = w.stack.release_config().candidate
+    runner.run(Shift(candidate, 10, 1, 4, headroom=1.2), record)
+    assert "release:candidateTasks" not in w.stack.config
+    assert [i["message"] for i in w.stack.issued] == [f"release {record.id}: 10% to {candidate} (step 1/4)"]
+    assert asked == [(candidate, 1)]
+    assert f"{candidate} runs 1 task(s) for 10% of 4 live task(s)" in w.ctx.reporter.notes  # type: ignore[attr-defined]
+
+
+def test_a_shift_with_no_headroom_to_keep_reads_no_task_count_and_waits_for_none(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    monkeypatch.setattr(runner, "running", lambda colour: pytest.fail("no services to read"))
+    runner.run(Shift(w.stack.release_config().candidate, 50, 2, 4), record)
+    assert asked == []
+    assert not [n for n in w.ctx.reporter.notes if "task(s)" in n]  # type: ignore[attr-defined]
+
+
+def test_a_candidate_that_never_runs_its_share_fails_the_shift_before_any_traffic_naming_where_to_look(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    candidate = w.stack.release_config().candidate
+    short = f"{candidate} runs 1 of the 3 tasks it needs"
+    runner, record, _ = _scaling(w, monkeypatch, live_tasks=4, runs=(False, short))
+    began = w.clock.monotonic()
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Shift(candidate, 50, 2, 4, headroom=1.2, timeout_seconds=120), record)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        f"scaling {candidate} for 50%", f"not done after 120s (last seen: {short})",
+        f"check the {candidate} service's events (capacity, quotas); no more traffic was sent to it")
+    assert w.clock.monotonic() - began == 120
+    assert w.stack.served()[candidate.value] == 0
+
+
+class Throttled(Metrics):
+    """CloudWatch refusing every metric read while ``refused(seconds on the clock)`` says so, answering otherwise."""
+
+    def __init__(self, clock: ManualClock, refused: Callable[[float], bool]) -> None:
+        super().__init__({"green": (6_000.0, 60.0, LATENCY), "blue": LIVE})
+        self.clock, self.refused = clock, refused
+
+    def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        if self.refused(self.clock.monotonic()):
+            raise TransientAwsError("reading the bake's metrics", "throttled", "", "ThrottlingException")
+        return super().metric_series(queries, start, end)
+
+
+def _bake_reads(refused: Callable[[float], bool]) -> tuple[ManualClock, Polls, StepFailure | None]:
+    clock, seen = ManualClock(), Polls()
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    aws = SimpleNamespace(cloudwatch=Throttled(clock, refused))
+    ctx = Context("staging", Engine(), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
+    try:
+        CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
+    except StepFailure as failure:
+        return clock, seen, failure
+    return clock, seen, None
+
+
+REFUSED = "reading the bake's metrics: AWS answered ThrottlingException; polling again in 10s"
+
+
+def test_a_bake_whose_metric_reads_aws_keeps_refusing_ends_after_the_grace_period_as_an_infrastructure_failure() -> None:
+    clock, seen, failure = _bake_reads(lambda _: True)
+    assert failure is not None
+    assert (failure.what, failure.why, failure.next_command, failure.infrastructure) == (
+        "bake at 10%",
+        f"reading the bake's metrics: AWS answered ThrottlingException for {TRANSIENT_GRACE_SECONDS:g}s; "
+        "the candidate cannot be judged", STATUS, True)
+    # Polled every 10 s from the first refusal until the grace period ran out, saying so each time.
+    assert clock.monotonic() == TRANSIENT_GRACE_SECONDS
+    assert seen.notes == [REFUSED] * 12
+    assert not seen.polls, "no verdict was reported on figures never read"
+
+
+def test_a_bake_whose_reads_are_refused_a_while_then_answered_judges_on_and_ends_on_time() -> None:
+    clock, seen, failure = _bake_reads(lambda at: at < 110)
+    assert failure is None
+    assert seen.notes == [REFUSED] * 11
+    # The bake's 300 s count from its start: the refused polls took 110 s of them.
+    assert clock.monotonic() == 300
+    assert seen.polls[-1].verdict.ok
+
+
+def test_refusals_apart_from_each_other_each_start_the_grace_period_again() -> None:
+    # 110 s refused of every 120: each run of refusals shorter than the grace period, together longer.
+    clock, seen, failure = _bake_reads(lambda at: at % 120 < 110)
+    assert failure is None
+    # Three runs of 11 refusals; the bake's time is up at 300 s, in the third, and it ends at the first answer after it.
+    assert seen.notes == [REFUSED] * 33
+    assert clock.monotonic() == 350
+
+
+def _environment_bake(clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig) -> tuple[Polls, Topic, Any]:
+    seen, topic = Polls(), Topic()
+
+    def environment(*_: Any) -> Environment:
+        return Environment(True, "the environment is unhealthy: live (blue) is degraded too") if unhealthy else Environment(False)
+
+    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=metrics, sns=topic), clock, runner=None,  # type: ignore[arg-type]
+                  reporter=seen, thresholds=limits)
+    try:
+        CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300), RECORD)
+    except StepFailure as failure:
+        return seen, topic, failure
+    return seen, topic, None
+
+
+def test_a_hold_that_outlasts_its_limit_says_to_fix_the_environment_then_release_the_version_again() -> None:
+    clock = ManualClock()
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    seen, topic, failure = _environment_bake(clock, Changing(clock, bad_until=10**9, shared=True), True, limits)
+    assert failure is not None
+    assert failure.next_command == f"fix the environment, then release 2.0.0 again; {STATUS}"
+    assert failure.what == "bake at 10%"
+    assert topic.sent == [(
+        "arn:aws:sns:eu-west-1:1:alerts", "staging: release r-1 held at 10%: the environment is unhealthy",
+        "the environment is unhealthy: live (blue) is degraded too (the verdict: alarm green-5xx is ALARM). The release "
+        "holds its weights and keeps judging the candidate against live's traffic of the same minutes (worse: aborted); "
+        f"the bake starts again once the environment is well; after {HOLD_MINUTES} min it sends the candidate back to 0.",
+    )], "one alert, when the hold began"
+    assert seen.notes == ["held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
+                          "(the verdict: alarm green-5xx is ALARM)"]
+
+
+def test_an_undecided_hold_alerts_once_and_at_its_end_says_to_send_more_traffic_then_release_again() -> None:
+    clock = ManualClock()
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}, "lowTraffic": {"extendMinutes": 0}})
+    seen, topic, failure = _environment_bake(clock, Metrics({"green": (40.0, 3.0, LATENCY), "blue": LIVE}), False, limits)
+    assert failure is not None
+    assert (failure.what, failure.infrastructure) == ("bake at 10%", True)
+    assert failure.next_command == ("send more traffic (or lower release:analysis minimum samples), then release 2.0.0 "
+                                    f"again; {STATUS}")
+    assert clock.monotonic() == 300 + HOLD_MINUTES * 60
+    [(_, subject, message)] = topic.sent
+    assert subject == "staging: release r-1 held at 10%: too little evidence to judge the candidate"
+    assert message.endswith(f". The release holds its weights and keeps judging; after {HOLD_MINUTES} min undecided it "
+                            "sends the candidate back to 0.")
+    [held] = seen.notes
+    assert held.startswith("held at 10%, not promoted: too little evidence to judge the candidate after the 5-min bake "
+                           "and its extension: ")
+    why = held.split("and its extension: ", 1)[1]
+    assert message == f"{why}. The release holds its weights and keeps judging; after {HOLD_MINUTES} min undecided it " \
+                      "sends the candidate back to 0."
+    # The figures named are those of the hold's last poll.
+    assert failure.why.startswith(f"too little evidence to judge the candidate, still undecided {HOLD_MINUTES} min after the "
+                                  "bake's extension: ")
+    assert failure.why.endswith("; never promoted on no evidence, the candidate goes back to 0 as the safe state")
