@@ -270,6 +270,41 @@ def test_a_preflight_refuses_while_a_live_alarm_fires_naming_it(session: Any) ->
     assert records.in_progress(w.stack) is None
 
 
+def test_a_preflight_names_every_live_alarm_in_alarm_one_after_another(session: Any) -> None:
+    w = world(session)
+    live = w.stack.release_config().live
+    cloudwatch = w.ctx.aws.cloudwatch.client
+    names = [f"{w.stack.prefix}-{live}-5xx", f"{w.stack.prefix}-{live}-latency"]
+    for name in names:
+        cloudwatch.put_metric_alarm(AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+                                    Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=10,
+                                    ComparisonOperator="GreaterThanThreshold")
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    exported = w.stack.outputs()
+    # A stack that exports its metric alarms, not a composite one.
+    w.stack.outputs = lambda: {  # type: ignore[method-assign]
+        **{k: v for k, v in exported.items() if k != "composite_alarm_names"}, "alarm_names": {live.value: names}}
+    _, _, run = _preflight(w)
+    assert _refused(run) == ("preflight", f"live alarms in ALARM: {names[0]}, {names[1]}", "python -m release status --stack staging")
+
+
+def test_a_release_started_elsewhere_between_the_preflights_read_and_its_write_is_named_with_both_ways_out(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    _, _, run = _preflight(w)
+    read = w.stack.get_config()  # as the preflight reads it: no release in progress
+    other = records.new_record(w.stack.release_config(), "v3", "canary", w.clock, "bob@desk")
+    records.commit(w.stack, None, other)  # another shell's release, written after that read
+    monkeypatch.setattr(w.stack, "get_config", lambda: dict(read))
+    assert _refused(run) == (
+        "preflight", f"release {other.id} of v3 is in progress, started by bob@desk at {other.started_at:%Y-%m-%d %H:%M} UTC",
+        "`python -m release abort --stack staging` or `python -m release promote --stack staging`")
+    stored = records.in_progress(w.stack)
+    assert stored is not None
+    assert stored.id == other.id, "the other shell's release stays as it was"
+
+
 def test_a_preflight_refuses_an_unhealthy_live_colour_naming_its_targets(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     w = world(session)
     targets_unhealthy(w, monkeypatch)
