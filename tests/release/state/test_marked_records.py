@@ -234,3 +234,21 @@ def test_a_promotion_from_another_shell_whose_final_write_fails_hands_back_the_r
     # What the promotion did, though its record is not finished: promoted, the candidate verified at 100%.
     assert failure.record is not None
     assert (failure.record.phase, failure.record.weight, failure.record.highest_weight) == (Phase.PROMOTED, 100, 100)
+
+
+# --- a command from another shell ends the record as stored, never its own older copy -------------------------------
+
+
+def test_an_abort_from_another_shell_holding_an_older_copy_ends_the_record_as_the_driver_last_wrote_it(session: Any) -> None:
+    w = world(session)
+    release(w, "v2", until_weight=25)
+    read = records.in_progress(w.stack)  # what bob's shell read
+    assert read is not None
+    # The driver goes on meanwhile: its 50% step verified and written.
+    later = records.commit(w.stack, read, records.advance(read, Phase.SHIFTING, weight=50))
+    assert later is not None
+    ended = abort(_bob(w), read, "bob aborts", by="bob@desk")
+    assert (ended.id, ended.outcome, ended.highest_weight) == (read.id, Outcome.ABORTED, 50)
+    last = records.last_release(w.stack.get_config())
+    assert last is not None
+    assert (last.highest_weight, last.revision > later.revision) == (50, True)
