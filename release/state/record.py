@@ -218,6 +218,7 @@ def commit(
     exact: bool = True,
     check: Callable[[dict[str, str]], None] | None = None,
     expect_last: str | None = None,
+    remove: Sequence[str] = (),
 ) -> ReleaseRecord | None:
     """Write ``record`` (and ``changes``) only if the stored record is still ``held``; the record as written.
 
@@ -228,6 +229,7 @@ def commit(
     ``finish``: the record leaves ``inProgress`` (it is in ``changes`` as
     ``lastRelease``). ``check`` sees the whole config that would result.
     ``expect_last``: the last finished release must still be this one.
+    ``remove``: release keys the write takes away (an ending put back removes the keys it had set).
 
     ``record`` and ``changes`` may be functions of what is stored at the write
     (the stored record; the release keys): a command from another shell marks
@@ -269,6 +271,7 @@ def commit(
             written[IN_PROGRESS] = encode(result)
         if finish:
             removals.append(IN_PROGRESS)
+        removals.extend(key for key in remove if key not in written)
         if check is not None:
             merged = {k: v for k, v in {**engine.get_config(), **written}.items() if k not in removals}
             check(merged)

@@ -348,7 +348,8 @@ class StepRunner:
         """
         before = self.ctx.engine.get_config()
         decided: dict[str, str] = {}
-        old: dict[str, str] = {}
+        old: dict[str, str | None] = {}
+        """Each changed key's value before the ending; None: it was not set, and putting it back removes it."""
 
         def decide(values: Mapping[str, str]) -> Mapping[str, str]:
             found = dict(changes(values) if callable(changes) else changes or {})
@@ -356,7 +357,7 @@ class StepRunner:
             decided.clear()
             decided.update(found)
             old.clear()
-            old.update({key: now[key] for key in found if key in now})
+            old.update({key: now.get(key) for key in found})
             return found
 
         def mark(stored: ReleaseRecord | None) -> ReleaseRecord:
@@ -398,12 +399,14 @@ class StepRunner:
             record=records.advance(marked, phase, weight=weight),
         )
 
-    def _restore(self, marked: ReleaseRecord, old: Mapping[str, str], cause: BaseException, new: bool = False) -> None:
+    def _restore(self, marked: ReleaseRecord, old: Mapping[str, str | None], cause: BaseException, new: bool = False) -> None:
+        values = {key: value for key, value in old.items() if value is not None}
+        added = [key for key, value in old.items() if value is None]
         try:
             if new:  # the record was ours alone: it goes, with the keys
-                restored = records.commit(self.ctx.engine, marked, None, old, finish=True)
+                restored = records.commit(self.ctx.engine, marked, None, values, finish=True, remove=added)
             else:
-                restored = records.commit(self.ctx.engine, marked, marked.model_copy(update={"ending": None}), old)
+                restored = records.commit(self.ctx.engine, marked, marked.model_copy(update={"ending": None}), values, remove=added)
         except Exception as exc:  # noqa: BLE001 - the first failure is the one raised; this one is reported
             self.ctx.reporter.note(f"could not put the release state back after {type(cause).__name__}: {exc}")
             return

@@ -122,6 +122,25 @@ def test_finishing_moves_the_record_out_of_progress_and_returns_none() -> None:
     assert records.last_release(values) == done
 
 
+def test_keys_to_remove_are_taken_away_with_the_write_unless_it_sets_them_and_check_sees_them_gone() -> None:
+    engine = Engine({records.IN_PROGRESS: records.encode(record(revision=2)), "release:candidateTasks": "3",
+                     "release:canaryWeight": "25"})
+    seen: list[dict[str, str]] = []
+    records.commit(engine, record(revision=2), record(revision=2), {"release:canaryWeight": "0"},
+                   remove=["release:candidateTasks", "release:canaryWeight"], check=seen.append)
+    values = engine.store.read()[0]
+    assert "release:candidateTasks" not in values
+    assert values["release:canaryWeight"] == "0", "a key the write sets stays set"
+    assert "release:candidateTasks" not in seen[0]
+    assert records.decode(values[records.IN_PROGRESS]) == record(revision=3)
+
+
+def test_a_finishing_write_removes_its_keys_with_the_record() -> None:
+    engine = Engine({records.IN_PROGRESS: records.encode(record(revision=2)), "release:candidateTasks": "3"})
+    assert records.commit(engine, record(revision=2), None, {}, finish=True, remove=["release:candidateTasks"]) is None
+    assert engine.store.read()[0] == {}
+
+
 def test_check_sees_the_whole_config_as_it_would_be_and_its_refusal_writes_nothing() -> None:
     engine = Engine({records.IN_PROGRESS: records.encode(record(revision=2)), "release:canaryWeight": "25"},
                     {"release:bakeMinutes": "5"})

@@ -17,7 +17,7 @@ from components.config import Colour
 from components.config.release_record import MigrationRun, Outcome, Phase
 from release.aws.base import ATTEMPTS
 from release.aws.ecs import TaskSpec
-from release.engine import UpdateFailedError
+from release.engine import StackBusyError, UpdateFailedError
 from release.state import StateStoreError
 from release.state import record as records
 from release.strategies.executor import Executor, abort
@@ -574,3 +574,90 @@ def test_a_listener_whose_weights_are_all_zero_serves_no_colour_anything(session
     with pytest.raises(StepFailure) as caught:
         Executor(w.ctx).runner.verify(Colour.GREEN, 0)
     assert caught.value.why.endswith('still serves {"blue": 0, "green": 0}')
+
+
+# --- an ending: old state or new, never half ------------------------------------------------------------------------
+
+
+def _ending(runner: Any, record: Any, changes: Any, **options: Any) -> Any:
+    return runner.end(record, Outcome.ABORTED, changes, options.pop("message", f"release {record.id}: abort"), None,
+                      options.pop("verify", lambda: None), by="alice@laptop", exact=True, **options)
+
+
+def test_an_ending_that_would_leave_the_config_invalid_is_refused_before_anything_is_marked_or_updated(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    issued = len(w.stack.issued)
+    with pytest.raises(StepFailure) as caught:
+        _ending(runner, record, {"release:canaryWeight": "101"})
+    assert (caught.value.what, caught.value.next_command) == ("stack config", "fix the config of staging")
+    assert caught.value.why == "release:canaryWeight: got 101; input should be less than or equal to 100"
+    assert records.in_progress(w.stack) == record, "not marked"
+    assert len(w.stack.issued) == issued
+
+
+def test_an_endings_update_message_is_cut_to_the_first_1000_characters(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    _ending(runner, record, {}, message="m" * 999 + "Xyz")
+    assert w.stack.issued[-1]["message"] == "m" * 999 + "X"
+
+
+def test_an_ending_whose_update_fails_puts_back_the_keys_it_changed_and_unmarks_the_record(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    before = w.stack.get_config()
+    assert "release:candidateTasks" not in before, "set by the ending, so putting it back removes it"
+    w.stack.busy_with = "bob's update"
+    with pytest.raises(StackBusyError):
+        _ending(runner, record, {"release:bakeMinutes": "7", "release:candidateTasks": "2"})
+    w.stack.busy_with = None
+    after = w.stack.get_config()
+    assert (after.get("release:bakeMinutes"), after.get("release:candidateTasks")) == (
+        before.get("release:bakeMinutes"), before.get("release:candidateTasks"))
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert (held.id, held.ending, held.outcome) == (record.id, None, None)
+    assert runner.last == held, "what the driver last wrote is the record put back"
+
+
+def test_a_new_records_ending_whose_update_fails_leaves_no_record_in_progress(session: Any) -> None:
+    w = world(session)
+    runner = Executor(w.ctx).runner
+    record = records.new_record(w.stack.release_config(), "v2", "canary", w.clock, w.ctx.by)
+    before = w.stack.get_config()
+    assert "release:candidateTasks" not in before
+    w.stack.busy_with = "bob's update"
+    with pytest.raises(StackBusyError):
+        _ending(runner, record, {"release:bakeMinutes": "7", "release:candidateTasks": "2"}, new=True)
+    w.stack.busy_with = None
+    assert records.in_progress(w.stack) is None
+    after = w.stack.get_config()
+    assert (after.get("release:bakeMinutes"), "release:candidateTasks" in after) == (before["release:bakeMinutes"], False)
+
+
+def test_an_ending_records_its_phase_and_verified_weight_on_the_finished_record(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    final = runner.end(record, Outcome.PROMOTED, {}, "promote", None, lambda: None, by="alice@laptop", exact=True,
+                       phase=Phase.PROMOTED, weight=100)
+    assert (final.phase, final.weight, final.highest_weight, final.outcome) == (Phase.PROMOTED, 100, 100, Outcome.PROMOTED)
+    last = records.last_release(w.stack.get_config())
+    assert last == final
+    assert runner.last == final
+
+
+def test_an_ending_applied_but_unread_leaves_the_record_marked_as_what_the_driver_last_wrote(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+
+    def unread() -> None:
+        raise UnknownStateError("verifying the listener", "AWS answered Throttling", "python -m release abort --stack staging")
+
+    with pytest.raises(UnknownStateError):
+        _ending(runner, record, {}, verify=unread)
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.ending is not None
+    assert held.ending.outcome is Outcome.ABORTED
+    assert runner.last == held
