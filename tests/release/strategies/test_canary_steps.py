@@ -302,3 +302,22 @@ def test_an_undecided_hold_alerts_once_and_at_its_end_says_to_send_more_traffic_
     assert failure.why.startswith(f"too little evidence to judge the candidate, still undecided {HOLD_MINUTES} min after the "
                                   "bake's extension: ")
     assert failure.why.endswith("; never promoted on no evidence, the candidate goes back to 0 as the safe state")
+
+
+@pytest.mark.parametrize("old_running", [3, None])
+def test_a_promotion_keeps_the_old_colour_at_what_it_runs_until_the_new_live_has_scaled(
+    session: Any, monkeypatch: pytest.MonkeyPatch, old_running: int | None,
+) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
+    runner, record = _started(w)
+    counts = {config.live: old_running, config.candidate: 1}
+    monkeypatch.setattr(runner, "running", lambda colour: counts[colour])
+    final = runner.promote(config.candidate, record, control=5)
+    after = w.stack.release_config()
+    assert (after.live, after.canary_weight) == (config.candidate, 5), "the old colour keeps the control share"
+    # None: the stack exports no services, so there is no count to keep.
+    assert w.stack.config.get("release:candidateTasks") == (None if old_running is None else "3")
+    assert (final.phase, final.weight, final.ended_by) == (Phase.PROMOTED, 100, "alice@laptop")
+    assert w.stack.served() == {config.candidate.value: 95, config.live.value: 5}
