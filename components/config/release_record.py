@@ -107,6 +107,10 @@ class Backup(ConfigModel):
     """What the driver saw. Required."""
 
 
+STARTED_BY_LENGTH = 128
+"""The longest ``startedBy`` a record holds: who started a release, as people read it in ``status``."""
+
+
 class ReleaseRecord(ConfigModel):
     """One release: what it shipped where, how far it got and how it ended."""
 
@@ -122,7 +126,7 @@ class ReleaseRecord(ConfigModel):
     """The strategy the release follows. Required."""
     started_at: datetime
     """When the release started (UTC). Required."""
-    started_by: str = Field(min_length=1, max_length=128)
+    started_by: str = Field(min_length=1, max_length=STARTED_BY_LENGTH)
     """Who started it (user@host, or the CI run). Required."""
     phase: Phase = Phase.STARTED
     """The last verified phase. Default ``started``."""

@@ -25,7 +25,7 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from components.config import ReleaseConfig
-from components.config.release_record import Ending, Lease, Outcome, Phase, ReleaseRecord
+from components.config.release_record import STARTED_BY_LENGTH, Ending, Lease, Outcome, Phase, ReleaseRecord
 from release.clock import Clock
 from release.engine import HistoryEntry, StackEngine
 from release.state import StateConflictError
@@ -46,15 +46,16 @@ _ATTEMPTS = 8
 
 
 def who() -> str:
-    """Who is releasing: the CI run when there is one, else user@host."""
+    """Who is releasing: the CI run when there is one, else user@host; cut to what a record's ``startedBy`` holds."""
     run = os.environ.get("GITHUB_RUN_ID")
     if run:
-        return f"github-actions run {run} ({os.environ.get('GITHUB_ACTOR', 'unknown')})"
+        return f"github-actions run {run} ({os.environ.get('GITHUB_ACTOR', 'unknown')})"[:STARTED_BY_LENGTH]
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    # A host name may be up to 253 characters (a fully qualified name): the driver still starts, named by its start.
+    return f"{user}@{socket.gethostname()}"[:STARTED_BY_LENGTH]
 
 
 class ReleaseEndedError(Exception):

@@ -74,6 +74,23 @@ def test_outside_ci_it_is_user_at_host_and_an_unknown_user_says_so(monkeypatch: 
     assert records.who() == "unknown@laptop"
 
 
+def test_a_name_longer_than_a_record_holds_is_cut_to_its_128_characters_so_the_release_still_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+    monkeypatch.setattr(records.getpass, "getuser", lambda: "bob")
+    host = "build-" + "x" * 120 + ".example.internal"  # host names run to 253 characters
+    monkeypatch.setattr(records.socket, "gethostname", lambda: host)
+    name = records.who()
+    assert name == ("bob@" + host)[:128]
+    assert ReleaseRecord.model_validate({**RECORD, "startedBy": name}).started_by == name
+    monkeypatch.setattr(records.socket, "gethostname", lambda: "x" * 124)
+    assert records.who() == "bob@" + "x" * 124, "128 characters: kept whole"
+    monkeypatch.setenv("GITHUB_RUN_ID", "9" * 20)
+    monkeypatch.setenv("GITHUB_ACTOR", "a" * 120)
+    assert len(records.who()) == 128
+
+
 # _explain: why a write found the record no longer the one held
 
 
