@@ -386,6 +386,19 @@ def test_verifying_weights_the_listener_serves_returns_them_and_says_so(session:
     assert w.ctx.reporter.notes == [f'verified: the listener serves {{"{Colour.BLUE}": 100, "{Colour.GREEN}": 0}}']  # type: ignore[attr-defined]
 
 
+def test_what_the_listener_serves_is_said_by_colour_in_order_whatever_order_its_groups_are_listed_in(session: Any) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner = Executor(w.ctx).runner
+    # The forward action as a console edit could leave it: green's group listed first.
+    groups = [{"TargetGroupArn": w.stack.groups[Colour.GREEN], "Weight": 25},
+              {"TargetGroupArn": w.stack.groups[Colour.BLUE], "Weight": 75}]
+    w.stack.elb.modify_listener(ListenerArn=w.stack.listener,
+                                DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])
+    assert runner.verify(Colour.GREEN, 25) == {"green": 25, "blue": 75}
+    assert w.ctx.reporter.notes == ['verified: the listener serves {"blue": 75, "green": 25}']  # type: ignore[attr-defined]
+
+
 def test_weights_the_listener_never_serves_fail_after_the_timeout_naming_both_and_how_to_look(session: Any) -> None:
     w = world(session)
     runner = Executor(w.ctx).runner
