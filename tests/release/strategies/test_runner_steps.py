@@ -674,3 +674,45 @@ def test_an_ending_applied_but_unread_leaves_the_record_marked_as_what_the_drive
     assert held.ending is not None
     assert held.ending.outcome is Outcome.ABORTED
     assert runner.last == held
+
+
+# --- the lease: renewed when due, and the record checked at every renewal ------------------------------------------
+
+
+def _writes(w: World) -> list[int]:
+    """Counts the release-state writes the stack takes from here on."""
+    counted: list[int] = []
+    real = w.stack.write_release
+
+    def counting(changes: Any, removals: Any, expect_etag: str) -> str:
+        counted.append(1)
+        return real(changes, removals, expect_etag)
+
+    w.stack.write_release = counting  # type: ignore[method-assign]
+    return counted
+
+
+def test_a_lease_renewed_less_than_5_minutes_ago_is_only_read_then_renewed_once_5_minutes_have_passed(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    writes = _writes(w)
+    w.clock.sleep(records.RENEW_AFTER.total_seconds() - 1)
+    assert runner._renew(record) is record
+    assert writes == [], "a fresh lease is not written again at every poll"
+    w.clock.sleep(1)  # 5 minutes to the second: due
+    renewed = runner._renew(record)
+    assert writes == [1]
+    assert renewed.revision == record.revision + 1
+    assert renewed.lease is not None
+    assert renewed.lease.renewed_at == w.clock.now()
+    assert records.in_progress(w.stack) == renewed
+
+
+def test_a_fresh_lease_still_finds_a_record_another_shell_moved_on_and_stops(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    lease_taken_by(w, "bob@desk (pid 7)")()
+    w.clock.sleep(60)
+    with pytest.raises(records.ReleaseEndedError) as caught:
+        runner._renew(record)
+    assert "bob@desk (pid 7)" in caught.value.why
