@@ -46,12 +46,15 @@ class Runner:
 
     exit_code: int = 0
     runs: list[TaskSpec] = field(default_factory=list)
+    started: list[tuple[str, float]] = field(default_factory=list)
+    """Each run's ``startedBy`` and timeout, as ECS's RunTask and its wait were given them."""
     clock: ManualClock | None = None
     seconds: float = 0.0
     during: Callable[[], None] | None = None
 
     def run(self, spec: TaskSpec, started_by: str, timeout: float, heartbeat: Callable[[], None] | None = None) -> TaskRun:
         self.runs.append(spec)
+        self.started.append((started_by, timeout))
         if self.clock is not None:
             waited = 0.0
             while waited < self.seconds:

@@ -346,9 +346,36 @@ def test_the_migration_runs_the_exported_task_with_the_steps_command_and_records
         cluster="web", task_definition_arn=migration["task_definition_arn"], subnets=("subnet-a",), security_groups=("sg-a",),
         container_name="migrate", command=("npm", "run", "migrate"),
     )]
+    assert w.runner.started == [(f"release {record.id}", 1800.0)], "named for the release, waited on for the step's timeout"
     assert done.phase is Phase.MIGRATED
     assert done.migration == MigrationRun(task="arn:aws:ecs:eu-west-1:123456789012:task/web/1", exit_code=0, reversible=True)
     assert records.in_progress(w.stack) == done
+
+
+def test_a_renewal_that_fails_during_the_migration_is_said_once_and_the_run_is_written_on_the_last_renewed_record(
+    session: Any,
+) -> None:
+    w = world(session)
+    w.ctx = replace(w.ctx, reporter=Notes())
+    runner, record = _started(w)
+    # An 11-minute migration: the lease is renewed at 5 minutes; at 10 the store fails that one write.
+    w.ctx.runner = replace(w.runner, clock=w.clock, seconds=660.0)
+    real, writes = w.stack.write_release, []
+
+    def second_fails(changes: Any, removals: Any, expect_etag: str) -> str:
+        writes.append(1)
+        if len(writes) == 2:
+            raise StateStoreError("writing the release state", "the store answered 503", "try again")
+        return real(changes, removals, expect_etag)
+
+    w.stack.write_release = second_fails  # type: ignore[method-assign]
+    done = runner.run(Migrate(("npm", "run", "migrate"), timeout_seconds=900), record)
+    assert w.ctx.reporter.notes == [  # type: ignore[attr-defined]
+        "the lease was not renewed during the migration: writing the release state: the store answered 503"]
+    assert w.runner.started == [(f"release {record.id}", 900.0)]
+    # No renewal after the failed one; then the run and the phase, written on the record as last renewed.
+    assert len(writes) == 4
+    assert (done.phase, done.revision) == (Phase.MIGRATED, record.revision + 3)
 
 
 @pytest.mark.parametrize("snapshot", ["staging-release-v2-20261207t120000", None], ids=["with-snapshot", "without"])
