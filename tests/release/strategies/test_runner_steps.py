@@ -352,6 +352,27 @@ def test_the_migration_runs_the_exported_task_with_the_steps_command_and_records
     assert records.in_progress(w.stack) == done
 
 
+@pytest.mark.parametrize(("exported", "config", "reversible"), [
+    (False, None, False),  # the program's output, from data:migrationReversible at the last update, wins over the default
+    (True, "false", True),  # ... and over the config as it is now
+    (None, "false", False),  # no output: the config
+    (None, None, True),  # neither: reversible, the documented default
+])
+def test_the_migration_is_recorded_reversible_as_the_stack_exports_it_before_its_config(
+    session: Any, exported: bool | None, config: str | None, reversible: bool,
+) -> None:
+    w = world(session)
+    if config is not None:
+        w.stack.config["data:migrationReversible"] = config
+    outputs = w.stack.outputs()
+    if exported is not None:
+        w.stack.outputs = lambda: {**outputs, "migration": {**outputs["migration"], "reversible": exported}}  # type: ignore[method-assign]
+    runner, record = _started(w)
+    done = runner.run(Migrate(("npm", "run", "migrate")), record)
+    assert done.migration is not None
+    assert done.migration.reversible is reversible
+
+
 def test_a_renewal_that_fails_during_the_migration_is_said_once_and_the_run_is_written_on_the_last_renewed_record(
     session: Any,
 ) -> None:
