@@ -518,6 +518,29 @@ def _put_back(w: World) -> None:
     records.commit(w.stack, held, held)
 
 
+def test_a_drivers_write_that_would_leave_the_config_invalid_is_refused_and_writes_nothing(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    with pytest.raises(StepFailure) as caught:
+        runner._write({"release:canaryWeight": "101"}, record)
+    assert (caught.value.what, caught.value.next_command) == ("stack config", "fix the config of staging")
+    assert "release:canaryWeight" in caught.value.why
+    assert records.in_progress(w.stack) == record
+    assert w.stack.read_release()[0]["release:canaryWeight"] == "0"
+
+
+def test_a_record_replaced_by_another_release_being_ended_stops_the_write_at_once_without_waiting(session: Any) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    other = records.ending(records.new_record(w.stack.release_config(), "v3", "canary", w.clock, "bob@desk"),
+                           Outcome.ABORTED, "carol@ci", w.clock)
+    records.commit(w.stack, record, None, {records.IN_PROGRESS: records.encode(other.model_copy(update={"revision": 9}))})
+    began = w.clock.monotonic()
+    with pytest.raises(records.ReleaseEndedError):
+        runner._write({}, record)
+    assert w.clock.monotonic() == began, "another release's ending is not this driver's to wait on"
+
+
 def test_a_record_put_back_elsewhere_with_this_drivers_lease_is_still_the_drivers_and_the_write_goes_on(session: Any) -> None:
     w = world(session)
     w.ctx = replace(w.ctx, reporter=Notes())
@@ -610,6 +633,19 @@ def test_a_colour_with_no_targets_registered_is_not_healthy(session: Any, monkey
     client = w.ctx.aws.elbv2.client
     monkeypatch.setattr(client, "describe_target_health", lambda **_: {"TargetHealthDescriptions": []})
     assert Executor(w.ctx).runner.healthy(Colour.GREEN) == (False, "no targets registered in green's target group")
+
+
+def test_a_colour_with_several_sick_targets_names_each_with_its_state(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(session)
+    live = w.stack.release_config().live
+    w.stack.elb.register_targets(TargetGroupArn=w.stack.groups[live], Targets=[{"Id": "10.0.2.99", "Port": 8080}])
+    targets_unhealthy(w, monkeypatch)
+    healthy, why = Executor(w.ctx).runner.healthy(live)
+    assert not healthy
+    sick = why.removeprefix(f"{live} targets not healthy: ").split(", ")
+    assert len(sick) == 2, why
+    assert all(t.endswith(":unhealthy") for t in sick), why
+    assert "10.0.2.99:unhealthy" in sick
 
 
 def _forward(w: World, groups: list[tuple[str, int]]) -> None:
