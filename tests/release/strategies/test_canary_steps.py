@@ -112,7 +112,9 @@ def test_a_deploy_whose_candidate_never_gets_healthy_fails_after_its_timeout_say
     assert w.stack.served()[candidate.value] == 0
 
 
-def _scaling(w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str]) -> tuple[CanaryRunner, Any, Any]:
+def _scaling(
+    w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str],
+) -> tuple[CanaryRunner, Any, list[tuple[Any, int]], Any]:
     config = w.stack.release_config()
     # Deployed: the candidate runs the new version, which any share of the traffic needs.
     w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
@@ -126,15 +128,14 @@ def _scaling(w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: t
         return runs
 
     monkeypatch.setattr(runner, "runs", running_enough)
-    return runner, record, asked
+    return runner, record, asked, config.candidate
 
 
 def test_a_shift_scales_the_candidate_for_its_share_of_live_with_headroom_before_any_traffic(
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = world(session)
-    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
-    candidate = w.stack.release_config().candidate
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
     done = runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
     # 4 live tasks, half of them with 20% headroom: 2.4, so 3; more than the standby 1 the candidate keeps.
     assert w.stack.config["release:candidateTasks"] == "3"
@@ -151,8 +152,7 @@ def test_a_shift_the_standby_tasks_already_carry_scales_nothing_but_still_waits_
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = world(session)
-    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
-    candidate = w.stack.release_config().candidate
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
     runner.run(Shift(candidate, 10, 1, 4, headroom=1.2), record)
     assert "release:candidateTasks" not in w.stack.config
     assert [i["message"] for i in w.stack.issued] == [f"release {record.id}: 10% to {candidate} (step 1/4)"]
@@ -164,9 +164,9 @@ def test_a_shift_with_no_headroom_to_keep_reads_no_task_count_and_waits_for_none
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = world(session)
-    runner, record, asked = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
     monkeypatch.setattr(runner, "running", lambda colour: pytest.fail("no services to read"))
-    runner.run(Shift(w.stack.release_config().candidate, 50, 2, 4), record)
+    runner.run(Shift(candidate, 50, 2, 4), record)
     assert asked == []
     assert not [n for n in w.ctx.reporter.notes if "task(s)" in n]  # type: ignore[attr-defined]
 
@@ -177,7 +177,7 @@ def test_a_candidate_that_never_runs_its_share_fails_the_shift_before_any_traffi
     w = world(session)
     candidate = w.stack.release_config().candidate
     short = f"{candidate} runs 1 of the 3 tasks it needs"
-    runner, record, _ = _scaling(w, monkeypatch, live_tasks=4, runs=(False, short))
+    runner, record, _, _ = _scaling(w, monkeypatch, live_tasks=4, runs=(False, short))
     began = w.clock.monotonic()
     with pytest.raises(StepFailure) as caught:
         runner.run(Shift(candidate, 50, 2, 4, headroom=1.2, timeout_seconds=120), record)
