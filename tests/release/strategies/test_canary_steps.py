@@ -20,7 +20,9 @@ from components.config.release_record import Phase
 from release.aws.base import TRANSIENT_GRACE_SECONDS, TransientAwsError
 from release.clock import ManualClock
 from release.context import Context
+from release.judgement.analysis import Verdict
 from release.state import record as records
+from release.strategies import canary
 from release.strategies.canary import CanaryRunner
 from release.strategies.environment import HOLD_MINUTES, Environment
 from release.strategies.executor import Executor
@@ -321,3 +323,34 @@ def test_a_promotion_keeps_the_old_colour_at_what_it_runs_until_the_new_live_has
     assert w.stack.config.get("release:candidateTasks") == (None if old_running is None else "3")
     assert (final.phase, final.weight, final.ended_by) == (Phase.PROMOTED, 100, "alice@laptop")
     assert w.stack.served() == {config.candidate.value: 95, config.live.value: 5}
+
+
+def test_every_bake_judges_the_candidate_on_its_minutes_since_the_first_shift_of_the_run(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    config = w.stack.release_config()
+    candidate = config.candidate
+    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), candidate.value: "v2"})
+    runner, record = _started(w)
+    judged: list[tuple[datetime, datetime]] = []
+
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, colour: Any, since: datetime, now: datetime, shifted: datetime, *_: Any, **__: Any) -> Verdict:
+            judged.append((since, shifted))
+            return Verdict(ok=True)
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+    runner.environment = lambda *_: Environment(False)
+    first = w.clock.now()
+    record = runner.run(Shift(candidate, 10, 1, 2), record)
+    record = runner.run(Bake(10, 60, poll_seconds=30), record)
+    w.clock.sleep(120)
+    second = w.clock.now()
+    record = runner.run(Shift(candidate, 50, 2, 2), record)
+    runner.run(Bake(50, 60, poll_seconds=30), record)
+    assert {since for since, _ in judged} == {first}, "both bakes from the first shift"
+    assert [shifted for _, shifted in judged][-1] == second, "the step's own minutes from its own shift"

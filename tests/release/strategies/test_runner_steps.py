@@ -689,9 +689,10 @@ def test_an_ending_that_would_leave_the_config_invalid_is_refused_before_anythin
     runner, record = _started(w)
     issued = len(w.stack.issued)
     with pytest.raises(StepFailure) as caught:
-        _ending(runner, record, {"release:canaryWeight": "101"})
+        _ending(runner, record, {"release:canaryWeight": "101", "release:candidateTasks": "101"})
     assert (caught.value.what, caught.value.next_command) == ("stack config", "fix the config of staging")
-    assert caught.value.why == "release:canaryWeight: got 101; input should be less than or equal to 100"
+    assert caught.value.why == ("release:canaryWeight: got 101; input should be less than or equal to 100; "
+                                "release:candidateTasks: got 101; input should be less than or equal to 100")
     assert records.in_progress(w.stack) == record, "not marked"
     assert len(w.stack.issued) == issued
 
