@@ -44,6 +44,13 @@ def _started(w: World) -> tuple[CanaryRunner, Any]:
     return runner, runner._write({}, record, new=True)
 
 
+def _deployed(w: World) -> Any:
+    """The candidate runs v2 (which any share of the traffic needs); the release config as it was before."""
+    config = w.stack.release_config()
+    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
+    return config
+
+
 def _with_services(w: World) -> None:
     """The stack exports its ECS cluster and a service per colour, as the real program does."""
     exported = w.stack.outputs()
@@ -117,9 +124,7 @@ def test_a_deploy_whose_candidate_never_gets_healthy_fails_after_its_timeout_say
 def _scaling(
     w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str],
 ) -> tuple[CanaryRunner, Any, list[tuple[Any, int]], Any]:
-    config = w.stack.release_config()
-    # Deployed: the candidate runs the new version, which any share of the traffic needs.
-    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
+    config = _deployed(w)
     runner, record = _started(w)
     counts = {config.live: live_tasks, config.candidate: 1}
     monkeypatch.setattr(runner, "running", lambda colour: counts[colour])
@@ -311,8 +316,7 @@ def test_a_promotion_keeps_the_old_colour_at_what_it_runs_until_the_new_live_has
     session: Any, monkeypatch: pytest.MonkeyPatch, old_running: int | None,
 ) -> None:
     w = world(session)
-    config = w.stack.release_config()
-    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), config.candidate.value: "v2"})
+    config = _deployed(w)
     runner, record = _started(w)
     counts = {config.live: old_running, config.candidate: 1}
     monkeypatch.setattr(runner, "running", lambda colour: counts[colour])
@@ -329,9 +333,7 @@ def test_every_bake_judges_the_candidate_on_its_minutes_since_the_first_shift_of
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     w = world(session)
-    config = w.stack.release_config()
-    candidate = config.candidate
-    w.stack.set_release(versions={config.live.value: config.versions.of(config.live), candidate.value: "v2"})
+    candidate = _deployed(w).candidate
     runner, record = _started(w)
     judged: list[tuple[datetime, datetime]] = []
 
