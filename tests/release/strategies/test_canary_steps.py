@@ -254,25 +254,30 @@ def test_refusals_apart_from_each_other_each_start_the_grace_period_again() -> N
     assert clock.monotonic() == 350
 
 
-def _environment_bake(clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig) -> tuple[Polls, Topic, Any]:
-    seen, topic = Polls(), Topic()
+class Baked:
+    """What a bake under an environment check left: its notes and polls, the alerts sent, its failure, its runner."""
 
-    def environment(*_: Any) -> Environment:
-        return Environment(True, "the environment is unhealthy: live (blue) is degraded too") if unhealthy else Environment(False)
+    def __init__(self, clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig) -> None:
+        self.seen, self.topic, self.failure = Polls(), Topic(), None
+        why = "the environment is unhealthy: live (blue) is degraded too"
 
-    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=metrics, sns=topic), clock, runner=None,  # type: ignore[arg-type]
-                  reporter=seen, thresholds=limits)
-    try:
-        CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300), RECORD)
-    except StepFailure as failure:
-        return seen, topic, failure
-    return seen, topic, None
+        def environment(*_: Any) -> Environment:
+            return Environment(True, why) if unhealthy else Environment(False)
+
+        ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=metrics, sns=self.topic), clock,
+                      runner=None, reporter=self.seen, thresholds=limits)  # type: ignore[arg-type]
+        self.runner = CanaryRunner(ctx, Timing(), environment)
+        try:
+            self.runner.run(Bake(weight=10, seconds=300), RECORD)
+        except StepFailure as failure:
+            self.failure = failure
 
 
 def test_a_hold_that_outlasts_its_limit_says_to_fix_the_environment_then_release_the_version_again() -> None:
     clock = ManualClock()
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
-    seen, topic, failure = _environment_bake(clock, Changing(clock, bad_until=10**9, shared=True), True, limits)
+    baked = Baked(clock, Changing(clock, bad_until=10**9, shared=True), True, limits)
+    seen, topic, failure = baked.seen, baked.topic, baked.failure
     assert failure is not None
     assert failure.next_command == f"fix the environment, then release 2.0.0 again; {STATUS}"
     assert failure.what == "bake at 10%"
@@ -286,10 +291,52 @@ def test_a_hold_that_outlasts_its_limit_says_to_fix_the_environment_then_release
                           "(the verdict: alarm green-5xx is ALARM)"]
 
 
+def test_a_hold_that_begins_at_the_end_of_a_passing_bake_ends_its_limit_after_it_began_naming_no_verdict() -> None:
+    clock = ManualClock()
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    # A candidate as healthy as live: the environment is asked first when the bake's 300 s are up.
+    baked = Baked(clock, Changing(clock, bad_until=0), True, limits)
+    assert baked.failure is not None
+    assert baked.failure.infrastructure
+    assert clock.monotonic() == 300 + HOLD_MINUTES * 60, "the hold's limit counts from the poll that began it"
+    why = "the environment is unhealthy: live (blue) is degraded too"
+    assert baked.seen.notes == [f"held at 10%, not aborted: {why}"]
+    [(_, _, message)] = baked.topic.sent
+    assert message.startswith(f"{why}. The release holds its weights")
+    assert baked.runner.holds == [why]
+    assert baked.runner.timing.events == [(300.0, "environment-hold")]
+
+
+def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, *_: Any, **__: Any) -> Verdict:
+            return Verdict(ok=False, reasons=("5xx 2.5% over live's 1%", "alarm green-5xx is ALARM"))
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+    clock = ManualClock()
+    baked = Baked(clock, Changing(clock, bad_until=0), True, AnalysisConfig())
+    assert baked.seen.notes[0] == ("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
+                                   "(the verdict: 5xx 2.5% over live's 1%; alarm green-5xx is ALARM)")
+
+
+def test_a_bake_on_a_stack_whose_config_does_not_load_names_the_config_and_what_to_fix() -> None:
+    engine = Engine({"release:analysis": '{"errors": {"confidence": 2}}'})
+    ctx = Context("staging", engine, SimpleNamespace(cloudwatch=None), ManualClock(), runner=None,  # type: ignore[arg-type]
+                  reporter=Polls())
+    with pytest.raises(StepFailure) as caught:
+        CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
+    assert (caught.value.what, caught.value.next_command) == ("stack config", "fix the config of staging")
+    assert "release:analysis" in caught.value.why
+
+
 def test_an_undecided_hold_alerts_once_and_at_its_end_says_to_send_more_traffic_then_release_again() -> None:
     clock = ManualClock()
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}, "lowTraffic": {"extendMinutes": 0}})
-    seen, topic, failure = _environment_bake(clock, Metrics({"green": (40.0, 3.0, LATENCY), "blue": LIVE}), False, limits)
+    baked = Baked(clock, Metrics({"green": (40.0, 3.0, LATENCY), "blue": LIVE}), False, limits)
+    seen, topic, failure = baked.seen, baked.topic, baked.failure
     assert failure is not None
     assert (failure.what, failure.infrastructure) == ("bake at 10%", True)
     assert failure.next_command == ("send more traffic (or lower release:analysis minimum samples), then release 2.0.0 "

@@ -108,6 +108,8 @@ class World:
         self.alarms = {"blue-release": "OK", "green-release": "OK"}
         self.changes: list[tuple[float, Callable[[World], None]]] = []
         self.reads = 0
+        self.served = {"arn:b": 0, "arn:g": 100}
+        """The listener's weight per target group."""
 
     def later(self, seconds: float, change: Callable[[World], None]) -> None:
         self.changes.append((seconds, change))
@@ -130,6 +132,9 @@ class World:
         self._due()
         self.reads += 1
         return {n: self.alarms[n] for n in names}
+
+    def forward_weights(self, listener: str) -> dict[str, int]:
+        return dict(self.served)
 
 
 def _runner(live: str = "green", candidate_tasks: int = 3) -> tuple[CanaryRunner, Stack, World]:
@@ -158,6 +163,49 @@ def test_after_a_quiet_window_the_old_colour_is_scaled_down_in_one_write_and_one
     assert done.backup.state is BackupState.SCALED_DOWN
     assert stack.last.backup == done.backup
     assert "green stayed healthy with no release alarm for 30 min" in done.backup.why
+
+
+def _controlled(stack: Stack, world: World, *, obeyed: bool = True) -> None:
+    """Blue keeps the release's 5% control share; the listener follows an update that ends it unless told not to."""
+    _, etag = stack.store.read()
+    stack.store.write({"release:canaryWeight": "5"}, [], etag)
+    world.served = {"arn:b": 5, "arn:g": 95}
+
+    def flipped(message: str) -> None:
+        if obeyed and "control share" in message:
+            world.served = {"arn:b": 0, "arn:g": 100}
+
+    stack.on_update = flipped
+
+
+CONTROLLED = Retire(Colour.BLUE, timeout_seconds=60, backup_seconds=WINDOW, poll_seconds=10, control=5)
+
+
+def test_a_control_share_kept_through_a_quiet_window_goes_to_the_new_live_colour_verified_before_the_scale_down() -> None:
+    runner, stack, world = _runner()
+    _controlled(stack, world)
+    done = runner.run(CONTROLLED, promoted())
+    assert stack.updates == [
+        "release r-1: blue's 5% control share to green",
+        "release r-1: after the backup window, scale blue down to its standby count",
+    ]
+    assert world.served == {"arn:b": 0, "arn:g": 100}
+    assert stack.get_config()["release:canaryWeight"] == "0"
+    assert stack.get_config()[CANDIDATE_TASKS] == "0"
+    assert done.backup is not None
+    assert done.backup.state is BackupState.SCALED_DOWN
+
+
+def test_a_control_share_the_listener_keeps_serving_stops_before_the_scale_down_and_is_put_back() -> None:
+    runner, stack, world = _runner()
+    _controlled(stack, world, obeyed=False)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(CONTROLLED, promoted())
+    assert caught.value.what == "verifying the listener"
+    assert stack.updates == ["release r-1: blue's 5% control share to green"], "nothing scaled down"
+    # The release state says what the load balancer serves: the control share, still on blue.
+    assert stack.get_config()["release:canaryWeight"] == "5"
+    assert stack.get_config()[CANDIDATE_TASKS] == "3", "the backup keeps its tasks"
 
 
 @pytest.mark.parametrize(("fault", "says"), [
