@@ -19,6 +19,7 @@ import pytest
 from components.config import ConfigError
 from offline import Plan, evaluate, evaluate_stack
 from offline.stacks import ProjectFiles, apply_overrides, parse_override
+from release.clock import ManualClock
 from tools.mutate import STATS, quickest_first
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -115,6 +116,28 @@ def _reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _reports_out_of_the_checkout(_reports_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Release reports written by commands under test go to a temporary directory, not the checkout."""
     monkeypatch.setenv("RELEASE_REPORTS_DIR", str(_reports_dir))
+
+
+CLOCK_LIMIT_SECONDS = 86_400.0
+"""How far any manual clock may be slept on in one test: no test simulates more than hours."""
+
+
+@pytest.fixture(autouse=True)
+def _manual_clocks_stop_after_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manual clock (release/clock.py) fails the test that sleeps on it past a day.
+
+    It moves only when slept on: a driver loop whose bound is lost (a changed check, a mutant of one) would sleep on
+    it for ever, a read at each turn, and hang the suite instead of failing the test.
+    """
+    advance = ManualClock.sleep
+
+    def sleep(clock: ManualClock, seconds: float) -> None:
+        advance(clock, seconds)
+        if clock.monotonic() > CLOCK_LIMIT_SECONDS:
+            msg = f"a manual clock ran past a day ({clock.monotonic():.0f} s): a wait that never ends"
+            raise RuntimeError(msg)
+
+    monkeypatch.setattr(ManualClock, "sleep", sleep)
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from components.config import ConfigError, load
 from components.config.release_analysis import AnalysisConfig
 from components.config.release_record import Phase
 from release.aws.base import TRANSIENT_GRACE_SECONDS, TransientAwsError
@@ -323,19 +324,23 @@ def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytes
 
 
 def test_a_bake_on_a_stack_whose_config_does_not_load_names_the_config_and_what_to_fix() -> None:
-    engine = Engine({"release:analysis": '{"errors": {"confidence": 2}}'})
+    engine = Engine({"release:analysis": '{"errors": {"confidence": 2}, "latency": {"confidence": 2}}'})
+    with pytest.raises(ConfigError) as problems:
+        load(engine.get_config(), "staging")
+    assert len(problems.value.problems) == 2
     ctx = Context("staging", engine, SimpleNamespace(cloudwatch=None), ManualClock(), runner=None,  # type: ignore[arg-type]
                   reporter=Polls())
     with pytest.raises(StepFailure) as caught:
         CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
-    assert (caught.value.what, caught.value.next_command) == ("stack config", "fix the config of staging")
-    assert "release:analysis" in caught.value.why
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "stack config", "; ".join(problems.value.problems), "fix the config of staging")
 
 
 def test_an_undecided_hold_alerts_once_and_at_its_end_says_to_send_more_traffic_then_release_again() -> None:
     clock = ManualClock()
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}, "lowTraffic": {"extendMinutes": 0}})
-    baked = Baked(clock, Metrics({"green": (40.0, 3.0, LATENCY), "blue": LIVE}), False, limits)
+    # Too few requests for the 5xx test, too few minutes for the latency test.
+    baked = Baked(clock, Metrics({"green": (40.0, 3.0, LATENCY[:1]), "blue": LIVE}), False, limits)
     seen, topic, failure = baked.seen, baked.topic, baked.failure
     assert failure is not None
     assert (failure.what, failure.infrastructure) == ("bake at 10%", True)
@@ -352,7 +357,10 @@ def test_an_undecided_hold_alerts_once_and_at_its_end_says_to_send_more_traffic_
     why = held.split("and its extension: ", 1)[1]
     assert message == f"{why}. The release holds its weights and keeps judging; after {HOLD_MINUTES} min undecided it " \
                       "sends the candidate back to 0."
-    assert why.endswith(": not judged below 500 candidate requests"), "the test that cannot judge yet, and why"
+    errors, latency = why.split("; ")
+    assert errors.endswith(": not judged below 500 candidate requests"), "each test that cannot judge yet, and why"
+    assert latency.endswith(": not judged below 5 candidate minutes")
+    assert baked.runner.timing.events == [(300.0, "undecided-hold")]
     # The figures named are those of the hold's last poll.
     last = "; ".join(c.summary for c in baked.seen.polls[-1].verdict.undecided)
     assert failure.why == (f"too little evidence to judge the candidate, still undecided {HOLD_MINUTES} min after the "

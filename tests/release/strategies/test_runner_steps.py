@@ -804,10 +804,3 @@ def test_a_fresh_lease_still_finds_a_record_another_shell_moved_on_and_stops(ses
     with pytest.raises(records.ReleaseEndedError) as caught:
         runner._renew(record)
     assert "bob@desk (pid 7)" in caught.value.why
-
-
-def test_the_worlds_clock_fails_a_wait_that_would_never_end_rather_than_sleep_for_ever(session: Any) -> None:
-    w = world(session)
-    w.clock.sleep(86_400.0)
-    with pytest.raises(RuntimeError, match="ran past a day"):
-        w.clock.sleep(5.0)
