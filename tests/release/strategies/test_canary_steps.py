@@ -32,7 +32,7 @@ from release.strategies.steps import Bake, Deploy, Shift
 from release.strategies.timing import Timing
 from tests.release.strategies.test_bake import LATENCY, LIVE, RECORD, Engine, Metrics, Polls
 from tests.release.strategies.test_environment import AlertingEngine, Changing, Topic
-from tests.stack_world import Notes, World, targets_unhealthy, world
+from tests.stack_world import Notes, World, lease_taken_by, targets_unhealthy, world
 
 STATUS = "python -m release status --stack staging"
 
@@ -384,6 +384,40 @@ def test_a_promotion_keeps_the_old_colour_at_what_it_runs_until_the_new_live_has
     assert w.stack.config.get("release:candidateTasks") == (None if old_running is None else "3")
     assert (final.phase, final.weight, final.ended_by) == (Phase.PROMOTED, 100, "alice@laptop")
     assert w.stack.served() == {config.candidate.value: 95, config.live.value: 5}
+
+
+def test_a_promotion_the_listener_does_not_follow_is_put_back_and_never_recorded(session: Any) -> None:
+    w = world(session)
+    config = _deployed(w)
+    runner, record = _started(w)
+    before = w.stack.served()
+    w.stack.listener_ignores = True
+    with pytest.raises(StepFailure) as caught:
+        runner.promote(config.candidate, record, control=5)
+    assert caught.value.what == "verifying the listener"
+    after = w.stack.release_config()
+    assert (after.live, after.canary_weight) == (config.live, config.canary_weight), "the release state says what is served"
+    assert w.stack.served() == before
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert (held.id, held.ending) == (record.id, None)
+    last = records.last_release(w.stack.get_config())
+    assert last is None or last.id != record.id
+
+
+def test_the_drivers_own_promotion_stops_when_another_shell_took_its_record_over(session: Any) -> None:
+    w = world(session)
+    config = _deployed(w)
+    runner, record = _started(w)
+    lease_taken_by(w, "bob@desk (pid 7)")()
+    issued = len(w.stack.issued)
+    with pytest.raises(records.ReleaseEndedError):
+        runner.promote(config.candidate, record, control=5)
+    assert len(w.stack.issued) == issued, "no update"
+    assert w.stack.release_config().live == config.live
+    held = records.in_progress(w.stack)
+    assert held is not None
+    assert held.ending is None
 
 
 def test_every_bake_judges_the_candidate_on_its_minutes_since_the_first_shift_of_the_run(
