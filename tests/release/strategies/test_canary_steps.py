@@ -122,6 +122,20 @@ def test_a_deploy_whose_candidate_never_gets_healthy_fails_after_its_timeout_say
     assert w.stack.served()[candidate.value] == 0
 
 
+def test_a_deploy_whose_health_read_fails_outright_ends_naming_the_failure(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(session)
+    runner, record = _started(w)
+    candidate = w.stack.release_config().candidate
+
+    def broken(colour: Any) -> tuple[bool, str]:
+        raise LookupError(f"no target group is exported for {colour}")
+
+    monkeypatch.setattr(runner, "healthy", broken)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Deploy(candidate, "v2", timeout_seconds=60), record)
+    assert (caught.value.what, caught.value.why) == (f"deploying v2 to {candidate}", f"no target group is exported for {candidate}")
+
+
 def _scaling(
     w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str],
 ) -> tuple[CanaryRunner, Any, list[tuple[Any, int]], Any]:
@@ -193,6 +207,22 @@ def test_a_candidate_that_never_runs_its_share_fails_the_shift_before_any_traffi
         f"scaling {candidate} for 50%", f"not done after 120s (last seen: {short})",
         f"check the {candidate} service's events (capacity, quotas); no more traffic was sent to it")
     assert w.clock.monotonic() - began == 120
+    assert w.stack.served()[candidate.value] == 0
+
+
+def test_a_scaling_whose_task_count_read_fails_outright_ends_before_any_traffic_naming_the_failure(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, _, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+
+    def broken(colour: Any, tasks: int) -> tuple[bool, str]:
+        raise LookupError(f"no ECS service is exported for {colour}")
+
+    monkeypatch.setattr(runner, "runs", broken)
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
+    assert (caught.value.what, caught.value.why) == (f"scaling {candidate} for 50%", f"no ECS service is exported for {candidate}")
     assert w.stack.served()[candidate.value] == 0
 
 
