@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -224,6 +224,47 @@ def test_a_scaling_whose_task_count_read_fails_outright_ends_before_any_traffic_
         runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
     assert (caught.value.what, caught.value.why) == (f"scaling {candidate} for 50%", f"no ECS service is exported for {candidate}")
     assert w.stack.served()[candidate.value] == 0
+
+
+def test_each_poll_of_a_bake_says_when_what_is_left_the_weights_and_how_far_past_its_end() -> None:
+    clock, seen = ManualClock(), Polls()
+    arrives = 300 + 120
+
+    class Arriving(Metrics):
+        """Too few requests and minutes until ``arrives`` seconds on the clock; enough from then on."""
+
+        def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+            if clock.monotonic() >= arrives:
+                self.figures["green"] = (6_000.0, 60.0, LATENCY)
+            return super().metric_series(queries, start, end)
+
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    aws = SimpleNamespace(cloudwatch=Arriving({"green": (40.0, 3.0, LATENCY[:1]), "blue": LIVE}))
+    ctx = Context("staging", Engine(), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
+    runner = CanaryRunner(ctx, Timing())
+    runner.run(Bake(weight=10, seconds=300), RECORD)
+    polls = seen.polls
+    # Every 10 s for the bake's 300 s, then on past its end until the minimum sample came, at 420 s.
+    assert [p.at for p in polls] == [clock.now() - timedelta(seconds=arrives - 10 * i) for i in range(43)]
+    assert [p.remaining for p in polls] == [300.0 - 10 * i for i in range(31)] + [0.0] * 12
+    assert [p.overtime for p in polls] == [0.0] * 31 + [10.0 * i for i in range(1, 13)]
+    assert {(json.dumps(p.weights, sort_keys=True), p.candidate) for p in polls} == {('{"blue": 90, "green": 10}', "green")}
+    # Extended once, when the 300 s were up, naming each test still short of its sample.
+    undecided = "; ".join(c.summary for c in polls[30].verdict.undecided)
+    assert undecided.count("not judged below") == 2
+    assert seen.notes == [f"bake extended up to 10 min for the minimum sample: {undecided}"]
+    assert runner.timing.events == []
+
+
+def test_a_bake_that_fails_its_analysis_marks_when_on_the_drivers_timeline() -> None:
+    clock = ManualClock()
+    aws = SimpleNamespace(cloudwatch=Metrics({"green": (6_000.0, 150.0, LATENCY), "blue": LIVE}))
+    limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
+    ctx = Context("staging", Engine(), aws, clock, runner=None, reporter=Polls(), thresholds=limits)  # type: ignore[arg-type]
+    runner = CanaryRunner(ctx, Timing())
+    with pytest.raises(StepFailure):
+        runner.run(Bake(weight=10, seconds=300), RECORD)
+    assert runner.timing.events == [(clock.monotonic(), "analysis-failed")]
 
 
 class Throttled(Metrics):
