@@ -394,6 +394,39 @@ def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytes
                                    "(the verdict: 5xx 2.5% over live's 1%; alarm green-5xx is ALARM)")
 
 
+def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = ManualClock()
+    judged: list[tuple[float, Any, Any]] = []
+
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, colour: Any, since: Any, now: Any, shifted: Any, fresh: Any, *, rebaked: Any, **_: Any) -> Verdict:
+            judged.append((clock.monotonic(), rebaked, fresh))
+            # The analysis's own hold verdict until 120 s: the environment is asked at every poll.
+            return Verdict(ok=True, state="environment" if clock.monotonic() < 120 else "pass")
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+
+    def environment(*_: Any) -> Environment:
+        return Environment(clock.monotonic() < 60, "the environment is unhealthy: live (blue) is degraded too")
+
+    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=None, sns=Topic()), clock,
+                  runner=None, reporter=Polls(), thresholds=AnalysisConfig())  # type: ignore[arg-type]
+    CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300), RECORD)
+    started = ManualClock().now()
+    # Held from 0 s (its polls tell the environment from their own minutes on), well again at 60 s: the bake starts
+    # again there, and its 300 s run from the poll that saw it.
+    assert [(at, rebaked) for at, rebaked, _ in judged if at <= 70] == [
+        (0.0, None), (10.0, None), (20.0, None), (30.0, None), (40.0, None), (50.0, None), (60.0, None),
+        (70.0, started + timedelta(seconds=60))]
+    assert {rebaked for at, rebaked, _ in judged if at >= 70} == {started + timedelta(seconds=60)}
+    assert [fresh for at, _, fresh in judged if at in (0.0, 10.0, 60.0)] == [
+        None, started, started + timedelta(seconds=50)]
+    assert clock.monotonic() == 60 + 300
+
+
 def test_a_bake_on_a_stack_whose_config_does_not_load_names_the_config_and_what_to_fix() -> None:
     engine = Engine({"release:analysis": '{"errors": {"confidence": 2}, "latency": {"confidence": 2}}'})
     with pytest.raises(ConfigError) as problems:
