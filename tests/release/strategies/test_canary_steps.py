@@ -25,7 +25,7 @@ from release.judgement.analysis import Verdict
 from release.state import record as records
 from release.strategies import canary
 from release.strategies.canary import CanaryRunner
-from release.strategies.environment import HOLD_MINUTES, Environment
+from release.strategies.environment import HOLD_MINUTES, Environment, Window
 from release.strategies.executor import Executor
 from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake, Deploy, Shift
@@ -329,7 +329,7 @@ def test_refusals_apart_from_each_other_each_start_the_grace_period_again() -> N
 class Baked:
     """What a bake under an environment check left: its notes and polls, the alerts sent, its failure, its runner."""
 
-    def __init__(self, clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig) -> None:
+    def __init__(self, clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig, seconds: float = 300) -> None:
         self.seen, self.topic, self.failure = Polls(), Topic(), None
         why = "the environment is unhealthy: live (blue) is degraded too"
 
@@ -340,7 +340,7 @@ class Baked:
                       runner=None, reporter=self.seen, thresholds=limits)  # type: ignore[arg-type]
         self.runner = CanaryRunner(ctx, Timing(), environment)
         try:
-            self.runner.run(Bake(weight=10, seconds=300), RECORD)
+            self.runner.run(Bake(weight=10, seconds=seconds), RECORD)
         except StepFailure as failure:
             self.failure = failure
 
@@ -366,17 +366,18 @@ def test_a_hold_that_outlasts_its_limit_says_to_fix_the_environment_then_release
 def test_a_hold_that_begins_at_the_end_of_a_passing_bake_ends_its_limit_after_it_began_naming_no_verdict() -> None:
     clock = ManualClock()
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
-    # A candidate as healthy as live: the environment is asked first when the bake's 300 s are up.
-    baked = Baked(clock, Changing(clock, bad_until=0), True, limits)
+    # A candidate as healthy as live: the environment is asked first when the bake's time is up (300.5 s: its last
+    # poll comes half a second after the one at 300 s).
+    baked = Baked(clock, Changing(clock, bad_until=0), True, limits, seconds=300.5)
     assert baked.failure is not None
     assert baked.failure.infrastructure
-    assert clock.monotonic() == 300 + HOLD_MINUTES * 60, "the hold's limit counts from the poll that began it"
+    assert clock.monotonic() == 300.5 + HOLD_MINUTES * 60, "the hold's limit counts from the poll that began it"
     why = "the environment is unhealthy: live (blue) is degraded too"
     assert baked.seen.notes == [f"held at 10%, not aborted: {why}"]
     [(_, _, message)] = baked.topic.sent
     assert message.startswith(f"{why}. The release holds its weights")
     assert baked.runner.holds == [why]
-    assert baked.runner.timing.events == [(300.0, "environment-hold")]
+    assert baked.runner.timing.events == [(300.5, "environment-hold")]
 
 
 def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,7 +410,10 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
 
     monkeypatch.setattr(canary, "Analysis", Judge)
 
-    def environment(*_: Any) -> Environment:
+    asked: list[tuple[float, bool]] = []
+
+    def environment(colour: Any, window: Window, verdict: Verdict) -> Environment:
+        asked.append((clock.monotonic(), window.held))
         return Environment(clock.monotonic() < 60, "the environment is unhealthy: live (blue) is degraded too")
 
     ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=None, sns=Topic()), clock,
@@ -425,6 +429,9 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
     assert [fresh for at, _, fresh in judged if at in (0.0, 10.0, 60.0)] == [
         None, started, started + timedelta(seconds=50)]
     assert clock.monotonic() == 60 + 300
+    # Asked at every poll while the analysis holds, then at the bake's end; told each time whether the bake holds.
+    assert asked == [(0.0, False), *[(10.0 * i, True) for i in range(1, 7)], *[(10.0 * i, False) for i in range(7, 12)],
+                     (360.0, False)]
 
 
 def test_a_bake_on_a_stack_whose_config_does_not_load_names_the_config_and_what_to_fix() -> None:
