@@ -22,6 +22,7 @@ from release.aws.base import TRANSIENT_GRACE_SECONDS, TransientAwsError
 from release.clock import ManualClock
 from release.context import Context
 from release.judgement.analysis import Verdict
+from release.judgement.checks import Check
 from release.state import record as records
 from release.strategies import canary
 from release.strategies.canary import CanaryRunner
@@ -432,6 +433,43 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
     # Asked at every poll while the analysis holds, then at the bake's end; told each time whether the bake holds.
     assert asked == [(0.0, False), *[(10.0 * i, True) for i in range(1, 7)], *[(10.0 * i, False) for i in range(7, 12)],
                      (360.0, False)]
+
+
+def test_a_bake_started_again_after_a_hold_says_how_long_it_held_and_extends_for_its_sample_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = ManualClock()
+    short = Check("5xx", "undecided", "5xx 3/40 (7.50%): not judged below 500 candidate requests")
+
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, *_: Any, **__: Any) -> Verdict:
+            # The analysis holds for the environment until 63 s, then cannot judge for too few requests.
+            if clock.monotonic() < 63:
+                return Verdict(ok=True, state="environment")
+            return Verdict(ok=True, state="undecided", checks=(short,))
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+    why = "the environment is unhealthy: live (blue) is degraded too"
+
+    def environment(*_: Any) -> Environment:
+        return Environment(clock.monotonic() < 63, why)
+
+    seen = Polls()
+    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=None, sns=Topic()), clock,
+                  runner=None, reporter=seen, thresholds=AnalysisConfig())  # type: ignore[arg-type]
+    with pytest.raises(StepFailure):
+        CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300, poll_seconds=3), RECORD)
+    # Held from the first poll to the one at 63 s: 1.05 min, said to a tenth. The bake's 300 s then run from 63 s,
+    # and at their end it extends for the minimum sample, as a bake that never held does.
+    assert seen.notes[:3] == [
+        f"held at 10%, not aborted: {why}",
+        "the environment is healthy again after 1.1 min; the bake at 10% starts again, judging green on its minutes "
+        "since 00:00:00",
+        f"bake extended up to 10 min for the minimum sample: {short.summary}",
+    ]
 
 
 def test_a_bake_on_a_stack_whose_config_does_not_load_names_the_config_and_what_to_fix() -> None:
