@@ -293,6 +293,26 @@ def _bake_reads(refused: Callable[[float], bool]) -> tuple[ManualClock, Polls, S
     return clock, seen, None
 
 
+def test_a_failed_bake_names_every_reason_of_its_verdict_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    reasons = ("5xx 150/6000 (2.50%) over live's 1.00%", "alarm green-5xx is ALARM")
+
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, *_: Any, **__: Any) -> Verdict:
+            return Verdict(ok=False, reasons=reasons, state="candidate")
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+    ctx = Context("staging", Engine(), SimpleNamespace(cloudwatch=None), ManualClock(), runner=None,
+                  reporter=Polls(), thresholds=AnalysisConfig())  # type: ignore[arg-type]
+    runner = CanaryRunner(ctx, Timing(), lambda *_: Environment(False))
+    with pytest.raises(StepFailure) as caught:
+        runner.run(Bake(weight=10, seconds=300), RECORD)
+    assert (caught.value.what, caught.value.why, caught.value.next_command) == (
+        "bake at 10%", "; ".join(reasons), STATUS)
+
+
 REFUSED = "reading the bake's metrics: AWS answered ThrottlingException; polling again in 10s"
 
 
