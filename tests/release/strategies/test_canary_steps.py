@@ -194,6 +194,46 @@ def test_a_shift_with_no_headroom_to_keep_reads_no_task_count_and_waits_for_none
     assert not [n for n in w.ctx.reporter.notes if "task(s)" in n]  # type: ignore[attr-defined]
 
 
+def test_a_shift_whose_live_task_count_cannot_be_read_scales_nothing_and_waits_for_nothing(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    monkeypatch.setattr(runner, "running", lambda colour: None)
+    runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
+    assert asked == []
+    assert "release:candidateTasks" not in w.stack.config
+    assert [i["message"] for i in w.stack.issued] == [f"release {record.id}: 50% to {candidate} (step 2/4)"]
+
+
+def test_a_shift_the_candidates_tasks_already_carry_writes_no_count_but_waits_for_them(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(session)
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    w.stack.set_release(candidateTasks=3)  # scaled at an earlier step; the standby count is 1
+    runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
+    assert w.stack.config["release:candidateTasks"] == "3"
+    assert [i["message"] for i in w.stack.issued] == [f"release {record.id}: 50% to {candidate} (step 2/4)"]
+    assert asked == [(candidate, 3)]
+
+
+def test_the_last_step_leaves_live_its_control_share_and_the_record_the_steps_own_weight(session: Any) -> None:
+    w = world(session)
+    config = _deployed(w)
+    runner, record = _started(w)
+    candidate = config.candidate
+    done = runner.run(Shift(candidate, 100, 4, 4, control=5), record)
+    assert w.stack.issued[-1]["message"] == (
+        f"release {record.id}: 95% to {candidate}, {candidate.other} keeps 5% as the control (step 4/4)")
+    assert w.stack.served() == {candidate.value: 95, candidate.other.value: 5}
+    assert w.stack.release_config().canary_weight == 95
+    # A resumed release walks the steps by the weights they were planned with: the record keeps 100, not 95.
+    assert (done.phase, done.weight) == (Phase.SHIFTING, 100)
+    assert records.in_progress(w.stack) == done
+    assert runner.step_shift == w.clock.now()
+
+
 def test_a_candidate_that_never_runs_its_share_fails_the_shift_before_any_traffic_naming_where_to_look(
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
