@@ -299,7 +299,10 @@ def test_a_candidate_twice_as_bad_as_the_control_while_live_degrades_is_aborted_
     assert not caught.value.infrastructure, "a verdict on the candidate, not the environment's exit 3"
     assert clock.monotonic() < HOLD_MINUTES * 60
     assert "e-process over every look" in caught.value.why
-    assert "worse than live's control in the same minutes, which the environment does not explain" in caught.value.why
+    # The verdict's reasons first, then why the unhealthy environment does not explain them.
+    reasons = "; ".join(seen.polls[-1].verdict.reasons)
+    assert caught.value.why.startswith(f"{reasons}; worse than live's control in the same minutes, which the environment "
+                                       "does not explain (")
 
 
 def test_a_candidate_as_good_as_the_control_while_both_degrade_holds_then_bakes_again_once_the_environment_is_well() -> None:
