@@ -120,21 +120,30 @@ def _reports_out_of_the_checkout(_reports_dir: Path, monkeypatch: pytest.MonkeyP
 
 CLOCK_LIMIT_SECONDS = 86_400.0
 """How far any manual clock may be slept on in one test: no test simulates more than hours."""
+STILL_SLEEPS_LIMIT = 10_000
+"""How many sleeps in a row may leave a manual clock where it was: a poll loop that sleeps 0 s never ends."""
 
 
 @pytest.fixture(autouse=True)
 def _manual_clocks_stop_after_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A manual clock (release/clock.py) fails the test that sleeps on it past a day.
+    """A manual clock (release/clock.py) fails the test that sleeps on it past a day, or in place for ever.
 
     It moves only when slept on: a driver loop whose bound is lost (a changed check, a mutant of one) would sleep on
-    it for ever, a read at each turn, and hang the suite instead of failing the test.
+    it for ever, a read at each turn, and hang the suite instead of failing the test; so would one that sleeps for
+    no time at each turn.
     """
     advance = ManualClock.sleep
+    still: dict[int, int] = {}
 
     def sleep(clock: ManualClock, seconds: float) -> None:
+        before = clock.monotonic()
         advance(clock, seconds)
         if clock.monotonic() > CLOCK_LIMIT_SECONDS:
             msg = f"a manual clock ran past a day ({clock.monotonic():.0f} s): a wait that never ends"
+            raise RuntimeError(msg)
+        still[id(clock)] = still.get(id(clock), 0) + 1 if clock.monotonic() == before else 0
+        if still[id(clock)] >= STILL_SLEEPS_LIMIT:
+            msg = f"a manual clock was slept on {STILL_SLEEPS_LIMIT} times in a row without moving: a loop that never ends"
             raise RuntimeError(msg)
 
     monkeypatch.setattr(ManualClock, "sleep", sleep)
