@@ -171,6 +171,18 @@ def test_a_shift_scales_the_candidate_for_its_share_of_live_with_headroom_before
     assert (done.phase, done.weight) == (Phase.SHIFTING, 50)
 
 
+def test_a_stack_whose_environment_is_its_name_is_scaled_for_a_shift_as_one_that_names_it(
+    session: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`platform:environment` may be left to the stack's name (components/config load): the scaling reads it so too."""
+    w = world(session)
+    del w.stack.config["platform:environment"]
+    runner, record, asked, candidate = _scaling(w, monkeypatch, live_tasks=4, runs=(True, "ok"))
+    runner.run(Shift(candidate, 50, 2, 4, headroom=1.2), record)
+    assert w.stack.config["release:candidateTasks"] == "3"
+    assert asked == [(candidate, 3)]
+
+
 def test_a_shift_the_standby_tasks_already_carry_scales_nothing_but_still_waits_for_them(
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
