@@ -206,6 +206,26 @@ def test_a_shift_with_no_headroom_to_keep_reads_no_task_count_and_waits_for_none
     assert not [n for n in w.ctx.reporter.notes if "task(s)" in n]  # type: ignore[attr-defined]
 
 
+def test_while_a_shift_updates_the_record_says_shifting_at_the_weight_last_verified(session: Any) -> None:
+    w = world(session)
+    config = _deployed(w)
+    runner, record = _started(w)
+    record = runner._write({}, records.advance(record, Phase.SMOKE_TESTED))
+    during: list[Any] = []
+    update = w.stack.update
+
+    def watched(message: str, targets: Any = None) -> None:
+        during.append(records.in_progress(w.stack))
+        update(message, targets)
+
+    w.stack.update = watched  # type: ignore[method-assign]
+    done = runner.run(Shift(config.candidate, 10, 1, 4), record)
+    [held] = during
+    # `status` during the update (and `resume` after a kill in it): traffic is moving, 0% verified so far.
+    assert (held.phase, held.weight) == (Phase.SHIFTING, 0)
+    assert (done.phase, done.weight) == (Phase.SHIFTING, 10)
+
+
 def test_a_shift_whose_live_task_count_cannot_be_read_scales_nothing_and_waits_for_nothing(
     session: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
