@@ -231,6 +231,9 @@ def prepare(module: str, tests: tuple[str, ...], fresh: bool, met: str) -> tuple
                     shutil.copy2(ROOT / name, target)
                 with (base / "pyproject.toml").open("a") as pyproject:
                     pyproject.write(mutmut_section(module, tests))
+        if not (work / "mutants").is_dir():
+            # Never run (prepared, then stopped before mutmut began): no verdict yet, so no survivor to test again.
+            return work, False
         # Unknown (a run stopped before its end): the survivors so far meet the project as it is now.
         return work, not rest_stamp.is_file() or rest_stamp.read_text() != met
     shutil.rmtree(work, ignore_errors=True)

@@ -171,6 +171,8 @@ def test_a_reused_workspace_tests_its_survivors_again_unless_its_last_run_ended_
     work.mkdir()
     (work / ".module").write_text(mutate.digest([module]))
     now = mutate.digest(mutate.rest_of(module))
+    assert mutate.prepare(module, tests, fresh=False, met=now) == (work, False), "never run: no survivor to test again"
+    (work / "mutants").mkdir()
     assert mutate.prepare(module, tests, fresh=False, met=now) == (work, True), "a run stopped before its end: not known"
     (work / ".rest").write_text(now)
     assert mutate.prepare(module, tests, fresh=False, met=now) == (work, False), "ended on the project as it is"
