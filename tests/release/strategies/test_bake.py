@@ -132,19 +132,25 @@ def test_too_little_traffic_extends_the_bake_then_holds_and_ends_the_release_nev
     assert "never promoted on no evidence" in caught.value.why
 
 
+class Arriving(Metrics):
+    """The candidate's ``figures`` until ``at`` seconds on the clock; 6,000 requests a minute at 1% 5xx from then on."""
+
+    def __init__(self, clock: ManualClock, at: float, figures: dict[str, tuple[float, float, list[float]]]) -> None:
+        super().__init__(figures)
+        self.clock, self.at = clock, at
+
+    def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
+        if self.clock.monotonic() >= self.at:
+            self.figures["green"] = (6_000.0, 60.0, LATENCY)
+        return super().metric_series(queries, start, end)
+
+
 def test_an_undecided_bake_notes_its_hold_and_passes_once_the_evidence_comes() -> None:
     clock = ManualClock()
     seen = Polls()
     enough_after = 300 + 600 + 120
-
-    class Arriving(Metrics):
-        def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
-            if clock.monotonic() >= enough_after:
-                self.figures["green"] = (6_000.0, 60.0, LATENCY)
-            return super().metric_series(queries, start, end)
-
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
-    aws: Any = SimpleNamespace(cloudwatch=Arriving({"green": (40.0, 3.0, LATENCY), "blue": LIVE}))
+    aws: Any = SimpleNamespace(cloudwatch=Arriving(clock, enough_after, {"green": (40.0, 3.0, LATENCY), "blue": LIVE}))
     ctx = Context("staging", Engine(None), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
     CanaryRunner(ctx, Timing()).run(Bake(weight=10, seconds=300), RECORD)
     assert seen.notes[0].startswith("bake extended up to 10 min for the minimum sample")

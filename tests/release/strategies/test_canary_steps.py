@@ -31,7 +31,7 @@ from release.strategies.executor import Executor
 from release.strategies.failure import StepFailure
 from release.strategies.steps import Bake, Deploy, Shift
 from release.strategies.timing import Timing
-from tests.release.strategies.test_bake import LATENCY, LIVE, RECORD, Engine, Metrics, Polls
+from tests.release.strategies.test_bake import LATENCY, LIVE, RECORD, Arriving, Engine, Metrics, Polls
 from tests.release.strategies.test_environment import AlertingEngine, Changing, Topic
 from tests.stack_world import Notes, World, lease_taken_by, targets_unhealthy, world
 
@@ -302,17 +302,9 @@ def test_a_scaling_whose_task_count_read_fails_outright_ends_before_any_traffic_
 def test_each_poll_of_a_bake_says_when_what_is_left_the_weights_and_how_far_past_its_end() -> None:
     clock, seen = ManualClock(), Polls()
     arrives = 300 + 120
-
-    class Arriving(Metrics):
-        """Too few requests and minutes until ``arrives`` seconds on the clock; enough from then on."""
-
-        def metric_series(self, queries: list[Any], start: datetime, end: datetime) -> dict[str, dict[datetime, float]]:
-            if clock.monotonic() >= arrives:
-                self.figures["green"] = (6_000.0, 60.0, LATENCY)
-            return super().metric_series(queries, start, end)
-
     limits = AnalysisConfig.model_validate({"latency": {"confidence": 0.7}})
-    aws = SimpleNamespace(cloudwatch=Arriving({"green": (40.0, 3.0, LATENCY[:1]), "blue": LIVE}))
+    # Too few requests and minutes until 420 s; enough from then on.
+    aws = SimpleNamespace(cloudwatch=Arriving(clock, arrives, {"green": (40.0, 3.0, LATENCY[:1]), "blue": LIVE}))
     ctx = Context("staging", Engine(), aws, clock, runner=None, reporter=seen, thresholds=limits)  # type: ignore[arg-type]
     runner = CanaryRunner(ctx, Timing())
     runner.run(Bake(weight=10, seconds=300), RECORD)
