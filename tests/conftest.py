@@ -125,7 +125,7 @@ STILL_SLEEPS_LIMIT = 10_000
 
 
 @pytest.fixture(autouse=True)
-def _manual_clocks_stop_after_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+def _manual_clocks_never_sleep_for_ever(monkeypatch: pytest.MonkeyPatch) -> None:
     """A manual clock (release/clock.py) fails the test that sleeps on it past a day, or in place for ever.
 
     It moves only when slept on: a driver loop whose bound is lost (a changed check, a mutant of one) would sleep on

@@ -137,6 +137,19 @@ def test_a_deploy_whose_health_read_fails_outright_ends_naming_the_failure(sessi
     assert (caught.value.what, caught.value.why) == (f"deploying v2 to {candidate}", f"no target group is exported for {candidate}")
 
 
+def _judged_by(monkeypatch: pytest.MonkeyPatch, judge: Callable[..., Verdict]) -> None:
+    """The bake's analysis replaced by ``judge``, called with what ``Analysis.judge`` is called with."""
+
+    class Judge:
+        def __init__(self, *_: Any) -> None:
+            pass
+
+        def judge(self, *args: Any, **kwargs: Any) -> Verdict:
+            return judge(*args, **kwargs)
+
+    monkeypatch.setattr(canary, "Analysis", Judge)
+
+
 def _scaling(
     w: World, monkeypatch: pytest.MonkeyPatch, live_tasks: int, runs: tuple[bool, str],
 ) -> tuple[CanaryRunner, Any, list[tuple[Any, int]], Any]:
@@ -360,14 +373,7 @@ def _bake_reads(refused: Callable[[float], bool]) -> tuple[ManualClock, Polls, S
 def test_a_failed_bake_names_every_reason_of_its_verdict_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     reasons = ("5xx 150/6000 (2.50%) over live's 1.00%", "alarm green-5xx is ALARM")
 
-    class Judge:
-        def __init__(self, *_: Any) -> None:
-            pass
-
-        def judge(self, *_: Any, **__: Any) -> Verdict:
-            return Verdict(ok=False, reasons=reasons, state="candidate")
-
-    monkeypatch.setattr(canary, "Analysis", Judge)
+    _judged_by(monkeypatch, lambda *_, **__: Verdict(ok=False, reasons=reasons, state="candidate"))
     ctx = Context("staging", Engine(), SimpleNamespace(cloudwatch=None), ManualClock(), runner=None,
                   reporter=Polls(), thresholds=AnalysisConfig())  # type: ignore[arg-type]
     runner = CanaryRunner(ctx, Timing(), lambda *_: Environment(False))
@@ -466,14 +472,7 @@ def test_a_hold_that_begins_at_the_end_of_a_passing_bake_ends_its_limit_after_it
 
 
 def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Judge:
-        def __init__(self, *_: Any) -> None:
-            pass
-
-        def judge(self, *_: Any, **__: Any) -> Verdict:
-            return Verdict(ok=False, reasons=("5xx 2.5% over live's 1%", "alarm green-5xx is ALARM"))
-
-    monkeypatch.setattr(canary, "Analysis", Judge)
+    _judged_by(monkeypatch, lambda *_, **__: Verdict(ok=False, reasons=("5xx 2.5% over live's 1%", "alarm green-5xx is ALARM")))
     clock = ManualClock()
     baked = Baked(clock, Changing(clock, bad_until=0), True, AnalysisConfig())
     assert baked.seen.notes[0] == ("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
@@ -484,16 +483,12 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
     clock = ManualClock()
     judged: list[tuple[float, Any, Any]] = []
 
-    class Judge:
-        def __init__(self, *_: Any) -> None:
-            pass
+    def judge(colour: Any, since: Any, now: Any, shifted: Any, fresh: Any, *, rebaked: Any, **_: Any) -> Verdict:
+        judged.append((clock.monotonic(), rebaked, fresh))
+        # The analysis's own hold verdict until 120 s: the environment is asked at every poll.
+        return Verdict(ok=True, state="environment" if clock.monotonic() < 120 else "pass")
 
-        def judge(self, colour: Any, since: Any, now: Any, shifted: Any, fresh: Any, *, rebaked: Any, **_: Any) -> Verdict:
-            judged.append((clock.monotonic(), rebaked, fresh))
-            # The analysis's own hold verdict until 120 s: the environment is asked at every poll.
-            return Verdict(ok=True, state="environment" if clock.monotonic() < 120 else "pass")
-
-    monkeypatch.setattr(canary, "Analysis", Judge)
+    _judged_by(monkeypatch, judge)
 
     asked: list[tuple[float, bool]] = []
 
@@ -525,17 +520,13 @@ def test_a_bake_started_again_after_a_hold_says_how_long_it_held_and_extends_for
     clock = ManualClock()
     short = Check("5xx", "undecided", "5xx 3/40 (7.50%): not judged below 500 candidate requests")
 
-    class Judge:
-        def __init__(self, *_: Any) -> None:
-            pass
+    def judge(*_: Any, **__: Any) -> Verdict:
+        # The analysis holds for the environment until 63 s, then cannot judge for too few requests.
+        if clock.monotonic() < 63:
+            return Verdict(ok=True, state="environment")
+        return Verdict(ok=True, state="undecided", checks=(short,))
 
-        def judge(self, *_: Any, **__: Any) -> Verdict:
-            # The analysis holds for the environment until 63 s, then cannot judge for too few requests.
-            if clock.monotonic() < 63:
-                return Verdict(ok=True, state="environment")
-            return Verdict(ok=True, state="undecided", checks=(short,))
-
-    monkeypatch.setattr(canary, "Analysis", Judge)
+    _judged_by(monkeypatch, judge)
     why = "the environment is unhealthy: live (blue) is degraded too"
 
     def environment(*_: Any) -> Environment:
@@ -661,15 +652,11 @@ def test_every_bake_judges_the_candidate_on_its_minutes_since_the_first_shift_of
     runner, record = _started(w)
     judged: list[tuple[datetime, datetime]] = []
 
-    class Judge:
-        def __init__(self, *_: Any) -> None:
-            pass
+    def judge(colour: Any, since: datetime, now: datetime, shifted: datetime, *_: Any, **__: Any) -> Verdict:
+        judged.append((since, shifted))
+        return Verdict(ok=True)
 
-        def judge(self, colour: Any, since: datetime, now: datetime, shifted: datetime, *_: Any, **__: Any) -> Verdict:
-            judged.append((since, shifted))
-            return Verdict(ok=True)
-
-    monkeypatch.setattr(canary, "Analysis", Judge)
+    _judged_by(monkeypatch, judge)
     runner.environment = lambda *_: Environment(False)
     first = w.clock.now()
     record = runner.run(Shift(candidate, 10, 1, 2), record)
