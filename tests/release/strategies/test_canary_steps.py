@@ -417,21 +417,31 @@ def test_refusals_apart_from_each_other_each_start_the_grace_period_again() -> N
     assert clock.monotonic() == 350
 
 
+UNHEALTHY = "the environment is unhealthy: live (blue) is degraded too"
+
+
 class Baked:
-    """What a bake under an environment check left: its notes and polls, the alerts sent, its failure, its runner."""
+    """What a bake at 10% under an environment check left: its notes and polls, the alerts sent, its failure, its runner.
 
-    def __init__(self, clock: ManualClock, metrics: Any, unhealthy: bool, limits: AnalysisConfig, seconds: float = 300) -> None:
+    ``unhealthy``: whether the environment is, or a function of the clock's seconds saying when it is. ``asked``: the
+    clock's seconds at each ask, and whether the bake told the check it holds.
+    """
+
+    def __init__(self, clock: ManualClock, metrics: Any, unhealthy: bool | Callable[[float], bool], limits: AnalysisConfig,
+                 seconds: float = 300, poll_seconds: float = 10) -> None:
         self.seen, self.topic, self.failure = Polls(), Topic(), None
-        why = "the environment is unhealthy: live (blue) is degraded too"
+        self.asked: list[tuple[float, bool]] = []
 
-        def environment(*_: Any) -> Environment:
-            return Environment(True, why) if unhealthy else Environment(False)
+        def environment(colour: Any, window: Window, verdict: Verdict) -> Environment:
+            self.asked.append((clock.monotonic(), window.held))
+            now = unhealthy(clock.monotonic()) if callable(unhealthy) else unhealthy
+            return Environment(True, UNHEALTHY) if now else Environment(False)
 
         ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=metrics, sns=self.topic), clock,
                       runner=None, reporter=self.seen, thresholds=limits)  # type: ignore[arg-type]
         self.runner = CanaryRunner(ctx, Timing(), environment)
         try:
-            self.runner.run(Bake(weight=10, seconds=seconds), RECORD)
+            self.runner.run(Bake(weight=10, seconds=seconds, poll_seconds=poll_seconds), RECORD)
         except StepFailure as failure:
             self.failure = failure
 
@@ -446,12 +456,11 @@ def test_a_hold_that_outlasts_its_limit_says_to_fix_the_environment_then_release
     assert failure.what == "bake at 10%"
     assert topic.sent == [(
         "arn:aws:sns:eu-west-1:1:alerts", "staging: release r-1 held at 10%: the environment is unhealthy",
-        "the environment is unhealthy: live (blue) is degraded too (the verdict: alarm green-5xx is ALARM). The release "
+        f"{UNHEALTHY} (the verdict: alarm green-5xx is ALARM). The release "
         "holds its weights and keeps judging the candidate against live's traffic of the same minutes (worse: aborted); "
         f"the bake starts again once the environment is well; after {HOLD_MINUTES} min it sends the candidate back to 0.",
     )], "one alert, when the hold began"
-    assert seen.notes == ["held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
-                          "(the verdict: alarm green-5xx is ALARM)"]
+    assert seen.notes == [f"held at 10%, not aborted: {UNHEALTHY} (the verdict: alarm green-5xx is ALARM)"]
 
 
 def test_a_hold_that_begins_at_the_end_of_a_passing_bake_ends_its_limit_after_it_began_naming_no_verdict() -> None:
@@ -463,11 +472,10 @@ def test_a_hold_that_begins_at_the_end_of_a_passing_bake_ends_its_limit_after_it
     assert baked.failure is not None
     assert baked.failure.infrastructure
     assert clock.monotonic() == 300.5 + HOLD_MINUTES * 60, "the hold's limit counts from the poll that began it"
-    why = "the environment is unhealthy: live (blue) is degraded too"
-    assert baked.seen.notes == [f"held at 10%, not aborted: {why}"]
+    assert baked.seen.notes == [f"held at 10%, not aborted: {UNHEALTHY}"]
     [(_, _, message)] = baked.topic.sent
-    assert message.startswith(f"{why}. The release holds its weights")
-    assert baked.runner.holds == [why]
+    assert message.startswith(f"{UNHEALTHY}. The release holds its weights")
+    assert baked.runner.holds == [UNHEALTHY]
     assert baked.runner.timing.events == [(300.5, "environment-hold")]
 
 
@@ -475,7 +483,7 @@ def test_a_hold_names_every_reason_of_the_verdict_it_began_on(monkeypatch: pytes
     _judged_by(monkeypatch, lambda *_, **__: Verdict(ok=False, reasons=("5xx 2.5% over live's 1%", "alarm green-5xx is ALARM")))
     clock = ManualClock()
     baked = Baked(clock, Changing(clock, bad_until=0), True, AnalysisConfig())
-    assert baked.seen.notes[0] == ("held at 10%, not aborted: the environment is unhealthy: live (blue) is degraded too "
+    assert baked.seen.notes[0] == (f"held at 10%, not aborted: {UNHEALTHY} "
                                    "(the verdict: 5xx 2.5% over live's 1%; alarm green-5xx is ALARM)")
 
 
@@ -489,16 +497,8 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
         return Verdict(ok=True, state="environment" if clock.monotonic() < 120 else "pass")
 
     _judged_by(monkeypatch, judge)
-
-    asked: list[tuple[float, bool]] = []
-
-    def environment(colour: Any, window: Window, verdict: Verdict) -> Environment:
-        asked.append((clock.monotonic(), window.held))
-        return Environment(clock.monotonic() < 60, "the environment is unhealthy: live (blue) is degraded too")
-
-    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=None, sns=Topic()), clock,
-                  runner=None, reporter=Polls(), thresholds=AnalysisConfig())  # type: ignore[arg-type]
-    CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300), RECORD)
+    baked = Baked(clock, None, lambda at: at < 60, AnalysisConfig())
+    assert baked.failure is None
     started = ManualClock().now()
     # Held from 0 s (its polls tell the environment from their own minutes on), well again at 60 s: the bake starts
     # again there, and its 300 s run from the poll that saw it.
@@ -510,7 +510,7 @@ def test_after_a_hold_the_steps_own_test_counts_from_the_poll_that_ended_it(monk
         None, started, started + timedelta(seconds=50)]
     assert clock.monotonic() == 60 + 300
     # Asked at every poll while the analysis holds, then at the bake's end; told each time whether the bake holds.
-    assert asked == [(0.0, False), *[(10.0 * i, True) for i in range(1, 7)], *[(10.0 * i, False) for i in range(7, 12)],
+    assert baked.asked == [(0.0, False), *[(10.0 * i, True) for i in range(1, 7)], *[(10.0 * i, False) for i in range(7, 12)],
                      (360.0, False)]
 
 
@@ -527,20 +527,12 @@ def test_a_bake_started_again_after_a_hold_says_how_long_it_held_and_extends_for
         return Verdict(ok=True, state="undecided", checks=(short,))
 
     _judged_by(monkeypatch, judge)
-    why = "the environment is unhealthy: live (blue) is degraded too"
-
-    def environment(*_: Any) -> Environment:
-        return Environment(clock.monotonic() < 63, why)
-
-    seen = Polls()
-    ctx = Context("staging", AlertingEngine(), SimpleNamespace(cloudwatch=None, sns=Topic()), clock,
-                  runner=None, reporter=seen, thresholds=AnalysisConfig())  # type: ignore[arg-type]
-    with pytest.raises(StepFailure):
-        CanaryRunner(ctx, Timing(), environment).run(Bake(weight=10, seconds=300, poll_seconds=3), RECORD)
+    baked = Baked(clock, None, lambda at: at < 63, AnalysisConfig(), poll_seconds=3)
+    assert baked.failure is not None
     # Held from the first poll to the one at 63 s: 1.05 min, said to a tenth. The bake's 300 s then run from 63 s,
     # and at their end it extends for the minimum sample, as a bake that never held does.
-    assert seen.notes[:3] == [
-        f"held at 10%, not aborted: {why}",
+    assert baked.seen.notes[:3] == [
+        f"held at 10%, not aborted: {UNHEALTHY}",
         "the environment is healthy again after 1.1 min; the bake at 10% starts again, judging green on its minutes "
         "since 00:00:00",
         f"bake extended up to 10 min for the minimum sample: {short.summary}",
